@@ -1,0 +1,94 @@
+# WebShop RL agent toolchain.
+#   make            build every tool (CPU backend) into bin/
+#   make test       build and run the whole test suite (last line: N passed, N failed)
+#   make asan       the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make fuzz       libFuzzer on the record reader for FUZZ_SECONDS (default 60)
+#   make bench      throughput benchmarks (bench/)
+#   make deps       install the Debian packages the build needs (when missing)
+#   make CUDA=1     reserved for the CUDA backend
+
+VERSION := 0.1.0
+CC      ?= gcc
+BUILD   ?= build
+BIN     ?= bin
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CPPFLAGS += -std=c11 -D_GNU_SOURCE -DWS_VERSION='"$(VERSION)"' -Ilib
+LDLIBS  += -ljansson -lzstd -lm
+
+DEB_PACKAGES := build-essential pkg-config libjansson-dev libzstd-dev zstd libcmocka-dev \
+                libopenblas-dev libstemmer-dev libunistring-dev libutf8proc-dev jq clang
+
+LIB_SRC   := $(sort $(wildcard lib/*.c))
+TOOL_SRC  := $(sort $(wildcard tools/*.c))
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_A     := $(BUILD)/libwebshop.a
+TOOLS     := $(TOOL_SRC:tools/%.c=$(BIN)/%)
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all test check asan fuzz bench deps clean unit-bins
+all: $(TOOLS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
+
+$(LIB_A): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/%: $(BUILD)/tools/%.o $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -lcmocka -o $@
+
+unit-bins: $(UNIT_BINS)
+
+# The one test command (README, .ci/run): unit binaries and shell tests, summed by tests/run.
+test: all unit-bins
+	@BIN=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) bash tests/run
+
+check: test
+
+# Sanitizer build in its own trees so it never mixes objects with the normal build.
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+asan:
+	$(MAKE) test BUILD=build-asan BIN=build-asan/bin CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" \
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+
+# libFuzzer needs clang; the harness links the library built with the same flags.
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+fuzz:
+	$(MAKE) build-fuzz/libwebshop.a CC=clang BUILD=build-fuzz CFLAGS="$(FUZZ_FLAGS)"
+	clang $(CPPFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined tests/fuzz/fuzz_reader.c \
+	    build-fuzz/libwebshop.a $(LDLIBS) -o build-fuzz/fuzz_reader
+	@mkdir -p build-fuzz/corpus
+	cp -n tests/fuzz/seeds/* build-fuzz/corpus/ 2>/dev/null || true
+	build-fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
+	    build-fuzz/corpus
+
+bench: all
+	bash bench/stream_bench.sh
+
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:" $$missing; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else echo "all build dependencies present"; fi
+
+ifneq ($(CUDA),)
+$(error the CUDA backend is not built yet: make CUDA=1 is reserved for it)
+endif
+
+clean:
+	rm -rf $(BUILD) $(BIN) build-asan build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(TOOL_SRC:%.c=$(BUILD)/%.d) $(UNIT_SRC:%.c=$(BUILD)/%.d)

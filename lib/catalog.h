@@ -1,0 +1,62 @@
+/* catalog: the WebShop products an environment serves, and their instructions.
+ *
+ * Loads the normalised product stream (products.jsonl.zst: {"id","contents","product"}) and
+ * items_ins_v2_1000.json (ASIN -> mined attributes and, for some, the instruction synthetic goals
+ * are built from). The catalog owns the parsed JSON; every string in ws_product borrows from it
+ * and lives until ws_catalog_free. Each product's price is drawn once, at load, from the seeded
+ * stream "prices": pricing[0] for a single price, uniform within [pricing[0], pricing[1]) for a
+ * range, as WebShop does. */
+#ifndef WS_CATALOG_H
+#define WS_CATALOG_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+typedef struct ws_option {
+    const char *name;     /* lower-cased option name, e.g. "size" */
+    const char **values;  /* lower-cased values, "/" replaced by " | " */
+    size_t n_values;
+} ws_option;
+
+typedef struct ws_product {
+    const char *asin, *title, *description, *price_text, *rating, *category, *query,
+        *product_category, *contents;
+    const char **bullets;
+    size_t n_bullets;
+    const char **attributes; /* the product's mined attributes (Attributes) */
+    size_t n_attributes;
+    ws_option *options;      /* in the stream's order */
+    size_t n_options;
+    double pricing[2];
+    int n_pricing;
+    double price;            /* the sampled price the reward's price check uses */
+    /* From items_ins: the instruction synthetic goals use (NULL when none) and its attributes. */
+    const char *instruction;
+    const char **instruction_attributes;
+    size_t n_instruction_attributes;
+    json_t *record;          /* the product object as loaded (borrowed from the catalog) */
+    json_t *human_goals;     /* the product's "instructions" array, or NULL */
+} ws_product;
+
+typedef struct ws_catalog {
+    ws_product *products; /* in stream order */
+    size_t n;
+    size_t *by_asin;      /* indices sorted by ASIN, for lookup */
+    json_t *items_ins;
+    json_t **records;
+    uint64_t seed;
+} ws_catalog;
+
+/* Load <dir>/products.jsonl.zst (or .jsonl) and <dir>/items_ins_v2_1000.json. On failure the
+ * catalog is left empty (nothing to free). */
+int ws_catalog_load(ws_catalog *cat, const char *dir, uint64_t seed, ws_err *err);
+/* Load from explicit files; items_ins_path may be NULL (no instructions). */
+int ws_catalog_load_files(ws_catalog *cat, const char *products_path, const char *items_ins_path,
+                          uint64_t seed, ws_err *err);
+const ws_product *ws_catalog_find(const ws_catalog *cat, const char *asin);
+void ws_catalog_free(ws_catalog *cat);
+
+#endif

@@ -1,0 +1,41 @@
+/* cli: the conventions every tool shares.
+ *
+ * Messages read "tool: where: what" on stderr; exit status 0 on success, 1 when the work failed
+ * (bad input, I/O), 2 for a usage error, 128+signo when interrupted. Also where the WebShop data
+ * lives and how an output stream is finished (complete, or kept as .partial when interrupted). */
+#ifndef WS_CLI_H
+#define WS_CLI_H
+
+#include <stdnoreturn.h>
+
+#include "stream.h"
+
+enum { WS_EXIT_OK = 0, WS_EXIT_FAIL = 1, WS_EXIT_USAGE = 2 };
+
+typedef struct ws_cli {
+    const char *tool;
+    int quiet;
+} ws_cli;
+
+void ws_cli_warn(const ws_cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+noreturn void ws_cli_die(const ws_cli *c, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* "--version" output: "<tool> (webshop-rl) <version>". */
+void ws_cli_version(const ws_cli *c);
+/* "Try '<tool> --help'." after a usage error; exits 2. */
+noreturn void ws_cli_usage_error(const ws_cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Strict number parsing for option values: the whole text, within [min, max]. */
+long ws_cli_long(const ws_cli *c, const char *option, const char *text, long min, long max);
+double ws_cli_double(const ws_cli *c, const char *option, const char *text, double min, double max);
+
+/* The WebShop data directory: `explicit` if given, else $WEBSHOP_DATA, else ../shared/webshop-1k
+ * relative to the working directory, else relative to the project the executable was built in.
+ * Returns a path in `buf` (or NULL when nothing was found; buf then holds what was tried). */
+const char *ws_data_dir(const char *explicit_dir, char *buf, size_t cap);
+
+/* Finish the tool's output: a normal close, or the .partial close after a signal. Dies on error;
+ * returns the exit status the tool should use. */
+int ws_cli_close_output(const ws_cli *c, ws_writer *w);
+
+#endif

@@ -1,0 +1,41 @@
+/* goals: WebShop's goals built from a catalog, shuffled and split.
+ *
+ * Synthetic goals follow WebShop's get_synthetic_goals: for each product with an instruction, one
+ * goal per combination of its option values (option names sorted), sharing one price_upper drawn
+ * from the first four multiples of 10 above the product's price (the larger of two distinct
+ * draws; no price limit when fewer than two exist). Human goals come from the products'
+ * "instructions" lists (WebShop's items_human_ins format). The goal list is shuffled with the
+ * seeded stream "goal-shuffle" and goal_id is the position after the shuffle:
+ *   test = goal_id 0..499, eval = 500..1499, train = the rest.
+ * Goals are returned as goal records (schemas/goal.schema.json) owned by the set. */
+#ifndef WS_GOALS_H
+#define WS_GOALS_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "err.h"
+
+#define WS_GOAL_VERSION 1
+#define WS_TEST_GOALS 500
+#define WS_EVAL_GOALS 1000
+
+typedef enum { WS_GOALS_SYNTHETIC, WS_GOALS_HUMAN } ws_goal_source;
+
+typedef struct ws_goal_set {
+    json_t **goals; /* goal records, index = goal_id */
+    size_t n;
+} ws_goal_set;
+
+int ws_goals_build(const ws_catalog *cat, ws_goal_source source, uint64_t seed, ws_goal_set *set,
+                   ws_err *err);
+void ws_goals_free(ws_goal_set *set);
+
+/* "test", "eval" or "train" for a goal id. */
+const char *ws_goal_split(long goal_id);
+/* Parse a split name; -1 when unknown. "all" selects every goal. */
+int ws_split_matches(const char *split, long goal_id);
+int ws_split_valid(const char *split);
+
+#endif

@@ -1,0 +1,69 @@
+#include "rng.h"
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; s && *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return h;
+}
+
+void ws_rng_seed(ws_rng *r, uint64_t seed, const char *stream)
+{
+    uint64_t x = seed ^ fnv1a(stream);
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&x);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+uint64_t ws_rng_next(ws_rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+double ws_rng_uniform(ws_rng *r)
+{
+    return (double)(ws_rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+uint64_t ws_rng_below(ws_rng *r, uint64_t n)
+{
+    /* Rejection keeps it unbiased: drop the top partial block of 2^64 mod n values. */
+    uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+    uint64_t x;
+    do
+        x = ws_rng_next(r);
+    while (x >= limit);
+    return x % n;
+}
+
+void ws_rng_shuffle(ws_rng *r, size_t *items, size_t n)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)ws_rng_below(r, i);
+        size_t t = items[i - 1];
+        items[i - 1] = items[j];
+        items[j] = t;
+    }
+}

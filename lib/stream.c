@@ -1,0 +1,696 @@
+#include "stream.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "interrupt.h"
+
+#define CHUNK ((size_t)1 << 17)
+
+/* ------------------------------------------------------------------ reader */
+
+struct ws_reader {
+    char *name;
+    int fd;                /* -1 for a memory source */
+    const uint8_t *mem;    /* memory source */
+    size_t mem_size, mem_pos;
+    int source_eof;
+
+    int zstd;
+    ZSTD_DCtx *dctx;
+    uint8_t *in;           /* compressed bytes not yet decompressed */
+    size_t in_len, in_pos;
+    uint64_t in_offset;    /* input bytes before in[0] */
+    size_t frame_remaining; /* last ZSTD_decompressStream hint: 0 at a frame boundary */
+
+    char *out;             /* decompressed (or plain) bytes being split into lines */
+    size_t out_len, out_pos;
+
+    char *line;            /* a line that spans refills */
+    size_t line_len, line_cap;
+
+    long line_no, record_line, records;
+    ws_reader_opts opts;
+    int finished;
+};
+
+/* Read up to `cap` bytes from the source. Returns bytes read, 0 at end, -1 error, -2 signal. */
+static ssize_t source_read(ws_reader *r, void *buf, size_t cap, ws_err *err)
+{
+    if (r->source_eof)
+        return 0;
+    if (r->fd < 0) {
+        size_t n = r->mem_size - r->mem_pos;
+        if (n > cap)
+            n = cap;
+        memcpy(buf, r->mem + r->mem_pos, n);
+        r->mem_pos += n;
+        if (n == 0)
+            r->source_eof = 1;
+        return (ssize_t)n;
+    }
+    for (;;) {
+        ssize_t n = read(r->fd, buf, cap);
+        if (n > 0)
+            return n;
+        if (n == 0) {
+            r->source_eof = 1;
+            return 0;
+        }
+        if (errno == EINTR) {
+            if (ws_interrupted())
+                return -2;
+            continue;
+        }
+        return ws_fail(err, "%s: read failed: %s", r->name, strerror(errno));
+    }
+}
+
+static int is_zstd_magic(const uint8_t *p, size_t n)
+{
+    if (n < 4)
+        return 0;
+    uint32_t magic = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    return magic == ZSTD_MAGICNUMBER || (magic & ZSTD_MAGIC_SKIPPABLE_MASK) == ZSTD_MAGIC_SKIPPABLE_START;
+}
+
+/* Look at the first bytes to choose plain or zstd; they stay buffered for the chosen path. */
+static int detect_format(ws_reader *r, ws_err *err)
+{
+    while (r->out_len < 4 && !r->source_eof) {
+        ssize_t n = source_read(r, r->out + r->out_len, CHUNK - r->out_len, err);
+        if (n < 0)
+            return (int)n;
+        r->out_len += (size_t)n;
+    }
+    if (!is_zstd_magic((uint8_t *)r->out, r->out_len))
+        return 0;
+    r->zstd = 1;
+    r->dctx = ZSTD_createDCtx();
+    r->in = malloc(ZSTD_DStreamInSize() > CHUNK ? ZSTD_DStreamInSize() : CHUNK);
+    if (!r->dctx || !r->in)
+        return ws_fail(err, "%s: out of memory", r->name);
+    memcpy(r->in, r->out, r->out_len);
+    r->in_len = r->out_len;
+    r->out_len = 0;
+    return 0;
+}
+
+static ws_reader *reader_new(const char *name, const ws_reader_opts *opts, ws_err *err)
+{
+    ws_reader *r = calloc(1, sizeof *r);
+    if (!r) {
+        ws_fail(err, "%s: out of memory", name);
+        return NULL;
+    }
+    r->fd = -1;
+    r->name = strdup(name);
+    r->out = malloc(CHUNK);
+    if (opts)
+        r->opts = *opts;
+    if (!r->name || !r->out) {
+        ws_fail(err, "%s: out of memory", name);
+        ws_reader_close(r);
+        return NULL;
+    }
+    return r;
+}
+
+static ws_reader *reader_start(ws_reader *r, ws_err *err)
+{
+    int rc = detect_format(r, err);
+    if (rc == -2)
+        return r; /* interrupted before the first byte: next() reports it */
+    if (rc < 0) {
+        ws_reader_close(r);
+        return NULL;
+    }
+    return r;
+}
+
+ws_reader *ws_reader_open(const char *path, const ws_reader_opts *opts, ws_err *err)
+{
+    int is_stdin = !path || strcmp(path, "-") == 0;
+    ws_reader *r = reader_new(is_stdin ? "<stdin>" : path, opts, err);
+    if (!r)
+        return NULL;
+    if (is_stdin) {
+        r->fd = STDIN_FILENO;
+    } else {
+        r->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (r->fd < 0) {
+            ws_fail(err, "%s: cannot open: %s", path, strerror(errno));
+            ws_reader_close(r);
+            return NULL;
+        }
+    }
+    return reader_start(r, err);
+}
+
+ws_reader *ws_reader_open_mem(const void *data, size_t size, const char *name,
+                              const ws_reader_opts *opts, ws_err *err)
+{
+    ws_reader *r = reader_new(name ? name : "<memory>", opts, err);
+    if (!r)
+        return NULL;
+    r->mem = data;
+    r->mem_size = size;
+    return reader_start(r, err);
+}
+
+/* Refill r->out. Returns bytes now available, 0 at the end of the input, or <0. */
+static ssize_t refill(ws_reader *r, ws_err *err)
+{
+    r->out_pos = r->out_len = 0;
+    if (!r->zstd) {
+        ssize_t n = source_read(r, r->out, CHUNK, err);
+        if (n > 0)
+            r->out_len = (size_t)n;
+        return n;
+    }
+    for (;;) {
+        if (r->in_pos == r->in_len) {
+            r->in_offset += r->in_len;
+            r->in_pos = r->in_len = 0;
+            ssize_t n = source_read(r, r->in, CHUNK, err);
+            if (n < 0)
+                return n;
+            if (n == 0) {
+                if (r->frame_remaining != 0)
+                    return ws_fail(err, "%s: truncated zstd frame: input ends at byte offset %" PRIu64
+                                   " inside a frame", r->name, r->in_offset);
+                return 0;
+            }
+            r->in_len = (size_t)n;
+        }
+        ZSTD_inBuffer ib = {r->in, r->in_len, r->in_pos};
+        ZSTD_outBuffer ob = {r->out, CHUNK, 0};
+        size_t ret = ZSTD_decompressStream(r->dctx, &ob, &ib);
+        if (ZSTD_isError(ret))
+            return ws_fail(err, "%s: corrupt zstd data near byte offset %" PRIu64 ": %s", r->name,
+                           r->in_offset + ib.pos, ZSTD_getErrorName(ret));
+        r->frame_remaining = ret;
+        r->in_pos = ib.pos;
+        if (ob.pos > 0) {
+            r->out_len = ob.pos;
+            return (ssize_t)ob.pos;
+        }
+    }
+}
+
+static int is_blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+            return 0;
+    return 1;
+}
+
+/* Parse one complete line into a checked record. 1 = record, 0 = blank, -1 = error. */
+static int parse_line(ws_reader *r, const char *s, size_t n, json_t **record, ws_err *err)
+{
+    r->line_no++;
+    if (is_blank(s, n))
+        return 0;
+    json_error_t jerr;
+    json_t *v = json_loadb(s, n, JSON_ALLOW_NUL, &jerr);
+    if (!v)
+        return ws_fail(err, "%s:%ld:%d: malformed JSON: %s", r->name, r->line_no, jerr.column, jerr.text);
+    if (!json_is_object(v)) {
+        json_decref(v);
+        return ws_fail(err, "%s:%ld: a record must be a JSON object", r->name, r->line_no);
+    }
+    if (r->opts.type) {
+        const char *type = json_string_value(json_object_get(v, "type"));
+        json_t *ver = json_object_get(v, "v");
+        int bad = 0;
+        if (!type)
+            bad = ws_fail(err, "%s:%ld: record has no \"type\" (expected a %s record)", r->name,
+                          r->line_no, r->opts.type);
+        else if (strcmp(type, r->opts.type) != 0)
+            bad = ws_fail(err, "%s:%ld: expected a %s record, got a %s record", r->name, r->line_no,
+                          r->opts.type, type);
+        else if (!json_is_integer(ver))
+            bad = ws_fail(err, "%s:%ld: %s record has no integer \"v\" (schema version)", r->name,
+                          r->line_no, type);
+        else if (json_integer_value(ver) != r->opts.version)
+            bad = ws_fail(err, "%s:%ld: %s record of schema version %" JSON_INTEGER_FORMAT
+                          ", this build reads version %d", r->name, r->line_no, type,
+                          json_integer_value(ver), r->opts.version);
+        if (bad) {
+            json_decref(v);
+            return -1;
+        }
+    }
+    r->record_line = r->line_no;
+    r->records++;
+    *record = v;
+    return 1;
+}
+
+static int line_append(ws_reader *r, const char *s, size_t n, ws_err *err)
+{
+    if (r->line_len + n > WS_MAX_LINE)
+        return ws_fail(err, "%s:%ld: line longer than %zu bytes (the reader's bound)", r->name,
+                       r->line_no + 1, WS_MAX_LINE);
+    if (r->line_len + n > r->line_cap) {
+        size_t cap = r->line_cap ? r->line_cap : CHUNK;
+        while (cap < r->line_len + n)
+            cap *= 2;
+        char *p = realloc(r->line, cap);
+        if (!p)
+            return ws_fail(err, "%s:%ld: out of memory for a %zu-byte line", r->name, r->line_no + 1, cap);
+        r->line = p;
+        r->line_cap = cap;
+    }
+    memcpy(r->line + r->line_len, s, n);
+    r->line_len += n;
+    return 0;
+}
+
+int ws_reader_next(ws_reader *r, json_t **record, ws_err *err)
+{
+    *record = NULL;
+    if (r->finished)
+        return WS_EOF;
+    for (;;) {
+        char *start = r->out + r->out_pos;
+        size_t avail = r->out_len - r->out_pos;
+        char *nl = avail ? memchr(start, '\n', avail) : NULL;
+        if (nl) {
+            size_t n = (size_t)(nl - start);
+            r->out_pos += n + 1;
+            int rc;
+            if (r->line_len == 0) {
+                rc = parse_line(r, start, n, record, err);
+            } else {
+                if (line_append(r, start, n, err))
+                    return WS_ERROR;
+                rc = parse_line(r, r->line, r->line_len, record, err);
+                r->line_len = 0;
+            }
+            if (rc < 0)
+                return WS_ERROR;
+            if (rc > 0)
+                return WS_RECORD;
+            continue;
+        }
+        if (avail && line_append(r, start, avail, err))
+            return WS_ERROR;
+        ssize_t n = refill(r, err);
+        if (n == -2)
+            return WS_INTERRUPTED;
+        if (n < 0)
+            return WS_ERROR;
+        if (n > 0)
+            continue;
+        /* End of input: a last line without its newline is still a record. */
+        r->finished = 1;
+        if (r->line_len) {
+            int rc = parse_line(r, r->line, r->line_len, record, err);
+            r->line_len = 0;
+            if (rc < 0)
+                return WS_ERROR;
+            if (rc > 0)
+                return WS_RECORD;
+        }
+        if (r->records == 0 && !r->opts.allow_empty) {
+            if (r->opts.type)
+                ws_fail(err, "%s: no records: the input is empty (expected %s records)", r->name, r->opts.type);
+            else
+                ws_fail(err, "%s: no records: the input is empty", r->name);
+            return WS_ERROR;
+        }
+        return WS_EOF;
+    }
+}
+
+const char *ws_reader_name(const ws_reader *r) { return r->name; }
+long ws_reader_line(const ws_reader *r) { return r->record_line; }
+long ws_reader_records(const ws_reader *r) { return r->records; }
+int ws_reader_is_zstd(const ws_reader *r) { return r->zstd; }
+
+void ws_reader_close(ws_reader *r)
+{
+    if (!r)
+        return;
+    if (r->fd > STDIN_FILENO)
+        close(r->fd);
+    ZSTD_freeDCtx(r->dctx);
+    free(r->in);
+    free(r->out);
+    free(r->line);
+    free(r->name);
+    free(r);
+}
+
+/* ------------------------------------------------------------------ serialisation */
+
+static int buf_reserve(char **buf, size_t *len, size_t *cap, size_t extra)
+{
+    if (*len + extra <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 4096;
+    while (c < *len + extra)
+        c *= 2;
+    char *p = realloc(*buf, c);
+    if (!p)
+        return -1;
+    *buf = p;
+    *cap = c;
+    return 0;
+}
+
+static int append_string(const char *s, size_t n, char **buf, size_t *len, size_t *cap)
+{
+    if (buf_reserve(buf, len, cap, n * 6 + 2))
+        return -1;
+    char *o = *buf + *len;
+    *o++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            *o++ = '\\';
+            *o++ = (char)c;
+        } else if (c < 0x20) {
+            switch (c) {
+            case '\n': *o++ = '\\'; *o++ = 'n'; break;
+            case '\t': *o++ = '\\'; *o++ = 't'; break;
+            case '\r': *o++ = '\\'; *o++ = 'r'; break;
+            default: o += sprintf(o, "\\u%04x", c);
+            }
+        } else {
+            *o++ = (char)c; /* UTF-8 passes through: Jansson validated it on the way in */
+        }
+    }
+    *o++ = '"';
+    *len = (size_t)(o - *buf);
+    return 0;
+}
+
+/* The shortest "%.{15,16,17}g" that reads back as the same double. */
+static int append_real(double d, char **buf, size_t *len, size_t *cap)
+{
+    if (buf_reserve(buf, len, cap, 40))
+        return -1;
+    char *o = *buf + *len;
+    if (!isfinite(d)) {
+        /* JSON has no infinity or NaN; Jansson never builds them, so this is a caller bug. */
+        *len += (size_t)sprintf(o, "null");
+        return 0;
+    }
+    int n = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(o, 40, "%.*g", prec, d);
+        if (strtod(o, NULL) == d)
+            break;
+    }
+    /* Keep reals recognisably real ("1.0", not "1") so they read back as reals. */
+    if (!strpbrk(o, ".eEn")) {
+        o[n++] = '.';
+        o[n++] = '0';
+        o[n] = 0;
+    }
+    *len += (size_t)n;
+    return 0;
+}
+
+int ws_json_append(const json_t *v, char **buf, size_t *len, size_t *cap)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *key;
+        json_t *child;
+        int first = 1;
+        if (buf_reserve(buf, len, cap, 1))
+            return -1;
+        (*buf)[(*len)++] = '{';
+        json_object_foreach((json_t *)v, key, child) {
+            if (!first) {
+                if (buf_reserve(buf, len, cap, 1))
+                    return -1;
+                (*buf)[(*len)++] = ',';
+            }
+            first = 0;
+            if (append_string(key, strlen(key), buf, len, cap) || buf_reserve(buf, len, cap, 1))
+                return -1;
+            (*buf)[(*len)++] = ':';
+            if (ws_json_append(child, buf, len, cap))
+                return -1;
+        }
+        if (buf_reserve(buf, len, cap, 1))
+            return -1;
+        (*buf)[(*len)++] = '}';
+        return 0;
+    }
+    case JSON_ARRAY: {
+        size_t n = json_array_size(v);
+        if (buf_reserve(buf, len, cap, 1))
+            return -1;
+        (*buf)[(*len)++] = '[';
+        for (size_t i = 0; i < n; i++) {
+            if (i) {
+                if (buf_reserve(buf, len, cap, 1))
+                    return -1;
+                (*buf)[(*len)++] = ',';
+            }
+            if (ws_json_append(json_array_get(v, i), buf, len, cap))
+                return -1;
+        }
+        if (buf_reserve(buf, len, cap, 1))
+            return -1;
+        (*buf)[(*len)++] = ']';
+        return 0;
+    }
+    case JSON_STRING:
+        return append_string(json_string_value(v), json_string_length(v), buf, len, cap);
+    case JSON_INTEGER:
+        if (buf_reserve(buf, len, cap, 24))
+            return -1;
+        *len += (size_t)sprintf(*buf + *len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return 0;
+    case JSON_REAL:
+        return append_real(json_real_value(v), buf, len, cap);
+    case JSON_TRUE:
+    case JSON_FALSE:
+    case JSON_NULL: {
+        const char *lit = json_is_true(v) ? "true" : json_is_false(v) ? "false" : "null";
+        size_t n = strlen(lit);
+        if (buf_reserve(buf, len, cap, n))
+            return -1;
+        memcpy(*buf + *len, lit, n);
+        *len += n;
+        return 0;
+    }
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------------------ writer */
+
+struct ws_writer {
+    char *path;     /* final name; NULL for stdout */
+    char *tmp_path; /* where the bytes go until close */
+    int fd;
+    ZSTD_CCtx *cctx;
+    char *line;     /* one serialised record */
+    size_t line_len, line_cap;
+    char *out;      /* bytes waiting for write() */
+    size_t out_len;
+    struct timespec last_flush;
+    const char *name;
+};
+
+static int write_all(ws_writer *w, const char *p, size_t n, ws_err *err)
+{
+    while (n) {
+        ssize_t k = write(w->fd, p, n);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue; /* finish the write: records stay whole even when interrupted */
+            return ws_fail(err, "%s: write failed: %s", w->name, strerror(errno));
+        }
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+static int drain(ws_writer *w, ws_err *err)
+{
+    int rc = write_all(w, w->out, w->out_len, err);
+    w->out_len = 0;
+    return rc;
+}
+
+/* Push `n` bytes through the compressor (or straight into the output buffer). */
+static int emit(ws_writer *w, const char *p, size_t n, ZSTD_EndDirective mode, ws_err *err)
+{
+    if (!w->cctx) {
+        if (w->out_len + n > CHUNK && drain(w, err))
+            return -1;
+        if (n > CHUNK)
+            return write_all(w, p, n, err);
+        memcpy(w->out + w->out_len, p, n);
+        w->out_len += n;
+        return mode == ZSTD_e_continue ? 0 : drain(w, err);
+    }
+    ZSTD_inBuffer ib = {p, n, 0};
+    for (;;) {
+        ZSTD_outBuffer ob = {w->out, CHUNK, w->out_len};
+        size_t left = ZSTD_compressStream2(w->cctx, &ob, &ib, mode);
+        if (ZSTD_isError(left))
+            return ws_fail(err, "%s: zstd compression failed: %s", w->name, ZSTD_getErrorName(left));
+        w->out_len = ob.pos;
+        int done = mode == ZSTD_e_continue ? ib.pos == ib.size : left == 0;
+        if (w->out_len == CHUNK || (done && mode != ZSTD_e_continue)) {
+            if (drain(w, err))
+                return -1;
+        }
+        if (done)
+            return 0;
+    }
+}
+
+ws_writer *ws_writer_open(const char *path, const ws_writer_opts *opts, ws_err *err)
+{
+    ws_writer_opts o = opts ? *opts : (ws_writer_opts){WS_COMPRESS_AUTO, 0};
+    int is_stdout = !path || strcmp(path, "-") == 0;
+    ws_writer *w = calloc(1, sizeof *w);
+    if (!w || !(w->out = malloc(CHUNK))) {
+        free(w);
+        ws_fail(err, "out of memory");
+        return NULL;
+    }
+    w->fd = -1;
+    if (is_stdout) {
+        w->fd = STDOUT_FILENO;
+        w->name = "<stdout>";
+    } else {
+        size_t n = strlen(path);
+        w->path = strdup(path);
+        w->tmp_path = malloc(n + 32);
+        if (!w->path || !w->tmp_path) {
+            ws_fail(err, "out of memory");
+            ws_writer_discard(w);
+            return NULL;
+        }
+        snprintf(w->tmp_path, n + 32, "%s.tmp-%ld", path, (long)getpid());
+        w->name = w->path;
+        w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (w->fd < 0) {
+            ws_fail(err, "%s: cannot create: %s", w->tmp_path, strerror(errno));
+            ws_writer_discard(w);
+            return NULL;
+        }
+        if (o.compress == WS_COMPRESS_AUTO)
+            o.compress = n >= 4 && strcmp(path + n - 4, ".zst") == 0;
+    }
+    if (o.compress == WS_COMPRESS_YES) {
+        w->cctx = ZSTD_createCCtx();
+        if (!w->cctx || ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel,
+                                                            o.level ? o.level : 3))) {
+            ws_fail(err, "%s: cannot set up zstd level %d", w->name, o.level);
+            ws_writer_discard(w);
+            return NULL;
+        }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &w->last_flush);
+    return w;
+}
+
+/* A slow producer (training metrics, a long rollout) still reaches its readers: flush at
+ * least once a second. */
+static int flush_if_stale(ws_writer *w, ws_err *err)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec - w->last_flush.tv_sec < 1)
+        return 0;
+    w->last_flush = now;
+    return emit(w, NULL, 0, ZSTD_e_flush, err);
+}
+
+int ws_writer_put(ws_writer *w, const json_t *record, ws_err *err)
+{
+    w->line_len = 0;
+    if (ws_json_append(record, &w->line, &w->line_len, &w->line_cap) ||
+        buf_reserve(&w->line, &w->line_len, &w->line_cap, 1))
+        return ws_fail(err, "%s: cannot serialise record: out of memory", w->name);
+    w->line[w->line_len++] = '\n';
+    if (emit(w, w->line, w->line_len, ZSTD_e_continue, err))
+        return -1;
+    return flush_if_stale(w, err);
+}
+
+static int finish(ws_writer *w, const char *final_path, ws_err *err)
+{
+    int rc = emit(w, NULL, 0, w->cctx ? ZSTD_e_end : ZSTD_e_flush, err);
+    if (rc == 0 && w->tmp_path) {
+        if (fsync(w->fd) != 0 && errno != EINVAL)
+            rc = ws_fail(err, "%s: fsync failed: %s", w->tmp_path, strerror(errno));
+        if (close(w->fd) != 0 && rc == 0)
+            rc = ws_fail(err, "%s: close failed: %s", w->tmp_path, strerror(errno));
+        w->fd = -1;
+        if (rc == 0 && rename(w->tmp_path, final_path) != 0)
+            rc = ws_fail(err, "%s: cannot rename into place: %s", final_path, strerror(errno));
+    }
+    if (rc == 0 && w->tmp_path) {
+        free(w->tmp_path);
+        w->tmp_path = NULL; /* renamed: nothing left to discard */
+    }
+    return rc;
+}
+
+int ws_writer_close(ws_writer *w, ws_err *err)
+{
+    int rc = finish(w, w->path, err);
+    ws_writer_discard(w);
+    return rc;
+}
+
+int ws_writer_close_partial(ws_writer *w, ws_err *err)
+{
+    int rc;
+    if (w->path) {
+        size_t n = strlen(w->path) + sizeof ".partial";
+        char *partial = malloc(n);
+        if (!partial) {
+            ws_writer_discard(w);
+            return ws_fail(err, "out of memory");
+        }
+        snprintf(partial, n, "%s.partial", w->path);
+        rc = finish(w, partial, err);
+        free(partial);
+    } else {
+        rc = finish(w, NULL, err);
+    }
+    ws_writer_discard(w);
+    return rc;
+}
+
+void ws_writer_discard(ws_writer *w)
+{
+    if (!w)
+        return;
+    if (w->fd > STDERR_FILENO)
+        close(w->fd);
+    if (w->tmp_path)
+        unlink(w->tmp_path);
+    ZSTD_freeCCtx(w->cctx);
+    free(w->tmp_path);
+    free(w->path);
+    free(w->line);
+    free(w->out);
+    free(w);
+}
+
+const char *ws_writer_name(const ws_writer *w) { return w->name; }

@@ -1,0 +1,69 @@
+/* stream: JSON-lines records in and out, plain or zstd, files or stdin/stdout.
+ *
+ * Owns the byte-level contract between stages. A reader takes a path ("-" = stdin) or a memory
+ * buffer, detects zstd by its magic number (so plain and compressed inputs read alike), reads
+ * concatenated zstd frames as one stream with the streaming API (bounded memory), splits lines,
+ * parses each with Jansson and checks the record's "type" and "v". A writer serialises records
+ * one per line (doubles in their shortest round-trip form), compresses when asked, and writes
+ * files under a temporary name that is renamed into place only when the stream is complete.
+ *
+ * Bounds: one line (record) is at most WS_MAX_LINE bytes. Blank lines are skipped. */
+#ifndef WS_STREAM_H
+#define WS_STREAM_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define WS_MAX_LINE ((size_t)256 << 20) /* 256 MiB */
+
+enum { WS_RECORD = 1, WS_EOF = 0, WS_ERROR = -1, WS_INTERRUPTED = -2 };
+
+typedef struct ws_reader ws_reader;
+
+typedef struct ws_reader_opts {
+    const char *type; /* required record type; NULL accepts any record object */
+    int version;      /* the schema version of `type` this build reads */
+    int allow_empty;  /* 0: an input without a single record is an error */
+} ws_reader_opts;
+
+ws_reader *ws_reader_open(const char *path, const ws_reader_opts *opts, ws_err *err);
+/* A reader over caller-owned memory (tests, fuzzing); `name` appears in messages. */
+ws_reader *ws_reader_open_mem(const void *data, size_t size, const char *name,
+                              const ws_reader_opts *opts, ws_err *err);
+/* WS_RECORD with a new reference in *record (caller decrefs), WS_EOF, WS_ERROR (err filled,
+ * naming file and line or byte offset), or WS_INTERRUPTED (a signal arrived while waiting). */
+int ws_reader_next(ws_reader *r, json_t **record, ws_err *err);
+const char *ws_reader_name(const ws_reader *r);
+long ws_reader_line(const ws_reader *r);    /* line of the last record handed out */
+long ws_reader_records(const ws_reader *r); /* records handed out so far */
+int ws_reader_is_zstd(const ws_reader *r);
+void ws_reader_close(ws_reader *r);
+
+typedef struct ws_writer ws_writer;
+
+enum { WS_COMPRESS_AUTO = -1, WS_COMPRESS_NO = 0, WS_COMPRESS_YES = 1 };
+
+typedef struct ws_writer_opts {
+    int compress; /* WS_COMPRESS_AUTO: zstd when the path ends in ".zst" */
+    int level;    /* zstd level; 0 means the default (3) */
+} ws_writer_opts;
+
+/* path "-" (or NULL) is stdout; anything else is written to "<path>.tmp-<pid>" first. */
+ws_writer *ws_writer_open(const char *path, const ws_writer_opts *opts, ws_err *err);
+int ws_writer_put(ws_writer *w, const json_t *record, ws_err *err);
+/* Finish the stream: end the zstd frame, flush, fsync and rename into place. Frees w. */
+int ws_writer_close(ws_writer *w, ws_err *err);
+/* After an interruption: keep every complete record, as a valid stream, under "<path>.partial"
+ * so the final name never holds an incomplete result. Frees w. */
+int ws_writer_close_partial(ws_writer *w, ws_err *err);
+/* After an error: remove the temporary file. Frees w. */
+void ws_writer_discard(ws_writer *w);
+const char *ws_writer_name(const ws_writer *w);
+
+/* The one-line serialisation the writer uses, appended to *buf (grown with realloc). */
+int ws_json_append(const json_t *value, char **buf, size_t *len, size_t *cap);
+
+#endif
