@@ -15,10 +15,11 @@ OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CPPFLAGS += -std=c11 -D_GNU_SOURCE -DWS_VERSION='"$(VERSION)"' -Ilib
-LDLIBS  += -ljansson -lzstd -lm
+LDLIBS  += -ljansson -lzstd -lstemmer -lunistring -lm
 
 DEB_PACKAGES := build-essential pkg-config libjansson-dev libzstd-dev zstd libcmocka-dev \
-                libopenblas-dev libstemmer-dev libunistring-dev libutf8proc-dev jq clang
+                libopenblas-dev libstemmer-dev libunistring-dev libutf8proc-dev jq clang \
+                wordnet-base gnuplot-nox
 
 LIB_SRC   := $(sort $(wildcard lib/*.c))
 TOOL_SRC  := $(sort $(wildcard tools/*.c))
@@ -90,5 +91,8 @@ endif
 
 clean:
 	rm -rf $(BUILD) $(BIN) build-asan build-fuzz
+
+# Parity checks against third-party reference implementations (PyPI oracles); not run by CI.
+-include $(sort $(wildcard tests/oracle/*.mk))
 
 -include $(LIB_OBJ:.o=.d) $(TOOL_SRC:%.c=$(BUILD)/%.d) $(UNIT_SRC:%.c=$(BUILD)/%.d)
