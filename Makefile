@@ -4,6 +4,7 @@
 #   make asan       the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       libFuzzer on the record reader for FUZZ_SECONDS (default 60)
 #   make bench      throughput benchmarks (bench/)
+#   make demo       the example pipeline on the default data (examples/)
 #   make deps       install the Debian packages the build needs (when missing)
 #   make CUDA=1     reserved for the CUDA backend
 
@@ -30,7 +31,7 @@ LIB_A     := $(BUILD)/libwebshop.a
 TOOLS     := $(TOOL_SRC:tools/%.c=$(BIN)/%)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test check asan fuzz bench deps clean unit-bins
+.PHONY: all test check asan fuzz bench deps clean unit-bins demo
 all: $(TOOLS)
 
 $(BUILD)/%.o: %.c
@@ -75,6 +76,9 @@ fuzz:
 	build-fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
 	    build-fuzz/corpus
 
+demo: all
+	bash examples/quickstart.sh
+
 bench: all
 	bash bench/stream_bench.sh
 
@@ -82,7 +86,8 @@ deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	    echo "installing:" $$missing; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	    { [ -n "$$(ls /var/lib/apt/lists/ 2>/dev/null | grep -v -e lock -e partial)" ] || apt-get update -qq; } && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "all build dependencies present"; fi
 
 ifneq ($(CUDA),)

@@ -218,6 +218,10 @@ static int is_blank(const char *s, size_t n)
 static int parse_line(ws_reader *r, const char *s, size_t n, json_t **record, ws_err *err)
 {
     r->line_no++;
+    size_t max_line = r->opts.max_line ? r->opts.max_line : WS_MAX_LINE;
+    if (n > max_line)
+        return ws_fail(err, "%s:%ld: line longer than %zu bytes (the reader's bound)", r->name,
+                       r->line_no, max_line);
     if (is_blank(s, n))
         return 0;
     json_error_t jerr;
@@ -258,9 +262,10 @@ static int parse_line(ws_reader *r, const char *s, size_t n, json_t **record, ws
 
 static int line_append(ws_reader *r, const char *s, size_t n, ws_err *err)
 {
-    if (r->line_len + n > WS_MAX_LINE)
+    size_t max_line = r->opts.max_line ? r->opts.max_line : WS_MAX_LINE;
+    if (r->line_len + n > max_line)
         return ws_fail(err, "%s:%ld: line longer than %zu bytes (the reader's bound)", r->name,
-                       r->line_no + 1, WS_MAX_LINE);
+                       r->line_no + 1, max_line);
     if (r->line_len + n > r->line_cap) {
         size_t cap = r->line_cap ? r->line_cap : CHUNK;
         while (cap < r->line_len + n)
@@ -375,20 +380,27 @@ static int append_string(const char *s, size_t n, char **buf, size_t *len, size_
         return -1;
     char *o = *buf + *len;
     *o++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i; /* copy the longest stretch that needs no escape in one go */
+        while (run < n && (unsigned char)s[run] >= 0x20 && s[run] != '"' && s[run] != '\\')
+            run++;
+        memcpy(o, s + i, run - i);
+        o += run - i;
+        if (run == n)
+            break;
+        unsigned char c = (unsigned char)s[run];
+        i = run + 1;
         if (c == '"' || c == '\\') {
             *o++ = '\\';
             *o++ = (char)c;
-        } else if (c < 0x20) {
+        } else {
             switch (c) {
             case '\n': *o++ = '\\'; *o++ = 'n'; break;
             case '\t': *o++ = '\\'; *o++ = 't'; break;
             case '\r': *o++ = '\\'; *o++ = 'r'; break;
             default: o += sprintf(o, "\\u%04x", c);
             }
-        } else {
-            *o++ = (char)c; /* UTF-8 passes through: Jansson validated it on the way in */
         }
     }
     *o++ = '"';
@@ -539,8 +551,10 @@ static int emit(ws_writer *w, const char *p, size_t n, ZSTD_EndDirective mode, w
             return -1;
         if (n > CHUNK)
             return write_all(w, p, n, err);
-        memcpy(w->out + w->out_len, p, n);
-        w->out_len += n;
+        if (n) {
+            memcpy(w->out + w->out_len, p, n);
+            w->out_len += n;
+        }
         return mode == ZSTD_e_continue ? 0 : drain(w, err);
     }
     ZSTD_inBuffer ib = {p, n, 0};
@@ -596,8 +610,10 @@ ws_writer *ws_writer_open(const char *path, const ws_writer_opts *opts, ws_err *
     }
     if (o.compress == WS_COMPRESS_YES) {
         w->cctx = ZSTD_createCCtx();
-        if (!w->cctx || ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel,
-                                                            o.level ? o.level : 3))) {
+        /* The checksum lets readers detect a corrupted file instead of parsing garbage. */
+        if (!w->cctx ||
+            ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, o.level ? o.level : 3)) ||
+            ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1))) {
             ws_fail(err, "%s: cannot set up zstd level %d", w->name, o.level);
             ws_writer_discard(w);
             return NULL;

@@ -27,6 +27,7 @@ typedef struct ws_reader_opts {
     const char *type; /* required record type; NULL accepts any record object */
     int version;      /* the schema version of `type` this build reads */
     int allow_empty;  /* 0: an input without a single record is an error */
+    size_t max_line;  /* longest accepted line in bytes; 0 means WS_MAX_LINE */
 } ws_reader_opts;
 
 ws_reader *ws_reader_open(const char *path, const ws_reader_opts *opts, ws_err *err);

@@ -1,0 +1,35 @@
+# goals: the catalog loader and the goal records on the real data.
+. "$(dirname "$0")/lib.sh"
+G=$BIN/goals
+if ! have_data; then skip "goals on the real catalog" "no WebShop data at $WEBSHOP_DATA"; finish; fi
+
+check "6,910 synthetic goals: 500 test, 1000 eval, 5410 train" bash -c "
+  [ \$('$G' -q -s all | wc -l) = 6910 ] && [ \$('$G' -q -s test | wc -l) = 500 ] &&
+  [ \$('$G' -q -s eval | wc -l) = 1000 ] && [ \$('$G' -q -s train | wc -l) = 5410 ]"
+check "every goal record matches schemas/goal.schema.json" bash -c "'$G' -q -s all | python3 tests/validate.py --type goal"
+check "human goals match the schema" bash -c "'$G' -q --human -s all | python3 tests/validate.py --type goal"
+check "same seed, same bytes; another seed, another shuffle" bash -c "
+  '$G' -q -s all > '$T_TMP/a' && '$G' -q -s all > '$T_TMP/b' && cmp -s '$T_TMP/a' '$T_TMP/b' &&
+  '$G' -q -s all --seed 7 > '$T_TMP/c' && ! cmp -s '$T_TMP/a' '$T_TMP/c' &&
+  [ \"\$(sort '$T_TMP/a' | cut -d, -f5- | sort | md5sum)\" != x ]"
+check "goal ids are 0..6909 in order, splits by id" bash -c "
+  '$G' -q -s all | python3 -c '
+import json, sys
+for i, l in enumerate(sys.stdin):
+    g = json.loads(l); assert g[\"goal_id\"] == i
+    assert g[\"split\"] == (\"test\" if i < 500 else \"eval\" if i < 1500 else \"train\")'"
+check "instruction text follows WebShop's template" bash -c "
+  '$G' -q -s all | python3 -c '
+import json, sys
+for l in sys.stdin:
+    g = json.loads(l); ins = g[\"instruction\"]
+    opts = \", and \".join(f\"{k}: {v}\" for k, v in sorted(g[\"goal_options\"].items()))
+    if opts: assert \" with \" + opts in ins, ins
+    if g[\"price_upper\"] is None: assert \"price lower than\" not in ins
+    else: assert ins.endswith(\", and price lower than %.2f dollars\" % g[\"price_upper\"]), ins'"
+check "-o goals.jsonl.zst writes zstd, -n limits" bash -c "'$G' -q -n 7 -o '$T_TMP/g.jsonl.zst' && [ \$('$BIN/records' -c -t goal '$T_TMP/g.jsonl.zst') = 7 ]"
+expect_error "unknown split is a usage error" 2 "expected test, eval, train or all" "$G" -s bogus
+expect_error "missing data directory" 1 "no WebShop data directory" "$G" --data "$T_TMP/none"
+mkdir -p "$T_TMP/broken"; printf '{"id":"A","contents":"x","product":{"asin":"A"}}\n{"id":"B",\n' > "$T_TMP/broken/products.jsonl"
+expect_error "a corrupt catalog names file and line" 1 "products.jsonl:2:[0-9]+: malformed JSON" "$G" --data "$T_TMP/broken"
+finish
