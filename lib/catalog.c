@@ -42,17 +42,13 @@ static int string_list(json_t *arr, const char ***out, size_t *n, const char *wh
     return 0;
 }
 
-static int load_product(ws_product *p, json_t *line, const char *where, ws_err *err)
+int ws_product_parse(json_t *prod, ws_product *p, const char *where, ws_err *err)
 {
-    json_t *prod = json_object_get(line, "product");
+    memset(p, 0, sizeof *p);
     if (!json_is_object(prod))
-        return ws_fail(err, "%s: no \"product\" object", where);
+        return ws_fail(err, "%s: a product must be a JSON object", where);
     p->record = prod;
-    p->asin = json_string_value(json_object_get(prod, "asin"));
-    if (!p->asin)
-        p->asin = json_string_value(json_object_get(line, "id"));
-    if (!p->asin || !*p->asin)
-        return ws_fail(err, "%s: product has no ASIN", where);
+    p->asin = str_field(prod, "asin");
     p->title = str_field(prod, "Title");
     p->description = str_field(prod, "Description");
     p->price_text = str_field(prod, "Price");
@@ -60,7 +56,6 @@ static int load_product(ws_product *p, json_t *line, const char *where, ws_err *
     p->category = str_field(prod, "category");
     p->query = str_field(prod, "query");
     p->product_category = str_field(prod, "product_category");
-    p->contents = str_field(line, "contents");
     if (string_list(json_object_get(prod, "BulletPoints"), &p->bullets, &p->n_bullets, where,
                     "BulletPoints", err) ||
         string_list(json_object_get(prod, "Attributes"), &p->attributes, &p->n_attributes, where,
@@ -101,6 +96,33 @@ static int load_product(ws_product *p, json_t *line, const char *where, ws_err *
     p->human_goals = json_object_get(prod, "instructions");
     if (!json_is_array(p->human_goals))
         p->human_goals = NULL;
+    return 0;
+}
+
+void ws_product_clear(ws_product *p)
+{
+    free(p->bullets);
+    free(p->attributes);
+    free(p->instruction_attributes);
+    for (size_t k = 0; k < p->n_options; k++)
+        free(p->options[k].values);
+    free(p->options);
+    memset(p, 0, sizeof *p);
+}
+
+static int load_product(ws_product *p, json_t *line, const char *where, ws_err *err)
+{
+    memset(p, 0, sizeof *p);
+    json_t *prod = json_object_get(line, "product");
+    if (!json_is_object(prod))
+        return ws_fail(err, "%s: no \"product\" object", where);
+    if (ws_product_parse(prod, p, where, err))
+        return -1;
+    if (!*p->asin)
+        p->asin = str_field(line, "id");
+    if (!*p->asin)
+        return ws_fail(err, "%s: product has no ASIN", where);
+    p->contents = str_field(line, "contents");
     return 0;
 }
 
@@ -161,7 +183,6 @@ static int load_files(ws_catalog *cat, const char *products_path, const char *it
         }
         cat->records[cat->n] = rec;
         ws_product *p = &cat->products[cat->n];
-        memset(p, 0, sizeof *p);
         cat->n++;
         char where[512];
         snprintf(where, sizeof where, "%s:%ld", products_path, ws_reader_line(r));
@@ -233,13 +254,7 @@ const ws_product *ws_catalog_find(const ws_catalog *cat, const char *asin)
 void ws_catalog_free(ws_catalog *cat)
 {
     for (size_t i = 0; i < cat->n; i++) {
-        ws_product *p = &cat->products[i];
-        free(p->bullets);
-        free(p->attributes);
-        free(p->instruction_attributes);
-        for (size_t k = 0; k < p->n_options; k++)
-            free(p->options[k].values);
-        free(p->options);
+        ws_product_clear(&cat->products[i]);
         json_decref(cat->records[i]);
     }
     free(cat->products);

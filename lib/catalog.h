@@ -56,6 +56,11 @@ int ws_catalog_load(ws_catalog *cat, const char *dir, uint64_t seed, ws_err *err
 /* Load from explicit files; items_ins_path may be NULL (no instructions). */
 int ws_catalog_load_files(ws_catalog *cat, const char *products_path, const char *items_ins_path,
                           uint64_t seed, ws_err *err);
+/* Fill p from a product object (WebShop's normalised layout); missing fields read as empty.
+ * Strings borrow from `prod`. Free with ws_product_clear. */
+int ws_product_parse(json_t *prod, ws_product *p, const char *where, ws_err *err);
+void ws_product_clear(ws_product *p);
+
 const ws_product *ws_catalog_find(const ws_catalog *cat, const char *asin);
 void ws_catalog_free(ws_catalog *cat);
 

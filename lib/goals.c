@@ -292,3 +292,85 @@ void ws_goals_free(ws_goal_set *set)
     free(set->goals);
     memset(set, 0, sizeof *set);
 }
+
+static const char *opt_str(json_t *obj, const char *key)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? s : "";
+}
+
+int ws_goal_parse(json_t *record, ws_goal *g, ws_err *err)
+{
+    memset(g, 0, sizeof *g);
+    if (!json_is_object(record))
+        return ws_fail(err, "goal: not a JSON object");
+    json_t *id = json_object_get(record, "goal_id");
+    g->goal_id = json_is_integer(id) ? (long)json_integer_value(id) : -1;
+    g->asin = opt_str(record, "asin");
+    g->instruction = opt_str(record, "instruction");
+    g->query = opt_str(record, "query");
+    g->product_category = opt_str(record, "product_category");
+    g->name = opt_str(record, "name");
+
+    json_t *attrs = json_object_get(record, "attributes");
+    if (attrs && !json_is_array(attrs))
+        return ws_fail(err, "goal %ld: \"attributes\" is not a list", g->goal_id);
+    json_t *opts = json_object_get(record, "goal_options");
+    if (opts && !json_is_array(opts) && !json_is_object(opts) && !json_is_null(opts))
+        return ws_fail(err, "goal %ld: \"goal_options\" is neither an object nor a list", g->goal_id);
+    size_t na = json_array_size(attrs), no = json_is_object(opts) ? json_object_size(opts) : json_array_size(opts);
+    g->attributes = calloc(na + 1, sizeof *g->attributes);
+    g->option_names = calloc(no + 1, sizeof *g->option_names);
+    g->option_values = calloc(no + 1, sizeof *g->option_values);
+    if (!g->attributes || !g->option_names || !g->option_values) {
+        ws_goal_clear(g);
+        return ws_fail(err, "out of memory");
+    }
+    for (size_t i = 0; i < na; i++) {
+        g->attributes[i] = json_string_value(json_array_get(attrs, i));
+        if (!g->attributes[i]) {
+            ws_goal_clear(g);
+            return ws_fail(err, "goal %ld: attributes[%zu] is not a string", g->goal_id, i);
+        }
+    }
+    g->n_attributes = na;
+    if (json_is_object(opts)) {
+        const char *name;
+        json_t *value;
+        json_object_foreach(opts, name, value) {
+            if (!json_is_string(value)) {
+                ws_goal_clear(g);
+                return ws_fail(err, "goal %ld: goal_options.%s is not a string", g->goal_id, name);
+            }
+            g->option_names[g->n_options] = name;
+            g->option_values[g->n_options++] = json_string_value(value);
+        }
+    } else {
+        for (size_t i = 0; i < no; i++) {
+            g->option_values[i] = json_string_value(json_array_get(opts, i));
+            if (!g->option_values[i]) {
+                ws_goal_clear(g);
+                return ws_fail(err, "goal %ld: goal_options[%zu] is not a string", g->goal_id, i);
+            }
+        }
+        g->n_options = no;
+    }
+    json_t *upper = json_object_get(record, "price_upper");
+    if (upper && !json_is_null(upper) && !json_is_number(upper)) {
+        ws_goal_clear(g);
+        return ws_fail(err, "goal %ld: \"price_upper\" is not a number", g->goal_id);
+    }
+    g->has_price_upper = json_is_number(upper);
+    g->price_upper = json_number_value(upper);
+    g->record = json_incref(record);
+    return 0;
+}
+
+void ws_goal_clear(ws_goal *g)
+{
+    free(g->attributes);
+    free(g->option_names);
+    free(g->option_values);
+    json_decref(g->record);
+    memset(g, 0, sizeof *g);
+}

@@ -32,6 +32,26 @@ int ws_goals_build(const ws_catalog *cat, ws_goal_source source, uint64_t seed, 
                    ws_err *err);
 void ws_goals_free(ws_goal_set *set);
 
+/* A goal record read back for an episode and its reward. Strings borrow from the record, which
+ * the goal holds a reference to. Missing fields count as empty (the reward of a partial goal
+ * can then be checked one component at a time). */
+typedef struct ws_goal {
+    json_t *record;
+    long goal_id;
+    const char *asin, *instruction, *query, *product_category, *name;
+    const char **attributes;
+    size_t n_attributes;
+    /* Synthetic goals: option names and values (pairs). Human goals: plain option strings in
+     * option_values, option_names all NULL. */
+    const char **option_names, **option_values;
+    size_t n_options;
+    int has_price_upper;
+    double price_upper;
+} ws_goal;
+
+int ws_goal_parse(json_t *record, ws_goal *goal, ws_err *err);
+void ws_goal_clear(ws_goal *goal);
+
 /* "test", "eval" or "train" for a goal id. */
 const char *ws_goal_split(long goal_id);
 /* Parse a split name; -1 when unknown. "all" selects every goal. */

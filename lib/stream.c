@@ -38,6 +38,7 @@ struct ws_reader {
     size_t line_len, line_cap;
 
     long line_no, record_line, records;
+    int line_error; /* the last error concerned one line only */
     ws_reader_opts opts;
     int finished;
 };
@@ -284,6 +285,7 @@ static int line_append(ws_reader *r, const char *s, size_t n, ws_err *err)
 int ws_reader_next(ws_reader *r, json_t **record, ws_err *err)
 {
     *record = NULL;
+    r->line_error = 0;
     if (r->finished)
         return WS_EOF;
     for (;;) {
@@ -302,8 +304,10 @@ int ws_reader_next(ws_reader *r, json_t **record, ws_err *err)
                 rc = parse_line(r, r->line, r->line_len, record, err);
                 r->line_len = 0;
             }
-            if (rc < 0)
+            if (rc < 0) {
+                r->line_error = 1; /* the bad line is consumed: the next call reads on */
                 return WS_ERROR;
+            }
             if (rc > 0)
                 return WS_RECORD;
             continue;
@@ -339,6 +343,7 @@ int ws_reader_next(ws_reader *r, json_t **record, ws_err *err)
 }
 
 const char *ws_reader_name(const ws_reader *r) { return r->name; }
+int ws_reader_recoverable(const ws_reader *r) { return r->line_error; }
 long ws_reader_line(const ws_reader *r) { return r->record_line; }
 long ws_reader_records(const ws_reader *r) { return r->records; }
 int ws_reader_is_zstd(const ws_reader *r) { return r->zstd; }
@@ -631,8 +636,7 @@ static int flush_if_stale(ws_writer *w, ws_err *err)
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (now.tv_sec - w->last_flush.tv_sec < 1)
         return 0;
-    w->last_flush = now;
-    return emit(w, NULL, 0, ZSTD_e_flush, err);
+    return ws_writer_flush(w, err);
 }
 
 int ws_writer_put(ws_writer *w, const json_t *record, ws_err *err)
@@ -645,6 +649,12 @@ int ws_writer_put(ws_writer *w, const json_t *record, ws_err *err)
     if (emit(w, w->line, w->line_len, ZSTD_e_continue, err))
         return -1;
     return flush_if_stale(w, err);
+}
+
+int ws_writer_flush(ws_writer *w, ws_err *err)
+{
+    clock_gettime(CLOCK_MONOTONIC, &w->last_flush);
+    return emit(w, NULL, 0, ZSTD_e_flush, err);
 }
 
 static int finish(ws_writer *w, const char *final_path, ws_err *err)

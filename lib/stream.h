@@ -37,6 +37,9 @@ ws_reader *ws_reader_open_mem(const void *data, size_t size, const char *name,
 /* WS_RECORD with a new reference in *record (caller decrefs), WS_EOF, WS_ERROR (err filled,
  * naming file and line or byte offset), or WS_INTERRUPTED (a signal arrived while waiting). */
 int ws_reader_next(ws_reader *r, json_t **record, ws_err *err);
+/* After WS_ERROR: 1 when the error was confined to one line (malformed JSON, not an object, wrong
+ * type or version) and reading can go on with the next line; 0 for fatal errors (I/O, zstd). */
+int ws_reader_recoverable(const ws_reader *r);
 const char *ws_reader_name(const ws_reader *r);
 long ws_reader_line(const ws_reader *r);    /* line of the last record handed out */
 long ws_reader_records(const ws_reader *r); /* records handed out so far */
@@ -55,6 +58,9 @@ typedef struct ws_writer_opts {
 /* path "-" (or NULL) is stdout; anything else is written to "<path>.tmp-<pid>" first. */
 ws_writer *ws_writer_open(const char *path, const ws_writer_opts *opts, ws_err *err);
 int ws_writer_put(ws_writer *w, const json_t *record, ws_err *err);
+/* Push every record written so far to the file or pipe now (an interactive service answers
+ * each request at once); a zstd stream stays one frame. */
+int ws_writer_flush(ws_writer *w, ws_err *err);
 /* Finish the stream: end the zstd frame, flush, fsync and rename into place. Frees w. */
 int ws_writer_close(ws_writer *w, ws_err *err);
 /* After an interruption: keep every complete record, as a valid stream, under "<path>.partial"

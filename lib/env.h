@@ -1,0 +1,101 @@
+/* env: the WebShop environment: pages, observations, clickables, transitions and the reward.
+ *
+ * A ws_env holds what every episode shares and never changes once built: the catalog (borrowed),
+ * the search index, the analyzer and the noun lexicon. It is not safe to search from two
+ * threads at once (the analyzer is single-threaded); use one ws_env per thread.
+ * A ws_episode is one shopper session: the goal, the current page and its state, the options
+ * chosen, the products opened, the step count. Facts reproduced from WebShop (DESIGN.md 3):
+ * search only on the search page; `next >` on every results page, past the last one too; `< prev`
+ * from an item page back to its results page and from a sub-page back to the item page; choosing
+ * a value replaces the choice for its option; Buy Now ends the episode with the reward; an
+ * action that is not available changes nothing, gives 0 and still counts as a step; the step
+ * limit ends the episode with reward 0. */
+#ifndef WS_ENV_H
+#define WS_ENV_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "catalog.h"
+#include "err.h"
+#include "goals.h"
+#include "reward.h"
+#include "search.h"
+
+#define WS_RESULTS_PER_PAGE 10
+
+typedef enum {
+    WS_PAGE_SEARCH,
+    WS_PAGE_RESULTS,
+    WS_PAGE_ITEM,
+    WS_PAGE_DESCRIPTION,
+    WS_PAGE_FEATURES,
+    WS_PAGE_REVIEWS,
+    WS_PAGE_ATTRIBUTES,
+    WS_PAGE_DONE
+} ws_page;
+
+typedef enum { WS_OBS_TEXT, WS_OBS_TEXT_RICH } ws_obs_mode;
+
+typedef struct ws_env ws_env;
+
+typedef struct ws_env_opts {
+    const char *wordnet_dir; /* NULL: the system's WordNet */
+} ws_env_opts;
+
+ws_env *ws_env_new(const ws_catalog *cat, const ws_env_opts *opts, ws_err *err);
+void ws_env_free(ws_env *env);
+const ws_catalog *ws_env_catalog(const ws_env *env);
+const ws_nouns *ws_env_nouns(const ws_env *env);
+/* The top WS_SEARCH_TOP products for a query (catalog indices), as the engine ranks them. */
+int ws_env_search(ws_env *env, const char *query, size_t *products, size_t *n, ws_err *err);
+
+typedef struct ws_episode ws_episode;
+
+typedef struct ws_episode_opts {
+    int max_steps;         /* the step limit; 0 means WebShop's 100 */
+    int show_attributes;   /* the item page's Attributes button */
+    ws_obs_mode obs_mode;
+} ws_episode_opts;
+
+typedef struct ws_step {
+    double reward;
+    int done;
+    int valid; /* 0 when the action was not available (nothing changed) */
+} ws_step;
+
+ws_episode *ws_episode_new(ws_env *env, const ws_episode_opts *opts, ws_err *err);
+void ws_episode_free(ws_episode *ep);
+/* Start an episode on a goal record (the episode keeps a reference). */
+int ws_episode_reset(ws_episode *ep, json_t *goal, ws_err *err);
+/* "search[text]" or "click[text]" (text matched case-insensitively). Errors only on a broken
+ * episode (no goal, out of memory); an unavailable action is a valid call with valid = 0. */
+int ws_episode_step(ws_episode *ep, const char *action, ws_step *out, ws_err *err);
+
+const char *ws_episode_observation(ws_episode *ep);
+ws_page ws_episode_page(const ws_episode *ep);
+const char *ws_page_name(ws_page page);
+int ws_episode_has_search_bar(const ws_episode *ep);
+size_t ws_episode_n_clickables(const ws_episode *ep);
+const char *ws_episode_clickable(const ws_episode *ep, size_t i);
+int ws_episode_steps(const ws_episode *ep);
+int ws_episode_done(const ws_episode *ep);
+const ws_goal *ws_episode_goal(const ws_episode *ep);
+/* After Buy Now: the product bought, its chosen options and the reward with its parts. */
+const ws_product *ws_episode_purchased(const ws_episode *ep);
+const ws_reward *ws_episode_reward(const ws_episode *ep);
+/* The chosen options of the current (or bought) product as {name: value}; new reference. */
+json_t *ws_episode_options_json(const ws_episode *ep);
+/* The results of the last search (catalog indices), and the results page shown. */
+size_t ws_episode_results(const ws_episode *ep, const size_t **products);
+int ws_episode_results_page(const ws_episode *ep);
+int ws_episode_max_results_page(const ws_episode *ep); /* furthest page seen since the search */
+const ws_product *ws_episode_result_product(const ws_episode *ep, size_t rank);
+/* The goal product's rank among the last search's results, or -1 (evaluation metadata: the
+ * ceiling of any agent that searches this way). */
+int ws_episode_target_rank(const ws_episode *ep);
+/* The value index chosen for option o of the current item, or -1. */
+int ws_episode_chosen(const ws_episode *ep, size_t o);
+const ws_product *ws_episode_item(const ws_episode *ep);
+
+#endif

@@ -1,0 +1,154 @@
+#include "policy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "textmatch.h"
+
+int ws_policy_parse(const char *name, ws_policy_kind *kind)
+{
+    if (strcmp(name, "random") == 0)
+        *kind = WS_POLICY_RANDOM;
+    else if (strcmp(name, "oracle") == 0)
+        *kind = WS_POLICY_ORACLE;
+    else
+        return -1;
+    return 0;
+}
+
+const char *ws_policy_name(ws_policy_kind kind)
+{
+    return kind == WS_POLICY_RANDOM ? "random" : "oracle";
+}
+
+char *ws_search_action(const char *instruction)
+{
+    char *s;
+    return asprintf(&s, "search[%s]", instruction) < 0 ? NULL : s;
+}
+
+static char *click(const char *text)
+{
+    char *s;
+    return asprintf(&s, "click[%s]", text) < 0 ? NULL : s;
+}
+
+static char *oom(ws_err *err)
+{
+    ws_fail(err, "out of memory");
+    return NULL;
+}
+
+static char *act_random(ws_episode *ep, ws_rng *rng, ws_err *err)
+{
+    char *a;
+    if (ws_episode_has_search_bar(ep))
+        a = ws_search_action(ws_episode_goal(ep)->instruction);
+    else if (ws_episode_n_clickables(ep) == 0)
+        return ws_fail(err, "no action available"), NULL;
+    else
+        a = click(ws_episode_clickable(ep, (size_t)ws_rng_below(rng, ws_episode_n_clickables(ep))));
+    return a ? a : oom(err);
+}
+
+/* The result the oracle settles for when the target is not listed. */
+static size_t best_lexical_match(const ws_episode *ep)
+{
+    const size_t *results;
+    size_t n = ws_episode_results(ep, &results), best = 0;
+    int best_score = -1;
+    for (size_t i = 0; i < n; i++) {
+        int s = ws_token_set_ratio(ws_episode_goal(ep)->name, ws_episode_result_product(ep, i)->title);
+        if (s > best_score) {
+            best_score = s;
+            best = i;
+        }
+    }
+    return best;
+}
+
+/* The value of `option` that the goal asks for: the exact value of the same-named goal option
+ * when there is one, else the value that matches a goal option best (token_set_ratio > 85). */
+static int wanted_value(const ws_goal *g, const ws_option *option)
+{
+    for (size_t k = 0; k < g->n_options; k++)
+        if (g->option_names[k] && strcmp(g->option_names[k], option->name) == 0)
+            for (size_t v = 0; v < option->n_values; v++)
+                if (strcmp(option->values[v], g->option_values[k]) == 0)
+                    return (int)v;
+    int best = -1, best_score = 85;
+    for (size_t k = 0; k < g->n_options; k++)
+        for (size_t v = 0; v < option->n_values; v++) {
+            int s = ws_token_set_ratio(option->values[v], g->option_values[k]);
+            if (s > best_score) {
+                best_score = s;
+                best = (int)v;
+            }
+        }
+    return best;
+}
+
+static char *act_oracle(ws_episode *ep, ws_err *err)
+{
+    const ws_goal *g = ws_episode_goal(ep);
+    char *a = NULL;
+    switch (ws_episode_page(ep)) {
+    case WS_PAGE_SEARCH:
+        a = ws_search_action(g->instruction);
+        break;
+    case WS_PAGE_RESULTS: {
+        const size_t *results;
+        size_t n = ws_episode_results(ep, &results);
+        int page = ws_episode_results_page(ep), rank = ws_episode_target_rank(ep);
+        int last_page = n ? (int)((n - 1) / WS_RESULTS_PER_PAGE) + 1 : 1;
+        if (rank < 0 && ws_episode_max_results_page(ep) < last_page) {
+            a = click("next >"); /* pages on through all the results before settling */
+            break;
+        }
+        if (n == 0) {
+            a = click("back to search"); /* nothing to buy: the step limit will end it */
+            break;
+        }
+        size_t pick = rank >= 0 ? (size_t)rank : best_lexical_match(ep);
+        int pick_page = (int)(pick / WS_RESULTS_PER_PAGE) + 1;
+        if (pick_page > page)
+            a = click("next >");
+        else if (pick_page < page)
+            a = click("< prev");
+        else {
+            char *low = strdup(ws_episode_result_product(ep, pick)->asin);
+            if (!low)
+                return oom(err);
+            for (char *c = low; *c; c++)
+                if (*c >= 'A' && *c <= 'Z')
+                    *c = (char)(*c - 'A' + 'a');
+            a = click(low);
+            free(low);
+        }
+        break;
+    }
+    case WS_PAGE_ITEM: {
+        const ws_product *p = ws_episode_item(ep);
+        for (size_t o = 0; o < p->n_options && !a; o++) {
+            int v = wanted_value(g, &p->options[o]);
+            if (v >= 0 && ws_episode_chosen(ep, o) != v)
+                a = click(p->options[o].values[v]);
+        }
+        if (!a)
+            a = click("buy now");
+        break;
+    }
+    case WS_PAGE_DONE:
+        return ws_fail(err, "the episode is over"), NULL;
+    default:
+        a = click("< prev"); /* sub-pages: back to the item */
+        break;
+    }
+    return a ? a : oom(err);
+}
+
+char *ws_policy_act(ws_policy_kind kind, ws_episode *ep, ws_rng *rng, ws_err *err)
+{
+    return kind == WS_POLICY_RANDOM ? act_random(ep, rng, err) : act_oracle(ep, err);
+}

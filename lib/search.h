@@ -1,0 +1,62 @@
+/* search: WebShop's search engine, BM25 over the products' `contents` as pyserini/Anserini on
+ * Lucene 9 computes it, to the bit.
+ *
+ * Owns the in-memory inverted index (terms from lib/analyzer.h, postings with term frequencies,
+ * one-byte length norms) and the ranking: Anserini's bag-of-words query (one SHOULD clause per
+ * distinct query term, boosted by how often the term occurs in the query), Lucene's
+ * BM25Similarity with k1 = 0.9, b = 0.4 in single precision (idf = (float) log(1 + (N - n + 0.5) /
+ * (n + 0.5)) with N the documents that have a term; document length = its number of terms,
+ * stored as SmallFloat.intToByte4 and decoded with byte4ToInt; avgdl = (float) (total terms /
+ * N); per-norm cache 1 / (k1 * ((1 - b) + b * dl / avgdl)); clause score weight - weight /
+ * (1 + freq * cache[norm]) with weight = boost * idf), clause scores summed in double and
+ * rounded to float as Lucene's disjunction scorer does, ties broken by document id ascending
+ * (byte order), as Anserini's searcher sorts.
+ *
+ * An index is immutable once built and may be searched from several threads at once, each with
+ * its own analyzer. */
+#ifndef WS_SEARCH_H
+#define WS_SEARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzer.h"
+#include "err.h"
+
+struct ws_catalog;
+
+#define WS_SEARCH_K1 0.9f
+#define WS_SEARCH_B 0.4f
+#define WS_SEARCH_TOP 50 /* WebShop shows the top 50 products, 10 per page */
+
+typedef struct ws_search_hit {
+    size_t doc; /* index of the document in the order it was given to the build */
+    float score;
+} ws_search_hit;
+
+typedef struct ws_search_index ws_search_index;
+
+/* Index n documents: doc_ids[i] (e.g. the ASIN; copied) and doc_texts[i] (analyzed, not kept). */
+ws_search_index *ws_search_build(const char *const *doc_ids, const char *const *doc_texts, size_t n,
+                                 ws_err *err);
+/* Index a catalog's products: id = asin, text = contents; doc i = cat->products[i]. */
+ws_search_index *ws_search_build_catalog(const struct ws_catalog *cat, ws_err *err);
+void ws_search_free(ws_search_index *idx);
+
+/* The best min(k, matching) documents for a query, best first, into hits[0..*n_hits). A query
+ * without any indexed term matches nothing (*n_hits = 0, not an error). */
+int ws_search(const ws_search_index *idx, ws_analyzer *an, const char *query, size_t k,
+              ws_search_hit *hits, size_t *n_hits, ws_err *err);
+
+size_t ws_search_n_docs(const ws_search_index *idx);
+const char *ws_search_doc_id(const ws_search_index *idx, size_t doc);
+/* Collection statistics: documents with at least one term, total number of terms. */
+void ws_search_stats(const ws_search_index *idx, size_t *doc_count, uint64_t *sum_term_freq);
+/* Number of documents containing an (already analyzed) term; 0 when absent. */
+size_t ws_search_doc_freq(const ws_search_index *idx, const char *term);
+
+/* Lucene's SmallFloat.intToByte4 / byte4ToInt: the one-byte document length. */
+uint8_t ws_smallfloat_int_to_byte4(int32_t i);
+int32_t ws_smallfloat_byte4_to_int(uint8_t b);
+
+#endif

@@ -1,0 +1,95 @@
+# webshop-env: the JSON-lines service, scripted sessions and a storm of bad requests.
+. "$(dirname "$0")/lib.sh"
+if ! have_data; then skip "webshop-env on the real catalog" "no WebShop data at $WEBSHOP_DATA"; finish; fi
+E=$BIN/webshop-env
+goal=$("$BIN/goals" -q -n 1)
+asin=$(echo "$goal" | python3 -c 'import json,sys; print(json.load(sys.stdin)["asin"].lower())')
+cat > "$T_TMP/session.jsonl" <<REQ
+{"op":"reset","goal_id":0,"id":1}
+{"op":"step","action":"click[next >]"}
+{"op":"step","action":"search[$(echo "$goal" | python3 -c 'import json,sys; print(json.load(sys.stdin)["instruction"])')]"}
+{"op":"step","action":"click[$asin]"}
+{"op":"step","action":"click[heather charcoal]"}
+{"op":"step","action":"click[large]"}
+{"op":"step","action":"click[buy now]"}
+{"op":"reset","session":"b","goal":$goal,"obs":"text_rich"}
+{"op":"observe","session":"b"}
+{"op":"close","session":"b"}
+{"op":"step","session":"b","action":"click[x]"}
+REQ
+"$E" -q < "$T_TMP/session.jsonl" > "$T_TMP/out.jsonl"
+check "a scripted session: invalid click, search, open, options, buy -> reward 1" python3 -c "
+import json
+r = [json.loads(l) for l in open('$T_TMP/out.jsonl')]
+assert len(r) == 11
+assert r[0]['ok'] and r[0]['id'] == 1 and r[0]['page'] == 'search' and r[0]['has_search_bar']
+assert r[1]['ok'] and not r[1]['valid'] and r[1]['page'] == 'search'
+assert r[2]['page'] == 'results' and 'click[$asin]' in r[2]['actions']
+assert r[3]['page'] == 'item'
+assert r[6]['done'] and r[6]['reward'] == 1.0 and r[6]['reward_info']['r_option'] == 1.0, r[6]
+assert r[7]['ok'] and r[8]['observation'].startswith('WebShop\nInstruction:')
+assert r[9]['ok'] and not r[10]['ok'] and 'no session' in r[10]['error']"
+
+check "reward, fuzz, normalize_color, search and nouns ops" bash -c "
+cat <<'REQ' | '$E' -q | python3 -c '
+import json, sys
+r = [json.loads(l) for l in sys.stdin]
+assert r[0][\"ok\"] and r[0][\"reward\"] == 1.0 and r[0][\"title_score\"] == 1.0, r[0]
+assert r[1][\"ok\"] and r[1][\"r_att\"] == 0.5 and r[1][\"n_att_matched\"] == 1, r[1]
+assert r[2][\"ratio\"] == 100 and r[3][\"color\"] == \"black\" and r[4][\"color\"] is None
+assert len(r[5][\"asins\"]) == 50 and r[6][\"ok\"] and \"table\" in r[6][\"nouns\"], r[6]
+assert not r[7][\"ok\"] and \"unknown asin\" in r[7][\"error\"]'
+{\"op\":\"reward\",\"goal\":$goal,\"asin\":\"$(echo "$asin" | tr a-z A-Z)\",\"options\":{\"color\":\"heather charcoal\",\"size\":\"large\"}}
+{\"op\":\"reward\",\"goal\":{\"attributes\":[\"oak\",\"steel\"],\"name\":\"Oak table\"},\"product\":{\"Title\":\"Oak table\"}}
+{\"op\":\"fuzz\",\"a\":\"x-large\",\"b\":\"size x large\"}
+{\"op\":\"normalize_color\",\"text\":\"jet black\"}
+{\"op\":\"normalize_color\",\"text\":\"plain\"}
+{\"op\":\"search\",\"query\":\"men shorts\"}
+{\"op\":\"nouns\",\"text\":\"Solid Oak Console Table\"}
+{\"op\":\"reward\",\"goal\":{},\"asin\":\"NOPE\"}
+REQ"
+
+# 100,000 random and malformed requests: every one answered, the service never exits early.
+python3 - "$T_TMP/storm.jsonl" <<'PY'
+import json, random, sys
+rng = random.Random(7)
+actions = ["click[next >]", "click[< prev]", "click[back to search]", "click[buy now]", "click[description]",
+           "click[features]", "click[reviews]", "click[large]", "click[black]", "search[shoes]", "search[]",
+           "click[]", "nonsense", "", "click[b09hx5cd2d]", "search[" + "x" * 3000 + "]", "click[\u00e9\u4e2d]"]
+with open(sys.argv[1], "w") as out:
+    for i in range(100000):
+        k = rng.random()
+        s = rng.randrange(8)
+        if k < 0.08:
+            req = {"op": "reset", "session": s, "goal_id": rng.randrange(-5, 7000)}
+        elif k < 0.70:
+            req = {"op": "step", "session": s, "action": rng.choice(actions)}
+        elif k < 0.75:
+            req = {"op": rng.choice(["reward", "fuzz", "normalize_color", "search", "nouns", "observe", "close",
+                                     "bogus", None, 7])}
+        elif k < 0.80:
+            req = {"op": "reward", "goal": rng.choice([{}, {"attributes": 5}, {"goal_options": "x"}, []]),
+                   "product": rng.choice([{}, {"Title": 3}, {"BulletPoints": "x"}, None]), "options": [1]}
+        elif k < 0.85:
+            req = {"op": "step", "session": rng.choice([[1], {"a": 1}, 1.5, None]), "action": 5}
+        elif k < 0.90:
+            out.write(rng.choice(['{"op":"step"', '[1,2]', '"str"', '{op:1}', '{"op":"reset"}}', '\x01\x02',
+                                  '{"op":"reset","goal_id":1e400}', 'null']) + "\n")
+            continue
+        else:
+            req = {"op": "reset", "session": s, "goal": rng.choice([{}, {"instruction": 5}, {"attributes": ["a"]}]),
+                   "max_steps": rng.choice([1, 3, 0, -1, "x", 10**12])}
+        out.write(json.dumps(req) + "\n")
+PY
+"$E" -q < "$T_TMP/storm.jsonl" > "$T_TMP/storm.out" 2> "$T_TMP/storm.err"; status=$?
+answered=$(wc -l < "$T_TMP/storm.out")
+if [ "$status" -eq 0 ] && [ "$answered" -eq 100000 ] && python3 -c "
+import json
+ok = err = 0
+for l in open('$T_TMP/storm.out'):
+    r = json.loads(l); ok += r['ok']; err += not r['ok']
+    assert r['ok'] or r['error']
+assert ok > 10000 and err > 10000, (ok, err)
+"; then ok "100,000 random and malformed requests: each answered, exit 0"
+else fail "100,000 random and malformed requests" "status $status, $answered answers" "$(tail -c 300 "$T_TMP/storm.err")"; fi
+finish

@@ -1,0 +1,367 @@
+/* Unit tests of lib/env and lib/reward on a small catalog the test writes itself: every page
+ * type, every action kind (valid and not), option replacement, < prev from item and sub-pages,
+ * paging past the last page, the step limit, text_rich, and each reward component. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "env.h"
+#include "goals.h"
+#include "reward.h"
+
+typedef struct fixture {
+    char dir[64], path[128];
+    ws_catalog cat;
+    ws_env *env;
+} fixture;
+
+/* 14 "widget" products (two results pages and a bit), one table with options and text. */
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    strcpy(f->dir, "/tmp/ws-env-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof f->path, "%s/products.jsonl", f->dir);
+    FILE *out = fopen(f->path, "w");
+    fprintf(out, "{\"id\":\"B000TABLE1\",\"contents\":\"oak console table with drawer\",\"product\":{"
+                 "\"asin\":\"B000TABLE1\",\"Title\":\"Oak Console Table\",\"Description\":\"A solid oak table.\","
+                 "\"BulletPoints\":[\"Material: oak wood\",\"Easy assembly\"],\"Price\":\"$120.5\","
+                 "\"pricing\":[120.5],\"Rating\":\"N.A.\",\"Reviews\":[{\"title\":\"Great\",\"score\":5,"
+                 "\"body\":\"Sturdy.\"}],\"Attributes\":[\"solid wood\",\"easy assembly\"],\"category\":\"garden\","
+                 "\"query\":\"console tables\",\"product_category\":\"Home & Kitchen \xe2\x80\xba Furniture \xe2\x80\xba "
+                 "Tables\",\"options\":{\"color\":[\"natural\",\"black\"],\"size\":[\"small\",\"large\"]}}}\n");
+    for (int i = 0; i < 14; i++)
+        fprintf(out, "{\"id\":\"B00WIDGET%c\",\"contents\":\"widget number %d%s\",\"product\":{\"asin\":"
+                     "\"B00WIDGET%c\",\"Title\":\"Widget %d\",\"Description\":\"\",\"BulletPoints\":[],"
+                     "\"Price\":\"$5.0\",\"pricing\":[5.0],\"Rating\":\"N.A.\",\"Reviews\":[],\"Attributes\":[],"
+                     "\"category\":\"electronics\",\"query\":\"widgets\",\"product_category\":\"\",\"options\":{}}}\n",
+                'A' + i, i, i == 13 ? " widget widget" : "", 'A' + i, i);
+    fclose(out);
+    ws_err err;
+    if (ws_catalog_load_files(&f->cat, f->path, NULL, 1, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
+    f->env = ws_env_new(&f->cat, NULL, &err);
+    if (!f->env) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    ws_env_free(f->env);
+    ws_catalog_free(&f->cat);
+    unlink(f->path);
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static json_t *table_goal(void)
+{
+    return json_pack("{s:s, s:i, s:i, s:s, s:s, s:[s,s], s:{s:s, s:s}, s:f, s:s, s:s, s:s}", "type", "goal", "v", 1,
+                     "goal_id", 7, "asin", "B000TABLE1", "instruction", "i want an oak console table", "attributes",
+                     "solid wood", "easy assembly", "goal_options", "color", "black", "size", "large",
+                     "price_upper", 130.0, "query", "console tables", "product_category",
+                     "Home & Kitchen \xe2\x80\xba Furniture \xe2\x80\xba Tables", "name", "Oak Console Table");
+}
+
+static ws_episode *start(fixture *f, int max_steps, ws_obs_mode mode)
+{
+    ws_episode_opts o = {.max_steps = max_steps, .obs_mode = mode};
+    ws_err err;
+    ws_episode *ep = ws_episode_new(f->env, &o, &err);
+    json_t *g = table_goal();
+    assert_int_equal(ws_episode_reset(ep, g, &err), 0);
+    json_decref(g);
+    return ep;
+}
+
+static ws_step act(ws_episode *ep, const char *action)
+{
+    ws_step s;
+    ws_err err;
+    assert_int_equal(ws_episode_step(ep, action, &s, &err), 0);
+    return s;
+}
+
+static int has_click(ws_episode *ep, const char *text)
+{
+    for (size_t i = 0; i < ws_episode_n_clickables(ep); i++)
+        if (strcmp(ws_episode_clickable(ep, i), text) == 0)
+            return 1;
+    return 0;
+}
+
+static void test_search_page(void **state)
+{
+    ws_episode *ep = start(*state, 100, WS_OBS_TEXT);
+    assert_int_equal(ws_episode_page(ep), WS_PAGE_SEARCH);
+    assert_string_equal(ws_episode_observation(ep),
+                        "WebShop [SEP] Instruction: [SEP] i want an oak console table [SEP] Search");
+    assert_true(ws_episode_has_search_bar(ep));
+    assert_int_equal(ws_episode_n_clickables(ep), 0); /* the Search button is not a click action */
+    ws_step s = act(ep, "click[search]");
+    assert_false(s.valid);
+    assert_int_equal(ws_episode_page(ep), WS_PAGE_SEARCH);
+    assert_int_equal(ws_episode_steps(ep), 1); /* an unavailable action still counts */
+    assert_false(act(ep, "search[]").valid);
+    assert_false(act(ep, "buy[oak]").valid);
+    assert_false(act(ep, "search oak").valid);
+    ws_episode_free(ep);
+}
+
+static void test_results_paging(void **state)
+{
+    ws_episode *ep = start(*state, 100, WS_OBS_TEXT);
+    assert_true(act(ep, "search[Widget]").valid);
+    assert_int_equal(ws_episode_page(ep), WS_PAGE_RESULTS);
+    const char *obs = ws_episode_observation(ep);
+    assert_non_null(strstr(obs, "Instruction: [SEP] i want an oak console table [SEP] Back to Search [SEP] "
+                                "Page 1 (Total results: 14) [SEP] Next > [SEP] B00WIDGETN [SEP] Widget 13 [SEP] $5.0"));
+    assert_null(strstr(obs, "< Prev"));
+    assert_true(has_click(ep, "back to search") && has_click(ep, "next >") && !has_click(ep, "< prev"));
+    assert_true(has_click(ep, "b00widgetn")); /* ASINs lower-cased */
+    assert_int_equal(ws_episode_n_clickables(ep), 2 + 10);
+    assert_false(act(ep, "search[oak]").valid); /* search only on the search page */
+
+    assert_true(act(ep, "click[next >]").valid);
+    obs = ws_episode_observation(ep);
+    assert_non_null(strstr(obs, "Page 2 (Total results: 14) [SEP] < Prev [SEP] Next > [SEP] "));
+    assert_int_equal(ws_episode_n_clickables(ep), 3 + 4);
+    assert_true(act(ep, "click[Next >]").valid); /* past the last page: no products, Next > still there */
+    obs = ws_episode_observation(ep);
+    assert_non_null(strstr(obs, "Page 3 (Total results: 14) [SEP] < Prev [SEP] Next >"));
+    assert_null(strstr(obs, "Widget"));
+    assert_int_equal(ws_episode_n_clickables(ep), 3);
+    assert_true(act(ep, "click[< prev]").valid);
+    assert_int_equal(ws_episode_results_page(ep), 2);
+    assert_true(act(ep, "click[back to search]").valid);
+    assert_int_equal(ws_episode_page(ep), WS_PAGE_SEARCH);
+    ws_episode_free(ep);
+}
+
+static void test_item_options_and_subpages(void **state)
+{
+    ws_episode *ep = start(*state, 100, WS_OBS_TEXT);
+    act(ep, "search[oak table]");
+    assert_false(act(ep, "click[b00widgetz]").valid); /* not on the page */
+    assert_true(act(ep, "click[b000table1]").valid);
+    assert_int_equal(ws_episode_page(ep), WS_PAGE_ITEM);
+    assert_string_equal(ws_episode_observation(ep),
+                        "Instruction: [SEP] i want an oak console table [SEP] Back to Search [SEP] < Prev [SEP] "
+                        "color [SEP] natural [SEP] black [SEP] size [SEP] small [SEP] large [SEP] Oak Console Table "
+                        "[SEP] Price: $120.5 [SEP] Rating: N.A. [SEP] Description [SEP] Features [SEP] Reviews "
+                        "[SEP] Buy Now");
+    assert_true(has_click(ep, "natural") && has_click(ep, "large") && has_click(ep, "buy now") &&
+                has_click(ep, "description") && !has_click(ep, "attributes"));
+    assert_true(act(ep, "click[natural]").valid);
+    assert_int_equal(ws_episode_chosen(ep, 0), 0);
+    assert_true(act(ep, "click[black]").valid); /* replaces the choice for color */
+    assert_int_equal(ws_episode_chosen(ep, 0), 1);
+    assert_true(act(ep, "click[small]").valid);
+
+    assert_true(act(ep, "click[description]").valid);
+    assert_int_equal(ws_episode_page(ep), WS_PAGE_DESCRIPTION);
+    assert_string_equal(ws_episode_observation(ep), "Instruction: [SEP] i want an oak console table [SEP] Back to "
+                                                    "Search [SEP] < Prev [SEP] A solid oak table.");
+    assert_false(act(ep, "click[buy now]").valid);
+    assert_true(act(ep, "click[< prev]").valid); /* sub-page -> item, options kept */
+    assert_int_equal(ws_episode_page(ep), WS_PAGE_ITEM);
+    assert_int_equal(ws_episode_chosen(ep, 0), 1);
+    act(ep, "click[features]");
+    assert_non_null(strstr(ws_episode_observation(ep), "< Prev [SEP] Material: oak wood [SEP] Easy assembly"));
+    act(ep, "click[< prev]");
+    act(ep, "click[reviews]");
+    assert_int_equal(ws_episode_page(ep), WS_PAGE_REVIEWS);
+    assert_non_null(strstr(ws_episode_observation(ep), "< Prev [SEP] Great [SEP] 5 [SEP] Sturdy."));
+    act(ep, "click[< prev]");
+    assert_true(act(ep, "click[< prev]").valid); /* item -> its results page */
+    assert_int_equal(ws_episode_page(ep), WS_PAGE_RESULTS);
+    act(ep, "click[b000table1]"); /* reopened from the results: no option chosen */
+    assert_int_equal(ws_episode_chosen(ep, 0), -1);
+    ws_episode_free(ep);
+}
+
+static void test_buy_and_reward(void **state)
+{
+    ws_episode *ep = start(*state, 100, WS_OBS_TEXT);
+    act(ep, "search[oak console table]");
+    act(ep, "click[B000TABLE1]");
+    act(ep, "click[black]");
+    act(ep, "click[large]");
+    ws_step s = act(ep, "click[Buy Now]");
+    assert_true(s.valid && s.done);
+    assert_true(s.reward == 1.0);
+    const ws_reward *r = ws_episode_reward(ep);
+    assert_int_equal(r->n_att_matched, 2);
+    assert_int_equal(r->n_option_matched, 2);
+    assert_true(r->query_match && r->category_match);
+    assert_true(r->title_score == 1.0);
+    ws_step again = act(ep, "click[back to search]"); /* the episode is over */
+    assert_true(again.done);
+    assert_int_equal(ws_episode_steps(ep), 5);
+    ws_episode_free(ep);
+
+    /* Unchosen options count as missed: (2 + 0 + 1) / (2 + 2 + 1). */
+    ep = start(*state, 100, WS_OBS_TEXT);
+    act(ep, "search[oak]");
+    act(ep, "click[b000table1]");
+    s = act(ep, "click[buy now]");
+    assert_true(s.done);
+    assert_float_equal(s.reward, 3.0 / 5.0, 1e-12);
+    ws_episode_free(ep);
+}
+
+static void test_step_limit(void **state)
+{
+    ws_episode *ep = start(*state, 3, WS_OBS_TEXT);
+    act(ep, "search[oak]");
+    act(ep, "click[b000table1]");
+    ws_step s = act(ep, "click[natural]");
+    assert_true(s.done);
+    assert_true(s.reward == 0.0);
+    assert_null(ws_episode_reward(ep));
+    assert_int_equal(ws_episode_n_clickables(ep), 0);
+    ws_episode_free(ep);
+}
+
+static void test_text_rich(void **state)
+{
+    ws_episode *ep = start(*state, 100, WS_OBS_TEXT_RICH);
+    act(ep, "search[oak console table]");
+    act(ep, "click[b000table1]");
+    act(ep, "click[black]");
+    const char *obs = ws_episode_observation(ep);
+    assert_non_null(strstr(obs, "You have clicked black.\n"));
+    assert_non_null(strstr(obs, "\n[button] Back to Search [button_]\n[button] < Prev [button_]\ncolor\n"
+                                "  [button] natural [button_]\n  [clicked button] black [clicked button_]\nsize\n"));
+    act(ep, "click[< prev]");
+    assert_non_null(strstr(ws_episode_observation(ep), "[clicked button] B000TABLE1 [clicked button_]"));
+    ws_episode_free(ep);
+}
+
+/* ---- reward components on hand-made goals and products */
+
+static ws_reward reward_of(fixture *f, json_t *goal, json_t *product, const char **values, size_t n, double price)
+{
+    ws_goal g;
+    ws_product p;
+    ws_err err;
+    ws_reward r;
+    assert_int_equal(ws_goal_parse(goal, &g, &err), 0);
+    assert_int_equal(ws_product_parse(product, &p, "test", &err), 0);
+    assert_int_equal(ws_reward_compute(ws_env_nouns(f->env), &g, &p, values, n, price, &r), 0);
+    ws_goal_clear(&g);
+    ws_product_clear(&p);
+    json_decref(goal);
+    json_decref(product);
+    return r;
+}
+
+static void test_reward_attributes(void **state)
+{
+    /* one by fuzzy match with an attribute, one inside the title, one in a bullet point, one in the
+     * description, one nowhere */
+    json_t *goal = json_pack("{s:[s,s,s,s,s], s:s, s:s}", "attributes", "Machine Washable", "fleece", "zipper",
+                             "pockets", "waterproof", "name", "hoodie", "query", "q");
+    json_t *prod = json_pack("{s:[s], s:s, s:[s], s:s, s:s}", "Attributes", "machine washable!", "Title",
+                             "Fleece Hoodie", "BulletPoints", "Full ZIPPER closure", "Description",
+                             "two pockets", "query", "q");
+    ws_reward r = reward_of(*state, goal, prod, NULL, 0, 10);
+    assert_int_equal(r.n_att_matched, 4);
+    assert_float_equal(r.r_att, 0.8, 1e-12);
+    assert_false(r.has_r_option);
+    assert_float_equal(r.reward, (4 + 0 + 1) / 6.0, 1e-12);
+}
+
+static void test_reward_options_and_price(void **state)
+{
+    json_t *goal = json_pack("{s:[], s:{s:s, s:s}, s:f, s:s, s:s}", "attributes", "goal_options", "size", "x-large",
+                             "color", "navy blue", "price_upper", 20.0, "name", "shirt", "query", "q");
+    json_t *prod = json_pack("{s:s, s:s}", "Title", "Shirt", "query", "q");
+    const char *chosen[] = {"x-large", "navy"};
+    ws_reward r = reward_of(*state, goal, prod, chosen, 2, 25.0);
+    /* the goal pairs read "size x large" and "color navy blue": the chosen words are subsets */
+    assert_int_equal(r.n_option_matched, 2);
+    assert_true(r.r_price == 0.0);
+    assert_float_equal(r.reward, 2.0 / 3.0, 1e-12);
+
+    /* WebShop's normalize_color takes the first color of its list found as a substring: "dark navy"
+     * becomes "dark", which no longer matches "color navy blue". */
+    goal = json_pack("{s:[], s:{s:s}, s:s, s:s}", "attributes", "goal_options", "color", "navy blue", "name",
+                     "shirt", "query", "q");
+    prod = json_pack("{s:s, s:s}", "Title", "Shirt", "query", "q");
+    const char *dark[] = {"dark navy"};
+    r = reward_of(*state, goal, prod, dark, 1, 25.0);
+    assert_int_equal(r.n_option_matched, 0);
+
+    goal = json_pack("{s:[], s:[s], s:n, s:s, s:s}", "attributes", "goal_options", "16 ounce (pack of 2)",
+                     "price_upper", "name", "shirt", "query", "q");
+    prod = json_pack("{s:s, s:s}", "Title", "Shirt", "query", "q");
+    const char *wrong[] = {"8 ounce"};
+    r = reward_of(*state, goal, prod, wrong, 1, 1e6);
+    assert_int_equal(r.n_option_matched, 0);
+    assert_true(r.r_price == 1.0); /* no limit */
+}
+
+static void test_reward_type(void **state)
+{
+    /* query match: r_type 1 */
+    json_t *goal = json_pack("{s:[], s:s, s:s, s:s}", "attributes", "name", "running shoes", "query", "shoes",
+                             "product_category", "a");
+    json_t *prod = json_pack("{s:s, s:s, s:s}", "Title", "Trail shoes", "query", "shoes", "product_category", "b");
+    ws_reward r = reward_of(*state, goal, prod, NULL, 0, 0);
+    assert_true(r.query_match && !r.category_match);
+    assert_true(r.r_type == 1.0);
+    /* two shared category levels */
+    goal = json_pack("{s:[], s:s, s:s, s:s}", "attributes", "name", "running shoes", "query", "x",
+                     "product_category", "Clothing \xe2\x80\xba Shoes \xe2\x80\xba Running");
+    prod = json_pack("{s:s, s:s, s:s}", "Title", "Trail shoes", "query", "y", "product_category",
+                     "Clothing \xe2\x80\xba  Shoes \xe2\x80\xba Trail");
+    r = reward_of(*state, goal, prod, NULL, 0, 0);
+    assert_true(r.category_match);
+    assert_true(r.r_type == 1.0);
+    /* no noun shared: title_score 0 gives r_type 0 whatever else matches */
+    goal = json_pack("{s:[], s:s, s:s}", "attributes", "name", "running shoes", "query", "shoes");
+    prod = json_pack("{s:s, s:s}", "Title", "Coffee table", "query", "shoes");
+    r = reward_of(*state, goal, prod, NULL, 0, 0);
+    assert_true(r.title_score == 0.0);
+    assert_true(r.r_type == 0.0 && r.reward == 0.0);
+    /* a share of the nouns at most 0.2 and nothing else matching: 0.5 */
+    goal = json_pack("{s:[], s:s, s:s}", "attributes", "name", "table lamp desk chair sofa", "query", "a");
+    prod = json_pack("{s:s, s:s}", "Title", "sofa", "query", "b");
+    r = reward_of(*state, goal, prod, NULL, 0, 0);
+    assert_true(r.title_score > 0.1 && r.title_score <= 0.2);
+    assert_true(r.r_type == 0.5);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_search_page),
+        cmocka_unit_test(test_results_paging),
+        cmocka_unit_test(test_item_options_and_subpages),
+        cmocka_unit_test(test_buy_and_reward),
+        cmocka_unit_test(test_step_limit),
+        cmocka_unit_test(test_text_rich),
+        cmocka_unit_test(test_reward_attributes),
+        cmocka_unit_test(test_reward_options_and_price),
+        cmocka_unit_test(test_reward_type),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

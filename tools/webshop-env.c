@@ -1,0 +1,439 @@
+/* webshop-env: the WebShop environment as a JSON-lines service on stdin/stdout. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "cli.h"
+#include "env.h"
+#include "goals.h"
+#include "interrupt.h"
+#include "nouns.h"
+#include "stream.h"
+#include "textmatch.h"
+#include "trajectory.h"
+
+static void usage(void)
+{
+    printf("Usage: webshop-env [OPTION]...\n"
+           "Serve the WebShop environment: one JSON request per line on stdin, one JSON response\n"
+           "per line on stdout (flushed after each). Requests (\"session\" defaults to \"0\"; an\n"
+           "\"id\" is echoed back):\n"
+           "  {\"op\":\"reset\",\"goal_id\":N}   or {\"op\":\"reset\",\"goal\":{...goal record...}}\n"
+           "      options: \"human\":true (goal_id among human goals), \"max_steps\", \"obs\":\"text_rich\",\n"
+           "      \"show_attributes\":true\n"
+           "  {\"op\":\"step\",\"action\":\"search[...]\" or \"click[...]\"}\n"
+           "  {\"op\":\"observe\"}  {\"op\":\"close\"}\n"
+           "  {\"op\":\"reward\",\"goal\":{...},\"product\":{...} or \"asin\":A,\"options\":{..},\"price\":P}\n"
+           "  {\"op\":\"search\",\"query\":Q}  {\"op\":\"fuzz\",\"a\":A,\"b\":B}\n"
+           "  {\"op\":\"normalize_color\",\"text\":T}  {\"op\":\"nouns\",\"text\":T}\n"
+           "Every response has \"ok\"; failures carry \"error\" and never stop the service.\n\n"
+           "      --seed N         seed of prices and goals, as given to goals [233]\n"
+           "      --max-sessions N sessions open at once [1024]\n"
+           "  -d, --data DIR       catalog directory [$WEBSHOP_DATA or ../shared/webshop-1k]\n"
+           "  -q, --quiet          no start-up line on stderr\n"
+           "      --help, --version\n");
+}
+
+typedef struct session {
+    char *name;
+    ws_episode *ep;
+} session;
+
+typedef struct server {
+    ws_cli *cli;
+    ws_catalog cat;
+    ws_env *env;
+    ws_goal_set synthetic, human;
+    int human_built;
+    uint64_t seed;
+    session *sessions;
+    size_t n_sessions, max_sessions;
+} server;
+
+static json_t *error_response(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static json_t *error_response(const char *fmt, ...)
+{
+    char msg[1200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+}
+
+static const char *session_name(json_t *req, char *buf, size_t cap)
+{
+    json_t *s = json_object_get(req, "session");
+    if (json_is_string(s))
+        return json_string_value(s);
+    if (json_is_integer(s)) {
+        snprintf(buf, cap, "%" JSON_INTEGER_FORMAT, json_integer_value(s));
+        return buf;
+    }
+    return s ? NULL : "0";
+}
+
+static session *find_session(server *sv, const char *name)
+{
+    for (size_t i = 0; i < sv->n_sessions; i++)
+        if (strcmp(sv->sessions[i].name, name) == 0)
+            return &sv->sessions[i];
+    return NULL;
+}
+
+static json_t *state_response(ws_episode *ep)
+{
+    const char *obs = ws_episode_observation(ep);
+    json_t *actions = ws_state_actions(ep);
+    if (!obs || !actions) {
+        json_decref(actions);
+        return NULL;
+    }
+    json_t *r = json_pack("{s:b, s:s, s:s, s:o, s:b, s:b, s:i}", "ok", 1, "observation", obs, "page",
+                          ws_page_name(ws_episode_page(ep)), "actions", actions, "has_search_bar",
+                          ws_episode_has_search_bar(ep), "done", ws_episode_done(ep), "steps",
+                          ws_episode_steps(ep));
+    const ws_reward *rw = ws_episode_reward(ep);
+    if (r && ws_episode_done(ep)) {
+        json_object_set_new(r, "reward", json_real(rw ? rw->reward : 0.0));
+        if (rw) {
+            json_object_set_new(r, "reward_info", ws_reward_json(rw));
+            json_object_set_new(r, "asin", json_string(ws_episode_purchased(ep)->asin));
+            json_object_set_new(r, "options", ws_episode_options_json(ep));
+        }
+    }
+    return r;
+}
+
+static const ws_goal_set *goal_set(server *sv, int human, ws_err *err)
+{
+    if (!human)
+        return &sv->synthetic;
+    if (!sv->human_built) {
+        if (ws_goals_build(&sv->cat, WS_GOALS_HUMAN, sv->seed, &sv->human, err))
+            return NULL;
+        sv->human_built = 1;
+    }
+    return &sv->human;
+}
+
+static json_t *op_reset(server *sv, json_t *req, const char *name)
+{
+    ws_err err;
+    json_t *goal = json_object_get(req, "goal");
+    json_t *goal_id = json_object_get(req, "goal_id");
+    if (!goal) {
+        const ws_goal_set *set = goal_set(sv, json_is_true(json_object_get(req, "human")), &err);
+        if (!set)
+            return error_response("%s", err.msg);
+        if (!json_is_integer(goal_id) || json_integer_value(goal_id) < 0 ||
+            (size_t)json_integer_value(goal_id) >= set->n)
+            return error_response("reset: needs \"goal\" or a \"goal_id\" in [0, %zu)", set->n);
+        goal = set->goals[json_integer_value(goal_id)];
+    } else if (!json_is_object(goal)) {
+        return error_response("reset: \"goal\" must be an object");
+    }
+    ws_episode_opts eo = {.max_steps = 100, .obs_mode = WS_OBS_TEXT};
+    json_t *v;
+    if ((v = json_object_get(req, "max_steps"))) {
+        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000000)
+            return error_response("reset: \"max_steps\" must be an integer in [1, 1000000]");
+        eo.max_steps = (int)json_integer_value(v);
+    }
+    if ((v = json_object_get(req, "obs"))) {
+        const char *mode = json_string_value(v);
+        if (mode && strcmp(mode, "text_rich") == 0)
+            eo.obs_mode = WS_OBS_TEXT_RICH;
+        else if (!mode || strcmp(mode, "text") != 0)
+            return error_response("reset: \"obs\" must be \"text\" or \"text_rich\"");
+    }
+    eo.show_attributes = json_is_true(json_object_get(req, "show_attributes"));
+
+    session *s = find_session(sv, name);
+    if (s) {
+        ws_episode_free(s->ep);
+        s->ep = NULL;
+    } else {
+        if (sv->n_sessions == sv->max_sessions)
+            return error_response("reset: too many open sessions (%s); close some", "--max-sessions");
+        char *copy = strdup(name);
+        if (!copy)
+            return error_response("%s", "out of memory");
+        s = &sv->sessions[sv->n_sessions++];
+        *s = (session){copy, NULL};
+    }
+    s->ep = ws_episode_new(sv->env, &eo, &err);
+    if (!s->ep || ws_episode_reset(s->ep, goal, &err)) {
+        ws_episode_free(s->ep);
+        free(s->name);
+        *s = sv->sessions[--sv->n_sessions];
+        return error_response("reset: %s", err.msg);
+    }
+    json_t *r = state_response(s->ep);
+    return r ? r : error_response("%s", "out of memory");
+}
+
+static json_t *op_step(server *sv, json_t *req, const char *name)
+{
+    session *s = find_session(sv, name);
+    if (!s)
+        return error_response("step: no session '%s': reset first", name);
+    const char *action = json_string_value(json_object_get(req, "action"));
+    if (!action)
+        return error_response("step: needs a string \"action\"");
+    ws_step out;
+    ws_err err;
+    if (ws_episode_step(s->ep, action, &out, &err))
+        return error_response("step: %s", err.msg);
+    json_t *r = state_response(s->ep);
+    if (!r)
+        return error_response("%s", "out of memory");
+    json_object_set_new(r, "valid", json_boolean(out.valid));
+    json_object_set_new(r, "reward", json_real(out.reward));
+    return r;
+}
+
+static json_t *op_reward(server *sv, json_t *req)
+{
+    json_t *goal_json = json_object_get(req, "goal"), *product_json = json_object_get(req, "product");
+    const char *asin = json_string_value(json_object_get(req, "asin"));
+    if (!json_is_object(goal_json))
+        return error_response("reward: needs a \"goal\" object");
+    ws_err err;
+    ws_product partial;
+    const ws_product *p;
+    int own_product = 0;
+    if (asin) {
+        if (!(p = ws_catalog_find(&sv->cat, asin)))
+            return error_response("reward: unknown asin '%s'", asin);
+    } else if (json_is_object(product_json)) {
+        if (ws_product_parse(product_json, &partial, "reward: product", &err))
+            return error_response("%s", err.msg);
+        p = &partial;
+        own_product = 1;
+    } else {
+        return error_response("reward: needs \"asin\" or a \"product\" object");
+    }
+    json_t *options = json_object_get(req, "options"), *price_json = json_object_get(req, "price");
+    const char *values[256];
+    size_t n = 0;
+    const char *bad = NULL;
+    if (json_is_object(options)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(options, k, v) {
+            if (!json_is_string(v))
+                bad = "reward: option values must be strings";
+            else if (n < 256)
+                values[n++] = json_string_value(v);
+        }
+    } else if (json_is_array(options)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(options, i, v) {
+            if (!json_is_string(v))
+                bad = "reward: option values must be strings";
+            else if (n < 256)
+                values[n++] = json_string_value(v);
+        }
+    } else if (options && !json_is_null(options)) {
+        bad = "reward: \"options\" must be an object or a list";
+    }
+    if (price_json && !json_is_number(price_json))
+        bad = "reward: \"price\" must be a number";
+    double price = price_json ? json_number_value(price_json) : (asin ? p->price : p->pricing[0]);
+    ws_goal goal;
+    json_t *r = NULL;
+    if (!bad && ws_goal_parse(goal_json, &goal, &err) == 0) {
+        ws_reward rw;
+        if (ws_reward_compute(ws_env_nouns(sv->env), &goal, p, values, n, price, &rw) == 0) {
+            r = ws_reward_json(&rw);
+            json_object_set_new(r, "ok", json_true());
+        } else {
+            r = error_response("%s", "out of memory");
+        }
+        ws_goal_clear(&goal);
+    } else {
+        r = bad ? error_response("%s", bad) : error_response("reward: %s", err.msg);
+    }
+    if (own_product)
+        ws_product_clear(&partial);
+    return r;
+}
+
+static json_t *op_search(server *sv, json_t *req)
+{
+    const char *query = json_string_value(json_object_get(req, "query"));
+    if (!query)
+        return error_response("search: needs a string \"query\"");
+    size_t hits[WS_SEARCH_TOP], n;
+    ws_err err;
+    if (ws_env_search(sv->env, query, hits, &n, &err))
+        return error_response("search: %s", err.msg);
+    json_t *asins = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(asins, json_string(sv->cat.products[hits[i]].asin));
+    return json_pack("{s:b, s:o}", "ok", 1, "asins", asins);
+}
+
+static json_t *op_text(server *sv, json_t *req, const char *op)
+{
+    if (strcmp(op, "fuzz") == 0) {
+        json_t *a = json_object_get(req, "a"), *b = json_object_get(req, "b");
+        if (!json_is_string(a) || !json_is_string(b))
+            return error_response("fuzz: needs strings \"a\" and \"b\"");
+        int ratio = ws_token_set_ratio(json_string_value(a), json_string_value(b));
+        return ratio < 0 ? error_response("%s", "out of memory") : json_pack("{s:b, s:i}", "ok", 1, "ratio", ratio);
+    }
+    const char *text = json_string_value(json_object_get(req, "text"));
+    if (!text)
+        return error_response("%s: needs a string \"text\"", op);
+    if (strcmp(op, "normalize_color") == 0) {
+        const char *color = ws_normalize_color(text);
+        return json_pack("{s:b, s:o}", "ok", 1, "color", color ? json_string(color) : json_null());
+    }
+    char **tokens;
+    size_t n;
+    if (ws_noun_tokens(ws_env_nouns(sv->env), text, &tokens, &n))
+        return error_response("%s", "out of memory");
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, json_string(tokens[i]));
+    ws_noun_tokens_free(tokens, n);
+    return json_pack("{s:b, s:o}", "ok", 1, "nouns", list);
+}
+
+static json_t *handle(server *sv, json_t *req)
+{
+    char buf[32];
+    const char *op = json_string_value(json_object_get(req, "op"));
+    const char *name = session_name(req, buf, sizeof buf);
+    if (!op)
+        return error_response("request needs a string \"op\"");
+    if (!name)
+        return error_response("\"session\" must be a string or an integer");
+    if (strcmp(op, "reset") == 0)
+        return op_reset(sv, req, name);
+    if (strcmp(op, "step") == 0)
+        return op_step(sv, req, name);
+    if (strcmp(op, "observe") == 0) {
+        session *s = find_session(sv, name);
+        json_t *r = s ? state_response(s->ep) : NULL;
+        return r ? r : error_response("observe: no session '%s'", name);
+    }
+    if (strcmp(op, "close") == 0) {
+        session *s = find_session(sv, name);
+        if (!s)
+            return error_response("close: no session '%s'", name);
+        ws_episode_free(s->ep);
+        free(s->name);
+        *s = sv->sessions[--sv->n_sessions];
+        return json_pack("{s:b}", "ok", 1);
+    }
+    if (strcmp(op, "reward") == 0)
+        return op_reward(sv, req);
+    if (strcmp(op, "search") == 0)
+        return op_search(sv, req);
+    if (strcmp(op, "fuzz") == 0 || strcmp(op, "normalize_color") == 0 || strcmp(op, "nouns") == 0)
+        return op_text(sv, req, op);
+    return error_response("unknown op '%s'", op);
+}
+
+int main(int argc, char **argv)
+{
+    ws_cli cli = {.tool = "webshop-env"};
+    const char *data = NULL;
+    long seed = 233, max_sessions = 1024;
+    enum { OPT_SEED = 256, OPT_MAX_SESSIONS, OPT_HELP, OPT_VERSION };
+    static const struct option longopts[] = {
+        {"seed", required_argument, 0, OPT_SEED}, {"max-sessions", required_argument, 0, OPT_MAX_SESSIONS},
+        {"data", required_argument, 0, 'd'}, {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, OPT_HELP}, {"version", no_argument, 0, OPT_VERSION}, {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "d:q", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_SEED: seed = ws_cli_long(&cli, "--seed", optarg, 0, 0x7fffffffL); break;
+        case OPT_MAX_SESSIONS: max_sessions = ws_cli_long(&cli, "--max-sessions", optarg, 1, 1000000); break;
+        case 'd': data = optarg; break;
+        case 'q': cli.quiet = 1; break;
+        case OPT_HELP: usage(); return 0;
+        case OPT_VERSION: ws_cli_version(&cli); return 0;
+        default: ws_cli_usage_error(&cli, "unknown option");
+        }
+    }
+    if (optind < argc)
+        ws_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
+    char dirbuf[4096];
+    const char *dir = ws_data_dir(data, dirbuf, sizeof dirbuf);
+    if (!dir)
+        ws_cli_die(&cli, WS_EXIT_FAIL, "%s: no WebShop data directory (set --data or WEBSHOP_DATA)", dirbuf);
+    ws_interrupt_install();
+
+    server sv = {.cli = &cli, .seed = (uint64_t)seed, .max_sessions = (size_t)max_sessions};
+    ws_err err;
+    if (ws_catalog_load(&sv.cat, dir, sv.seed, &err) ||
+        ws_goals_build(&sv.cat, WS_GOALS_SYNTHETIC, sv.seed, &sv.synthetic, &err) ||
+        !(sv.env = ws_env_new(&sv.cat, NULL, &err)))
+        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
+    if (!(sv.sessions = calloc(sv.max_sessions, sizeof *sv.sessions)))
+        ws_cli_die(&cli, WS_EXIT_FAIL, "out of memory");
+    if (!cli.quiet)
+        fprintf(stderr, "webshop-env: %zu products, %zu goals; reading requests\n", sv.cat.n, sv.synthetic.n);
+
+    ws_reader_opts ro = {.allow_empty = 1, .max_line = (size_t)16 << 20};
+    ws_reader *r = ws_reader_open("-", &ro, &err);
+    ws_writer *w = r ? ws_writer_open("-", NULL, &err) : NULL;
+    if (!w)
+        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
+    int status = WS_EXIT_OK;
+    for (;;) {
+        json_t *req, *resp;
+        int rc = ws_reader_next(r, &req, &err);
+        if (rc == WS_EOF || rc == WS_INTERRUPTED)
+            break;
+        if (rc == WS_ERROR && !ws_reader_recoverable(r)) {
+            ws_cli_warn(&cli, "%s", err.msg);
+            status = WS_EXIT_FAIL;
+            break;
+        }
+        if (rc == WS_ERROR) {
+            resp = error_response("%s", err.msg);
+        } else {
+            resp = handle(&sv, req);
+            json_t *id = json_object_get(req, "id");
+            if (id && resp)
+                json_object_set(resp, "id", id);
+            json_decref(req);
+        }
+        if (!resp)
+            resp = error_response("%s", "out of memory");
+        rc = ws_writer_put(w, resp, &err) || ws_writer_flush(w, &err);
+        json_decref(resp);
+        if (rc) {
+            ws_cli_warn(&cli, "%s", err.msg);
+            status = WS_EXIT_FAIL;
+            break;
+        }
+    }
+    ws_reader_close(r);
+    if (ws_writer_close(w, &err) && status == WS_EXIT_OK) {
+        ws_cli_warn(&cli, "%s", err.msg);
+        status = WS_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < sv.n_sessions; i++) {
+        ws_episode_free(sv.sessions[i].ep);
+        free(sv.sessions[i].name);
+    }
+    free(sv.sessions);
+    ws_env_free(sv.env);
+    ws_goals_free(&sv.synthetic);
+    if (sv.human_built)
+        ws_goals_free(&sv.human);
+    ws_catalog_free(&sv.cat);
+    return ws_interrupted() ? ws_interrupt_status() : status;
+}
