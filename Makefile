@@ -79,8 +79,14 @@ fuzz:
 demo: all
 	bash examples/quickstart.sh
 
-bench: all
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -o $@
+
+bench: all $(BENCH_BINS)
 	bash bench/stream_bench.sh
+	$(BUILD)/bench/env_bench
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

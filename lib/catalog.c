@@ -235,6 +235,35 @@ int ws_catalog_load(ws_catalog *cat, const char *dir, uint64_t seed, ws_err *err
     return ws_catalog_load_files(cat, products, access(items, R_OK) == 0 ? items : NULL, seed, err);
 }
 
+int ws_catalog_load_human_goals(ws_catalog *cat, const char *path, ws_err *err)
+{
+    json_error_t jerr;
+    json_t *human = json_load_file(path, 0, &jerr);
+    if (!human)
+        return ws_fail(err, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+    if (!json_is_object(human)) {
+        json_decref(human);
+        return ws_fail(err, "%s: expected an object ASIN -> list of goals", path);
+    }
+    const char *asin;
+    json_t *list;
+    json_object_foreach(human, asin, list) {
+        ws_product *p = (ws_product *)ws_catalog_find(cat, asin);
+        if (!p || !json_is_array(list)) {
+            json_decref(human);
+            return p ? ws_fail(err, "%s: %s: expected a list of goals", path, asin)
+                     : ws_fail(err, "%s: ASIN %s is not in the catalog", path, asin);
+        }
+    }
+    for (size_t i = 0; i < cat->n; i++) {
+        json_t *goals = json_object_get(human, cat->products[i].asin);
+        cat->products[i].human_goals = json_is_array(goals) ? goals : NULL;
+    }
+    json_decref(cat->human_ins);
+    cat->human_ins = human;
+    return 0;
+}
+
 const ws_product *ws_catalog_find(const ws_catalog *cat, const char *asin)
 {
     size_t lo = 0, hi = cat->n;
@@ -261,5 +290,6 @@ void ws_catalog_free(ws_catalog *cat)
     free(cat->records);
     free(cat->by_asin);
     json_decref(cat->items_ins);
+    json_decref(cat->human_ins);
     memset(cat, 0, sizeof *cat);
 }

@@ -46,6 +46,7 @@ typedef struct ws_catalog {
     size_t n;
     size_t *by_asin;      /* indices sorted by ASIN, for lookup */
     json_t *items_ins;
+    json_t *human_ins;    /* a loaded items_human_ins file, or NULL */
     json_t **records;
     uint64_t seed;
 } ws_catalog;
@@ -60,6 +61,11 @@ int ws_catalog_load_files(ws_catalog *cat, const char *products_path, const char
  * Strings borrow from `prod`. Free with ws_product_clear. */
 int ws_product_parse(json_t *prod, ws_product *p, const char *where, ws_err *err);
 void ws_product_clear(ws_product *p);
+
+/* Attach human goals from a file in WebShop's items_human_ins.json format (ASIN -> list of
+ * {"instruction", "instruction_attributes", "instruction_options", ...}); they replace the
+ * products' own "instructions". ASINs absent from the catalog are an error. */
+int ws_catalog_load_human_goals(ws_catalog *cat, const char *path, ws_err *err);
 
 const ws_product *ws_catalog_find(const ws_catalog *cat, const char *asin);
 void ws_catalog_free(ws_catalog *cat);

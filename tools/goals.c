@@ -16,6 +16,8 @@ static void usage(void)
            "Write the goal records of one split of the WebShop catalog, one JSON line each.\n\n"
            "  -s, --split NAME   test (goals 0-499), eval (500-1499), train (the rest) or all [test]\n"
            "      --human        human-written goals (products' \"instructions\") instead of synthetic\n"
+           "      --human-file FILE  human goals from FILE (WebShop's items_human_ins.json format);\n"
+           "                     implies --human\n"
            "      --seed N       seed of prices, goal prices and the shuffle [233]\n"
            "  -n, --limit N      at most N goals\n"
            "  -d, --data DIR     catalog directory [$WEBSHOP_DATA or ../shared/webshop-1k]\n"
@@ -34,9 +36,11 @@ int main(int argc, char **argv)
     long seed = 233, limit = -1;
     ws_goal_source source = WS_GOALS_SYNTHETIC;
     ws_writer_opts wo = {WS_COMPRESS_AUTO, 0};
-    enum { OPT_HUMAN = 256, OPT_SEED, OPT_HELP, OPT_VERSION };
+    const char *human_file = NULL;
+    enum { OPT_HUMAN = 256, OPT_HUMAN_FILE, OPT_SEED, OPT_HELP, OPT_VERSION };
     static const struct option longopts[] = {
         {"split", required_argument, 0, 's'}, {"human", no_argument, 0, OPT_HUMAN},
+        {"human-file", required_argument, 0, OPT_HUMAN_FILE},
         {"seed", required_argument, 0, OPT_SEED}, {"limit", required_argument, 0, 'n'},
         {"data", required_argument, 0, 'd'}, {"output", required_argument, 0, 'o'},
         {"zstd", no_argument, 0, 'z'}, {"quiet", no_argument, 0, 'q'},
@@ -46,6 +50,7 @@ int main(int argc, char **argv)
         switch (c) {
         case 's': split = optarg; break;
         case OPT_HUMAN: source = WS_GOALS_HUMAN; break;
+        case OPT_HUMAN_FILE: source = WS_GOALS_HUMAN; human_file = optarg; break;
         case OPT_SEED: seed = ws_cli_long(&cli, "--seed", optarg, 0, 0x7fffffffL); break;
         case 'n': limit = ws_cli_long(&cli, "--limit", optarg, 0, 0x7fffffffL); break;
         case 'd': data = optarg; break;
@@ -71,6 +76,8 @@ int main(int argc, char **argv)
     ws_err err;
     ws_catalog cat;
     if (ws_catalog_load(&cat, dir, (uint64_t)seed, &err))
+        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
+    if (human_file && ws_catalog_load_human_goals(&cat, human_file, &err))
         ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
     ws_goal_set goals;
     if (ws_goals_build(&cat, source, (uint64_t)seed, &goals, &err))

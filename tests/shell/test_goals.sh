@@ -28,6 +28,19 @@ for l in sys.stdin:
     if g[\"price_upper\"] is None: assert \"price lower than\" not in ins
     else: assert ins.endswith(\", and price lower than %.2f dollars\" % g[\"price_upper\"]), ins'"
 check "-o goals.jsonl.zst writes zstd, -n limits" bash -c "'$G' -q -n 7 -o '$T_TMP/g.jsonl.zst' && [ \$('$BIN/records' -c -t goal '$T_TMP/g.jsonl.zst') = 7 ]"
+cat > "$T_TMP/human.json" <<'H'
+{"B06Y3VLDFB": [{"asin": "B06Y3VLDFB", "instruction": "i need a reclaimed wood console table.",
+                 "instruction_attributes": ["solid wood"], "instruction_options": ["natural"]},
+                {"asin": "B06Y3VLDFB", "instruction": "skipped: no attributes", "instruction_attributes": [],
+                 "instruction_options": []}]}
+H
+check "--human-file reads items_human_ins format (goals without attributes skipped, as WebShop)" bash -c "
+  '$G' -q --human-file '$T_TMP/human.json' -s all > '$T_TMP/h.jsonl' && [ \$(wc -l < '$T_TMP/h.jsonl') = 1 ] &&
+  python3 tests/validate.py --type goal < '$T_TMP/h.jsonl' &&
+  grep -q '\"instruction\":\"i need a reclaimed wood console table, and price lower than' '$T_TMP/h.jsonl' &&
+  grep -q '\"goal_options\":\[\"natural\"\]' '$T_TMP/h.jsonl'"
+echo '{"NOTANASIN": []}' > "$T_TMP/bad-human.json"
+expect_error "--human-file with an unknown ASIN" 1 "bad-human.json: ASIN NOTANASIN is not in the catalog" "$G" --human-file "$T_TMP/bad-human.json"
 expect_error "unknown split is a usage error" 2 "expected test, eval, train or all" "$G" -s bogus
 expect_error "missing data directory" 1 "no WebShop data directory" "$G" --data "$T_TMP/none"
 mkdir -p "$T_TMP/broken"; printf '{"id":"A","contents":"x","product":{"asin":"A"}}\n{"id":"B",\n' > "$T_TMP/broken/products.jsonl"
