@@ -16,7 +16,8 @@ OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CPPFLAGS += -std=c11 -D_GNU_SOURCE -DWS_VERSION='"$(VERSION)"' -Ilib
-LDLIBS  += -ljansson -lzstd -lstemmer -lunistring -lm
+OMP     := -fopenmp
+LDLIBS  += -ljansson -lzstd -lstemmer -lunistring -lutf8proc -lopenblas -lm
 
 DEB_PACKAGES := build-essential pkg-config libjansson-dev libzstd-dev zstd libcmocka-dev \
                 libopenblas-dev libstemmer-dev libunistring-dev libutf8proc-dev jq clang \
@@ -36,7 +37,7 @@ all: $(TOOLS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(OMP) $(WARN) -MMD -MP -c $< -o $@
 
 $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
@@ -44,11 +45,11 @@ $(LIB_A): $(LIB_OBJ)
 
 $(BIN)/%: $(BUILD)/tools/%.o $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $(OMP) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -lcmocka -o $@
+	$(CC) $(CFLAGS) $(OMP) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -lcmocka -o $@
 
 unit-bins: $(UNIT_BINS)
 
@@ -68,7 +69,7 @@ asan:
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 fuzz:
-	$(MAKE) build-fuzz/libwebshop.a CC=clang BUILD=build-fuzz CFLAGS="$(FUZZ_FLAGS)"
+	$(MAKE) build-fuzz/libwebshop.a CC=clang BUILD=build-fuzz CFLAGS="$(FUZZ_FLAGS)" OMP=
 	clang $(CPPFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined tests/fuzz/fuzz_reader.c \
 	    build-fuzz/libwebshop.a $(LDLIBS) -o build-fuzz/fuzz_reader
 	@mkdir -p build-fuzz/corpus
@@ -82,7 +83,7 @@ demo: all
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $(OMP) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -o $@
 
 bench: all $(BENCH_BINS)
 	bash bench/stream_bench.sh

@@ -1,0 +1,366 @@
+/* The CPU backend: the reference implementation of lib/backend.h. */
+#include "backend.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One name for sgemm and dgemm, chosen by the real type. */
+#define GEMM(...) _Generic((ws_real)0, float: cblas_sgemm, double: cblas_dgemm)(CblasRowMajor, __VA_ARGS__)
+
+void ws_matmul_forward(ws_real *out, const ws_real *inp, const ws_real *w, const ws_real *b, int T, int IC, int OC)
+{
+    if (T <= 0)
+        return;
+    if (b) {
+#pragma omp parallel for schedule(static)
+        for (int t = 0; t < T; t++)
+            memcpy(out + (size_t)t * OC, b, (size_t)OC * sizeof *out);
+    }
+    GEMM(CblasNoTrans, CblasTrans, T, OC, IC, 1, inp, IC, w, IC, b ? 1 : 0, out, OC);
+}
+
+void ws_matmul_backward(ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout, const ws_real *inp,
+                        const ws_real *w, int T, int IC, int OC)
+{
+    if (T <= 0)
+        return;
+    if (dinp)
+        GEMM(CblasNoTrans, CblasNoTrans, T, IC, OC, 1, dout, OC, w, IC, 1, dinp, IC);
+    if (dw)
+        GEMM(CblasTrans, CblasNoTrans, OC, IC, T, 1, dout, OC, inp, IC, 1, dw, IC);
+    if (db) {
+        /* columns in parallel, rows in order: the same sum whatever the thread count */
+#pragma omp parallel for schedule(static)
+        for (int o = 0; o < OC; o++) {
+            double s = 0;
+            for (int t = 0; t < T; t++)
+                s += dout[(size_t)t * OC + o];
+            db[o] += (ws_real)s;
+        }
+    }
+}
+
+void ws_embedding_forward(ws_real *out, const int32_t *ids, const int32_t *pos, int T, int C, const ws_real *wte,
+                          const ws_real *wpe, const ws_real *wtt)
+{
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < T; t++) {
+        const ws_real *a = wte + (size_t)ids[t] * C, *p = wpe + (size_t)pos[t] * C;
+        ws_real *o = out + (size_t)t * C;
+        for (int c = 0; c < C; c++)
+            o[c] = a[c] + p[c] + wtt[c];
+    }
+}
+
+void ws_embedding_backward(ws_real *dwte, ws_real *dwpe, ws_real *dwtt, const ws_real *dout, const int32_t *ids,
+                           const int32_t *pos, int T, int C)
+{
+    /* rows of the tables collide (repeated tokens, positions), so tokens go in order */
+    for (int t = 0; t < T; t++) {
+        const ws_real *d = dout + (size_t)t * C;
+        ws_real *a = dwte + (size_t)ids[t] * C, *p = dwpe + (size_t)pos[t] * C;
+        for (int c = 0; c < C; c++) {
+            a[c] += d[c];
+            p[c] += d[c];
+            dwtt[c] += d[c];
+        }
+    }
+}
+
+void ws_layernorm_forward(ws_real *out, ws_real *mean, ws_real *rstd, const ws_real *inp, const ws_real *w,
+                          const ws_real *b, int T, int C, ws_real eps)
+{
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < T; t++) {
+        const ws_real *x = inp + (size_t)t * C;
+        double m = 0, v = 0;
+        for (int c = 0; c < C; c++)
+            m += x[c];
+        m /= C;
+        for (int c = 0; c < C; c++)
+            v += (x[c] - m) * (x[c] - m);
+        v /= C;
+        double s = 1.0 / sqrt(v + eps);
+        ws_real *o = out + (size_t)t * C;
+        for (int c = 0; c < C; c++)
+            o[c] = (ws_real)((x[c] - m) * s) * w[c] + b[c];
+        mean[t] = (ws_real)m;
+        rstd[t] = (ws_real)s;
+    }
+}
+
+void ws_layernorm_backward(ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout, const ws_real *inp,
+                           const ws_real *w, const ws_real *mean, const ws_real *rstd, int T, int C)
+{
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < T; t++) {
+        const ws_real *x = inp + (size_t)t * C, *d = dout + (size_t)t * C;
+        double dnorm_mean = 0, dnorm_norm_mean = 0;
+        for (int c = 0; c < C; c++) {
+            double norm = (x[c] - mean[t]) * rstd[t], dnorm = (double)w[c] * d[c];
+            dnorm_mean += dnorm;
+            dnorm_norm_mean += dnorm * norm;
+        }
+        dnorm_mean /= C;
+        dnorm_norm_mean /= C;
+        ws_real *di = dinp + (size_t)t * C;
+        for (int c = 0; c < C; c++) {
+            double norm = (x[c] - mean[t]) * rstd[t], dnorm = (double)w[c] * d[c];
+            di[c] += (ws_real)((dnorm - dnorm_mean - norm * dnorm_norm_mean) * rstd[t]);
+        }
+    }
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        double sw = 0, sb = 0;
+        for (int t = 0; t < T; t++) {
+            double d = dout[(size_t)t * C + c];
+            sw += d * (inp[(size_t)t * C + c] - mean[t]) * rstd[t];
+            sb += d;
+        }
+        dw[c] += (ws_real)sw;
+        db[c] += (ws_real)sb;
+    }
+}
+
+void ws_gelu_forward(ws_real *out, const ws_real *inp, size_t n)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        double x = inp[i];
+        out[i] = (ws_real)(0.5 * x * (1.0 + erf(x * M_SQRT1_2)));
+    }
+}
+
+void ws_gelu_backward(ws_real *dinp, const ws_real *inp, const ws_real *dout, size_t n)
+{
+    const double inv_sqrt_2pi = 0.3989422804014327;
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        double x = inp[i];
+        double grad = 0.5 * (1.0 + erf(x * M_SQRT1_2)) + x * inv_sqrt_2pi * exp(-0.5 * x * x);
+        dinp[i] += (ws_real)(grad * dout[i]);
+    }
+}
+
+void ws_add_forward(ws_real *out, const ws_real *a, const ws_real *b, size_t n)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        out[i] = a[i] + b[i];
+}
+
+/* In-place softmax of each of the `rows` rows of length n. */
+static void softmax_rows(ws_real *x, int rows, int n)
+{
+    for (int r = 0; r < rows; r++) {
+        ws_real *row = x + (size_t)r * n, mx = row[0];
+        for (int i = 1; i < n; i++)
+            mx = row[i] > mx ? row[i] : mx;
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            row[i] = (ws_real)exp((double)row[i] - mx);
+            s += row[i];
+        }
+        for (int i = 0; i < n; i++)
+            row[i] = (ws_real)(row[i] / s);
+    }
+}
+
+void ws_attention_forward(ws_real *out, ws_real *att, const ws_real *q, const ws_real *k, const ws_real *v,
+                          const int *seq_start, const int *seq_len, const size_t *att_start, int n_seq, int C, int NH)
+{
+    int hs = C / NH;
+    ws_real scale = (ws_real)(1.0 / sqrt((double)hs));
+    for (int s = 0; s < n_seq; s++) {
+        int L = seq_len[s];
+        size_t row = (size_t)seq_start[s] * C;
+        for (int h = 0; h < NH; h++) {
+            ws_real *p = att + att_start[s] + (size_t)h * L * L;
+            GEMM(CblasNoTrans, CblasTrans, L, L, hs, scale, q + row + h * hs, C, k + row + h * hs, C, 0, p, L);
+            softmax_rows(p, L, L);
+            GEMM(CblasNoTrans, CblasNoTrans, L, hs, L, 1, p, L, v + row + h * hs, C, 0, out + row + h * hs, C);
+        }
+    }
+}
+
+void ws_attention_backward(ws_real *dq, ws_real *dk, ws_real *dv, const ws_real *dout, const ws_real *att,
+                           const ws_real *q, const ws_real *k, const ws_real *v, const int *seq_start,
+                           const int *seq_len, const size_t *att_start, int n_seq, int C, int NH)
+{
+    int hs = C / NH, max_len = 0;
+    ws_real scale = (ws_real)(1.0 / sqrt((double)hs));
+    for (int s = 0; s < n_seq; s++)
+        max_len = seq_len[s] > max_len ? seq_len[s] : max_len;
+    ws_real *ds = malloc((size_t)max_len * max_len * sizeof *ds);
+    if (!ds)
+        abort(); /* a few MiB at most; the model reserves far more before it gets here */
+    for (int s = 0; s < n_seq; s++) {
+        int L = seq_len[s];
+        size_t row = (size_t)seq_start[s] * C;
+        for (int h = 0; h < NH; h++) {
+            const ws_real *p = att + att_start[s] + (size_t)h * L * L;
+            size_t off = row + (size_t)h * hs;
+            /* dP = dOut V^T; dV += P^T dOut */
+            GEMM(CblasNoTrans, CblasTrans, L, L, hs, 1, dout + off, C, v + off, C, 0, ds, L);
+            GEMM(CblasTrans, CblasNoTrans, L, hs, L, 1, p, L, dout + off, C, 1, dv + off, C);
+            /* softmax backward, in place: dS = P * (dP - rowsum(dP * P)) */
+            for (int t = 0; t < L; t++) {
+                ws_real *d = ds + (size_t)t * L;
+                const ws_real *pr = p + (size_t)t * L;
+                double dot = 0;
+                for (int u = 0; u < L; u++)
+                    dot += (double)d[u] * pr[u];
+                for (int u = 0; u < L; u++)
+                    d[u] = (ws_real)(pr[u] * (d[u] - dot));
+            }
+            GEMM(CblasNoTrans, CblasNoTrans, L, hs, L, scale, ds, L, k + off, C, 1, dq + off, C);
+            GEMM(CblasTrans, CblasNoTrans, L, hs, L, scale, ds, L, q + off, C, 1, dk + off, C);
+        }
+    }
+    free(ds);
+}
+
+void ws_biattn_forward(ws_real *feat, ws_biattn_saved *sv, const ws_real *act, int La, const ws_real *mem, int Ls,
+                       const ws_real *w_in, const ws_real *w_mem, const ws_real *scale, int C)
+{
+    ws_real *p1 = sv->p1;
+    /* cross[t,u] = (act[t] * scale) . mem[u], using out1 as scratch for the scaled rows */
+    for (int t = 0; t < La; t++)
+        for (int c = 0; c < C; c++)
+            sv->out1[(size_t)t * C + c] = act[(size_t)t * C + c] * scale[c];
+    GEMM(CblasNoTrans, CblasTrans, La, Ls, C, 1, sv->out1, C, mem, C, 0, p1, Ls);
+    ws_real *mem_dot = sv->mem_dot;
+    for (int u = 0; u < Ls; u++) {
+        double s = 0;
+        for (int c = 0; c < C; c++)
+            s += (double)mem[(size_t)u * C + c] * w_mem[c];
+        mem_dot[u] = (ws_real)s;
+    }
+    for (int t = 0; t < La; t++) {
+        double s = 0;
+        for (int c = 0; c < C; c++)
+            s += (double)act[(size_t)t * C + c] * w_in[c];
+        ws_real *row = p1 + (size_t)t * Ls;
+        int best = 0;
+        for (int u = 0; u < Ls; u++) {
+            row[u] += (ws_real)s + mem_dot[u];
+            if (row[u] > row[best])
+                best = u;
+        }
+        sv->argmax[t] = best;
+        sv->w2[t] = row[best]; /* the row maximum, before the softmax */
+    }
+    softmax_rows(p1, La, Ls);
+    softmax_rows(sv->w2, 1, La);
+    GEMM(CblasNoTrans, CblasNoTrans, La, C, Ls, 1, p1, Ls, mem, C, 0, sv->out1, C);
+    for (int c = 0; c < C; c++) {
+        double s = 0;
+        for (int t = 0; t < La; t++)
+            s += (double)sv->w2[t] * act[(size_t)t * C + c];
+        sv->out2[c] = (ws_real)s;
+    }
+    for (int t = 0; t < La; t++) {
+        const ws_real *a = act + (size_t)t * C, *o1 = sv->out1 + (size_t)t * C;
+        ws_real *f = feat + (size_t)t * 4 * C;
+        for (int c = 0; c < C; c++) {
+            f[c] = a[c];
+            f[C + c] = o1[c];
+            f[2 * C + c] = a[c] * o1[c];
+            f[3 * C + c] = sv->out2[c] * o1[c];
+        }
+    }
+}
+
+void ws_biattn_backward(ws_real *dact, ws_real *dmem, ws_real *dw_in, ws_real *dw_mem, ws_real *dscale,
+                        const ws_real *dfeat, const ws_biattn_saved *sv, const ws_real *act, int La,
+                        const ws_real *mem, int Ls, const ws_real *w_in, const ws_real *w_mem,
+                        const ws_real *scale, int C, ws_real *scratch)
+{
+    ws_real *datt = scratch;                      /* La * Ls */
+    ws_real *dout1 = datt + (size_t)La * Ls;      /* La * C, later d(act * scale) */
+    ws_real *scaled = dout1 + (size_t)La * C;     /* La * C */
+    ws_real *dw2 = scaled + (size_t)La * C;       /* La */
+    ws_real *dout2 = dw2 + La;                    /* C */
+    const ws_real *p1 = sv->p1, *w2 = sv->w2, *out1 = sv->out1, *out2 = sv->out2;
+
+    for (int c = 0; c < C; c++)
+        dout2[c] = 0;
+    for (int t = 0; t < La; t++) {
+        const ws_real *f = dfeat + (size_t)t * 4 * C, *a = act + (size_t)t * C, *o1 = out1 + (size_t)t * C;
+        ws_real *da = dact + (size_t)t * C, *do1 = dout1 + (size_t)t * C;
+        for (int c = 0; c < C; c++) {
+            da[c] += f[c] + f[2 * C + c] * o1[c];
+            do1[c] = f[C + c] + f[2 * C + c] * a[c] + f[3 * C + c] * out2[c];
+            dout2[c] += f[3 * C + c] * o1[c];
+        }
+    }
+    /* out2 = sum_t w2[t] act[t]; w2 = softmax(max_u att[t, u]) */
+    double wdot = 0;
+    for (int t = 0; t < La; t++) {
+        double s = 0;
+        for (int c = 0; c < C; c++) {
+            dact[(size_t)t * C + c] += w2[t] * dout2[c];
+            s += (double)act[(size_t)t * C + c] * dout2[c];
+        }
+        dw2[t] = (ws_real)s;
+        wdot += s * w2[t];
+    }
+    /* out1 = p1 mem: dp1 = dout1 mem^T, dmem += p1^T dout1 */
+    GEMM(CblasNoTrans, CblasTrans, La, Ls, C, 1, dout1, C, mem, C, 0, datt, Ls);
+    GEMM(CblasTrans, CblasNoTrans, Ls, C, La, 1, p1, Ls, dout1, C, 1, dmem, C);
+    for (int t = 0; t < La; t++) {
+        ws_real *d = datt + (size_t)t * Ls;
+        const ws_real *p = p1 + (size_t)t * Ls;
+        double dot = 0;
+        for (int u = 0; u < Ls; u++)
+            dot += (double)d[u] * p[u];
+        for (int u = 0; u < Ls; u++)
+            d[u] = (ws_real)(p[u] * (d[u] - dot));
+        d[sv->argmax[t]] += (ws_real)(w2[t] * (dw2[t] - wdot)); /* through the max into softmax_t */
+    }
+    /* att = act.w_in + mem.w_mem + (act * scale) mem^T */
+    for (int t = 0; t < La; t++) {
+        double s = 0;
+        for (int u = 0; u < Ls; u++)
+            s += datt[(size_t)t * Ls + u];
+        for (int c = 0; c < C; c++) {
+            dact[(size_t)t * C + c] += (ws_real)(s * w_in[c]);
+            dw_in[c] += (ws_real)(s * act[(size_t)t * C + c]);
+        }
+    }
+    for (int u = 0; u < Ls; u++) {
+        double s = 0;
+        for (int t = 0; t < La; t++)
+            s += datt[(size_t)t * Ls + u];
+        for (int c = 0; c < C; c++) {
+            dmem[(size_t)u * C + c] += (ws_real)(s * w_mem[c]);
+            dw_mem[c] += (ws_real)(s * mem[(size_t)u * C + c]);
+        }
+    }
+    for (int t = 0; t < La; t++)
+        for (int c = 0; c < C; c++)
+            scaled[(size_t)t * C + c] = act[(size_t)t * C + c] * scale[c];
+    GEMM(CblasTrans, CblasNoTrans, Ls, C, La, 1, datt, Ls, scaled, C, 1, dmem, C);
+    GEMM(CblasNoTrans, CblasNoTrans, La, C, Ls, 1, datt, Ls, mem, C, 0, dout1, C);
+    for (int t = 0; t < La; t++)
+        for (int c = 0; c < C; c++) {
+            dact[(size_t)t * C + c] += dout1[(size_t)t * C + c] * scale[c];
+            dscale[c] += dout1[(size_t)t * C + c] * act[(size_t)t * C + c];
+        }
+}
+
+void ws_relu_forward(ws_real *out, const ws_real *inp, size_t n, ws_real slope)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        out[i] = inp[i] > 0 ? inp[i] : slope * inp[i];
+}
+
+void ws_relu_backward(ws_real *dinp, const ws_real *inp, const ws_real *dout, size_t n, ws_real slope)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        dinp[i] += inp[i] > 0 ? dout[i] : slope * dout[i];
+}

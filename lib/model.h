@@ -1,0 +1,95 @@
+/* model: WebShop's choice model (DESIGN.md 4): a BERT encoder shared by the state and its
+ * actions, the state-action bi-attention head that scores each action, and the value head.
+ *
+ * Owns the parameters (one buffer, Hugging Face / WebShop tensor names), their gradients, and
+ * the activations of the last forward pass, which backward consumes. Forward and backward are
+ * written out layer by layer (llm.c style) on top of lib/backend.h. A batch is a list of
+ * decisions; each decision is a state and its valid actions. Sequences are packed without
+ * padding, so every state and action attends over exactly its own tokens; the state is encoded
+ * once per decision and shared by its actions.
+ *
+ * Departures from WebShop's PyTorch model, on purpose: no dropout (deterministic training);
+ * the bi-attention's softmax over action positions runs over the action's own tokens (WebShop's
+ * padded batches also let padding positions in, which depends on the batch). */
+#ifndef WS_MODEL_H
+#define WS_MODEL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "err.h"
+
+typedef struct ws_model_config {
+    int vocab_size;   /* BERT's 30522 + WebShop's 4 added tokens */
+    int hidden;       /* C */
+    int layers;
+    int heads;
+    int intermediate; /* feed-forward width */
+    int max_position;
+    int type_vocab;
+    double ln_eps;
+    int value_hidden; /* 128 in WebShop */
+} ws_model_config;
+
+/* Read a configuration from JSON: the project's own keys, or a Hugging Face config.json
+ * (hidden_size, num_hidden_layers, ...). Missing head keys take WebShop's values. */
+int ws_model_config_from_json(const json_t *j, ws_model_config *cfg, ws_err *err);
+json_t *ws_model_config_to_json(const ws_model_config *cfg);
+int ws_model_config_check(const ws_model_config *cfg, ws_err *err);
+
+/* One named parameter tensor: a view into the model's buffer. */
+typedef struct ws_tensor {
+    char name[96];
+    int ndim;
+    int64_t shape[2];
+    size_t offset, numel;
+    int decay; /* weight decay applies (matrices, not biases, norms or the head's scale) */
+} ws_tensor;
+
+/* A batch of decisions. Token ids include [CLS] ... [SEP]. Actions are listed decision after
+ * decision: decision i owns actions first_action[i] .. first_action[i] + n_actions[i] - 1. */
+typedef struct ws_batch {
+    int n_decisions;
+    const int32_t *const *state_ids;
+    const int *state_len;
+    const int *n_actions;
+    const int32_t *const *action_ids; /* all actions of all decisions */
+    const int *action_len;
+} ws_batch;
+
+typedef struct ws_model ws_model;
+
+ws_model *ws_model_new(const ws_model_config *cfg, ws_err *err);
+void ws_model_free(ws_model *m);
+const ws_model_config *ws_model_get_config(const ws_model *m);
+/* BERT's initialisation (normal 0.02, LayerNorm 1/0) for the encoder; PyTorch's defaults for the
+ * head, as WebShop's model has them. */
+void ws_model_init_random(ws_model *m, uint64_t seed);
+
+size_t ws_model_n_tensors(const ws_model *m);
+const ws_tensor *ws_model_tensor(const ws_model *m, size_t i);
+const ws_tensor *ws_model_find_tensor(const ws_model *m, const char *name);
+ws_real *ws_model_params(ws_model *m); /* all parameters, tensor after tensor */
+ws_real *ws_model_grads(ws_model *m);
+size_t ws_model_n_params(const ws_model *m);
+
+/* Forward over a batch. Afterwards: logits and log-probabilities (log-softmax over each
+ * decision's actions), one per action in batch order; values, one per decision. */
+int ws_model_forward(ws_model *m, const ws_batch *b, ws_err *err);
+const ws_real *ws_model_logits(const ws_model *m);
+const ws_real *ws_model_logp(const ws_model *m);
+const ws_real *ws_model_values(const ws_model *m);
+/* Accumulate parameter gradients of a loss whose derivatives with respect to the logits
+ * (one per action) and the values (one per decision; NULL when the loss ignores them) are given. */
+int ws_model_backward(ws_model *m, const ws_real *dlogits, const ws_real *dvalues, ws_err *err);
+void ws_model_zero_grad(ws_model *m);
+
+/* Floating-point operations of one forward pass over the last batch (matrix products and
+ * attention, counted as 2 per multiply-add); backward is about twice that. */
+double ws_model_forward_flops(const ws_model *m);
+/* Tokens in the last batch (states and actions). */
+size_t ws_model_batch_tokens(const ws_model *m);
+
+#endif
