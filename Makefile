@@ -17,10 +17,10 @@ CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CPPFLAGS += -std=c11 -D_GNU_SOURCE -DWS_VERSION='"$(VERSION)"' -Ilib
 OMP     := -fopenmp
-LDLIBS  += -ljansson -lzstd -lstemmer -lunistring -lutf8proc -lopenblas -lm
+LDLIBS  += -ljansson -lzstd -lunistring -lutf8proc -lopenblas -lm
 
 DEB_PACKAGES := build-essential pkg-config libjansson-dev libzstd-dev zstd libcmocka-dev \
-                libopenblas-dev libstemmer-dev libunistring-dev libutf8proc-dev jq clang \
+                libopenblas-dev libunistring-dev libutf8proc-dev jq clang \
                 wordnet-base gnuplot-nox
 
 LIB_SRC   := $(sort $(wildcard lib/*.c))

@@ -12,9 +12,9 @@
 /* ---------------------------------------------------------------------------------------------
  * Character classes of the tokenizer grammar.
  *
- * Lucene's StandardTokenizerImpl is a JFlex scanner (Unicode 9 word-break properties, Unicode 11
- * emoji data) that takes, at each position, the longest match among its token rules and skips one
- * code point where none matches. Its rules, and the classes they are written in:
+ * Lucene's StandardTokenizerImpl is a JFlex scanner (Unicode 12.1 character tables, Emoji 11.0
+ * emoji properties) that takes, at each position, the longest match among its token rules and
+ * skips one code point where none matches. Its rules, and the classes they are written in:
  *   word:    ExtendNumLet* core (ExtendNumLet+ core)* ExtendNumLet*, where a core is a katakana run
  *            or a concatenation of letter runs (letters joined by MidLetter, MidNumLet, Single_Quote
  *            or ExtendNumLet*), number runs (digits joined by MidNum, MidNumLet, Single_Quote or
@@ -23,7 +23,8 @@
  *   emoji:   emoji characters, presentation and modifier sequences joined by ZWJ, tag sequences,
  *            keycaps, pairs of regional indicators;
  *   SE Asian runs (Line_Break = Complex_Context), single Han ideographs, single hiragana.
- * Every element absorbs the Format/Extend/ZWJ characters that follow it (UAX #29 WB4).
+ * Every element absorbs the Format/Extend/ZWJ characters that follow it (UAX #29 WB4). The
+ * rules are run here as small NFAs over these classes (match_at).
  */
 enum {
     C_ALETTER = 1u << 0,
@@ -57,7 +58,8 @@ enum {
 #define C_MIDLETTER_ANY (C_MIDLETTER | C_MIDNUMLET | C_SQUOTE)
 #define C_MIDNUM_ANY (C_MIDNUM | C_MIDNUMLET | C_SQUOTE)
 
-/* Lucene 9's scanner tables are those of Unicode 12.1 (emoji properties from Emoji 11.0);
+/* Lucene 9's scanner tables are those of Unicode 12.1 (emoji properties from Emoji 11.0: the
+ * oracle finds every character up to 12.1 treated as assigned, none of 13.0);
  * libunistring 1.0 knows Unicode 14. The tables below bridge the two; they were derived from
  * ICU 72's character ages and properties, and the oracle (tests/oracle/search.mk) checks the
  * tokenizer against Lucene on every code point in 13 contexts.
@@ -318,6 +320,8 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem, ws_err *err)
 /* Decode text into an->cp / cls / pos; returns the number of code points or -1. */
 static long decode(ws_analyzer *an, const char *text, size_t len, ws_err *err)
 {
+    if (len >= UINT32_MAX)
+        return ws_fail(err, "analyzer: text of %zu bytes is too long", len), -1;
     if (len + 1 > an->cp_cap) {
         size_t cap = an->cp_cap ? an->cp_cap : 256;
         while (cap < len + 1)
@@ -712,7 +716,9 @@ int ws_analyze(ws_analyzer *an, const char *text, ws_tokens *out, ws_err *err)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Porter stemmer, as Lucene's PorterStemmer runs it: the 1980 algorithm over UTF-16 units where
+ * Porter stemmer, as Lucene's PorterStemmer runs it. (libstemmer's "porter" is the published
+ * algorithm without the reference implementation's departures and stems differently: xs -> x,
+ * us -> u, possibly -> possibli, analogy -> analogi; so it is not used.) Lucene's: the 1980 algorithm over UTF-16 units where
  * a, e, i, o, u are vowels, y is a vowel after a consonant, everything else is a consonant;
  * words of at most two units are left alone; step 2 maps -bli to -ble (not -abli to -able) and
  * -logi to -log. */

@@ -7,8 +7,9 @@
  * runs, emoji sequences; tokens longer than 255 UTF-16 units are cut), EnglishPossessiveFilter
  * (trailing 's, ’s), LowerCaseFilter, Lucene's 33-word English stop set and Lucene's Porter
  * stemmer (the original algorithm with the reference implementation's departures: words of one or
- * two letters are left alone, -bli -> -ble, -logi -> -log). Character properties come from
- * libunistring.
+ * two letters are left alone, -bli -> -ble, -logi -> -log; implemented here, as libstemmer's
+ * "porter" lacks them). Character properties come from libunistring, brought back to the
+ * Unicode 12.1 tables Lucene's scanner was generated from.
  *
  * An analyzer holds scratch memory and a character-property cache: one per thread. */
 #ifndef WS_ANALYZER_H

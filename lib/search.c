@@ -7,6 +7,12 @@
 
 #include "catalog.h"
 
+/* The scores must round exactly as Lucene's: no fused multiply-adds (GCC leaves them off in ISO C
+ * mode; clang needs telling). */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 typedef struct term {
     uint32_t text;  /* offset of the NUL-terminated term in idx->text */
     uint32_t len;
@@ -378,12 +384,51 @@ typedef struct cand {
     uint32_t doc;
 } cand;
 
+/* Anserini's order: score descending, then document id ascending. */
+static inline bool better(const cand *x, const cand *y)
+{
+    return x->score > y->score || (x->score == y->score && x->rank < y->rank);
+}
+
 static int cmp_cand(const void *a, const void *b)
 {
     const cand *x = a, *y = b;
-    if (x->score != y->score)
-        return x->score > y->score ? -1 : 1;
-    return (x->rank > y->rank) - (x->rank < y->rank);
+    return better(x, y) ? -1 : better(y, x) ? 1 : 0;
+}
+
+/* Restore the heap c[0..k) (worst candidate at the root) below position j. */
+static void sift_down(cand *c, size_t k, size_t j)
+{
+    for (;;) {
+        size_t l = 2 * j + 1, w = j;
+        if (l < k && better(&c[w], &c[l]))
+            w = l;
+        if (l + 1 < k && better(&c[w], &c[l + 1]))
+            w = l + 1;
+        if (w == j)
+            return;
+        cand t = c[j];
+        c[j] = c[w];
+        c[w] = t;
+        j = w;
+    }
+}
+
+/* Keep the k best of c[0..n) in c[0..min(n, k)), best first. */
+static size_t top_k(cand *c, size_t n, size_t k)
+{
+    if (n > k) {
+        for (size_t i = k / 2; i-- > 0;)
+            sift_down(c, k, i);
+        for (size_t i = k; i < n && k > 0; i++)
+            if (better(&c[i], &c[0])) {
+                c[0] = c[i];
+                sift_down(c, k, 0);
+            }
+        n = k;
+    }
+    qsort(c, n, sizeof *c, cmp_cand);
+    return n;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -448,8 +493,7 @@ int ws_search(const ws_search_index *idx, ws_analyzer *an, const char *query, si
         cands[c].score = (float)acc[cands[c].doc];
         cands[c].rank = idx->id_rank[cands[c].doc];
     }
-    qsort(cands, n_cands, sizeof *cands, cmp_cand);
-    size_t m = n_cands < k ? n_cands : k;
+    size_t m = top_k(cands, n_cands, k);
     for (size_t c = 0; c < m; c++) {
         hits[c].doc = cands[c].doc;
         hits[c].score = cands[c].score;
