@@ -24,6 +24,11 @@
 #endif
 typedef WS_REAL ws_real;
 
+/* Threads for the kernels (OpenMP loops and BLAS alike); 0 means one per core. The same count
+ * gives the same bits; another count may change the last bits of matrix products. */
+void ws_backend_set_threads(int n);
+int ws_backend_threads(void);
+
 /* out[T, OC] = inp[T, IC] . w[OC, IC]^T + b (b may be NULL) */
 void ws_matmul_forward(ws_real *out, const ws_real *inp, const ws_real *w, const ws_real *b, int T, int IC, int OC);
 /* dinp += dout . w; dw += dout^T . inp; db += column sums of dout (dinp, db may be NULL) */

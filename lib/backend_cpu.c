@@ -3,11 +3,26 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <omp.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* One name for sgemm and dgemm, chosen by the real type. */
 #define GEMM(...) _Generic((ws_real)0, float: cblas_sgemm, double: cblas_dgemm)(CblasRowMajor, __VA_ARGS__)
+
+void ws_backend_set_threads(int n)
+{
+    if (n <= 0)
+        n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    omp_set_num_threads(n);
+    openblas_set_num_threads(n);
+}
+
+int ws_backend_threads(void)
+{
+    return openblas_get_num_threads();
+}
 
 void ws_matmul_forward(ws_real *out, const ws_real *inp, const ws_real *w, const ws_real *b, int T, int IC, int OC)
 {

@@ -6,9 +6,15 @@
 json_t *ws_state_actions(ws_episode *ep)
 {
     json_t *actions = json_array();
+    if (!actions)
+        return NULL;
     if (ws_episode_has_search_bar(ep)) {
         char *a = ws_search_action(ws_episode_goal(ep)->instruction);
-        json_array_append_new(actions, json_string(a));
+        if (!a || json_array_append_new(actions, json_string(a))) {
+            free(a);
+            json_decref(actions);
+            return NULL;
+        }
         free(a);
         return actions;
     }
@@ -35,6 +41,13 @@ json_t *ws_reward_json(const ws_reward *r)
                      "n_options", (json_int_t)r->n_options);
 }
 
+int ws_traj_begin(ws_traj_builder *b)
+{
+    b->steps = json_array();
+    b->target_rank = -1;
+    return b->steps ? 0 : -1;
+}
+
 static int index_of(json_t *actions, const char *action)
 {
     size_t i;
@@ -43,53 +56,78 @@ static int index_of(json_t *actions, const char *action)
     return -1;
 }
 
-json_t *ws_run_episode(ws_episode *ep, ws_policy_kind policy, ws_rng *rng, long seed, int *target_rank,
-                       ws_err *err)
+int ws_traj_step(ws_traj_builder *b, ws_episode *ep, json_t *actions, const char *action, int has_scores,
+                 double logp, double value)
+{
+    const char *obs = ws_episode_observation(ep);
+    json_t *acts = actions ? json_incref(actions) : ws_state_actions(ep);
+    if (!obs || !acts) {
+        json_decref(acts);
+        return -1;
+    }
+    json_t *step = json_pack("{s:s, s:s, s:o, s:s, s:i}", "obs", obs, "page", ws_page_name(ws_episode_page(ep)),
+                             "actions", acts, "action", action, "action_index", index_of(acts, action));
+    if (step && has_scores) {
+        json_object_set_new(step, "logp", json_real(logp));
+        json_object_set_new(step, "value", json_real(value));
+    }
+    return step ? json_array_append_new(b->steps, step) : -1;
+}
+
+void ws_traj_after_step(ws_traj_builder *b, ws_episode *ep)
+{
+    if (ws_episode_page(ep) != WS_PAGE_RESULTS)
+        return;
+    int rank = ws_episode_target_rank(ep);
+    if (rank >= 0 && (b->target_rank < 0 || rank < b->target_rank))
+        b->target_rank = rank;
+}
+
+json_t *ws_traj_finish(ws_traj_builder *b, ws_episode *ep, const char *policy, long seed)
 {
     const ws_goal *g = ws_episode_goal(ep);
-    json_t *steps = json_array();
-    *target_rank = -1;
-    while (!ws_episode_done(ep)) {
-        const char *obs = ws_episode_observation(ep);
-        json_t *actions = ws_state_actions(ep);
-        char *action = ws_policy_act(policy, ep, rng, err);
-        if (!obs || !actions || !action) {
-            json_decref(actions);
-            free(action);
-            json_decref(steps);
-            if (!action)
-                return NULL;
-            ws_fail(err, "out of memory");
-            return NULL;
-        }
-        json_t *step = json_pack("{s:s, s:s, s:o, s:s, s:i}", "obs", obs, "page",
-                                 ws_page_name(ws_episode_page(ep)), "actions", actions, "action", action,
-                                 "action_index", index_of(actions, action));
-        json_array_append_new(steps, step);
-        ws_step out;
-        int rc = ws_episode_step(ep, action, &out, err);
-        free(action);
-        if (rc) {
-            json_decref(steps);
-            return NULL;
-        }
-        if (ws_episode_page(ep) == WS_PAGE_RESULTS) {
-            int rank = ws_episode_target_rank(ep);
-            if (rank >= 0 && (*target_rank < 0 || rank < *target_rank))
-                *target_rank = rank;
-        }
-    }
     const ws_reward *r = ws_episode_reward(ep);
     const ws_product *bought = ws_episode_purchased(ep);
     double reward = r ? r->reward : 0.0;
-    json_t *traj = json_pack("{s:s, s:i, s:I, s:s, s:s, s:I, s:o, s:f, s:b, s:i, s:o, s:o, s:o, s:i}",
-                             "type", "trajectory", "v", WS_TRAJECTORY_VERSION, "goal_id",
-                             (json_int_t)g->goal_id, "instruction", g->instruction, "policy",
-                             ws_policy_name(policy), "seed", (json_int_t)seed, "steps", steps, "reward",
-                             reward, "success", reward == 1.0, "n_steps", ws_episode_steps(ep), "asin",
-                             bought ? json_string(bought->asin) : json_null(), "options",
+    json_t *traj = json_pack("{s:s, s:i, s:I, s:s, s:s, s:I, s:o, s:f, s:b, s:i, s:o, s:o, s:o, s:i}", "type",
+                             "trajectory", "v", WS_TRAJECTORY_VERSION, "goal_id", (json_int_t)g->goal_id,
+                             "instruction", g->instruction, "policy", policy, "seed", (json_int_t)seed, "steps",
+                             b->steps, "reward", reward, "success", reward == 1.0, "n_steps", ws_episode_steps(ep),
+                             "asin", bought ? json_string(bought->asin) : json_null(), "options",
                              bought ? ws_episode_options_json(ep) : json_object(), "reward_info",
-                             r ? ws_reward_json(r) : json_object(), "target_rank", *target_rank);
+                             r ? ws_reward_json(r) : json_object(), "target_rank", b->target_rank);
+    b->steps = NULL;
+    return traj;
+}
+
+void ws_traj_discard(ws_traj_builder *b)
+{
+    json_decref(b->steps);
+    b->steps = NULL;
+}
+
+json_t *ws_run_episode(ws_episode *ep, ws_policy_kind policy, ws_rng *rng, long seed, ws_err *err)
+{
+    ws_traj_builder b;
+    if (ws_traj_begin(&b))
+        return ws_fail(err, "out of memory"), NULL;
+    while (!ws_episode_done(ep)) {
+        char *action = ws_policy_act(policy, ep, rng, err);
+        if (!action) {
+            ws_traj_discard(&b);
+            return NULL;
+        }
+        ws_step out;
+        int rc = ws_traj_step(&b, ep, NULL, action, 0, 0, 0) ? ws_fail(err, "out of memory")
+                                                               : ws_episode_step(ep, action, &out, err);
+        free(action);
+        if (rc) {
+            ws_traj_discard(&b);
+            return NULL;
+        }
+        ws_traj_after_step(&b, ep);
+    }
+    json_t *traj = ws_traj_finish(&b, ep, ws_policy_name(policy), seed);
     if (!traj)
         ws_fail(err, "out of memory");
     return traj;

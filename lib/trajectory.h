@@ -1,9 +1,10 @@
-/* trajectory: an episode played out by a policy, recorded as a trajectory record.
+/* trajectory: episodes recorded as trajectory records (schemas/trajectory.schema.json).
  *
  * Each step keeps the observation, the valid actions of the state (the search for the
  * instruction on the search page, click[...] for every clickable otherwise), the action taken
- * and its index among them; the record ends with the reward and its components
- * (schemas/trajectory.schema.json). */
+ * and its index among them, and, for a model's actions, its log-probability and value; the
+ * record ends with the reward and its components. A builder collects the steps of one episode
+ * whatever drives it (a built-in policy, the model, an imported demonstration). */
 #ifndef WS_TRAJECTORY_H
 #define WS_TRAJECTORY_H
 
@@ -18,13 +19,26 @@
 
 /* The valid actions of the episode's current state, as action strings (new reference). */
 json_t *ws_state_actions(ws_episode *ep);
-
-/* Play the reset episode to its end. *target_rank: the goal product's best rank in any search
- * of the episode (-1 when never listed). New reference, or NULL with err. */
-json_t *ws_run_episode(ws_episode *ep, ws_policy_kind policy, ws_rng *rng, long seed, int *target_rank,
-                       ws_err *err);
-
 /* The reward and its components as an object (new reference). */
 json_t *ws_reward_json(const ws_reward *r);
+
+typedef struct ws_traj_builder {
+    json_t *steps;
+    int target_rank; /* best rank of the goal product in the episode's searches, -1 if never listed */
+} ws_traj_builder;
+
+int ws_traj_begin(ws_traj_builder *b);
+/* Record the current state and the action about to be taken (before ws_episode_step). logp and
+ * value are written when has_scores. actions may be NULL (computed here). */
+int ws_traj_step(ws_traj_builder *b, ws_episode *ep, json_t *actions, const char *action, int has_scores,
+                 double logp, double value);
+/* After ws_episode_step: note what the step revealed (the goal product's rank in a search). */
+void ws_traj_after_step(ws_traj_builder *b, ws_episode *ep);
+/* The finished record (new reference; the builder is reset). */
+json_t *ws_traj_finish(ws_traj_builder *b, ws_episode *ep, const char *policy, long seed);
+void ws_traj_discard(ws_traj_builder *b);
+
+/* Play the reset episode to its end with a built-in policy. */
+json_t *ws_run_episode(ws_episode *ep, ws_policy_kind policy, ws_rng *rng, long seed, ws_err *err);
 
 #endif

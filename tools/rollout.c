@@ -14,13 +14,25 @@
 #include "rng.h"
 #include "stream.h"
 #include "trajectory.h"
+#include "agent.h"
+#include "encode.h"
+#include "modelio.h"
+#include "runner.h"
+#include "wordpiece.h"
 
 static void usage(void)
 {
-    printf("Usage: rollout --policy NAME [OPTION]... [GOALS]...\n"
+    printf("Usage: rollout (--policy NAME | --model CKPT) [OPTION]... [GOALS]...\n"
            "Run one episode per goal record (stdin or GOALS files) and write one trajectory record\n"
-           "per episode. A summary (success rate, score, mean steps) goes to stderr.\n\n"
+           "per episode, in the order of the goals. A summary (success rate, score, mean steps)\n"
+           "goes to stderr.\n\n"
            "  -p, --policy NAME    random (uniform over valid actions) or oracle (knows the goal)\n"
+           "  -m, --model CKPT     the trained model as the policy (a train-il/dpo/ppo checkpoint)\n"
+           "      --vocab FILE     its vocabulary [models/minilm-l6/vocab.txt]\n"
+           "      --temperature T  sample from softmax(logits / T); 0 takes the argmax [0]\n"
+           "      --parallel N     episodes in flight, scored in one batch [16]\n"
+           "      --max-state-len N, --max-action-len N   token limits [512, 128]\n"
+           "      --threads N      CPU threads for the model [all]\n"
            "      --seed N         seed of the policy's random choices [0]\n"
            "      --max-steps N    step limit of an episode [15]\n"
            "      --obs MODE       observation mode: text or text_rich [text]\n"
@@ -70,25 +82,49 @@ static int write_summary(const char *path, const char *scope, const totals *t, i
     return ws_writer_close(w, err);
 }
 
+static void count(totals *t, json_t *traj)
+{
+    double reward = json_real_value(json_object_get(traj, "reward"));
+    t->episodes++;
+    t->successes += reward == 1.0;
+    t->reward_sum += reward;
+    t->steps_sum += (double)json_integer_value(json_object_get(traj, "n_steps"));
+    t->target_found += json_integer_value(json_object_get(traj, "target_rank")) >= 0;
+}
+
 int main(int argc, char **argv)
 {
     ws_cli cli = {.tool = "rollout"};
-    const char *policy_name = NULL, *data = NULL, *output = "-", *summary_path = NULL;
-    long seed = 0, catalog_seed = 233;
+    const char *policy_name = NULL, *model_path = NULL, *vocab_path = "models/minilm-l6/vocab.txt";
+    const char *data = NULL, *output = "-", *summary_path = NULL;
+    long seed = 0, catalog_seed = 233, parallel = 16, threads = 0;
     ws_episode_opts eo = {.max_steps = 15, .obs_mode = WS_OBS_TEXT};
+    ws_agent agent = {.max_state_len = WS_DEFAULT_MAX_STATE_LEN, .max_action_len = WS_DEFAULT_MAX_ACTION_LEN};
     ws_writer_opts wo = {WS_COMPRESS_AUTO, 0};
-    enum { OPT_SEED = 256, OPT_MAX_STEPS, OPT_OBS, OPT_CATALOG_SEED, OPT_SUMMARY, OPT_HELP, OPT_VERSION };
+    enum { OPT_SEED = 256, OPT_MAX_STEPS, OPT_OBS, OPT_CATALOG_SEED, OPT_SUMMARY, OPT_VOCAB, OPT_TEMP, OPT_PARALLEL,
+           OPT_MSL, OPT_MAL, OPT_THREADS, OPT_HELP, OPT_VERSION };
     static const struct option longopts[] = {
-        {"policy", required_argument, 0, 'p'}, {"seed", required_argument, 0, OPT_SEED},
+        {"policy", required_argument, 0, 'p'}, {"model", required_argument, 0, 'm'},
+        {"vocab", required_argument, 0, OPT_VOCAB}, {"temperature", required_argument, 0, OPT_TEMP},
+        {"parallel", required_argument, 0, OPT_PARALLEL}, {"max-state-len", required_argument, 0, OPT_MSL},
+        {"max-action-len", required_argument, 0, OPT_MAL}, {"threads", required_argument, 0, OPT_THREADS},
+        {"seed", required_argument, 0, OPT_SEED},
         {"max-steps", required_argument, 0, OPT_MAX_STEPS}, {"obs", required_argument, 0, OPT_OBS},
         {"catalog-seed", required_argument, 0, OPT_CATALOG_SEED}, {"data", required_argument, 0, 'd'},
         {"summary", required_argument, 0, OPT_SUMMARY}, {"output", required_argument, 0, 'o'},
         {"zstd", no_argument, 0, 'z'}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, OPT_HELP}, {"version", no_argument, 0, OPT_VERSION}, {0, 0, 0, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "p:d:o:zq", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:m:d:o:zq", longopts, NULL)) != -1) {
         switch (c) {
         case 'p': policy_name = optarg; break;
+        case 'm': model_path = optarg; break;
+        case OPT_VOCAB: vocab_path = optarg; break;
+        case OPT_TEMP: agent.temperature = ws_cli_double(&cli, "--temperature", optarg, 0, 100); break;
+        case OPT_PARALLEL: parallel = ws_cli_long(&cli, "--parallel", optarg, 1, 4096); break;
+        case OPT_MSL: agent.max_state_len = (int)ws_cli_long(&cli, "--max-state-len", optarg, 2, 100000); break;
+        case OPT_MAL: agent.max_action_len = (int)ws_cli_long(&cli, "--max-action-len", optarg, 2, 100000); break;
+        case OPT_THREADS: threads = ws_cli_long(&cli, "--threads", optarg, 1, 1024); break;
         case OPT_SEED: seed = ws_cli_long(&cli, "--seed", optarg, 0, 0x7fffffffL); break;
         case OPT_MAX_STEPS: eo.max_steps = (int)ws_cli_long(&cli, "--max-steps", optarg, 1, 100000); break;
         case OPT_OBS:
@@ -110,10 +146,10 @@ int main(int argc, char **argv)
         default: ws_cli_usage_error(&cli, "unknown option");
         }
     }
-    ws_policy_kind policy;
-    if (!policy_name)
-        ws_cli_usage_error(&cli, "--policy is required (random or oracle)");
-    if (ws_policy_parse(policy_name, &policy))
+    ws_policy_kind policy = WS_POLICY_RANDOM;
+    if (!policy_name == !model_path)
+        ws_cli_usage_error(&cli, "give one of --policy (random or oracle) and --model CKPT");
+    if (policy_name && ws_policy_parse(policy_name, &policy))
         ws_cli_usage_error(&cli, "--policy: expected random or oracle, got '%s'", policy_name);
 
     char dirbuf[4096];
@@ -122,78 +158,98 @@ int main(int argc, char **argv)
         ws_cli_die(&cli, WS_EXIT_FAIL, "%s: no WebShop data directory (set --data or WEBSHOP_DATA)", dirbuf);
     ws_interrupt_install();
     ws_err err;
+    ws_vocab *vocab = NULL;
+    if (model_path) {
+        ws_backend_set_threads((int)threads);
+        ws_ckpt_meta meta = {0};
+        if (!(agent.model = ws_modelio_load(model_path, &meta, &err)) || !(vocab = ws_vocab_load(vocab_path, &err)))
+            ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
+        if (meta.vocab_sha256 && *meta.vocab_sha256 && strcmp(meta.vocab_sha256, ws_vocab_sha256(vocab)) != 0)
+            ws_cli_die(&cli, WS_EXIT_FAIL, "%s: trained with another vocabulary than %s (sha256 %.12s..., not %.12s...)",
+                       model_path, vocab_path, meta.vocab_sha256, ws_vocab_sha256(vocab));
+        ws_ckpt_meta_free(&meta);
+        agent.vocab = vocab;
+    }
     ws_catalog cat;
     if (ws_catalog_load(&cat, dir, (uint64_t)catalog_seed, &err))
         ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
     ws_env *env = ws_env_new(&cat, NULL, &err);
-    ws_episode *ep = env ? ws_episode_new(env, &eo, &err) : NULL;
-    if (!ep)
+    ws_runner_opts ropts = {.episode = eo, .parallel = model_path ? (int)parallel : 1, .seed = seed,
+                            .builtin = policy, .agent = model_path ? &agent : NULL, .policy_name = model_path};
+    ws_runner *runner = env ? ws_runner_new(env, &ropts, &err) : NULL;
+    if (!runner)
         ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
     ws_writer *w = ws_writer_open(output, &wo, &err);
     if (!w)
         ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
 
+    int slots = ws_runner_parallel(runner);
+    json_t **goals = calloc((size_t)slots, sizeof *goals), **trajs = calloc((size_t)slots, sizeof *trajs);
+    if (!goals || !trajs)
+        ws_cli_die(&cli, WS_EXIT_FAIL, "out of memory");
     totals t = {0};
     ws_progress progress;
     ws_progress_start(&progress, cli.tool, "episodes", 0, cli.quiet);
     ws_reader_opts ro = {.type = "goal", .version = WS_GOAL_VERSION};
-    int n_inputs = optind < argc ? argc - optind : 1;
-    for (int i = 0; i < n_inputs && !ws_interrupted(); i++) {
-        const char *path = optind < argc ? argv[optind + i] : "-";
-        ws_reader *r = ws_reader_open(path, &ro, &err);
-        if (!r)
+    int n_inputs = optind < argc ? argc - optind : 1, pending = 0, rc = WS_EOF;
+    for (int i = 0; i <= n_inputs && !ws_interrupted(); i++) {
+        /* one pass past the last input flushes the goals still pending */
+        ws_reader *r = NULL;
+        const char *path = i < n_inputs ? (optind < argc ? argv[optind + i] : "-") : NULL;
+        if (path && !(r = ws_reader_open(path, &ro, &err)))
             goto fail;
-        json_t *goal;
-        int rc;
-        while ((rc = ws_reader_next(r, &goal, &err)) == WS_RECORD) {
-            ws_rng rng;
-            json_t *g_id = json_object_get(goal, "goal_id");
-            ws_rng_seed(&rng, (uint64_t)seed * 1000003u + (uint64_t)json_integer_value(g_id), "rollout");
-            json_t *traj = NULL;
-            int rank = -1;
-            int bad = ws_episode_reset(ep, goal, &err) ||
-                      !(traj = ws_run_episode(ep, policy, &rng, seed, &rank, &err));
-            json_decref(goal);
-            if (bad) {
-                ws_fail_prefix(&err, path);
+        for (;;) {
+            rc = r ? ws_reader_next(r, &goals[pending], &err) : WS_EOF;
+            if (rc == WS_RECORD && ++pending < slots)
+                continue;
+            if (rc == WS_ERROR || rc == WS_INTERRUPTED || (rc == WS_EOF && path))
+                break;
+            if (pending && ws_runner_play(runner, goals, pending, trajs, &err)) {
+                if (path)
+                    ws_fail_prefix(&err, path);
                 ws_reader_close(r);
                 goto fail;
             }
-            double reward = json_real_value(json_object_get(traj, "reward"));
-            t.episodes++;
-            t.successes += reward == 1.0;
-            t.reward_sum += reward;
-            t.steps_sum += (double)ws_episode_steps(ep);
-            t.target_found += rank >= 0;
-            rc = ws_writer_put(w, traj, &err);
-            json_decref(traj);
-            if (rc) {
+            int bad = 0;
+            for (int k = 0; k < pending; k++) {
+                count(&t, trajs[k]);
+                bad = bad || ws_writer_put(w, trajs[k], &err);
+                json_decref(trajs[k]);
+                json_decref(goals[k]);
+            }
+            pending = 0;
+            if (bad) {
                 ws_reader_close(r);
                 goto fail;
             }
             ws_progress_update(&progress, t.episodes);
-            if (ws_interrupted())
+            if (rc == WS_EOF || ws_interrupted())
                 break;
         }
         ws_reader_close(r);
         if (rc == WS_ERROR)
             goto fail;
     }
+    for (int k = 0; k < pending; k++)
+        json_decref(goals[k]);
     int status = ws_cli_close_output(&cli, w);
     w = NULL;
-    if (summary_path && write_summary(summary_path, ws_policy_name(policy), &t, policy == WS_POLICY_ORACLE, &err))
+    const char *scope = model_path ? model_path : ws_policy_name(policy);
+    if (summary_path && write_summary(summary_path, scope, &t, !model_path && policy == WS_POLICY_ORACLE, &err))
         goto fail;
     if (!cli.quiet) {
         double n = t.episodes ? (double)t.episodes : 1.0;
-        fprintf(stderr, "rollout: %s: %ld episodes, success %.1f%%, score %.1f, mean steps %.2f", policy_name,
-                t.episodes, 100.0 * (double)t.successes / n, 100.0 * t.reward_sum / n, t.steps_sum / n);
-        if (policy == WS_POLICY_ORACLE)
-            fprintf(stderr, ", target in results %.1f%%", 100.0 * (double)t.target_found / n);
-        fprintf(stderr, "\n");
+        fprintf(stderr, "rollout: %s: %ld episodes, success %.1f%%, score %.1f, mean steps %.2f, target in results %.1f%%\n",
+                scope, t.episodes, 100.0 * (double)t.successes / n, 100.0 * t.reward_sum / n, t.steps_sum / n,
+                100.0 * (double)t.target_found / n);
     }
-    ws_episode_free(ep);
+    free(goals);
+    free(trajs);
+    ws_runner_free(runner);
     ws_env_free(env);
     ws_catalog_free(&cat);
+    ws_model_free(agent.model);
+    ws_vocab_free(vocab);
     return status;
 fail:
     ws_writer_discard(w);
