@@ -1,0 +1,186 @@
+#include "optim.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Element loops split over threads only where that pays; results are identical either way. */
+#ifdef _OPENMP
+#define WS_PARALLEL_FOR _Pragma("omp parallel for schedule(static) if (n >= 65536)")
+#else
+#define WS_PARALLEL_FOR
+#endif
+
+ws_adamw_opts ws_adamw_defaults(void)
+{
+    return (ws_adamw_opts){.beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.01};
+}
+
+int ws_adamw_check(const ws_adamw_opts *o, ws_err *err)
+{
+    if (!(o->beta1 >= 0 && o->beta1 < 1))
+        return ws_fail(err, "AdamW beta1 %g is outside [0, 1)", o->beta1);
+    if (!(o->beta2 >= 0 && o->beta2 < 1))
+        return ws_fail(err, "AdamW beta2 %g is outside [0, 1)", o->beta2);
+    if (!(o->eps > 0 && isfinite(o->eps)))
+        return ws_fail(err, "AdamW eps %g must be positive", o->eps);
+    if (!(o->weight_decay >= 0 && isfinite(o->weight_decay)))
+        return ws_fail(err, "AdamW weight decay %g must be non-negative", o->weight_decay);
+    return 0;
+}
+
+void ws_adamw_update(const ws_adamw_opts *o, double lr, int64_t t, float *param, const float *grad,
+                     float *m, float *v, size_t n, int decay)
+{
+    const float keep = (float)(1.0 - lr * o->weight_decay);
+    const int do_decay = decay && o->weight_decay != 0;
+    const float w1 = (float)(1.0 - o->beta1), b2 = (float)o->beta2, w2 = (float)(1.0 - o->beta2);
+    const double bc1 = 1.0 - pow(o->beta1, (double)t), bc2 = 1.0 - pow(o->beta2, (double)t);
+    const float step_size = (float)(lr / bc1), bc2_sqrt = (float)sqrt(bc2), eps = (float)o->eps;
+    WS_PARALLEL_FOR
+    for (size_t i = 0; i < n; i++) {
+        float p = param[i], g = grad[i];
+        if (do_decay)
+            p *= keep;
+        float mi = m[i] + w1 * (g - m[i]);
+        float vi = v[i] * b2 + w2 * g * g;
+        float denom = sqrtf(vi) / bc2_sqrt + eps;
+        param[i] = p - step_size * (mi / denom);
+        m[i] = mi;
+        v[i] = vi;
+    }
+}
+
+int ws_adamw_step(const ws_adamw_opts *o, double lr, int64_t t, float *const *params,
+                  const float *const *grads, float *const *m, float *const *v, const size_t *numel,
+                  const unsigned char *decay, size_t n_tensors, ws_err *err)
+{
+    if (ws_adamw_check(o, err))
+        return -1;
+    if (t < 1)
+        return ws_fail(err, "AdamW step %lld: the first update is step 1", (long long)t);
+    if (!(lr >= 0 && isfinite(lr)))
+        return ws_fail(err, "AdamW learning rate %g must be finite and non-negative", lr);
+    for (size_t i = 0; i < n_tensors; i++)
+        ws_adamw_update(o, lr, t, params[i], grads[i], m[i], v[i], numel[i], decay ? decay[i] : 1);
+    return 0;
+}
+
+int ws_adamw_default_decay(const char *name, int ndim)
+{
+    if (ndim < 2)
+        return 0;
+    size_t n = strlen(name);
+    if (n >= 4 && strcmp(name + n - 4, "bias") == 0)
+        return 0;
+    if (strstr(name, "LayerNorm") || strstr(name, "layer_norm") || strstr(name, "layernorm"))
+        return 0;
+    return 1;
+}
+
+/* Sum of squares of one block, in double, in index order. */
+static double block_sumsq(const float *g, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += (double)g[i] * g[i];
+    return s;
+}
+
+double ws_grad_norm(const float *const *grads, const size_t *numel, size_t n_tensors)
+{
+    double total = 0;
+    for (size_t k = 0; k < n_tensors; k++) {
+        size_t n = numel[k], nb = (n + WS_NORM_BLOCK - 1) / WS_NORM_BLOCK;
+        if (nb <= 1) {
+            total += block_sumsq(grads[k], n);
+            continue;
+        }
+        double *part = malloc(nb * sizeof *part);
+        if (!part) { /* same blocks, same order, one thread */
+            for (size_t b = 0; b < nb; b++) {
+                size_t len = b + 1 < nb ? WS_NORM_BLOCK : n - b * WS_NORM_BLOCK;
+                total += block_sumsq(grads[k] + b * WS_NORM_BLOCK, len);
+            }
+            continue;
+        }
+        const float *g = grads[k];
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) if (nb >= 16)
+#endif
+        for (size_t b = 0; b < nb; b++) {
+            size_t len = b + 1 < nb ? WS_NORM_BLOCK : n - b * WS_NORM_BLOCK;
+            part[b] = block_sumsq(g + b * WS_NORM_BLOCK, len);
+        }
+        for (size_t b = 0; b < nb; b++)
+            total += part[b];
+        free(part);
+    }
+    return sqrt(total);
+}
+
+double ws_clip_grad_norm(float *const *grads, const size_t *numel, size_t n_tensors, double max_norm)
+{
+    double norm = ws_grad_norm((const float *const *)grads, numel, n_tensors);
+    if (!isfinite(norm) || !(max_norm > 0) || norm <= max_norm)
+        return norm;
+    const float scale = (float)(max_norm / (norm + 1e-6));
+    for (size_t k = 0; k < n_tensors; k++) {
+        float *g = grads[k];
+        size_t n = numel[k];
+        WS_PARALLEL_FOR
+        for (size_t i = 0; i < n; i++)
+            g[i] *= scale;
+    }
+    return norm;
+}
+
+static const char *const LR_NAMES[] = {"constant", "linear", "cosine"};
+
+int ws_lr_kind_parse(const char *name, ws_lr_kind *out)
+{
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, LR_NAMES[i]) == 0) {
+            *out = (ws_lr_kind)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *ws_lr_kind_name(ws_lr_kind kind)
+{
+    return (unsigned)kind < 3 ? LR_NAMES[kind] : "?";
+}
+
+int ws_lr_check(const ws_lr_schedule *s, ws_err *err)
+{
+    if ((unsigned)s->kind > WS_LR_COSINE)
+        return ws_fail(err, "unknown learning-rate schedule %d", (int)s->kind);
+    if (!(s->lr >= 0 && isfinite(s->lr)))
+        return ws_fail(err, "learning rate %g must be finite and non-negative", s->lr);
+    if (s->warmup_steps < 0)
+        return ws_fail(err, "negative warm-up (%lld steps)", (long long)s->warmup_steps);
+    if (s->kind != WS_LR_CONSTANT) {
+        if (!(s->min_lr >= 0 && s->min_lr <= s->lr))
+            return ws_fail(err, "minimum learning rate %g is outside [0, %g]", s->min_lr, s->lr);
+        if (s->total_steps < s->warmup_steps)
+            return ws_fail(err, "%s schedule: %lld total steps, fewer than the %lld of warm-up",
+                           LR_NAMES[s->kind], (long long)s->total_steps, (long long)s->warmup_steps);
+    }
+    return 0;
+}
+
+double ws_lr_at(const ws_lr_schedule *s, int64_t step)
+{
+    if (step < 0)
+        step = 0;
+    if (step < s->warmup_steps)
+        return s->lr * (double)step / (double)s->warmup_steps;
+    if (s->kind == WS_LR_CONSTANT)
+        return s->lr;
+    if (step >= s->total_steps)
+        return s->min_lr;
+    double progress = (double)(step - s->warmup_steps) / (double)(s->total_steps - s->warmup_steps);
+    double factor = s->kind == WS_LR_LINEAR ? 1.0 - progress : 0.5 * (1.0 + cos(M_PI * progress));
+    return s->min_lr + (s->lr - s->min_lr) * factor;
+}

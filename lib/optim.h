@@ -1,0 +1,84 @@
+/* optim: AdamW, global gradient-norm clipping and learning-rate schedules.
+ *
+ * AdamW is torch.optim.AdamW (amsgrad off, maximize off), per tensor and element:
+ *   p <- p * (1 - lr * weight_decay)                  (decoupled decay; skipped where decay = 0)
+ *   m <- m + (1 - beta1) * (g - m)                    (= beta1 m + (1 - beta1) g)
+ *   v <- beta2 v + (1 - beta2) g^2
+ *   p <- p - (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+ * with t the 1-based number of this update (t = 1 for the first). Scalars are computed in
+ * double, elements in float, like torch's single-tensor path. m and v start at zero.
+ *
+ * Determinism: the element updates are independent, so they are split over OpenMP threads
+ * without changing a single bit; the gradient norm is summed in double over fixed blocks of
+ * WS_NORM_BLOCK elements whose partial sums are then added in block order, so it does not
+ * depend on the number of threads either.
+ *
+ * Schedules follow Hugging Face transformers' get_*_schedule_with_warmup: `step` is the
+ * 0-based index of the update about to be applied (the number of updates done so far), and
+ *   step < warmup:           lr * step / warmup   (0 for the very first update, as there)
+ *   constant:                lr
+ *   linear:                  min_lr + (lr - min_lr) * max(0, (total - step) / (total - warmup))
+ *   cosine:                  min_lr + (lr - min_lr) * 0.5 * (1 + cos(pi * progress)),
+ *                            progress = (step - warmup) / (total - warmup), clamped to [0, 1]
+ * so linear and cosine reach min_lr at step = total and stay there. */
+#ifndef WS_OPTIM_H
+#define WS_OPTIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define WS_NORM_BLOCK 4096
+
+typedef struct ws_adamw_opts {
+    double beta1, beta2, eps, weight_decay;
+} ws_adamw_opts;
+
+/* torch's defaults: beta1 0.9, beta2 0.999, eps 1e-8, weight_decay 0.01. */
+ws_adamw_opts ws_adamw_defaults(void);
+/* Ranges: 0 <= beta < 1, eps > 0, weight_decay >= 0 (all finite); err names the field. */
+int ws_adamw_check(const ws_adamw_opts *o, ws_err *err);
+
+/* One update of one tensor of n elements (see above). decay: 0 for no weight decay. */
+void ws_adamw_update(const ws_adamw_opts *o, double lr, int64_t t, float *param, const float *grad,
+                     float *m, float *v, size_t n, int decay);
+
+/* One update of n_tensors tensors: params[i], grads[i], m[i], v[i] hold numel[i] floats;
+ * decay[i] != 0 applies weight decay to tensor i (decay NULL: every tensor). Refuses (before
+ * touching anything) t < 1, a negative or non-finite lr, invalid opts. */
+int ws_adamw_step(const ws_adamw_opts *o, double lr, int64_t t, float *const *params,
+                  const float *const *grads, float *const *m, float *const *v, const size_t *numel,
+                  const unsigned char *decay, size_t n_tensors, ws_err *err);
+
+/* The usual decay rule for BERT-style models: 0 (no decay) for biases (names ending in "bias"),
+ * LayerNorm weights (names containing "LayerNorm", "layer_norm" or "layernorm") and every
+ * tensor of fewer than 2 dimensions; 1 otherwise. */
+int ws_adamw_default_decay(const char *name, int ndim);
+
+/* The L2 norm of all gradients together (computed as described above). When max_norm > 0 and
+ * the norm exceeds it, every gradient is scaled by max_norm / (norm + 1e-6), as
+ * torch.nn.utils.clip_grad_norm_ does. Returns the norm before clipping. A non-finite norm
+ * (a NaN or infinite gradient) is returned as is and nothing is scaled, so the caller can
+ * skip the update. */
+double ws_clip_grad_norm(float *const *grads, const size_t *numel, size_t n_tensors, double max_norm);
+/* The norm only. */
+double ws_grad_norm(const float *const *grads, const size_t *numel, size_t n_tensors);
+
+typedef enum ws_lr_kind { WS_LR_CONSTANT, WS_LR_LINEAR, WS_LR_COSINE } ws_lr_kind;
+
+typedef struct ws_lr_schedule {
+    ws_lr_kind kind;
+    double lr;             /* peak, reached at the end of warm-up */
+    double min_lr;         /* floor of linear and cosine decay (0 in transformers) */
+    int64_t warmup_steps;  /* >= 0 */
+    int64_t total_steps;   /* linear, cosine: >= warmup_steps; ignored by constant */
+} ws_lr_schedule;
+
+int ws_lr_check(const ws_lr_schedule *s, ws_err *err);
+double ws_lr_at(const ws_lr_schedule *s, int64_t step);
+/* "constant", "linear", "cosine" <-> kind. parse returns -1 for other names. */
+int ws_lr_kind_parse(const char *name, ws_lr_kind *out);
+const char *ws_lr_kind_name(ws_lr_kind kind);
+
+#endif
