@@ -17,11 +17,16 @@ CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CPPFLAGS += -std=c11 -D_GNU_SOURCE -DWS_VERSION='"$(VERSION)"' -Ilib
 OMP     := -fopenmp
-LDLIBS  += -ljansson -lzstd -lunistring -lutf8proc -lopenblas -lm
+# OpenBLAS built on OpenMP, so BLAS and the model's own loops share one thread pool (the
+# pthreads build spins against OpenMP on a 2-core machine).
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+BLAS_DIR  ?= /usr/lib/$(MULTIARCH)/openblas-openmp
+CPPFLAGS += -I/usr/include/$(MULTIARCH)/openblas-openmp
+LDLIBS  += -ljansson -lzstd -lunistring -lutf8proc -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas -lm
 
 DEB_PACKAGES := build-essential pkg-config libjansson-dev libzstd-dev zstd libcmocka-dev \
-                libopenblas-dev libunistring-dev libutf8proc-dev jq clang \
-                wordnet-base gnuplot-nox
+                libopenblas-openmp-dev libunistring-dev libutf8proc-dev jq clang \
+                wordnet-base liblingua-en-tagger-perl gnuplot-nox
 
 LIB_SRC   := $(sort $(wildcard lib/*.c))
 TOOL_SRC  := $(sort $(wildcard tools/*.c))

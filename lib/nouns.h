@@ -40,15 +40,16 @@ void ws_nouns_free(ws_nouns *nn);
 /* Whether the Lingua::EN::Tagger lexicon was loaded. */
 int ws_nouns_has_lingua(const ws_nouns *nn);
 
-/* The lower-cased noun tokens of text, in order, repeats kept. *tokens is a malloc'd array of
- * *n malloc'd strings (NULL when *n is 0); free it with ws_noun_tokens_free. Returns 0, or -1
- * when memory runs out (then *tokens is NULL and *n is 0). */
+/* The lower-cased noun tokens of text (Python's str.lower(), full Unicode case mapping), in
+ * order, repeats kept. *tokens is a malloc'd array of *n malloc'd strings (NULL when *n is 0);
+ * free it with ws_noun_tokens_free. Returns 0, or -1 when memory runs out or nn is NULL (then
+ * *tokens is NULL and *n is 0). */
 int ws_noun_tokens(const ws_nouns *nn, const char *text, char ***tokens, size_t *n);
 void ws_noun_tokens_free(char **tokens, size_t n);
 
 /* WebShop's title_score (see above) of a purchase whose title is purchased_title for a goal
  * whose product name is goal_name; NULL strings count as empty. Returns -1.0 when memory runs
- * out. */
+ * out or nn is NULL. */
 double ws_title_score(const ws_nouns *nn, const char *goal_name, const char *purchased_title);
 
 /* One token of text: bytes [off, off + len) of the input, and whether it is tagged a noun. */
@@ -60,7 +61,8 @@ typedef struct ws_ntok {
 /* spaCy's English tokenization of text (UTF-8; an invalid byte counts as one character).
  * *toks is malloc'd (free()), NULL when *n is 0; every noun flag is 0. Returns 0 or -1 (memory). */
 int ws_nouns_tokenize(const char *text, ws_ntok **toks, size_t *n);
-/* Tokenize and tag: noun is 1 for the tokens this module takes for NOUN/PROPN. */
+/* Tokenize and tag: noun is 1 for the tokens this module takes for NOUN/PROPN. Returns 0, or -1
+ * when memory runs out or nn is NULL. */
 int ws_nouns_tag(const ws_nouns *nn, const char *text, ws_ntok **toks, size_t *n);
 
 #endif

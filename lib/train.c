@@ -1,0 +1,278 @@
+#include "train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rng.h"
+#include "stream.h"
+
+static int read_ids(json_t *arr, int vocab_size, int32_t **out, int *n, const char *where, const char *what,
+                    ws_err *err)
+{
+    if (!json_is_array(arr) || json_array_size(arr) == 0)
+        return ws_fail(err, "%s: \"%s\" must be a non-empty list of token ids", where, what);
+    size_t k = json_array_size(arr);
+    int32_t *ids = malloc(k * sizeof *ids);
+    if (!ids)
+        return ws_fail(err, "%s: out of memory", where);
+    for (size_t i = 0; i < k; i++) {
+        json_t *v = json_array_get(arr, i);
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) >= vocab_size) {
+            free(ids);
+            return ws_fail(err, "%s: %s[%zu] is not a token id in [0, %d)", where, what, i, vocab_size);
+        }
+        ids[i] = (int32_t)json_integer_value(v);
+    }
+    *out = ids;
+    *n = (int)k;
+    return 0;
+}
+
+static void item_free(ws_decision_data *it)
+{
+    free(it->state);
+    for (int j = 0; j < it->n_actions && it->actions; j++)
+        free(it->actions[j]);
+    free(it->actions);
+    free(it->action_len);
+}
+
+static int label(json_t *rec, const char *key, int n_actions, int *out, const char *where, ws_err *err)
+{
+    json_t *v = json_object_get(rec, key);
+    *out = -1;
+    if (!v)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) >= n_actions)
+        return ws_fail(err, "%s: \"%s\" must index one of the %d actions", where, key, n_actions);
+    *out = (int)json_integer_value(v);
+    return 0;
+}
+
+static int parse_item(ws_decision_data *it, json_t *rec, int need, int vocab_size, const char *where, ws_err *err)
+{
+    memset(it, 0, sizeof *it);
+    it->goal_id = (long)json_integer_value(json_object_get(rec, "goal_id"));
+    if (read_ids(json_object_get(rec, "state"), vocab_size, &it->state, &it->state_len, where, "state", err))
+        return -1;
+    json_t *acts = json_object_get(rec, "actions");
+    if (!json_is_array(acts) || json_array_size(acts) == 0)
+        return ws_fail(err, "%s: \"actions\" must be a non-empty list", where);
+    int k = (int)json_array_size(acts);
+    it->actions = calloc((size_t)k, sizeof *it->actions);
+    it->action_len = calloc((size_t)k, sizeof *it->action_len);
+    if (!it->actions || !it->action_len)
+        return ws_fail(err, "%s: out of memory", where);
+    it->n_actions = k;
+    for (int j = 0; j < k; j++) {
+        char what[32];
+        snprintf(what, sizeof what, "actions[%d]", j);
+        if (read_ids(json_array_get(acts, (size_t)j), vocab_size, &it->actions[j], &it->action_len[j], where, what, err))
+            return -1;
+    }
+    if (label(rec, "target", k, &it->target, where, err) || label(rec, "chosen", k, &it->chosen, where, err) ||
+        label(rec, "rejected", k, &it->rejected, where, err))
+        return -1;
+    if ((need & WS_NEED_TARGET) && it->target < 0)
+        return ws_fail(err, "%s: no \"target\" action (imitation needs tokenized trajectories)", where);
+    if ((need & WS_NEED_PAIR) && (it->chosen < 0 || it->rejected < 0 || it->chosen == it->rejected))
+        return ws_fail(err, "%s: needs distinct \"chosen\" and \"rejected\" actions (tokenized pairs)", where);
+    json_t *rc = json_object_get(rec, "ref_logp_chosen"), *rr = json_object_get(rec, "ref_logp_rejected");
+    it->has_ref = json_is_number(rc) && json_is_number(rr);
+    it->ref_logp_chosen = json_number_value(rc);
+    it->ref_logp_rejected = json_number_value(rr);
+    return 0;
+}
+
+int ws_dataset_load(ws_dataset *d, const char *const *paths, int n_paths, int need, int vocab_size, ws_err *err)
+{
+    memset(d, 0, sizeof *d);
+    ws_reader_opts ro = {.type = "tokens", .version = 1};
+    for (int p = 0; p < (n_paths ? n_paths : 1); p++) {
+        const char *path = n_paths ? paths[p] : "-";
+        ws_reader *r = ws_reader_open(path, &ro, err);
+        if (!r)
+            goto fail;
+        json_t *rec;
+        int rc;
+        while ((rc = ws_reader_next(r, &rec, err)) == WS_RECORD) {
+            if (d->n == d->cap) {
+                size_t cap = d->cap ? d->cap * 2 : 1024;
+                ws_decision_data *items = realloc(d->items, cap * sizeof *items);
+                if (!items) {
+                    json_decref(rec);
+                    ws_reader_close(r);
+                    ws_fail(err, "out of memory");
+                    goto fail;
+                }
+                d->items = items;
+                d->cap = cap;
+            }
+            char where[512];
+            snprintf(where, sizeof where, "%s:%ld", ws_reader_name(r), ws_reader_line(r));
+            ws_decision_data *it = &d->items[d->n++];
+            int bad = parse_item(it, rec, need, vocab_size, where, err);
+            const char *vh = json_string_value(json_object_get(rec, "vocab_sha256"));
+            if (!bad && vh) {
+                if (!d->vocab_sha256[0])
+                    snprintf(d->vocab_sha256, sizeof d->vocab_sha256, "%s", vh);
+                else if (strcmp(d->vocab_sha256, vh) != 0)
+                    bad = ws_fail(err, "%s: tokenized with another vocabulary than the records before", where);
+            }
+            json_decref(rec);
+            if (bad) {
+                ws_reader_close(r);
+                goto fail;
+            }
+            d->tokens += (size_t)it->state_len;
+            for (int j = 0; j < it->n_actions; j++)
+                d->tokens += (size_t)it->action_len[j];
+        }
+        ws_reader_close(r);
+        if (rc != WS_EOF) {
+            if (rc == WS_INTERRUPTED)
+                ws_fail(err, "%s: interrupted", path);
+            goto fail;
+        }
+    }
+    return 0;
+fail:
+    ws_dataset_free(d);
+    return -1;
+}
+
+void ws_dataset_free(ws_dataset *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        item_free(&d->items[i]);
+    free(d->items);
+    memset(d, 0, sizeof *d);
+}
+
+void ws_dataset_epoch_order(const ws_dataset *d, uint64_t seed, long epoch, size_t *order)
+{
+    ws_rng rng;
+    ws_rng_seed(&rng, seed * 1000003u + (uint64_t)epoch, "epoch-order");
+    for (size_t i = 0; i < d->n; i++)
+        order[i] = i;
+    ws_rng_shuffle(&rng, order, d->n);
+}
+
+const ws_batch *ws_batch_build(ws_batch_builder *bb, const ws_dataset *d, const size_t *idx, int n, ws_err *err)
+{
+    size_t acts = 0;
+    for (int i = 0; i < n; i++)
+        acts += (size_t)d->items[idx[i]].n_actions;
+    if ((size_t)n > bb->cap_dec) {
+        size_t cap = (size_t)n * 2;
+        const int32_t **s = realloc(bb->state_ids, cap * sizeof *s);
+        if (s)
+            bb->state_ids = s;
+        int *sl = s ? realloc(bb->state_len, cap * sizeof *sl) : NULL;
+        if (sl)
+            bb->state_len = sl;
+        int *na = sl ? realloc(bb->n_actions, cap * sizeof *na) : NULL;
+        if (!na)
+            return ws_fail(err, "out of memory"), NULL;
+        bb->n_actions = na;
+        bb->cap_dec = cap;
+    }
+    if (acts > bb->cap_act) {
+        size_t cap = acts * 2;
+        const int32_t **a = realloc(bb->action_ids, cap * sizeof *a);
+        if (a)
+            bb->action_ids = a;
+        int *al = a ? realloc(bb->action_len, cap * sizeof *al) : NULL;
+        if (!al)
+            return ws_fail(err, "out of memory"), NULL;
+        bb->action_len = al;
+        bb->cap_act = cap;
+    }
+    size_t a = 0;
+    for (int i = 0; i < n; i++) {
+        const ws_decision_data *it = &d->items[idx[i]];
+        bb->state_ids[i] = it->state;
+        bb->state_len[i] = it->state_len;
+        bb->n_actions[i] = it->n_actions;
+        for (int j = 0; j < it->n_actions; j++, a++) {
+            bb->action_ids[a] = it->actions[j];
+            bb->action_len[a] = it->action_len[j];
+        }
+    }
+    bb->batch = (ws_batch){n, bb->state_ids, bb->state_len, bb->n_actions, bb->action_ids, bb->action_len};
+    return &bb->batch;
+}
+
+void ws_batch_builder_free(ws_batch_builder *bb)
+{
+    free(bb->state_ids);
+    free(bb->action_ids);
+    free(bb->state_len);
+    free(bb->n_actions);
+    free(bb->action_len);
+    memset(bb, 0, sizeof *bb);
+}
+
+int ws_trainer_init(ws_trainer *t, ws_model *m, const ws_adamw_opts *adam, const ws_lr_schedule *schedule,
+                    double clip, ws_err *err)
+{
+    memset(t, 0, sizeof *t);
+    if (ws_adamw_check(adam, err) || ws_lr_check(schedule, err))
+        return -1;
+    size_t n = ws_model_n_tensors(m), np = ws_model_n_params(m);
+    t->model = m;
+    t->adam = *adam;
+    t->schedule = *schedule;
+    t->clip = clip;
+    t->n_tensors = n;
+    t->adam_m = calloc(np, sizeof *t->adam_m);
+    t->adam_v = calloc(np, sizeof *t->adam_v);
+    t->params = calloc(n, sizeof *t->params);
+    t->grads = calloc(n, sizeof *t->grads);
+    t->m = calloc(n, sizeof *t->m);
+    t->v = calloc(n, sizeof *t->v);
+    t->numel = calloc(n, sizeof *t->numel);
+    t->decay = calloc(n, sizeof *t->decay);
+    if (!t->adam_m || !t->adam_v || !t->params || !t->grads || !t->m || !t->v || !t->numel || !t->decay) {
+        ws_trainer_free(t);
+        return ws_fail(err, "out of memory for the optimiser state");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const ws_tensor *tt = ws_model_tensor(m, i);
+        t->params[i] = ws_model_params(m) + tt->offset;
+        t->grads[i] = ws_model_grads(m) + tt->offset;
+        t->m[i] = t->adam_m + tt->offset;
+        t->v[i] = t->adam_v + tt->offset;
+        t->numel[i] = tt->numel;
+        t->decay[i] = (unsigned char)tt->decay;
+    }
+    return 0;
+}
+
+void ws_trainer_free(ws_trainer *t)
+{
+    free(t->adam_m);
+    free(t->adam_v);
+    free(t->params);
+    free(t->grads);
+    free(t->m);
+    free(t->v);
+    free(t->numel);
+    free(t->decay);
+    memset(t, 0, sizeof *t);
+}
+
+int ws_trainer_update(ws_trainer *t, double *grad_norm, double *lr, ws_err *err)
+{
+    *grad_norm = ws_clip_grad_norm(t->grads, t->numel, t->n_tensors, t->clip);
+    *lr = ws_lr_at(&t->schedule, t->step);
+    if (!isfinite(*grad_norm))
+        return ws_fail(err, "step %lld: the gradient norm is %g: update skipped", (long long)t->step + 1, *grad_norm);
+    if (ws_adamw_step(&t->adam, *lr, t->step + 1, t->params, (const float *const *)t->grads, t->m, t->v, t->numel,
+                      t->decay, t->n_tensors, err))
+        return -1;
+    t->step++;
+    return 0;
+}

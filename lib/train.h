@@ -1,0 +1,81 @@
+/* train: what the training tools share: token records in memory, batches, the optimiser state.
+ *
+ * A dataset is every tokens record of the inputs (one decision each: a state, its actions and a
+ * label: the target action for imitation, chosen/rejected for preferences). Batches are lists of
+ * decisions drawn in a seeded order: epoch e visits the records in the order of a shuffle seeded
+ * by (seed, e), so step k of a run is the same batch whether the run went straight there or was
+ * resumed from a checkpoint. The trainer owns AdamW's moments and the step count, clips the
+ * global gradient norm and applies the learning-rate schedule. */
+#ifndef WS_TRAIN_H
+#define WS_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "model.h"
+#include "optim.h"
+
+typedef struct ws_decision_data {
+    int32_t *state;
+    int state_len;
+    int n_actions;
+    int32_t **actions;
+    int *action_len;
+    int target, chosen, rejected; /* -1 when absent */
+    int has_ref;
+    double ref_logp_chosen, ref_logp_rejected;
+    long goal_id;
+} ws_decision_data;
+
+typedef struct ws_dataset {
+    ws_decision_data *items;
+    size_t n, cap;
+    char vocab_sha256[65]; /* from the records, "" when they do not say */
+    size_t tokens;         /* states and actions together */
+} ws_dataset;
+
+enum { WS_NEED_TARGET = 1, WS_NEED_PAIR = 2 };
+
+/* Read tokens records from the files (NULL or "-" = stdin). Records lacking the label `need`
+ * asks for are an error naming file and line, as are ids outside [0, vocab_size) and labels
+ * outside the action list. */
+int ws_dataset_load(ws_dataset *d, const char *const *paths, int n_paths, int need, int vocab_size, ws_err *err);
+void ws_dataset_free(ws_dataset *d);
+
+/* The record order of an epoch (a seeded shuffle of 0..n-1). */
+void ws_dataset_epoch_order(const ws_dataset *d, uint64_t seed, long epoch, size_t *order);
+
+/* A ws_batch over selected decisions; arrays are owned by the builder and reused. */
+typedef struct ws_batch_builder {
+    ws_batch batch;
+    const int32_t **state_ids, **action_ids;
+    int *state_len, *n_actions, *action_len;
+    size_t cap_dec, cap_act;
+} ws_batch_builder;
+
+const ws_batch *ws_batch_build(ws_batch_builder *bb, const ws_dataset *d, const size_t *idx, int n, ws_err *err);
+void ws_batch_builder_free(ws_batch_builder *bb);
+
+typedef struct ws_trainer {
+    ws_model *model;
+    float *adam_m, *adam_v;
+    int64_t step; /* updates applied */
+    ws_adamw_opts adam;
+    ws_lr_schedule schedule;
+    double clip; /* max gradient norm; <= 0: no clipping */
+    float **params, **grads, **m, **v;
+    size_t *numel;
+    unsigned char *decay;
+    size_t n_tensors;
+} ws_trainer;
+
+int ws_trainer_init(ws_trainer *t, ws_model *m, const ws_adamw_opts *adam, const ws_lr_schedule *schedule,
+                    double clip, ws_err *err);
+void ws_trainer_free(ws_trainer *t);
+/* Clip, then one AdamW update with the schedule's rate for the current step; step++.
+ * *grad_norm gets the norm before clipping, *lr the rate used. A non-finite gradient norm skips
+ * the update (and is reported as an error). */
+int ws_trainer_update(ws_trainer *t, double *grad_norm, double *lr, ws_err *err);
+
+#endif
