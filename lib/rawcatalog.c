@@ -1,0 +1,970 @@
+#include "rawcatalog.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unicase.h>
+#include <unictype.h>
+#include <unistr.h>
+
+#include "interrupt.h"
+#include "jsonarray.h"
+#include "stream.h"
+
+/* ------------------------------------------------------------------ Python's semantics */
+
+size_t ws_py_float_repr(double d, char out[32])
+{
+    if (isnan(d))
+        return (size_t)snprintf(out, 32, "nan");
+    if (isinf(d))
+        return (size_t)snprintf(out, 32, d < 0 ? "-inf" : "inf");
+    /* The shortest digit string that reads back as d: the correctly rounded one of the fewest
+     * digits, which is what Python's repr (David Gay's shortest mode) produces. */
+    char tmp[48];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, d);
+        if (strtod(tmp, NULL) == d)
+            break;
+    }
+    const char *p = tmp;
+    int neg = *p == '-';
+    if (neg)
+        p++;
+    char digits[24];
+    int nd = 0;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9' && nd < 20)
+            digits[nd++] = *p;
+    int exp10 = *p == 'e' ? atoi(p + 1) : 0;
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    int decpt = exp10 + 1; /* digits[0] sits just before the decimal point when decpt == 1 */
+    char *o = out;
+    if (neg)
+        *o++ = '-';
+    if (decpt <= -4 || decpt > 16) {
+        *o++ = digits[0];
+        if (nd > 1) {
+            *o++ = '.';
+            memcpy(o, digits + 1, (size_t)nd - 1);
+            o += nd - 1;
+        }
+        o += snprintf(o, 8, "e%c%02d", exp10 < 0 ? '-' : '+', exp10 < 0 ? -exp10 : exp10);
+    } else if (decpt <= 0) {
+        *o++ = '0';
+        *o++ = '.';
+        for (int i = 0; i < -decpt; i++)
+            *o++ = '0';
+        memcpy(o, digits, (size_t)nd);
+        o += nd;
+    } else if (decpt >= nd) {
+        memcpy(o, digits, (size_t)nd);
+        o += nd;
+        for (int i = nd; i < decpt; i++)
+            *o++ = '0';
+        *o++ = '.';
+        *o++ = '0';
+    } else {
+        memcpy(o, digits, (size_t)decpt);
+        o += decpt;
+        *o++ = '.';
+        memcpy(o, digits + decpt, (size_t)(nd - decpt));
+        o += nd - decpt;
+    }
+    *o = 0;
+    return (size_t)(o - out);
+}
+
+/* Python's Final_Sigma test for the capital sigma at s[i] (unicodeobject.c, handle_capital_sigma):
+ * \p{cased} \p{case-ignorable}* U+03A3 !(\p{case-ignorable}* \p{cased}), on the original text. */
+static int final_sigma(const uint8_t *s, size_t n, size_t i)
+{
+    const uint8_t *p = s + i;
+    ucs4_t c = 0;
+    int found = 0;
+    while ((p = u8_prev(&c, p, s)) != NULL) {
+        if (!uc_is_property_case_ignorable(c)) {
+            found = 1;
+            break;
+        }
+    }
+    if (!found || !uc_is_property_cased(c))
+        return 0;
+    for (size_t j = i + 2; j < n;) {
+        int k = u8_mbtouc(&c, s + j, n - j);
+        if (!uc_is_property_case_ignorable(c))
+            return !uc_is_property_cased(c);
+        j += (size_t)k;
+    }
+    return 1;
+}
+
+/* Lower a run free of capital sigmas, appending to *out. */
+static int lower_run(const uint8_t *s, size_t n, char **out, size_t *len, size_t *cap)
+{
+    size_t got = 0;
+    uint8_t *u = n ? u8_tolower(s, n, NULL, NULL, NULL, &got) : NULL;
+    if (n && !u)
+        return -1;
+    if (*len + got + 3 > *cap) {
+        size_t c = *cap ? *cap : 64;
+        while (c < *len + got + 3)
+            c *= 2;
+        char *q = realloc(*out, c);
+        if (!q) {
+            free(u);
+            return -1;
+        }
+        *out = q;
+        *cap = c;
+    }
+    if (got)
+        memcpy(*out + *len, u, got);
+    *len += got;
+    free(u);
+    return 0;
+}
+
+char *ws_py_lower(const char *s, size_t n, size_t *out_len)
+{
+    size_t i = 0;
+    while (i < n && (unsigned char)s[i] < 0x80)
+        i++;
+    if (i == n) { /* ASCII: Python's lower() is the ASCII one */
+        char *r = malloc(n + 1);
+        if (!r)
+            return NULL;
+        for (size_t k = 0; k < n; k++) {
+            char c = s[k];
+            r[k] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+        }
+        r[n] = 0;
+        if (out_len)
+            *out_len = n;
+        return r;
+    }
+    if (u8_check((const uint8_t *)s, n))
+        return NULL;
+    /* Full case mapping without language tailoring, as str.lower(): libunistring's, except for the
+     * capital sigma, whose Final_Sigma context is decided here with Python's definition (libunistring
+     * does not count U+0027 as case-ignorable there; Python and the Unicode property do). Without
+     * the language's contexts, nothing else depends on the neighbours, so the runs between sigmas
+     * are mapped on their own. */
+    const uint8_t *u = (const uint8_t *)s;
+    char *out = NULL;
+    size_t len = 0, cap = 0, pos = 0;
+    for (;;) {
+        const uint8_t *sig = memmem(u + pos, n - pos, "\xce\xa3", 2);
+        size_t end = sig ? (size_t)(sig - u) : n;
+        if (lower_run(u + pos, end - pos, &out, &len, &cap)) {
+            free(out);
+            return NULL;
+        }
+        if (!sig)
+            break;
+        memcpy(out + len, final_sigma(u, n, end) ? "\xcf\x82" : "\xcf\x83", 2);
+        len += 2;
+        pos = end + 2;
+    }
+    out[len] = 0;
+    if (out_len)
+        *out_len = len;
+    return out;
+}
+
+/* Python's str.isspace(): bidirectional class WS, B or S, or category Zs. */
+static int py_space(ucs4_t c)
+{
+    return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) || c == 0x85 || c == 0xa0 || c == 0x1680 ||
+           (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f ||
+           c == 0x3000;
+}
+
+void ws_py_strip(const char **sp, size_t *np)
+{
+    const uint8_t *s = (const uint8_t *)*sp;
+    size_t n = *np;
+    while (n > 0) {
+        ucs4_t uc;
+        int k = u8_mbtouc(&uc, s, n);
+        if (!py_space(uc))
+            break;
+        s += k;
+        n -= (size_t)k;
+    }
+    while (n > 0) {
+        size_t start = n - 1; /* back to the first byte of the last character */
+        while (start > 0 && n - start < 4 && (s[start] & 0xc0) == 0x80)
+            start--;
+        ucs4_t uc;
+        int k = u8_mbtouc(&uc, s + start, n - start);
+        if ((size_t)k != n - start || !py_space(uc))
+            break;
+        n = start;
+    }
+    *sp = (const char *)s;
+    *np = n;
+}
+
+int ws_py_pricing(const char *text, size_t n, double *out, size_t cap, size_t *count, ws_err *err)
+{
+    *count = 0;
+    char small[256];
+    char *clean = n < sizeof small ? small : malloc(n + 1);
+    if (!clean)
+        return ws_fail(err, "out of memory");
+    const char *end = text + n;
+    const char *dollar = memchr(text, '$', n);
+    int rc = 0;
+    while (dollar) {
+        const char *piece = dollar + 1;
+        const char *next = memchr(piece, '$', (size_t)(end - piece));
+        const char *pend = next ? next : end;
+        size_t len = 0;
+        int digits = 0, dots = 0;
+        for (const char *q = piece; q < pend;) {
+            unsigned char c = (unsigned char)*q;
+            if (c < 0x80) {
+                if (c >= '0' && c <= '9') {
+                    clean[len++] = (char)c;
+                    digits++;
+                } else if (c == '.') {
+                    clean[len++] = '.';
+                    dots++;
+                }
+                q++;
+                continue;
+            }
+            ucs4_t uc; /* re's \d matches every Unicode decimal digit (Nd); Decimal reads them */
+            int k = u8_mbtouc(&uc, (const uint8_t *)q, (size_t)(pend - q));
+            if (uc_is_general_category(uc, UC_DECIMAL_DIGIT_NUMBER)) {
+                int v = uc_decimal_value(uc);
+                if (v >= 0 && v <= 9) {
+                    clean[len++] = (char)('0' + v);
+                    digits++;
+                }
+            }
+            q += k;
+        }
+        clean[len] = 0;
+        int shown = n > 60 ? 60 : (int)n;
+        if (digits == 0 || dots > 1) {
+            rc = ws_fail(err, "price text \"%.*s\"%s: the piece \"$%.*s\" is not a number", shown, text,
+                         n > 60 ? "..." : "", (int)(pend - piece > 40 ? 40 : pend - piece), piece);
+            break;
+        }
+        double v = strtod(clean, NULL);
+        if (isinf(v)) {
+            rc = ws_fail(err, "price text \"%.*s\"%s: a price overflows a double", shown, text, n > 60 ? "..." : "");
+            break;
+        }
+        if (*count < cap)
+            out[*count] = v;
+        (*count)++;
+        dollar = next;
+    }
+    if (clean != small)
+        free(clean);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ a compact string map */
+
+typedef struct sm_entry {
+    uint64_t key_off, val_off;
+    uint32_t key_len, val_len; /* val_len 0: no value */
+} sm_entry;
+
+typedef struct strmap {
+    char *arena;               /* keys and serialised values */
+    size_t alen, acap;
+    sm_entry *e;               /* in insertion order */
+    size_t n, ecap;
+    uint32_t *slots;           /* open addressing: entry index + 1, 0 = empty */
+    size_t nslots;             /* a power of two */
+} strmap;
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a, then a final mix */
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ULL;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static int arena_reserve(strmap *m, size_t extra)
+{
+    if (m->alen + extra <= m->acap)
+        return 0;
+    size_t c = m->acap ? m->acap : 65536;
+    while (c < m->alen + extra)
+        c *= 2;
+    char *p = realloc(m->arena, c);
+    if (!p)
+        return -1;
+    m->arena = p;
+    m->acap = c;
+    return 0;
+}
+
+/* The slot holding key, or the empty slot where it would go. */
+static size_t sm_slot(const strmap *m, const char *k, size_t n, uint64_t h)
+{
+    size_t mask = m->nslots - 1, i = (size_t)h & mask;
+    for (;;) {
+        uint32_t s = m->slots[i];
+        if (s == 0)
+            return i;
+        const sm_entry *e = &m->e[s - 1];
+        if (e->key_len == n && memcmp(m->arena + e->key_off, k, n) == 0)
+            return i;
+        i = (i + 1) & mask;
+    }
+}
+
+static int sm_rehash(strmap *m, size_t nslots)
+{
+    uint32_t *slots = calloc(nslots, sizeof *slots);
+    if (!slots)
+        return -1;
+    free(m->slots);
+    m->slots = slots;
+    m->nslots = nslots;
+    for (size_t i = 0; i < m->n; i++) {
+        const sm_entry *e = &m->e[i];
+        size_t s = (size_t)hash_bytes(m->arena + e->key_off, e->key_len) & (nslots - 1);
+        while (slots[s])
+            s = (s + 1) & (nslots - 1);
+        slots[s] = (uint32_t)(i + 1);
+    }
+    return 0;
+}
+
+static const sm_entry *sm_get(const strmap *m, const char *k, size_t n)
+{
+    if (!m->nslots)
+        return NULL;
+    uint32_t s = m->slots[sm_slot(m, k, n, hash_bytes(k, n))];
+    return s ? &m->e[s - 1] : NULL;
+}
+
+/* Insert key (when absent): its entry, and whether it existed. NULL when out of memory. */
+static sm_entry *sm_put(strmap *m, const char *k, size_t n, int *existed)
+{
+    if (n > UINT32_MAX || m->n >= UINT32_MAX - 1)
+        return NULL;
+    if ((m->n + 1) * 4 > m->nslots * 3 && sm_rehash(m, m->nslots ? m->nslots * 2 : 1024))
+        return NULL;
+    uint64_t h = hash_bytes(k, n);
+    size_t slot = sm_slot(m, k, n, h);
+    if (m->slots[slot]) {
+        *existed = 1;
+        return &m->e[m->slots[slot] - 1];
+    }
+    *existed = 0;
+    if (m->n == m->ecap) {
+        size_t c = m->ecap ? m->ecap * 2 : 1024;
+        sm_entry *p = realloc(m->e, c * sizeof *p);
+        if (!p)
+            return NULL;
+        m->e = p;
+        m->ecap = c;
+    }
+    if (arena_reserve(m, n + 1))
+        return NULL;
+    sm_entry *e = &m->e[m->n];
+    e->key_off = m->alen;
+    e->key_len = (uint32_t)n;
+    e->val_off = 0;
+    e->val_len = 0;
+    memcpy(m->arena + m->alen, k, n);
+    m->alen += n;
+    m->slots[slot] = (uint32_t)(++m->n);
+    return e;
+}
+
+static size_t sm_bytes(const strmap *m)
+{
+    return m->acap + m->ecap * sizeof(sm_entry) + m->nslots * sizeof(uint32_t);
+}
+
+static void sm_free(strmap *m)
+{
+    free(m->arena);
+    free(m->e);
+    free(m->slots);
+    memset(m, 0, sizeof *m);
+}
+
+/* ------------------------------------------------------------------ side files */
+
+struct ws_rawcat_table {
+    int kind;
+    strmap map;
+};
+
+static ws_rawcat_table *table_fill(ws_jsonarray *ja, int kind, ws_err *err)
+{
+    ws_rawcat_table *t = ja ? calloc(1, sizeof *t) : NULL;
+    if (!t) {
+        if (ja)
+            ws_fail(err, "%s: out of memory", ws_jsonarray_name(ja));
+        ws_jsonarray_close(ja);
+        return NULL;
+    }
+    t->kind = kind;
+    json_t *v;
+    int rc;
+    while ((rc = ws_jsonarray_next(ja, &v, err)) == WS_RECORD) {
+        size_t klen;
+        const char *key = ws_jsonarray_key(ja, &klen);
+        const json_t *keep = kind == WS_RAWCAT_HUMAN ? v
+                           : json_is_object(v) ? json_object_get(v, "attributes") : NULL;
+        int existed;
+        sm_entry *e = sm_put(&t->map, key, klen, &existed);
+        if (!e) {
+            json_decref(v);
+            rc = ws_fail(err, "%s: out of memory for %zu entries", ws_jsonarray_name(ja), t->map.n);
+            break;
+        }
+        size_t before = t->map.alen; /* a duplicate's new value replaces the old (last one wins) */
+        if (keep && ws_json_append(keep, &t->map.arena, &t->map.alen, &t->map.acap)) {
+            json_decref(v);
+            rc = ws_fail(err, "%s: out of memory", ws_jsonarray_name(ja));
+            break;
+        }
+        json_decref(v);
+        if (keep && t->map.alen - before > UINT32_MAX) {
+            rc = ws_fail(err, "%s: the entry of %.*s is too large", ws_jsonarray_name(ja), (int)klen, key);
+            break;
+        }
+        e->val_off = before;
+        e->val_len = keep ? (uint32_t)(t->map.alen - before) : 0;
+    }
+    if (rc == WS_INTERRUPTED)
+        ws_fail(err, "%s: interrupted while reading", ws_jsonarray_name(ja));
+    ws_jsonarray_close(ja);
+    if (rc != WS_EOF) {
+        ws_rawcat_table_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+ws_rawcat_table *ws_rawcat_table_load(const char *path, int kind, ws_err *err)
+{
+    ws_jsonarray_opts o = {.container = WS_JSON_OBJECT};
+    return table_fill(ws_jsonarray_open(path, &o, err), kind, err);
+}
+
+ws_rawcat_table *ws_rawcat_table_load_mem(const void *data, size_t size, const char *name, int kind,
+                                          ws_err *err)
+{
+    ws_jsonarray_opts o = {.container = WS_JSON_OBJECT};
+    return table_fill(ws_jsonarray_open_mem(data, size, name, &o, err), kind, err);
+}
+
+int ws_rawcat_table_get(const ws_rawcat_table *t, const char *asin, size_t len, json_t **value, ws_err *err)
+{
+    *value = NULL;
+    const sm_entry *e = t ? sm_get(&t->map, asin, len) : NULL;
+    if (!e || e->val_len == 0)
+        return 0;
+    json_error_t jerr;
+    *value = json_loadb(t->map.arena + e->val_off, e->val_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    if (!*value)
+        return ws_fail(err, "entry of %.*s: %s", (int)len, asin, jerr.text);
+    return 1;
+}
+
+size_t ws_rawcat_table_size(const ws_rawcat_table *t) { return t ? t->map.n : 0; }
+size_t ws_rawcat_table_bytes(const ws_rawcat_table *t) { return t ? sizeof *t + sm_bytes(&t->map) : 0; }
+
+void ws_rawcat_table_free(ws_rawcat_table *t)
+{
+    if (!t)
+        return;
+    sm_free(&t->map);
+    free(t);
+}
+
+/* ------------------------------------------------------------------ one product */
+
+/* The keys WebShop's clean_product_keys pops before loading. */
+static const char *const CLEANED_KEYS[] = {
+    "product_information", "brand", "brand_url", "list_price", "availability_quantity",
+    "availability_status", "total_reviews", "total_answered_questions", "seller_id", "seller_name",
+    "fulfilled_by_amazon", "fast_track_message", "aplus_present", "small_description_old"};
+
+/* Python's truth value of a JSON value. */
+static int truthy(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return json_object_size(v) > 0;
+    case JSON_ARRAY: return json_array_size(v) > 0;
+    case JSON_STRING: return json_string_length(v) > 0;
+    case JSON_INTEGER: return json_integer_value(v) != 0;
+    case JSON_REAL: return json_real_value(v) != 0.0;
+    case JSON_TRUE: return 1;
+    default: return 0;
+    }
+}
+
+static const char *type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "a list";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    default: return "null";
+    }
+}
+
+static json_t *field(json_t *p, const char *key, ws_err *err)
+{
+    json_t *v = json_object_get(p, key);
+    if (!v)
+        ws_fail(err, "no \"%s\" field", key);
+    return v;
+}
+
+/* A string made from bytes known to be UTF-8 (built from Jansson strings). */
+static json_t *str_new(const char *s, size_t n) { return json_stringn_nocheck(s, n); }
+
+static int set_new(json_t *obj, const char *key, json_t *v, ws_err *err)
+{
+    if (!v || json_object_set_new(obj, key, v))
+        return ws_fail(err, "out of memory");
+    return 0;
+}
+
+/* Price and pricing, as the loader computes them. */
+static int normalize_price(json_t *p, ws_err *err)
+{
+    json_t *raw = json_object_get(p, "pricing");
+    json_t *pricing = json_array();
+    char tag[96];
+    if (!pricing)
+        return ws_fail(err, "out of memory");
+    if (!raw || !truthy(raw)) {
+        json_array_append_new(pricing, json_real(100.0));
+        snprintf(tag, sizeof tag, "$100.0");
+    } else if (!json_is_string(raw)) {
+        json_decref(pricing);
+        return ws_fail(err, "\"pricing\" is %s, not a price text", type_name(raw));
+    } else {
+        double v[2];
+        size_t count;
+        if (ws_py_pricing(json_string_value(raw), json_string_length(raw), v, 2, &count, err)) {
+            json_decref(pricing);
+            return -1;
+        }
+        if (count == 0) {
+            size_t n = json_string_length(raw);
+            json_decref(pricing);
+            return ws_fail(err, "price text \"%.*s\"%s has no '$'", n > 60 ? 60 : (int)n,
+                           json_string_value(raw), n > 60 ? "..." : "");
+        }
+        char a[32], b[32];
+        ws_py_float_repr(v[0], a);
+        json_array_append_new(pricing, json_real(v[0]));
+        if (count == 1) {
+            snprintf(tag, sizeof tag, "$%s", a);
+        } else {
+            ws_py_float_repr(v[1], b);
+            snprintf(tag, sizeof tag, "$%s to $%s", a, b);
+            json_array_append_new(pricing, json_real(v[1]));
+        }
+    }
+    if (set_new(p, "pricing", pricing, err))
+        return -1;
+    return set_new(p, "Price", json_string(tag), err);
+}
+
+/* One option value: value.strip().replace('/', ' | ').lower(). */
+static json_t *option_value(const char *s, size_t n)
+{
+    ws_py_strip(&s, &n);
+    size_t slashes = 0;
+    for (size_t i = 0; i < n; i++)
+        slashes += s[i] == '/';
+    char *rep = malloc(n + 2 * slashes + 1), *o = rep;
+    if (!rep)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '/') {
+            memcpy(o, " | ", 3);
+            o += 3;
+        } else {
+            *o++ = s[i];
+        }
+    }
+    size_t len;
+    char *low = ws_py_lower(rep, (size_t)(o - rep), &len);
+    free(rep);
+    if (!low)
+        return NULL;
+    json_t *v = str_new(low, len);
+    free(low);
+    return v;
+}
+
+static int normalize_options(json_t *p, ws_err *err)
+{
+    json_t *co = field(p, "customization_options", err);
+    if (!co)
+        return -1;
+    json_t *options = json_object(), *to_image = json_object();
+    if (!options || !to_image)
+        goto oom;
+    if (truthy(co)) {
+        if (!json_is_object(co)) {
+            ws_fail(err, "\"customization_options\" is %s, not an object", type_name(co));
+            goto fail;
+        }
+        const char *name;
+        json_t *contents;
+        json_object_foreach(co, name, contents) {
+            if (json_is_null(contents))
+                continue;
+            size_t nlen;
+            char *lname = ws_py_lower(name, strlen(name), &nlen);
+            json_t *values = json_array();
+            if (!lname || !values) {
+                free(lname);
+                json_decref(values);
+                goto oom;
+            }
+            size_t k;
+            json_t *item;
+            if (json_is_array(contents)) {
+                json_array_foreach(contents, k, item) {
+                    json_t *value = json_is_object(item) ? json_object_get(item, "value") : NULL;
+                    if (!value || !json_is_string(value)) {
+                        ws_fail(err, "option \"%s\" item %zu: %s", name, k,
+                                !json_is_object(item) ? "not an object"
+                                : !value ? "no \"value\"" : "\"value\" is not a string");
+                        free(lname);
+                        json_decref(values);
+                        goto fail;
+                    }
+                    json_t *v = option_value(json_string_value(value), json_string_length(value));
+                    json_t *image = json_object_get(item, "image");
+                    if (!v || json_array_append(values, v) ||
+                        json_object_set_new(to_image, json_string_value(v), image ? json_incref(image) : json_null())) {
+                        json_decref(v);
+                        free(lname);
+                        json_decref(values);
+                        goto oom;
+                    }
+                    json_decref(v);
+                }
+            } else if (truthy(contents) || !(json_is_string(contents) || json_is_object(contents))) {
+                /* iterating "" or {} yields nothing; anything else makes WebShop's loop raise */
+                ws_fail(err, "option \"%s\" is %s, not a list", name, type_name(contents));
+                free(lname);
+                json_decref(values);
+                goto fail;
+            }
+            int bad = json_object_set_new(options, lname, values);
+            free(lname);
+            if (bad)
+                goto oom;
+        }
+    }
+    if (set_new(p, "options", options, err) || set_new(p, "option_to_image", to_image, err))
+        return -1;
+    return 0;
+oom:
+    ws_fail(err, "out of memory");
+fail:
+    json_decref(options);
+    json_decref(to_image);
+    return -1;
+}
+
+int ws_rawcat_normalize(json_t *p, json_t *attributes, json_t *instructions, ws_err *err)
+{
+    if (!json_is_object(p))
+        return ws_fail(err, "the product is %s, not an object", type_name(p));
+    for (size_t i = 0; i < sizeof CLEANED_KEYS / sizeof *CLEANED_KEYS; i++)
+        json_object_del(p, CLEANED_KEYS[i]);
+    /* products[i]['category'] = p['category'] and the like: no change, but the key must exist */
+    if (!field(p, "category", err) || !field(p, "query", err) || !field(p, "product_category", err))
+        return -1;
+    json_t *name = field(p, "name", err);
+    if (!name || json_object_set(p, "Title", name))
+        return name ? ws_fail(err, "out of memory") : -1;
+    json_t *desc = field(p, "full_description", err);
+    if (!desc || json_object_set(p, "Description", desc))
+        return desc ? ws_fail(err, "out of memory") : -1;
+    if (set_new(p, "Reviews", json_array(), err) || set_new(p, "Rating", json_string("N.A."), err))
+        return -1;
+    json_t *small = field(p, "small_description", err);
+    if (!small)
+        return -1;
+    if (json_is_array(small)) {
+        if (json_object_set(p, "BulletPoints", small))
+            return ws_fail(err, "out of memory");
+    } else {
+        json_t *wrap = json_array();
+        if (!wrap || json_array_append(wrap, small)) {
+            json_decref(wrap);
+            return ws_fail(err, "out of memory");
+        }
+        if (set_new(p, "BulletPoints", wrap, err))
+            return -1;
+    }
+    if (normalize_price(p, err) || normalize_options(p, err))
+        return -1;
+    if (attributes) {
+        if (json_object_set(p, "Attributes", attributes))
+            return ws_fail(err, "out of memory");
+    } else {
+        json_t *dummy = json_array();
+        if (!dummy || json_array_append_new(dummy, json_string("DUMMY_ATTR"))) {
+            json_decref(dummy);
+            return ws_fail(err, "out of memory");
+        }
+        if (set_new(p, "Attributes", dummy, err))
+            return -1;
+    }
+    if (instructions && json_object_set(p, "instructions", instructions))
+        return ws_fail(err, "out of memory");
+    json_t *images = field(p, "images", err);
+    if (!images)
+        return -1;
+    if (json_is_array(images)) {
+        if (json_array_size(images) == 0)
+            return ws_fail(err, "\"images\" is empty (MainImage is images[0])");
+        if (json_object_set(p, "MainImage", json_array_get(images, 0)))
+            return ws_fail(err, "out of memory");
+    } else if (json_is_string(images) && json_string_length(images) > 0) {
+        /* a string's [0] is its first character */
+        const char *s = json_string_value(images);
+        ucs4_t uc;
+        int k = u8_mbtouc(&uc, (const uint8_t *)s, json_string_length(images));
+        if (set_new(p, "MainImage", str_new(s, (size_t)k), err))
+            return -1;
+    } else {
+        return ws_fail(err, "\"images\" is %s, not a non-empty list", type_name(images));
+    }
+    json_t *query = json_object_get(p, "query");
+    if (!json_is_string(query))
+        return ws_fail(err, "\"query\" is %s, not a string", type_name(query));
+    size_t qlen;
+    char *q = ws_py_lower(json_string_value(query), json_string_length(query), &qlen);
+    if (!q)
+        return ws_fail(err, "out of memory");
+    const char *qs = q;
+    ws_py_strip(&qs, &qlen);
+    int bad = set_new(p, "query", str_new(qs, qlen), err);
+    free(q);
+    return bad;
+}
+
+/* A growable byte buffer for the contents text. */
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+    int oom;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t c = b->cap ? b->cap : 2048;
+        while (c < b->len + n + 1)
+            c *= 2;
+        char *q = realloc(b->p, c);
+        if (!q) {
+            b->oom = 1;
+            return;
+        }
+        b->p = q;
+        b->cap = c;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+static int text_of(const char *key, const json_t *v, sbuf *b, ws_err *err)
+{
+    if (!json_is_string(v))
+        return ws_fail(err, "%s is %s, not a string (the search text joins it)", key, v ? type_name(v) : "missing");
+    sb_add(b, json_string_value(v), json_string_length(v));
+    return 0;
+}
+
+char *ws_rawcat_contents(const json_t *product, size_t *len, ws_err *err)
+{
+    sbuf b = {0};
+    const json_t *bullets = json_object_get(product, "BulletPoints");
+    const json_t *options = json_object_get(product, "options");
+    if (!json_is_array(bullets) || json_array_size(bullets) == 0) {
+        ws_fail(err, "BulletPoints is %s (the search text needs BulletPoints[0])",
+                !bullets ? "missing" : json_is_array(bullets) ? "empty" : type_name(bullets));
+        return NULL;
+    }
+    if (text_of("Title", json_object_get(product, "Title"), &b, err))
+        goto fail;
+    sb_add(&b, " ", 1);
+    if (text_of("Description", json_object_get(product, "Description"), &b, err))
+        goto fail;
+    sb_add(&b, " ", 1);
+    if (text_of("BulletPoints[0]", json_array_get(bullets, 0), &b, err))
+        goto fail;
+    sb_add(&b, " ", 1);
+    const char *name;
+    json_t *values;
+    int first = 1;
+    json_object_foreach((json_t *)options, name, values) {
+        if (!first)
+            sb_add(&b, ", and ", 6);
+        first = 0;
+        sb_add(&b, name, strlen(name));
+        sb_add(&b, ": ", 2);
+        size_t i;
+        json_t *v;
+        json_array_foreach(values, i, v) {
+            if (i)
+                sb_add(&b, ", ", 2);
+            if (text_of("an option value", v, &b, err))
+                goto fail;
+        }
+    }
+    if (b.oom) {
+        ws_fail(err, "out of memory");
+        goto fail;
+    }
+    char *low = ws_py_lower(b.p ? b.p : "", b.len, len);
+    free(b.p);
+    if (!low)
+        ws_fail(err, "out of memory");
+    return low;
+fail:
+    free(b.p);
+    return NULL;
+}
+
+json_t *ws_rawcat_document(json_t *product, ws_err *err)
+{
+    json_t *asin = json_object_get(product, "asin");
+    if (!json_is_string(asin)) {
+        ws_fail(err, "\"asin\" is %s, not a string", asin ? type_name(asin) : "missing");
+        return NULL;
+    }
+    size_t len;
+    char *contents = ws_rawcat_contents(product, &len, err);
+    if (!contents)
+        return NULL;
+    json_t *doc = json_object();
+    if (!doc || json_object_set(doc, "id", asin) || json_object_set_new(doc, "contents", str_new(contents, len)) ||
+        json_object_set(doc, "product", product)) {
+        free(contents);
+        json_decref(doc);
+        ws_fail(err, "out of memory");
+        return NULL;
+    }
+    free(contents);
+    return doc;
+}
+
+/* ------------------------------------------------------------------ the converter */
+
+struct ws_rawcat {
+    const ws_rawcat_table *attributes, *human;
+    strmap seen;
+    ws_rawcat_counts counts;
+};
+
+ws_rawcat *ws_rawcat_new(const ws_rawcat_table *attributes, const ws_rawcat_table *human, ws_err *err)
+{
+    ws_rawcat *c = calloc(1, sizeof *c);
+    if (!c) {
+        ws_fail(err, "out of memory");
+        return NULL;
+    }
+    c->attributes = attributes;
+    c->human = human;
+    return c;
+}
+
+int ws_rawcat_convert(ws_rawcat *c, json_t *raw, json_t **doc, ws_err *err)
+{
+    *doc = NULL;
+    c->counts.read++;
+    json_t *asin = json_is_object(raw) ? json_object_get(raw, "asin") : NULL;
+    if (!json_is_string(asin)) {
+        c->counts.malformed++;
+        if (!json_is_object(raw))
+            ws_fail(err, "the product is %s, not an object", type_name(raw));
+        else
+            ws_fail(err, "\"asin\" is %s, not a string", asin ? type_name(asin) : "missing");
+        return WS_RAW_MALFORMED;
+    }
+    const char *a = json_string_value(asin);
+    size_t alen = json_string_length(asin);
+    if ((alen == 3 && memcmp(a, "nan", 3) == 0) || u8_mbsnlen((const uint8_t *)a, alen) > 10) {
+        c->counts.bad_asin++;
+        return WS_RAW_BAD_ASIN;
+    }
+    int existed;
+    if (!sm_put(&c->seen, a, alen, &existed)) {
+        ws_fail(err, "out of memory for %zu ASINs", c->seen.n);
+        return WS_RAW_FAILED;
+    }
+    if (existed) {
+        c->counts.duplicate++;
+        return WS_RAW_DUPLICATE;
+    }
+    json_t *attrs = NULL, *human = NULL;
+    if (ws_rawcat_table_get(c->attributes, a, alen, &attrs, err) < 0 ||
+        ws_rawcat_table_get(c->human, a, alen, &human, err) < 0) {
+        json_decref(attrs);
+        return WS_RAW_FAILED;
+    }
+    /* the ASIN text must outlive the normalisation's rewrite of other keys: keep a reference */
+    json_incref(asin);
+    int rc = ws_rawcat_normalize(raw, attrs, human, err);
+    json_decref(attrs);
+    json_decref(human);
+    if (rc == 0)
+        *doc = ws_rawcat_document(raw, err);
+    if (!*doc) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err ? err->msg : "");
+        ws_fail(err, "asin %s: %s", a, why);
+        json_decref(asin);
+        c->counts.malformed++;
+        return WS_RAW_MALFORMED;
+    }
+    json_decref(asin);
+    c->counts.written++;
+    return WS_RAW_DOC;
+}
+
+const ws_rawcat_counts *ws_rawcat_get_counts(const ws_rawcat *c) { return &c->counts; }
+size_t ws_rawcat_bytes(const ws_rawcat *c) { return sizeof *c + sm_bytes(&c->seen); }
+
+void ws_rawcat_free(ws_rawcat *c)
+{
+    if (!c)
+        return;
+    sm_free(&c->seen);
+    free(c);
+}
