@@ -42,6 +42,8 @@ static void usage(void)
            "      --seed N          data order and random initialisation [1]\n"
            "      --threads N       CPU threads [all]\n"
            "      --save-every N    also save every N updates [0: at the end only]\n"
+           "      --stop-after N    stop (and save) after N updates in this run, keeping the schedule\n"
+           "                        of --steps: a long run in slices, each continued with --resume\n"
            "Evaluation during training:\n"
            "      --eval-goals FILE goal records to play with the model (argmax) every --eval-every\n"
            "      --eval-every N    updates between evaluations [100]\n"
@@ -183,13 +185,13 @@ int main(int argc, char **argv)
     const char *bert = NULL, *config = NULL, *init = NULL, *resume = NULL, *output = NULL, *metrics_path = "-";
     const char *eval_goals = NULL, *vocab_path = "models/minilm-l6/vocab.txt", *data = NULL;
     long steps = -1, epochs = 3, batch = 8, warmup = -1, seed = 1, threads = 0, save_every = 0;
-    long eval_every = 100, eval_n = 100;
+    long eval_every = 100, eval_n = 100, stop_after = -1;
     double clip = 1.0;
     ws_adamw_opts adam = ws_adamw_defaults();
     ws_lr_schedule sched = {.kind = WS_LR_LINEAR, .lr = 2e-5};
     enum { OPT_BERT = 256, OPT_CONFIG, OPT_INIT, OPT_RESUME, OPT_STEPS, OPT_EPOCHS, OPT_LR, OPT_MIN_LR, OPT_WARMUP,
            OPT_SCHEDULE, OPT_WD, OPT_CLIP, OPT_SEED, OPT_THREADS, OPT_SAVE_EVERY, OPT_EVAL_GOALS, OPT_EVAL_EVERY,
-           OPT_EVAL_N, OPT_VOCAB, OPT_METRICS, OPT_HELP, OPT_VERSION };
+           OPT_EVAL_N, OPT_VOCAB, OPT_METRICS, OPT_STOP_AFTER, OPT_HELP, OPT_VERSION };
     static const struct option longopts[] = {
         {"bert", required_argument, 0, OPT_BERT}, {"config", required_argument, 0, OPT_CONFIG},
         {"init", required_argument, 0, OPT_INIT}, {"resume", required_argument, 0, OPT_RESUME},
@@ -199,6 +201,7 @@ int main(int argc, char **argv)
         {"schedule", required_argument, 0, OPT_SCHEDULE}, {"weight-decay", required_argument, 0, OPT_WD},
         {"clip", required_argument, 0, OPT_CLIP}, {"seed", required_argument, 0, OPT_SEED},
         {"threads", required_argument, 0, OPT_THREADS}, {"save-every", required_argument, 0, OPT_SAVE_EVERY},
+        {"stop-after", required_argument, 0, OPT_STOP_AFTER},
         {"eval-goals", required_argument, 0, OPT_EVAL_GOALS}, {"eval-every", required_argument, 0, OPT_EVAL_EVERY},
         {"eval-n", required_argument, 0, OPT_EVAL_N}, {"vocab", required_argument, 0, OPT_VOCAB},
         {"data", required_argument, 0, 'd'}, {"output", required_argument, 0, 'o'},
@@ -226,6 +229,7 @@ int main(int argc, char **argv)
         case OPT_SEED: seed = ws_cli_long(&cli, "--seed", optarg, 0, 0x7fffffffL); break;
         case OPT_THREADS: threads = ws_cli_long(&cli, "--threads", optarg, 1, 1024); break;
         case OPT_SAVE_EVERY: save_every = ws_cli_long(&cli, "--save-every", optarg, 0, 100000000); break;
+        case OPT_STOP_AFTER: stop_after = ws_cli_long(&cli, "--stop-after", optarg, 1, 100000000); break;
         case OPT_EVAL_GOALS: eval_goals = optarg; break;
         case OPT_EVAL_EVERY: eval_every = ws_cli_long(&cli, "--eval-every", optarg, 1, 100000000); break;
         case OPT_EVAL_N: eval_n = ws_cli_long(&cli, "--eval-n", optarg, 1, 1000000); break;
@@ -296,7 +300,8 @@ int main(int argc, char **argv)
     int status = WS_EXIT_OK;
     if (!order)
         ws_cli_die(&cli, WS_EXIT_FAIL, "out of memory");
-    while (tr.step < steps && !ws_interrupted()) {
+    int64_t last_step = stop_after > 0 && tr.step + stop_after < steps ? tr.step + stop_after : steps;
+    while (tr.step < last_step && !ws_interrupted()) {
         long epoch = (long)(tr.step / per_epoch), within = (long)(tr.step % per_epoch);
         if (epoch != current_epoch) {
             ws_dataset_epoch_order(&data_set, (uint64_t)seed, epoch, order);
