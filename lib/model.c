@@ -630,6 +630,10 @@ int ws_model_backward(ws_model *m, const ws_real *dlogits, const ws_real *dvalue
     return 0;
 }
 
+const ws_real *ws_model_encoder_output(const ws_model *m) { return encoder_out(m); }
+int ws_model_seq_start(const ws_model *m, int s) { return m->seq_start[s]; }
+int ws_model_seq_len(const ws_model *m, int s) { return m->seq_len[s]; }
+
 double ws_model_forward_flops(const ws_model *m)
 {
     double C = m->cfg.hidden, FF = m->cfg.intermediate, T = m->T, f = 0;

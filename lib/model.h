@@ -86,6 +86,12 @@ const ws_real *ws_model_values(const ws_model *m);
 int ws_model_backward(ws_model *m, const ws_real *dlogits, const ws_real *dvalues, ws_err *err);
 void ws_model_zero_grad(ws_model *m);
 
+/* The encoder's output of the last batch: sequence s (states 0..n_decisions-1, then every action
+ * in batch order) occupies rows seq_start .. seq_start + seq_len - 1 of a [tokens, hidden] matrix. */
+const ws_real *ws_model_encoder_output(const ws_model *m);
+int ws_model_seq_start(const ws_model *m, int s);
+int ws_model_seq_len(const ws_model *m, int s);
+
 /* Floating-point operations of one forward pass over the last batch (matrix products and
  * attention, counted as 2 per multiply-add); backward is about twice that. */
 double ws_model_forward_flops(const ws_model *m);
