@@ -1,0 +1,406 @@
+#include "trainloop.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "encode.h"
+#include "interrupt.h"
+#include "modelio.h"
+#include "progress.h"
+#include "wordpiece.h"
+
+void ws_train_opts_default(ws_train_opts *o, const char *stage, double lr)
+{
+    *o = (ws_train_opts){.stage = stage, .metrics_path = "-", .steps = -1, .epochs = 3, .batch = 8, .warmup = -1,
+                         .seed = 1, .clip = 1.0, .eval_every = 100, .eval_n = 100,
+                         .vocab_path = "models/minilm-l6/vocab.txt", .max_state_len = WS_DEFAULT_MAX_STATE_LEN,
+                         .max_action_len = WS_DEFAULT_MAX_ACTION_LEN};
+    o->adam = ws_adamw_defaults();
+    o->schedule = (ws_lr_schedule){.kind = WS_LR_LINEAR, .lr = lr};
+}
+
+const char *ws_train_usage(void)
+{
+    return "Model (one of; default --bert models/minilm-l6):\n"
+           "      --bert DIR        start from a pre-trained BERT directory (make model)\n"
+           "      --config NAME     random initialisation: tiny, mini, or a JSON file\n"
+           "      --init CKPT       start from a checkpoint's weights (fresh optimiser)\n"
+           "      --resume CKPT     continue a run: weights, optimiser state, step and seed\n"
+           "Training:\n"
+           "      --steps N         optimiser updates in all\n"
+           "      --epochs N        passes over the data when --steps is not given [3]\n"
+           "  -b, --batch N         states (decisions) per update [8]\n"
+           "      --lr X            peak learning rate\n"
+           "      --min-lr X        floor of the decay [0]\n"
+           "      --warmup N        warm-up updates [10% of the steps]\n"
+           "      --schedule NAME   linear, cosine or constant [linear]\n"
+           "      --weight-decay X  AdamW's decoupled weight decay [0.01]\n"
+           "      --clip X          clip the gradient norm at X; 0: never [1.0]\n"
+           "      --seed N          data order and random initialisation [1]\n"
+           "      --threads N       CPU threads [all]; the same seed and threads give the same bits\n"
+           "      --save-every N    also save every N updates [0: at the end only]\n"
+           "      --stop-after N    stop (and save) after N updates of this invocation, keeping the\n"
+           "                        schedule of --steps: a long run in slices, each continued with --resume\n"
+           "Evaluation during training:\n"
+           "      --eval-goals FILE goal records played with the model (argmax) every --eval-every updates\n"
+           "      --eval-every N    [100]\n"
+           "      --eval-n N        goals per evaluation [100]\n"
+           "      --vocab FILE      vocabulary for encoding observations [models/minilm-l6/vocab.txt]\n"
+           "      --max-state-len N, --max-action-len N   token limits when playing [512, 128]\n"
+           "  -d, --data DIR        catalog directory [$WEBSHOP_DATA or ../shared/webshop-1k]\n"
+           "Output:\n"
+           "  -o, --output CKPT     the checkpoint (required), with CKPT.optim (AdamW's state)\n"
+           "      --metrics FILE    metrics records here instead of stdout\n"
+           "  -q, --quiet           no progress on stderr\n"
+           "      --help, --version\n\n"
+           "Interrupted (SIGINT/SIGTERM), the run finishes the update in progress and saves the\n"
+           "checkpoint, so --resume continues it. Exit status: 0, 1 (error), 2 (usage), 130/143.\n";
+}
+
+int ws_train_option(ws_train_opts *o, const ws_cli *cli, int c, const char *arg)
+{
+    switch (c) {
+    case WS_TOPT_BERT: o->bert = arg; break;
+    case WS_TOPT_CONFIG: o->config = arg; break;
+    case WS_TOPT_INIT: o->init = arg; break;
+    case WS_TOPT_RESUME: o->resume = arg; break;
+    case WS_TOPT_STEPS: o->steps = ws_cli_long(cli, "--steps", arg, 0, 100000000); break;
+    case WS_TOPT_EPOCHS: o->epochs = ws_cli_long(cli, "--epochs", arg, 1, 100000); break;
+    case 'b':
+    case WS_TOPT_BATCH: o->batch = ws_cli_long(cli, "--batch", arg, 1, 100000); break;
+    case WS_TOPT_LR: o->schedule.lr = ws_cli_double(cli, "--lr", arg, 0, 10); break;
+    case WS_TOPT_MIN_LR: o->schedule.min_lr = ws_cli_double(cli, "--min-lr", arg, 0, 10); break;
+    case WS_TOPT_WARMUP: o->warmup = ws_cli_long(cli, "--warmup", arg, 0, 100000000); break;
+    case WS_TOPT_SCHEDULE:
+        if (ws_lr_kind_parse(arg, &o->schedule.kind))
+            ws_cli_usage_error(cli, "--schedule: expected linear, cosine or constant, got '%s'", arg);
+        break;
+    case WS_TOPT_WD: o->adam.weight_decay = ws_cli_double(cli, "--weight-decay", arg, 0, 10); break;
+    case WS_TOPT_CLIP: o->clip = ws_cli_double(cli, "--clip", arg, 0, 1e9); break;
+    case WS_TOPT_SEED: o->seed = ws_cli_long(cli, "--seed", arg, 0, 0x7fffffffL); break;
+    case WS_TOPT_THREADS: o->threads = ws_cli_long(cli, "--threads", arg, 1, 1024); break;
+    case WS_TOPT_SAVE_EVERY: o->save_every = ws_cli_long(cli, "--save-every", arg, 0, 100000000); break;
+    case WS_TOPT_STOP_AFTER: o->stop_after = ws_cli_long(cli, "--stop-after", arg, 1, 100000000); break;
+    case WS_TOPT_EVAL_GOALS: o->eval_goals = arg; break;
+    case WS_TOPT_EVAL_EVERY: o->eval_every = ws_cli_long(cli, "--eval-every", arg, 1, 100000000); break;
+    case WS_TOPT_EVAL_N: o->eval_n = ws_cli_long(cli, "--eval-n", arg, 1, 1000000); break;
+    case WS_TOPT_VOCAB: o->vocab_path = arg; break;
+    case 'd':
+    case WS_TOPT_DATA: o->data = arg; break;
+    case 'o':
+    case WS_TOPT_OUTPUT: o->output = arg; break;
+    case WS_TOPT_METRICS: o->metrics_path = arg; break;
+    case WS_TOPT_MSL: o->max_state_len = (int)ws_cli_long(cli, "--max-state-len", arg, 2, 100000); break;
+    case WS_TOPT_MAL: o->max_action_len = (int)ws_cli_long(cli, "--max-action-len", arg, 2, 100000); break;
+    default: return 0;
+    }
+    return 1;
+}
+
+static ws_model *build_model(const ws_cli *cli, const ws_train_opts *o, ws_ckpt_meta *meta, ws_err *err)
+{
+    if (!!o->bert + !!o->config + !!o->init + !!o->resume > 1)
+        ws_cli_usage_error(cli, "give at most one of --bert, --config, --init and --resume");
+    if (o->resume || o->init)
+        return ws_modelio_load(o->resume ? o->resume : o->init, meta, err);
+    if (o->config) {
+        ws_model_config cfg;
+        if (ws_model_config_preset(o->config, 30526, &cfg)) {
+            json_error_t jerr;
+            json_t *j = json_load_file(o->config, 0, &jerr);
+            if (!j)
+                return ws_fail(err, "--config %s: neither tiny, mini nor a JSON file: %s", o->config, jerr.text), NULL;
+            int rc = ws_model_config_from_json(j, &cfg, err);
+            json_decref(j);
+            if (rc)
+                return NULL;
+        }
+        ws_model *m = ws_model_new(&cfg, err);
+        if (m)
+            ws_model_init_random(m, (uint64_t)o->seed);
+        return m;
+    }
+    return ws_modelio_from_bert(o->bert ? o->bert : "models/minilm-l6", 30526, (uint64_t)o->seed, err);
+}
+
+static void die(ws_train_run *run, const char *what, const ws_err *err)
+{
+    ws_writer_discard(run->metrics);
+    run->metrics = NULL;
+    ws_cli_die(run->cli, WS_EXIT_FAIL, "%s%s", what, err->msg);
+}
+
+void ws_train_setup(ws_train_run *run, const ws_cli *cli, const ws_train_opts *opts)
+{
+    memset(run, 0, sizeof *run);
+    run->opts = *opts;
+    run->cli = cli;
+    if (!opts->output)
+        ws_cli_usage_error(cli, "-o CKPT is required");
+    ws_backend_set_threads((int)opts->threads);
+    ws_interrupt_install();
+    ws_err err;
+    ws_ckpt_meta meta = {0};
+    if (!(run->model = build_model(cli, opts, &meta, &err)))
+        die(run, "", &err);
+    if (meta.vocab_sha256)
+        snprintf(run->vocab_sha256, sizeof run->vocab_sha256, "%s", meta.vocab_sha256);
+    if (opts->resume)
+        run->opts.seed = (long)meta.seed; /* a resumed run keeps its data order */
+    ws_ckpt_meta_free(&meta);
+}
+
+static int eval_setup(ws_train_run *run, ws_err *err)
+{
+    const ws_train_opts *o = &run->opts;
+    char buf[4096];
+    const char *dir = ws_data_dir(o->data, buf, sizeof buf);
+    if (!dir)
+        return ws_fail(err, "%s: no WebShop data directory for --eval-goals", buf);
+    ws_reader_opts ro = {.type = "goal", .version = 1};
+    ws_reader *r = ws_reader_open(o->eval_goals, &ro, err);
+    if (!r)
+        return -1;
+    run->eval_goals = calloc((size_t)o->eval_n, sizeof *run->eval_goals);
+    json_t *g;
+    int rc = WS_EOF;
+    while (run->eval_goals && run->n_eval_goals < o->eval_n && (rc = ws_reader_next(r, &g, err)) == WS_RECORD)
+        run->eval_goals[run->n_eval_goals++] = g;
+    ws_reader_close(r);
+    if (!run->eval_goals)
+        return ws_fail(err, "out of memory");
+    if (rc == WS_ERROR || rc == WS_INTERRUPTED)
+        return -1;
+    if (ws_catalog_load(&run->eval_cat, dir, 233, err) || !(run->eval_env = ws_env_new(&run->eval_cat, NULL, err)) ||
+        !(run->eval_vocab = ws_vocab_load(o->vocab_path, err)))
+        return -1;
+    run->eval_agent = (ws_agent){.model = run->model, .vocab = run->eval_vocab, .max_state_len = o->max_state_len,
+                                 .max_action_len = o->max_action_len};
+    ws_runner_opts ro2 = {.episode = {.max_steps = 15}, .parallel = 16, .agent = &run->eval_agent,
+                          .policy_name = o->stage};
+    return (run->eval_runner = ws_runner_new(run->eval_env, &ro2, err)) ? 0 : -1;
+}
+
+static int eval_run(ws_train_run *run, double *success, double *score, ws_err *err)
+{
+    int slots = ws_runner_parallel(run->eval_runner);
+    json_t **out = calloc((size_t)slots, sizeof *out);
+    double s = 0, r = 0;
+    if (!out)
+        return ws_fail(err, "out of memory");
+    for (int i = 0; i < run->n_eval_goals; i += slots) {
+        int k = run->n_eval_goals - i < slots ? run->n_eval_goals - i : slots;
+        if (ws_runner_play(run->eval_runner, run->eval_goals + i, k, out, err)) {
+            free(out);
+            return -1;
+        }
+        for (int j = 0; j < k; j++) {
+            double reward = json_real_value(json_object_get(out[j], "reward"));
+            s += reward == 1.0;
+            r += reward;
+            json_decref(out[j]);
+        }
+    }
+    free(out);
+    *success = run->n_eval_goals ? s / run->n_eval_goals : 0;
+    *score = run->n_eval_goals ? 100.0 * r / run->n_eval_goals : 0;
+    return 0;
+}
+
+void ws_train_start(ws_train_run *run, int64_t total_steps, const char *vocab_sha)
+{
+    ws_train_opts *o = &run->opts;
+    ws_err err;
+    if (*run->vocab_sha256 && vocab_sha && *vocab_sha && strcmp(run->vocab_sha256, vocab_sha) != 0)
+        ws_cli_die(run->cli, WS_EXIT_FAIL, "%s: the checkpoint's vocabulary differs from the data's (sha256 %.12s... vs %.12s...)",
+                   o->resume ? o->resume : o->init, run->vocab_sha256, vocab_sha);
+    if (vocab_sha && *vocab_sha)
+        snprintf(run->vocab_sha256, sizeof run->vocab_sha256, "%s", vocab_sha);
+    o->steps = total_steps;
+    o->schedule.total_steps = total_steps;
+    o->schedule.warmup_steps = o->warmup >= 0 ? (o->warmup < total_steps ? o->warmup : total_steps) : total_steps / 10;
+    if (ws_trainer_init(&run->trainer, run->model, &o->adam, &o->schedule, o->clip, &err))
+        die(run, "", &err);
+    if (o->resume) {
+        ws_ckpt_meta meta = {0};
+        if (ws_modelio_load_into(run->model, o->resume, run->trainer.adam_m, run->trainer.adam_v, &meta, &err))
+            die(run, "", &err);
+        run->trainer.step = meta.step;
+        ws_ckpt_meta_free(&meta);
+    }
+    if (o->eval_goals && eval_setup(run, &err))
+        die(run, "evaluation: ", &err);
+    if (!(run->metrics = ws_writer_open(o->metrics_path, NULL, &err)))
+        die(run, "", &err);
+    run->started = ws_now();
+}
+
+int64_t ws_train_last_step(const ws_train_run *run)
+{
+    const ws_train_opts *o = &run->opts;
+    int64_t start = run->trainer.step;
+    return o->stop_after > 0 && start + o->stop_after < o->steps ? start + o->stop_after : o->steps;
+}
+
+int ws_train_save(ws_train_run *run, ws_err *err)
+{
+    json_t *cfg = ws_model_config_to_json(ws_model_get_config(run->model));
+    char *cfg_text = cfg ? json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(cfg);
+    if (!cfg_text)
+        return ws_fail(err, "out of memory");
+    ws_kv extra[] = {{"stage", run->opts.stage}};
+    ws_ckpt_meta meta = {.config = cfg_text, .vocab_sha256 = run->vocab_sha256, .step = run->trainer.step,
+                         .seed = (uint64_t)run->opts.seed, .extra = extra, .n_extra = 1};
+    int rc = ws_modelio_save(run->model, run->opts.output, &meta, run->trainer.adam_m, run->trainer.adam_v, err);
+    free(cfg_text);
+    return rc;
+}
+
+static void put_metrics(ws_train_run *run, json_t *rec)
+{
+    ws_err err;
+    if (!rec || ws_writer_put(run->metrics, rec, &err)) {
+        json_decref(rec);
+        if (!rec)
+            ws_fail(&err, "out of memory");
+        die(run, "", &err);
+    }
+    json_decref(rec);
+}
+
+void ws_train_update(ws_train_run *run, json_t *fields, double step_seconds)
+{
+    ws_err err;
+    double gnorm, lr;
+    if (ws_trainer_update(&run->trainer, &gnorm, &lr, &err)) {
+        json_decref(fields);
+        die(run, "", &err);
+    }
+    int64_t step = run->trainer.step;
+    json_t *rec = json_pack("{s:s, s:i, s:s, s:I}", "type", "metrics", "v", 1, "stage", run->opts.stage, "step",
+                            (json_int_t)step);
+    if (rec && fields)
+        json_object_update(rec, fields);
+    json_decref(fields);
+    if (rec) {
+        json_object_set_new(rec, "lr", json_real(lr));
+        json_object_set_new(rec, "grad_norm", json_real(gnorm));
+        json_object_set_new(rec, "tokens_per_s", json_real((double)ws_model_batch_tokens(run->model) / step_seconds));
+        json_object_set_new(rec, "elapsed_s", json_real(ws_now() - run->started));
+    }
+    put_metrics(run, rec);
+    const ws_train_opts *o = &run->opts;
+    if (o->save_every && step % o->save_every == 0 && step < o->steps && ws_train_save(run, &err))
+        die(run, "", &err);
+    if (run->eval_runner && (step % o->eval_every == 0 || step == o->steps)) {
+        double success = 0, score = 0;
+        if (eval_run(run, &success, &score, &err))
+            die(run, "evaluation: ", &err);
+        put_metrics(run, json_pack("{s:s, s:i, s:s, s:I, s:s, s:f, s:f, s:i, s:f}", "type", "metrics", "v", 1, "stage",
+                                   "eval", "step", (json_int_t)step, "of", o->stage, "success_rate", success, "score",
+                                   score, "episodes", run->n_eval_goals, "elapsed_s", ws_now() - run->started));
+    }
+}
+
+int ws_train_finish(ws_train_run *run)
+{
+    ws_err err;
+    int status;
+    /* saved on interruption too: --resume continues from the last update */
+    if (ws_train_save(run, &err))
+        die(run, "", &err);
+    if (ws_interrupted()) {
+        ws_cli_warn(run->cli, "interrupted after update %lld: checkpoint saved to %s", (long long)run->trainer.step,
+                    run->opts.output);
+        if (ws_writer_close(run->metrics, &err))
+            ws_cli_die(run->cli, WS_EXIT_FAIL, "%s", err.msg);
+        status = ws_interrupt_status();
+    } else {
+        status = ws_cli_close_output(run->cli, run->metrics);
+    }
+    ws_runner_free(run->eval_runner);
+    ws_env_free(run->eval_env);
+    if (run->eval_cat.products)
+        ws_catalog_free(&run->eval_cat);
+    ws_vocab_free(run->eval_vocab);
+    for (int i = 0; i < run->n_eval_goals; i++)
+        json_decref(run->eval_goals[i]);
+    free(run->eval_goals);
+    ws_trainer_free(&run->trainer);
+    ws_model_free(run->model);
+    return status;
+}
+
+int ws_train_dataset_main(const ws_cli *cli, const ws_train_opts *opts, int need, const char *const *inputs,
+                          int n_inputs, ws_loss_fn loss, void *user)
+{
+    ws_train_run run;
+    ws_train_setup(&run, cli, opts);
+    ws_err err;
+    ws_dataset data;
+    if (ws_dataset_load(&data, inputs, n_inputs, need, ws_model_get_config(run.model)->vocab_size, &err))
+        die(&run, "", &err);
+    if (data.n == 0)
+        ws_cli_die(cli, WS_EXIT_FAIL, "no training records");
+    long batch = run.opts.batch;
+    long per_epoch = (long)((data.n + (size_t)batch - 1) / (size_t)batch);
+    ws_train_start(&run, run.opts.steps >= 0 ? run.opts.steps : per_epoch * run.opts.epochs, data.vocab_sha256);
+
+    size_t *order = malloc(data.n * sizeof *order);
+    const ws_decision_data **items = malloc((size_t)batch * sizeof *items);
+    if (!order || !items)
+        ws_cli_die(cli, WS_EXIT_FAIL, "out of memory");
+    ws_real *dlogits = NULL;
+    size_t dlogits_cap = 0;
+    ws_batch_builder bb = {0};
+    long current_epoch = -1;
+    int64_t last = ws_train_last_step(&run);
+    ws_progress progress;
+    ws_progress_start(&progress, cli->tool, "steps", (long)last, cli->quiet);
+    while (run.trainer.step < last && !ws_interrupted()) {
+        long epoch = (long)(run.trainer.step / per_epoch), within = (long)(run.trainer.step % per_epoch);
+        if (epoch != current_epoch) {
+            ws_dataset_epoch_order(&data, (uint64_t)run.opts.seed, epoch, order);
+            current_epoch = epoch;
+        }
+        size_t first = (size_t)within * (size_t)batch;
+        int n = (int)(data.n - first < (size_t)batch ? data.n - first : (size_t)batch);
+        double t0 = ws_now();
+        const ws_batch *b = ws_batch_build(&bb, &data, order + first, n, &err);
+        if (!b || ws_model_forward(run.model, b, &err))
+            die(&run, "", &err);
+        size_t n_act = 0;
+        for (int i = 0; i < n; i++) {
+            n_act += (size_t)b->n_actions[i];
+            items[i] = &data.items[order[first + (size_t)i]];
+        }
+        if (n_act > dlogits_cap) {
+            dlogits_cap = n_act * 2;
+            if (!(dlogits = realloc(dlogits, dlogits_cap * sizeof *dlogits)))
+                ws_cli_die(cli, WS_EXIT_FAIL, "out of memory");
+        }
+        memset(dlogits, 0, n_act * sizeof *dlogits);
+        json_t *fields = json_pack("{s:I, s:i}", "epoch", (json_int_t)epoch, "states", n);
+        if (!fields || loss(user, run.model, b, items, dlogits, fields, &err)) {
+            json_decref(fields);
+            die(&run, "", &err);
+        }
+        ws_model_zero_grad(run.model);
+        if (ws_model_backward(run.model, dlogits, NULL, &err))
+            die(&run, "", &err);
+        double dt = ws_now() - t0;
+        json_object_set_new(fields, "states_per_s", json_real(n / dt));
+        ws_train_update(&run, fields, dt);
+        ws_progress_update(&progress, (long)run.trainer.step);
+    }
+    ws_progress_end(&progress);
+    free(order);
+    free(items);
+    free(dlogits);
+    ws_batch_builder_free(&bb);
+    ws_dataset_free(&data);
+    return ws_train_finish(&run);
+}

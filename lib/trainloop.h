@@ -1,0 +1,112 @@
+/* trainloop: the run around a training objective, shared by train-il, train-dpo and train-ppo.
+ *
+ * Owns the options every trainer takes (model initialisation, optimiser, schedule, batch, steps,
+ * seed, threads, checkpointing, evaluation, metrics), building or resuming the model and the
+ * optimiser state, metrics records, periodic evaluation by playing goals with the model, saving
+ * (periodically, at the end, and when interrupted so that --resume continues the run) and the
+ * exit status. A trainer tool adds its objective: for dataset trainers (IL, DPO) a loss function
+ * called on each batch after the policy's forward pass, which fills the logits' gradient and its
+ * own metrics; PPO drives the steps itself with ws_train_update. */
+#ifndef WS_TRAINLOOP_H
+#define WS_TRAINLOOP_H
+
+#include <getopt.h>
+#include <jansson.h>
+
+#include "agent.h"
+#include "catalog.h"
+#include "cli.h"
+#include "env.h"
+#include "model.h"
+#include "runner.h"
+#include "stream.h"
+#include "train.h"
+
+typedef struct ws_train_opts {
+    const char *stage; /* "il", "dpo", "ppo": metrics and checkpoint metadata */
+    const char *bert, *config, *init, *resume, *output, *metrics_path;
+    long steps, epochs, batch, warmup, seed, threads, save_every, stop_after;
+    double clip;
+    ws_adamw_opts adam;
+    ws_lr_schedule schedule;
+    const char *eval_goals, *vocab_path, *data;
+    long eval_every, eval_n;
+    int max_state_len, max_action_len;
+} ws_train_opts;
+
+void ws_train_opts_default(ws_train_opts *o, const char *stage, double lr);
+
+/* Long options shared by the trainers: append WS_TRAIN_LONGOPTS to a tool's table (before the
+ * terminating zero entry) and pass unknown codes to ws_train_option. */
+enum {
+    WS_TOPT_BERT = 1000, WS_TOPT_CONFIG, WS_TOPT_INIT, WS_TOPT_RESUME, WS_TOPT_STEPS, WS_TOPT_EPOCHS, WS_TOPT_BATCH,
+    WS_TOPT_LR, WS_TOPT_MIN_LR, WS_TOPT_WARMUP, WS_TOPT_SCHEDULE, WS_TOPT_WD, WS_TOPT_CLIP, WS_TOPT_SEED,
+    WS_TOPT_THREADS, WS_TOPT_SAVE_EVERY, WS_TOPT_STOP_AFTER, WS_TOPT_EVAL_GOALS, WS_TOPT_EVAL_EVERY, WS_TOPT_EVAL_N,
+    WS_TOPT_VOCAB, WS_TOPT_DATA, WS_TOPT_OUTPUT, WS_TOPT_METRICS, WS_TOPT_MSL, WS_TOPT_MAL
+};
+#define WS_TRAIN_LONGOPTS                                                                                      \
+    {"bert", required_argument, 0, WS_TOPT_BERT}, {"config", required_argument, 0, WS_TOPT_CONFIG},             \
+    {"init", required_argument, 0, WS_TOPT_INIT}, {"resume", required_argument, 0, WS_TOPT_RESUME},             \
+    {"steps", required_argument, 0, WS_TOPT_STEPS}, {"epochs", required_argument, 0, WS_TOPT_EPOCHS},           \
+    {"batch", required_argument, 0, WS_TOPT_BATCH}, {"lr", required_argument, 0, WS_TOPT_LR},                   \
+    {"min-lr", required_argument, 0, WS_TOPT_MIN_LR}, {"warmup", required_argument, 0, WS_TOPT_WARMUP},         \
+    {"schedule", required_argument, 0, WS_TOPT_SCHEDULE}, {"weight-decay", required_argument, 0, WS_TOPT_WD},   \
+    {"clip", required_argument, 0, WS_TOPT_CLIP}, {"seed", required_argument, 0, WS_TOPT_SEED},                 \
+    {"threads", required_argument, 0, WS_TOPT_THREADS}, {"save-every", required_argument, 0, WS_TOPT_SAVE_EVERY}, \
+    {"stop-after", required_argument, 0, WS_TOPT_STOP_AFTER},                                                  \
+    {"eval-goals", required_argument, 0, WS_TOPT_EVAL_GOALS}, {"eval-every", required_argument, 0, WS_TOPT_EVAL_EVERY}, \
+    {"eval-n", required_argument, 0, WS_TOPT_EVAL_N}, {"vocab", required_argument, 0, WS_TOPT_VOCAB},           \
+    {"data", required_argument, 0, WS_TOPT_DATA}, {"output", required_argument, 0, WS_TOPT_OUTPUT},             \
+    {"metrics", required_argument, 0, WS_TOPT_METRICS}, {"max-state-len", required_argument, 0, WS_TOPT_MSL},   \
+    {"max-action-len", required_argument, 0, WS_TOPT_MAL}
+
+/* Handle a shared option (also the short -b, -o, -d); 1 when handled, 0 when not one of them. */
+int ws_train_option(ws_train_opts *o, const ws_cli *cli, int code, const char *arg);
+/* The help text of the shared options. */
+const char *ws_train_usage(void);
+
+typedef struct ws_train_run {
+    ws_train_opts opts;
+    const ws_cli *cli;
+    ws_model *model;
+    ws_trainer trainer;
+    ws_writer *metrics;
+    char vocab_sha256[65];
+    double started;
+    /* evaluation */
+    ws_catalog eval_cat;
+    ws_env *eval_env;
+    ws_runner *eval_runner;
+    ws_agent eval_agent;
+    ws_vocab *eval_vocab;
+    json_t **eval_goals;
+    int n_eval_goals;
+} ws_train_run;
+
+/* Build (or resume) the model, the optimiser and the metrics stream. total_steps is the run's
+ * length for the schedule (the caller works it out, e.g. from the dataset and --epochs). vocab_sha:
+ * the hash the training data carries ("" when unknown): it must match an --init/--resume
+ * checkpoint's. Dies with a message on failure. */
+void ws_train_setup(ws_train_run *run, const ws_cli *cli, const ws_train_opts *opts);
+void ws_train_start(ws_train_run *run, int64_t total_steps, const char *vocab_sha);
+/* The step the run stops at in this invocation (--steps, shortened by --stop-after). */
+int64_t ws_train_last_step(const ws_train_run *run);
+/* After the gradients are in the model: clip, AdamW, metrics record (extra fields from `fields`,
+ * stolen), periodic save and evaluation. Dies on failure. */
+void ws_train_update(ws_train_run *run, json_t *fields, double step_seconds);
+/* Save, close the metrics, free everything; returns the exit status (130/143 when interrupted). */
+int ws_train_finish(ws_train_run *run);
+int ws_train_save(ws_train_run *run, ws_err *err);
+
+/* A dataset trainer's objective: given the batch's decisions (items[i] is decision i) after the
+ * policy's forward pass, write d(loss)/d(logit) for every action into dlogits (already sized and
+ * zeroed) and add its metrics to `fields` (at least "loss"). */
+typedef int (*ws_loss_fn)(void *user, ws_model *policy, const ws_batch *b, const ws_decision_data *const *items,
+                          ws_real *dlogits, json_t *fields, ws_err *err);
+
+/* The whole run of a dataset trainer: read the tokens records (`need`: WS_NEED_TARGET or
+ * WS_NEED_PAIR), iterate seeded epochs in batches, call `loss` on each, update. */
+int ws_train_dataset_main(const ws_cli *cli, const ws_train_opts *opts, int need, const char *const *inputs,
+                          int n_inputs, ws_loss_fn loss, void *user);
+
+#endif
