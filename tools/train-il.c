@@ -1,8 +1,9 @@
 /* train-il: behaviour cloning of the choice model on tokenized preferred trajectories. */
-#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli.h"
+#include "objectives.h"
 #include "trainloop.h"
 
 static void usage(void)
@@ -15,29 +16,20 @@ static void usage(void)
            ws_train_usage());
 }
 
-/* Cross-entropy over each state's actions: d loss / d logit_j = (p_j - [j = target]) / n. */
 static int il_loss(void *user, ws_model *policy, const ws_batch *b, const ws_decision_data *const *items,
                    ws_real *dlogits, json_t *fields, ws_err *err)
 {
     (void)user;
-    (void)err;
-    const ws_real *logp = ws_model_logp(policy);
-    int n = b->n_decisions, correct = 0;
-    double loss = 0;
-    for (int i = 0, a = 0; i < n; i++) {
-        const ws_decision_data *it = items[i];
-        int best = 0;
-        for (int j = 0; j < it->n_actions; j++) {
-            dlogits[a + j] = (ws_real)((exp(logp[a + j]) - (j == it->target)) / n);
-            if (logp[a + j] > logp[a + best])
-                best = j;
-        }
-        loss -= logp[a + it->target];
-        correct += best == it->target;
-        a += it->n_actions;
-    }
-    json_object_set_new(fields, "loss", json_real(loss / n));
-    json_object_set_new(fields, "accuracy", json_real((double)correct / n));
+    int n = b->n_decisions, *target = malloc((size_t)n * sizeof *target);
+    if (!target)
+        return ws_fail(err, "out of memory");
+    for (int i = 0; i < n; i++)
+        target[i] = items[i]->target;
+    ws_il_stats st;
+    ws_il_objective(ws_model_logp(policy), b->n_actions, target, n, dlogits, &st);
+    free(target);
+    json_object_set_new(fields, "loss", json_real(st.loss));
+    json_object_set_new(fields, "accuracy", json_real(st.accuracy));
     return 0;
 }
 

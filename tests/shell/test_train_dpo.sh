@@ -1,0 +1,37 @@
+# train-dpo on pairs derived from tokenized oracle steps; the first update starts at the reference.
+. "$(dirname "$0")/lib.sh"
+if ! have_data; then skip "train-dpo" "no WebShop data at $WEBSHOP_DATA"; finish; fi
+if [ ! -f "$PROJECT_ROOT/models/minilm-l6/vocab.txt" ]; then skip "train-dpo" "no vocabulary: run make model"; finish; fi
+"$BIN/goals" -q -s train -n 12 | "$BIN/rollout" -q -p oracle | "$BIN/tokenize" -q > "$T_TMP/tok.jsonl"
+"$BIN/train-il" -q --config tiny --threads 2 --lr 1e-3 -b 4 --steps 4 -o "$T_TMP/il.ckpt" "$T_TMP/tok.jsonl" > /dev/null
+# chosen = the oracle's action, rejected = the next action in the list (states with 2+ actions)
+python3 -c "
+import json
+for l in open('$T_TMP/tok.jsonl'):
+    r = json.loads(l)
+    if len(r['actions']) < 2: continue
+    r['chosen'] = r.pop('target'); r['rejected'] = (r['chosen'] + 1) % len(r['actions'])
+    print(json.dumps(r))" > "$T_TMP/pairs.jsonl"
+D=$BIN/train-dpo
+check "first update at the reference: loss log 2, margin 0, kl 0; metrics valid" bash -c "
+  '$D' -q --init '$T_TMP/il.ckpt' --ref '$T_TMP/il.ckpt' --threads 2 -b 4 --steps 3 --lr 1e-3 --beta 0.5 \
+      -o '$T_TMP/dpo.ckpt' '$T_TMP/pairs.jsonl' > '$T_TMP/m.jsonl' &&
+  python3 tests/validate.py --type metrics < '$T_TMP/m.jsonl' &&
+  python3 -c '
+import json, math
+m = [json.loads(l) for l in open(\"$T_TMP/m.jsonl\")]
+assert len(m) == 3 and m[0][\"stage\"] == \"dpo\"
+assert abs(m[0][\"loss\"] - math.log(2)) < 1e-5 and abs(m[0][\"margin\"]) < 1e-5 and abs(m[0][\"kl\"]) < 1e-6, m[0]
+assert all(k in m[-1] for k in (\"accuracy\", \"reward_chosen\", \"reward_rejected\", \"tokens_per_s\"))'"
+check "reference log-probs from the records give the same run as --ref" bash -c "
+  python3 -c '
+import json
+for l in open(\"$T_TMP/pairs.jsonl\"):
+    r = json.loads(l); r[\"ref_logp_chosen\"] = 0.0; r[\"ref_logp_rejected\"] = 0.0; print(json.dumps(r))' > '$T_TMP/pairs-ref.jsonl' &&
+  '$D' -q --init '$T_TMP/il.ckpt' --threads 2 -b 4 --steps 2 -o '$T_TMP/dpo2.ckpt' '$T_TMP/pairs-ref.jsonl' > /dev/null"
+check "same seed, same bits" bash -c "
+  '$D' -q --init '$T_TMP/il.ckpt' --ref '$T_TMP/il.ckpt' --threads 2 -b 4 --steps 3 --lr 1e-3 --beta 0.5 \
+      -o '$T_TMP/dpo-b.ckpt' '$T_TMP/pairs.jsonl' > /dev/null && cmp '$T_TMP/dpo.ckpt' '$T_TMP/dpo-b.ckpt'"
+expect_error "pairs without reference log-probs need --ref" 1 "give --ref CKPT" "$D" -q --init "$T_TMP/il.ckpt" -o "$T_TMP/x.ckpt" "$T_TMP/pairs.jsonl"
+expect_error "trajectory tokens are not pairs" 1 "tok.jsonl:1: needs distinct \"chosen\" and \"rejected\"" "$D" -q --init "$T_TMP/il.ckpt" --ref "$T_TMP/il.ckpt" -o "$T_TMP/x.ckpt" "$T_TMP/tok.jsonl"
+finish

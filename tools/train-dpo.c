@@ -1,0 +1,120 @@
+/* train-dpo: Direct Preference Optimization of the choice model on tokenized preference pairs. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "modelio.h"
+#include "objectives.h"
+#include "trainloop.h"
+
+static void usage(void)
+{
+    printf("Usage: train-dpo --init CKPT -o CKPT [--ref CKPT] [OPTION]... [TOKENS]...\n"
+           "DPO per state on tokens records with \"chosen\" and \"rejected\" (tokenize's output for\n"
+           "pairs): loss = -log sigmoid(beta ((log pi(w) - log ref(w)) - (log pi(l) - log ref(l))))\n"
+           "with the reference frozen. The reference's log-probabilities come from the records\n"
+           "(pair-prefs --ref-logps) or from running --ref on each batch; with --ref the exact\n"
+           "KL(pi || ref) over each state's actions is reported too. One update (\"step\") is one\n"
+           "optimiser update on --batch pairs. Metrics per update: loss, margin (mean beta log-ratio\n"
+           "difference: the implicit reward margin), accuracy (share of pairs ranked right),\n"
+           "reward_chosen/rejected, kl, lr, grad_norm, tokens/s, states/s.\n\n"
+           "      --ref CKPT        the frozen reference policy (usually the IL checkpoint)\n"
+           "      --beta X          DPO's temperature [0.1]\n\n%s",
+           ws_train_usage());
+}
+
+typedef struct dpo_ctx {
+    ws_model *ref;
+    double beta;
+} dpo_ctx;
+
+static int dpo_loss(void *user, ws_model *policy, const ws_batch *b, const ws_decision_data *const *items,
+                    ws_real *dlogits, json_t *fields, ws_err *err)
+{
+    dpo_ctx *ctx = user;
+    int n = b->n_decisions, rc = 0;
+    int *chosen = malloc((size_t)n * sizeof *chosen), *rejected = malloc((size_t)n * sizeof *rejected);
+    double *ref_w = malloc((size_t)n * sizeof *ref_w), *ref_l = malloc((size_t)n * sizeof *ref_l);
+    if (!chosen || !rejected || !ref_w || !ref_l) {
+        rc = ws_fail(err, "out of memory");
+        goto done;
+    }
+    int need_ref = 0;
+    for (int i = 0; i < n; i++)
+        need_ref |= !items[i]->has_ref;
+    if (need_ref && !ctx->ref) {
+        rc = ws_fail(err, "pairs without reference log-probabilities: give --ref CKPT");
+        goto done;
+    }
+    const ws_real *ref_logp = NULL;
+    if (ctx->ref) {
+        if (ws_model_forward(ctx->ref, b, err)) {
+            rc = -1;
+            goto done;
+        }
+        ref_logp = ws_model_logp(ctx->ref);
+    }
+    double kl = 0;
+    for (int i = 0, a = 0; i < n; a += b->n_actions[i], i++) {
+        chosen[i] = items[i]->chosen;
+        rejected[i] = items[i]->rejected;
+        ref_w[i] = items[i]->has_ref ? items[i]->ref_logp_chosen : ref_logp[a + chosen[i]];
+        ref_l[i] = items[i]->has_ref ? items[i]->ref_logp_rejected : ref_logp[a + rejected[i]];
+        if (ref_logp)
+            kl += ws_kl_actions(ws_model_logp(policy) + a, ref_logp + a, b->n_actions[i]);
+    }
+    ws_dpo_stats st;
+    ws_dpo_objective(ws_model_logp(policy), b->n_actions, chosen, rejected, ref_w, ref_l, n, ctx->beta, dlogits, &st);
+    json_object_set_new(fields, "loss", json_real(st.loss));
+    json_object_set_new(fields, "margin", json_real(st.margin));
+    json_object_set_new(fields, "accuracy", json_real(st.accuracy));
+    json_object_set_new(fields, "reward_chosen", json_real(st.reward_chosen));
+    json_object_set_new(fields, "reward_rejected", json_real(st.reward_rejected));
+    if (ref_logp)
+        json_object_set_new(fields, "kl", json_real(kl / n));
+done:
+    free(chosen);
+    free(rejected);
+    free(ref_w);
+    free(ref_l);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    ws_cli cli = {.tool = "train-dpo"};
+    ws_train_opts opts;
+    ws_train_opts_default(&opts, "dpo", 1e-5);
+    const char *ref_path = NULL;
+    dpo_ctx ctx = {.beta = 0.1};
+    enum { OPT_REF = 256, OPT_BETA, OPT_HELP, OPT_VERSION };
+    static const struct option longopts[] = {WS_TRAIN_LONGOPTS,
+                                             {"ref", required_argument, 0, OPT_REF},
+                                             {"beta", required_argument, 0, OPT_BETA},
+                                             {"quiet", no_argument, 0, 'q'},
+                                             {"help", no_argument, 0, OPT_HELP},
+                                             {"version", no_argument, 0, OPT_VERSION},
+                                             {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "b:d:o:q", longopts, NULL)) != -1) {
+        if (ws_train_option(&opts, &cli, c, optarg))
+            continue;
+        switch (c) {
+        case OPT_REF: ref_path = optarg; break;
+        case OPT_BETA: ctx.beta = ws_cli_double(&cli, "--beta", optarg, 1e-6, 1e6); break;
+        case 'q': cli.quiet = 1; break;
+        case OPT_HELP: usage(); return 0;
+        case OPT_VERSION: ws_cli_version(&cli); return 0;
+        default: ws_cli_usage_error(&cli, "unknown option");
+        }
+    }
+    if (ref_path) {
+        ws_err err;
+        if (!(ctx.ref = ws_modelio_load(ref_path, NULL, &err)))
+            ws_cli_die(&cli, WS_EXIT_FAIL, "--ref: %s", err.msg);
+    }
+    int status = ws_train_dataset_main(&cli, &opts, WS_NEED_PAIR, (const char *const *)argv + optind, argc - optind,
+                                       dpo_loss, &ctx);
+    ws_model_free(ctx.ref);
+    return status;
+}
