@@ -1,0 +1,29 @@
+# train-ppo: a small on-policy run from a tiny IL checkpoint.
+. "$(dirname "$0")/lib.sh"
+if ! have_data; then skip "train-ppo" "no WebShop data at $WEBSHOP_DATA"; finish; fi
+if [ ! -f "$PROJECT_ROOT/models/minilm-l6/vocab.txt" ]; then skip "train-ppo" "no vocabulary: run make model"; finish; fi
+"$BIN/goals" -q -s train -n 12 | "$BIN/rollout" -q -p oracle | "$BIN/tokenize" -q > "$T_TMP/tok.jsonl"
+"$BIN/train-il" -q --config tiny --threads 2 --lr 1e-3 -b 4 --steps 4 -o "$T_TMP/il.ckpt" "$T_TMP/tok.jsonl" > /dev/null
+"$BIN/goals" -q -s train -n 30 > "$T_TMP/goals.jsonl"
+ppo() { "$BIN/train-ppo" -q --init "$T_TMP/il.ckpt" --threads 2 --iterations 2 --rollouts 4 --parallel 4 --ppo-epochs 1 \
+            --minibatches 2 --il-data "$T_TMP/tok.jsonl" "$@" "$T_TMP/goals.jsonl"; }
+check "metrics and rollout log valid; the first update is on-policy (ratio 1)" bash -c "
+  $(declare -f ppo); BIN='$BIN' T_TMP='$T_TMP'
+  ppo -o '$T_TMP/p.ckpt' --rollout-log '$T_TMP/log.jsonl' > '$T_TMP/m.jsonl' &&
+  python3 tests/validate.py --type metrics < '$T_TMP/m.jsonl' && python3 tests/validate.py --type trajectory < '$T_TMP/log.jsonl' &&
+  [ \$(wc -l < '$T_TMP/log.jsonl') = 8 ] &&
+  python3 -c '
+import json
+m = [json.loads(l) for l in open(\"$T_TMP/m.jsonl\")]
+roll = [r for r in m if r[\"stage\"] == \"rollout\"]; upd = [r for r in m if r[\"stage\"] == \"ppo\"]
+assert len(roll) == 2 and len(upd) == 4, (len(roll), len(upd))
+assert abs(upd[0][\"approx_kl\"]) < 1e-5 and upd[0][\"clip_fraction\"] == 0, upd[0]
+assert all(\"il_loss\" in u and u[\"entropy\"] > 0 for u in upd)
+for l in open(\"$T_TMP/log.jsonl\"):
+    t = json.loads(l)
+    assert all(\"value\" in s and \"logp\" in s for s in t[\"steps\"])'"
+check "same seed, same checkpoint bits" bash -c "
+  $(declare -f ppo); BIN='$BIN' T_TMP='$T_TMP'
+  ppo -o '$T_TMP/q.ckpt' > /dev/null && cmp '$T_TMP/p.ckpt' '$T_TMP/q.ckpt'"
+expect_error "no goals" 1 "no goals to play|no records" bash -c "'$BIN/train-ppo' -q --init '$T_TMP/il.ckpt' -o '$T_TMP/x.ckpt' < /dev/null"
+finish

@@ -1,0 +1,407 @@
+/* train-ppo: on-policy PPO of the choice model with its own rollouts in the environment. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "encode.h"
+#include "interrupt.h"
+#include "objectives.h"
+#include "progress.h"
+#include "rng.h"
+#include "trainloop.h"
+#include "wordpiece.h"
+
+static void usage(void)
+{
+    printf("Usage: train-ppo --init CKPT -o CKPT [OPTION]... [GOALS]...\n"
+           "Proximal Policy Optimization with on-policy rollouts: each iteration plays --rollouts\n"
+           "goals (a seeded order over the goal records of stdin or GOALS, cycled) with the current\n"
+           "policy sampling at temperature 1, computes GAE(lambda) advantages from the value head\n"
+           "(reward = the WebShop reward at the end of the episode), then runs --ppo-epochs passes of\n"
+           "--minibatches minibatch updates: clipped surrogate, value loss, entropy bonus, and the\n"
+           "imitation term on --il-data that WebShop's RL keeps. A pass stops early once the\n"
+           "approximate KL to the collecting policy exceeds --target-kl. One metrics record per\n"
+           "update (policy_loss, value_loss, entropy, approx_kl, clip_fraction, il_loss, ...) and one\n"
+           "per iteration (stage \"rollout\": success_rate, score, episodes).\n\n"
+           "      --iterations N     rollout/update cycles [10]\n"
+           "      --rollouts N       episodes per iteration [32]\n"
+           "      --parallel N       episodes in flight [16]\n"
+           "      --ppo-epochs N     passes over each iteration's decisions [2]\n"
+           "      --minibatches N    updates per pass [4]\n"
+           "      --clip-eps X       PPO's ratio clip [0.2]\n"
+           "      --gamma X, --lambda X   discount and GAE lambda [1.0, 0.95]\n"
+           "      --vf-coef X        value loss weight [0.5]\n"
+           "      --ent-coef X       entropy bonus weight [0.01]\n"
+           "      --il-data TOKENS   tokenized demonstrations for the imitation term\n"
+           "      --il-coef X        its weight [0.5]\n"
+           "      --target-kl X      early stop of a pass [0.05]\n"
+           "      --max-steps N      step limit of an episode [15]\n"
+           "      --rollout-log FILE also write the collected trajectories\n"
+           "      --catalog-seed N   prices, as for rollout [233]\n\n%s",
+           ws_train_usage());
+}
+
+typedef struct ppo_opts {
+    long iterations, rollouts, parallel, ppo_epochs, minibatches, max_steps, catalog_seed;
+    double clip_eps, gamma, lambda, vf_coef, ent_coef, il_coef, target_kl;
+    const char *il_data, *rollout_log;
+} ppo_opts;
+
+/* One collected decision, re-encoded for the update passes. */
+typedef struct sample {
+    int32_t *state;
+    int state_len, n_actions, action;
+    int32_t **actions;
+    int *action_len;
+    double old_logp, advantage, ret;
+} sample;
+
+static void sample_free(sample *s)
+{
+    free(s->state);
+    for (int j = 0; j < s->n_actions; j++)
+        free(s->actions[j]);
+    free(s->actions);
+    free(s->action_len);
+}
+
+/* Turn an iteration's trajectories into samples with GAE advantages (normalised over the batch). */
+static int collect(json_t **trajs, int n, const ws_vocab *vocab, const ws_train_opts *to, const ppo_opts *po,
+                   sample **out, int *n_out, double *success, double *score, ws_err *err)
+{
+    int cap = 0, k = 0;
+    sample *s = NULL;
+    *success = *score = 0;
+    for (int e = 0; e < n; e++) {
+        json_t *steps = json_object_get(trajs[e], "steps");
+        double reward = json_real_value(json_object_get(trajs[e], "reward"));
+        *success += reward == 1.0;
+        *score += reward;
+        int T = (int)json_array_size(steps);
+        double *r = calloc((size_t)T + 1, sizeof *r), *v = calloc((size_t)T + 1, sizeof *v);
+        double *adv = calloc((size_t)T + 1, sizeof *adv), *ret = calloc((size_t)T + 1, sizeof *ret);
+        if (!r || !v || !adv || !ret) {
+            free(r), free(v), free(adv), free(ret);
+            return ws_fail(err, "out of memory");
+        }
+        for (int t = 0; t < T; t++)
+            v[t] = json_real_value(json_object_get(json_array_get(steps, (size_t)t), "value"));
+        if (T)
+            r[T - 1] = reward;
+        ws_gae(r, v, T, po->gamma, po->lambda, adv, ret);
+        for (int t = 0; t < T; t++) {
+            json_t *st = json_array_get(steps, (size_t)t), *acts = json_object_get(st, "actions");
+            if (json_array_size(acts) < 2)
+                continue; /* a forced move (the search) teaches nothing */
+            if (k == cap) {
+                cap = cap ? cap * 2 : 256;
+                sample *ns = realloc(s, (size_t)cap * sizeof *ns);
+                if (!ns)
+                    break;
+                s = ns;
+            }
+            sample *x = &s[k];
+            memset(x, 0, sizeof *x);
+            x->n_actions = (int)json_array_size(acts);
+            x->action = (int)json_integer_value(json_object_get(st, "action_index"));
+            x->old_logp = json_real_value(json_object_get(st, "logp"));
+            x->advantage = adv[t];
+            x->ret = ret[t];
+            x->actions = calloc((size_t)x->n_actions, sizeof *x->actions);
+            x->action_len = calloc((size_t)x->n_actions, sizeof *x->action_len);
+            int bad = !x->actions || !x->action_len ||
+                      ws_encode_text(vocab, json_string_value(json_object_get(st, "obs")), to->max_state_len, &x->state,
+                                     &x->state_len, err);
+            for (int j = 0; !bad && j < x->n_actions; j++)
+                bad = ws_encode_text(vocab, json_string_value(json_array_get(acts, (size_t)j)), to->max_action_len,
+                                     &x->actions[j], &x->action_len[j], err);
+            k++;
+            if (bad) {
+                free(r), free(v), free(adv), free(ret);
+                *out = s;
+                *n_out = k;
+                return -1;
+            }
+        }
+        free(r), free(v), free(adv), free(ret);
+    }
+    double *a = malloc(((size_t)k + 1) * sizeof *a);
+    if (!a)
+        return ws_fail(err, "out of memory");
+    for (int i = 0; i < k; i++)
+        a[i] = s[i].advantage;
+    ws_normalize(a, (size_t)k);
+    for (int i = 0; i < k; i++)
+        s[i].advantage = a[i];
+    free(a);
+    *out = s;
+    *n_out = k;
+    *success /= n ? n : 1;
+    *score = 100.0 * *score / (n ? n : 1);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    ws_cli cli = {.tool = "train-ppo"};
+    ws_train_opts to;
+    ws_train_opts_default(&to, "ppo", 1e-5);
+    to.schedule.kind = WS_LR_CONSTANT;
+    to.warmup = 0;
+    ppo_opts po = {.iterations = 10, .rollouts = 32, .parallel = 16, .ppo_epochs = 2, .minibatches = 4, .max_steps = 15,
+                   .catalog_seed = 233, .clip_eps = 0.2, .gamma = 1.0, .lambda = 0.95, .vf_coef = 0.5,
+                   .ent_coef = 0.01, .il_coef = 0.5, .target_kl = 0.05};
+    enum { OPT_IT = 256, OPT_RO, OPT_PAR, OPT_PE, OPT_MB, OPT_CE, OPT_GAMMA, OPT_LAMBDA, OPT_VF, OPT_ENT, OPT_ILD, OPT_ILC,
+           OPT_KL, OPT_MS, OPT_LOG, OPT_CS, OPT_HELP, OPT_VERSION };
+    static const struct option longopts[] = {
+        WS_TRAIN_LONGOPTS, {"iterations", required_argument, 0, OPT_IT}, {"rollouts", required_argument, 0, OPT_RO},
+        {"parallel", required_argument, 0, OPT_PAR}, {"ppo-epochs", required_argument, 0, OPT_PE},
+        {"minibatches", required_argument, 0, OPT_MB}, {"clip-eps", required_argument, 0, OPT_CE},
+        {"gamma", required_argument, 0, OPT_GAMMA}, {"lambda", required_argument, 0, OPT_LAMBDA},
+        {"vf-coef", required_argument, 0, OPT_VF}, {"ent-coef", required_argument, 0, OPT_ENT},
+        {"il-data", required_argument, 0, OPT_ILD}, {"il-coef", required_argument, 0, OPT_ILC},
+        {"target-kl", required_argument, 0, OPT_KL}, {"max-steps", required_argument, 0, OPT_MS},
+        {"rollout-log", required_argument, 0, OPT_LOG}, {"catalog-seed", required_argument, 0, OPT_CS},
+        {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, OPT_HELP}, {"version", no_argument, 0, OPT_VERSION},
+        {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "b:d:o:q", longopts, NULL)) != -1) {
+        if (ws_train_option(&to, &cli, c, optarg))
+            continue;
+        switch (c) {
+        case OPT_IT: po.iterations = ws_cli_long(&cli, "--iterations", optarg, 1, 10000000); break;
+        case OPT_RO: po.rollouts = ws_cli_long(&cli, "--rollouts", optarg, 1, 1000000); break;
+        case OPT_PAR: po.parallel = ws_cli_long(&cli, "--parallel", optarg, 1, 4096); break;
+        case OPT_PE: po.ppo_epochs = ws_cli_long(&cli, "--ppo-epochs", optarg, 1, 1000); break;
+        case OPT_MB: po.minibatches = ws_cli_long(&cli, "--minibatches", optarg, 1, 100000); break;
+        case OPT_CE: po.clip_eps = ws_cli_double(&cli, "--clip-eps", optarg, 0, 10); break;
+        case OPT_GAMMA: po.gamma = ws_cli_double(&cli, "--gamma", optarg, 0, 1); break;
+        case OPT_LAMBDA: po.lambda = ws_cli_double(&cli, "--lambda", optarg, 0, 1); break;
+        case OPT_VF: po.vf_coef = ws_cli_double(&cli, "--vf-coef", optarg, 0, 1e6); break;
+        case OPT_ENT: po.ent_coef = ws_cli_double(&cli, "--ent-coef", optarg, 0, 1e6); break;
+        case OPT_ILD: po.il_data = optarg; break;
+        case OPT_ILC: po.il_coef = ws_cli_double(&cli, "--il-coef", optarg, 0, 1e6); break;
+        case OPT_KL: po.target_kl = ws_cli_double(&cli, "--target-kl", optarg, 0, 1e6); break;
+        case OPT_MS: po.max_steps = ws_cli_long(&cli, "--max-steps", optarg, 1, 100000); break;
+        case OPT_LOG: po.rollout_log = optarg; break;
+        case OPT_CS: po.catalog_seed = ws_cli_long(&cli, "--catalog-seed", optarg, 0, 0x7fffffffL); break;
+        case 'q': cli.quiet = 1; break;
+        case OPT_HELP: usage(); return 0;
+        case OPT_VERSION: ws_cli_version(&cli); return 0;
+        default: ws_cli_usage_error(&cli, "unknown option");
+        }
+    }
+    ws_train_run run;
+    ws_train_setup(&run, &cli, &to);
+    ws_err err;
+    /* goals, environment, vocabulary, the agent that collects */
+    json_t **goals = NULL;
+    size_t n_goals = 0, goals_cap = 0;
+    ws_reader_opts ro = {.type = "goal", .version = 1};
+    for (int i = 0; i < (optind < argc ? argc - optind : 1); i++) {
+        ws_reader *r = ws_reader_open(optind < argc ? argv[optind + i] : "-", &ro, &err);
+        json_t *g;
+        int rc = r ? WS_EOF : WS_ERROR;
+        while (r && (rc = ws_reader_next(r, &g, &err)) == WS_RECORD) {
+            if (n_goals == goals_cap) {
+                goals_cap = goals_cap ? goals_cap * 2 : 1024;
+                json_t **ng = realloc(goals, goals_cap * sizeof *ng);
+                if (!ng)
+                    ws_cli_die(&cli, WS_EXIT_FAIL, "out of memory");
+                goals = ng;
+            }
+            goals[n_goals++] = g;
+        }
+        ws_reader_close(r);
+        if (rc != WS_EOF)
+            ws_cli_die(&cli, WS_EXIT_FAIL, "%s", rc == WS_INTERRUPTED ? "interrupted" : err.msg);
+    }
+    char dirbuf[4096];
+    const char *dir = ws_data_dir(to.data, dirbuf, sizeof dirbuf);
+    ws_catalog cat;
+    ws_vocab *vocab = NULL;
+    ws_env *env = NULL;
+    if (!dir)
+        ws_cli_die(&cli, WS_EXIT_FAIL, "%s: no WebShop data directory (set --data or WEBSHOP_DATA)", dirbuf);
+    if (ws_catalog_load(&cat, dir, (uint64_t)po.catalog_seed, &err) || !(env = ws_env_new(&cat, NULL, &err)) ||
+        !(vocab = ws_vocab_load(to.vocab_path, &err)))
+        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
+    ws_agent agent = {.model = run.model, .vocab = vocab, .max_state_len = to.max_state_len,
+                      .max_action_len = to.max_action_len, .temperature = 1.0, .score_single = 1};
+    ws_runner_opts rop = {.episode = {.max_steps = (int)po.max_steps}, .parallel = (int)po.parallel,
+                          .agent = &agent, .policy_name = "train-ppo"};
+    ws_runner *runner = ws_runner_new(env, &rop, &err);
+    ws_dataset il = {0};
+    const char *il_paths[] = {po.il_data};
+    if (!runner || (po.il_data && ws_dataset_load(&il, il_paths, 1, WS_NEED_TARGET,
+                                                  ws_model_get_config(run.model)->vocab_size, &err)))
+        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
+    if (n_goals == 0)
+        ws_cli_die(&cli, WS_EXIT_FAIL, "no goals to play");
+    ws_train_start(&run, po.iterations * po.ppo_epochs * po.minibatches, ws_vocab_sha256(vocab));
+    ws_writer *log = po.rollout_log ? ws_writer_open(po.rollout_log, NULL, &err) : NULL;
+    if (po.rollout_log && !log)
+        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
+
+    size_t *order = malloc(n_goals * sizeof *order);
+    json_t **batch_goals = calloc((size_t)po.parallel, sizeof *batch_goals), **trajs = calloc((size_t)po.rollouts, sizeof *trajs);
+    if (!order || !batch_goals || !trajs)
+        ws_cli_die(&cli, WS_EXIT_FAIL, "out of memory");
+    ws_rng order_rng;
+    ws_rng_seed(&order_rng, (uint64_t)run.opts.seed, "ppo-goals");
+    for (size_t i = 0; i < n_goals; i++)
+        order[i] = i;
+    ws_rng_shuffle(&order_rng, order, n_goals);
+    size_t next_goal = 0;
+    ws_batch_builder bb = {0}, ilb = {0};
+    ws_progress progress;
+    ws_progress_start(&progress, cli.tool, "iterations", po.iterations, cli.quiet);
+    for (long it = 0; it < po.iterations && !ws_interrupted(); it++) {
+        /* collect */
+        run.eval_agent.model = run.model;
+        for (long e = 0; e < po.rollouts;) {
+            int k = (int)(po.rollouts - e < po.parallel ? po.rollouts - e : po.parallel);
+            for (int j = 0; j < k; j++)
+                batch_goals[j] = goals[order[next_goal++ % n_goals]];
+            rop.seed = run.opts.seed * 7919 + it; /* fresh sampling each iteration */
+            ws_runner_free(runner);
+            if (!(runner = ws_runner_new(env, &rop, &err)) || ws_runner_play(runner, batch_goals, k, trajs + e, &err))
+                ws_cli_die(&cli, WS_EXIT_FAIL, "rollouts: %s", err.msg);
+            e += k;
+        }
+        sample *samples = NULL;
+        int n_samples = 0;
+        double success, score;
+        if (collect(trajs, (int)po.rollouts, vocab, &run.opts, &po, &samples, &n_samples, &success, &score, &err))
+            ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
+        for (long e = 0; e < po.rollouts; e++) {
+            if (log && ws_writer_put(log, trajs[e], &err))
+                ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
+            json_decref(trajs[e]);
+        }
+        json_t *rec = json_pack("{s:s, s:i, s:s, s:I, s:I, s:f, s:f, s:I, s:i}", "type", "metrics", "v", 1, "stage",
+                                "rollout", "step", (json_int_t)run.trainer.step, "iteration", (json_int_t)it + 1,
+                                "success_rate", success, "score", score, "episodes", (json_int_t)po.rollouts,
+                                "decisions", n_samples);
+        if (!rec || ws_writer_put(run.metrics, rec, &err))
+            ws_cli_die(&cli, WS_EXIT_FAIL, "%s", rec ? err.msg : "out of memory");
+        json_decref(rec);
+        /* update passes */
+        int per = n_samples ? (int)((n_samples + po.minibatches - 1) / po.minibatches) : 0;
+        size_t *idx = malloc(((size_t)n_samples + 1) * sizeof *idx);
+        ws_dataset view = {0};
+        for (long ep = 0; idx && n_samples && ep < po.ppo_epochs && !ws_interrupted(); ep++) {
+            for (int i = 0; i < n_samples; i++)
+                idx[i] = (size_t)i;
+            ws_rng mrng;
+            ws_rng_seed(&mrng, (uint64_t)run.opts.seed * 1000003u + (uint64_t)(it * 1000 + ep), "ppo-minibatch");
+            ws_rng_shuffle(&mrng, idx, (size_t)n_samples);
+            double kl_pass = 0;
+            int mbs = 0;
+            for (int first = 0; first < n_samples && !ws_interrupted(); first += per) {
+                int n = n_samples - first < per ? n_samples - first : per;
+                double t0 = ws_now();
+                /* present the samples as decisions for the batch builder */
+                ws_decision_data *dd = calloc((size_t)n, sizeof *dd);
+                int *act = malloc((size_t)n * sizeof *act), n_act = 0;
+                double *old = malloc((size_t)n * sizeof *old), *adv = malloc((size_t)n * sizeof *adv),
+                       *ret = malloc((size_t)n * sizeof *ret);
+                size_t *seq = malloc((size_t)n * sizeof *seq);
+                if (!dd || !act || !old || !adv || !ret || !seq)
+                    ws_cli_die(&cli, WS_EXIT_FAIL, "out of memory");
+                for (int i = 0; i < n; i++) {
+                    sample *x = &samples[idx[first + i]];
+                    dd[i] = (ws_decision_data){.state = x->state, .state_len = x->state_len, .n_actions = x->n_actions,
+                                               .actions = x->actions, .action_len = x->action_len, .target = -1};
+                    act[i] = x->action;
+                    old[i] = x->old_logp;
+                    adv[i] = x->advantage;
+                    ret[i] = x->ret;
+                    seq[i] = (size_t)i;
+                    n_act += x->n_actions;
+                }
+                view.items = dd;
+                view.n = (size_t)n;
+                const ws_batch *b = ws_batch_build(&bb, &view, seq, n, &err);
+                if (!b || ws_model_forward(run.model, b, &err))
+                    ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
+                ws_real *dlogits = calloc((size_t)n_act, sizeof *dlogits), *dvalues = calloc((size_t)n, sizeof *dvalues);
+                if (!dlogits || !dvalues)
+                    ws_cli_die(&cli, WS_EXIT_FAIL, "out of memory");
+                ws_ppo_stats st;
+                ws_ppo_objective(ws_model_logp(run.model), ws_model_values(run.model), b->n_actions, act, old, adv, ret,
+                                 NULL, n, po.clip_eps, po.vf_coef, po.ent_coef, 0, dlogits, dvalues, &st);
+                ws_model_zero_grad(run.model);
+                if (ws_model_backward(run.model, dlogits, dvalues, &err))
+                    ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
+                double il_loss = -1;
+                if (il.n) {
+                    /* the imitation term on a batch of demonstrations, same size, accumulated */
+                    size_t *ii = malloc((size_t)n * sizeof *ii);
+                    int m = n < (int)il.n ? n : (int)il.n;
+                    for (int i = 0; ii && i < m; i++)
+                        ii[i] = (size_t)ws_rng_below(&mrng, il.n);
+                    const ws_batch *ib = ii ? ws_batch_build(&ilb, &il, ii, m, &err) : NULL;
+                    if (!ib || ws_model_forward(run.model, ib, &err))
+                        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", ii ? err.msg : "out of memory");
+                    int ia = 0, *tg = malloc((size_t)m * sizeof *tg);
+                    for (int i = 0; i < m; i++) {
+                        ia += ib->n_actions[i];
+                        tg[i] = il.items[ii[i]].target;
+                    }
+                    ws_real *dl = calloc((size_t)ia, sizeof *dl);
+                    ws_il_stats ist;
+                    ws_il_objective(ws_model_logp(run.model), ib->n_actions, tg, m, dl, &ist);
+                    for (int i = 0; i < ia; i++)
+                        dl[i] *= (ws_real)po.il_coef;
+                    if (ws_model_backward(run.model, dl, NULL, &err))
+                        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
+                    il_loss = ist.loss;
+                    free(dl);
+                    free(tg);
+                    free(ii);
+                }
+                json_t *fields = json_pack("{s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:i}", "iteration",
+                                           (json_int_t)it + 1, "ppo_epoch", (json_int_t)ep + 1, "loss",
+                                           st.policy_loss + po.vf_coef * st.value_loss - po.ent_coef * st.entropy,
+                                           "policy_loss", st.policy_loss, "value_loss", st.value_loss, "entropy",
+                                           st.entropy, "approx_kl", st.approx_kl, "clip_fraction", st.clip_fraction,
+                                           "states", n);
+                if (fields && il_loss >= 0)
+                    json_object_set_new(fields, "il_loss", json_real(il_loss));
+                ws_train_update(&run, fields, ws_now() - t0);
+                kl_pass += st.approx_kl;
+                mbs++;
+                free(dd), free(act), free(old), free(adv), free(ret), free(seq), free(dlogits), free(dvalues);
+                if (kl_pass / mbs > po.target_kl)
+                    break; /* the policy moved far enough from the collector: collect afresh */
+            }
+            if (mbs && kl_pass / mbs > po.target_kl)
+                break;
+        }
+        free(idx);
+        for (int i = 0; i < n_samples; i++)
+            sample_free(&samples[i]);
+        free(samples);
+        ws_progress_update(&progress, it + 1);
+    }
+    ws_progress_end(&progress);
+    if (log && ws_cli_close_output(&cli, log) != WS_EXIT_OK && !ws_interrupted())
+        ws_cli_die(&cli, WS_EXIT_FAIL, "rollout log not written");
+    ws_batch_builder_free(&bb);
+    ws_batch_builder_free(&ilb);
+    ws_dataset_free(&il);
+    ws_runner_free(runner);
+    ws_env_free(env);
+    ws_catalog_free(&cat);
+    ws_vocab_free(vocab);
+    for (size_t i = 0; i < n_goals; i++)
+        json_decref(goals[i]);
+    free(goals);
+    free(order);
+    free(batch_goals);
+    free(trajs);
+    return ws_train_finish(&run);
+}
