@@ -33,6 +33,7 @@ static double sgemm_gflops(int M, int N, int K)
 
 int main(int argc, char **argv)
 {
+    ws_backend_init(argv);
     const char *size = argc > 1 ? argv[1] : "minilm";
     int B = argc > 2 ? atoi(argv[2]) : 4;
     ws_model_config cfg = {.vocab_size = 30526, .hidden = 384, .layers = 6, .heads = 12, .intermediate = 1536,

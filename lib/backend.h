@@ -24,6 +24,13 @@
 #endif
 typedef WS_REAL ws_real;
 
+/* Call first thing in main() of a tool that runs the model. OpenMP threads that spin-wait at
+ * barriers (libgomp's default) collapse when the machine is busier than its cores: a training
+ * step measured 7x slower with two other processes running. Unless the user chose an
+ * OMP_WAIT_POLICY, the tool re-executes itself once with PASSIVE (the runtime reads it only at
+ * start-up). Nothing may have been read from stdin before this call. */
+void ws_backend_init(char **argv);
+
 /* Threads for the kernels (OpenMP loops and BLAS alike); 0 means one per core. The same count
  * gives the same bits; another count may change the last bits of matrix products. */
 void ws_backend_set_threads(int n);

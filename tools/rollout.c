@@ -94,6 +94,7 @@ static void count(totals *t, json_t *traj)
 
 int main(int argc, char **argv)
 {
+    ws_backend_init(argv);
     ws_cli cli = {.tool = "rollout"};
     const char *policy_name = NULL, *model_path = NULL, *vocab_path = "models/minilm-l6/vocab.txt";
     const char *data = NULL, *output = "-", *summary_path = NULL;

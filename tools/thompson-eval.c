@@ -724,6 +724,7 @@ static int read_goals(ctx *c, int argc, char **argv, int first)
 
 int main(int argc, char **argv)
 {
+    ws_backend_init(argv);
     ws_cli cli = {.tool = "thompson-eval"};
     const char *vocab_path = "models/minilm-l6/vocab.txt", *data = NULL, *output = "-";
     const char *summary_path = NULL, *table_path = NULL, *plots_dir = NULL;

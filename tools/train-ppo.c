@@ -145,6 +145,7 @@ static int collect(json_t **trajs, int n, const ws_vocab *vocab, const ws_train_
 
 int main(int argc, char **argv)
 {
+    ws_backend_init(argv);
     ws_cli cli = {.tool = "train-ppo"};
     ws_train_opts to;
     ws_train_opts_default(&to, "ppo", 1e-5);
