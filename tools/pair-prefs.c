@@ -1,0 +1,209 @@
+/* pair-prefs: per-state preference pairs from preferred trajectories (DESIGN.md 5): chosen = the
+ * trajectory's action, rejected = what a reference policy would do instead, or a random other
+ * action. The work is lib/prefdata's. */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "cli.h"
+#include "encode.h"
+#include "interrupt.h"
+#include "modelio.h"
+#include "prefdata.h"
+#include "progress.h"
+#include "stream.h"
+#include "trajectory.h"
+#include "wordpiece.h"
+
+#define DEFAULT_VOCAB "models/minilm-l6/vocab.txt"
+
+static void usage(void)
+{
+    printf("Usage: pair-prefs --rejected random [OPTION]... [TRAJECTORIES]...\n"
+           "  or:  pair-prefs --ref CKPT [--rejected sample|argmax] [OPTION]... [TRAJECTORIES]...\n"
+           "Write one pair record per state of the preferred trajectories (stdin or files, e.g. from\n"
+           "gen-traj), in input order: chosen = the trajectory's action in that state, rejected =\n\n"
+           "  sample   a draw from the reference model's policy (seeded per state), or\n"
+           "  argmax   the reference's most likely action; where either is the chosen action,\n"
+           "           the reference's next best action by its log-probabilities\n"
+           "           (source \"reference-next-best\")\n"
+           "  random   a uniformly random other valid action (no model needed)\n\n"
+           "so rejected never equals chosen. States with a single valid action (the search page)\n"
+           "and steps whose action was not among the valid ones (action_index -1) give no pair.\n"
+           "The reference encodes each observation and its actions as the agent does (lib/encode)\n"
+           "and scores --batch states per forward pass. A summary (trajectories, states, pairs,\n"
+           "states skipped, next-best picks) goes to stderr.\n\n"
+           "      --ref CKPT       the reference model (a train-il/dpo/ppo checkpoint)\n"
+           "      --rejected RULE  sample, argmax or random [sample with --ref, else required]\n"
+           "      --ref-logps      also record the reference's log-probabilities of both actions\n"
+           "                       (ref_logp_chosen, ref_logp_rejected; needs --ref), so DPO\n"
+           "                       need not run the reference again\n"
+           "      --vocab FILE     the reference's vocabulary [models/minilm-l6/vocab.txt]\n"
+           "      --batch N        states per forward pass [16]\n"
+           "      --max-state-len N, --max-action-len N   token limits [512, 128]\n"
+           "      --threads N      CPU threads for the model [all]\n"
+           "      --seed N         seed of the sample and random rules [0]; a state's draw depends\n"
+           "                       only on (seed, goal_id, step)\n"
+           "  -o, --output FILE    write to FILE (zstd when it ends in .zst) instead of stdout\n"
+           "  -z, --zstd           compress the output with zstd\n"
+           "  -q, --quiet          no progress or summary on stderr\n"
+           "      --help, --version\n\n"
+           "Exit status: 0 on success, 1 on bad input or I/O error, 2 on a usage error,\n"
+           "128+signal when interrupted (the complete records kept, as FILE.partial with -o).\n");
+}
+
+static const char *default_vocab(char *buf, size_t cap)
+{
+    if (access(DEFAULT_VOCAB, R_OK) == 0)
+        return DEFAULT_VOCAB;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        for (int up = 0; up < 3; up++) {
+            char *slash = strrchr(exe, '/');
+            if (!slash)
+                break;
+            *slash = 0;
+            snprintf(buf, cap, "%s/%s", exe, DEFAULT_VOCAB);
+            if (access(buf, R_OK) == 0)
+                return buf;
+        }
+    }
+    return DEFAULT_VOCAB;
+}
+
+static int put_pair(void *ctx, json_t *pair, ws_err *err)
+{
+    int rc = ws_writer_put(ctx, pair, err);
+    json_decref(pair);
+    return rc;
+}
+
+static noreturn void fail(const ws_cli *cli, ws_writer *w, const ws_err *err)
+{
+    ws_writer_discard(w);
+    ws_cli_die(cli, WS_EXIT_FAIL, "%s", err->msg);
+}
+
+int main(int argc, char **argv)
+{
+    ws_backend_init(argv);
+    ws_cli cli = {.tool = "pair-prefs"};
+    const char *ref_path = NULL, *rule_name = NULL, *vocab_path = NULL, *output = "-";
+    long threads = 0;
+    ws_pairer_opts po = {.max_state_len = WS_DEFAULT_MAX_STATE_LEN, .max_action_len = WS_DEFAULT_MAX_ACTION_LEN,
+                         .batch = 16};
+    ws_writer_opts wo = {WS_COMPRESS_AUTO, 0};
+    enum { OPT_REF = 256, OPT_REJECTED, OPT_REF_LOGPS, OPT_VOCAB, OPT_BATCH, OPT_MSL, OPT_MAL, OPT_THREADS, OPT_SEED,
+           OPT_HELP, OPT_VERSION };
+    static const struct option longopts[] = {
+        {"ref", required_argument, 0, OPT_REF}, {"rejected", required_argument, 0, OPT_REJECTED},
+        {"ref-logps", no_argument, 0, OPT_REF_LOGPS}, {"vocab", required_argument, 0, OPT_VOCAB},
+        {"batch", required_argument, 0, OPT_BATCH}, {"max-state-len", required_argument, 0, OPT_MSL},
+        {"max-action-len", required_argument, 0, OPT_MAL}, {"threads", required_argument, 0, OPT_THREADS},
+        {"seed", required_argument, 0, OPT_SEED}, {"output", required_argument, 0, 'o'},
+        {"zstd", no_argument, 0, 'z'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, OPT_HELP},
+        {"version", no_argument, 0, OPT_VERSION}, {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "o:zq", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_REF: ref_path = optarg; break;
+        case OPT_REJECTED: rule_name = optarg; break;
+        case OPT_REF_LOGPS: po.ref_logps = 1; break;
+        case OPT_VOCAB: vocab_path = optarg; break;
+        case OPT_BATCH: po.batch = (int)ws_cli_long(&cli, "--batch", optarg, 1, 4096); break;
+        case OPT_MSL: po.max_state_len = (int)ws_cli_long(&cli, "--max-state-len", optarg, 2, 100000); break;
+        case OPT_MAL: po.max_action_len = (int)ws_cli_long(&cli, "--max-action-len", optarg, 2, 100000); break;
+        case OPT_THREADS: threads = ws_cli_long(&cli, "--threads", optarg, 1, 1024); break;
+        case OPT_SEED: po.seed = ws_cli_long(&cli, "--seed", optarg, 0, 0x7fffffffL); break;
+        case 'o': output = optarg; break;
+        case 'z': wo.compress = WS_COMPRESS_YES; break;
+        case 'q': cli.quiet = 1; break;
+        case OPT_HELP: usage(); return 0;
+        case OPT_VERSION: ws_cli_version(&cli); return 0;
+        default: ws_cli_usage_error(&cli, "unknown option");
+        }
+    }
+    if (!rule_name && !ref_path)
+        ws_cli_usage_error(&cli, "give --ref CKPT (rejected = the reference's sample or argmax) or --rejected random");
+    po.rule = WS_REJECT_SAMPLE;
+    if (rule_name && ws_reject_parse(rule_name, &po.rule))
+        ws_cli_usage_error(&cli, "--rejected: expected sample, argmax or random, got '%s'", rule_name);
+    if (po.rule != WS_REJECT_RANDOM && !ref_path)
+        ws_cli_usage_error(&cli, "--rejected %s needs --ref CKPT", rule_name);
+    if (po.ref_logps && !ref_path)
+        ws_cli_usage_error(&cli, "--ref-logps needs --ref CKPT");
+
+    ws_interrupt_install();
+    ws_err err;
+    ws_vocab *vocab = NULL;
+    char vocabbuf[PATH_MAX + 64];
+    if (ref_path) {
+        if (!vocab_path)
+            vocab_path = default_vocab(vocabbuf, sizeof vocabbuf);
+        ws_backend_set_threads((int)threads);
+        ws_ckpt_meta meta = {0};
+        if (!(po.ref = ws_modelio_load(ref_path, &meta, &err)) || !(vocab = ws_vocab_load(vocab_path, &err)))
+            ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
+        if (meta.vocab_sha256 && *meta.vocab_sha256 && strcmp(meta.vocab_sha256, ws_vocab_sha256(vocab)) != 0)
+            ws_cli_die(&cli, WS_EXIT_FAIL, "%s: trained with another vocabulary than %s (sha256 %.12s..., not %.12s...)",
+                       ref_path, vocab_path, meta.vocab_sha256, ws_vocab_sha256(vocab));
+        ws_ckpt_meta_free(&meta);
+        po.vocab = vocab;
+    }
+    ws_pairer *pairer = ws_pairer_new(&po, &err);
+    if (!pairer)
+        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
+    ws_writer *w = ws_writer_open(output, &wo, &err);
+    if (!w)
+        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
+
+    ws_progress progress;
+    ws_progress_start(&progress, cli.tool, "trajectories", 0, cli.quiet);
+    ws_reader_opts ro = {.type = "trajectory", .version = WS_TRAJECTORY_VERSION};
+    int n_inputs = optind < argc ? argc - optind : 1, rc = WS_EOF;
+    for (int i = 0; i < n_inputs && !ws_interrupted(); i++) {
+        const char *path = optind < argc ? argv[optind + i] : "-";
+        ws_reader *r = ws_reader_open(path, &ro, &err);
+        json_t *traj;
+        if (!r)
+            fail(&cli, w, &err);
+        while ((rc = ws_reader_next(r, &traj, &err)) == WS_RECORD) {
+            char where[512];
+            snprintf(where, sizeof where, "%s:%ld", ws_reader_name(r), ws_reader_line(r));
+            int bad = ws_pairer_add(pairer, traj, where, put_pair, w, &err);
+            json_decref(traj);
+            if (bad) {
+                ws_reader_close(r);
+                fail(&cli, w, &err);
+            }
+            ws_progress_update(&progress, ws_pairer_stats(pairer)->trajectories);
+            if (ws_interrupted())
+                break;
+        }
+        ws_reader_close(r);
+        if (rc == WS_ERROR)
+            fail(&cli, w, &err);
+    }
+    if (!ws_interrupted() && ws_pairer_finish(pairer, put_pair, w, &err))
+        fail(&cli, w, &err);
+    int status = ws_cli_close_output(&cli, w);
+    ws_progress_end(&progress);
+    if (!cli.quiet) {
+        const ws_pair_stats *s = ws_pairer_stats(pairer);
+        fprintf(stderr,
+                "pair-prefs: %s: %ld trajectories, %ld states, %ld pairs; skipped %ld single-action states and %ld "
+                "steps without a valid action; %ld rejected by the next-best rule\n",
+                po.rule == WS_REJECT_RANDOM ? "random" : po.rule == WS_REJECT_SAMPLE ? "reference sample" : "reference argmax",
+                s->trajectories, s->states, s->pairs, s->single, s->unlabeled, s->next_best);
+    }
+    ws_pairer_free(pairer);
+    ws_model_free(po.ref);
+    ws_vocab_free(vocab);
+    return status;
+}
