@@ -119,6 +119,10 @@ endif
 clean:
 	rm -rf $(BUILD) $(BIN) build-asan build-fuzz
 
+# Reproduction pipelines (pipelines/*.mk): pipeline-dpo, pipeline-ppo, pipeline-selflearn,
+# pipeline-paper; SIZE=tiny|small|full, SEED, SEEDS.
+include pipelines/common.mk pipelines/dpo.mk pipelines/ppo.mk pipelines/selflearn.mk pipelines/paper.mk
+
 # Parity checks against third-party reference implementations (PyPI oracles); not run by CI.
 -include $(sort $(wildcard tests/oracle/*.mk))
 

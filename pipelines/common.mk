@@ -1,0 +1,87 @@
+# Shared settings of the reproduction pipelines (included by the top Makefile).
+#
+# Size knob: SIZE=tiny (tests: a tiny random model, a few goals, under a minute), small (MiniLM,
+# the study's 100 generated trajectories, 100 test goals: about an hour on 2 cores), full (the
+# study's scale: all 500 test goals, longer training; for a GPU or a patient machine).
+# SEED picks one seed; pipeline-paper runs SEEDS. Runs go to runs/<size>-s<seed>/; every stage is a
+# file target, so an interrupted pipeline resumes where it stopped.
+SIZE  ?= small
+SEED  ?= 1
+SEEDS ?= 1 2 3
+RUNS_ROOT ?= runs
+RUN   ?= $(RUNS_ROOT)/$(SIZE)-s$(SEED)
+
+ifeq ($(SIZE),tiny)
+  MODEL_INIT  := --config tiny
+  N_TRAJ      := 12
+  TRAIN_ARGS  := --lr 1e-3 -b 4
+  IL_ARGS     := --steps 6
+  DPO_ARGS    := --steps 4 --lr 1e-3 -b 4
+  PPO_ARGS    := --iterations 1 --rollouts 4 --parallel 4 --ppo-epochs 1 --minibatches 1 --lr 1e-4
+  SELF_ROUNDS := 1
+  SELF_ARGS   := -n 4 --attempts 2 --min-reward 0.1  # a tiny model rarely earns 1: exercise the loop
+  SELF_GOALS  := 6
+  TEST_N      := 6
+  TS_ARGS     := --runs 1 --rounds 6
+  EPISODE     := --max-steps 6
+else ifeq ($(SIZE),small)
+  MODEL_INIT  := --bert models/minilm-l6
+  N_TRAJ      := 100
+  TRAIN_ARGS  := -b 8
+  IL_ARGS     := --epochs 2 --lr 5e-5
+  DPO_ARGS    := --steps 60 --lr 1e-5 --beta 0.1
+  PPO_ARGS    := --iterations 4 --rollouts 16 --ppo-epochs 2 --minibatches 4 --lr 5e-6
+  SELF_ROUNDS := 2
+  SELF_ARGS   := -n 40 --attempts 2
+  SELF_GOALS  := 60
+  TEST_N      := 100
+  TS_ARGS     := --runs 2 --rounds 100
+  EPISODE     := --max-steps 15
+else ifeq ($(SIZE),full)
+  MODEL_INIT  := --bert models/minilm-l6
+  N_TRAJ      := 100
+  TRAIN_ARGS  := -b 8
+  IL_ARGS     := --epochs 5 --lr 5e-5
+  DPO_ARGS    := --steps 300 --lr 1e-5 --beta 0.1
+  PPO_ARGS    := --iterations 20 --rollouts 32 --ppo-epochs 2 --minibatches 4 --lr 5e-6
+  SELF_ROUNDS := 3
+  SELF_ARGS   := -n 100 --attempts 4
+  SELF_GOALS  := 200
+  TEST_N      := 500
+  TS_ARGS     := --runs 3 --rounds 500
+  EPISODE     := --max-steps 15
+else
+  $(error SIZE must be tiny, small or full)
+endif
+
+# Every intermediate file is a result worth keeping (checkpoints, trajectories): never deleted.
+.SECONDARY:
+
+# Run a stage, appending "<stage>\t<seconds>" to the run's times.tsv.
+TIMED = bash pipelines/timed.sh $(RUN)/times.tsv
+
+# The model's inputs need the vocabulary: fetched once by make model.
+PIPELINE_DEPS := all $(MODEL_VOCAB)
+ifneq ($(SIZE),tiny)
+  PIPELINE_DEPS += $(MODEL_FILES)
+endif
+
+$(RUN)/goals-train.jsonl $(RUN)/goals-eval.jsonl $(RUN)/goals-test.jsonl: | $(PIPELINE_DEPS)
+	@mkdir -p $(RUN)
+	$(BIN)/goals -q -s $(patsubst $(RUN)/goals-%.jsonl,%,$@) -o $@
+
+# The common start of every pipeline: oracle trajectories -> tokens -> imitation (the IL agent,
+# also DPO's reference).
+$(RUN)/traj-oracle.jsonl.zst: $(RUN)/goals-train.jsonl
+	$(TIMED) gen-traj $(BIN)/gen-traj -q --oracle -n $(N_TRAJ) --seed $(SEED) $(EPISODE) -o $@ $<
+$(RUN)/tok-oracle.jsonl.zst: $(RUN)/traj-oracle.jsonl.zst
+	$(TIMED) tokenize $(BIN)/tokenize -q -o $@ $<
+$(RUN)/il.ckpt: $(RUN)/tok-oracle.jsonl.zst
+	$(TIMED) train-il $(BIN)/train-il -q $(MODEL_INIT) $(TRAIN_ARGS) $(IL_ARGS) --seed $(SEED) \
+	    --metrics $(RUN)/il-metrics.jsonl -o $@ $<
+
+# Fixed-budget evaluation of an agent on the first TEST_N test goals: summary records and a table.
+$(RUN)/eval-%.summary.jsonl: $(RUN)/%.ckpt $(RUN)/goals-test.jsonl
+	$(TIMED) eval-$* $(BIN)/thompson-eval -q --fixed $(TEST_N) --arm $*=$< $(EPISODE) --seed $(SEED) \
+	    --summary $@.tmp --table $(RUN)/eval-$*.md -o $(RUN)/eval-$*.jsonl.zst $(RUN)/goals-test.jsonl
+	@mv $@.tmp $@

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# timed.sh TIMES.tsv STAGE COMMAND...: run COMMAND, then append "STAGE<TAB>seconds" to TIMES.tsv.
+set -u
+times=$1 stage=$2
+shift 2
+start=$(date +%s.%N)
+"$@"
+status=$?
+[ "$status" -eq 0 ] && printf '%s\t%.1f\n' "$stage" "$(echo "$(date +%s.%N) - $start" | bc)" >> "$times"
+exit "$status"

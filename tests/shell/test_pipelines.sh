@@ -1,0 +1,23 @@
+# The reproduction pipelines at SIZE=tiny: every stage runs, reports are written, and a second
+# make has nothing left to do (the pipelines resume from their files).
+. "$(dirname "$0")/lib.sh"
+if ! have_data; then skip "pipelines" "no WebShop data at $WEBSHOP_DATA"; finish; fi
+if [ ! -f "$PROJECT_ROOT/models/minilm-l6/vocab.txt" ]; then skip "pipelines" "no vocabulary: run make model"; finish; fi
+mk() { make -s --no-print-directory -C "$PROJECT_ROOT" BIN="$BIN" SIZE=tiny SEEDS=1 RUNS_ROOT="$T_TMP" "$@"; }
+check "make pipeline-paper SIZE=tiny: IL, PPO, DPO and self-learning side by side" bash -c "
+  $(declare -f mk); PROJECT_ROOT='$PROJECT_ROOT' BIN='$BIN' T_TMP='$T_TMP'
+  mk pipeline-paper > '$T_TMP/paper.out' 2>&1 &&
+  for f in report-dpo.md report-ppo.md report-selflearn.md il.ckpt dpo.ckpt ppo.ckpt self-1.ckpt times.tsv; do
+      [ -s '$T_TMP/tiny-s1/'\$f ] || { echo missing \$f; exit 1; }; done &&
+  grep -q '^| IL (oracle data) |' '$T_TMP/paper-tiny/report.md' && grep -q '^| PPO |' '$T_TMP/paper-tiny/report.md' &&
+  grep -q '^| DPO (oracle-generated data) |' '$T_TMP/paper-tiny/report.md' &&
+  grep -q '^| DPO self-learning' '$T_TMP/paper-tiny/report.md' &&
+  grep -q '^| dpo |' '$T_TMP/tiny-s1/report-dpo.md'"
+check "a second make runs no stage again" bash -c "
+  $(declare -f mk); PROJECT_ROOT='$PROJECT_ROOT' BIN='$BIN' T_TMP='$T_TMP'
+  before=\$(wc -l < '$T_TMP/tiny-s1/times.tsv') && mk pipeline-paper > /dev/null 2>&1 &&
+  [ \"\$(wc -l < '$T_TMP/tiny-s1/times.tsv')\" = \"\$before\" ]"
+check "the evaluation records match the schemas" bash -c "
+  '$BIN/records' -q '$T_TMP/tiny-s1/thompson-dpo.jsonl.zst' | python3 tests/validate.py --type bandit &&
+  python3 tests/validate.py --type summary < '$T_TMP/tiny-s1/eval-dpo.summary.jsonl'"
+finish
