@@ -28,7 +28,7 @@ else ifeq ($(SIZE),small)
   MODEL_INIT  := --bert models/minilm-l6
   N_TRAJ      := 100
   TRAIN_ARGS  := -b 8
-  IL_ARGS     := --epochs 2 --lr 5e-5
+  IL_ARGS     := --epochs 3 --lr 5e-5
   DPO_ARGS    := --steps 60 --lr 1e-5 --beta 0.1
   PPO_ARGS    := --iterations 4 --rollouts 16 --ppo-epochs 2 --minibatches 4 --lr 5e-6
   SELF_ROUNDS := 2
