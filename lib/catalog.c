@@ -250,9 +250,13 @@ int ws_catalog_load_human_goals(ws_catalog *cat, const char *path, ws_err *err)
     json_object_foreach(human, asin, list) {
         ws_product *p = (ws_product *)ws_catalog_find(cat, asin);
         if (!p || !json_is_array(list)) {
+            /* the message first: asin lives in `human` */
+            if (p)
+                ws_fail(err, "%s: %s: expected a list of goals", path, asin);
+            else
+                ws_fail(err, "%s: ASIN %s is not in the catalog", path, asin);
             json_decref(human);
-            return p ? ws_fail(err, "%s: %s: expected a list of goals", path, asin)
-                     : ws_fail(err, "%s: ASIN %s is not in the catalog", path, asin);
+            return -1;
         }
     }
     for (size_t i = 0; i < cat->n; i++) {

@@ -1,16 +1,10 @@
 #include "jsonarray.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <zstd.h>
-
-#include "interrupt.h"
 
 #define DEFAULT_CHUNK ((size_t)1 << 20)
 
@@ -30,19 +24,8 @@ enum {
 };
 
 struct ws_jsonarray {
-    char *name;
-    /* The byte source: a file descriptor or caller memory, then optionally zstd. */
-    int fd;
-    const uint8_t *mem;
-    size_t mem_size, mem_pos;
-    int source_eof;
-    uint64_t input_bytes;
-    int detected, zstd;
-    ZSTD_DCtx *dctx;
-    uint8_t *zin;
-    size_t zin_cap, zin_len, zin_pos;
-    uint64_t zin_offset;     /* compressed bytes before zin[0] */
-    size_t frame_remaining;  /* 0 at a frame boundary */
+    ws_bytes *bytes;         /* the byte source: file, stdin or memory, plain or zstd */
+    const char *name;        /* the byte source's */
 
     /* The window: bytes from the oldest one still needed to the last one read. */
     char *buf;
@@ -94,107 +77,7 @@ static const char *show(int c, char out[16])
 static char closer(const ws_jsonarray *a) { return a->container == WS_JSON_OBJECT ? '}' : ']'; }
 static const char *what(const ws_jsonarray *a) { return a->container == WS_JSON_OBJECT ? "object" : "array"; }
 
-/* ------------------------------------------------------------------ byte source */
-
-/* Up to `cap` bytes from the file or memory: bytes read, 0 at the end, -1 error, -2 signal. */
-static ssize_t source_read(ws_jsonarray *a, void *dst, size_t cap)
-{
-    if (a->source_eof)
-        return 0;
-    if (a->fd < 0) {
-        size_t n = a->mem_size - a->mem_pos;
-        if (n > cap)
-            n = cap;
-        memcpy(dst, a->mem + a->mem_pos, n);
-        a->mem_pos += n;
-        a->input_bytes += n;
-        if (n == 0)
-            a->source_eof = 1;
-        return (ssize_t)n;
-    }
-    for (;;) {
-        ssize_t n = read(a->fd, dst, cap);
-        if (n > 0) {
-            a->input_bytes += (uint64_t)n;
-            return n;
-        }
-        if (n == 0) {
-            a->source_eof = 1;
-            return 0;
-        }
-        if (errno == EINTR) {
-            if (ws_interrupted())
-                return -2;
-            continue;
-        }
-        return afail(a, "read failed: %s", strerror(errno));
-    }
-}
-
-static int is_zstd_magic(const uint8_t *p, size_t n)
-{
-    if (n < 4)
-        return 0;
-    uint32_t magic = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-    return magic == ZSTD_MAGICNUMBER || (magic & ZSTD_MAGIC_SKIPPABLE_MASK) == ZSTD_MAGIC_SKIPPABLE_START;
-}
-
-/* Append up to `cap` decompressed bytes at dst: count, 0 at the end, -1 error, -2 signal. */
-static ssize_t zstd_read(ws_jsonarray *a, char *dst, size_t cap)
-{
-    for (;;) {
-        if (a->zin_pos == a->zin_len) {
-            a->zin_offset += a->zin_len;
-            a->zin_pos = a->zin_len = 0;
-            ssize_t n = source_read(a, a->zin, a->zin_cap);
-            if (n < 0)
-                return n;
-            if (n == 0) {
-                if (a->frame_remaining != 0)
-                    return afail(a, "truncated zstd frame: input ends at byte offset %" PRIu64
-                                 " inside a frame", a->zin_offset);
-                return 0;
-            }
-            a->zin_len = (size_t)n;
-        }
-        ZSTD_inBuffer ib = {a->zin, a->zin_len, a->zin_pos};
-        ZSTD_outBuffer ob = {dst, cap, 0};
-        size_t ret = ZSTD_decompressStream(a->dctx, &ob, &ib);
-        if (ZSTD_isError(ret))
-            return afail(a, "corrupt zstd data near byte offset %" PRIu64 ": %s", a->zin_offset + ib.pos,
-                         ZSTD_getErrorName(ret));
-        a->frame_remaining = ret;
-        a->zin_pos = ib.pos;
-        if (ob.pos > 0)
-            return (ssize_t)ob.pos;
-    }
-}
-
-/* Look at the first bytes (the window is empty then) to choose plain or zstd. Plain: the bytes
- * stay in the window and their count is returned; zstd: they move to the compressed side and 0 is
- * returned (the caller reads on). -1 error, -2 signal (call again). */
-static ssize_t detect(ws_jsonarray *a)
-{
-    while (a->buf_len < 4 && !a->source_eof) {
-        ssize_t n = source_read(a, a->buf + a->buf_len, 4 - a->buf_len);
-        if (n < 0)
-            return n;
-        a->buf_len += (size_t)n;
-    }
-    a->detected = 1;
-    if (!is_zstd_magic((uint8_t *)a->buf, a->buf_len))
-        return (ssize_t)a->buf_len;
-    a->zstd = 1;
-    a->dctx = ZSTD_createDCtx();
-    a->zin_cap = ZSTD_DStreamInSize() > a->chunk ? ZSTD_DStreamInSize() : a->chunk;
-    a->zin = malloc(a->zin_cap);
-    if (!a->dctx || !a->zin)
-        return afail(a, "out of memory");
-    memcpy(a->zin, a->buf, a->buf_len);
-    a->zin_len = a->buf_len;
-    a->buf_len = 0;
-    return 0;
-}
+/* ------------------------------------------------------------------ window */
 
 /* Make room and read more into the window: bytes added, 0 at the end, -1 error, -2 signal. */
 static ssize_t fill(ws_jsonarray *a)
@@ -224,13 +107,9 @@ static ssize_t fill(ws_jsonarray *a)
         a->buf = p;
         a->buf_cap = cap;
     }
-    if (!a->detected) {
-        ssize_t n = detect(a);
-        if (n != 0 || (!a->zstd && a->source_eof))
-            return n;
-    }
-    ssize_t n = a->zstd ? zstd_read(a, a->buf + a->buf_len, a->chunk)
-                        : source_read(a, a->buf + a->buf_len, a->chunk);
+    ssize_t n = ws_bytes_read(a->bytes, a->buf + a->buf_len, a->chunk, &a->saved);
+    if (n == -1)
+        a->failed = 1; /* a->saved names the input, as afail() does */
     if (n > 0)
         a->buf_len += (size_t)n;
     return n;
@@ -238,35 +117,29 @@ static ssize_t fill(ws_jsonarray *a)
 
 /* ------------------------------------------------------------------ open / close */
 
-static ws_jsonarray *array_new(const char *name, const ws_jsonarray_opts *opts, ws_err *err)
+/* Takes over `b` (closed on failure). The format is detected at the first read. */
+static ws_jsonarray *array_new(ws_bytes *b, const ws_jsonarray_opts *opts, ws_err *err)
 {
+    if (!b)
+        return NULL;
     ws_jsonarray *a = calloc(1, sizeof *a);
     if (!a) {
-        ws_fail(err, "%s: out of memory", name);
+        ws_fail(err, "%s: out of memory", ws_bytes_name(b));
+        ws_bytes_close(b);
         return NULL;
     }
-    a->fd = -1;
+    a->bytes = b;
+    a->name = ws_bytes_name(b);
     a->last_index = -1;
     a->container = opts ? opts->container : WS_JSON_ARRAY;
     a->chunk = opts && opts->chunk ? opts->chunk : DEFAULT_CHUNK;
     a->max_element = opts && opts->max_element ? opts->max_element : WS_JSONARRAY_MAX_ELEMENT;
-    a->name = strdup(name);
-    if (!a->name) {
-        ws_fail(err, "%s: out of memory", name);
-        free(a);
-        return NULL;
-    }
     if (a->container != WS_JSON_ARRAY && a->container != WS_JSON_OBJECT) {
-        ws_fail(err, "%s: unknown container kind %d", name, a->container);
+        ws_fail(err, "%s: unknown container kind %d", a->name, a->container);
         ws_jsonarray_close(a);
         return NULL;
     }
-    return a;
-}
-
-/* The window's first allocation; the format is decided at the first read (detect()). */
-static ws_jsonarray *array_start(ws_jsonarray *a, ws_err *err)
-{
+    /* The window's first allocation. */
     a->buf_cap = a->chunk > 16 ? a->chunk : 16;
     a->buf = malloc(a->buf_cap + 1);
     if (!a->buf) {
@@ -279,42 +152,22 @@ static ws_jsonarray *array_start(ws_jsonarray *a, ws_err *err)
 
 ws_jsonarray *ws_jsonarray_open(const char *path, const ws_jsonarray_opts *opts, ws_err *err)
 {
-    int is_stdin = !path || strcmp(path, "-") == 0;
-    ws_jsonarray *a = array_new(is_stdin ? "<stdin>" : path, opts, err);
-    if (!a)
-        return NULL;
-    if (is_stdin) {
-        a->fd = STDIN_FILENO;
-    } else if ((a->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-        ws_fail(err, "%s: cannot open: %s", path, strerror(errno));
-        ws_jsonarray_close(a);
-        return NULL;
-    }
-    return array_start(a, err);
+    return array_new(ws_bytes_open(path, err), opts, err);
 }
 
 ws_jsonarray *ws_jsonarray_open_mem(const void *data, size_t size, const char *name,
                                     const ws_jsonarray_opts *opts, ws_err *err)
 {
-    ws_jsonarray *a = array_new(name ? name : "<memory>", opts, err);
-    if (!a)
-        return NULL;
-    a->mem = data;
-    a->mem_size = size;
-    return array_start(a, err);
+    return array_new(ws_bytes_open_mem(data, size, name, err), opts, err);
 }
 
 void ws_jsonarray_close(ws_jsonarray *a)
 {
     if (!a)
         return;
-    if (a->fd > STDIN_FILENO)
-        close(a->fd);
-    ZSTD_freeDCtx(a->dctx);
-    free(a->zin);
+    ws_bytes_close(a->bytes);
     free(a->buf);
     free(a->key);
-    free(a->name);
     free(a);
 }
 
@@ -660,6 +513,6 @@ int ws_jsonarray_can_continue(const ws_jsonarray *a) { return !a->failed; }
 long ws_jsonarray_index(const ws_jsonarray *a) { return a->last_index; }
 uint64_t ws_jsonarray_element_offset(const ws_jsonarray *a) { return a->last_offset; }
 uint64_t ws_jsonarray_offset(const ws_jsonarray *a) { return a->base + a->pos; }
-uint64_t ws_jsonarray_input_bytes(const ws_jsonarray *a) { return a->input_bytes; }
+uint64_t ws_jsonarray_input_bytes(const ws_jsonarray *a) { return ws_bytes_input_offset(a->bytes); }
 const char *ws_jsonarray_name(const ws_jsonarray *a) { return a->name; }
-int ws_jsonarray_is_zstd(const ws_jsonarray *a) { return a->zstd; }
+int ws_jsonarray_is_zstd(const ws_jsonarray *a) { return ws_bytes_is_zstd(a->bytes); }

@@ -15,55 +15,49 @@
 
 #define CHUNK ((size_t)1 << 17)
 
-/* ------------------------------------------------------------------ reader */
+/* ------------------------------------------------------------------ bytes */
 
-struct ws_reader {
+struct ws_bytes {
     char *name;
-    int fd;                /* -1 for a memory source */
-    const uint8_t *mem;    /* memory source */
+    int fd;                 /* -1 for a memory source */
+    const uint8_t *mem;     /* memory source */
     size_t mem_size, mem_pos;
     int source_eof;
+    uint64_t input_bytes;   /* read from the source so far */
 
-    int zstd;
+    int detected, zstd;
     ZSTD_DCtx *dctx;
-    uint8_t *in;           /* compressed bytes not yet decompressed */
+    uint8_t *in;            /* CHUNK bytes: zstd, those not yet decompressed; plain, those read to
+                               detect the format, handed out first */
     size_t in_len, in_pos;
-    uint64_t in_offset;    /* input bytes before in[0] */
+    uint64_t in_offset;     /* input bytes before in[0] */
     size_t frame_remaining; /* last ZSTD_decompressStream hint: 0 at a frame boundary */
-
-    char *out;             /* decompressed (or plain) bytes being split into lines */
-    size_t out_len, out_pos;
-
-    char *line;            /* a line that spans refills */
-    size_t line_len, line_cap;
-
-    long line_no, record_line, records;
-    int line_error; /* the last error concerned one line only */
-    ws_reader_opts opts;
-    int finished;
 };
 
 /* Read up to `cap` bytes from the source. Returns bytes read, 0 at end, -1 error, -2 signal. */
-static ssize_t source_read(ws_reader *r, void *buf, size_t cap, ws_err *err)
+static ssize_t source_read(ws_bytes *b, void *buf, size_t cap, ws_err *err)
 {
-    if (r->source_eof)
+    if (b->source_eof)
         return 0;
-    if (r->fd < 0) {
-        size_t n = r->mem_size - r->mem_pos;
+    if (b->fd < 0) {
+        size_t n = b->mem_size - b->mem_pos;
         if (n > cap)
             n = cap;
-        memcpy(buf, r->mem + r->mem_pos, n);
-        r->mem_pos += n;
+        memcpy(buf, b->mem + b->mem_pos, n);
+        b->mem_pos += n;
+        b->input_bytes += n;
         if (n == 0)
-            r->source_eof = 1;
+            b->source_eof = 1;
         return (ssize_t)n;
     }
     for (;;) {
-        ssize_t n = read(r->fd, buf, cap);
-        if (n > 0)
+        ssize_t n = read(b->fd, buf, cap);
+        if (n > 0) {
+            b->input_bytes += (uint64_t)n;
             return n;
+        }
         if (n == 0) {
-            r->source_eof = 1;
+            b->source_eof = 1;
             return 0;
         }
         if (errno == EINTR) {
@@ -71,7 +65,7 @@ static ssize_t source_read(ws_reader *r, void *buf, size_t cap, ws_err *err)
                 return -2;
             continue;
         }
-        return ws_fail(err, "%s: read failed: %s", r->name, strerror(errno));
+        return ws_fail(err, "%s: read failed: %s", b->name, strerror(errno));
     }
 }
 
@@ -83,54 +77,164 @@ static int is_zstd_magic(const uint8_t *p, size_t n)
     return magic == ZSTD_MAGICNUMBER || (magic & ZSTD_MAGIC_SKIPPABLE_MASK) == ZSTD_MAGIC_SKIPPABLE_START;
 }
 
-/* Look at the first bytes to choose plain or zstd; they stay buffered for the chosen path. */
-static int detect_format(ws_reader *r, ws_err *err)
+int ws_bytes_detect(ws_bytes *b, ws_err *err)
 {
-    while (r->out_len < 4 && !r->source_eof) {
-        ssize_t n = source_read(r, r->out + r->out_len, CHUNK - r->out_len, err);
+    if (b->detected)
+        return 0;
+    while (b->in_len < 4 && !b->source_eof) {
+        ssize_t n = source_read(b, b->in + b->in_len, CHUNK - b->in_len, err);
         if (n < 0)
             return (int)n;
-        r->out_len += (size_t)n;
+        b->in_len += (size_t)n;
     }
-    if (!is_zstd_magic((uint8_t *)r->out, r->out_len))
-        return 0;
-    r->zstd = 1;
-    r->dctx = ZSTD_createDCtx();
-    r->in = malloc(ZSTD_DStreamInSize() > CHUNK ? ZSTD_DStreamInSize() : CHUNK);
-    if (!r->dctx || !r->in)
-        return ws_fail(err, "%s: out of memory", r->name);
-    memcpy(r->in, r->out, r->out_len);
-    r->in_len = r->out_len;
-    r->out_len = 0;
+    if (is_zstd_magic(b->in, b->in_len)) {
+        if (!(b->dctx = ZSTD_createDCtx()))
+            return ws_fail(err, "%s: out of memory", b->name);
+        b->zstd = 1;
+    }
+    b->detected = 1;
     return 0;
 }
 
-static ws_reader *reader_new(const char *name, const ws_reader_opts *opts, ws_err *err)
+static ws_bytes *bytes_new(const char *name, ws_err *err)
 {
-    ws_reader *r = calloc(1, sizeof *r);
-    if (!r) {
+    ws_bytes *b = calloc(1, sizeof *b);
+    if (!b || !(b->name = strdup(name)) || !(b->in = malloc(CHUNK))) {
         ws_fail(err, "%s: out of memory", name);
+        if (b)
+            free(b->name);
+        free(b);
         return NULL;
     }
-    r->fd = -1;
-    r->name = strdup(name);
-    r->out = malloc(CHUNK);
-    if (opts)
-        r->opts = *opts;
-    if (!r->name || !r->out) {
-        ws_fail(err, "%s: out of memory", name);
-        ws_reader_close(r);
-        return NULL;
-    }
-    return r;
+    b->fd = -1;
+    return b;
 }
 
-static ws_reader *reader_start(ws_reader *r, ws_err *err)
+ws_bytes *ws_bytes_open(const char *path, ws_err *err)
 {
-    int rc = detect_format(r, err);
-    if (rc == -2)
-        return r; /* interrupted before the first byte: next() reports it */
-    if (rc < 0) {
+    int is_stdin = !path || strcmp(path, "-") == 0;
+    ws_bytes *b = bytes_new(is_stdin ? "<stdin>" : path, err);
+    if (!b)
+        return NULL;
+    if (is_stdin) {
+        b->fd = STDIN_FILENO;
+    } else if ((b->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        ws_fail(err, "%s: cannot open: %s", path, strerror(errno));
+        ws_bytes_close(b);
+        return NULL;
+    }
+    return b;
+}
+
+ws_bytes *ws_bytes_open_mem(const void *data, size_t size, const char *name, ws_err *err)
+{
+    ws_bytes *b = bytes_new(name ? name : "<memory>", err);
+    if (!b)
+        return NULL;
+    b->mem = data;
+    b->mem_size = size;
+    return b;
+}
+
+ssize_t ws_bytes_read(ws_bytes *b, void *buf, size_t cap, ws_err *err)
+{
+    if (!b->detected) {
+        int rc = ws_bytes_detect(b, err);
+        if (rc < 0)
+            return rc;
+    }
+    if (!b->zstd) {
+        if (b->in_pos < b->in_len) {
+            size_t n = b->in_len - b->in_pos;
+            if (n > cap)
+                n = cap;
+            memcpy(buf, b->in + b->in_pos, n);
+            b->in_pos += n;
+            return (ssize_t)n;
+        }
+        return source_read(b, buf, cap, err);
+    }
+    for (;;) {
+        if (b->in_pos == b->in_len) {
+            b->in_offset += b->in_len;
+            b->in_pos = b->in_len = 0;
+            ssize_t n = source_read(b, b->in, CHUNK, err);
+            if (n < 0)
+                return n;
+            if (n == 0) {
+                if (b->frame_remaining != 0)
+                    return ws_fail(err, "%s: truncated zstd frame: input ends at byte offset %" PRIu64
+                                   " inside a frame", b->name, b->in_offset);
+                return 0;
+            }
+            b->in_len = (size_t)n;
+        }
+        ZSTD_inBuffer ib = {b->in, b->in_len, b->in_pos};
+        ZSTD_outBuffer ob = {buf, cap, 0};
+        size_t ret = ZSTD_decompressStream(b->dctx, &ob, &ib);
+        if (ZSTD_isError(ret))
+            return ws_fail(err, "%s: corrupt zstd data near byte offset %" PRIu64 ": %s", b->name,
+                           b->in_offset + ib.pos, ZSTD_getErrorName(ret));
+        b->frame_remaining = ret;
+        b->in_pos = ib.pos;
+        if (ob.pos > 0)
+            return (ssize_t)ob.pos;
+    }
+}
+
+uint64_t ws_bytes_input_offset(const ws_bytes *b) { return b->input_bytes; }
+int ws_bytes_is_zstd(const ws_bytes *b) { return b->zstd; }
+const char *ws_bytes_name(const ws_bytes *b) { return b->name; }
+
+void ws_bytes_close(ws_bytes *b)
+{
+    if (!b)
+        return;
+    if (b->fd > STDIN_FILENO)
+        close(b->fd);
+    ZSTD_freeDCtx(b->dctx);
+    free(b->in);
+    free(b->name);
+    free(b);
+}
+
+/* ------------------------------------------------------------------ reader */
+
+struct ws_reader {
+    ws_bytes *bytes;
+    const char *name;      /* the byte source's */
+
+    char *out;             /* content bytes being split into lines */
+    size_t out_len, out_pos;
+
+    char *line;            /* a line that spans refills */
+    size_t line_len, line_cap;
+
+    long line_no, record_line, records;
+    int line_error; /* the last error concerned one line only */
+    ws_reader_opts opts;
+    int finished;
+};
+
+/* Takes over `b` (closed on failure). The format is detected here, up front. */
+static ws_reader *reader_new(ws_bytes *b, const ws_reader_opts *opts, ws_err *err)
+{
+    if (!b)
+        return NULL;
+    ws_reader *r = calloc(1, sizeof *r);
+    if (!r || !(r->out = malloc(CHUNK))) {
+        ws_fail(err, "%s: out of memory", ws_bytes_name(b));
+        free(r);
+        ws_bytes_close(b);
+        return NULL;
+    }
+    r->bytes = b;
+    r->name = ws_bytes_name(b);
+    if (opts)
+        r->opts = *opts;
+    /* Interrupted before the first bytes (-2): the reader is still handed out, and detection
+     * goes on at the first ws_reader_next. */
+    if (ws_bytes_detect(b, err) == -1) {
         ws_reader_close(r);
         return NULL;
     }
@@ -139,72 +243,23 @@ static ws_reader *reader_start(ws_reader *r, ws_err *err)
 
 ws_reader *ws_reader_open(const char *path, const ws_reader_opts *opts, ws_err *err)
 {
-    int is_stdin = !path || strcmp(path, "-") == 0;
-    ws_reader *r = reader_new(is_stdin ? "<stdin>" : path, opts, err);
-    if (!r)
-        return NULL;
-    if (is_stdin) {
-        r->fd = STDIN_FILENO;
-    } else {
-        r->fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (r->fd < 0) {
-            ws_fail(err, "%s: cannot open: %s", path, strerror(errno));
-            ws_reader_close(r);
-            return NULL;
-        }
-    }
-    return reader_start(r, err);
+    return reader_new(ws_bytes_open(path, err), opts, err);
 }
 
 ws_reader *ws_reader_open_mem(const void *data, size_t size, const char *name,
                               const ws_reader_opts *opts, ws_err *err)
 {
-    ws_reader *r = reader_new(name ? name : "<memory>", opts, err);
-    if (!r)
-        return NULL;
-    r->mem = data;
-    r->mem_size = size;
-    return reader_start(r, err);
+    return reader_new(ws_bytes_open_mem(data, size, name, err), opts, err);
 }
 
 /* Refill r->out. Returns bytes now available, 0 at the end of the input, or <0. */
 static ssize_t refill(ws_reader *r, ws_err *err)
 {
     r->out_pos = r->out_len = 0;
-    if (!r->zstd) {
-        ssize_t n = source_read(r, r->out, CHUNK, err);
-        if (n > 0)
-            r->out_len = (size_t)n;
-        return n;
-    }
-    for (;;) {
-        if (r->in_pos == r->in_len) {
-            r->in_offset += r->in_len;
-            r->in_pos = r->in_len = 0;
-            ssize_t n = source_read(r, r->in, CHUNK, err);
-            if (n < 0)
-                return n;
-            if (n == 0) {
-                if (r->frame_remaining != 0)
-                    return ws_fail(err, "%s: truncated zstd frame: input ends at byte offset %" PRIu64
-                                   " inside a frame", r->name, r->in_offset);
-                return 0;
-            }
-            r->in_len = (size_t)n;
-        }
-        ZSTD_inBuffer ib = {r->in, r->in_len, r->in_pos};
-        ZSTD_outBuffer ob = {r->out, CHUNK, 0};
-        size_t ret = ZSTD_decompressStream(r->dctx, &ob, &ib);
-        if (ZSTD_isError(ret))
-            return ws_fail(err, "%s: corrupt zstd data near byte offset %" PRIu64 ": %s", r->name,
-                           r->in_offset + ib.pos, ZSTD_getErrorName(ret));
-        r->frame_remaining = ret;
-        r->in_pos = ib.pos;
-        if (ob.pos > 0) {
-            r->out_len = ob.pos;
-            return (ssize_t)ob.pos;
-        }
-    }
+    ssize_t n = ws_bytes_read(r->bytes, r->out, CHUNK, err);
+    if (n > 0)
+        r->out_len = (size_t)n;
+    return n;
 }
 
 static int is_blank(const char *s, size_t n)
@@ -346,19 +401,15 @@ const char *ws_reader_name(const ws_reader *r) { return r->name; }
 int ws_reader_recoverable(const ws_reader *r) { return r->line_error; }
 long ws_reader_line(const ws_reader *r) { return r->record_line; }
 long ws_reader_records(const ws_reader *r) { return r->records; }
-int ws_reader_is_zstd(const ws_reader *r) { return r->zstd; }
+int ws_reader_is_zstd(const ws_reader *r) { return ws_bytes_is_zstd(r->bytes); }
 
 void ws_reader_close(ws_reader *r)
 {
     if (!r)
         return;
-    if (r->fd > STDIN_FILENO)
-        close(r->fd);
-    ZSTD_freeDCtx(r->dctx);
-    free(r->in);
+    ws_bytes_close(r->bytes);
     free(r->out);
     free(r->line);
-    free(r->name);
     free(r);
 }
 

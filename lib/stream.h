@@ -1,11 +1,14 @@
-/* stream: JSON-lines records in and out, plain or zstd, files or stdin/stdout.
+/* stream: bytes and JSON-lines records in and out, plain or zstd, files or stdin/stdout.
  *
- * Owns the byte-level contract between stages. A reader takes a path ("-" = stdin) or a memory
- * buffer, detects zstd by its magic number (so plain and compressed inputs read alike), reads
- * concatenated zstd frames as one stream with the streaming API (bounded memory), splits lines,
- * parses each with Jansson and checks the record's "type" and "v". A writer serialises records
- * one per line (doubles in their shortest round-trip form), compresses when asked, and writes
- * files under a temporary name that is renamed into place only when the stream is complete.
+ * Owns the byte-level contract between stages. A byte reader (ws_bytes) takes a path ("-" =
+ * stdin) or a memory buffer, detects zstd by its magic number (so plain and compressed inputs
+ * read alike), reads concatenated zstd frames as one stream with the streaming API (bounded
+ * memory), reports truncated and corrupt frames by byte offset, and wakes up on SIGINT/SIGTERM
+ * (lib/interrupt). Every reader of the project's inputs sits on it: the record reader here, which
+ * splits lines, parses each with Jansson and checks the record's "type" and "v", and
+ * lib/jsonarray. A writer serialises records one per line (doubles in their shortest round-trip
+ * form), compresses when asked, and writes files under a temporary name that is renamed into
+ * place only when the stream is complete.
  *
  * Bounds: one line (record) is at most WS_MAX_LINE bytes. Blank lines are skipped. */
 #ifndef WS_STREAM_H
@@ -14,12 +17,38 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h> /* ssize_t */
 
 #include "err.h"
 
 #define WS_MAX_LINE ((size_t)256 << 20) /* 256 MiB */
 
 enum { WS_RECORD = 1, WS_EOF = 0, WS_ERROR = -1, WS_INTERRUPTED = -2 };
+
+/* ------------------------------------------------------------------ bytes */
+
+typedef struct ws_bytes ws_bytes;
+
+/* A file, or stdin for "-" (or NULL, named "<stdin>"); nothing is read yet. NULL on error. */
+ws_bytes *ws_bytes_open(const char *path, ws_err *err);
+/* Over caller-owned memory (kept until close); `name` (NULL: "<memory>") appears in messages. */
+ws_bytes *ws_bytes_open_mem(const void *data, size_t size, const char *name, ws_err *err);
+/* Read the first bytes now to decide plain or zstd (ws_bytes_read does it at its first call
+ * otherwise): 0 when decided, -1 error (err filled), -2 interrupted (the bytes read so far are
+ * kept and the next call goes on). */
+int ws_bytes_detect(ws_bytes *b, ws_err *err);
+/* Up to cap (> 0) bytes of the content, decompressed when zstd: the count (> 0), 0 at the end,
+ * -1 error (err filled: read failure, or a truncated or corrupt zstd frame naming the byte
+ * offset in the input), -2 interrupted (a signal arrived while waiting; call again to go on).
+ * Plain input is read straight into buf. */
+ssize_t ws_bytes_read(ws_bytes *b, void *buf, size_t cap, ws_err *err);
+/* Bytes of the input itself read so far (compressed bytes for zstd): for progress. */
+uint64_t ws_bytes_input_offset(const ws_bytes *b);
+int ws_bytes_is_zstd(const ws_bytes *b); /* 0 until detected */
+const char *ws_bytes_name(const ws_bytes *b);
+void ws_bytes_close(ws_bytes *b);
+
+/* ------------------------------------------------------------------ records */
 
 typedef struct ws_reader ws_reader;
 
@@ -30,6 +59,9 @@ typedef struct ws_reader_opts {
     size_t max_line;  /* longest accepted line in bytes; 0 means WS_MAX_LINE */
 } ws_reader_opts;
 
+/* A reader over ws_bytes. The format is detected at once (ws_bytes_detect): an input that
+ * cannot be read fails here, while an interruption before the first bytes still returns the
+ * reader (reading goes on at the first ws_reader_next). */
 ws_reader *ws_reader_open(const char *path, const ws_reader_opts *opts, ws_err *err);
 /* A reader over caller-owned memory (tests, fuzzing); `name` appears in messages. */
 ws_reader *ws_reader_open_mem(const void *data, size_t size, const char *name,
@@ -45,6 +77,8 @@ long ws_reader_line(const ws_reader *r);    /* line of the last record handed ou
 long ws_reader_records(const ws_reader *r); /* records handed out so far */
 int ws_reader_is_zstd(const ws_reader *r);
 void ws_reader_close(ws_reader *r);
+
+/* ------------------------------------------------------------------ writer */
 
 typedef struct ws_writer ws_writer;
 
