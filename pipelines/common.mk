@@ -3,6 +3,8 @@
 # Size knob: SIZE=tiny (tests: a tiny random model, a few goals, under a minute), small (MiniLM,
 # the study's 100 generated trajectories, 100 test goals: about an hour on 2 cores), full (the
 # study's scale: all 500 test goals, longer training; for a GPU or a patient machine).
+# Agents see text_rich observations: in WebShop's text mode the item page does not show which
+# options are chosen, so a text-mode agent cannot tell "choose the size" from "buy now".
 # SEED picks one seed; pipeline-paper runs SEEDS. Runs go to runs/<size>-s<seed>/; every stage is a
 # file target, so an interrupted pipeline resumes where it stopped.
 SIZE  ?= small
@@ -23,20 +25,20 @@ ifeq ($(SIZE),tiny)
   SELF_GOALS  := 6
   TEST_N      := 6
   TS_ARGS     := --runs 1 --rounds 6
-  EPISODE     := --max-steps 6
+  EPISODE     := --max-steps 6 --obs text_rich
 else ifeq ($(SIZE),small)
   MODEL_INIT  := --bert models/minilm-l6
   N_TRAJ      := 100
   TRAIN_ARGS  := -b 8
   IL_ARGS     := --epochs 3 --lr 5e-5
-  DPO_ARGS    := --steps 60 --lr 1e-5 --beta 0.1
-  PPO_ARGS    := --iterations 4 --rollouts 16 --ppo-epochs 2 --minibatches 4 --lr 5e-6
-  SELF_ROUNDS := 2
+  DPO_ARGS    := --steps 40 --lr 1e-5 --beta 0.1
+  PPO_ARGS    := --iterations 3 --rollouts 16 --ppo-epochs 2 --minibatches 4 --lr 5e-6
+  SELF_ROUNDS := 1
   SELF_ARGS   := -n 40 --attempts 2
   SELF_GOALS  := 60
-  TEST_N      := 100
-  TS_ARGS     := --runs 2 --rounds 100
-  EPISODE     := --max-steps 15
+  TEST_N      := 50
+  TS_ARGS     := --runs 1 --rounds 100
+  EPISODE     := --max-steps 15 --obs text_rich
 else ifeq ($(SIZE),full)
   MODEL_INIT  := --bert models/minilm-l6
   N_TRAJ      := 100
@@ -49,7 +51,7 @@ else ifeq ($(SIZE),full)
   SELF_GOALS  := 200
   TEST_N      := 500
   TS_ARGS     := --runs 3 --rounds 500
-  EPISODE     := --max-steps 15
+  EPISODE     := --max-steps 15 --obs text_rich
 else
   $(error SIZE must be tiny, small or full)
 endif

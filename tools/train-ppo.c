@@ -1,4 +1,5 @@
 /* train-ppo: on-policy PPO of the choice model with its own rollouts in the environment. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@ static void usage(void)
            "      --il-coef X        its weight [0.5]\n"
            "      --target-kl X      early stop of a pass [0.05]\n"
            "      --max-steps N      step limit of an episode [15]\n"
+           "      --obs MODE         observation mode: text or text_rich [text]\n"
            "      --rollout-log FILE also write the collected trajectories\n"
            "      --catalog-seed N   prices, as for rollout [233]\n\n%s",
            ws_train_usage());
@@ -47,6 +49,7 @@ typedef struct ppo_opts {
     long iterations, rollouts, parallel, ppo_epochs, minibatches, max_steps, catalog_seed;
     double clip_eps, gamma, lambda, vf_coef, ent_coef, il_coef, target_kl;
     const char *il_data, *rollout_log;
+    ws_obs_mode obs_mode;
 } ppo_opts;
 
 /* One collected decision, re-encoded for the update passes. */
@@ -155,7 +158,7 @@ int main(int argc, char **argv)
                    .catalog_seed = 233, .clip_eps = 0.2, .gamma = 1.0, .lambda = 0.95, .vf_coef = 0.5,
                    .ent_coef = 0.01, .il_coef = 0.5, .target_kl = 0.05};
     enum { OPT_IT = 256, OPT_RO, OPT_PAR, OPT_PE, OPT_MB, OPT_CE, OPT_GAMMA, OPT_LAMBDA, OPT_VF, OPT_ENT, OPT_ILD, OPT_ILC,
-           OPT_KL, OPT_MS, OPT_LOG, OPT_CS, OPT_HELP, OPT_VERSION };
+           OPT_KL, OPT_MS, OPT_OBS, OPT_LOG, OPT_CS, OPT_HELP, OPT_VERSION };
     static const struct option longopts[] = {
         WS_TRAIN_LONGOPTS, {"iterations", required_argument, 0, OPT_IT}, {"rollouts", required_argument, 0, OPT_RO},
         {"parallel", required_argument, 0, OPT_PAR}, {"ppo-epochs", required_argument, 0, OPT_PE},
@@ -164,6 +167,7 @@ int main(int argc, char **argv)
         {"vf-coef", required_argument, 0, OPT_VF}, {"ent-coef", required_argument, 0, OPT_ENT},
         {"il-data", required_argument, 0, OPT_ILD}, {"il-coef", required_argument, 0, OPT_ILC},
         {"target-kl", required_argument, 0, OPT_KL}, {"max-steps", required_argument, 0, OPT_MS},
+        {"obs", required_argument, 0, OPT_OBS},
         {"rollout-log", required_argument, 0, OPT_LOG}, {"catalog-seed", required_argument, 0, OPT_CS},
         {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, OPT_HELP}, {"version", no_argument, 0, OPT_VERSION},
         {0, 0, 0, 0}};
@@ -186,6 +190,12 @@ int main(int argc, char **argv)
         case OPT_ILC: po.il_coef = ws_cli_double(&cli, "--il-coef", optarg, 0, 1e6); break;
         case OPT_KL: po.target_kl = ws_cli_double(&cli, "--target-kl", optarg, 0, 1e6); break;
         case OPT_MS: po.max_steps = ws_cli_long(&cli, "--max-steps", optarg, 1, 100000); break;
+        case OPT_OBS:
+            if (strcmp(optarg, "text") == 0 || strcmp(optarg, "text_rich") == 0)
+                po.obs_mode = strcmp(optarg, "text") == 0 ? WS_OBS_TEXT : WS_OBS_TEXT_RICH;
+            else
+                ws_cli_usage_error(&cli, "--obs: expected text or text_rich, got '%s'", optarg);
+            break;
         case OPT_LOG: po.rollout_log = optarg; break;
         case OPT_CS: po.catalog_seed = ws_cli_long(&cli, "--catalog-seed", optarg, 0, 0x7fffffffL); break;
         case 'q': cli.quiet = 1; break;
@@ -219,7 +229,7 @@ int main(int argc, char **argv)
         if (rc != WS_EOF)
             ws_cli_die(&cli, WS_EXIT_FAIL, "%s", rc == WS_INTERRUPTED ? "interrupted" : err.msg);
     }
-    char dirbuf[4096];
+    char dirbuf[4096], vocabbuf[PATH_MAX + 64];
     const char *dir = ws_data_dir(to.data, dirbuf, sizeof dirbuf);
     ws_catalog cat;
     ws_vocab *vocab = NULL;
@@ -227,11 +237,11 @@ int main(int argc, char **argv)
     if (!dir)
         ws_cli_die(&cli, WS_EXIT_FAIL, "%s: no WebShop data directory (set --data or WEBSHOP_DATA)", dirbuf);
     if (ws_catalog_load(&cat, dir, (uint64_t)po.catalog_seed, &err) || !(env = ws_env_new(&cat, NULL, &err)) ||
-        !(vocab = ws_vocab_load(to.vocab_path, &err)))
+        !(vocab = ws_vocab_load(ws_vocab_path(to.vocab_path, vocabbuf, sizeof vocabbuf), &err)))
         ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
     ws_agent agent = {.model = run.model, .vocab = vocab, .max_state_len = to.max_state_len,
                       .max_action_len = to.max_action_len, .temperature = 1.0, .score_single = 1};
-    ws_runner_opts rop = {.episode = {.max_steps = (int)po.max_steps}, .parallel = (int)po.parallel,
+    ws_runner_opts rop = {.episode = {.max_steps = (int)po.max_steps, .obs_mode = po.obs_mode}, .parallel = (int)po.parallel,
                           .agent = &agent, .policy_name = "train-ppo"};
     ws_runner *runner = ws_runner_new(env, &rop, &err);
     ws_dataset il = {0};
