@@ -77,17 +77,15 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-const char *ws_data_dir(const char *explicit_dir, char *buf, size_t cap)
+static int is_readable(const char *p) { return access(p, R_OK) == 0; }
+
+/* `relative` when it passes `ok` from the working directory (returned as is), else the first
+ * <dir>/<relative> that does, for the directories above the executable: it lives in
+ * <project>/bin/ (or a build-asan/bin/ beside it). NULL when none does. */
+static const char *find_in_project(const char *relative, int (*ok)(const char *), char *buf, size_t cap)
 {
-    const char *env = getenv("WEBSHOP_DATA");
-    if (explicit_dir || (env && *env)) {
-        snprintf(buf, cap, "%s", explicit_dir ? explicit_dir : env);
-        return is_dir(buf) ? buf : NULL;
-    }
-    snprintf(buf, cap, "../shared/webshop-1k");
-    if (is_dir(buf))
-        return buf;
-    /* The executable lives in <project>/bin/ (or a build-asan/bin/ beside it): look beside the project. */
+    if (ok(relative))
+        return relative;
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {
@@ -97,13 +95,44 @@ const char *ws_data_dir(const char *explicit_dir, char *buf, size_t cap)
             if (!slash)
                 break;
             *slash = 0;
-            snprintf(buf, cap, "%s/../shared/webshop-1k", exe);
-            if (is_dir(buf))
+            snprintf(buf, cap, "%s/%s", exe, relative);
+            if (ok(buf))
                 return buf;
         }
     }
-    snprintf(buf, cap, "../shared/webshop-1k");
     return NULL;
+}
+
+const char *ws_project_file(const char *relative, char *buf, size_t cap)
+{
+    const char *found = find_in_project(relative, is_readable, buf, cap);
+    return found ? found : relative;
+}
+
+const char *ws_vocab_path(const char *given, char *buf, size_t cap)
+{
+    return given ? given : ws_project_file(WS_DEFAULT_VOCAB, buf, cap);
+}
+
+const char *ws_data_dir(const char *explicit_dir, char *buf, size_t cap)
+{
+    const char *env = getenv("WEBSHOP_DATA");
+    if (explicit_dir || (env && *env)) {
+        snprintf(buf, cap, "%s", explicit_dir ? explicit_dir : env);
+        return is_dir(buf) ? buf : NULL;
+    }
+    const char *found = find_in_project(WS_DEFAULT_DATA_DIR, is_dir, buf, cap);
+    if (found != buf)
+        snprintf(buf, cap, "%s", WS_DEFAULT_DATA_DIR);
+    return found ? buf : NULL;
+}
+
+const char *ws_cli_data_dir(const ws_cli *c, const char *explicit_dir, char *buf, size_t cap)
+{
+    const char *dir = ws_data_dir(explicit_dir, buf, cap);
+    if (!dir)
+        ws_cli_die(c, WS_EXIT_FAIL, "%s: no WebShop data directory (set --data or WEBSHOP_DATA)", buf);
+    return dir;
 }
 
 int ws_cli_close_output(const ws_cli *c, ws_writer *w)

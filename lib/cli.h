@@ -2,7 +2,8 @@
  *
  * Messages read "tool: where: what" on stderr; exit status 0 on success, 1 when the work failed
  * (bad input, I/O), 2 for a usage error, 128+signo when interrupted. Also where the WebShop data
- * lives and how an output stream is finished (complete, or kept as .partial when interrupted). */
+ * and the project's default files (the vocabulary) are found, and how an output stream is
+ * finished (complete, or kept as .partial when interrupted). */
 #ifndef WS_CLI_H
 #define WS_CLI_H
 
@@ -29,10 +30,26 @@ noreturn void ws_cli_usage_error(const ws_cli *c, const char *fmt, ...) __attrib
 long ws_cli_long(const ws_cli *c, const char *option, const char *text, long min, long max);
 double ws_cli_double(const ws_cli *c, const char *option, const char *text, double min, double max);
 
+/* A file of the project (e.g. WS_DEFAULT_VOCAB): `relative` when it is readable from the working
+ * directory, else the path relative to the project the executable was built in (the directories
+ * above it: <project>/bin/tool or <project>/build-x/bin/tool) when readable there, else `relative`
+ * itself. The result is `relative` or `buf`. */
+const char *ws_project_file(const char *relative, char *buf, size_t cap);
+
+/* The vocabulary the tools encode with by default (make model), and --vocab's value: `given`, or
+ * else WS_DEFAULT_VOCAB located by ws_project_file. */
+#define WS_DEFAULT_VOCAB "models/minilm-l6/vocab.txt"
+const char *ws_vocab_path(const char *given, char *buf, size_t cap);
+
 /* The WebShop data directory: `explicit` if given, else $WEBSHOP_DATA, else ../shared/webshop-1k
- * relative to the working directory, else relative to the project the executable was built in.
- * Returns a path in `buf` (or NULL when nothing was found; buf then holds what was tried). */
+ * relative to the working directory, else relative to the project the executable was built in
+ * (found as ws_project_file finds files). Returns a path in `buf` (or NULL when nothing was found;
+ * buf then holds what was tried). */
+#define WS_DEFAULT_DATA_DIR "../shared/webshop-1k"
 const char *ws_data_dir(const char *explicit_dir, char *buf, size_t cap);
+/* The same for a tool: dies with "<tried>: no WebShop data directory (set --data or WEBSHOP_DATA)"
+ * when nothing was found. */
+const char *ws_cli_data_dir(const ws_cli *c, const char *explicit_dir, char *buf, size_t cap);
 
 /* Finish the tool's output: a normal close, or the .partial close after a signal. Dies on error;
  * returns the exit status the tool should use. */

@@ -3,10 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unicase.h>
+#include <unistr.h>
 
 #include "analyzer.h"
 #include "nouns.h"
+#include "pystr.h"
 #include "search.h"
 
 struct ws_env {
@@ -148,26 +149,10 @@ void ws_episode_free(ws_episode *ep)
     free(ep);
 }
 
-/* Python's str.lower() for UTF-8 text; caller frees. */
-static char *lowercase(const char *s)
-{
-    size_t n = 0;
-    uint8_t *r = u8_tolower((const uint8_t *)s, strlen(s), NULL, NULL, NULL, &n);
-    if (!r)
-        return NULL;
-    char *out = realloc(r, n + 1);
-    if (!out) {
-        free(r);
-        return NULL;
-    }
-    out[n] = 0;
-    return out;
-}
-
 /* Clickables keep their page order; a text seen before on the page keeps its first meaning. */
 static int add_click(ws_episode *ep, const char *text, click_kind kind, size_t arg, size_t arg2)
 {
-    char *low = lowercase(text);
+    char *low = ws_py_lower(text, strlen(text), NULL);
     if (!low)
         return -1;
     for (size_t i = 0; i < ep->n_clicks; i++)
@@ -563,10 +548,9 @@ int ws_episode_step(ws_episode *ep, const char *action, ws_step *out, ws_err *er
     size_t arg_len;
     int rc = 0;
     if (parse_action(action, name, sizeof name, &arg, &arg_len) == 0) {
-        char *raw = strndup(arg, arg_len), *low = raw ? lowercase(raw) : NULL;
-        free(raw);
+        char *low = ws_py_lower(arg, arg_len, NULL);
         if (!low)
-            return ws_fail(err, "out of memory");
+            return ws_fail(err, u8_check((const uint8_t *)arg, arg_len) ? "action is not UTF-8" : "out of memory");
         if (strcmp(name, "search") == 0 && ep->page == WS_PAGE_SEARCH) {
             out->valid = 1;
             if (ws_env_search(ep->env, low, ep->results, &ep->n_results, err)) {

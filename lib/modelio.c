@@ -1,8 +1,11 @@
 #include "modelio.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "cli.h"
 
 ws_param *ws_modelio_params(ws_model *m, size_t *n)
 {
@@ -68,6 +71,30 @@ ws_model *ws_modelio_load(const char *path, ws_ckpt_meta *meta_out, ws_err *err)
         ws_model_free(m);
         m = NULL;
     }
+    return m;
+}
+
+int ws_modelio_check_vocab(const char *ckpt, const char *ckpt_sha256, const char *vocab_path, const ws_vocab *vocab,
+                           ws_err *err)
+{
+    if (ckpt_sha256 && *ckpt_sha256 && strcmp(ckpt_sha256, ws_vocab_sha256(vocab)) != 0)
+        return ws_fail(err, "%s: trained with another vocabulary than %s (sha256 %.12s..., not %.12s...)", ckpt,
+                       vocab_path, ckpt_sha256, ws_vocab_sha256(vocab));
+    return 0;
+}
+
+ws_model *ws_modelio_load_with_vocab(const char *ckpt, const char *vocab_path, ws_vocab **vocab, ws_err *err)
+{
+    char buf[PATH_MAX + 64];
+    vocab_path = ws_vocab_path(vocab_path, buf, sizeof buf);
+    ws_ckpt_meta meta = {0};
+    ws_model *m = ws_modelio_load(ckpt, &meta, err);
+    if (m && ((!*vocab && !(*vocab = ws_vocab_load(vocab_path, err))) ||
+              ws_modelio_check_vocab(ckpt, meta.vocab_sha256, vocab_path, *vocab, err))) {
+        ws_model_free(m);
+        m = NULL;
+    }
+    ws_ckpt_meta_free(&meta);
     return m;
 }
 

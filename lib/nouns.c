@@ -25,7 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unicase.h>
+
+#include "pystr.h"
 
 typedef struct ws_cprange {
     uint32_t lo, hi;
@@ -4132,27 +4133,17 @@ static void tokinfo_free(tokinfo *tk, size_t n)
 
 static char *lower_dup(const char *s, size_t len, size_t *outlen)
 {
-    size_t ol = 0;
-    uint8_t *r = u8_tolower((const uint8_t *)s, len, NULL, NULL, NULL, &ol);
-    char *out;
-    if (r) {
-        out = malloc(ol + 1);
-        if (out) {
-            memcpy(out, r, ol);
-            out[ol] = 0;
-        }
-        free(r);
-    } else {
-        /* invalid UTF-8: lower-case ASCII only */
-        out = malloc(len + 1);
-        if (out) {
-            for (size_t i = 0; i < len; i++)
-                out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
-            out[len] = 0;
-        }
-        ol = len;
+    char *out = ws_py_lower(s, len, outlen);
+    if (out)
+        return out;
+    /* invalid UTF-8: lower-case ASCII only */
+    out = malloc(len + 1);
+    if (out) {
+        for (size_t i = 0; i < len; i++)
+            out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
+        out[len] = 0;
     }
-    *outlen = ol;
+    *outlen = len;
     return out;
 }
 

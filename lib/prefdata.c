@@ -7,53 +7,25 @@
 #include <string.h>
 
 #include "encode.h"
+#include "strbuf.h"
 #include "interrupt.h"
 #include "trajectory.h"
 
 /* ------------------------------------------------------------------ small helpers */
 
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-    int failed;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->s, cap);
-        if (!p) {
-            b->failed = 1;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = 0;
-}
-
-static void sb_str(sbuf *b, const char *s) { sb_add(b, s ? s : "", strlen(s ? s : "")); }
-
-static void sb_long(sbuf *b, long v)
+static void sb_long(ws_strbuf *b, long v)
 {
     char tmp[32];
     int k = snprintf(tmp, sizeof tmp, "%ld", v);
-    sb_add(b, tmp, (size_t)k);
+    ws_strbuf_add(b, tmp, (size_t)k);
 }
 
 /* The finished string (malloc'd), or NULL when memory ran out. */
-static char *sb_done(sbuf *b)
+static char *sb_done(ws_strbuf *b)
 {
-    if (!b->failed && !b->s)
-        sb_add(b, "", 0);
-    if (b->failed) {
+    if (!b->oom && !b->s)
+        ws_strbuf_add(b, "", 0);
+    if (b->oom) {
         free(b->s);
         return NULL;
     }
@@ -89,10 +61,10 @@ char *ws_step_key(const json_t *step)
     const char *obs = step_str(step, "obs"), *page = step_str(step, "page");
     if (!obs)
         return NULL;
-    sbuf b = {0};
-    sb_str(&b, page);
-    sb_add(&b, "\x1f", 1);
-    sb_str(&b, obs);
+    ws_strbuf b = {0};
+    ws_strbuf_str(&b, page);
+    ws_strbuf_add(&b, "\x1f", 1);
+    ws_strbuf_str(&b, obs);
     return sb_done(&b);
 }
 
@@ -102,10 +74,10 @@ char *ws_episode_state_key(ws_episode *ep, const char *const *visited)
     if (!obs)
         return NULL;
     ws_page page = ws_episode_page(ep);
-    sbuf b = {0};
-    sb_str(&b, ws_page_name(page));
-    sb_add(&b, "\x1f", 1);
-    sb_str(&b, obs);
+    ws_strbuf b = {0};
+    ws_strbuf_str(&b, ws_page_name(page));
+    ws_strbuf_add(&b, "\x1f", 1);
+    ws_strbuf_str(&b, obs);
     /* What the page's transitions depend on beyond its text. The search page forgets everything
      * (a search starts afresh); a results page needs the whole result list (the text shows one
      * page of it); item pages and their sub-pages also the results page `< prev` returns to, the
@@ -113,30 +85,30 @@ char *ws_episode_state_key(ws_episode *ep, const char *const *visited)
     if (page != WS_PAGE_SEARCH && page != WS_PAGE_DONE) {
         const size_t *results;
         size_t n = ws_episode_results(ep, &results);
-        sb_add(&b, "\x1fresults:", 9);
+        ws_strbuf_add(&b, "\x1fresults:", 9);
         for (size_t i = 0; i < n; i++) {
-            sb_add(&b, i ? "," : "", i ? 1 : 0);
+            ws_strbuf_add(&b, i ? "," : "", i ? 1 : 0);
             sb_long(&b, (long)results[i]);
         }
-        sb_add(&b, "\x1fpage:", 6);
+        ws_strbuf_add(&b, "\x1fpage:", 6);
         sb_long(&b, ws_episode_results_page(ep));
     }
     if (page != WS_PAGE_SEARCH && page != WS_PAGE_RESULTS && page != WS_PAGE_DONE) {
         const ws_product *item = ws_episode_item(ep);
-        sb_add(&b, "\x1fitem:", 6);
+        ws_strbuf_add(&b, "\x1fitem:", 6);
         if (item) {
-            sb_str(&b, item->asin);
+            ws_strbuf_str(&b, item->asin);
             for (size_t o = 0; o < item->n_options; o++) {
-                sb_add(&b, o ? "," : ":", 1);
+                ws_strbuf_add(&b, o ? "," : ":", 1);
                 sb_long(&b, ws_episode_chosen(ep, o));
             }
         }
     }
     if (visited) {
-        sb_add(&b, "\x1fvisited:", 9);
+        ws_strbuf_add(&b, "\x1fvisited:", 9);
         for (size_t i = 0; visited[i]; i++) {
-            sb_add(&b, i ? "," : "", i ? 1 : 0);
-            sb_str(&b, visited[i]);
+            ws_strbuf_add(&b, i ? "," : "", i ? 1 : 0);
+            ws_strbuf_str(&b, visited[i]);
         }
     }
     return sb_done(&b);

@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unicase.h>
 #include <unictype.h>
 #include <unistr.h>
 
 #include "interrupt.h"
 #include "jsonarray.h"
 #include "stream.h"
+#include "strbuf.h"
 
 /* ------------------------------------------------------------------ Python's semantics */
 
@@ -76,103 +76,6 @@ size_t ws_py_float_repr(double d, char out[32])
     }
     *o = 0;
     return (size_t)(o - out);
-}
-
-/* Python's Final_Sigma test for the capital sigma at s[i] (unicodeobject.c, handle_capital_sigma):
- * \p{cased} \p{case-ignorable}* U+03A3 !(\p{case-ignorable}* \p{cased}), on the original text. */
-static int final_sigma(const uint8_t *s, size_t n, size_t i)
-{
-    const uint8_t *p = s + i;
-    ucs4_t c = 0;
-    int found = 0;
-    while ((p = u8_prev(&c, p, s)) != NULL) {
-        if (!uc_is_property_case_ignorable(c)) {
-            found = 1;
-            break;
-        }
-    }
-    if (!found || !uc_is_property_cased(c))
-        return 0;
-    for (size_t j = i + 2; j < n;) {
-        int k = u8_mbtouc(&c, s + j, n - j);
-        if (!uc_is_property_case_ignorable(c))
-            return !uc_is_property_cased(c);
-        j += (size_t)k;
-    }
-    return 1;
-}
-
-/* Lower a run free of capital sigmas, appending to *out. */
-static int lower_run(const uint8_t *s, size_t n, char **out, size_t *len, size_t *cap)
-{
-    size_t got = 0;
-    uint8_t *u = n ? u8_tolower(s, n, NULL, NULL, NULL, &got) : NULL;
-    if (n && !u)
-        return -1;
-    if (*len + got + 3 > *cap) {
-        size_t c = *cap ? *cap : 64;
-        while (c < *len + got + 3)
-            c *= 2;
-        char *q = realloc(*out, c);
-        if (!q) {
-            free(u);
-            return -1;
-        }
-        *out = q;
-        *cap = c;
-    }
-    if (got)
-        memcpy(*out + *len, u, got);
-    *len += got;
-    free(u);
-    return 0;
-}
-
-char *ws_py_lower(const char *s, size_t n, size_t *out_len)
-{
-    size_t i = 0;
-    while (i < n && (unsigned char)s[i] < 0x80)
-        i++;
-    if (i == n) { /* ASCII: Python's lower() is the ASCII one */
-        char *r = malloc(n + 1);
-        if (!r)
-            return NULL;
-        for (size_t k = 0; k < n; k++) {
-            char c = s[k];
-            r[k] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
-        }
-        r[n] = 0;
-        if (out_len)
-            *out_len = n;
-        return r;
-    }
-    if (u8_check((const uint8_t *)s, n))
-        return NULL;
-    /* Full case mapping without language tailoring, as str.lower(): libunistring's, except for the
-     * capital sigma, whose Final_Sigma context is decided here with Python's definition (libunistring
-     * does not count U+0027 as case-ignorable there; Python and the Unicode property do). Without
-     * the language's contexts, nothing else depends on the neighbours, so the runs between sigmas
-     * are mapped on their own. */
-    const uint8_t *u = (const uint8_t *)s;
-    char *out = NULL;
-    size_t len = 0, cap = 0, pos = 0;
-    for (;;) {
-        const uint8_t *sig = memmem(u + pos, n - pos, "\xce\xa3", 2);
-        size_t end = sig ? (size_t)(sig - u) : n;
-        if (lower_run(u + pos, end - pos, &out, &len, &cap)) {
-            free(out);
-            return NULL;
-        }
-        if (!sig)
-            break;
-        memcpy(out + len, final_sigma(u, n, end) ? "\xcf\x82" : "\xcf\x83", 2);
-        len += 2;
-        pos = end + 2;
-    }
-    out[len] = 0;
-    if (out_len)
-        *out_len = len;
-    return out;
 }
 
 /* Python's str.isspace(): bidirectional class WS, B or S, or category Zs. */
@@ -775,44 +678,17 @@ int ws_rawcat_normalize(json_t *p, json_t *attributes, json_t *instructions, ws_
     return bad;
 }
 
-/* A growable byte buffer for the contents text. */
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t c = b->cap ? b->cap : 2048;
-        while (c < b->len + n + 1)
-            c *= 2;
-        char *q = realloc(b->p, c);
-        if (!q) {
-            b->oom = 1;
-            return;
-        }
-        b->p = q;
-        b->cap = c;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-}
-
-static int text_of(const char *key, const json_t *v, sbuf *b, ws_err *err)
+static int text_of(const char *key, const json_t *v, ws_strbuf *b, ws_err *err)
 {
     if (!json_is_string(v))
         return ws_fail(err, "%s is %s, not a string (the search text joins it)", key, v ? type_name(v) : "missing");
-    sb_add(b, json_string_value(v), json_string_length(v));
+    ws_strbuf_add(b, json_string_value(v), json_string_length(v));
     return 0;
 }
 
 char *ws_rawcat_contents(const json_t *product, size_t *len, ws_err *err)
 {
-    sbuf b = {0};
+    ws_strbuf b = {0};
     const json_t *bullets = json_object_get(product, "BulletPoints");
     const json_t *options = json_object_get(product, "options");
     if (!json_is_array(bullets) || json_array_size(bullets) == 0) {
@@ -822,27 +698,27 @@ char *ws_rawcat_contents(const json_t *product, size_t *len, ws_err *err)
     }
     if (text_of("Title", json_object_get(product, "Title"), &b, err))
         goto fail;
-    sb_add(&b, " ", 1);
+    ws_strbuf_add(&b, " ", 1);
     if (text_of("Description", json_object_get(product, "Description"), &b, err))
         goto fail;
-    sb_add(&b, " ", 1);
+    ws_strbuf_add(&b, " ", 1);
     if (text_of("BulletPoints[0]", json_array_get(bullets, 0), &b, err))
         goto fail;
-    sb_add(&b, " ", 1);
+    ws_strbuf_add(&b, " ", 1);
     const char *name;
     json_t *values;
     int first = 1;
     json_object_foreach((json_t *)options, name, values) {
         if (!first)
-            sb_add(&b, ", and ", 6);
+            ws_strbuf_add(&b, ", and ", 6);
         first = 0;
-        sb_add(&b, name, strlen(name));
-        sb_add(&b, ": ", 2);
+        ws_strbuf_add(&b, name, strlen(name));
+        ws_strbuf_add(&b, ": ", 2);
         size_t i;
         json_t *v;
         json_array_foreach(values, i, v) {
             if (i)
-                sb_add(&b, ", ", 2);
+                ws_strbuf_add(&b, ", ", 2);
             if (text_of("an option value", v, &b, err))
                 goto fail;
         }
@@ -851,13 +727,13 @@ char *ws_rawcat_contents(const json_t *product, size_t *len, ws_err *err)
         ws_fail(err, "out of memory");
         goto fail;
     }
-    char *low = ws_py_lower(b.p ? b.p : "", b.len, len);
-    free(b.p);
+    char *low = ws_py_lower(b.s ? b.s : "", b.len, len);
+    free(b.s);
     if (!low)
         ws_fail(err, "out of memory");
     return low;
 fail:
-    free(b.p);
+    free(b.s);
     return NULL;
 }
 

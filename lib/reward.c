@@ -2,30 +2,13 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <unicase.h>
-#include <uniconv.h>
 
+#include "pystr.h"
 #include "textmatch.h"
-
-/* Python's str.lower() on UTF-8 (full case mapping), caller frees; NULL on failure. */
-static char *lower_utf8(const char *s)
-{
-    size_t n = 0;
-    uint8_t *r = u8_tolower((const uint8_t *)s, strlen(s), NULL, NULL, NULL, &n);
-    if (!r)
-        return NULL;
-    char *out = realloc(r, n + 1);
-    if (!out) {
-        free(r);
-        return NULL;
-    }
-    out[n] = 0;
-    return out;
-}
 
 static int contains_lower(const char *haystack, const char *needle)
 {
-    char *low = lower_utf8(haystack);
+    char *low = ws_py_lower(haystack, strlen(haystack), NULL);
     int found = low && strstr(low, needle) != NULL;
     free(low);
     return found;

@@ -1,5 +1,7 @@
 #include "safetensors.h"
 
+#include "strbuf.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -698,71 +700,38 @@ int ws_st_writer_meta(ws_st_writer *w, const char *key, const char *value, ws_er
     return 0;
 }
 
-/* A growing text buffer for the header. */
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-    int oom;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->s, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = 0;
-}
-
-static void sb_str(sbuf *b, const char *s)
-{
-    sb_put(b, s, strlen(s));
-}
-
 /* A JSON string as serde_json writes it: '"' and '\\' escaped, control characters as \b \t \n
  * \f \r or \u00XX (lower-case hex), everything else (UTF-8 included) verbatim. */
-static void sb_json_string(sbuf *b, const char *s)
+static void sb_json_string(ws_strbuf *b, const char *s)
 {
-    sb_put(b, "\"", 1);
+    ws_strbuf_add(b, "\"", 1);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         char esc[8];
         switch (*p) {
-        case '"': sb_put(b, "\\\"", 2); break;
-        case '\\': sb_put(b, "\\\\", 2); break;
-        case '\b': sb_put(b, "\\b", 2); break;
-        case '\t': sb_put(b, "\\t", 2); break;
-        case '\n': sb_put(b, "\\n", 2); break;
-        case '\f': sb_put(b, "\\f", 2); break;
-        case '\r': sb_put(b, "\\r", 2); break;
+        case '"': ws_strbuf_add(b, "\\\"", 2); break;
+        case '\\': ws_strbuf_add(b, "\\\\", 2); break;
+        case '\b': ws_strbuf_add(b, "\\b", 2); break;
+        case '\t': ws_strbuf_add(b, "\\t", 2); break;
+        case '\n': ws_strbuf_add(b, "\\n", 2); break;
+        case '\f': ws_strbuf_add(b, "\\f", 2); break;
+        case '\r': ws_strbuf_add(b, "\\r", 2); break;
         default:
             if (*p < 0x20) {
                 snprintf(esc, sizeof esc, "\\u%04x", *p);
-                sb_put(b, esc, 6);
+                ws_strbuf_add(b, esc, 6);
             } else {
-                sb_put(b, (const char *)p, 1);
+                ws_strbuf_add(b, (const char *)p, 1);
             }
         }
     }
-    sb_put(b, "\"", 1);
+    ws_strbuf_add(b, "\"", 1);
 }
 
-static void sb_u64(sbuf *b, uint64_t v)
+static void sb_u64(ws_strbuf *b, uint64_t v)
 {
     char num[24];
     int k = snprintf(num, sizeof num, "%" PRIu64, v);
-    sb_put(b, num, (size_t)k);
+    ws_strbuf_add(b, num, (size_t)k);
 }
 
 static int cmp_wtensor(const void *a, const void *b)
@@ -818,41 +787,41 @@ int ws_st_writer_write(ws_st_writer *w, const char *path, ws_err *err)
         if (strcmp(w->t[i - 1].name, w->t[i].name) == 0)
             return ws_fail(err, "%s: tensor '%s' added twice", path, w->t[i].name);
 
-    sbuf h = {0};
-    sb_put(&h, "{", 1);
+    ws_strbuf h = {0};
+    ws_strbuf_add(&h, "{", 1);
     if (w->n_meta) {
-        sb_str(&h, "\"__metadata__\":{");
+        ws_strbuf_str(&h, "\"__metadata__\":{");
         for (size_t i = 0; i < w->n_meta; i++) {
             if (i)
-                sb_put(&h, ",", 1);
+                ws_strbuf_add(&h, ",", 1);
             sb_json_string(&h, w->m[i].key);
-            sb_put(&h, ":", 1);
+            ws_strbuf_add(&h, ":", 1);
             sb_json_string(&h, w->m[i].value);
         }
-        sb_put(&h, "}", 1);
+        ws_strbuf_add(&h, "}", 1);
     }
     uint64_t offset = 0;
     for (size_t i = 0; i < w->n; i++) {
         const wtensor *t = &w->t[i];
         if (i || w->n_meta)
-            sb_put(&h, ",", 1);
+            ws_strbuf_add(&h, ",", 1);
         sb_json_string(&h, t->name);
-        sb_str(&h, ":{\"dtype\":\"F32\",\"shape\":[");
+        ws_strbuf_str(&h, ":{\"dtype\":\"F32\",\"shape\":[");
         for (int d = 0; d < t->ndim; d++) {
             if (d)
-                sb_put(&h, ",", 1);
+                ws_strbuf_add(&h, ",", 1);
             sb_u64(&h, (uint64_t)t->shape[d]);
         }
-        sb_str(&h, "],\"data_offsets\":[");
+        ws_strbuf_str(&h, "],\"data_offsets\":[");
         sb_u64(&h, offset);
-        sb_put(&h, ",", 1);
+        ws_strbuf_add(&h, ",", 1);
         offset += 4 * t->numel;
         sb_u64(&h, offset);
-        sb_str(&h, "]}");
+        ws_strbuf_str(&h, "]}");
     }
-    sb_put(&h, "}", 1);
+    ws_strbuf_add(&h, "}", 1);
     while (!h.oom && h.len % 8)
-        sb_put(&h, " ", 1);
+        ws_strbuf_add(&h, " ", 1);
     if (h.oom) {
         free(h.s);
         return ws_fail(err, "%s: out of memory", path);

@@ -1,5 +1,6 @@
 #include "trainloop.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,7 @@ void ws_train_opts_default(ws_train_opts *o, const char *stage, double lr)
 {
     *o = (ws_train_opts){.stage = stage, .metrics_path = "-", .steps = -1, .epochs = 3, .batch = 8, .warmup = -1,
                          .seed = 1, .clip = 1.0, .eval_every = 100, .eval_n = 100,
-                         .vocab_path = "models/minilm-l6/vocab.txt", .max_state_len = WS_DEFAULT_MAX_STATE_LEN,
+                         .max_state_len = WS_DEFAULT_MAX_STATE_LEN,
                          .max_action_len = WS_DEFAULT_MAX_ACTION_LEN};
     o->adam = ws_adamw_defaults();
     o->schedule = (ws_lr_schedule){.kind = WS_LR_LINEAR, .lr = lr};
@@ -155,7 +156,7 @@ void ws_train_setup(ws_train_run *run, const ws_cli *cli, const ws_train_opts *o
 static int eval_setup(ws_train_run *run, ws_err *err)
 {
     const ws_train_opts *o = &run->opts;
-    char buf[4096];
+    char buf[4096], vbuf[PATH_MAX + 64];
     const char *dir = ws_data_dir(o->data, buf, sizeof buf);
     if (!dir)
         return ws_fail(err, "%s: no WebShop data directory for --eval-goals", buf);
@@ -174,7 +175,7 @@ static int eval_setup(ws_train_run *run, ws_err *err)
     if (rc == WS_ERROR || rc == WS_INTERRUPTED)
         return -1;
     if (ws_catalog_load(&run->eval_cat, dir, 233, err) || !(run->eval_env = ws_env_new(&run->eval_cat, NULL, err)) ||
-        !(run->eval_vocab = ws_vocab_load(o->vocab_path, err)))
+        !(run->eval_vocab = ws_vocab_load(ws_vocab_path(o->vocab_path, vbuf, sizeof vbuf), err)))
         return -1;
     run->eval_agent = (ws_agent){.model = run->model, .vocab = run->eval_vocab, .max_state_len = o->max_state_len,
                                  .max_action_len = o->max_action_len};

@@ -29,7 +29,7 @@ typedef struct ws_train_opts {
     double clip;
     ws_adamw_opts adam;
     ws_lr_schedule schedule;
-    const char *eval_goals, *vocab_path, *data;
+    const char *eval_goals, *vocab_path, *data; /* vocab_path NULL: the default (ws_vocab_path) */
     long eval_every, eval_n;
     int max_state_len, max_action_len;
 } ws_train_opts;

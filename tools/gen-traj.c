@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "agent.h"
 #include "catalog.h"
@@ -17,13 +16,12 @@
 #include "goals.h"
 #include "interrupt.h"
 #include "modelio.h"
+#include "playopts.h"
 #include "prefdata.h"
 #include "progress.h"
 #include "stream.h"
 #include "trajectory.h"
 #include "wordpiece.h"
-
-#define DEFAULT_VOCAB "models/minilm-l6/vocab.txt"
 
 static void usage(void)
 {
@@ -60,45 +58,18 @@ static void usage(void)
            "      --temperature T  sampling temperature of the model, > 0 [1]\n"
            "      --min-reward R   keep an episode ending with a purchase of reward >= R [1]\n"
            "      --no-prune       keep the episodes as played (no loop removal)\n"
-           "      --vocab FILE     the model's vocabulary [models/minilm-l6/vocab.txt]\n"
            "      --parallel N     episodes in flight, scored in one batch [16]\n"
-           "      --max-state-len N, --max-action-len N   token limits [512, 128]\n"
-           "      --threads N      CPU threads for the model [all]\n"
+           "%s"
            "      --seed N         seed of the sampling, 0-%ld [0]\n"
-           "      --max-steps N    step limit of an episode [15]\n"
-           "      --obs MODE       observation mode: text or text_rich [text]\n"
-           "      --catalog-seed N seed of the product prices; use the goals' --seed [233]\n"
-           "  -d, --data DIR       catalog directory [$WEBSHOP_DATA or ../shared/webshop-1k]\n"
+           "%s"
            "  -o, --output FILE    write to FILE (zstd when it ends in .zst) instead of stdout\n"
            "  -z, --zstd           compress the output with zstd\n"
            "  -q, --quiet          no progress or summary on stderr\n"
            "      --help, --version\n\n"
            "Exit status: 0 on success, 1 on bad input or I/O error, 2 on a usage error,\n"
            "128+signal when interrupted (the complete records kept, as FILE.partial with -o).\n",
-           WS_GEN_MAX_ATTEMPTS, WS_GEN_MAX_ATTEMPTS, WS_GEN_MAX_ATTEMPTS, 0x7fffffffL / WS_GEN_MAX_ATTEMPTS);
-}
-
-/* The default vocabulary: in the working directory, else in the project the executable was built
- * in (<project>/bin/gen-traj or <project>/build-x/bin/gen-traj). */
-static const char *default_vocab(char *buf, size_t cap)
-{
-    if (access(DEFAULT_VOCAB, R_OK) == 0)
-        return DEFAULT_VOCAB;
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        for (int up = 0; up < 3; up++) {
-            char *slash = strrchr(exe, '/');
-            if (!slash)
-                break;
-            *slash = 0;
-            snprintf(buf, cap, "%s/%s", exe, DEFAULT_VOCAB);
-            if (access(buf, R_OK) == 0)
-                return buf;
-        }
-    }
-    return DEFAULT_VOCAB;
+           WS_GEN_MAX_ATTEMPTS, WS_GEN_MAX_ATTEMPTS, WS_GEN_MAX_ATTEMPTS, ws_play_model_usage(),
+           0x7fffffffL / WS_GEN_MAX_ATTEMPTS, ws_play_env_usage());
 }
 
 typedef struct totals {
@@ -203,29 +174,25 @@ int main(int argc, char **argv)
 {
     ws_backend_init(argv);
     ws_cli cli = {.tool = "gen-traj"};
-    const char *model_path = NULL, *human_path = NULL, *vocab_path = NULL, *data = NULL, *output = "-";
+    const char *model_path = NULL, *human_path = NULL, *output = "-";
     int oracle = 0, prune = 1;
-    long seed = 0, catalog_seed = 233, parallel = 16, threads = 0, limit = 0, attempts = 4;
+    long seed = 0, limit = 0, attempts = 4;
     double min_reward = 1.0;
-    ws_episode_opts eo = {.max_steps = 15, .obs_mode = WS_OBS_TEXT};
-    ws_agent agent = {.max_state_len = WS_DEFAULT_MAX_STATE_LEN, .max_action_len = WS_DEFAULT_MAX_ACTION_LEN,
-                      .temperature = 1.0};
+    ws_play_opts po;
+    ws_play_opts_default(&po);
+    po.temperature = 1.0;
+    po.min_temperature = 1e-6;
     ws_writer_opts wo = {WS_COMPRESS_AUTO, 0};
-    enum { OPT_ORACLE = 256, OPT_HUMAN, OPT_ATTEMPTS, OPT_TEMP, OPT_MIN_REWARD, OPT_NO_PRUNE, OPT_VOCAB,
-           OPT_PARALLEL, OPT_MSL, OPT_MAL, OPT_THREADS, OPT_SEED, OPT_MAX_STEPS, OPT_OBS, OPT_CATALOG_SEED,
-           OPT_HELP, OPT_VERSION };
+    enum { OPT_ORACLE = 256, OPT_HUMAN, OPT_ATTEMPTS, OPT_MIN_REWARD, OPT_NO_PRUNE, OPT_SEED, OPT_HELP,
+           OPT_VERSION };
     static const struct option longopts[] = {
         {"oracle", no_argument, 0, OPT_ORACLE}, {"model", required_argument, 0, 'm'},
         {"import-human", required_argument, 0, OPT_HUMAN}, {"n", required_argument, 0, 'n'},
-        {"attempts", required_argument, 0, OPT_ATTEMPTS}, {"temperature", required_argument, 0, OPT_TEMP},
-        {"min-reward", required_argument, 0, OPT_MIN_REWARD}, {"no-prune", no_argument, 0, OPT_NO_PRUNE},
-        {"vocab", required_argument, 0, OPT_VOCAB}, {"parallel", required_argument, 0, OPT_PARALLEL},
-        {"max-state-len", required_argument, 0, OPT_MSL}, {"max-action-len", required_argument, 0, OPT_MAL},
-        {"threads", required_argument, 0, OPT_THREADS}, {"seed", required_argument, 0, OPT_SEED},
-        {"max-steps", required_argument, 0, OPT_MAX_STEPS}, {"obs", required_argument, 0, OPT_OBS},
-        {"catalog-seed", required_argument, 0, OPT_CATALOG_SEED}, {"data", required_argument, 0, 'd'},
+        {"attempts", required_argument, 0, OPT_ATTEMPTS}, {"min-reward", required_argument, 0, OPT_MIN_REWARD},
+        {"no-prune", no_argument, 0, OPT_NO_PRUNE}, {"seed", required_argument, 0, OPT_SEED},
         {"output", required_argument, 0, 'o'}, {"zstd", no_argument, 0, 'z'}, {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, OPT_HELP}, {"version", no_argument, 0, OPT_VERSION}, {0, 0, 0, 0}};
+        {"help", no_argument, 0, OPT_HELP}, {"version", no_argument, 0, OPT_VERSION},
+        WS_PLAY_AGENT_LONGOPTS, WS_PLAY_MODEL_LONGOPTS, WS_PLAY_ENV_LONGOPTS, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "m:n:d:o:zq", longopts, NULL)) != -1) {
         switch (c) {
@@ -234,32 +201,17 @@ int main(int argc, char **argv)
         case OPT_HUMAN: human_path = optarg; break;
         case 'n': limit = ws_cli_long(&cli, "--n", optarg, 1, LONG_MAX); break;
         case OPT_ATTEMPTS: attempts = ws_cli_long(&cli, "--attempts", optarg, 1, WS_GEN_MAX_ATTEMPTS); break;
-        case OPT_TEMP: agent.temperature = ws_cli_double(&cli, "--temperature", optarg, 1e-6, 100); break;
         case OPT_MIN_REWARD: min_reward = ws_cli_double(&cli, "--min-reward", optarg, 0, 1); break;
         case OPT_NO_PRUNE: prune = 0; break;
-        case OPT_VOCAB: vocab_path = optarg; break;
-        case OPT_PARALLEL: parallel = ws_cli_long(&cli, "--parallel", optarg, 1, 4096); break;
-        case OPT_MSL: agent.max_state_len = (int)ws_cli_long(&cli, "--max-state-len", optarg, 2, 100000); break;
-        case OPT_MAL: agent.max_action_len = (int)ws_cli_long(&cli, "--max-action-len", optarg, 2, 100000); break;
-        case OPT_THREADS: threads = ws_cli_long(&cli, "--threads", optarg, 1, 1024); break;
         case OPT_SEED: seed = ws_cli_long(&cli, "--seed", optarg, 0, 0x7fffffffL / WS_GEN_MAX_ATTEMPTS); break;
-        case OPT_MAX_STEPS: eo.max_steps = (int)ws_cli_long(&cli, "--max-steps", optarg, 1, 100000); break;
-        case OPT_OBS:
-            if (strcmp(optarg, "text") == 0)
-                eo.obs_mode = WS_OBS_TEXT;
-            else if (strcmp(optarg, "text_rich") == 0)
-                eo.obs_mode = WS_OBS_TEXT_RICH;
-            else
-                ws_cli_usage_error(&cli, "--obs: expected text or text_rich, got '%s'", optarg);
-            break;
-        case OPT_CATALOG_SEED: catalog_seed = ws_cli_long(&cli, "--catalog-seed", optarg, 0, 0x7fffffffL); break;
-        case 'd': data = optarg; break;
         case 'o': output = optarg; break;
         case 'z': wo.compress = WS_COMPRESS_YES; break;
         case 'q': cli.quiet = 1; break;
         case OPT_HELP: usage(); return 0;
         case OPT_VERSION: ws_cli_version(&cli); return 0;
-        default: ws_cli_usage_error(&cli, "unknown option");
+        default:
+            if (!ws_play_option(&po, &cli, c, optarg))
+                ws_cli_usage_error(&cli, "unknown option");
         }
     }
     if (oracle + !!model_path + !!human_path != 1)
@@ -273,31 +225,19 @@ int main(int argc, char **argv)
         return import_human(&cli, human_path, argv + optind, argc - optind, limit, w);
     }
 
-    char dirbuf[4096], vocabbuf[PATH_MAX + 64];
-    const char *dir = ws_data_dir(data, dirbuf, sizeof dirbuf);
-    if (!dir)
-        ws_cli_die(&cli, WS_EXIT_FAIL, "%s: no WebShop data directory (set --data or WEBSHOP_DATA)", dirbuf);
+    char dirbuf[4096];
+    const char *dir = ws_cli_data_dir(&cli, po.data, dirbuf, sizeof dirbuf);
     ws_vocab *vocab = NULL;
+    ws_agent agent = ws_play_agent(&po);
     if (model_path) {
-        if (!vocab_path)
-            vocab_path = default_vocab(vocabbuf, sizeof vocabbuf);
-        ws_backend_set_threads((int)threads);
-        ws_ckpt_meta meta = {0};
-        if (!(agent.model = ws_modelio_load(model_path, &meta, &err)) || !(vocab = ws_vocab_load(vocab_path, &err)))
-            ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
-        if (meta.vocab_sha256 && *meta.vocab_sha256 && strcmp(meta.vocab_sha256, ws_vocab_sha256(vocab)) != 0)
-            ws_cli_die(&cli, WS_EXIT_FAIL, "%s: trained with another vocabulary than %s (sha256 %.12s..., not %.12s...)",
-                       model_path, vocab_path, meta.vocab_sha256, ws_vocab_sha256(vocab));
-        ws_ckpt_meta_free(&meta);
+        agent.model = ws_play_load_model(&po, &cli, model_path, &vocab);
         agent.vocab = vocab;
     }
     ws_catalog cat;
-    if (ws_catalog_load(&cat, dir, (uint64_t)catalog_seed, &err))
-        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
-    ws_env *env = ws_env_new(&cat, NULL, &err);
-    ws_gen_opts go = {.episode = eo, .parallel = (int)parallel, .seed = seed, .agent = model_path ? &agent : NULL,
+    ws_env *env = ws_play_env_new(&po, &cli, dir, &cat);
+    ws_gen_opts go = {.episode = po.episode, .parallel = (int)po.parallel, .seed = seed, .agent = model_path ? &agent : NULL,
                       .policy_name = model_path, .attempts = (int)attempts, .min_reward = min_reward, .prune = prune};
-    ws_gen *gen = env ? ws_gen_new(env, &go, &err) : NULL;
+    ws_gen *gen = ws_gen_new(env, &go, &err);
     if (!gen)
         ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
     ws_writer *w = ws_writer_open(output, &wo, &err);
@@ -306,7 +246,7 @@ int main(int argc, char **argv)
 
     /* Goals are played in chunks: about as many as trajectories are still wanted, at least a
      * batch of the model's, at most 4 batches (64 goals for the oracle). */
-    int max_chunk = model_path ? 4 * (int)parallel : 64;
+    int max_chunk = model_path ? 4 * (int)po.parallel : 64;
     json_t **goals = calloc((size_t)max_chunk, sizeof *goals), **out = calloc((size_t)max_chunk, sizeof *out);
     int *att = calloc((size_t)max_chunk, sizeof *att);
     ws_prune_stats *pst = calloc((size_t)max_chunk, sizeof *pst);
@@ -325,7 +265,7 @@ int main(int argc, char **argv)
             fail(&cli, w, &err);
         for (;;) {
             long want = limit > 0 ? limit - t.kept : max_chunk;
-            int chunk = want < (model_path ? parallel : 1) ? (int)(model_path ? parallel : 1)
+            int chunk = want < (model_path ? po.parallel : 1) ? (int)(model_path ? po.parallel : 1)
                         : want > max_chunk                  ? max_chunk
                                                             : (int)want;
             rc = r ? ws_reader_next(r, &goals[pending], &err) : WS_EOF;

@@ -68,9 +68,7 @@ int main(int argc, char **argv)
         ws_cli_usage_error(&cli, "--split: expected test, eval, train or all, got '%s'", split);
 
     char dirbuf[4096];
-    const char *dir = ws_data_dir(data, dirbuf, sizeof dirbuf);
-    if (!dir)
-        ws_cli_die(&cli, WS_EXIT_FAIL, "%s: no WebShop data directory (set --data or WEBSHOP_DATA)", dirbuf);
+    const char *dir = ws_cli_data_dir(&cli, data, dirbuf, sizeof dirbuf);
     ws_interrupt_install();
 
     ws_err err;

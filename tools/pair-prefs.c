@@ -2,24 +2,21 @@
  * trajectory's action, rejected = what a reference policy would do instead, or a random other
  * action. The work is lib/prefdata's. */
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "backend.h"
 #include "cli.h"
 #include "encode.h"
 #include "interrupt.h"
 #include "modelio.h"
+#include "playopts.h"
 #include "prefdata.h"
 #include "progress.h"
 #include "stream.h"
 #include "trajectory.h"
 #include "wordpiece.h"
-
-#define DEFAULT_VOCAB "models/minilm-l6/vocab.txt"
 
 static void usage(void)
 {
@@ -42,10 +39,8 @@ static void usage(void)
            "      --ref-logps      also record the reference's log-probabilities of both actions\n"
            "                       (ref_logp_chosen, ref_logp_rejected; needs --ref), so DPO\n"
            "                       need not run the reference again\n"
-           "      --vocab FILE     the reference's vocabulary [models/minilm-l6/vocab.txt]\n"
            "      --batch N        states per forward pass [16]\n"
-           "      --max-state-len N, --max-action-len N   token limits [512, 128]\n"
-           "      --threads N      CPU threads for the model [all]\n"
+           "%s"
            "      --seed N         seed of the sample and random rules [0]; a state's draw depends\n"
            "                       only on (seed, goal_id, step)\n"
            "  -o, --output FILE    write to FILE (zstd when it ends in .zst) instead of stdout\n"
@@ -53,28 +48,8 @@ static void usage(void)
            "  -q, --quiet          no progress or summary on stderr\n"
            "      --help, --version\n\n"
            "Exit status: 0 on success, 1 on bad input or I/O error, 2 on a usage error,\n"
-           "128+signal when interrupted (the complete records kept, as FILE.partial with -o).\n");
-}
-
-static const char *default_vocab(char *buf, size_t cap)
-{
-    if (access(DEFAULT_VOCAB, R_OK) == 0)
-        return DEFAULT_VOCAB;
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        for (int up = 0; up < 3; up++) {
-            char *slash = strrchr(exe, '/');
-            if (!slash)
-                break;
-            *slash = 0;
-            snprintf(buf, cap, "%s/%s", exe, DEFAULT_VOCAB);
-            if (access(buf, R_OK) == 0)
-                return buf;
-        }
-    }
-    return DEFAULT_VOCAB;
+           "128+signal when interrupted (the complete records kept, as FILE.partial with -o).\n",
+           ws_play_model_usage());
 }
 
 static int put_pair(void *ctx, json_t *pair, ws_err *err)
@@ -94,39 +69,34 @@ int main(int argc, char **argv)
 {
     ws_backend_init(argv);
     ws_cli cli = {.tool = "pair-prefs"};
-    const char *ref_path = NULL, *rule_name = NULL, *vocab_path = NULL, *output = "-";
-    long threads = 0;
-    ws_pairer_opts po = {.max_state_len = WS_DEFAULT_MAX_STATE_LEN, .max_action_len = WS_DEFAULT_MAX_ACTION_LEN,
-                         .batch = 16};
+    const char *ref_path = NULL, *rule_name = NULL, *output = "-";
+    ws_play_opts mo; /* the model options */
+    ws_play_opts_default(&mo);
+    ws_pairer_opts po = {.batch = 16};
     ws_writer_opts wo = {WS_COMPRESS_AUTO, 0};
-    enum { OPT_REF = 256, OPT_REJECTED, OPT_REF_LOGPS, OPT_VOCAB, OPT_BATCH, OPT_MSL, OPT_MAL, OPT_THREADS, OPT_SEED,
-           OPT_HELP, OPT_VERSION };
+    enum { OPT_REF = 256, OPT_REJECTED, OPT_REF_LOGPS, OPT_BATCH, OPT_SEED, OPT_HELP, OPT_VERSION };
     static const struct option longopts[] = {
         {"ref", required_argument, 0, OPT_REF}, {"rejected", required_argument, 0, OPT_REJECTED},
-        {"ref-logps", no_argument, 0, OPT_REF_LOGPS}, {"vocab", required_argument, 0, OPT_VOCAB},
-        {"batch", required_argument, 0, OPT_BATCH}, {"max-state-len", required_argument, 0, OPT_MSL},
-        {"max-action-len", required_argument, 0, OPT_MAL}, {"threads", required_argument, 0, OPT_THREADS},
+        {"ref-logps", no_argument, 0, OPT_REF_LOGPS}, {"batch", required_argument, 0, OPT_BATCH},
         {"seed", required_argument, 0, OPT_SEED}, {"output", required_argument, 0, 'o'},
         {"zstd", no_argument, 0, 'z'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, OPT_HELP},
-        {"version", no_argument, 0, OPT_VERSION}, {0, 0, 0, 0}};
+        {"version", no_argument, 0, OPT_VERSION}, WS_PLAY_MODEL_LONGOPTS, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "o:zq", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_REF: ref_path = optarg; break;
         case OPT_REJECTED: rule_name = optarg; break;
         case OPT_REF_LOGPS: po.ref_logps = 1; break;
-        case OPT_VOCAB: vocab_path = optarg; break;
         case OPT_BATCH: po.batch = (int)ws_cli_long(&cli, "--batch", optarg, 1, 4096); break;
-        case OPT_MSL: po.max_state_len = (int)ws_cli_long(&cli, "--max-state-len", optarg, 2, 100000); break;
-        case OPT_MAL: po.max_action_len = (int)ws_cli_long(&cli, "--max-action-len", optarg, 2, 100000); break;
-        case OPT_THREADS: threads = ws_cli_long(&cli, "--threads", optarg, 1, 1024); break;
         case OPT_SEED: po.seed = ws_cli_long(&cli, "--seed", optarg, 0, 0x7fffffffL); break;
         case 'o': output = optarg; break;
         case 'z': wo.compress = WS_COMPRESS_YES; break;
         case 'q': cli.quiet = 1; break;
         case OPT_HELP: usage(); return 0;
         case OPT_VERSION: ws_cli_version(&cli); return 0;
-        default: ws_cli_usage_error(&cli, "unknown option");
+        default:
+            if (!ws_play_option(&mo, &cli, c, optarg))
+                ws_cli_usage_error(&cli, "unknown option");
         }
     }
     if (!rule_name && !ref_path)
@@ -142,18 +112,10 @@ int main(int argc, char **argv)
     ws_interrupt_install();
     ws_err err;
     ws_vocab *vocab = NULL;
-    char vocabbuf[PATH_MAX + 64];
+    po.max_state_len = mo.max_state_len;
+    po.max_action_len = mo.max_action_len;
     if (ref_path) {
-        if (!vocab_path)
-            vocab_path = default_vocab(vocabbuf, sizeof vocabbuf);
-        ws_backend_set_threads((int)threads);
-        ws_ckpt_meta meta = {0};
-        if (!(po.ref = ws_modelio_load(ref_path, &meta, &err)) || !(vocab = ws_vocab_load(vocab_path, &err)))
-            ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
-        if (meta.vocab_sha256 && *meta.vocab_sha256 && strcmp(meta.vocab_sha256, ws_vocab_sha256(vocab)) != 0)
-            ws_cli_die(&cli, WS_EXIT_FAIL, "%s: trained with another vocabulary than %s (sha256 %.12s..., not %.12s...)",
-                       ref_path, vocab_path, meta.vocab_sha256, ws_vocab_sha256(vocab));
-        ws_ckpt_meta_free(&meta);
+        po.ref = ws_play_load_model(&mo, &cli, ref_path, &vocab);
         po.vocab = vocab;
     }
     ws_pairer *pairer = ws_pairer_new(&po, &err);

@@ -17,6 +17,7 @@
 #include "agent.h"
 #include "encode.h"
 #include "modelio.h"
+#include "playopts.h"
 #include "runner.h"
 #include "wordpiece.h"
 
@@ -28,22 +29,18 @@ static void usage(void)
            "goes to stderr.\n\n"
            "  -p, --policy NAME    random (uniform over valid actions) or oracle (knows the goal)\n"
            "  -m, --model CKPT     the trained model as the policy (a train-il/dpo/ppo checkpoint)\n"
-           "      --vocab FILE     its vocabulary [models/minilm-l6/vocab.txt]\n"
            "      --temperature T  sample from softmax(logits / T); 0 takes the argmax [0]\n"
            "      --parallel N     episodes in flight, scored in one batch [16]\n"
-           "      --max-state-len N, --max-action-len N   token limits [512, 128]\n"
-           "      --threads N      CPU threads for the model [all]\n"
+           "%s"
            "      --seed N         seed of the policy's random choices [0]\n"
-           "      --max-steps N    step limit of an episode [15]\n"
-           "      --obs MODE       observation mode: text or text_rich [text]\n"
-           "      --catalog-seed N seed of the product prices; use the goals' --seed [233]\n"
-           "  -d, --data DIR       catalog directory [$WEBSHOP_DATA or ../shared/webshop-1k]\n"
+           "%s"
            "      --summary FILE   also write summary records (success_rate, score, ...) to FILE\n"
            "  -o, --output FILE    write to FILE (zstd when it ends in .zst) instead of stdout\n"
            "  -z, --zstd           compress the output with zstd\n"
            "  -q, --quiet          no progress or summary on stderr\n"
            "      --help, --version\n\n"
-           "Exit status: 0 on success, 1 on bad input or I/O error, 2 on a usage error.\n");
+           "Exit status: 0 on success, 1 on bad input or I/O error, 2 on a usage error.\n",
+           ws_play_model_usage(), ws_play_env_usage());
 }
 
 typedef struct totals {
@@ -96,55 +93,33 @@ int main(int argc, char **argv)
 {
     ws_backend_init(argv);
     ws_cli cli = {.tool = "rollout"};
-    const char *policy_name = NULL, *model_path = NULL, *vocab_path = "models/minilm-l6/vocab.txt";
-    const char *data = NULL, *output = "-", *summary_path = NULL;
-    long seed = 0, catalog_seed = 233, parallel = 16, threads = 0;
-    ws_episode_opts eo = {.max_steps = 15, .obs_mode = WS_OBS_TEXT};
-    ws_agent agent = {.max_state_len = WS_DEFAULT_MAX_STATE_LEN, .max_action_len = WS_DEFAULT_MAX_ACTION_LEN};
+    const char *policy_name = NULL, *model_path = NULL, *output = "-", *summary_path = NULL;
+    long seed = 0;
+    ws_play_opts po;
+    ws_play_opts_default(&po);
     ws_writer_opts wo = {WS_COMPRESS_AUTO, 0};
-    enum { OPT_SEED = 256, OPT_MAX_STEPS, OPT_OBS, OPT_CATALOG_SEED, OPT_SUMMARY, OPT_VOCAB, OPT_TEMP, OPT_PARALLEL,
-           OPT_MSL, OPT_MAL, OPT_THREADS, OPT_HELP, OPT_VERSION };
+    enum { OPT_SEED = 256, OPT_SUMMARY, OPT_HELP, OPT_VERSION };
     static const struct option longopts[] = {
         {"policy", required_argument, 0, 'p'}, {"model", required_argument, 0, 'm'},
-        {"vocab", required_argument, 0, OPT_VOCAB}, {"temperature", required_argument, 0, OPT_TEMP},
-        {"parallel", required_argument, 0, OPT_PARALLEL}, {"max-state-len", required_argument, 0, OPT_MSL},
-        {"max-action-len", required_argument, 0, OPT_MAL}, {"threads", required_argument, 0, OPT_THREADS},
-        {"seed", required_argument, 0, OPT_SEED},
-        {"max-steps", required_argument, 0, OPT_MAX_STEPS}, {"obs", required_argument, 0, OPT_OBS},
-        {"catalog-seed", required_argument, 0, OPT_CATALOG_SEED}, {"data", required_argument, 0, 'd'},
-        {"summary", required_argument, 0, OPT_SUMMARY}, {"output", required_argument, 0, 'o'},
-        {"zstd", no_argument, 0, 'z'}, {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, OPT_HELP}, {"version", no_argument, 0, OPT_VERSION}, {0, 0, 0, 0}};
+        {"seed", required_argument, 0, OPT_SEED}, {"summary", required_argument, 0, OPT_SUMMARY},
+        {"output", required_argument, 0, 'o'}, {"zstd", no_argument, 0, 'z'}, {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, OPT_HELP}, {"version", no_argument, 0, OPT_VERSION},
+        WS_PLAY_AGENT_LONGOPTS, WS_PLAY_MODEL_LONGOPTS, WS_PLAY_ENV_LONGOPTS, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "p:m:d:o:zq", longopts, NULL)) != -1) {
         switch (c) {
         case 'p': policy_name = optarg; break;
         case 'm': model_path = optarg; break;
-        case OPT_VOCAB: vocab_path = optarg; break;
-        case OPT_TEMP: agent.temperature = ws_cli_double(&cli, "--temperature", optarg, 0, 100); break;
-        case OPT_PARALLEL: parallel = ws_cli_long(&cli, "--parallel", optarg, 1, 4096); break;
-        case OPT_MSL: agent.max_state_len = (int)ws_cli_long(&cli, "--max-state-len", optarg, 2, 100000); break;
-        case OPT_MAL: agent.max_action_len = (int)ws_cli_long(&cli, "--max-action-len", optarg, 2, 100000); break;
-        case OPT_THREADS: threads = ws_cli_long(&cli, "--threads", optarg, 1, 1024); break;
         case OPT_SEED: seed = ws_cli_long(&cli, "--seed", optarg, 0, 0x7fffffffL); break;
-        case OPT_MAX_STEPS: eo.max_steps = (int)ws_cli_long(&cli, "--max-steps", optarg, 1, 100000); break;
-        case OPT_OBS:
-            if (strcmp(optarg, "text") == 0)
-                eo.obs_mode = WS_OBS_TEXT;
-            else if (strcmp(optarg, "text_rich") == 0)
-                eo.obs_mode = WS_OBS_TEXT_RICH;
-            else
-                ws_cli_usage_error(&cli, "--obs: expected text or text_rich, got '%s'", optarg);
-            break;
-        case OPT_CATALOG_SEED: catalog_seed = ws_cli_long(&cli, "--catalog-seed", optarg, 0, 0x7fffffffL); break;
-        case 'd': data = optarg; break;
         case OPT_SUMMARY: summary_path = optarg; break;
         case 'o': output = optarg; break;
         case 'z': wo.compress = WS_COMPRESS_YES; break;
         case 'q': cli.quiet = 1; break;
         case OPT_HELP: usage(); return 0;
         case OPT_VERSION: ws_cli_version(&cli); return 0;
-        default: ws_cli_usage_error(&cli, "unknown option");
+        default:
+            if (!ws_play_option(&po, &cli, c, optarg))
+                ws_cli_usage_error(&cli, "unknown option");
         }
     }
     ws_policy_kind policy = WS_POLICY_RANDOM;
@@ -154,30 +129,20 @@ int main(int argc, char **argv)
         ws_cli_usage_error(&cli, "--policy: expected random or oracle, got '%s'", policy_name);
 
     char dirbuf[4096];
-    const char *dir = ws_data_dir(data, dirbuf, sizeof dirbuf);
-    if (!dir)
-        ws_cli_die(&cli, WS_EXIT_FAIL, "%s: no WebShop data directory (set --data or WEBSHOP_DATA)", dirbuf);
+    const char *dir = ws_cli_data_dir(&cli, po.data, dirbuf, sizeof dirbuf);
     ws_interrupt_install();
     ws_err err;
     ws_vocab *vocab = NULL;
+    ws_agent agent = ws_play_agent(&po);
     if (model_path) {
-        ws_backend_set_threads((int)threads);
-        ws_ckpt_meta meta = {0};
-        if (!(agent.model = ws_modelio_load(model_path, &meta, &err)) || !(vocab = ws_vocab_load(vocab_path, &err)))
-            ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
-        if (meta.vocab_sha256 && *meta.vocab_sha256 && strcmp(meta.vocab_sha256, ws_vocab_sha256(vocab)) != 0)
-            ws_cli_die(&cli, WS_EXIT_FAIL, "%s: trained with another vocabulary than %s (sha256 %.12s..., not %.12s...)",
-                       model_path, vocab_path, meta.vocab_sha256, ws_vocab_sha256(vocab));
-        ws_ckpt_meta_free(&meta);
+        agent.model = ws_play_load_model(&po, &cli, model_path, &vocab);
         agent.vocab = vocab;
     }
     ws_catalog cat;
-    if (ws_catalog_load(&cat, dir, (uint64_t)catalog_seed, &err))
-        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
-    ws_env *env = ws_env_new(&cat, NULL, &err);
-    ws_runner_opts ropts = {.episode = eo, .parallel = model_path ? (int)parallel : 1, .seed = seed,
+    ws_env *env = ws_play_env_new(&po, &cli, dir, &cat);
+    ws_runner_opts ropts = {.episode = po.episode, .parallel = model_path ? (int)po.parallel : 1, .seed = seed,
                             .builtin = policy, .agent = model_path ? &agent : NULL, .policy_name = model_path};
-    ws_runner *runner = env ? ws_runner_new(env, &ropts, &err) : NULL;
+    ws_runner *runner = ws_runner_new(env, &ropts, &err);
     if (!runner)
         ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
     ws_writer *w = ws_writer_open(output, &wo, &err);

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,6 +41,7 @@
 #include "goals.h"
 #include "interrupt.h"
 #include "modelio.h"
+#include "playopts.h"
 #include "policy.h"
 #include "progress.h"
 #include "rng.h"
@@ -83,16 +85,11 @@ static void usage(void)
            "      --level L        interval level [0.95]\n"
            "      --draws N        Monte Carlo draws for P(best) [100000]\n"
            "Model arms:\n"
-           "      --vocab FILE     vocabulary [models/minilm-l6/vocab.txt]\n"
            "      --temperature T  sample from softmax(logits / T); 0 takes the argmax [0]\n"
            "      --parallel N     episodes in flight per model arm, scored in one batch [16]\n"
-           "      --max-state-len N, --max-action-len N   token limits [512, 128]\n"
-           "      --threads N      CPU threads for the model [all]\n"
+           "%s"
            "Environment:\n"
-           "      --max-steps N    step limit of an episode [15]\n"
-           "      --obs MODE       observation mode: text or text_rich [text]\n"
-           "      --catalog-seed N seed of the product prices; use the goals' --seed [233]\n"
-           "  -d, --data DIR       catalog directory [$WEBSHOP_DATA or ../shared/webshop-1k]\n"
+           "%s"
            "Output:\n"
            "  -o, --output FILE    write the records to FILE (zstd when it ends in .zst)\n"
            "  -z, --zstd           compress the output with zstd\n"
@@ -103,7 +100,8 @@ static void usage(void)
            "fractional Bernoulli outcome); fixed mode reports observed rates with Wilson intervals and\n"
            "mean scores with Student-t intervals. P(best) is the posterior probability that an arm\n"
            "has the highest success rate (score), by Monte Carlo with a fixed seed.\n\n"
-           "Exit status: 0 on success, 1 on bad input or I/O error, 2 on a usage error.\n");
+           "Exit status: 0 on success, 1 on bad input or I/O error, 2 on a usage error.\n",
+           ws_play_model_usage(), ws_play_env_usage());
 }
 
 typedef struct arm {
@@ -726,20 +724,17 @@ int main(int argc, char **argv)
 {
     ws_backend_init(argv);
     ws_cli cli = {.tool = "thompson-eval"};
-    const char *vocab_path = "models/minilm-l6/vocab.txt", *data = NULL, *output = "-";
-    const char *summary_path = NULL, *table_path = NULL, *plots_dir = NULL;
-    long runs = 1, rounds = 100, seed = 0, batch = 1, fixed = 0, parallel = 16, threads = 0, catalog_seed = 233;
-    long mc_draws = 100000;
-    double level = 0.95, temperature = 0;
-    int max_state_len = WS_DEFAULT_MAX_STATE_LEN, max_action_len = WS_DEFAULT_MAX_ACTION_LEN;
+    const char *output = "-", *summary_path = NULL, *table_path = NULL, *plots_dir = NULL;
+    long runs = 1, rounds = 100, seed = 0, batch = 1, fixed = 0, mc_draws = 100000;
+    double level = 0.95;
     ws_bandit_objective objective = WS_BANDIT_SUCCESS;
-    ws_episode_opts eo = {.max_steps = 15, .obs_mode = WS_OBS_TEXT};
+    ws_play_opts po;
+    ws_play_opts_default(&po);
     ws_writer_opts wo = {WS_COMPRESS_AUTO, 0};
     arm arms[MAX_ARMS];
     int n_arms = 0;
     enum { OPT_RUNS = 256, OPT_ROUNDS, OPT_SEED, OPT_BATCH, OPT_OBJECTIVE, OPT_FIXED, OPT_SUMMARY, OPT_TABLE,
-           OPT_PLOTS, OPT_LEVEL, OPT_DRAWS, OPT_VOCAB, OPT_TEMP, OPT_PARALLEL, OPT_MSL, OPT_MAL, OPT_THREADS,
-           OPT_MAX_STEPS, OPT_OBS, OPT_CATALOG_SEED, OPT_HELP, OPT_VERSION };
+           OPT_PLOTS, OPT_LEVEL, OPT_DRAWS, OPT_HELP, OPT_VERSION };
     static const struct option longopts[] = {
         {"arm", required_argument, 0, 'a'}, {"runs", required_argument, 0, OPT_RUNS},
         {"rounds", required_argument, 0, OPT_ROUNDS}, {"seed", required_argument, 0, OPT_SEED},
@@ -747,13 +742,9 @@ int main(int argc, char **argv)
         {"fixed", required_argument, 0, OPT_FIXED}, {"summary", required_argument, 0, OPT_SUMMARY},
         {"table", required_argument, 0, OPT_TABLE}, {"plots", required_argument, 0, OPT_PLOTS},
         {"level", required_argument, 0, OPT_LEVEL}, {"draws", required_argument, 0, OPT_DRAWS},
-        {"vocab", required_argument, 0, OPT_VOCAB}, {"temperature", required_argument, 0, OPT_TEMP},
-        {"parallel", required_argument, 0, OPT_PARALLEL}, {"max-state-len", required_argument, 0, OPT_MSL},
-        {"max-action-len", required_argument, 0, OPT_MAL}, {"threads", required_argument, 0, OPT_THREADS},
-        {"max-steps", required_argument, 0, OPT_MAX_STEPS}, {"obs", required_argument, 0, OPT_OBS},
-        {"catalog-seed", required_argument, 0, OPT_CATALOG_SEED}, {"data", required_argument, 0, 'd'},
         {"output", required_argument, 0, 'o'}, {"zstd", no_argument, 0, 'z'}, {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, OPT_HELP}, {"version", no_argument, 0, OPT_VERSION}, {0, 0, 0, 0}};
+        {"help", no_argument, 0, OPT_HELP}, {"version", no_argument, 0, OPT_VERSION},
+        WS_PLAY_MODEL_LONGOPTS, WS_PLAY_AGENT_LONGOPTS, WS_PLAY_ENV_LONGOPTS, {0, 0, 0, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "a:d:o:zq", longopts, NULL)) != -1) {
         switch (opt) {
@@ -784,29 +775,14 @@ int main(int argc, char **argv)
         case OPT_PLOTS: plots_dir = optarg; break;
         case OPT_LEVEL: level = ws_cli_double(&cli, "--level", optarg, 0.5, 0.9999); break;
         case OPT_DRAWS: mc_draws = ws_cli_long(&cli, "--draws", optarg, 100, 100000000); break;
-        case OPT_VOCAB: vocab_path = optarg; break;
-        case OPT_TEMP: temperature = ws_cli_double(&cli, "--temperature", optarg, 0, 100); break;
-        case OPT_PARALLEL: parallel = ws_cli_long(&cli, "--parallel", optarg, 1, 4096); break;
-        case OPT_MSL: max_state_len = (int)ws_cli_long(&cli, "--max-state-len", optarg, 2, 100000); break;
-        case OPT_MAL: max_action_len = (int)ws_cli_long(&cli, "--max-action-len", optarg, 2, 100000); break;
-        case OPT_THREADS: threads = ws_cli_long(&cli, "--threads", optarg, 1, 1024); break;
-        case OPT_MAX_STEPS: eo.max_steps = (int)ws_cli_long(&cli, "--max-steps", optarg, 1, 100000); break;
-        case OPT_OBS:
-            if (strcmp(optarg, "text") == 0)
-                eo.obs_mode = WS_OBS_TEXT;
-            else if (strcmp(optarg, "text_rich") == 0)
-                eo.obs_mode = WS_OBS_TEXT_RICH;
-            else
-                ws_cli_usage_error(&cli, "--obs: expected text or text_rich, got '%s'", optarg);
-            break;
-        case OPT_CATALOG_SEED: catalog_seed = ws_cli_long(&cli, "--catalog-seed", optarg, 0, 0x7fffffffL); break;
-        case 'd': data = optarg; break;
         case 'o': output = optarg; break;
         case 'z': wo.compress = WS_COMPRESS_YES; break;
         case 'q': cli.quiet = 1; break;
         case OPT_HELP: usage(); return 0;
         case OPT_VERSION: ws_cli_version(&cli); return 0;
-        default: ws_cli_usage_error(&cli, "unknown option");
+        default:
+            if (!ws_play_option(&po, &cli, opt, optarg))
+                ws_cli_usage_error(&cli, "unknown option");
         }
     }
     if (n_arms == 0)
@@ -816,9 +792,7 @@ int main(int argc, char **argv)
         any_model |= arms[a].ckpt != NULL;
 
     char dirbuf[4096];
-    const char *dir = ws_data_dir(data, dirbuf, sizeof dirbuf);
-    if (!dir)
-        ws_cli_die(&cli, WS_EXIT_FAIL, "%s: no WebShop data directory (set --data or WEBSHOP_DATA)", dirbuf);
+    const char *dir = ws_cli_data_dir(&cli, po.data, dirbuf, sizeof dirbuf);
     ws_interrupt_install();
 
     ctx c = {.cli = &cli, .arms = arms, .n_arms = n_arms, .seed = seed, .level = level, .mc_draws = mc_draws,
@@ -826,14 +800,15 @@ int main(int argc, char **argv)
     /* the models first, each loaded once: a missing checkpoint fails before any work */
     ws_vocab *vocab = NULL;
     char *vocab_sha[MAX_ARMS] = {0};
+    char vocabbuf[PATH_MAX + 64];
+    const char *vocab_path = ws_vocab_path(po.vocab_path, vocabbuf, sizeof vocabbuf);
     if (any_model)
-        ws_backend_set_threads((int)threads);
+        ws_backend_set_threads((int)po.threads);
     for (int a = 0; a < n_arms; a++) {
         if (!arms[a].ckpt)
             continue;
         ws_ckpt_meta meta = {0};
-        arms[a].agent = (ws_agent){.max_state_len = max_state_len, .max_action_len = max_action_len,
-                                   .temperature = temperature};
+        arms[a].agent = ws_play_agent(&po);
         if (!(arms[a].agent.model = ws_modelio_load(arms[a].ckpt, &meta, &c.err)))
             ws_cli_die(&cli, WS_EXIT_FAIL, "arm '%s': %s", arms[a].name, c.err.msg);
         if (meta.vocab_sha256 && *meta.vocab_sha256 && !(vocab_sha[a] = strdup(meta.vocab_sha256)))
@@ -843,10 +818,8 @@ int main(int argc, char **argv)
     if (any_model && !(vocab = ws_vocab_load(vocab_path, &c.err)))
         ws_cli_die(&cli, WS_EXIT_FAIL, "%s", c.err.msg);
     for (int a = 0; a < n_arms; a++) {
-        if (vocab_sha[a] && strcmp(vocab_sha[a], ws_vocab_sha256(vocab)) != 0)
-            ws_cli_die(&cli, WS_EXIT_FAIL,
-                       "arm '%s': %s: trained with another vocabulary than %s (sha256 %.12s..., not %.12s...)",
-                       arms[a].name, arms[a].ckpt, vocab_path, vocab_sha[a], ws_vocab_sha256(vocab));
+        if (arms[a].ckpt && ws_modelio_check_vocab(arms[a].ckpt, vocab_sha[a], vocab_path, vocab, &c.err))
+            ws_cli_die(&cli, WS_EXIT_FAIL, "arm '%s': %s", arms[a].name, c.err.msg);
         free(vocab_sha[a]);
         arms[a].agent.vocab = vocab;
     }
@@ -861,13 +834,9 @@ int main(int argc, char **argv)
         ws_cli_warn(&cli, "%zu goals for %ld rounds: each run goes through its goal order again", c.n_goals, rounds);
 
     ws_catalog cat;
-    if (ws_catalog_load(&cat, dir, (uint64_t)catalog_seed, &c.err))
-        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", c.err.msg);
-    ws_env *env = ws_env_new(&cat, NULL, &c.err);
-    if (!env)
-        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", c.err.msg);
+    ws_env *env = ws_play_env_new(&po, &cli, dir, &cat);
     for (int a = 0; a < n_arms; a++) {
-        ws_runner_opts ropts = {.episode = eo, .parallel = arms[a].ckpt ? (int)parallel : 1, .seed = seed,
+        ws_runner_opts ropts = {.episode = po.episode, .parallel = arms[a].ckpt ? (int)po.parallel : 1, .seed = seed,
                                 .builtin = arms[a].builtin, .agent = arms[a].ckpt ? &arms[a].agent : NULL,
                                 .policy_name = arms[a].ckpt ? arms[a].name : NULL};
         if (!(arms[a].runner = ws_runner_new(env, &ropts, &c.err)))
@@ -885,7 +854,7 @@ int main(int argc, char **argv)
     size_t **order = calloc((size_t)n_runs, sizeof *order);
     curve *curves = calloc((size_t)n_runs, sizeof *curves);
     /* jobs of one step: every run's rounds (Thompson) or every arm on a chunk of goals (fixed) */
-    size_t step_jobs = fixed ? na * (size_t)parallel : (size_t)n_runs * (size_t)batch;
+    size_t step_jobs = fixed ? na * (size_t)po.parallel : (size_t)n_runs * (size_t)batch;
     job *jobs = calloc(step_jobs, sizeof *jobs);
     size_t *idx = calloc(step_jobs, sizeof *idx);
     double *draws = calloc(step_jobs * na, sizeof *draws);
@@ -924,7 +893,7 @@ int main(int argc, char **argv)
         size_t n = 0;
         long nb;
         if (fixed) {
-            nb = n_rounds - t0 < parallel ? n_rounds - t0 : parallel;
+            nb = n_rounds - t0 < po.parallel ? n_rounds - t0 : po.parallel;
             for (long b = 0; b < nb; b++)
                 for (int a = 0; a < n_arms; a++) {
                     job *j = &jobs[n++];

@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "encode.h"
@@ -33,7 +32,6 @@
 #include "stream.h"
 #include "wordpiece.h"
 
-#define DEFAULT_VOCAB "models/minilm-l6/vocab.txt"
 #define TOKENS_VERSION 1
 #define TRAJECTORY_VERSION 1
 #define PAIR_VERSION 1
@@ -147,29 +145,6 @@ fail:
     json_decref(acts);
     json_decref(rec);
     return NULL;
-}
-
-/* The default vocabulary: in the working directory, else in the project the executable was built
- * in (<project>/bin/tokenize or <project>/build-x/bin/tokenize). */
-static const char *default_vocab(char *buf, size_t cap)
-{
-    if (access(DEFAULT_VOCAB, R_OK) == 0)
-        return DEFAULT_VOCAB;
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        for (int up = 0; up < 3; up++) {
-            char *slash = strrchr(exe, '/');
-            if (!slash)
-                break;
-            *slash = 0;
-            snprintf(buf, cap, "%s/%s", exe, DEFAULT_VOCAB);
-            if (access(buf, R_OK) == 0)
-                return buf;
-        }
-    }
-    return DEFAULT_VOCAB;
 }
 
 static int is_string_array(const json_t *a)
@@ -341,7 +316,7 @@ int main(int argc, char **argv)
     char vbuf[PATH_MAX + 64];
     int by_default = !vocab_path;
     if (by_default)
-        vocab_path = default_vocab(vbuf, sizeof vbuf);
+        vocab_path = ws_vocab_path(NULL, vbuf, sizeof vbuf);
     ws_vocab *v = ws_vocab_load(vocab_path, &err);
     if (!v)
         ws_cli_die(&cli, WS_EXIT_FAIL, "%s%s", err.msg, by_default ? " (run 'make model' to fetch it)" : "");

@@ -9,6 +9,7 @@
 #include "encode.h"
 #include "interrupt.h"
 #include "objectives.h"
+#include "playopts.h"
 #include "progress.h"
 #include "rng.h"
 #include "trainloop.h"
@@ -190,12 +191,7 @@ int main(int argc, char **argv)
         case OPT_ILC: po.il_coef = ws_cli_double(&cli, "--il-coef", optarg, 0, 1e6); break;
         case OPT_KL: po.target_kl = ws_cli_double(&cli, "--target-kl", optarg, 0, 1e6); break;
         case OPT_MS: po.max_steps = ws_cli_long(&cli, "--max-steps", optarg, 1, 100000); break;
-        case OPT_OBS:
-            if (strcmp(optarg, "text") == 0 || strcmp(optarg, "text_rich") == 0)
-                po.obs_mode = strcmp(optarg, "text") == 0 ? WS_OBS_TEXT : WS_OBS_TEXT_RICH;
-            else
-                ws_cli_usage_error(&cli, "--obs: expected text or text_rich, got '%s'", optarg);
-            break;
+        case OPT_OBS: po.obs_mode = ws_play_obs_mode(&cli, optarg); break;
         case OPT_LOG: po.rollout_log = optarg; break;
         case OPT_CS: po.catalog_seed = ws_cli_long(&cli, "--catalog-seed", optarg, 0, 0x7fffffffL); break;
         case 'q': cli.quiet = 1; break;
@@ -230,12 +226,10 @@ int main(int argc, char **argv)
             ws_cli_die(&cli, WS_EXIT_FAIL, "%s", rc == WS_INTERRUPTED ? "interrupted" : err.msg);
     }
     char dirbuf[4096], vocabbuf[PATH_MAX + 64];
-    const char *dir = ws_data_dir(to.data, dirbuf, sizeof dirbuf);
+    const char *dir = ws_cli_data_dir(&cli, to.data, dirbuf, sizeof dirbuf);
     ws_catalog cat;
     ws_vocab *vocab = NULL;
     ws_env *env = NULL;
-    if (!dir)
-        ws_cli_die(&cli, WS_EXIT_FAIL, "%s: no WebShop data directory (set --data or WEBSHOP_DATA)", dirbuf);
     if (ws_catalog_load(&cat, dir, (uint64_t)po.catalog_seed, &err) || !(env = ws_env_new(&cat, NULL, &err)) ||
         !(vocab = ws_vocab_load(ws_vocab_path(to.vocab_path, vocabbuf, sizeof vocabbuf), &err)))
         ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);

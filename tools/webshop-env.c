@@ -369,9 +369,7 @@ int main(int argc, char **argv)
     if (optind < argc)
         ws_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
     char dirbuf[4096];
-    const char *dir = ws_data_dir(data, dirbuf, sizeof dirbuf);
-    if (!dir)
-        ws_cli_die(&cli, WS_EXIT_FAIL, "%s: no WebShop data directory (set --data or WEBSHOP_DATA)", dirbuf);
+    const char *dir = ws_cli_data_dir(&cli, data, dirbuf, sizeof dirbuf);
     ws_interrupt_install();
 
     server sv = {.cli = &cli, .seed = (uint64_t)seed, .max_sessions = (size_t)max_sessions};

@@ -1,0 +1,82 @@
+#include "playopts.h"
+
+#include <string.h>
+
+#include "backend.h"
+#include "encode.h"
+#include "modelio.h"
+
+void ws_play_opts_default(ws_play_opts *o)
+{
+    *o = (ws_play_opts){.episode = {.max_steps = 15, .obs_mode = WS_OBS_TEXT}, .catalog_seed = 233, .parallel = 16,
+                        .max_state_len = WS_DEFAULT_MAX_STATE_LEN, .max_action_len = WS_DEFAULT_MAX_ACTION_LEN};
+}
+
+ws_obs_mode ws_play_obs_mode(const ws_cli *cli, const char *arg)
+{
+    if (strcmp(arg, "text") == 0)
+        return WS_OBS_TEXT;
+    if (strcmp(arg, "text_rich") != 0)
+        ws_cli_usage_error(cli, "--obs: expected text or text_rich, got '%s'", arg);
+    return WS_OBS_TEXT_RICH;
+}
+
+int ws_play_option(ws_play_opts *o, const ws_cli *cli, int code, const char *arg)
+{
+    switch (code) {
+    case WS_POPT_MAX_STEPS: o->episode.max_steps = (int)ws_cli_long(cli, "--max-steps", arg, 1, 100000); break;
+    case WS_POPT_OBS: o->episode.obs_mode = ws_play_obs_mode(cli, arg); break;
+    case WS_POPT_CATALOG_SEED: o->catalog_seed = ws_cli_long(cli, "--catalog-seed", arg, 0, 0x7fffffffL); break;
+    case 'd': o->data = arg; break;
+    case WS_POPT_VOCAB: o->vocab_path = arg; break;
+    case WS_POPT_TEMP: o->temperature = ws_cli_double(cli, "--temperature", arg, o->min_temperature, 100); break;
+    case WS_POPT_PARALLEL: o->parallel = ws_cli_long(cli, "--parallel", arg, 1, 4096); break;
+    case WS_POPT_MSL: o->max_state_len = (int)ws_cli_long(cli, "--max-state-len", arg, 2, 100000); break;
+    case WS_POPT_MAL: o->max_action_len = (int)ws_cli_long(cli, "--max-action-len", arg, 2, 100000); break;
+    case WS_POPT_THREADS: o->threads = ws_cli_long(cli, "--threads", arg, 1, 1024); break;
+    default: return 0;
+    }
+    return 1;
+}
+
+const char *ws_play_env_usage(void)
+{
+    return "      --max-steps N    step limit of an episode [15]\n"
+           "      --obs MODE       observation mode: text or text_rich [text]\n"
+           "      --catalog-seed N seed of the product prices; use the goals' --seed [233]\n"
+           "  -d, --data DIR       catalog directory [$WEBSHOP_DATA or ../shared/webshop-1k]\n";
+}
+
+const char *ws_play_model_usage(void)
+{
+    return "      --vocab FILE     the model's vocabulary [" WS_DEFAULT_VOCAB "]\n"
+           "      --max-state-len N, --max-action-len N   token limits [512, 128]\n"
+           "      --threads N      CPU threads for the model [all]\n";
+}
+
+ws_agent ws_play_agent(const ws_play_opts *o)
+{
+    return (ws_agent){.max_state_len = o->max_state_len, .max_action_len = o->max_action_len,
+                      .temperature = o->temperature};
+}
+
+ws_model *ws_play_load_model(const ws_play_opts *o, const ws_cli *cli, const char *ckpt, ws_vocab **vocab)
+{
+    ws_err err;
+    ws_backend_set_threads((int)o->threads);
+    ws_model *m = ws_modelio_load_with_vocab(ckpt, o->vocab_path, vocab, &err);
+    if (!m)
+        ws_cli_die(cli, WS_EXIT_FAIL, "%s", err.msg);
+    return m;
+}
+
+ws_env *ws_play_env_new(const ws_play_opts *o, const ws_cli *cli, const char *dir, ws_catalog *cat)
+{
+    ws_err err;
+    if (ws_catalog_load(cat, dir, (uint64_t)o->catalog_seed, &err))
+        ws_cli_die(cli, WS_EXIT_FAIL, "%s", err.msg);
+    ws_env *env = ws_env_new(cat, NULL, &err);
+    if (!env)
+        ws_cli_die(cli, WS_EXIT_FAIL, "%s", err.msg);
+    return env;
+}

@@ -1,0 +1,73 @@
+/* playopts: the options of the tools that play episodes or run a model on them (rollout,
+ * gen-traj, thompson-eval, pair-prefs).
+ *
+ * Owns the environment options (--max-steps, --obs, --catalog-seed, -d/--data) and the model
+ * options (--vocab, --temperature, --parallel, --max-state-len, --max-action-len, --threads):
+ * their defaults, parsing and help text, as lib/trainloop does for the trainers. A tool appends
+ * the WS_PLAY_*_LONGOPTS groups it takes to its option table (before the terminating zero entry)
+ * and passes the codes its own switch does not know to ws_play_option. */
+#ifndef WS_PLAYOPTS_H
+#define WS_PLAYOPTS_H
+
+#include <getopt.h>
+
+#include "agent.h"
+#include "catalog.h"
+#include "cli.h"
+#include "env.h"
+#include "wordpiece.h"
+
+typedef struct ws_play_opts {
+    ws_episode_opts episode;           /* --max-steps [15], --obs text|text_rich [text] */
+    long catalog_seed;                 /* --catalog-seed [233] */
+    const char *data;                  /* -d, --data [NULL: ws_data_dir's search] */
+    const char *vocab_path;            /* --vocab [NULL: WS_DEFAULT_VOCAB, see ws_vocab_path] */
+    double temperature;                /* --temperature [0: argmax] */
+    double min_temperature;            /* the least --temperature accepted [0] */
+    long parallel;                     /* --parallel: episodes in flight [16] */
+    long threads;                      /* --threads [0: all] */
+    int max_state_len, max_action_len; /* --max-state-len, --max-action-len [512, 128] */
+} ws_play_opts;
+
+void ws_play_opts_default(ws_play_opts *o);
+
+enum {
+    WS_POPT_MAX_STEPS = 1100, WS_POPT_OBS, WS_POPT_CATALOG_SEED, WS_POPT_VOCAB, WS_POPT_TEMP, WS_POPT_PARALLEL,
+    WS_POPT_MSL, WS_POPT_MAL, WS_POPT_THREADS
+};
+/* The environment: --max-steps, --obs, --catalog-seed, -d/--data (give "d:" in the short options). */
+#define WS_PLAY_ENV_LONGOPTS                                                                                  \
+    {"max-steps", required_argument, 0, WS_POPT_MAX_STEPS}, {"obs", required_argument, 0, WS_POPT_OBS},        \
+    {"catalog-seed", required_argument, 0, WS_POPT_CATALOG_SEED}, {"data", required_argument, 0, 'd'}
+/* A model: --vocab, --max-state-len, --max-action-len, --threads. */
+#define WS_PLAY_MODEL_LONGOPTS                                                                                \
+    {"vocab", required_argument, 0, WS_POPT_VOCAB}, {"max-state-len", required_argument, 0, WS_POPT_MSL},      \
+    {"max-action-len", required_argument, 0, WS_POPT_MAL}, {"threads", required_argument, 0, WS_POPT_THREADS}
+/* A model playing episodes: --temperature, --parallel. */
+#define WS_PLAY_AGENT_LONGOPTS                                                                                \
+    {"temperature", required_argument, 0, WS_POPT_TEMP}, {"parallel", required_argument, 0, WS_POPT_PARALLEL}
+
+/* Handle one of these options (also the short -d); 1 when handled, 0 when not one of them.
+ * Dies with a usage error on a bad value. */
+int ws_play_option(ws_play_opts *o, const ws_cli *cli, int code, const char *arg);
+
+/* --obs's value: text or text_rich; a usage error otherwise. */
+ws_obs_mode ws_play_obs_mode(const ws_cli *cli, const char *arg);
+
+/* Help text: the environment options (4 lines) and the model options --vocab, --max-state-len,
+ * --max-action-len, --threads (3 lines); a tool words --temperature and --parallel itself. */
+const char *ws_play_env_usage(void);
+const char *ws_play_model_usage(void);
+
+/* An agent with the options' token limits and temperature (no model or vocabulary yet). */
+ws_agent ws_play_agent(const ws_play_opts *o);
+
+/* The model of checkpoint `ckpt` with --threads set and its --vocab loaded into *vocab (see
+ * ws_modelio_load_with_vocab); dies with the reason on failure. */
+ws_model *ws_play_load_model(const ws_play_opts *o, const ws_cli *cli, const char *ckpt, ws_vocab **vocab);
+
+/* The catalog of `dir` priced with --catalog-seed, and an environment on it; dies with the reason
+ * on failure. */
+ws_env *ws_play_env_new(const ws_play_opts *o, const ws_cli *cli, const char *dir, ws_catalog *cat);
+
+#endif

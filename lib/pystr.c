@@ -1,0 +1,105 @@
+#include "pystr.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unicase.h>
+#include <unictype.h>
+#include <unistr.h>
+
+/* Python's Final_Sigma test for the capital sigma at s[i] (unicodeobject.c, handle_capital_sigma):
+ * \p{cased} \p{case-ignorable}* U+03A3 !(\p{case-ignorable}* \p{cased}), on the original text. */
+static int final_sigma(const uint8_t *s, size_t n, size_t i)
+{
+    const uint8_t *p = s + i;
+    ucs4_t c = 0;
+    int found = 0;
+    while ((p = u8_prev(&c, p, s)) != NULL) {
+        if (!uc_is_property_case_ignorable(c)) {
+            found = 1;
+            break;
+        }
+    }
+    if (!found || !uc_is_property_cased(c))
+        return 0;
+    for (size_t j = i + 2; j < n;) {
+        int k = u8_mbtouc(&c, s + j, n - j);
+        if (!uc_is_property_case_ignorable(c))
+            return !uc_is_property_cased(c);
+        j += (size_t)k;
+    }
+    return 1;
+}
+
+/* Lower a run free of capital sigmas, appending to *out. */
+static int lower_run(const uint8_t *s, size_t n, char **out, size_t *len, size_t *cap)
+{
+    size_t got = 0;
+    uint8_t *u = n ? u8_tolower(s, n, NULL, NULL, NULL, &got) : NULL;
+    if (n && !u)
+        return -1;
+    if (*len + got + 3 > *cap) {
+        size_t c = *cap ? *cap : 64;
+        while (c < *len + got + 3)
+            c *= 2;
+        char *q = realloc(*out, c);
+        if (!q) {
+            free(u);
+            return -1;
+        }
+        *out = q;
+        *cap = c;
+    }
+    if (got)
+        memcpy(*out + *len, u, got);
+    *len += got;
+    free(u);
+    return 0;
+}
+
+char *ws_py_lower(const char *s, size_t n, size_t *out_len)
+{
+    size_t i = 0;
+    while (i < n && (unsigned char)s[i] < 0x80)
+        i++;
+    if (i == n) { /* ASCII: Python's lower() is the ASCII one */
+        char *r = malloc(n + 1);
+        if (!r)
+            return NULL;
+        for (size_t k = 0; k < n; k++) {
+            char c = s[k];
+            r[k] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+        }
+        r[n] = 0;
+        if (out_len)
+            *out_len = n;
+        return r;
+    }
+    if (u8_check((const uint8_t *)s, n))
+        return NULL;
+    /* Full case mapping without language tailoring, as str.lower(): libunistring's, except for the
+     * capital sigma, whose Final_Sigma context is decided here with Python's definition (libunistring
+     * does not count U+0027 as case-ignorable there; Python and the Unicode property do). Without
+     * the language's contexts, nothing else depends on the neighbours, so the runs between sigmas
+     * are mapped on their own. */
+    const uint8_t *u = (const uint8_t *)s;
+    char *out = NULL;
+    size_t len = 0, cap = 0, pos = 0;
+    for (;;) {
+        const uint8_t *sig = memmem(u + pos, n - pos, "\xce\xa3", 2);
+        size_t end = sig ? (size_t)(sig - u) : n;
+        if (lower_run(u + pos, end - pos, &out, &len, &cap)) {
+            free(out);
+            return NULL;
+        }
+        if (!sig)
+            break;
+        memcpy(out + len, final_sigma(u, n, end) ? "\xcf\x82" : "\xcf\x83", 2);
+        len += 2;
+        pos = end + 2;
+    }
+    out[len] = 0;
+    if (out_len)
+        *out_len = len;
+    return out;
+}
