@@ -6,5 +6,5 @@ shift 2
 start=$(date +%s.%N)
 "$@"
 status=$?
-[ "$status" -eq 0 ] && printf '%s\t%.1f\n' "$stage" "$(echo "$(date +%s.%N) - $start" | bc)" >> "$times"
+[ "$status" -eq 0 ] && awk -v s="$stage" -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%s\t%.1f\n", s, b - a }' >> "$times"
 exit "$status"
