@@ -6,7 +6,7 @@
 set -euo pipefail
 out=$1 size=$2 rounds=$3
 shift 3
-echo "# Reproduction of Feng & Feng 2024 (size $size, ${#} seeds)"
+echo "# Reproduction of Feng & Feng 2024 (size $size, seeds: ${#})"
 echo
 echo "Success rate and score on the test goals (fixed budget, argmax policies), mean ± standard"
 echo "deviation over seeds; training wall time in seconds (mean over seeds) on this machine."
@@ -25,13 +25,16 @@ row() {  # LABEL ARM STAGE_REGEX
         END {
             ms = 100 * v["success_rate"] / n; ss = 100 * sqrt(v2["success_rate"] / n - (v["success_rate"] / n) ^ 2)
             mc = v["score"] / n; sc = sqrt(v2["score"] / n - (v["score"] / n) ^ 2)
-            printf "| %s | %.1f ± %.1f | %.1f ± %.1f | %.0f | %d |\n", label, ms, ss, mc, sc, v["time"] / n, n
+            if (n > 1)
+                printf "| %s | %.1f ± %.1f | %.1f ± %.1f | %.0f | %d |\n", label, ms, ss, mc, sc, v["time"] / n, n
+            else  # one seed: no spread to report
+                printf "| %s | %.1f | %.1f | %.0f | 1 |\n", label, ms, mc, v["time"]
         }'
 }
 runs=("$@")
 row "IL (oracle data)" il '^(gen-traj|tokenize|train-il)$'
 row "PPO" ppo '^(gen-traj|tokenize|train-il|train-ppo)$'
 row "DPO (oracle-generated data)" dpo '^(gen-traj|tokenize|train-il|pair-prefs|tokenize-pairs|train-dpo)$'
-row "DPO self-learning ($rounds rounds)" "self-$rounds" '^(gen-traj|tokenize|train-il|self-.*)$'
+row "DPO self-learning ($rounds round(s))" "self-$rounds" '^(gen-traj|tokenize|train-il|self-.*)$'
 echo
 echo "Per-seed reports: $(printf '%s/report-ppo.md ' "${runs[@]}")"
