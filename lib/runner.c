@@ -56,6 +56,7 @@ void ws_runner_free(ws_runner *r)
 }
 
 int ws_runner_parallel(const ws_runner *r) { return r->opts.parallel; }
+void ws_runner_set_seed(ws_runner *r, long seed) { r->opts.seed = seed; }
 
 static const char *policy_name(const ws_runner *r)
 {

@@ -27,6 +27,8 @@ typedef struct ws_runner ws_runner;
 ws_runner *ws_runner_new(ws_env *env, const ws_runner_opts *opts, ws_err *err);
 void ws_runner_free(ws_runner *r);
 int ws_runner_parallel(const ws_runner *r);
+/* The seed of the episodes played from now on (e.g. fresh sampling for each PPO iteration). */
+void ws_runner_set_seed(ws_runner *r, long seed);
 /* Play n <= parallel goals; out[i] receives goal i's trajectory record (new reference). */
 int ws_runner_play(ws_runner *r, json_t *const *goals, int n, json_t **out, ws_err *err);
 

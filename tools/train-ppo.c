@@ -270,9 +270,8 @@ int main(int argc, char **argv)
             int k = (int)(po.rollouts - e < po.parallel ? po.rollouts - e : po.parallel);
             for (int j = 0; j < k; j++)
                 batch_goals[j] = goals[order[next_goal++ % n_goals]];
-            rop.seed = run.opts.seed * 7919 + it; /* fresh sampling each iteration */
-            ws_runner_free(runner);
-            if (!(runner = ws_runner_new(env, &rop, &err)) || ws_runner_play(runner, batch_goals, k, trajs + e, &err))
+            ws_runner_set_seed(runner, run.opts.seed * 7919 + it); /* fresh sampling each iteration */
+            if (ws_runner_play(runner, batch_goals, k, trajs + e, &err))
                 ws_cli_die(&cli, WS_EXIT_FAIL, "rollouts: %s", err.msg);
             e += k;
         }
