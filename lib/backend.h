@@ -1,23 +1,30 @@
-/* backend: the numerical kernels of the choice model, the boundary a GPU backend fills.
+/* backend: where the choice model's arrays live and the kernels that run on them.
  *
- * Every layer of lib/model is a forward and a backward call here, on plain row-major arrays the
- * model owns (host memory for the CPU backend, device memory for a GPU one). The CPU backend
- * (backend_cpu.c) is the readable reference: OpenBLAS for matrix products, OpenMP across
- * sequences and rows, fixed reduction orders so that the same thread count gives the same bits.
+ * A backend is a table of functions: memory (allocate, copy in and out), every layer's forward
+ * and backward, and the optimiser's element-wise update. lib/model and lib/train call only
+ * these, so the same model code runs on the CPU (backend_cpu.c: the readable reference, OpenBLAS
+ * and OpenMP) and on an NVIDIA GPU (backend_cuda.cu: cuBLAS, cuDNN and our kernels; built with
+ * make CUDA=1). Pointers handed to a backend's kernels are its own memory (from ->alloc); the
+ * CPU backend's memory is ordinary host memory.
  *
  * Conventions (as llm.c): a forward writes its outputs; a backward ADDS into the gradients of
  * its inputs and parameters (so branches that meet, such as residuals, simply accumulate); the
- * caller zeroes gradients. Linear weights are [out, in] (the Hugging Face layout).
- * Sequences are packed without padding: sequence s occupies rows seq_start[s] ..
- * seq_start[s] + seq_len[s] - 1 of a [T, C] matrix, so attention needs no padding mask.
+ * caller zeroes gradients. Linear weights are [out, in] (the Hugging Face layout). Sequences are
+ * packed without padding (ws_pack): sequence s occupies rows seq_start[s] .. seq_start[s] +
+ * seq_len[s] - 1 of a [T, C] matrix, so attention needs no padding mask.
  *
- * ws_real is float; the gradient check compiles the model and this backend with
+ * Errors: kernels return nothing; a backend that can fail after allocation (a GPU) records its
+ * first error, and ->status reports it (the model asks after every forward and backward).
+ *
+ * ws_real is float; the gradient check compiles the model and the CPU backend with
  * WS_REAL=double. */
 #ifndef WS_BACKEND_H
 #define WS_BACKEND_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "err.h"
 
 #ifndef WS_REAL
 #define WS_REAL float
@@ -31,67 +38,156 @@ typedef WS_REAL ws_real;
  * start-up). Nothing may have been read from stdin before this call. */
 void ws_backend_init(char **argv);
 
-/* Threads for the kernels (OpenMP loops and BLAS alike); 0 means one per core. The same count
+/* Threads for the CPU kernels (OpenMP loops and BLAS alike); 0 means one per core. The same count
  * gives the same bits; another count may change the last bits of matrix products. */
 void ws_backend_set_threads(int n);
 int ws_backend_threads(void);
 
-/* out[T, OC] = inp[T, IC] . w[OC, IC]^T + b (b may be NULL) */
-void ws_matmul_forward(ws_real *out, const ws_real *inp, const ws_real *w, const ws_real *b, int T, int IC, int OC);
-/* dinp += dout . w; dw += dout^T . inp; db += column sums of dout (dinp, db may be NULL) */
-void ws_matmul_backward(ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout, const ws_real *inp,
-                        const ws_real *w, int T, int IC, int OC);
+/* The packing of a batch of decisions, made by the model on the host. Sequences 0..B-1 are the
+ * states, B..B+A-1 the actions (decision i owns actions first_action[i] .. first_action[i] +
+ * n_actions[i] - 1). Every array is given twice: on the host (h_) and in the backend's memory
+ * (d_; the same pointers on the CPU). */
+typedef struct ws_pack_arrays {
+    const int *seq_start, *seq_len;  /* [n_seq] rows of each sequence in the [T, C] matrix */
+    const size_t *att_start;         /* [n_seq] offset of its NH x len x len attention probabilities */
+    const int *first_action, *n_actions; /* [B] */
+    const int *action_decision;      /* [A] the decision (= state sequence) of each action */
+    const int *act_tok;              /* [A] first row of the action among the Ta action-token rows */
+    const size_t *p1_start;          /* [A] offset of its La x Ls bi-attention probabilities */
+} ws_pack_arrays;
 
-/* out[t] = wte[ids[t]] + wpe[pos[t]] + wtt[0] (token type 0 throughout) */
-void ws_embedding_forward(ws_real *out, const int32_t *ids, const int32_t *pos, int T, int C, const ws_real *wte,
-                          const ws_real *wpe, const ws_real *wtt);
-void ws_embedding_backward(ws_real *dwte, ws_real *dwpe, ws_real *dwtt, const ws_real *dout, const int32_t *ids,
-                           const int32_t *pos, int T, int C);
+typedef struct ws_pack {
+    int B, A, n_seq;
+    int T;           /* rows of all sequences */
+    int Ta;          /* rows of the actions only: the head's rows */
+    int max_len;     /* longest sequence */
+    size_t att_total, p1_total;
+    ws_pack_arrays h, d;
+} ws_pack;
 
-/* BERT's LayerNorm (biased variance, eps inside the square root); mean and rstd are saved. */
-void ws_layernorm_forward(ws_real *out, ws_real *mean, ws_real *rstd, const ws_real *inp, const ws_real *w,
-                          const ws_real *b, int T, int C, ws_real eps);
-void ws_layernorm_backward(ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout, const ws_real *inp,
-                           const ws_real *w, const ws_real *mean, const ws_real *rstd, int T, int C);
-
-/* GELU with erf, as BERT's "gelu" */
-void ws_gelu_forward(ws_real *out, const ws_real *inp, size_t n);
-void ws_gelu_backward(ws_real *dinp, const ws_real *inp, const ws_real *dout, size_t n);
-
-/* out = a + b */
-void ws_add_forward(ws_real *out, const ws_real *a, const ws_real *b, size_t n);
-
-/* Multi-head self-attention within each packed sequence. q, k, v: [T, C]; out: [T, C];
- * att: the softmax probabilities, NH * len^2 per sequence at att + att_start[s]. */
-void ws_attention_forward(ws_real *out, ws_real *att, const ws_real *q, const ws_real *k, const ws_real *v,
-                          const int *seq_start, const int *seq_len, const size_t *att_start, int n_seq, int C,
-                          int NH);
-void ws_attention_backward(ws_real *dq, ws_real *dk, ws_real *dv, const ws_real *dout, const ws_real *att,
-                           const ws_real *q, const ws_real *k, const ws_real *v, const int *seq_start,
-                           const int *seq_len, const size_t *att_start, int n_seq, int C, int NH);
-
-/* The state-action bi-attention of WebShop's choice model, for one action (rows of `act`,
- * length La) over its state (rows of `mem`, length Ls):
- *   att[t,u] = act[t].w_in + mem[u].w_mem + (act[t] * scale).mem[u]
- *   out1[t] = sum_u softmax_u(att[t,:]) mem[u];  w2 = softmax_t(max_u att[t,u]);  out2 = sum_t w2[t] act[t]
- *   feat[t] = [act[t], out1[t], act[t] * out1[t], out2 * out1[t]]          (4C)
- * Saved for backward: p1 [La, Ls] (row softmax), w2 [La], argmax [La], out1 [La, C], out2 [C];
- * mem_dot [Ls] is scratch. */
-typedef struct ws_biattn_saved {
+/* The bi-attention's saved activations for a whole batch: p1 [p1_total] (each action's La x Ls
+ * row softmax at p1_start), w2 [Ta], argmax [Ta], out1 [Ta, C] (action rows, by act_tok),
+ * out2 [A, C], mem_dot [T] (mem . w_mem of every state row; other rows unused). */
+typedef struct ws_biattn_buffers {
     ws_real *p1, *w2, *out1, *out2, *mem_dot;
     int *argmax;
-} ws_biattn_saved;
-void ws_biattn_forward(ws_real *feat, ws_biattn_saved *saved, const ws_real *act, int La, const ws_real *mem, int Ls,
-                       const ws_real *w_in, const ws_real *w_mem, const ws_real *scale, int C);
-/* dact, dmem, dw_in, dw_mem, dscale are accumulated. scratch: WS_BIATTN_SCRATCH(La, Ls, C) reals. */
-#define WS_BIATTN_SCRATCH(La, Ls, C) ((size_t)(La) * (Ls) + 2 * (size_t)(La) * (C) + (size_t)(La) + (size_t)(C))
-void ws_biattn_backward(ws_real *dact, ws_real *dmem, ws_real *dw_in, ws_real *dw_mem, ws_real *dscale,
-                        const ws_real *dfeat, const ws_biattn_saved *saved, const ws_real *act, int La,
-                        const ws_real *mem, int Ls, const ws_real *w_in, const ws_real *w_mem,
-                        const ws_real *scale, int C, ws_real *scratch);
+} ws_biattn_buffers;
 
-/* ReLU / LeakyReLU (slope 0.01, as PyTorch's default) on n values; backward from the output. */
-void ws_relu_forward(ws_real *out, const ws_real *inp, size_t n, ws_real slope);
-void ws_relu_backward(ws_real *dinp, const ws_real *inp, const ws_real *dout, size_t n, ws_real slope);
+/* Scratch (in reals) that biattn_backward may use for a batch, whatever the backend: the sum over
+ * actions of La*Ls + 2*La*C + La + C (lib/backend.c; each action may have its own part). */
+size_t ws_biattn_scratch_size(const ws_pack *p, int C);
+
+typedef struct ws_adamw_opts ws_adamw_opts; /* lib/optim.h */
+
+typedef struct ws_backend ws_backend;
+struct ws_backend {
+    const char *name; /* "cpu", "cuda" */
+    void *ctx;        /* the backend's own state (handles, stream, first error) */
+
+    /* ---- memory: alloc returns zeroed memory or NULL */
+    void *(*alloc)(const ws_backend *be, size_t bytes);
+    void (*free)(const ws_backend *be, void *p);
+    void (*upload)(const ws_backend *be, void *dst, const void *host_src, size_t bytes);
+    void (*download)(const ws_backend *be, void *host_dst, const void *src, size_t bytes);
+    void (*copy)(const ws_backend *be, void *dst, const void *src, size_t bytes);
+    void (*zero)(const ws_backend *be, void *dst, size_t bytes);
+    /* 0, or -1 with the first error since the backend was made (it stays). */
+    int (*status)(const ws_backend *be, ws_err *err);
+
+    /* ---- layers */
+    /* out[T, OC] = inp[T, IC] . w[OC, IC]^T + b (b may be NULL) */
+    void (*matmul_forward)(const ws_backend *be, ws_real *out, const ws_real *inp, const ws_real *w,
+                           const ws_real *b, int T, int IC, int OC);
+    /* dinp += dout . w; dw += dout^T . inp; db += column sums of dout (dinp, db may be NULL) */
+    void (*matmul_backward)(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout,
+                            const ws_real *inp, const ws_real *w, int T, int IC, int OC);
+    /* out[t] = wte[ids[t]] + wpe[pos[t]] + wtt[0] (token type 0 throughout); ids, pos in backend memory */
+    void (*embedding_forward)(const ws_backend *be, ws_real *out, const int32_t *ids, const int32_t *pos, int T,
+                              int C, const ws_real *wte, const ws_real *wpe, const ws_real *wtt);
+    void (*embedding_backward)(const ws_backend *be, ws_real *dwte, ws_real *dwpe, ws_real *dwtt,
+                               const ws_real *dout, const int32_t *ids, const int32_t *pos, int T, int C);
+    /* BERT's LayerNorm (biased variance, eps inside the square root); mean and rstd are saved. */
+    void (*layernorm_forward)(const ws_backend *be, ws_real *out, ws_real *mean, ws_real *rstd, const ws_real *inp,
+                              const ws_real *w, const ws_real *b, int T, int C, ws_real eps);
+    void (*layernorm_backward)(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout,
+                               const ws_real *inp, const ws_real *w, const ws_real *mean, const ws_real *rstd,
+                               int T, int C);
+    /* GELU with erf, as BERT's "gelu" */
+    void (*gelu_forward)(const ws_backend *be, ws_real *out, const ws_real *inp, size_t n);
+    void (*gelu_backward)(const ws_backend *be, ws_real *dinp, const ws_real *inp, const ws_real *dout, size_t n);
+    /* out = a + b (out may be a or b) */
+    void (*add)(const ws_backend *be, ws_real *out, const ws_real *a, const ws_real *b, size_t n);
+    /* ReLU / LeakyReLU (slope 0.01, as PyTorch's default); backward from the input. */
+    void (*relu_forward)(const ws_backend *be, ws_real *out, const ws_real *inp, size_t n, ws_real slope);
+    void (*relu_backward)(const ws_backend *be, ws_real *dinp, const ws_real *inp, const ws_real *dout, size_t n,
+                          ws_real slope);
+    /* Multi-head self-attention within each packed sequence, scaled by 1/sqrt(C / NH). q, k, v, out:
+     * [T, C]; att: the softmax probabilities, NH * len^2 per sequence at att_start[s]. */
+    void (*attention_forward)(const ws_backend *be, ws_real *out, ws_real *att, const ws_real *q, const ws_real *k,
+                              const ws_real *v, const ws_pack *p, int C, int NH);
+    void (*attention_backward)(const ws_backend *be, ws_real *dq, ws_real *dk, ws_real *dv, const ws_real *dout,
+                               const ws_real *att, const ws_real *q, const ws_real *k, const ws_real *v,
+                               const ws_pack *p, int C, int NH);
+    /* The state-action bi-attention of WebShop's choice model, for every action a (rows `act` of
+     * enc, length La) over its state (rows `mem` of enc, length Ls):
+     *   att[t,u] = act[t].w_in + mem[u].w_mem + (act[t] * scale).mem[u]
+     *   out1[t] = sum_u softmax_u(att[t,:]) mem[u];  w2 = softmax_t(max_u att[t,u]);  out2 = sum_t w2[t] act[t]
+     *   feat[t] = [act[t], out1[t], act[t] * out1[t], out2 * out1[t]]   (feat: [Ta, 4C], rows by act_tok)
+     * backward adds into d_enc (both the action and the state rows) and the three parameters;
+     * scratch: ws_biattn_scratch_size reals. */
+    void (*biattn_forward)(const ws_backend *be, ws_real *feat, const ws_biattn_buffers *sv, const ws_real *enc,
+                           const ws_pack *p, const ws_real *w_in, const ws_real *w_mem, const ws_real *scale, int C);
+    void (*biattn_backward)(const ws_backend *be, ws_real *d_enc, ws_real *dw_in, ws_real *dw_mem,
+                            ws_real *dscale, const ws_real *dfeat, const ws_biattn_buffers *sv, const ws_real *enc,
+                            const ws_pack *p, const ws_real *w_in, const ws_real *w_mem, const ws_real *scale, int C,
+                            ws_real *scratch);
+    /* pooled[a] = mean of h over action a's rows (h: [Ta, C]); backward: dh += dpooled[a] / La. */
+    void (*pool_forward)(const ws_backend *be, ws_real *pooled, const ws_real *h, const ws_pack *p, int C);
+    void (*pool_backward)(const ws_backend *be, ws_real *dh, const ws_real *dpooled, const ws_pack *p, int C);
+    /* logp = log-softmax of logits over each decision's actions. */
+    void (*logsoftmax_forward)(const ws_backend *be, ws_real *logp, const ws_real *logits, const ws_pack *p);
+    /* cls[i] = enc row seq_start[i] (each state's [CLS]); backward: d_enc row += d_cls[i]. */
+    void (*cls_forward)(const ws_backend *be, ws_real *cls, const ws_real *enc, const ws_pack *p, int C);
+    void (*cls_backward)(const ws_backend *be, ws_real *d_enc, const ws_real *d_cls, const ws_pack *p, int C);
+
+    /* ---- optimiser (float: master weights and moments are always single precision) */
+    /* The sum of squares of n values, in double; the CPU sums fixed blocks (lib/optim.h) so the
+     * result does not depend on the thread count. */
+    double (*sum_squares)(const ws_backend *be, const float *x, size_t n);
+    void (*scale)(const ws_backend *be, float *x, size_t n, float factor);
+    /* One AdamW update of one tensor (lib/optim.h's ws_adamw_update, same formula). */
+    void (*adamw)(const ws_backend *be, const ws_adamw_opts *o, double lr, int64_t t, float *param,
+                  const float *grad, float *m, float *v, size_t n, int decay);
+
+    /* ---- data parallel on the device (NULL on the CPU: lib/dist all-reduces host memory with MPI).
+     * Rank 0 makes an id (at most 256 bytes) that lib/dist broadcasts; every rank then joins. */
+    int (*comm_unique_id)(const ws_backend *be, void *id, size_t *id_bytes, ws_err *err);
+    int (*comm_init)(const ws_backend *be, const void *id, int rank, int n_ranks, ws_err *err);
+    /* x (backend memory) <- the sum of x over the ranks */
+    void (*allreduce_sum)(const ws_backend *be, float *x, size_t n);
+
+    /* frees the backend and its ctx; NULL for the CPU backend, which is never freed */
+    void (*destroy)(ws_backend *be);
+};
+
+/* The CPU backend: immutable, never freed. */
+const ws_backend *ws_backend_cpu(void);
+
+/* Matrix-product precision of a GPU backend. Master weights, moments and every other kernel stay
+ * fp32 whatever the choice. */
+typedef enum ws_gpu_math { WS_MATH_FP32, WS_MATH_TF32, WS_MATH_BF16 } ws_gpu_math;
+int ws_gpu_math_parse(const char *name, ws_gpu_math *out);
+
+/* Is a CUDA backend built in, and how many GPUs does it see (0 when not built or none). */
+int ws_cuda_built(void);
+int ws_cuda_device_count(void);
+/* A CUDA backend on GPU `device`; NULL with err when not built in or no such GPU. */
+ws_backend *ws_backend_cuda_new(int device, ws_gpu_math math, ws_err *err);
+
+/* The backend a tool's --device names: "cpu", "cuda", "cuda:N", or "auto" (cuda when a GPU is
+ * present, else cpu); math as ws_gpu_math_parse ("tf32" default). NULL with err on failure.
+ * Free with ws_backend_close. */
+const ws_backend *ws_backend_open(const char *device, const char *math, ws_err *err);
+void ws_backend_close(const ws_backend *be);
 
 #endif

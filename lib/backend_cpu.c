@@ -1,13 +1,15 @@
-/* The CPU backend: the reference implementation of lib/backend.h. */
+/* The CPU backend: the reference implementation of lib/backend.h (OpenBLAS, OpenMP, fixed
+ * reduction orders). */
 #include "backend.h"
 
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
-#include <unistd.h>
-#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "optim.h"
 
 /* One name for sgemm and dgemm, chosen by the real type. */
 #define GEMM(...) _Generic((ws_real)0, float: cblas_sgemm, double: cblas_dgemm)(CblasRowMajor, __VA_ARGS__)
@@ -33,8 +35,9 @@ int ws_backend_threads(void)
     return openblas_get_num_threads();
 }
 
-void ws_matmul_forward(ws_real *out, const ws_real *inp, const ws_real *w, const ws_real *b, int T, int IC, int OC)
+static void cpu_matmul_forward(const ws_backend *be, ws_real *out, const ws_real *inp, const ws_real *w, const ws_real *b, int T, int IC, int OC)
 {
+    (void)be;
     if (T <= 0)
         return;
     if (b) {
@@ -45,9 +48,10 @@ void ws_matmul_forward(ws_real *out, const ws_real *inp, const ws_real *w, const
     GEMM(CblasNoTrans, CblasTrans, T, OC, IC, 1, inp, IC, w, IC, b ? 1 : 0, out, OC);
 }
 
-void ws_matmul_backward(ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout, const ws_real *inp,
+static void cpu_matmul_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout, const ws_real *inp,
                         const ws_real *w, int T, int IC, int OC)
 {
+    (void)be;
     if (T <= 0)
         return;
     if (dinp)
@@ -66,9 +70,10 @@ void ws_matmul_backward(ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *
     }
 }
 
-void ws_embedding_forward(ws_real *out, const int32_t *ids, const int32_t *pos, int T, int C, const ws_real *wte,
+static void cpu_embedding_forward(const ws_backend *be, ws_real *out, const int32_t *ids, const int32_t *pos, int T, int C, const ws_real *wte,
                           const ws_real *wpe, const ws_real *wtt)
 {
+    (void)be;
 #pragma omp parallel for schedule(static)
     for (int t = 0; t < T; t++) {
         const ws_real *a = wte + (size_t)ids[t] * C, *p = wpe + (size_t)pos[t] * C;
@@ -78,9 +83,10 @@ void ws_embedding_forward(ws_real *out, const int32_t *ids, const int32_t *pos, 
     }
 }
 
-void ws_embedding_backward(ws_real *dwte, ws_real *dwpe, ws_real *dwtt, const ws_real *dout, const int32_t *ids,
+static void cpu_embedding_backward(const ws_backend *be, ws_real *dwte, ws_real *dwpe, ws_real *dwtt, const ws_real *dout, const int32_t *ids,
                            const int32_t *pos, int T, int C)
 {
+    (void)be;
     /* rows of the tables collide (repeated tokens, positions), so tokens go in order */
     for (int t = 0; t < T; t++) {
         const ws_real *d = dout + (size_t)t * C;
@@ -93,9 +99,10 @@ void ws_embedding_backward(ws_real *dwte, ws_real *dwpe, ws_real *dwtt, const ws
     }
 }
 
-void ws_layernorm_forward(ws_real *out, ws_real *mean, ws_real *rstd, const ws_real *inp, const ws_real *w,
+static void cpu_layernorm_forward(const ws_backend *be, ws_real *out, ws_real *mean, ws_real *rstd, const ws_real *inp, const ws_real *w,
                           const ws_real *b, int T, int C, ws_real eps)
 {
+    (void)be;
 #pragma omp parallel for schedule(static)
     for (int t = 0; t < T; t++) {
         const ws_real *x = inp + (size_t)t * C;
@@ -115,9 +122,10 @@ void ws_layernorm_forward(ws_real *out, ws_real *mean, ws_real *rstd, const ws_r
     }
 }
 
-void ws_layernorm_backward(ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout, const ws_real *inp,
+static void cpu_layernorm_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout, const ws_real *inp,
                            const ws_real *w, const ws_real *mean, const ws_real *rstd, int T, int C)
 {
+    (void)be;
 #pragma omp parallel for schedule(static)
     for (int t = 0; t < T; t++) {
         const ws_real *x = inp + (size_t)t * C, *d = dout + (size_t)t * C;
@@ -148,8 +156,9 @@ void ws_layernorm_backward(ws_real *dinp, ws_real *dw, ws_real *db, const ws_rea
     }
 }
 
-void ws_gelu_forward(ws_real *out, const ws_real *inp, size_t n)
+static void cpu_gelu_forward(const ws_backend *be, ws_real *out, const ws_real *inp, size_t n)
 {
+    (void)be;
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++) {
         double x = inp[i];
@@ -157,8 +166,9 @@ void ws_gelu_forward(ws_real *out, const ws_real *inp, size_t n)
     }
 }
 
-void ws_gelu_backward(ws_real *dinp, const ws_real *inp, const ws_real *dout, size_t n)
+static void cpu_gelu_backward(const ws_backend *be, ws_real *dinp, const ws_real *inp, const ws_real *dout, size_t n)
 {
+    (void)be;
     const double inv_sqrt_2pi = 0.3989422804014327;
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++) {
@@ -168,8 +178,9 @@ void ws_gelu_backward(ws_real *dinp, const ws_real *inp, const ws_real *dout, si
     }
 }
 
-void ws_add_forward(ws_real *out, const ws_real *a, const ws_real *b, size_t n)
+static void cpu_add(const ws_backend *be, ws_real *out, const ws_real *a, const ws_real *b, size_t n)
 {
+    (void)be;
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++)
         out[i] = a[i] + b[i];
@@ -192,9 +203,12 @@ static void softmax_rows(ws_real *x, int rows, int n)
     }
 }
 
-void ws_attention_forward(ws_real *out, ws_real *att, const ws_real *q, const ws_real *k, const ws_real *v,
-                          const int *seq_start, const int *seq_len, const size_t *att_start, int n_seq, int C, int NH)
+static void cpu_attention_forward(const ws_backend *be, ws_real *out, ws_real *att, const ws_real *q,
+                                  const ws_real *k, const ws_real *v, const ws_pack *pk, int C, int NH)
 {
+    (void)be;
+    const int *seq_start = pk->h.seq_start, *seq_len = pk->h.seq_len, n_seq = pk->n_seq;
+    const size_t *att_start = pk->h.att_start;
     int hs = C / NH;
     ws_real scale = (ws_real)(1.0 / sqrt((double)hs));
     for (int s = 0; s < n_seq; s++) {
@@ -209,14 +223,15 @@ void ws_attention_forward(ws_real *out, ws_real *att, const ws_real *q, const ws
     }
 }
 
-void ws_attention_backward(ws_real *dq, ws_real *dk, ws_real *dv, const ws_real *dout, const ws_real *att,
-                           const ws_real *q, const ws_real *k, const ws_real *v, const int *seq_start,
-                           const int *seq_len, const size_t *att_start, int n_seq, int C, int NH)
+static void cpu_attention_backward(const ws_backend *be, ws_real *dq, ws_real *dk, ws_real *dv,
+                                   const ws_real *dout, const ws_real *att, const ws_real *q, const ws_real *k,
+                                   const ws_real *v, const ws_pack *pk, int C, int NH)
 {
-    int hs = C / NH, max_len = 0;
+    (void)be;
+    const int *seq_start = pk->h.seq_start, *seq_len = pk->h.seq_len, n_seq = pk->n_seq, max_len = pk->max_len;
+    const size_t *att_start = pk->h.att_start;
+    int hs = C / NH;
     ws_real scale = (ws_real)(1.0 / sqrt((double)hs));
-    for (int s = 0; s < n_seq; s++)
-        max_len = seq_len[s] > max_len ? seq_len[s] : max_len;
     ws_real *ds = malloc((size_t)max_len * max_len * sizeof *ds);
     if (!ds)
         abort(); /* a few MiB at most; the model reserves far more before it gets here */
@@ -246,8 +261,14 @@ void ws_attention_backward(ws_real *dq, ws_real *dk, ws_real *dv, const ws_real 
     free(ds);
 }
 
-void ws_biattn_forward(ws_real *feat, ws_biattn_saved *sv, const ws_real *act, int La, const ws_real *mem, int Ls,
-                       const ws_real *w_in, const ws_real *w_mem, const ws_real *scale, int C)
+/* The bi-attention of one action over its state: the saved activations of that action. */
+typedef struct biattn_saved {
+    ws_real *p1, *w2, *out1, *out2, *mem_dot;
+    int *argmax;
+} biattn_saved;
+
+static void biattn_one_forward(ws_real *feat, const biattn_saved *sv, const ws_real *act, int La, const ws_real *mem,
+                               int Ls, const ws_real *w_in, const ws_real *w_mem, const ws_real *scale, int C)
 {
     ws_real *p1 = sv->p1;
     /* cross[t,u] = (act[t] * scale) . mem[u], using out1 as scratch for the scaled rows */
@@ -297,10 +318,11 @@ void ws_biattn_forward(ws_real *feat, ws_biattn_saved *sv, const ws_real *act, i
     }
 }
 
-void ws_biattn_backward(ws_real *dact, ws_real *dmem, ws_real *dw_in, ws_real *dw_mem, ws_real *dscale,
-                        const ws_real *dfeat, const ws_biattn_saved *sv, const ws_real *act, int La,
-                        const ws_real *mem, int Ls, const ws_real *w_in, const ws_real *w_mem,
-                        const ws_real *scale, int C, ws_real *scratch)
+/* dact, dmem, dw_in, dw_mem, dscale are accumulated; scratch: La*Ls + 2*La*C + La + C reals. */
+static void biattn_one_backward(ws_real *dact, ws_real *dmem, ws_real *dw_in, ws_real *dw_mem, ws_real *dscale,
+                                const ws_real *dfeat, const biattn_saved *sv, const ws_real *act, int La,
+                                const ws_real *mem, int Ls, const ws_real *w_in, const ws_real *w_mem,
+                                const ws_real *scale, int C, ws_real *scratch)
 {
     ws_real *datt = scratch;                      /* La * Ls */
     ws_real *dout1 = datt + (size_t)La * Ls;      /* La * C, later d(act * scale) */
@@ -375,16 +397,220 @@ void ws_biattn_backward(ws_real *dact, ws_real *dmem, ws_real *dw_in, ws_real *d
         }
 }
 
-void ws_relu_forward(ws_real *out, const ws_real *inp, size_t n, ws_real slope)
+static void cpu_relu_forward(const ws_backend *be, ws_real *out, const ws_real *inp, size_t n, ws_real slope)
 {
+    (void)be;
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++)
         out[i] = inp[i] > 0 ? inp[i] : slope * inp[i];
 }
 
-void ws_relu_backward(ws_real *dinp, const ws_real *inp, const ws_real *dout, size_t n, ws_real slope)
+static void cpu_relu_backward(const ws_backend *be, ws_real *dinp, const ws_real *inp, const ws_real *dout, size_t n, ws_real slope)
 {
+    (void)be;
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++)
         dinp[i] += inp[i] > 0 ? dout[i] : slope * dout[i];
+}
+
+/* ------------------------------------------------------------------ the batched head */
+
+static biattn_saved one_saved(const ws_biattn_buffers *sv, const ws_pack *p, int a, int C)
+{
+    int state = p->h.action_decision[a], tok = p->h.act_tok[a];
+    return (biattn_saved){.p1 = sv->p1 + p->h.p1_start[a],
+                          .w2 = sv->w2 + tok,
+                          .argmax = sv->argmax + tok,
+                          .out1 = sv->out1 + (size_t)tok * C,
+                          .out2 = sv->out2 + (size_t)a * C,
+                          .mem_dot = sv->mem_dot + p->h.seq_start[state]};
+}
+
+/* Actions one after another: the sums into a state's gradient keep one order. */
+static void cpu_biattn_forward(const ws_backend *be, ws_real *feat, const ws_biattn_buffers *sv, const ws_real *enc,
+                               const ws_pack *p, const ws_real *w_in, const ws_real *w_mem, const ws_real *scale,
+                               int C)
+{
+    (void)be;
+    for (int a = 0; a < p->A; a++) {
+        int state = p->h.action_decision[a], s = p->B + a;
+        biattn_saved one = one_saved(sv, p, a, C);
+        biattn_one_forward(feat + (size_t)p->h.act_tok[a] * 4 * C, &one, enc + (size_t)p->h.seq_start[s] * C,
+                           p->h.seq_len[s], enc + (size_t)p->h.seq_start[state] * C, p->h.seq_len[state], w_in,
+                           w_mem, scale, C);
+    }
+}
+
+static void cpu_biattn_backward(const ws_backend *be, ws_real *d_enc, ws_real *dw_in, ws_real *dw_mem,
+                                ws_real *dscale, const ws_real *dfeat, const ws_biattn_buffers *sv,
+                                const ws_real *enc, const ws_pack *p, const ws_real *w_in, const ws_real *w_mem,
+                                const ws_real *scale, int C, ws_real *scratch)
+{
+    (void)be;
+    for (int a = 0; a < p->A; a++) {
+        int state = p->h.action_decision[a], s = p->B + a;
+        size_t act_row = (size_t)p->h.seq_start[s] * C, mem_row = (size_t)p->h.seq_start[state] * C;
+        biattn_saved one = one_saved(sv, p, a, C);
+        biattn_one_backward(d_enc + act_row, d_enc + mem_row, dw_in, dw_mem, dscale,
+                            dfeat + (size_t)p->h.act_tok[a] * 4 * C, &one, enc + act_row, p->h.seq_len[s],
+                            enc + mem_row, p->h.seq_len[state], w_in, w_mem, scale, C, scratch);
+    }
+}
+
+static void cpu_pool_forward(const ws_backend *be, ws_real *pooled, const ws_real *h, const ws_pack *p, int C)
+{
+    (void)be;
+#pragma omp parallel for schedule(static)
+    for (int a = 0; a < p->A; a++) {
+        int La = p->h.seq_len[p->B + a];
+        const ws_real *rows = h + (size_t)p->h.act_tok[a] * C;
+        for (int c = 0; c < C; c++) {
+            double s = 0;
+            for (int k = 0; k < La; k++)
+                s += rows[(size_t)k * C + c];
+            pooled[(size_t)a * C + c] = (ws_real)(s / La);
+        }
+    }
+}
+
+static void cpu_pool_backward(const ws_backend *be, ws_real *dh, const ws_real *dpooled, const ws_pack *p, int C)
+{
+    (void)be;
+#pragma omp parallel for schedule(static)
+    for (int a = 0; a < p->A; a++) {
+        int La = p->h.seq_len[p->B + a];
+        ws_real *rows = dh + (size_t)p->h.act_tok[a] * C;
+        for (int k = 0; k < La; k++)
+            for (int c = 0; c < C; c++)
+                rows[(size_t)k * C + c] += dpooled[(size_t)a * C + c] / (ws_real)La;
+    }
+}
+
+static void cpu_logsoftmax_forward(const ws_backend *be, ws_real *logp, const ws_real *logits, const ws_pack *p)
+{
+    (void)be;
+    for (int i = 0; i < p->B; i++) {
+        int first = p->h.first_action[i], n = p->h.n_actions[i];
+        const ws_real *lg = logits + first;
+        ws_real mx = lg[0];
+        for (int j = 1; j < n; j++)
+            mx = lg[j] > mx ? lg[j] : mx;
+        double s = 0;
+        for (int j = 0; j < n; j++)
+            s += exp((double)lg[j] - mx);
+        double lse = mx + log(s);
+        for (int j = 0; j < n; j++)
+            logp[first + j] = (ws_real)(lg[j] - lse);
+    }
+}
+
+static void cpu_cls_forward(const ws_backend *be, ws_real *cls, const ws_real *enc, const ws_pack *p, int C)
+{
+    (void)be;
+    for (int i = 0; i < p->B; i++)
+        memcpy(cls + (size_t)i * C, enc + (size_t)p->h.seq_start[i] * C, (size_t)C * sizeof *cls);
+}
+
+static void cpu_cls_backward(const ws_backend *be, ws_real *d_enc, const ws_real *d_cls, const ws_pack *p, int C)
+{
+    (void)be;
+    for (int i = 0; i < p->B; i++)
+        for (int c = 0; c < C; c++)
+            d_enc[(size_t)p->h.seq_start[i] * C + c] += d_cls[(size_t)i * C + c];
+}
+
+/* ------------------------------------------------------------------ memory and optimiser */
+
+static void *cpu_alloc(const ws_backend *be, size_t bytes)
+{
+    (void)be;
+    return calloc(1, bytes ? bytes : 1);
+}
+
+static void cpu_free(const ws_backend *be, void *p)
+{
+    (void)be;
+    free(p);
+}
+
+/* upload, download and copy are all one memcpy on the host */
+static void cpu_copy(const ws_backend *be, void *dst, const void *src, size_t bytes)
+{
+    (void)be;
+    if (bytes)
+        memcpy(dst, src, bytes);
+}
+
+static void cpu_zero(const ws_backend *be, void *dst, size_t bytes)
+{
+    (void)be;
+    if (bytes)
+        memset(dst, 0, bytes);
+}
+
+static int cpu_status(const ws_backend *be, ws_err *err)
+{
+    (void)be;
+    (void)err;
+    return 0;
+}
+
+static double cpu_sum_squares(const ws_backend *be, const float *x, size_t n)
+{
+    (void)be;
+    return ws_sum_squares(x, n);
+}
+
+static void cpu_scale(const ws_backend *be, float *x, size_t n, float factor)
+{
+    (void)be;
+#pragma omp parallel for schedule(static) if (n >= 65536)
+    for (size_t i = 0; i < n; i++)
+        x[i] *= factor;
+}
+
+static void cpu_adamw(const ws_backend *be, const ws_adamw_opts *o, double lr, int64_t t, float *param,
+                      const float *grad, float *m, float *v, size_t n, int decay)
+{
+    (void)be;
+    ws_adamw_update(o, lr, t, param, grad, m, v, n, decay);
+}
+
+static const ws_backend CPU_BACKEND = {
+    .name = "cpu",
+    .alloc = cpu_alloc,
+    .free = cpu_free,
+    .upload = cpu_copy,
+    .download = cpu_copy,
+    .copy = cpu_copy,
+    .zero = cpu_zero,
+    .status = cpu_status,
+    .matmul_forward = cpu_matmul_forward,
+    .matmul_backward = cpu_matmul_backward,
+    .embedding_forward = cpu_embedding_forward,
+    .embedding_backward = cpu_embedding_backward,
+    .layernorm_forward = cpu_layernorm_forward,
+    .layernorm_backward = cpu_layernorm_backward,
+    .gelu_forward = cpu_gelu_forward,
+    .gelu_backward = cpu_gelu_backward,
+    .add = cpu_add,
+    .relu_forward = cpu_relu_forward,
+    .relu_backward = cpu_relu_backward,
+    .attention_forward = cpu_attention_forward,
+    .attention_backward = cpu_attention_backward,
+    .biattn_forward = cpu_biattn_forward,
+    .biattn_backward = cpu_biattn_backward,
+    .pool_forward = cpu_pool_forward,
+    .pool_backward = cpu_pool_backward,
+    .logsoftmax_forward = cpu_logsoftmax_forward,
+    .cls_forward = cpu_cls_forward,
+    .cls_backward = cpu_cls_backward,
+    .sum_squares = cpu_sum_squares,
+    .scale = cpu_scale,
+    .adamw = cpu_adamw,
+};
+
+const ws_backend *ws_backend_cpu(void)
+{
+    return &CPU_BACKEND;
 }

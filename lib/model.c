@@ -68,33 +68,41 @@ typedef struct layer_acts {
         *ln2_rstd;
 } layer_acts;
 
+/* The packing arrays of a batch, on the host (filled by forward) and in the backend's memory. */
+typedef struct pack_buffers {
+    int *seq_start, *seq_len, *first_action, *n_actions, *action_decision, *act_tok;
+    size_t *att_start, *p1_start;
+    int32_t *ids, *pos;
+} pack_buffers;
+
 struct ws_model {
     ws_model_config cfg;
+    const ws_backend *be;
+    int on_host;      /* the backend's memory is host memory (the CPU backend): no mirrors, no copies */
+    int owns_backend; /* close it in ws_model_free */
     ws_tensor *tensors;
     size_t n_tensors, n_params;
-    ws_real *params, *grads;
+    ws_real *params, *grads; /* backend memory */
+    ws_real *host_params;    /* the host copy: == params on the host, else synchronised on demand */
     /* tensor index of each piece */
     size_t emb[N_EMB_TENSORS], head[N_HEAD_TENSORS], *layer; /* layer[l * N_LAYER_TENSORS + k] */
 
     /* the last batch */
-    int B, A, n_seq, T, Ta;
-    int *seq_start, *seq_len, *first_action, *n_actions, *act_tok_start;
-    size_t *att_start, att_total;
-    int32_t *ids, *pos;
-    /* activations */
+    ws_pack pack;
+    pack_buffers hp, dp; /* host and backend copies (the same buffers on the host) */
+    /* activations (backend memory) */
     ws_real *emb_out, *emb_mean, *emb_rstd, *enc_x0;
     layer_acts *acts;
     ws_real *feat, *hpre, *h, *pooled, *logits, *logp, *cls, *vpre, *vact, *values;
-    ws_biattn_saved *bi;
-    ws_real *bi_p1, *bi_w2, *bi_out1, *bi_out2, *bi_memdot;
-    int *bi_argmax;
-    size_t bi_p1_total;
+    ws_biattn_buffers bi;
+    /* outputs and loss gradients on the host (aliases of the above on the host) */
+    ws_real *h_logits, *h_logp, *h_values, *d_dlogits, *d_dvalues;
     /* backward scratch */
     ws_real *d_res, *d_spare, *d_tmp, *d_ctx, *d_q, *d_k, *d_v, *d_i1, *d_i2, *d_feat, *d_h, *d_pooled, *d_cls, *d_v1,
         *d_vact, *d_bi_scratch;
     size_t cap_T, cap_Ta, cap_att, cap_seq, cap_A, cap_B, cap_p1, cap_scratch;
-    void **owned; /* every activation allocation, freed together */
-    size_t n_owned, cap_owned;
+    void **owned, **owned_host; /* every activation allocation (backend, host), freed together */
+    size_t n_owned, cap_owned, n_owned_host, cap_owned_host;
     int have_forward;
 };
 
@@ -156,7 +164,9 @@ ws_model *ws_model_new(const ws_model_config *cfg, ws_err *err)
     m->head[H_V1B] = add_tensor(m, "linear_3.0.bias", 1, cfg->value_hidden, 0, 0);
     m->head[H_V2W] = add_tensor(m, "linear_3.2.weight", 2, 1, cfg->value_hidden, 1);
     m->head[H_V2B] = add_tensor(m, "linear_3.2.bias", 1, 1, 0, 0);
-    m->params = calloc(m->n_params, sizeof *m->params);
+    m->be = ws_backend_cpu();
+    m->on_host = 1;
+    m->host_params = m->params = calloc(m->n_params, sizeof *m->params);
     m->grads = calloc(m->n_params, sizeof *m->grads);
     if (!m->params || !m->grads) {
         ws_fail(err, "out of memory for %zu parameters", m->n_params);
@@ -169,14 +179,27 @@ ws_model *ws_model_new(const ws_model_config *cfg, ws_err *err)
 static void free_activations(ws_model *m)
 {
     for (size_t i = 0; i < m->n_owned; i++)
-        free(m->owned[i]);
+        m->be->free(m->be, m->owned[i]);
+    for (size_t i = 0; i < m->n_owned_host; i++)
+        free(m->owned_host[i]);
     free(m->owned);
-    m->owned = NULL;
-    m->n_owned = m->cap_owned = 0;
+    free(m->owned_host);
+    m->owned = m->owned_host = NULL;
+    m->n_owned = m->cap_owned = m->n_owned_host = m->cap_owned_host = 0;
     free(m->acts);
-    free(m->bi);
     m->acts = NULL;
-    m->bi = NULL;
+}
+
+static void free_parameters(ws_model *m)
+{
+    if (!m->on_host) {
+        m->be->free(m->be, m->params);
+        m->be->free(m->be, m->grads);
+        m->params = m->host_params;
+        m->grads = NULL;
+    }
+    free(m->params);
+    m->params = m->host_params = NULL;
 }
 
 void ws_model_free(ws_model *m)
@@ -186,21 +209,77 @@ void ws_model_free(ws_model *m)
     free_activations(m);
     free(m->tensors);
     free(m->layer);
-    free(m->params);
+    free_parameters(m);
     free(m->grads);
+    if (m->owns_backend)
+        ws_backend_close(m->be);
     free(m);
+}
+
+void ws_model_own_backend(ws_model *m) { m->owns_backend = 1; }
+
+int ws_model_to_backend(ws_model *m, const ws_backend *be, ws_err *err)
+{
+    if (be == m->be)
+        return 0;
+    if (!m->on_host)
+        return ws_fail(err, "model: already on the %s backend", m->be->name);
+    free_activations(m);
+    m->cap_T = m->cap_Ta = m->cap_att = m->cap_seq = m->cap_A = m->cap_B = m->cap_p1 = m->cap_scratch = 0;
+    m->have_forward = 0;
+    size_t bytes = m->n_params * sizeof(ws_real);
+    ws_real *params = be->alloc(be, bytes), *grads = be->alloc(be, bytes);
+    if (!params || !grads) {
+        if (params)
+            be->free(be, params);
+        if (grads)
+            be->free(be, grads);
+        be->status(be, err);
+        return ws_fail(err, "model: no room for %zu parameters on the %s backend", m->n_params, be->name);
+    }
+    be->upload(be, params, m->host_params, bytes);
+    if (be->status(be, err)) {
+        be->free(be, params);
+        be->free(be, grads);
+        return -1;
+    }
+    free(m->grads);
+    m->params = params;
+    m->grads = grads;
+    m->be = be;
+    m->on_host = 0;
+    return 0;
+}
+
+const ws_backend *ws_model_backend(const ws_model *m) { return m->be; }
+
+int ws_model_params_to_device(ws_model *m, ws_err *err)
+{
+    if (m->on_host)
+        return 0;
+    m->be->upload(m->be, m->params, m->host_params, m->n_params * sizeof(ws_real));
+    return m->be->status(m->be, err);
+}
+
+int ws_model_params_to_host(ws_model *m, ws_err *err)
+{
+    if (m->on_host)
+        return 0;
+    m->be->download(m->be, m->host_params, m->params, m->n_params * sizeof(ws_real));
+    return m->be->status(m->be, err);
 }
 
 const ws_model_config *ws_model_get_config(const ws_model *m) { return &m->cfg; }
 size_t ws_model_n_tensors(const ws_model *m) { return m->n_tensors; }
 const ws_tensor *ws_model_tensor(const ws_model *m, size_t i) { return &m->tensors[i]; }
-ws_real *ws_model_params(ws_model *m) { return m->params; }
-ws_real *ws_model_grads(ws_model *m) { return m->grads; }
+ws_real *ws_model_params(ws_model *m) { return m->host_params; }
+ws_real *ws_model_device_params(ws_model *m) { return m->params; }
+ws_real *ws_model_device_grads(ws_model *m) { return m->grads; }
 size_t ws_model_n_params(const ws_model *m) { return m->n_params; }
-const ws_real *ws_model_logits(const ws_model *m) { return m->logits; }
-const ws_real *ws_model_logp(const ws_model *m) { return m->logp; }
-const ws_real *ws_model_values(const ws_model *m) { return m->values; }
-size_t ws_model_batch_tokens(const ws_model *m) { return (size_t)m->T; }
+const ws_real *ws_model_logits(const ws_model *m) { return m->h_logits; }
+const ws_real *ws_model_logp(const ws_model *m) { return m->h_logp; }
+const ws_real *ws_model_values(const ws_model *m) { return m->h_values; }
+size_t ws_model_batch_tokens(const ws_model *m) { return (size_t)m->pack.T; }
 
 const ws_tensor *ws_model_find_tensor(const ws_model *m, const char *name)
 {
@@ -212,7 +291,7 @@ const ws_tensor *ws_model_find_tensor(const ws_model *m, const char *name)
 
 void ws_model_zero_grad(ws_model *m)
 {
-    memset(m->grads, 0, m->n_params * sizeof *m->grads);
+    m->be->zero(m->be, m->grads, m->n_params * sizeof *m->grads);
 }
 
 static ws_real *P(ws_model *m, size_t tensor) { return m->params + m->tensors[tensor].offset; }
@@ -231,7 +310,7 @@ void ws_model_init_random(ws_model *m, uint64_t seed)
     ws_rng_seed(&rng, seed, "model-init");
     for (size_t i = 0; i < m->n_tensors; i++) {
         const ws_tensor *t = &m->tensors[i];
-        ws_real *p = m->params + t->offset;
+        ws_real *p = m->host_params + t->offset;
         const char *n = t->name;
         int is_head = strncmp(n, "embeddings.", 11) != 0 && strncmp(n, "encoder.", 8) != 0;
         if (strstr(n, "LayerNorm.weight")) {
@@ -259,19 +338,41 @@ void ws_model_init_random(ws_model *m, uint64_t seed)
 
 /* ------------------------------------------------------------------ activation memory */
 
+static int remember(void ***list, size_t *n, size_t *cap, void *p)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        void **l = realloc(*list, c * sizeof *l);
+        if (!l)
+            return -1;
+        *list = l;
+        *cap = c;
+    }
+    (*list)[(*n)++] = p;
+    return 0;
+}
+
+/* Backend memory, zeroed. */
 static void *own(ws_model *m, size_t bytes)
 {
-    if (m->n_owned == m->cap_owned) {
-        size_t cap = m->cap_owned ? m->cap_owned * 2 : 64;
-        void **p = realloc(m->owned, cap * sizeof *p);
-        if (!p)
-            return NULL;
-        m->owned = p;
-        m->cap_owned = cap;
+    void *p = m->be->alloc(m->be, bytes ? bytes : 1);
+    if (p && remember(&m->owned, &m->n_owned, &m->cap_owned, p)) {
+        m->be->free(m->be, p);
+        return NULL;
     }
+    return p;
+}
+
+/* Host memory for what the host fills or reads; on the host backend, the backend buffer itself. */
+static void *own_host(ws_model *m, void *backend_buffer, size_t bytes)
+{
+    if (m->on_host)
+        return backend_buffer;
     void *p = calloc(1, bytes ? bytes : 1);
-    if (p)
-        m->owned[m->n_owned++] = p;
+    if (p && remember(&m->owned_host, &m->n_owned_host, &m->cap_owned_host, p)) {
+        free(p);
+        return NULL;
+    }
     return p;
 }
 
@@ -290,14 +391,20 @@ static int reserve(ws_model *m, int B, int A, int T, int Ta, size_t att_total, s
     size_t VH = (size_t)m->cfg.value_hidden;
     int ok = 1;
 #define ALLOC(field, count) ok = ok && (m->field = own(m, (count) * sizeof *m->field)) != NULL
-    ALLOC(seq_start, cseq);
-    ALLOC(seq_len, cseq);
-    ALLOC(att_start, cseq);
-    ALLOC(first_action, cB);
-    ALLOC(n_actions, cB);
-    ALLOC(act_tok_start, cA);
-    ALLOC(ids, cT);
-    ALLOC(pos, cT);
+#define ALLOC_PACK(field, count)                                                                                  \
+    ok = ok && (m->dp.field = own(m, (count) * sizeof *m->dp.field)) != NULL &&                                  \
+         (m->hp.field = own_host(m, m->dp.field, (count) * sizeof *m->hp.field)) != NULL
+#define ALLOC_HOST(host, field, count) ok = ok && (m->host = own_host(m, m->field, (count) * sizeof *m->field)) != NULL
+    ALLOC_PACK(seq_start, cseq);
+    ALLOC_PACK(seq_len, cseq);
+    ALLOC_PACK(att_start, cseq);
+    ALLOC_PACK(first_action, cB);
+    ALLOC_PACK(n_actions, cB);
+    ALLOC_PACK(action_decision, cA);
+    ALLOC_PACK(act_tok, cA);
+    ALLOC_PACK(p1_start, cA);
+    ALLOC_PACK(ids, cT);
+    ALLOC_PACK(pos, cT);
     ALLOC(emb_out, cT * C);
     ALLOC(emb_mean, cT);
     ALLOC(emb_rstd, cT);
@@ -306,14 +413,21 @@ static int reserve(ws_model *m, int B, int A, int T, int Ta, size_t att_total, s
     ok = ok && m->acts;
     for (size_t l = 0; ok && l < L; l++) {
         layer_acts *a = &m->acts[l];
-        ok = (a->q = own(m, cT * C * sizeof(ws_real))) && (a->k = own(m, cT * C * sizeof(ws_real))) &&
-             (a->v = own(m, cT * C * sizeof(ws_real))) && (a->att = own(m, catt * sizeof(ws_real))) &&
-             (a->ctx = own(m, cT * C * sizeof(ws_real))) && (a->res1 = own(m, cT * C * sizeof(ws_real))) &&
-             (a->ln1 = own(m, cT * C * sizeof(ws_real))) && (a->ln1_mean = own(m, cT * sizeof(ws_real))) &&
-             (a->ln1_rstd = own(m, cT * sizeof(ws_real))) && (a->ff1 = own(m, cT * FF * sizeof(ws_real))) &&
-             (a->gelu = own(m, cT * FF * sizeof(ws_real))) && (a->res2 = own(m, cT * C * sizeof(ws_real))) &&
-             (a->out = own(m, cT * C * sizeof(ws_real))) && (a->ln2_mean = own(m, cT * sizeof(ws_real))) &&
-             (a->ln2_rstd = own(m, cT * sizeof(ws_real)));
+        ALLOC(acts[l].q, cT * C);
+        ALLOC(acts[l].k, cT * C);
+        ALLOC(acts[l].v, cT * C);
+        ALLOC(acts[l].att, catt);
+        ALLOC(acts[l].ctx, cT * C);
+        ALLOC(acts[l].res1, cT * C);
+        ALLOC(acts[l].ln1, cT * C);
+        ALLOC(acts[l].ln1_mean, cT);
+        ALLOC(acts[l].ln1_rstd, cT);
+        ALLOC(acts[l].ff1, cT * FF);
+        ALLOC(acts[l].gelu, cT * FF);
+        ALLOC(acts[l].res2, cT * C);
+        ALLOC(acts[l].out, cT * C);
+        ALLOC(acts[l].ln2_mean, cT);
+        ALLOC(acts[l].ln2_rstd, cT);
         a->inp = l == 0 ? m->enc_x0 : m->acts[l - 1].out;
     }
     ALLOC(feat, cTa * 4 * C);
@@ -326,14 +440,12 @@ static int reserve(ws_model *m, int B, int A, int T, int Ta, size_t att_total, s
     ALLOC(vpre, cB * VH);
     ALLOC(vact, cB * VH);
     ALLOC(values, cB);
-    m->bi = calloc(cA, sizeof *m->bi);
-    ok = ok && m->bi;
-    ALLOC(bi_p1, cp1);
-    ALLOC(bi_w2, cTa);
-    ALLOC(bi_argmax, cTa);
-    ALLOC(bi_out1, cTa * C);
-    ALLOC(bi_out2, cA * C);
-    ALLOC(bi_memdot, cT);
+    ALLOC(bi.p1, cp1);
+    ALLOC(bi.w2, cTa);
+    ALLOC(bi.argmax, cTa);
+    ALLOC(bi.out1, cTa * C);
+    ALLOC(bi.out2, cA * C);
+    ALLOC(bi.mem_dot, cT);
     ALLOC(d_res, cT * C);
     ALLOC(d_spare, cT * C);
     ALLOC(d_tmp, cT * C);
@@ -350,7 +462,14 @@ static int reserve(ws_model *m, int B, int A, int T, int Ta, size_t att_total, s
     ALLOC(d_v1, cB * VH);
     ALLOC(d_vact, cB * VH);
     ALLOC(d_bi_scratch, cscr);
+    ALLOC(d_dlogits, cA);
+    ALLOC(d_dvalues, cB);
+    ALLOC_HOST(h_logits, logits, cA);
+    ALLOC_HOST(h_logp, logp, cA);
+    ALLOC_HOST(h_values, values, cB);
 #undef ALLOC
+#undef ALLOC_PACK
+#undef ALLOC_HOST
     if (!ok) {
         free_activations(m);
         m->cap_T = m->cap_Ta = m->cap_att = m->cap_seq = m->cap_A = m->cap_B = m->cap_p1 = m->cap_scratch = 0;
@@ -371,23 +490,23 @@ static int reserve(ws_model *m, int B, int A, int T, int Ta, size_t att_total, s
 
 static void layer_forward(ws_model *m, int l)
 {
+    const ws_backend *be = m->be;
     layer_acts *a = &m->acts[l];
-    int T = m->T, C = m->cfg.hidden, FF = m->cfg.intermediate;
-    ws_matmul_forward(a->q, a->inp, P(m, LT(m, l, QW)), P(m, LT(m, l, QB)), T, C, C);
-    ws_matmul_forward(a->k, a->inp, P(m, LT(m, l, KW)), P(m, LT(m, l, KB)), T, C, C);
-    ws_matmul_forward(a->v, a->inp, P(m, LT(m, l, VW)), P(m, LT(m, l, VB)), T, C, C);
-    ws_attention_forward(a->ctx, a->att, a->q, a->k, a->v, m->seq_start, m->seq_len, m->att_start, m->n_seq, C,
-                         m->cfg.heads);
-    ws_matmul_forward(a->res1, a->ctx, P(m, LT(m, l, OW)), P(m, LT(m, l, OB)), T, C, C);
-    ws_add_forward(a->res1, a->res1, a->inp, (size_t)T * C);
-    ws_layernorm_forward(a->ln1, a->ln1_mean, a->ln1_rstd, a->res1, P(m, LT(m, l, LN1W)), P(m, LT(m, l, LN1B)), T,
-                         C, (ws_real)m->cfg.ln_eps);
-    ws_matmul_forward(a->ff1, a->ln1, P(m, LT(m, l, IW)), P(m, LT(m, l, IB)), T, C, FF);
-    ws_gelu_forward(a->gelu, a->ff1, (size_t)T * FF);
-    ws_matmul_forward(a->res2, a->gelu, P(m, LT(m, l, FW)), P(m, LT(m, l, FB)), T, FF, C);
-    ws_add_forward(a->res2, a->res2, a->ln1, (size_t)T * C);
-    ws_layernorm_forward(a->out, a->ln2_mean, a->ln2_rstd, a->res2, P(m, LT(m, l, LN2W)), P(m, LT(m, l, LN2B)), T,
-                         C, (ws_real)m->cfg.ln_eps);
+    int T = m->pack.T, C = m->cfg.hidden, FF = m->cfg.intermediate;
+    be->matmul_forward(be, a->q, a->inp, P(m, LT(m, l, QW)), P(m, LT(m, l, QB)), T, C, C);
+    be->matmul_forward(be, a->k, a->inp, P(m, LT(m, l, KW)), P(m, LT(m, l, KB)), T, C, C);
+    be->matmul_forward(be, a->v, a->inp, P(m, LT(m, l, VW)), P(m, LT(m, l, VB)), T, C, C);
+    be->attention_forward(be, a->ctx, a->att, a->q, a->k, a->v, &m->pack, C, m->cfg.heads);
+    be->matmul_forward(be, a->res1, a->ctx, P(m, LT(m, l, OW)), P(m, LT(m, l, OB)), T, C, C);
+    be->add(be, a->res1, a->res1, a->inp, (size_t)T * C);
+    be->layernorm_forward(be, a->ln1, a->ln1_mean, a->ln1_rstd, a->res1, P(m, LT(m, l, LN1W)), P(m, LT(m, l, LN1B)),
+                          T, C, (ws_real)m->cfg.ln_eps);
+    be->matmul_forward(be, a->ff1, a->ln1, P(m, LT(m, l, IW)), P(m, LT(m, l, IB)), T, C, FF);
+    be->gelu_forward(be, a->gelu, a->ff1, (size_t)T * FF);
+    be->matmul_forward(be, a->res2, a->gelu, P(m, LT(m, l, FW)), P(m, LT(m, l, FB)), T, FF, C);
+    be->add(be, a->res2, a->res2, a->ln1, (size_t)T * C);
+    be->layernorm_forward(be, a->out, a->ln2_mean, a->ln2_rstd, a->res2, P(m, LT(m, l, LN2W)), P(m, LT(m, l, LN2B)),
+                          T, C, (ws_real)m->cfg.ln_eps);
 }
 
 static const ws_real *encoder_out(const ws_model *m)
@@ -395,9 +514,39 @@ static const ws_real *encoder_out(const ws_model *m)
     return m->cfg.layers ? m->acts[m->cfg.layers - 1].out : m->enc_x0;
 }
 
+/* Copy the packing arrays the host filled into the backend's memory. */
+static void upload_pack(ws_model *m)
+{
+    if (m->on_host)
+        return;
+    const ws_backend *be = m->be;
+    const ws_pack *p = &m->pack;
+    size_t ns = (size_t)p->n_seq, B = (size_t)p->B, A = (size_t)p->A, T = (size_t)p->T;
+#define UP(field, count) be->upload(be, m->dp.field, m->hp.field, (count) * sizeof *m->hp.field)
+    UP(seq_start, ns);
+    UP(seq_len, ns);
+    UP(att_start, ns);
+    UP(first_action, B);
+    UP(n_actions, B);
+    UP(action_decision, A);
+    UP(act_tok, A);
+    UP(p1_start, A);
+    UP(ids, T);
+    UP(pos, T);
+#undef UP
+}
+
+static void set_pack_views(ws_pack_arrays *v, const pack_buffers *b)
+{
+    *v = (ws_pack_arrays){.seq_start = b->seq_start, .seq_len = b->seq_len, .att_start = b->att_start,
+                          .first_action = b->first_action, .n_actions = b->n_actions,
+                          .action_decision = b->action_decision, .act_tok = b->act_tok, .p1_start = b->p1_start};
+}
+
 int ws_model_forward(ws_model *m, const ws_batch *b, ws_err *err)
 {
     const ws_model_config *cfg = &m->cfg;
+    const ws_backend *be = m->be;
     int C = cfg->hidden, B = b->n_decisions, A = 0, T = 0, Ta = 0;
     size_t att_total = 0, p1_total = 0, scratch = 0;
     m->have_forward = 0;
@@ -419,104 +568,77 @@ int ws_model_forward(ws_model *m, const ws_batch *b, ws_err *err)
             Ta += La;
             att_total += (size_t)cfg->heads * La * La;
             p1_total += (size_t)La * b->state_len[i];
-            size_t s = WS_BIATTN_SCRATCH(La, b->state_len[i], C);
-            scratch = s > scratch ? s : scratch;
+            scratch += (size_t)La * b->state_len[i] + 2 * (size_t)La * C + (size_t)La + (size_t)C;
         }
     }
     if (reserve(m, B, A, T, Ta, att_total, p1_total, scratch))
         return ws_fail(err, "model: out of memory for a batch of %d tokens", T);
-    m->B = B;
-    m->A = A;
-    m->T = T;
-    m->Ta = Ta;
-    m->n_seq = B + A;
-    m->att_total = att_total;
-    m->bi_p1_total = p1_total;
+    ws_pack *pk = &m->pack;
+    *pk = (ws_pack){.B = B, .A = A, .n_seq = B + A, .T = T, .Ta = Ta, .att_total = att_total,
+                    .p1_total = p1_total};
+    set_pack_views(&pk->h, &m->hp);
+    set_pack_views(&pk->d, &m->dp);
 
     /* pack: states first, then every action */
-    int t = 0, a = 0;
-    size_t att = 0;
-    for (int s = 0; s < m->n_seq; s++) {
+    int t = 0, a = 0, ta = 0;
+    size_t att = 0, p1 = 0;
+    for (int s = 0; s < pk->n_seq; s++) {
         const int32_t *ids = s < B ? b->state_ids[s] : b->action_ids[s - B];
         int len = s < B ? b->state_len[s] : b->action_len[s - B];
-        m->seq_start[s] = t;
-        m->seq_len[s] = len;
-        m->att_start[s] = att;
+        m->hp.seq_start[s] = t;
+        m->hp.seq_len[s] = len;
+        m->hp.att_start[s] = att;
+        pk->max_len = len > pk->max_len ? len : pk->max_len;
         att += (size_t)cfg->heads * len * len;
         for (int k = 0; k < len; k++, t++) {
             if (ids[k] < 0 || ids[k] >= cfg->vocab_size)
                 return ws_fail(err, "model: token id %d outside the vocabulary (%d)", ids[k], cfg->vocab_size);
-            m->ids[t] = ids[k];
-            m->pos[t] = k;
+            m->hp.ids[t] = ids[k];
+            m->hp.pos[t] = k;
         }
     }
     for (int i = 0; i < B; i++) {
-        m->first_action[i] = a;
-        m->n_actions[i] = b->n_actions[i];
-        a += b->n_actions[i];
+        m->hp.first_action[i] = a;
+        m->hp.n_actions[i] = b->n_actions[i];
+        for (int j = 0; j < b->n_actions[i]; j++, a++) {
+            m->hp.action_decision[a] = i;
+            m->hp.act_tok[a] = ta;
+            m->hp.p1_start[a] = p1;
+            ta += b->action_len[a];
+            p1 += (size_t)b->action_len[a] * b->state_len[i];
+        }
     }
+    upload_pack(m);
 
-    ws_embedding_forward(m->emb_out, m->ids, m->pos, T, C, P(m, m->emb[WTE]), P(m, m->emb[WPE]), P(m, m->emb[WTT]));
-    ws_layernorm_forward(m->enc_x0, m->emb_mean, m->emb_rstd, m->emb_out, P(m, m->emb[ELNW]), P(m, m->emb[ELNB]), T,
-                         C, (ws_real)cfg->ln_eps);
+    be->embedding_forward(be, m->emb_out, m->dp.ids, m->dp.pos, T, C, P(m, m->emb[WTE]), P(m, m->emb[WPE]),
+                          P(m, m->emb[WTT]));
+    be->layernorm_forward(be, m->enc_x0, m->emb_mean, m->emb_rstd, m->emb_out, P(m, m->emb[ELNW]),
+                          P(m, m->emb[ELNB]), T, C, (ws_real)cfg->ln_eps);
     for (int l = 0; l < cfg->layers; l++)
         layer_forward(m, l);
     const ws_real *enc = encoder_out(m);
 
-    /* head: each action attends over its state */
-    int ta = 0;
-    size_t p1 = 0;
-    for (int i = 0; i < B; i++) {
-        const ws_real *mem = enc + (size_t)m->seq_start[i] * C;
-        int Ls = m->seq_len[i];
-        for (int j = 0; j < m->n_actions[i]; j++) {
-            int ai = m->first_action[i] + j, s = B + ai, La = m->seq_len[s];
-            ws_biattn_saved *sv = &m->bi[ai];
-            sv->p1 = m->bi_p1 + p1;
-            sv->w2 = m->bi_w2 + ta;
-            sv->argmax = m->bi_argmax + ta;
-            sv->out1 = m->bi_out1 + (size_t)ta * C;
-            sv->out2 = m->bi_out2 + (size_t)ai * C;
-            sv->mem_dot = m->bi_memdot;
-            m->act_tok_start[ai] = ta;
-            ws_biattn_forward(m->feat + (size_t)ta * 4 * C, sv, enc + (size_t)m->seq_start[s] * C, La, mem, Ls,
-                              P(m, m->head[H_IN]), P(m, m->head[H_MEM]), P(m, m->head[H_SCALE]), C);
-            ta += La;
-            p1 += (size_t)La * Ls;
-        }
-    }
-    ws_matmul_forward(m->hpre, m->feat, P(m, m->head[H_W1]), P(m, m->head[H_B1]), Ta, 4 * C, C);
-    ws_relu_forward(m->h, m->hpre, (size_t)Ta * C, 0);
-    for (int ai = 0; ai < A; ai++) {
-        int La = m->seq_len[B + ai];
-        ws_real *o = m->pooled + (size_t)ai * C;
-        for (int c = 0; c < C; c++) {
-            double s = 0;
-            for (int k = 0; k < La; k++)
-                s += m->h[(size_t)(m->act_tok_start[ai] + k) * C + c];
-            o[c] = (ws_real)(s / La);
-        }
-    }
-    ws_matmul_forward(m->logits, m->pooled, P(m, m->head[H_W2]), P(m, m->head[H_B2]), A, C, 1);
-    for (int i = 0; i < B; i++) {
-        const ws_real *lg = m->logits + m->first_action[i];
-        ws_real mx = lg[0];
-        for (int j = 1; j < m->n_actions[i]; j++)
-            mx = lg[j] > mx ? lg[j] : mx;
-        double s = 0;
-        for (int j = 0; j < m->n_actions[i]; j++)
-            s += exp((double)lg[j] - mx);
-        double lse = mx + log(s);
-        for (int j = 0; j < m->n_actions[i]; j++)
-            m->logp[m->first_action[i] + j] = (ws_real)(lg[j] - lse);
-    }
+    /* head: each action attends over its state; its score is linear_2 of the mean over its tokens */
+    be->biattn_forward(be, m->feat, &m->bi, enc, pk, P(m, m->head[H_IN]), P(m, m->head[H_MEM]),
+                       P(m, m->head[H_SCALE]), C);
+    be->matmul_forward(be, m->hpre, m->feat, P(m, m->head[H_W1]), P(m, m->head[H_B1]), Ta, 4 * C, C);
+    be->relu_forward(be, m->h, m->hpre, (size_t)Ta * C, 0);
+    be->pool_forward(be, m->pooled, m->h, pk, C);
+    be->matmul_forward(be, m->logits, m->pooled, P(m, m->head[H_W2]), P(m, m->head[H_B2]), A, C, 1);
+    be->logsoftmax_forward(be, m->logp, m->logits, pk);
     /* value head on each state's [CLS] */
-    for (int i = 0; i < B; i++)
-        memcpy(m->cls + (size_t)i * C, enc + (size_t)m->seq_start[i] * C, (size_t)C * sizeof *m->cls);
+    be->cls_forward(be, m->cls, enc, pk, C);
     int VH = cfg->value_hidden;
-    ws_matmul_forward(m->vpre, m->cls, P(m, m->head[H_V1W]), P(m, m->head[H_V1B]), B, C, VH);
-    ws_relu_forward(m->vact, m->vpre, (size_t)B * VH, (ws_real)0.01);
-    ws_matmul_forward(m->values, m->vact, P(m, m->head[H_V2W]), P(m, m->head[H_V2B]), B, VH, 1);
+    be->matmul_forward(be, m->vpre, m->cls, P(m, m->head[H_V1W]), P(m, m->head[H_V1B]), B, C, VH);
+    be->relu_forward(be, m->vact, m->vpre, (size_t)B * VH, (ws_real)0.01);
+    be->matmul_forward(be, m->values, m->vact, P(m, m->head[H_V2W]), P(m, m->head[H_V2B]), B, VH, 1);
+    if (!m->on_host) {
+        be->download(be, m->h_logits, m->logits, (size_t)A * sizeof *m->h_logits);
+        be->download(be, m->h_logp, m->logp, (size_t)A * sizeof *m->h_logp);
+        be->download(be, m->h_values, m->values, (size_t)B * sizeof *m->h_values);
+    }
+    if (be->status(be, err))
+        return -1;
     m->have_forward = 1;
     return 0;
 }
@@ -526,92 +648,89 @@ int ws_model_forward(ws_model *m, const ws_batch *b, ws_err *err)
 static void layer_backward(ws_model *m, int l, ws_real *dout, ws_real *dinp)
 {
     /* dout: gradient of the layer's output; dinp receives the gradient of its input (zeroed here) */
+    const ws_backend *be = m->be;
     layer_acts *a = &m->acts[l];
-    int T = m->T, C = m->cfg.hidden, FF = m->cfg.intermediate;
-    size_t TC = (size_t)T * C, TI = (size_t)T * FF;
+    int T = m->pack.T, C = m->cfg.hidden, FF = m->cfg.intermediate;
+    size_t TC = (size_t)T * C * sizeof(ws_real), TI = (size_t)T * FF * sizeof(ws_real);
     ws_real *d_res2 = m->d_tmp, *d_ln1 = m->d_ctx;
-    memset(d_res2, 0, TC * sizeof *d_res2);
-    ws_layernorm_backward(d_res2, G(m, LT(m, l, LN2W)), G(m, LT(m, l, LN2B)), dout, a->res2, P(m, LT(m, l, LN2W)),
-                          a->ln2_mean, a->ln2_rstd, T, C);
+    be->zero(be, d_res2, TC);
+    be->layernorm_backward(be, d_res2, G(m, LT(m, l, LN2W)), G(m, LT(m, l, LN2B)), dout, a->res2,
+                           P(m, LT(m, l, LN2W)), a->ln2_mean, a->ln2_rstd, T, C);
     /* res2 = ff2 + ln1 */
-    memcpy(d_ln1, d_res2, TC * sizeof *d_ln1);
-    memset(m->d_i2, 0, TI * sizeof *m->d_i2);
-    ws_matmul_backward(m->d_i2, G(m, LT(m, l, FW)), G(m, LT(m, l, FB)), d_res2, a->gelu, P(m, LT(m, l, FW)), T, FF, C);
-    memset(m->d_i1, 0, TI * sizeof *m->d_i1);
-    ws_gelu_backward(m->d_i1, a->ff1, m->d_i2, TI);
-    ws_matmul_backward(d_ln1, G(m, LT(m, l, IW)), G(m, LT(m, l, IB)), m->d_i1, a->ln1, P(m, LT(m, l, IW)), T, C, FF);
+    be->copy(be, d_ln1, d_res2, TC);
+    be->zero(be, m->d_i2, TI);
+    be->matmul_backward(be, m->d_i2, G(m, LT(m, l, FW)), G(m, LT(m, l, FB)), d_res2, a->gelu, P(m, LT(m, l, FW)), T,
+                        FF, C);
+    be->zero(be, m->d_i1, TI);
+    be->gelu_backward(be, m->d_i1, a->ff1, m->d_i2, (size_t)T * FF);
+    be->matmul_backward(be, d_ln1, G(m, LT(m, l, IW)), G(m, LT(m, l, IB)), m->d_i1, a->ln1, P(m, LT(m, l, IW)), T, C,
+                        FF);
     ws_real *d_res1 = m->d_tmp;
-    memset(d_res1, 0, TC * sizeof *d_res1);
-    ws_layernorm_backward(d_res1, G(m, LT(m, l, LN1W)), G(m, LT(m, l, LN1B)), d_ln1, a->res1, P(m, LT(m, l, LN1W)),
-                          a->ln1_mean, a->ln1_rstd, T, C);
+    be->zero(be, d_res1, TC);
+    be->layernorm_backward(be, d_res1, G(m, LT(m, l, LN1W)), G(m, LT(m, l, LN1B)), d_ln1, a->res1,
+                           P(m, LT(m, l, LN1W)), a->ln1_mean, a->ln1_rstd, T, C);
     /* res1 = proj(ctx) + inp */
-    memcpy(dinp, d_res1, TC * sizeof *dinp);
+    be->copy(be, dinp, d_res1, TC);
     ws_real *d_ctx = m->d_ctx;
-    memset(d_ctx, 0, TC * sizeof *d_ctx);
-    ws_matmul_backward(d_ctx, G(m, LT(m, l, OW)), G(m, LT(m, l, OB)), d_res1, a->ctx, P(m, LT(m, l, OW)), T, C, C);
-    memset(m->d_q, 0, TC * sizeof *m->d_q);
-    memset(m->d_k, 0, TC * sizeof *m->d_k);
-    memset(m->d_v, 0, TC * sizeof *m->d_v);
-    ws_attention_backward(m->d_q, m->d_k, m->d_v, d_ctx, a->att, a->q, a->k, a->v, m->seq_start, m->seq_len,
-                          m->att_start, m->n_seq, C, m->cfg.heads);
-    ws_matmul_backward(dinp, G(m, LT(m, l, QW)), G(m, LT(m, l, QB)), m->d_q, a->inp, P(m, LT(m, l, QW)), T, C, C);
-    ws_matmul_backward(dinp, G(m, LT(m, l, KW)), G(m, LT(m, l, KB)), m->d_k, a->inp, P(m, LT(m, l, KW)), T, C, C);
-    ws_matmul_backward(dinp, G(m, LT(m, l, VW)), G(m, LT(m, l, VB)), m->d_v, a->inp, P(m, LT(m, l, VW)), T, C, C);
+    be->zero(be, d_ctx, TC);
+    be->matmul_backward(be, d_ctx, G(m, LT(m, l, OW)), G(m, LT(m, l, OB)), d_res1, a->ctx, P(m, LT(m, l, OW)), T, C,
+                        C);
+    be->zero(be, m->d_q, TC);
+    be->zero(be, m->d_k, TC);
+    be->zero(be, m->d_v, TC);
+    be->attention_backward(be, m->d_q, m->d_k, m->d_v, d_ctx, a->att, a->q, a->k, a->v, &m->pack, C, m->cfg.heads);
+    be->matmul_backward(be, dinp, G(m, LT(m, l, QW)), G(m, LT(m, l, QB)), m->d_q, a->inp, P(m, LT(m, l, QW)), T, C, C);
+    be->matmul_backward(be, dinp, G(m, LT(m, l, KW)), G(m, LT(m, l, KB)), m->d_k, a->inp, P(m, LT(m, l, KW)), T, C, C);
+    be->matmul_backward(be, dinp, G(m, LT(m, l, VW)), G(m, LT(m, l, VB)), m->d_v, a->inp, P(m, LT(m, l, VW)), T, C, C);
 }
 
 int ws_model_backward(ws_model *m, const ws_real *dlogits, const ws_real *dvalues, ws_err *err)
 {
     if (!m->have_forward)
         return ws_fail(err, "model: backward without a forward pass");
+    const ws_backend *be = m->be;
     const ws_model_config *cfg = &m->cfg;
-    int C = cfg->hidden, B = m->B, A = m->A, T = m->T, Ta = m->Ta, VH = cfg->value_hidden;
-    size_t TC = (size_t)T * C;
-    const ws_real *enc = encoder_out(m);
-    ws_real *d_enc = m->d_res; /* gradient of the encoder output, every token */
-    memset(d_enc, 0, TC * sizeof *d_enc);
-
-    /* action scores: logits = linear_2(mean over tokens of relu(linear_1(feat))) */
-    memset(m->d_pooled, 0, (size_t)A * C * sizeof *m->d_pooled);
-    ws_matmul_backward(m->d_pooled, G(m, m->head[H_W2]), G(m, m->head[H_B2]), dlogits, m->pooled,
-                       P(m, m->head[H_W2]), A, C, 1);
-    ws_real *d_hrelu = m->d_h;
-    for (int ai = 0; ai < A; ai++) {
-        int La = m->seq_len[B + ai];
-        for (int k = 0; k < La; k++)
-            for (int c = 0; c < C; c++)
-                d_hrelu[(size_t)(m->act_tok_start[ai] + k) * C + c] = m->d_pooled[(size_t)ai * C + c] / (ws_real)La;
-    }
-    ws_real *d_hpre = m->d_tmp; /* Ta * C fits in T * C */
-    memset(d_hpre, 0, (size_t)Ta * C * sizeof *d_hpre);
-    ws_relu_backward(d_hpre, m->hpre, d_hrelu, (size_t)Ta * C, 0);
-    memset(m->d_feat, 0, (size_t)Ta * 4 * C * sizeof *m->d_feat);
-    ws_matmul_backward(m->d_feat, G(m, m->head[H_W1]), G(m, m->head[H_B1]), d_hpre, m->feat, P(m, m->head[H_W1]), Ta,
-                       4 * C, C);
-    for (int i = 0; i < B; i++) {
-        int Ls = m->seq_len[i];
-        const ws_real *mem = enc + (size_t)m->seq_start[i] * C;
-        ws_real *dmem = d_enc + (size_t)m->seq_start[i] * C;
-        for (int j = 0; j < m->n_actions[i]; j++) {
-            int ai = m->first_action[i] + j, s = B + ai, La = m->seq_len[s];
-            size_t row = (size_t)m->seq_start[s] * C;
-            ws_biattn_backward(d_enc + row, dmem, G(m, m->head[H_IN]), G(m, m->head[H_MEM]), G(m, m->head[H_SCALE]),
-                               m->d_feat + (size_t)m->act_tok_start[ai] * 4 * C, &m->bi[ai], enc + row, La, mem, Ls,
-                               P(m, m->head[H_IN]), P(m, m->head[H_MEM]), P(m, m->head[H_SCALE]), C,
-                               m->d_bi_scratch);
+    const ws_pack *pk = &m->pack;
+    int C = cfg->hidden, B = pk->B, A = pk->A, T = pk->T, Ta = pk->Ta, VH = cfg->value_hidden;
+    size_t TC = (size_t)T * C * sizeof(ws_real);
+    if (!m->on_host) {
+        be->upload(be, m->d_dlogits, dlogits, (size_t)A * sizeof *dlogits);
+        dlogits = m->d_dlogits;
+        if (dvalues) {
+            be->upload(be, m->d_dvalues, dvalues, (size_t)B * sizeof *dvalues);
+            dvalues = m->d_dvalues;
         }
     }
+    const ws_real *enc = encoder_out(m);
+    ws_real *d_enc = m->d_res; /* gradient of the encoder output, every token */
+    be->zero(be, d_enc, TC);
+
+    /* action scores: logits = linear_2(mean over tokens of relu(linear_1(feat))) */
+    be->zero(be, m->d_pooled, (size_t)A * C * sizeof *m->d_pooled);
+    be->matmul_backward(be, m->d_pooled, G(m, m->head[H_W2]), G(m, m->head[H_B2]), dlogits, m->pooled,
+                        P(m, m->head[H_W2]), A, C, 1);
+    ws_real *d_hrelu = m->d_h;
+    be->zero(be, d_hrelu, (size_t)Ta * C * sizeof *d_hrelu);
+    be->pool_backward(be, d_hrelu, m->d_pooled, pk, C);
+    ws_real *d_hpre = m->d_tmp; /* Ta * C fits in T * C */
+    be->zero(be, d_hpre, (size_t)Ta * C * sizeof *d_hpre);
+    be->relu_backward(be, d_hpre, m->hpre, d_hrelu, (size_t)Ta * C, 0);
+    be->zero(be, m->d_feat, (size_t)Ta * 4 * C * sizeof *m->d_feat);
+    be->matmul_backward(be, m->d_feat, G(m, m->head[H_W1]), G(m, m->head[H_B1]), d_hpre, m->feat,
+                        P(m, m->head[H_W1]), Ta, 4 * C, C);
+    be->biattn_backward(be, d_enc, G(m, m->head[H_IN]), G(m, m->head[H_MEM]), G(m, m->head[H_SCALE]), m->d_feat,
+                        &m->bi, enc, pk, P(m, m->head[H_IN]), P(m, m->head[H_MEM]), P(m, m->head[H_SCALE]), C,
+                        m->d_bi_scratch);
     if (dvalues) {
-        memset(m->d_vact, 0, (size_t)B * VH * sizeof *m->d_vact);
-        ws_matmul_backward(m->d_vact, G(m, m->head[H_V2W]), G(m, m->head[H_V2B]), dvalues, m->vact,
-                           P(m, m->head[H_V2W]), B, VH, 1);
-        memset(m->d_v1, 0, (size_t)B * VH * sizeof *m->d_v1);
-        ws_relu_backward(m->d_v1, m->vpre, m->d_vact, (size_t)B * VH, (ws_real)0.01);
-        memset(m->d_cls, 0, (size_t)B * C * sizeof *m->d_cls);
-        ws_matmul_backward(m->d_cls, G(m, m->head[H_V1W]), G(m, m->head[H_V1B]), m->d_v1, m->cls,
-                           P(m, m->head[H_V1W]), B, C, VH);
-        for (int i = 0; i < B; i++)
-            for (int c = 0; c < C; c++)
-                d_enc[(size_t)m->seq_start[i] * C + c] += m->d_cls[(size_t)i * C + c];
+        be->zero(be, m->d_vact, (size_t)B * VH * sizeof *m->d_vact);
+        be->matmul_backward(be, m->d_vact, G(m, m->head[H_V2W]), G(m, m->head[H_V2B]), dvalues, m->vact,
+                            P(m, m->head[H_V2W]), B, VH, 1);
+        be->zero(be, m->d_v1, (size_t)B * VH * sizeof *m->d_v1);
+        be->relu_backward(be, m->d_v1, m->vpre, m->d_vact, (size_t)B * VH, (ws_real)0.01);
+        be->zero(be, m->d_cls, (size_t)B * C * sizeof *m->d_cls);
+        be->matmul_backward(be, m->d_cls, G(m, m->head[H_V1W]), G(m, m->head[H_V1B]), m->d_v1, m->cls,
+                            P(m, m->head[H_V1W]), B, C, VH);
+        be->cls_backward(be, d_enc, m->d_cls, pk, C);
     }
 
     /* encoder, top to bottom: the gradients of a layer's output and input swap buffers */
@@ -623,27 +742,28 @@ int ws_model_backward(ws_model *m, const ws_real *dlogits, const ws_real *dvalue
         dinp = t;
     }
     ws_real *d_emb = dinp;
-    memset(d_emb, 0, TC * sizeof *d_emb);
-    ws_layernorm_backward(d_emb, G(m, m->emb[ELNW]), G(m, m->emb[ELNB]), dout, m->emb_out, P(m, m->emb[ELNW]),
-                          m->emb_mean, m->emb_rstd, T, C);
-    ws_embedding_backward(G(m, m->emb[WTE]), G(m, m->emb[WPE]), G(m, m->emb[WTT]), d_emb, m->ids, m->pos, T, C);
-    return 0;
+    be->zero(be, d_emb, TC);
+    be->layernorm_backward(be, d_emb, G(m, m->emb[ELNW]), G(m, m->emb[ELNB]), dout, m->emb_out, P(m, m->emb[ELNW]),
+                           m->emb_mean, m->emb_rstd, T, C);
+    be->embedding_backward(be, G(m, m->emb[WTE]), G(m, m->emb[WPE]), G(m, m->emb[WTT]), d_emb, m->dp.ids, m->dp.pos,
+                           T, C);
+    return be->status(be, err);
 }
 
 const ws_real *ws_model_encoder_output(const ws_model *m) { return encoder_out(m); }
-int ws_model_seq_start(const ws_model *m, int s) { return m->seq_start[s]; }
-int ws_model_seq_len(const ws_model *m, int s) { return m->seq_len[s]; }
+int ws_model_seq_start(const ws_model *m, int s) { return m->hp.seq_start[s]; }
+int ws_model_seq_len(const ws_model *m, int s) { return m->hp.seq_len[s]; }
 
 double ws_model_forward_flops(const ws_model *m)
 {
-    double C = m->cfg.hidden, FF = m->cfg.intermediate, T = m->T, f = 0;
+    const ws_pack *p = &m->pack;
+    double C = m->cfg.hidden, FF = m->cfg.intermediate, T = p->T, f = 0;
     f += m->cfg.layers * T * 2.0 * (4 * C * C + 2 * C * FF);
-    for (int s = 0; s < m->n_seq; s++)
-        f += m->cfg.layers * 4.0 * (double)m->seq_len[s] * m->seq_len[s] * C;
-    for (int i = 0; i < m->B; i++)
-        for (int j = 0; j < m->n_actions[i]; j++) {
-            double La = m->seq_len[m->B + m->first_action[i] + j], Ls = m->seq_len[i];
-            f += 2.0 * 2.0 * La * Ls * C + 2.0 * La * 4 * C * C;
-        }
+    for (int s = 0; s < p->n_seq; s++)
+        f += m->cfg.layers * 4.0 * (double)p->h.seq_len[s] * p->h.seq_len[s] * C;
+    for (int a = 0; a < p->A; a++) {
+        double La = p->h.seq_len[p->B + a], Ls = p->h.seq_len[p->h.action_decision[a]];
+        f += 2.0 * 2.0 * La * Ls * C + 2.0 * La * 4 * C * C;
+    }
     return f;
 }

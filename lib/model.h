@@ -61,6 +61,7 @@ typedef struct ws_batch {
 
 typedef struct ws_model ws_model;
 
+/* A model on the CPU backend. */
 ws_model *ws_model_new(const ws_model_config *cfg, ws_err *err);
 void ws_model_free(ws_model *m);
 const ws_model_config *ws_model_get_config(const ws_model *m);
@@ -71,22 +72,38 @@ void ws_model_init_random(ws_model *m, uint64_t seed);
 size_t ws_model_n_tensors(const ws_model *m);
 const ws_tensor *ws_model_tensor(const ws_model *m, size_t i);
 const ws_tensor *ws_model_find_tensor(const ws_model *m, const char *name);
-ws_real *ws_model_params(ws_model *m); /* all parameters, tensor after tensor */
-ws_real *ws_model_grads(ws_model *m);
 size_t ws_model_n_params(const ws_model *m);
 
-/* Forward over a batch. Afterwards: logits and log-probabilities (log-softmax over each
- * decision's actions), one per action in batch order; values, one per decision. */
+/* Move the model onto another backend (a GPU): its parameters are copied there and the host
+ * keeps a copy for loading and saving. Done once, after the weights are loaded. */
+int ws_model_to_backend(ws_model *m, const ws_backend *be, ws_err *err);
+const ws_backend *ws_model_backend(const ws_model *m);
+/* The model closes its backend when it is freed (a backend opened for it alone). */
+void ws_model_own_backend(ws_model *m);
+/* All parameters on the host, tensor after tensor: what checkpoints load into and save from.
+ * Off the host backend this is a copy: after writing it, ws_model_params_to_device; before
+ * reading it (the backend trains the device copy), ws_model_params_to_host. */
+ws_real *ws_model_params(ws_model *m);
+int ws_model_params_to_device(ws_model *m, ws_err *err);
+int ws_model_params_to_host(ws_model *m, ws_err *err);
+/* The parameters and their gradients in the backend's memory (the same as the host's on the CPU). */
+ws_real *ws_model_device_params(ws_model *m);
+ws_real *ws_model_device_grads(ws_model *m);
+
+/* Forward over a batch. Afterwards (on the host, whatever the backend): logits and
+ * log-probabilities (log-softmax over each decision's actions), one per action in batch order;
+ * values, one per decision. */
 int ws_model_forward(ws_model *m, const ws_batch *b, ws_err *err);
 const ws_real *ws_model_logits(const ws_model *m);
 const ws_real *ws_model_logp(const ws_model *m);
 const ws_real *ws_model_values(const ws_model *m);
 /* Accumulate parameter gradients of a loss whose derivatives with respect to the logits
- * (one per action) and the values (one per decision; NULL when the loss ignores them) are given. */
+ * (one per action) and the values (one per decision; NULL when the loss ignores them) are given
+ * (host arrays). */
 int ws_model_backward(ws_model *m, const ws_real *dlogits, const ws_real *dvalues, ws_err *err);
 void ws_model_zero_grad(ws_model *m);
 
-/* The encoder's output of the last batch: sequence s (states 0..n_decisions-1, then every action
+/* The encoder's output of the last batch (backend memory: host backend only): sequence s (states 0..n_decisions-1, then every action
  * in batch order) occupies rows seq_start .. seq_start + seq_len - 1 of a [tokens, hidden] matrix. */
 const ws_real *ws_model_encoder_output(const ws_model *m);
 int ws_model_seq_start(const ws_model *m, int s);

@@ -87,35 +87,37 @@ static double block_sumsq(const float *g, size_t n)
     return s;
 }
 
-double ws_grad_norm(const float *const *grads, const size_t *numel, size_t n_tensors)
+double ws_sum_squares(const float *x, size_t n)
 {
-    double total = 0;
-    for (size_t k = 0; k < n_tensors; k++) {
-        size_t n = numel[k], nb = (n + WS_NORM_BLOCK - 1) / WS_NORM_BLOCK;
-        if (nb <= 1) {
-            total += block_sumsq(grads[k], n);
-            continue;
+    size_t nb = (n + WS_NORM_BLOCK - 1) / WS_NORM_BLOCK;
+    if (nb <= 1)
+        return block_sumsq(x, n);
+    double total = 0, *part = malloc(nb * sizeof *part);
+    if (!part) { /* same blocks, same order, one thread */
+        for (size_t b = 0; b < nb; b++) {
+            size_t len = b + 1 < nb ? WS_NORM_BLOCK : n - b * WS_NORM_BLOCK;
+            total += block_sumsq(x + b * WS_NORM_BLOCK, len);
         }
-        double *part = malloc(nb * sizeof *part);
-        if (!part) { /* same blocks, same order, one thread */
-            for (size_t b = 0; b < nb; b++) {
-                size_t len = b + 1 < nb ? WS_NORM_BLOCK : n - b * WS_NORM_BLOCK;
-                total += block_sumsq(grads[k] + b * WS_NORM_BLOCK, len);
-            }
-            continue;
-        }
-        const float *g = grads[k];
+        return total;
+    }
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) if (nb >= 16)
 #endif
-        for (size_t b = 0; b < nb; b++) {
-            size_t len = b + 1 < nb ? WS_NORM_BLOCK : n - b * WS_NORM_BLOCK;
-            part[b] = block_sumsq(g + b * WS_NORM_BLOCK, len);
-        }
-        for (size_t b = 0; b < nb; b++)
-            total += part[b];
-        free(part);
+    for (size_t b = 0; b < nb; b++) {
+        size_t len = b + 1 < nb ? WS_NORM_BLOCK : n - b * WS_NORM_BLOCK;
+        part[b] = block_sumsq(x + b * WS_NORM_BLOCK, len);
     }
+    for (size_t b = 0; b < nb; b++)
+        total += part[b];
+    free(part);
+    return total;
+}
+
+double ws_grad_norm(const float *const *grads, const size_t *numel, size_t n_tensors)
+{
+    double total = 0;
+    for (size_t k = 0; k < n_tensors; k++)
+        total += ws_sum_squares(grads[k], numel[k]);
     return sqrt(total);
 }
 

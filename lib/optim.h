@@ -64,6 +64,8 @@ int ws_adamw_default_decay(const char *name, int ndim);
 double ws_clip_grad_norm(float *const *grads, const size_t *numel, size_t n_tensors, double max_norm);
 /* The norm only. */
 double ws_grad_norm(const float *const *grads, const size_t *numel, size_t n_tensors);
+/* The sum of squares of one tensor, in double, over fixed blocks added in order (the norm's part). */
+double ws_sum_squares(const float *x, size_t n);
 
 typedef enum ws_lr_kind { WS_LR_CONSTANT, WS_LR_LINEAR, WS_LR_COSINE } ws_lr_kind;
 

@@ -34,6 +34,8 @@ int ws_play_option(ws_play_opts *o, const ws_cli *cli, int code, const char *arg
     case WS_POPT_MSL: o->max_state_len = (int)ws_cli_long(cli, "--max-state-len", arg, 2, 100000); break;
     case WS_POPT_MAL: o->max_action_len = (int)ws_cli_long(cli, "--max-action-len", arg, 2, 100000); break;
     case WS_POPT_THREADS: o->threads = ws_cli_long(cli, "--threads", arg, 1, 1024); break;
+    case WS_POPT_DEVICE: o->device = arg; break;
+    case WS_POPT_GPU_MATH: o->gpu_math = arg; break;
     default: return 0;
     }
     return 1;
@@ -51,7 +53,9 @@ const char *ws_play_model_usage(void)
 {
     return "      --vocab FILE     the model's vocabulary [" WS_DEFAULT_VOCAB "]\n"
            "      --max-state-len N, --max-action-len N   token limits [512, 128]\n"
-           "      --threads N      CPU threads for the model [all]\n";
+           "      --threads N      CPU threads for the model [all]\n"
+           "      --device NAME    cpu, cuda, cuda:N or auto (cuda when a GPU is present) [auto];\n"
+           "      --gpu-math NAME  its matrix products: fp32, tf32 or bf16 [tf32]\n";
 }
 
 ws_agent ws_play_agent(const ws_play_opts *o)
@@ -67,7 +71,21 @@ ws_model *ws_play_load_model(const ws_play_opts *o, const ws_cli *cli, const cha
     ws_model *m = ws_modelio_load_with_vocab(ckpt, o->vocab_path, vocab, &err);
     if (!m)
         ws_cli_die(cli, WS_EXIT_FAIL, "%s", err.msg);
+    ws_play_place_model(o, cli, m);
     return m;
+}
+
+void ws_play_place_model(const ws_play_opts *o, const ws_cli *cli, ws_model *m)
+{
+    ws_err err;
+    const ws_backend *be = ws_backend_open(o->device, o->gpu_math, &err);
+    if (!be)
+        ws_cli_die(cli, WS_EXIT_FAIL, "%s", err.msg);
+    if (ws_model_to_backend(m, be, &err)) {
+        ws_backend_close(be);
+        ws_cli_die(cli, WS_EXIT_FAIL, "%s", err.msg);
+    }
+    ws_model_own_backend(m);
 }
 
 ws_env *ws_play_env_new(const ws_play_opts *o, const ws_cli *cli, const char *dir, ws_catalog *cat)

@@ -221,30 +221,41 @@ int ws_trainer_init(ws_trainer *t, ws_model *m, const ws_adamw_opts *adam, const
     memset(t, 0, sizeof *t);
     if (ws_adamw_check(adam, err) || ws_lr_check(schedule, err))
         return -1;
+    const ws_backend *be = ws_model_backend(m);
     size_t n = ws_model_n_tensors(m), np = ws_model_n_params(m);
     t->model = m;
+    t->be = be;
     t->adam = *adam;
     t->schedule = *schedule;
     t->clip = clip;
     t->n_tensors = n;
     t->adam_m = calloc(np, sizeof *t->adam_m);
     t->adam_v = calloc(np, sizeof *t->adam_v);
+    t->on_host = ws_model_device_params(m) == ws_model_params(m);
+    if (t->on_host) {
+        t->dev_m = t->adam_m;
+        t->dev_v = t->adam_v;
+    } else {
+        t->dev_m = be->alloc(be, np * sizeof *t->dev_m);
+        t->dev_v = be->alloc(be, np * sizeof *t->dev_v);
+    }
     t->params = calloc(n, sizeof *t->params);
     t->grads = calloc(n, sizeof *t->grads);
     t->m = calloc(n, sizeof *t->m);
     t->v = calloc(n, sizeof *t->v);
     t->numel = calloc(n, sizeof *t->numel);
     t->decay = calloc(n, sizeof *t->decay);
-    if (!t->adam_m || !t->adam_v || !t->params || !t->grads || !t->m || !t->v || !t->numel || !t->decay) {
+    if (!t->adam_m || !t->adam_v || !t->dev_m || !t->dev_v || !t->params || !t->grads || !t->m || !t->v ||
+        !t->numel || !t->decay) {
         ws_trainer_free(t);
         return ws_fail(err, "out of memory for the optimiser state");
     }
     for (size_t i = 0; i < n; i++) {
         const ws_tensor *tt = ws_model_tensor(m, i);
-        t->params[i] = ws_model_params(m) + tt->offset;
-        t->grads[i] = ws_model_grads(m) + tt->offset;
-        t->m[i] = t->adam_m + tt->offset;
-        t->v[i] = t->adam_v + tt->offset;
+        t->params[i] = ws_model_device_params(m) + tt->offset;
+        t->grads[i] = ws_model_device_grads(m) + tt->offset;
+        t->m[i] = t->dev_m + tt->offset;
+        t->v[i] = t->dev_v + tt->offset;
         t->numel[i] = tt->numel;
         t->decay[i] = (unsigned char)tt->decay;
     }
@@ -253,6 +264,12 @@ int ws_trainer_init(ws_trainer *t, ws_model *m, const ws_adamw_opts *adam, const
 
 void ws_trainer_free(ws_trainer *t)
 {
+    if (!t->on_host && t->be) {
+        if (t->dev_m)
+            t->be->free(t->be, t->dev_m);
+        if (t->dev_v)
+            t->be->free(t->be, t->dev_v);
+    }
     free(t->adam_m);
     free(t->adam_v);
     free(t->params);
@@ -264,14 +281,50 @@ void ws_trainer_free(ws_trainer *t)
     memset(t, 0, sizeof *t);
 }
 
+int ws_trainer_state_to_host(ws_trainer *t, ws_err *err)
+{
+    if (t->on_host)
+        return 0;
+    size_t bytes = ws_model_n_params(t->model) * sizeof *t->adam_m;
+    t->be->download(t->be, t->adam_m, t->dev_m, bytes);
+    t->be->download(t->be, t->adam_v, t->dev_v, bytes);
+    return t->be->status(t->be, err);
+}
+
+int ws_trainer_state_to_device(ws_trainer *t, ws_err *err)
+{
+    if (t->on_host)
+        return 0;
+    size_t bytes = ws_model_n_params(t->model) * sizeof *t->adam_m;
+    t->be->upload(t->be, t->dev_m, t->adam_m, bytes);
+    t->be->upload(t->be, t->dev_v, t->adam_v, bytes);
+    return t->be->status(t->be, err);
+}
+
 int ws_trainer_update(ws_trainer *t, double *grad_norm, double *lr, ws_err *err)
 {
-    *grad_norm = ws_clip_grad_norm(t->grads, t->numel, t->n_tensors, t->clip);
+    const ws_backend *be = t->be;
+    /* the norm as ws_grad_norm computes it: tensor sums added in tensor order */
+    double total = 0;
+    for (size_t i = 0; i < t->n_tensors; i++)
+        total += be->sum_squares(be, t->grads[i], t->numel[i]);
+    *grad_norm = sqrt(total);
     *lr = ws_lr_at(&t->schedule, t->step);
     if (!isfinite(*grad_norm))
         return ws_fail(err, "step %lld: the gradient norm is %g: update skipped", (long long)t->step + 1, *grad_norm);
-    if (ws_adamw_step(&t->adam, *lr, t->step + 1, t->params, (const float *const *)t->grads, t->m, t->v, t->numel,
-                      t->decay, t->n_tensors, err))
+    if (ws_adamw_check(&t->adam, err))
+        return -1;
+    if (!(*lr >= 0 && isfinite(*lr)))
+        return ws_fail(err, "step %lld: learning rate %g", (long long)t->step + 1, *lr);
+    if (t->clip > 0 && *grad_norm > t->clip) {
+        const float factor = (float)(t->clip / (*grad_norm + 1e-6));
+        for (size_t i = 0; i < t->n_tensors; i++)
+            be->scale(be, t->grads[i], t->numel[i], factor);
+    }
+    for (size_t i = 0; i < t->n_tensors; i++)
+        be->adamw(be, &t->adam, *lr, t->step + 1, t->params[i], t->grads[i], t->m[i], t->v[i], t->numel[i],
+                  t->decay[i]);
+    if (be->status(be, err))
         return -1;
     t->step++;
     return 0;

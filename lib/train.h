@@ -59,12 +59,15 @@ void ws_batch_builder_free(ws_batch_builder *bb);
 
 typedef struct ws_trainer {
     ws_model *model;
-    float *adam_m, *adam_v;
+    const ws_backend *be;       /* the model's */
+    float *adam_m, *adam_v;     /* AdamW's moments on the host, laid out like the parameters */
+    float *dev_m, *dev_v;       /* the same in the backend's memory (aliases on the host backend) */
+    int on_host;
     int64_t step; /* updates applied */
     ws_adamw_opts adam;
     ws_lr_schedule schedule;
     double clip; /* max gradient norm; <= 0: no clipping */
-    float **params, **grads, **m, **v;
+    float **params, **grads, **m, **v; /* per tensor, backend memory */
     size_t *numel;
     unsigned char *decay;
     size_t n_tensors;
@@ -73,6 +76,10 @@ typedef struct ws_trainer {
 int ws_trainer_init(ws_trainer *t, ws_model *m, const ws_adamw_opts *adam, const ws_lr_schedule *schedule,
                     double clip, ws_err *err);
 void ws_trainer_free(ws_trainer *t);
+/* Off the host backend the moments live on the device: copy them out before saving them and in
+ * after loading them (no-ops on the host). */
+int ws_trainer_state_to_host(ws_trainer *t, ws_err *err);
+int ws_trainer_state_to_device(ws_trainer *t, ws_err *err);
 /* Clip, then one AdamW update with the schedule's rate for the current step; step++.
  * *grad_norm gets the norm before clipping, *lr the rate used. A non-finite gradient norm skips
  * the update (and is reported as an error). */

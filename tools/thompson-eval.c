@@ -811,6 +811,7 @@ int main(int argc, char **argv)
         arms[a].agent = ws_play_agent(&po);
         if (!(arms[a].agent.model = ws_modelio_load(arms[a].ckpt, &meta, &c.err)))
             ws_cli_die(&cli, WS_EXIT_FAIL, "arm '%s': %s", arms[a].name, c.err.msg);
+        ws_play_place_model(&po, &cli, arms[a].agent.model);
         if (meta.vocab_sha256 && *meta.vocab_sha256 && !(vocab_sha[a] = strdup(meta.vocab_sha256)))
             ws_cli_die(&cli, WS_EXIT_FAIL, "out of memory");
         ws_ckpt_meta_free(&meta);

@@ -109,13 +109,17 @@ int main(int argc, char **argv)
         default: ws_cli_usage_error(&cli, "unknown option");
         }
     }
+    const ws_backend *ref_be = NULL;
     if (ref_path) {
+        /* the reference runs where the policy does */
         ws_err err;
-        if (!(ctx.ref = ws_modelio_load(ref_path, NULL, &err)))
+        if (!(ctx.ref = ws_modelio_load(ref_path, NULL, &err)) ||
+            !(ref_be = ws_backend_open(opts.device, opts.gpu_math, &err)) || ws_model_to_backend(ctx.ref, ref_be, &err))
             ws_cli_die(&cli, WS_EXIT_FAIL, "--ref: %s", err.msg);
     }
     int status = ws_train_dataset_main(&cli, &opts, WS_NEED_PAIR, (const char *const *)argv + optind, argc - optind,
                                        dpo_loss, &ctx);
     ws_model_free(ctx.ref);
+    ws_backend_close(ref_be);
     return status;
 }

@@ -1,0 +1,54 @@
+/* backend.c: what every backend shares: choosing one by name, and the size of the bi-attention's
+ * scratch. The kernels themselves are in backend_cpu.c and backend_cuda.cu. */
+#include "backend.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+size_t ws_biattn_scratch_size(const ws_pack *p, int C)
+{
+    size_t need = 0;
+    for (int a = 0; a < p->A; a++) {
+        size_t La = (size_t)p->h.seq_len[p->B + a], Ls = (size_t)p->h.seq_len[p->h.action_decision[a]];
+        need += La * Ls + 2 * La * (size_t)C + La + (size_t)C;
+    }
+    return need;
+}
+
+int ws_gpu_math_parse(const char *name, ws_gpu_math *out)
+{
+    static const char *const names[] = {"fp32", "tf32", "bf16"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, names[i]) == 0) {
+            *out = (ws_gpu_math)i;
+            return 0;
+        }
+    return -1;
+}
+
+const ws_backend *ws_backend_open(const char *device, const char *math, ws_err *err)
+{
+    ws_gpu_math gm = WS_MATH_TF32;
+    if (math && ws_gpu_math_parse(math, &gm))
+        return ws_fail(err, "--gpu-math %s: not fp32, tf32 or bf16", math), NULL;
+    if (!device || strcmp(device, "auto") == 0)
+        return ws_cuda_device_count() > 0 ? ws_backend_cuda_new(0, gm, err) : ws_backend_cpu();
+    if (strcmp(device, "cpu") == 0)
+        return ws_backend_cpu();
+    if (strcmp(device, "cuda") == 0)
+        return ws_backend_cuda_new(0, gm, err);
+    if (strncmp(device, "cuda:", 5) == 0) {
+        char *end;
+        long n = strtol(device + 5, &end, 10);
+        if (*end || end == device + 5 || n < 0 || n > 1024)
+            return ws_fail(err, "--device %s: not cuda:N", device), NULL;
+        return ws_backend_cuda_new((int)n, gm, err);
+    }
+    return ws_fail(err, "--device %s: not cpu, cuda, cuda:N or auto", device), NULL;
+}
+
+void ws_backend_close(const ws_backend *be)
+{
+    if (be && be->destroy)
+        be->destroy((ws_backend *)be); /* only backends that were allocated have a destroy */
+}
