@@ -23,10 +23,15 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu
 BLAS_DIR  ?= /usr/lib/$(MULTIARCH)/openblas-openmp
 CPPFLAGS += -I/usr/include/$(MULTIARCH)/openblas-openmp
 LDLIBS  += -ljansson -lzstd -lunistring -lutf8proc -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas -lm
+# Open MPI for data-parallel training (lib/dist); linked only into the tools that use it.
+MPI_CFLAGS ?= $(shell pkg-config --cflags ompi-c 2>/dev/null)
+MPI_LIBS   ?= $(shell pkg-config --libs ompi-c 2>/dev/null || echo -lmpi)
+CPPFLAGS += $(MPI_CFLAGS)
+LDLIBS  += -Wl,--as-needed $(MPI_LIBS) -Wl,--no-as-needed
 
 DEB_PACKAGES := build-essential pkg-config libjansson-dev libzstd-dev zstd libcmocka-dev \
                 libopenblas-openmp-dev libunistring-dev libutf8proc-dev jq clang \
-                wordnet-base liblingua-en-tagger-perl gnuplot-nox
+                wordnet-base liblingua-en-tagger-perl gnuplot-nox libopenmpi-dev openmpi-bin
 
 LIB_SRC   := $(sort $(wildcard lib/*.c))
 TOOL_SRC  := $(sort $(wildcard tools/*.c))

@@ -41,6 +41,8 @@ const char *ws_train_usage(void)
            "      --clip X          clip the gradient norm at X; 0: never [1.0]\n"
            "      --seed N          data order and random initialisation [1]\n"
            "      --threads N       CPU threads [all]; the same seed and threads give the same bits\n"
+           "      --device NAME     cpu, cuda, cuda:N or auto (cuda when a GPU is present) [auto]\n"
+           "      --gpu-math NAME   matrix products on a GPU: fp32, tf32 or bf16 (fp32 weights) [tf32]\n"
            "      --save-every N    also save every N updates [0: at the end only]\n"
            "      --stop-after N    stop (and save) after N updates of this invocation, keeping the\n"
            "                        schedule of --steps: a long run in slices, each continued with --resume\n"
@@ -57,7 +59,9 @@ const char *ws_train_usage(void)
            "  -q, --quiet           no progress on stderr\n"
            "      --help, --version\n\n"
            "Interrupted (SIGINT/SIGTERM), the run finishes the update in progress and saves the\n"
-           "checkpoint, so --resume continues it. Exit status: 0, 1 (error), 2 (usage), 130/143.\n";
+           "checkpoint, so --resume continues it. Exit status: 0, 1 (error), 2 (usage), 130/143.\n"
+           "Data parallel: under mpirun every rank takes its share of each batch and the gradients are\n"
+           "summed (MPI; NCCL on GPUs); rank 0 writes the checkpoint and the metrics.\n";
 }
 
 int ws_train_option(ws_train_opts *o, const ws_cli *cli, int c, const char *arg)
@@ -88,6 +92,8 @@ int ws_train_option(ws_train_opts *o, const ws_cli *cli, int c, const char *arg)
     case WS_TOPT_EVAL_EVERY: o->eval_every = ws_cli_long(cli, "--eval-every", arg, 1, 100000000); break;
     case WS_TOPT_EVAL_N: o->eval_n = ws_cli_long(cli, "--eval-n", arg, 1, 1000000); break;
     case WS_TOPT_VOCAB: o->vocab_path = arg; break;
+    case WS_TOPT_DEVICE: o->device = arg; break;
+    case WS_TOPT_GPU_MATH: o->gpu_math = arg; break;
     case 'd':
     case WS_TOPT_DATA: o->data = arg; break;
     case 'o':
@@ -143,8 +149,12 @@ void ws_train_setup(ws_train_run *run, const ws_cli *cli, const ws_train_opts *o
     ws_backend_set_threads((int)opts->threads);
     ws_interrupt_install();
     ws_err err;
+    if (ws_dist_init(&run->dist, &err))
+        die(run, "", &err);
+    run->quiet = cli->quiet || !ws_dist_is_root(&run->dist);
     ws_ckpt_meta meta = {0};
-    if (!(run->model = build_model(cli, opts, &meta, &err)))
+    if (!(run->model = build_model(cli, opts, &meta, &err)) || !(run->be = ws_backend_open(opts->device, opts->gpu_math, &err)) ||
+        ws_model_to_backend(run->model, run->be, &err) || ws_dist_use_backend(&run->dist, run->be, &err))
         die(run, "", &err);
     if (meta.vocab_sha256)
         snprintf(run->vocab_sha256, sizeof run->vocab_sha256, "%s", meta.vocab_sha256);
@@ -226,14 +236,16 @@ void ws_train_start(ws_train_run *run, int64_t total_steps, const char *vocab_sh
         die(run, "", &err);
     if (o->resume) {
         ws_ckpt_meta meta = {0};
-        if (ws_modelio_load_into(run->model, o->resume, run->trainer.adam_m, run->trainer.adam_v, &meta, &err))
+        if (ws_modelio_load_into(run->model, o->resume, run->trainer.adam_m, run->trainer.adam_v, &meta, &err) ||
+            ws_model_params_to_device(run->model, &err) || ws_trainer_state_to_device(&run->trainer, &err))
             die(run, "", &err);
         run->trainer.step = meta.step;
         ws_ckpt_meta_free(&meta);
     }
-    if (o->eval_goals && eval_setup(run, &err))
+    int root = ws_dist_is_root(&run->dist);
+    if (root && o->eval_goals && eval_setup(run, &err))
         die(run, "evaluation: ", &err);
-    if (!(run->metrics = ws_writer_open(o->metrics_path, NULL, &err)))
+    if (root && !(run->metrics = ws_writer_open(o->metrics_path, NULL, &err)))
         die(run, "", &err);
     run->started = ws_now();
 }
@@ -247,6 +259,10 @@ int64_t ws_train_last_step(const ws_train_run *run)
 
 int ws_train_save(ws_train_run *run, ws_err *err)
 {
+    if (!ws_dist_is_root(&run->dist))
+        return 0;
+    if (ws_model_params_to_host(run->model, err) || ws_trainer_state_to_host(&run->trainer, err))
+        return -1;
     json_t *cfg = ws_model_config_to_json(ws_model_get_config(run->model));
     char *cfg_text = cfg ? json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(cfg);
@@ -260,9 +276,13 @@ int ws_train_save(ws_train_run *run, ws_err *err)
     return rc;
 }
 
-static void put_metrics(ws_train_run *run, json_t *rec)
+void ws_train_metrics(ws_train_run *run, json_t *rec)
 {
     ws_err err;
+    if (rec && !run->metrics) { /* not rank 0 */
+        json_decref(rec);
+        return;
+    }
     if (!rec || ws_writer_put(run->metrics, rec, &err)) {
         json_decref(rec);
         if (!rec)
@@ -272,10 +292,115 @@ static void put_metrics(ws_train_run *run, json_t *rec)
     json_decref(rec);
 }
 
+double ws_train_share(const ws_train_run *run, long n_local, long n_global)
+{
+    return run->dist.size == 1 || n_global == 0 ? 1.0 : (double)n_local / (double)n_global;
+}
+
+int ws_train_should_stop(ws_train_run *run)
+{
+    return ws_dist_any(&run->dist, ws_interrupted());
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The ranks' metrics as one record: rank 0's real-valued keys (sorted, so every rank lists the
+ * same), each weighted by its rank's decisions, summed and divided by all decisions; "states" and
+ * the batch's tokens summed. */
+static int reduce_fields(ws_train_run *run, json_t *fields, double *tokens, ws_err *err)
+{
+    char *keys = NULL;
+    size_t len = 0, cap = 0;
+    if (ws_dist_is_root(&run->dist)) {
+        const char **names = malloc((json_object_size(fields) + 1) * sizeof *names);
+        size_t n = 0;
+        const char *k;
+        json_t *v;
+        if (!names)
+            return ws_fail(err, "out of memory");
+        json_object_foreach(fields, k, v) if (json_is_real(v)) names[n++] = k;
+        qsort(names, n, sizeof *names, compare_names);
+        for (size_t i = 0; i < n; i++) {
+            size_t kl = strlen(names[i]);
+            if (len + kl + 2 > cap) {
+                cap = (len + kl + 2) * 2;
+                char *nk = realloc(keys, cap);
+                if (!nk) {
+                    free(names);
+                    free(keys);
+                    return ws_fail(err, "out of memory");
+                }
+                keys = nk;
+            }
+            memcpy(keys + len, names[i], kl);
+            len += kl;
+            keys[len++] = '\n';
+            keys[len] = 0;
+        }
+        free(names);
+        if (!keys && !(keys = calloc(1, 1)))
+            return ws_fail(err, "out of memory");
+    }
+    if (ws_dist_broadcast_text(&run->dist, &keys, err)) {
+        free(keys);
+        return -1;
+    }
+    int n_keys = 0;
+    for (const char *c = keys; *c; c++)
+        n_keys += *c == '\n';
+    double *v = calloc((size_t)n_keys + 2, sizeof *v);
+    if (!v) {
+        free(keys);
+        return ws_fail(err, "out of memory");
+    }
+    double n_local = (double)json_integer_value(json_object_get(fields, "states"));
+    v[0] = n_local;
+    v[1] = *tokens;
+    char *name = keys;
+    for (int i = 0; i < n_keys; i++) {
+        char *end = strchr(name, '\n');
+        *end = 0;
+        json_t *x = json_object_get(fields, name);
+        v[2 + i] = json_is_real(x) ? json_real_value(x) * n_local : 0;
+        name = end + 1;
+    }
+    int rc = ws_dist_sum_doubles(&run->dist, v, n_keys + 2, err);
+    name = keys;
+    for (int i = 0; rc == 0 && i < n_keys; i++) {
+        json_object_set_new(fields, name, json_real(v[0] > 0 ? v[2 + i] / v[0] : 0));
+        name += strlen(name) + 1;
+    }
+    if (rc == 0) {
+        json_object_set_new(fields, "states", json_integer((json_int_t)v[0]));
+        *tokens = v[1];
+    }
+    free(v);
+    free(keys);
+    return rc;
+}
+
 void ws_train_update(ws_train_run *run, json_t *fields, double step_seconds)
 {
     ws_err err;
-    double gnorm, lr;
+    double gnorm, lr, tokens = (double)ws_model_batch_tokens(run->model);
+    if (run->dist.size > 1) {
+        long n_local = (long)json_integer_value(json_object_get(fields, "states"));
+        if (n_local == 0) {
+            ws_model_zero_grad(run->model);
+            tokens = 0;
+        }
+        if (ws_dist_sum_floats(&run->dist, ws_model_device_grads(run->model), ws_model_n_params(run->model), &err) ||
+            reduce_fields(run, fields, &tokens, &err)) {
+            json_decref(fields);
+            die(run, "", &err);
+        }
+        json_t *states = json_object_get(fields, "states");
+        if (json_object_get(fields, "states_per_s"))
+            json_object_set_new(fields, "states_per_s", json_real((double)json_integer_value(states) / step_seconds));
+    }
     if (ws_trainer_update(&run->trainer, &gnorm, &lr, &err)) {
         json_decref(fields);
         die(run, "", &err);
@@ -289,10 +414,12 @@ void ws_train_update(ws_train_run *run, json_t *fields, double step_seconds)
     if (rec) {
         json_object_set_new(rec, "lr", json_real(lr));
         json_object_set_new(rec, "grad_norm", json_real(gnorm));
-        json_object_set_new(rec, "tokens_per_s", json_real((double)ws_model_batch_tokens(run->model) / step_seconds));
+        json_object_set_new(rec, "tokens_per_s", json_real(tokens / step_seconds));
+        if (run->dist.size > 1)
+            json_object_set_new(rec, "ranks", json_integer(run->dist.size));
         json_object_set_new(rec, "elapsed_s", json_real(ws_now() - run->started));
     }
-    put_metrics(run, rec);
+    ws_train_metrics(run, rec);
     const ws_train_opts *o = &run->opts;
     if (o->save_every && step % o->save_every == 0 && step < o->steps && ws_train_save(run, &err))
         die(run, "", &err);
@@ -300,7 +427,7 @@ void ws_train_update(ws_train_run *run, json_t *fields, double step_seconds)
         double success = 0, score = 0;
         if (eval_run(run, &success, &score, &err))
             die(run, "evaluation: ", &err);
-        put_metrics(run, json_pack("{s:s, s:i, s:s, s:I, s:s, s:f, s:f, s:i, s:f}", "type", "metrics", "v", 1, "stage",
+        ws_train_metrics(run, json_pack("{s:s, s:i, s:s, s:I, s:s, s:f, s:f, s:i, s:f}", "type", "metrics", "v", 1, "stage",
                                    "eval", "step", (json_int_t)step, "of", o->stage, "success_rate", success, "score",
                                    score, "episodes", run->n_eval_goals, "elapsed_s", ws_now() - run->started));
     }
@@ -316,11 +443,11 @@ int ws_train_finish(ws_train_run *run)
     if (ws_interrupted()) {
         ws_cli_warn(run->cli, "interrupted after update %lld: checkpoint saved to %s", (long long)run->trainer.step,
                     run->opts.output);
-        if (ws_writer_close(run->metrics, &err))
+        if (run->metrics && ws_writer_close(run->metrics, &err))
             ws_cli_die(run->cli, WS_EXIT_FAIL, "%s", err.msg);
         status = ws_interrupt_status();
     } else {
-        status = ws_cli_close_output(run->cli, run->metrics);
+        status = run->metrics ? ws_cli_close_output(run->cli, run->metrics) : WS_EXIT_OK;
     }
     ws_runner_free(run->eval_runner);
     ws_env_free(run->eval_env);
@@ -332,6 +459,8 @@ int ws_train_finish(ws_train_run *run)
     free(run->eval_goals);
     ws_trainer_free(&run->trainer);
     ws_model_free(run->model);
+    ws_backend_close(run->be);
+    ws_dist_finish(&run->dist);
     return status;
 }
 
@@ -360,38 +489,48 @@ int ws_train_dataset_main(const ws_cli *cli, const ws_train_opts *opts, int need
     long current_epoch = -1;
     int64_t last = ws_train_last_step(&run);
     ws_progress progress;
-    ws_progress_start(&progress, cli->tool, "steps", (long)last, cli->quiet);
-    while (run.trainer.step < last && !ws_interrupted()) {
+    ws_progress_start(&progress, cli->tool, "steps", (long)last, run.quiet);
+    while (run.trainer.step < last && !ws_train_should_stop(&run)) {
         long epoch = (long)(run.trainer.step / per_epoch), within = (long)(run.trainer.step % per_epoch);
         if (epoch != current_epoch) {
             ws_dataset_epoch_order(&data, (uint64_t)run.opts.seed, epoch, order);
             current_epoch = epoch;
         }
         size_t first = (size_t)within * (size_t)batch;
-        int n = (int)(data.n - first < (size_t)batch ? data.n - first : (size_t)batch);
+        long n_global = (long)(data.n - first < (size_t)batch ? data.n - first : (size_t)batch), lo, hi;
+        ws_dist_shard(&run.dist, n_global, &lo, &hi); /* this rank's part of the batch */
+        int n = (int)(hi - lo);
         double t0 = ws_now();
-        const ws_batch *b = ws_batch_build(&bb, &data, order + first, n, &err);
-        if (!b || ws_model_forward(run.model, b, &err))
-            die(&run, "", &err);
-        size_t n_act = 0;
-        for (int i = 0; i < n; i++) {
-            n_act += (size_t)b->n_actions[i];
-            items[i] = &data.items[order[first + (size_t)i]];
-        }
-        if (n_act > dlogits_cap) {
-            dlogits_cap = n_act * 2;
-            if (!(dlogits = realloc(dlogits, dlogits_cap * sizeof *dlogits)))
-                ws_cli_die(cli, WS_EXIT_FAIL, "out of memory");
-        }
-        memset(dlogits, 0, n_act * sizeof *dlogits);
         json_t *fields = json_pack("{s:I, s:i}", "epoch", (json_int_t)epoch, "states", n);
-        if (!fields || loss(user, run.model, b, items, dlogits, fields, &err)) {
-            json_decref(fields);
-            die(&run, "", &err);
+        if (!fields)
+            ws_cli_die(cli, WS_EXIT_FAIL, "out of memory");
+        if (n > 0) {
+            const size_t *mine = order + first + (size_t)lo;
+            const ws_batch *b = ws_batch_build(&bb, &data, mine, n, &err);
+            if (!b || ws_model_forward(run.model, b, &err))
+                die(&run, "", &err);
+            size_t n_act = 0;
+            for (int i = 0; i < n; i++) {
+                n_act += (size_t)b->n_actions[i];
+                items[i] = &data.items[mine[i]];
+            }
+            if (n_act > dlogits_cap) {
+                dlogits_cap = n_act * 2;
+                if (!(dlogits = realloc(dlogits, dlogits_cap * sizeof *dlogits)))
+                    ws_cli_die(cli, WS_EXIT_FAIL, "out of memory");
+            }
+            memset(dlogits, 0, n_act * sizeof *dlogits);
+            if (loss(user, run.model, b, items, dlogits, fields, &err)) {
+                json_decref(fields);
+                die(&run, "", &err);
+            }
+            double share = ws_train_share(&run, n, n_global);
+            for (size_t i = 0; share != 1.0 && i < n_act; i++)
+                dlogits[i] *= (ws_real)share;
+            ws_model_zero_grad(run.model);
+            if (ws_model_backward(run.model, dlogits, NULL, &err))
+                die(&run, "", &err);
         }
-        ws_model_zero_grad(run.model);
-        if (ws_model_backward(run.model, dlogits, NULL, &err))
-            die(&run, "", &err);
         double dt = ws_now() - t0;
         json_object_set_new(fields, "states_per_s", json_real(n / dt));
         ws_train_update(&run, fields, dt);

@@ -16,6 +16,7 @@
 #include "agent.h"
 #include "catalog.h"
 #include "cli.h"
+#include "dist.h"
 #include "env.h"
 #include "model.h"
 #include "runner.h"
@@ -24,6 +25,7 @@
 
 typedef struct ws_train_opts {
     const char *stage; /* "il", "dpo", "ppo": metrics and checkpoint metadata */
+    const char *device, *gpu_math; /* the backend (ws_backend_open) */
     const char *bert, *config, *init, *resume, *output, *metrics_path;
     long steps, epochs, batch, warmup, seed, threads, save_every, stop_after;
     double clip;
@@ -42,7 +44,8 @@ enum {
     WS_TOPT_BERT = 1000, WS_TOPT_CONFIG, WS_TOPT_INIT, WS_TOPT_RESUME, WS_TOPT_STEPS, WS_TOPT_EPOCHS, WS_TOPT_BATCH,
     WS_TOPT_LR, WS_TOPT_MIN_LR, WS_TOPT_WARMUP, WS_TOPT_SCHEDULE, WS_TOPT_WD, WS_TOPT_CLIP, WS_TOPT_SEED,
     WS_TOPT_THREADS, WS_TOPT_SAVE_EVERY, WS_TOPT_STOP_AFTER, WS_TOPT_EVAL_GOALS, WS_TOPT_EVAL_EVERY, WS_TOPT_EVAL_N,
-    WS_TOPT_VOCAB, WS_TOPT_DATA, WS_TOPT_OUTPUT, WS_TOPT_METRICS, WS_TOPT_MSL, WS_TOPT_MAL
+    WS_TOPT_VOCAB, WS_TOPT_DATA, WS_TOPT_OUTPUT, WS_TOPT_METRICS, WS_TOPT_MSL, WS_TOPT_MAL, WS_TOPT_DEVICE,
+    WS_TOPT_GPU_MATH
 };
 #define WS_TRAIN_LONGOPTS                                                                                      \
     {"bert", required_argument, 0, WS_TOPT_BERT}, {"config", required_argument, 0, WS_TOPT_CONFIG},             \
@@ -58,7 +61,8 @@ enum {
     {"eval-n", required_argument, 0, WS_TOPT_EVAL_N}, {"vocab", required_argument, 0, WS_TOPT_VOCAB},           \
     {"data", required_argument, 0, WS_TOPT_DATA}, {"output", required_argument, 0, WS_TOPT_OUTPUT},             \
     {"metrics", required_argument, 0, WS_TOPT_METRICS}, {"max-state-len", required_argument, 0, WS_TOPT_MSL},   \
-    {"max-action-len", required_argument, 0, WS_TOPT_MAL}
+    {"max-action-len", required_argument, 0, WS_TOPT_MAL}, {"device", required_argument, 0, WS_TOPT_DEVICE},   \
+    {"gpu-math", required_argument, 0, WS_TOPT_GPU_MATH}
 
 /* Handle a shared option (also the short -b, -o, -d); 1 when handled, 0 when not one of them. */
 int ws_train_option(ws_train_opts *o, const ws_cli *cli, int code, const char *arg);
@@ -68,6 +72,9 @@ const char *ws_train_usage(void);
 typedef struct ws_train_run {
     ws_train_opts opts;
     const ws_cli *cli;
+    int quiet;            /* no progress: -q, or not rank 0 */
+    ws_dist dist;         /* the ranks of a data-parallel run (one without mpirun) */
+    const ws_backend *be;
     ws_model *model;
     ws_trainer trainer;
     ws_writer *metrics;
@@ -83,7 +90,8 @@ typedef struct ws_train_run {
     int n_eval_goals;
 } ws_train_run;
 
-/* Build (or resume) the model, the optimiser and the metrics stream. total_steps is the run's
+/* Join the ranks (lib/dist), build (or resume) the model on its backend, the optimiser and (on
+ * rank 0) the metrics stream. total_steps is the run's
  * length for the schedule (the caller works it out, e.g. from the dataset and --epochs). vocab_sha:
  * the hash the training data carries ("" when unknown): it must match an --init/--resume
  * checkpoint's. Dies with a message on failure. */
@@ -91,10 +99,21 @@ void ws_train_setup(ws_train_run *run, const ws_cli *cli, const ws_train_opts *o
 void ws_train_start(ws_train_run *run, int64_t total_steps, const char *vocab_sha);
 /* The step the run stops at in this invocation (--steps, shortened by --stop-after). */
 int64_t ws_train_last_step(const ws_train_run *run);
-/* After the gradients are in the model: clip, AdamW, metrics record (extra fields from `fields`,
- * stolen), periodic save and evaluation. Dies on failure. */
+/* After the gradients are in the model: sum them over the ranks, clip, AdamW, metrics record
+ * (extra fields from `fields`, stolen: its "states" is this rank's count of decisions and its real
+ * numbers are means over them, which become means over every rank's), periodic save and
+ * evaluation. Dies on failure. A rank whose share of a batch is empty zeroes its gradients and
+ * passes fields with "states" 0. */
 void ws_train_update(ws_train_run *run, json_t *fields, double step_seconds);
-/* Save, close the metrics, free everything; returns the exit status (130/143 when interrupted). */
+/* Scale of this rank's mean-over-its-decisions gradient so that the ranks' sum is the mean over
+ * all: n_local / n_global (1 in a one-rank run). */
+double ws_train_share(const ws_train_run *run, long n_local, long n_global);
+/* The run should stop (interrupted on any rank): every rank agrees at the same step. */
+int ws_train_should_stop(ws_train_run *run);
+/* Write a metrics record (stolen) on rank 0; dies on failure. */
+void ws_train_metrics(ws_train_run *run, json_t *rec);
+/* Save (rank 0), close the metrics, leave the ranks, free everything; returns the exit status
+ * (130/143 when interrupted). */
 int ws_train_finish(ws_train_run *run);
 int ws_train_save(ws_train_run *run, ws_err *err);
 

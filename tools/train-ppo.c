@@ -26,7 +26,10 @@ static void usage(void)
            "imitation term on --il-data that WebShop's RL keeps. A pass stops early once the\n"
            "approximate KL to the collecting policy exceeds --target-kl. One metrics record per\n"
            "update (policy_loss, value_loss, entropy, approx_kl, clip_fraction, il_loss, ...) and one\n"
-           "per iteration (stage \"rollout\": success_rate, score, episodes).\n\n"
+           "per iteration (stage \"rollout\": success_rate, score, episodes).\n"
+           "Under mpirun every rank plays --rollouts episodes of its own (its own goal order and\n"
+           "sampling) and normalises its own advantages; updates sum the ranks' gradients, and the\n"
+           "KL early stop uses the mean over all ranks. --rollout-log writes rank 0's episodes.\n\n"
            "      --iterations N     rollout/update cycles [10]\n"
            "      --rollouts N       episodes per iteration [32]\n"
            "      --parallel N       episodes in flight [16]\n"
@@ -147,6 +150,130 @@ static int collect(json_t **trajs, int n, const ws_vocab *vocab, const ws_train_
     return 0;
 }
 
+/* A minibatch's buffers, grown as needed and reused across updates. */
+typedef struct minibatch {
+    ws_decision_data *dd;
+    int *action;
+    double *old_logp, *advantage, *ret;
+    size_t *seq;
+    ws_real *dlogits, *dvalues;
+    size_t cap, cap_actions;
+} minibatch;
+
+/* realloc in place, or fail leaving the old block as it was */
+static int grow(void **p, size_t bytes)
+{
+    void *q = realloc(*p, bytes);
+    if (!q)
+        return -1;
+    *p = q;
+    return 0;
+}
+
+static int minibatch_reserve(minibatch *mb, size_t n, size_t n_actions, ws_err *err)
+{
+    if (n > mb->cap) {
+        size_t c = n * 2;
+        if (grow((void **)&mb->dd, c * sizeof *mb->dd) || grow((void **)&mb->action, c * sizeof *mb->action) ||
+            grow((void **)&mb->old_logp, c * sizeof *mb->old_logp) ||
+            grow((void **)&mb->advantage, c * sizeof *mb->advantage) || grow((void **)&mb->ret, c * sizeof *mb->ret) ||
+            grow((void **)&mb->seq, c * sizeof *mb->seq) || grow((void **)&mb->dvalues, c * sizeof *mb->dvalues))
+            return ws_fail(err, "out of memory");
+        mb->cap = c;
+    }
+    if (n_actions > mb->cap_actions) {
+        size_t c = n_actions * 2;
+        if (grow((void **)&mb->dlogits, c * sizeof *mb->dlogits))
+            return ws_fail(err, "out of memory");
+        mb->cap_actions = c;
+    }
+    return 0;
+}
+
+static void minibatch_free(minibatch *mb)
+{
+    free(mb->dd), free(mb->action), free(mb->old_logp), free(mb->advantage), free(mb->ret), free(mb->seq);
+    free(mb->dlogits), free(mb->dvalues);
+}
+
+/* The PPO objective's gradients for n samples (sel), scaled by this rank's share of the slice. */
+static int ppo_minibatch(ws_train_run *run, minibatch *mb, ws_batch_builder *bb, const sample *samples,
+                         const size_t *sel, int n, const ppo_opts *po, double share, ws_ppo_stats *st, ws_err *err)
+{
+    size_t n_act = 0;
+    for (int i = 0; i < n; i++)
+        n_act += (size_t)samples[sel[i]].n_actions;
+    if (minibatch_reserve(mb, (size_t)n, n_act, err))
+        return -1;
+    for (int i = 0; i < n; i++) {
+        const sample *x = &samples[sel[i]];
+        /* present the samples as decisions for the batch builder */
+        mb->dd[i] = (ws_decision_data){.state = x->state, .state_len = x->state_len, .n_actions = x->n_actions,
+                                       .actions = x->actions, .action_len = x->action_len, .target = -1};
+        mb->action[i] = x->action;
+        mb->old_logp[i] = x->old_logp;
+        mb->advantage[i] = x->advantage;
+        mb->ret[i] = x->ret;
+        mb->seq[i] = (size_t)i;
+    }
+    ws_dataset view = {.items = mb->dd, .n = (size_t)n};
+    const ws_batch *b = ws_batch_build(bb, &view, mb->seq, n, err);
+    if (!b || ws_model_forward(run->model, b, err))
+        return -1;
+    memset(mb->dlogits, 0, n_act * sizeof *mb->dlogits);
+    memset(mb->dvalues, 0, (size_t)n * sizeof *mb->dvalues);
+    ws_ppo_objective(ws_model_logp(run->model), ws_model_values(run->model), b->n_actions, mb->action, mb->old_logp,
+                     mb->advantage, mb->ret, NULL, n, po->clip_eps, po->vf_coef, po->ent_coef, 0, mb->dlogits,
+                     mb->dvalues, st);
+    for (size_t i = 0; share != 1.0 && i < n_act; i++)
+        mb->dlogits[i] *= (ws_real)share;
+    for (int i = 0; share != 1.0 && i < n; i++)
+        mb->dvalues[i] *= (ws_real)share;
+    return ws_model_backward(run->model, mb->dlogits, mb->dvalues, err);
+}
+
+/* WebShop's imitation term, accumulated into the gradients: il_coef times the mean cross-entropy
+ * of min(n, |il|) demonstrations drawn with rng; m_global: the ranks' draws together. */
+static int il_term(ws_train_run *run, ws_batch_builder *ilb, const ws_dataset *il, int m_global, ws_rng *rng, int n,
+                   double il_coef, double *loss, ws_err *err)
+{
+    int m = n < (int)il->n ? n : (int)il->n, ia = 0, rc = -1;
+    size_t *ii = malloc((size_t)m * sizeof *ii);
+    int *target = malloc((size_t)m * sizeof *target);
+    ws_real *dl = NULL;
+    if (!ii || !target) {
+        ws_fail(err, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < m; i++)
+        ii[i] = (size_t)ws_rng_below(rng, il->n);
+    const ws_batch *ib = ws_batch_build(ilb, il, ii, m, err);
+    if (!ib || ws_model_forward(run->model, ib, err))
+        goto out;
+    for (int i = 0; i < m; i++) {
+        ia += ib->n_actions[i];
+        target[i] = il->items[ii[i]].target;
+    }
+    if (!(dl = calloc((size_t)ia, sizeof *dl))) {
+        ws_fail(err, "out of memory");
+        goto out;
+    }
+    ws_il_stats ist;
+    ws_il_objective(ws_model_logp(run->model), ib->n_actions, target, m, dl, &ist);
+    double scale = il_coef * ws_train_share(run, m, m_global);
+    for (int i = 0; i < ia; i++)
+        dl[i] *= (ws_real)scale;
+    if (ws_model_backward(run->model, dl, NULL, err))
+        goto out;
+    *loss = ist.loss;
+    rc = 0;
+out:
+    free(ii);
+    free(target);
+    free(dl);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     ws_backend_init(argv);
@@ -246,31 +373,35 @@ int main(int argc, char **argv)
     if (n_goals == 0)
         ws_cli_die(&cli, WS_EXIT_FAIL, "no goals to play");
     ws_train_start(&run, po.iterations * po.ppo_epochs * po.minibatches, ws_vocab_sha256(vocab));
-    ws_writer *log = po.rollout_log ? ws_writer_open(po.rollout_log, NULL, &err) : NULL;
-    if (po.rollout_log && !log)
+    int logging = po.rollout_log && ws_dist_is_root(&run.dist);
+    ws_writer *log = logging ? ws_writer_open(po.rollout_log, NULL, &err) : NULL;
+    if (logging && !log)
         ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
 
+    /* every rank its own goal order, sampling and imitation draws (rank 0: those of a lone run) */
+    uint64_t rank_seed = (uint64_t)run.opts.seed + 1000003u * (uint64_t)run.dist.rank;
     size_t *order = malloc(n_goals * sizeof *order);
     json_t **batch_goals = calloc((size_t)po.parallel, sizeof *batch_goals), **trajs = calloc((size_t)po.rollouts, sizeof *trajs);
     if (!order || !batch_goals || !trajs)
         ws_cli_die(&cli, WS_EXIT_FAIL, "out of memory");
     ws_rng order_rng;
-    ws_rng_seed(&order_rng, (uint64_t)run.opts.seed, "ppo-goals");
+    ws_rng_seed(&order_rng, rank_seed, "ppo-goals");
     for (size_t i = 0; i < n_goals; i++)
         order[i] = i;
     ws_rng_shuffle(&order_rng, order, n_goals);
     size_t next_goal = 0;
     ws_batch_builder bb = {0}, ilb = {0};
+    minibatch mb = {0};
     ws_progress progress;
-    ws_progress_start(&progress, cli.tool, "iterations", po.iterations, cli.quiet);
-    for (long it = 0; it < po.iterations && !ws_interrupted(); it++) {
+    ws_progress_start(&progress, cli.tool, "iterations", po.iterations, run.quiet);
+    for (long it = 0; it < po.iterations && !ws_train_should_stop(&run); it++) {
         /* collect */
         run.eval_agent.model = run.model;
         for (long e = 0; e < po.rollouts;) {
             int k = (int)(po.rollouts - e < po.parallel ? po.rollouts - e : po.parallel);
             for (int j = 0; j < k; j++)
                 batch_goals[j] = goals[order[next_goal++ % n_goals]];
-            ws_runner_set_seed(runner, run.opts.seed * 7919 + it); /* fresh sampling each iteration */
+            ws_runner_set_seed(runner, rank_seed * 7919 + (uint64_t)it); /* fresh sampling each iteration */
             if (ws_runner_play(runner, batch_goals, k, trajs + e, &err))
                 ws_cli_die(&cli, WS_EXIT_FAIL, "rollouts: %s", err.msg);
             e += k;
@@ -285,105 +416,77 @@ int main(int argc, char **argv)
                 ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
             json_decref(trajs[e]);
         }
-        json_t *rec = json_pack("{s:s, s:i, s:s, s:I, s:I, s:f, s:f, s:I, s:i}", "type", "metrics", "v", 1, "stage",
-                                "rollout", "step", (json_int_t)run.trainer.step, "iteration", (json_int_t)it + 1,
-                                "success_rate", success, "score", score, "episodes", (json_int_t)po.rollouts,
-                                "decisions", n_samples);
-        if (!rec || ws_writer_put(run.metrics, rec, &err))
-            ws_cli_die(&cli, WS_EXIT_FAIL, "%s", rec ? err.msg : "out of memory");
-        json_decref(rec);
-        /* update passes */
+        /* the iteration's record: every rank's episodes */
+        double totals[3] = {success * (double)po.rollouts, score * (double)po.rollouts, n_samples};
+        if (ws_dist_sum_doubles(&run.dist, totals, 3, &err))
+            ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
+        double episodes = (double)po.rollouts * run.dist.size;
+        ws_train_metrics(&run, json_pack("{s:s, s:i, s:s, s:I, s:I, s:f, s:f, s:I, s:I}", "type", "metrics", "v", 1,
+                                         "stage", "rollout", "step", (json_int_t)run.trainer.step, "iteration",
+                                         (json_int_t)it + 1, "success_rate", totals[0] / episodes, "score",
+                                         totals[1] / episodes, "episodes", (json_int_t)episodes, "decisions",
+                                         (json_int_t)totals[2]));
+        /* update passes: --minibatches slices of a shuffled order, the same count on every rank */
         int per = n_samples ? (int)((n_samples + po.minibatches - 1) / po.minibatches) : 0;
         size_t *idx = malloc(((size_t)n_samples + 1) * sizeof *idx);
-        ws_dataset view = {0};
-        for (long ep = 0; idx && n_samples && ep < po.ppo_epochs && !ws_interrupted(); ep++) {
+        if (!idx)
+            ws_cli_die(&cli, WS_EXIT_FAIL, "out of memory");
+        int stop = 0;
+        for (long ep = 0; ep < po.ppo_epochs && !stop && !ws_train_should_stop(&run); ep++) {
             for (int i = 0; i < n_samples; i++)
                 idx[i] = (size_t)i;
             ws_rng mrng;
-            ws_rng_seed(&mrng, (uint64_t)run.opts.seed * 1000003u + (uint64_t)(it * 1000 + ep), "ppo-minibatch");
+            ws_rng_seed(&mrng, rank_seed * 1000003u + (uint64_t)(it * 1000 + ep), "ppo-minibatch");
             ws_rng_shuffle(&mrng, idx, (size_t)n_samples);
             double kl_pass = 0;
             int mbs = 0;
-            for (int first = 0; first < n_samples && !ws_interrupted(); first += per) {
+            for (long k = 0; k < po.minibatches && !ws_train_should_stop(&run); k++) {
+                int first = (int)(k * per < n_samples ? k * per : n_samples);
                 int n = n_samples - first < per ? n_samples - first : per;
+                double counts[2] = {n, n && il.n ? (n < (int)il.n ? n : (int)il.n) : 0};
+                if (ws_dist_sum_doubles(&run.dist, counts, 2, &err))
+                    ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
+                if (counts[0] == 0)
+                    continue; /* no rank has decisions left for this slice */
                 double t0 = ws_now();
-                /* present the samples as decisions for the batch builder */
-                ws_decision_data *dd = calloc((size_t)n, sizeof *dd);
-                int *act = malloc((size_t)n * sizeof *act), n_act = 0;
-                double *old = malloc((size_t)n * sizeof *old), *adv = malloc((size_t)n * sizeof *adv),
-                       *ret = malloc((size_t)n * sizeof *ret);
-                size_t *seq = malloc((size_t)n * sizeof *seq);
-                if (!dd || !act || !old || !adv || !ret || !seq)
+                json_t *fields = json_pack("{s:I, s:I, s:i}", "iteration", (json_int_t)it + 1, "ppo_epoch",
+                                           (json_int_t)ep + 1, "states", n);
+                if (!fields)
                     ws_cli_die(&cli, WS_EXIT_FAIL, "out of memory");
-                for (int i = 0; i < n; i++) {
-                    sample *x = &samples[idx[first + i]];
-                    dd[i] = (ws_decision_data){.state = x->state, .state_len = x->state_len, .n_actions = x->n_actions,
-                                               .actions = x->actions, .action_len = x->action_len, .target = -1};
-                    act[i] = x->action;
-                    old[i] = x->old_logp;
-                    adv[i] = x->advantage;
-                    ret[i] = x->ret;
-                    seq[i] = (size_t)i;
-                    n_act += x->n_actions;
-                }
-                view.items = dd;
-                view.n = (size_t)n;
-                const ws_batch *b = ws_batch_build(&bb, &view, seq, n, &err);
-                if (!b || ws_model_forward(run.model, b, &err))
-                    ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
-                ws_real *dlogits = calloc((size_t)n_act, sizeof *dlogits), *dvalues = calloc((size_t)n, sizeof *dvalues);
-                if (!dlogits || !dvalues)
-                    ws_cli_die(&cli, WS_EXIT_FAIL, "out of memory");
-                ws_ppo_stats st;
-                ws_ppo_objective(ws_model_logp(run.model), ws_model_values(run.model), b->n_actions, act, old, adv, ret,
-                                 NULL, n, po.clip_eps, po.vf_coef, po.ent_coef, 0, dlogits, dvalues, &st);
+                double kl = 0;
                 ws_model_zero_grad(run.model);
-                if (ws_model_backward(run.model, dlogits, dvalues, &err))
-                    ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
-                double il_loss = -1;
-                if (il.n) {
-                    /* the imitation term on a batch of demonstrations, same size, accumulated */
-                    size_t *ii = malloc((size_t)n * sizeof *ii);
-                    int m = n < (int)il.n ? n : (int)il.n;
-                    for (int i = 0; ii && i < m; i++)
-                        ii[i] = (size_t)ws_rng_below(&mrng, il.n);
-                    const ws_batch *ib = ii ? ws_batch_build(&ilb, &il, ii, m, &err) : NULL;
-                    if (!ib || ws_model_forward(run.model, ib, &err))
-                        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", ii ? err.msg : "out of memory");
-                    int ia = 0, *tg = malloc((size_t)m * sizeof *tg);
-                    for (int i = 0; i < m; i++) {
-                        ia += ib->n_actions[i];
-                        tg[i] = il.items[ii[i]].target;
-                    }
-                    ws_real *dl = calloc((size_t)ia, sizeof *dl);
-                    ws_il_stats ist;
-                    ws_il_objective(ws_model_logp(run.model), ib->n_actions, tg, m, dl, &ist);
-                    for (int i = 0; i < ia; i++)
-                        dl[i] *= (ws_real)po.il_coef;
-                    if (ws_model_backward(run.model, dl, NULL, &err))
+                if (n > 0) {
+                    ws_ppo_stats st;
+                    if (ppo_minibatch(&run, &mb, &bb, samples, idx + first, n, &po, ws_train_share(&run, n, (long)counts[0]),
+                                      &st, &err))
                         ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
-                    il_loss = ist.loss;
-                    free(dl);
-                    free(tg);
-                    free(ii);
+                    json_object_set_new(fields, "loss", json_real(st.policy_loss + po.vf_coef * st.value_loss -
+                                                                  po.ent_coef * st.entropy));
+                    json_object_set_new(fields, "policy_loss", json_real(st.policy_loss));
+                    json_object_set_new(fields, "value_loss", json_real(st.value_loss));
+                    json_object_set_new(fields, "entropy", json_real(st.entropy));
+                    json_object_set_new(fields, "approx_kl", json_real(st.approx_kl));
+                    json_object_set_new(fields, "clip_fraction", json_real(st.clip_fraction));
+                    kl = st.approx_kl;
+                    if (il.n) {
+                        double il_loss;
+                        if (il_term(&run, &ilb, &il, (int)counts[1], &mrng, n, po.il_coef, &il_loss, &err))
+                            ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
+                        json_object_set_new(fields, "il_loss", json_real(il_loss));
+                    }
                 }
-                json_t *fields = json_pack("{s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:i}", "iteration",
-                                           (json_int_t)it + 1, "ppo_epoch", (json_int_t)ep + 1, "loss",
-                                           st.policy_loss + po.vf_coef * st.value_loss - po.ent_coef * st.entropy,
-                                           "policy_loss", st.policy_loss, "value_loss", st.value_loss, "entropy",
-                                           st.entropy, "approx_kl", st.approx_kl, "clip_fraction", st.clip_fraction,
-                                           "states", n);
-                if (fields && il_loss >= 0)
-                    json_object_set_new(fields, "il_loss", json_real(il_loss));
+                /* the pass's early stop looks at every rank's decisions */
+                double kl_sum[1] = {kl * n};
+                if (ws_dist_sum_doubles(&run.dist, kl_sum, 1, &err))
+                    ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
                 ws_train_update(&run, fields, ws_now() - t0);
-                kl_pass += st.approx_kl;
+                kl_pass += kl_sum[0] / counts[0];
                 mbs++;
-                free(dd), free(act), free(old), free(adv), free(ret), free(seq), free(dlogits), free(dvalues);
-                if (kl_pass / mbs > po.target_kl)
-                    break; /* the policy moved far enough from the collector: collect afresh */
+                if (kl_pass / mbs > po.target_kl) {
+                    stop = 1; /* the policy moved far enough from the collector: collect afresh */
+                    break;
+                }
             }
-            if (mbs && kl_pass / mbs > po.target_kl)
-                break;
         }
         free(idx);
         for (int i = 0; i < n_samples; i++)
@@ -391,6 +494,7 @@ int main(int argc, char **argv)
         free(samples);
         ws_progress_update(&progress, it + 1);
     }
+    minibatch_free(&mb);
     ws_progress_end(&progress);
     if (log && ws_cli_close_output(&cli, log) != WS_EXIT_OK && !ws_interrupted())
         ws_cli_die(&cli, WS_EXIT_FAIL, "rollout log not written");
