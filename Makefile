@@ -6,7 +6,7 @@
 #   make bench      throughput benchmarks (bench/)
 #   make demo       the example pipeline on the default data (examples/)
 #   make deps       install the Debian packages the build needs (when missing)
-#   make CUDA=1     reserved for the CUDA backend
+#   make CUDA=1     also the CUDA backend (the default when nvcc is found; CUDA=0: CPU only), cuda.mk
 
 VERSION := 0.1.0
 CC      ?= gcc
@@ -33,7 +33,12 @@ DEB_PACKAGES := build-essential pkg-config libjansson-dev libzstd-dev zstd libcm
                 libopenblas-openmp-dev libunistring-dev libutf8proc-dev jq clang \
                 wordnet-base liblingua-en-tagger-perl gnuplot-nox libopenmpi-dev openmpi-bin
 
-LIB_SRC   := $(sort $(wildcard lib/*.c))
+# The CUDA backend (cuda.mk): CUDA_OBJ joins the library, CUDA_EXCLUDE leaves out its stand-in.
+.DEFAULT_GOAL := all
+include cuda.mk
+LDLIBS  += -Wl,--as-needed $(CUDA_LDLIBS) -Wl,--no-as-needed
+
+LIB_SRC   := $(filter-out $(CUDA_EXCLUDE),$(sort $(wildcard lib/*.c)))
 TOOL_SRC  := $(sort $(wildcard tools/*.c))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 
@@ -52,7 +57,7 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(OMP) $(WARN) -MMD -MP -c $< -o $@
 
-$(LIB_A): $(LIB_OBJ)
+$(LIB_A): $(LIB_OBJ) $(CUDA_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -75,14 +80,15 @@ check: test
 # Sanitizer build in its own trees so it never mixes objects with the normal build.
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 asan:
-	$(MAKE) test BUILD=build-asan BIN=build-asan/bin CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" \
-	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+	$(MAKE) test CUDA=0 BUILD=build-asan BIN=build-asan/bin CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" \
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp)
 
 # libFuzzer needs clang; the harness links the library built with the same flags.
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 fuzz:
-	$(MAKE) build-fuzz/libwebshop.a CC=clang BUILD=build-fuzz CFLAGS="$(FUZZ_FLAGS)" OMP=
+	$(MAKE) build-fuzz/libwebshop.a CUDA=0 CC=clang BUILD=build-fuzz CFLAGS="$(FUZZ_FLAGS)" OMP=
 	clang $(CPPFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined tests/fuzz/fuzz_reader.c \
 	    build-fuzz/libwebshop.a $(LDLIBS) -o build-fuzz/fuzz_reader
 	@mkdir -p build-fuzz/corpus
@@ -116,10 +122,6 @@ deps:
 	    { [ -n "$$(ls /var/lib/apt/lists/ 2>/dev/null | grep -v -e lock -e partial)" ] || apt-get update -qq; } && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "all build dependencies present"; fi
-
-ifneq ($(CUDA),)
-$(error the CUDA backend is not built yet: make CUDA=1 is reserved for it)
-endif
 
 clean:
 	rm -rf $(BUILD) $(BIN) build-asan build-fuzz

@@ -5,6 +5,9 @@ if ! command -v mpirun > /dev/null; then skip "data-parallel training" "no mpiru
 if ! have_data; then skip "data-parallel training" "no WebShop data at $WEBSHOP_DATA"; finish; fi
 if [ ! -f "$PROJECT_ROOT/models/minilm-l6/vocab.txt" ]; then skip "data-parallel training" "no vocabulary: run make model"; finish; fi
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader
+# Under make asan: full stacks, so that tests/lsan.supp recognises what Open MPI's unloaded
+# plugins allocated.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
 mpi2() { mpirun -n 2 --oversubscribe "$@"; }
 # Tensors the IL and DPO losses cannot move (attention key biases: softmax over keys; linear_2's
 # bias: softmax over actions): their gradient is rounding noise, which AdamW turns into full steps.
