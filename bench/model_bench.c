@@ -1,5 +1,9 @@
-/* Training-step speed of the choice model on the CPU backend, against the machine's sgemm rate
- * measured in the same run. Usage: build/bench/model_bench [tiny|minilm|base] [decisions]
+/* Training-step speed of the choice model, against the dense matrix-product rate of the same
+ * backend measured in the same run (OpenBLAS sgemm on the CPU; cublasGemmEx in the chosen
+ * precision on a GPU, which is what "model FLOP utilisation" is measured against here; the
+ * datasheet peak can be given with --peak-tflops).
+ * Usage: build/bench/model_bench [tiny|minilm|base] [decisions] [--device cpu|cuda]
+ *        [--gpu-math fp32|tf32|bf16] [--peak-tflops X]
  * The batch is synthetic but shaped like WebShop's: states of 384 tokens, 12 actions of 8. */
 #include <cblas.h>
 #include <stdio.h>
@@ -31,11 +35,54 @@ static double sgemm_gflops(int M, int N, int K)
     return 2.0 * M * N * K * reps / dt / 1e9;
 }
 
+/* The backend's own dense product rate: out[M, N] = a[M, K] . b[N, K]^T, timed for a second. */
+static double backend_gflops(const ws_backend *be, int M, int N, int K)
+{
+    size_t sa = (size_t)M * K, sb = (size_t)N * K, sc = (size_t)M * N;
+    float *h = calloc(sa > sb ? sa : sb, sizeof *h), *a = be->alloc(be, sa * sizeof *a),
+          *b = be->alloc(be, sb * sizeof *b), *c = be->alloc(be, sc * sizeof *c), sync;
+    if (!h || !a || !b || !c)
+        return 0;
+    for (size_t i = 0; i < (sa > sb ? sa : sb); i++)
+        h[i] = (float)(i % 7) * 0.1f;
+    be->upload(be, a, h, sa * sizeof *a);
+    be->upload(be, b, h, sb * sizeof *b);
+    be->matmul_forward(be, c, a, b, NULL, M, K, N);
+    be->download(be, &sync, c, sizeof sync);
+    int reps = 0;
+    double t0 = ws_now();
+    while (ws_now() - t0 < 1.0) {
+        for (int k = 0; k < 10; k++)
+            be->matmul_forward(be, c, a, b, NULL, M, K, N);
+        be->download(be, &sync, c, sizeof sync); /* waits for the products */
+        reps += 10;
+    }
+    double dt = ws_now() - t0;
+    be->free(be, a);
+    be->free(be, b);
+    be->free(be, c);
+    free(h);
+    return 2.0 * M * N * K * reps / dt / 1e9;
+}
+
 int main(int argc, char **argv)
 {
     ws_backend_init(argv);
-    const char *size = argc > 1 ? argv[1] : "minilm";
-    int B = argc > 2 ? atoi(argv[2]) : 4;
+    const char *size = "minilm", *device = "cpu", *math = NULL;
+    int B = 4;
+    double peak_tflops = 0;
+    for (int i = 1, pos = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--device") == 0 && i + 1 < argc)
+            device = argv[++i];
+        else if (strcmp(argv[i], "--gpu-math") == 0 && i + 1 < argc)
+            math = argv[++i];
+        else if (strcmp(argv[i], "--peak-tflops") == 0 && i + 1 < argc)
+            peak_tflops = atof(argv[++i]);
+        else if (pos++ == 0)
+            size = argv[i];
+        else
+            B = atoi(argv[i]);
+    }
     ws_model_config cfg = {.vocab_size = 30526, .hidden = 384, .layers = 6, .heads = 12, .intermediate = 1536,
                            .max_position = 512, .type_vocab = 2, .ln_eps = 1e-12, .value_hidden = 128};
     if (strcmp(size, "tiny") == 0)
@@ -45,11 +92,16 @@ int main(int argc, char **argv)
     int Ls = 384, n_act = 12, La = 8;
     ws_err err;
     ws_model *m = ws_model_new(&cfg, &err);
-    if (!m) {
+    const ws_backend *be = m ? ws_backend_open(device, math, &err) : NULL;
+    if (!m || !be) {
         fprintf(stderr, "model_bench: %s\n", err.msg);
         return 1;
     }
     ws_model_init_random(m, 1);
+    if (ws_model_to_backend(m, be, &err)) {
+        fprintf(stderr, "model_bench: %s\n", err.msg);
+        return 1;
+    }
     ws_rng rng;
     ws_rng_seed(&rng, 1, "bench");
     int32_t **states = malloc(B * sizeof *states), **acts = malloc((size_t)B * n_act * sizeof *acts);
@@ -72,8 +124,11 @@ int main(int argc, char **argv)
     for (int a = 0; a < B * n_act; a++)
         dlogits[a] = (a % n_act == 0) ? -1.0f / B : 0.1f / B;
 
-    double peak1 = sgemm_gflops(B * (Ls + n_act * La), cfg.hidden, cfg.hidden);
-    double peak2 = sgemm_gflops(B * (Ls + n_act * La), cfg.intermediate, cfg.hidden);
+    int on_cpu = be == ws_backend_cpu();
+    int T = B * (Ls + n_act * La);
+    double peak1 = on_cpu ? sgemm_gflops(T, cfg.hidden, cfg.hidden) : backend_gflops(be, T, cfg.hidden, cfg.hidden);
+    double peak2 = on_cpu ? sgemm_gflops(T, cfg.intermediate, cfg.hidden)
+                          : backend_gflops(be, T, cfg.intermediate, cfg.hidden);
     double peak = peak1 > peak2 ? peak1 : peak2;
     /* warm-up, then time */
     ws_model_forward(m, &b, &err);
@@ -83,20 +138,29 @@ int main(int argc, char **argv)
     double t0 = ws_now(), fwd_time = 0;
     while (ws_now() - t0 < 5.0 || steps < 2) {
         double f0 = ws_now();
-        if (ws_model_forward(m, &b, &err))
+        if (ws_model_forward(m, &b, &err)) /* ends with its outputs on the host: synchronous */
             return 1;
         fwd_time += ws_now() - f0;
         ws_model_zero_grad(m);
         if (ws_model_backward(m, dlogits, NULL, &err))
             return 1;
+        float sync;
+        be->download(be, &sync, ws_model_device_grads(m), sizeof sync); /* waits for the backward */
         steps++;
     }
     double dt = (ws_now() - t0) / steps, flops = 3.0 * ws_model_forward_flops(m);
-    printf("config %s (hidden %d, layers %d, %zu parameters); batch %d states x %d tokens + %d actions x %d tokens\n",
-           size, cfg.hidden, cfg.layers, ws_model_n_params(m), B, Ls, n_act, La);
-    printf("sgemm rate on this machine: %.1f GFLOP/s (T x C x C), %.1f GFLOP/s (T x 4C x C)\n", peak1, peak2);
-    printf("training step: %.3f s (forward %.3f s): %.2f states/s, %.0f tokens/s, %.1f GFLOP/s = %.0f%% of sgemm\n", dt,
-           fwd_time / steps, B / dt, (double)ws_model_batch_tokens(m) / dt, flops / dt / 1e9, 100.0 * flops / dt / 1e9 / peak);
+    printf("config %s (hidden %d, layers %d, %zu parameters); batch %d states x %d tokens + %d actions x %d tokens; "
+           "backend %s%s%s\n", size, cfg.hidden, cfg.layers, ws_model_n_params(m), B, Ls, n_act, La, be->name,
+           on_cpu ? "" : " ", on_cpu ? "" : (math ? math : "tf32"));
+    printf("%s rate: %.1f GFLOP/s (T x C x C), %.1f GFLOP/s (T x 4C x C)\n", on_cpu ? "sgemm" : "cublasGemmEx", peak1,
+           peak2);
+    printf("training step: %.4f s (forward %.4f s): %.2f states/s, %.0f tokens/s, %.1f GFLOP/s = %.0f%% of that rate",
+           dt, fwd_time / steps, B / dt, (double)ws_model_batch_tokens(m) / dt, flops / dt / 1e9,
+           100.0 * flops / dt / 1e9 / peak);
+    if (peak_tflops > 0)
+        printf(", %.1f%% of %.0f TFLOP/s", 100.0 * flops / dt / 1e12 / peak_tflops, peak_tflops);
+    printf("\n");
     ws_model_free(m);
+    ws_backend_close(be);
     return 0;
 }

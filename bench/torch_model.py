@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""The choice model in PyTorch (eager, CPU), timed on the same batch shape as bench/model_bench.c:
+"""The choice model in PyTorch (eager), timed on the same batch shape as bench/model_bench.c:
 a reference point for the C implementation. WebShop's own model is a Hugging Face BertModel with the
 BiAttention head; this is the same computation written with torch.nn (no transformers needed).
-Usage: torch_model.py [tiny|minilm|base] [decisions] [threads]"""
+Usage: torch_model.py [tiny|minilm|base] [decisions] [threads] [--device cpu|cuda] [--math fp32|tf32|bf16]
+On a GPU, tf32 allows TF32 matrix products and bf16 runs the step under bf16 autocast (fp32 weights),
+as model_bench's --gpu-math does."""
 import math
 import sys
 import time
@@ -41,7 +43,7 @@ class Model(nn.Module):
         self.linear_1, self.linear_2 = nn.Linear(4 * C, C), nn.Linear(C, 1)
 
     def encode(self, ids):
-        pos = torch.arange(ids.shape[1]).unsqueeze(0)
+        pos = torch.arange(ids.shape[1], device=ids.device).unsqueeze(0)
         x = self.ln(self.wte(ids) + self.wpe(pos) + self.wtt(torch.zeros_like(ids)))
         for layer in self.layers:
             x = layer(x)
@@ -55,29 +57,51 @@ class Model(nn.Module):
         out2 = F.softmax(att.max(-1)[0], -1).unsqueeze(1) @ a
         feat = torch.cat([a, out1, a * out1, out2 * out1], -1)
         logits = self.linear_2(F.relu(self.linear_1(feat)).mean(1)).view(-1, n_act)
-        return F.cross_entropy(logits, torch.zeros(logits.shape[0], dtype=torch.long))
+        return F.cross_entropy(logits, torch.zeros(logits.shape[0], dtype=torch.long, device=logits.device))
 
 
 def main():
-    size = sys.argv[1] if len(sys.argv) > 1 else "minilm"
-    B = int(sys.argv[2]) if len(sys.argv) > 2 else 4
-    torch.set_num_threads(int(sys.argv[3]) if len(sys.argv) > 3 else torch.get_num_threads())
+    args, device, math_mode = [], "cpu", "tf32"
+    it = iter(sys.argv[1:])
+    for a in it:
+        if a == "--device":
+            device = next(it)
+        elif a == "--math":
+            math_mode = next(it)
+        else:
+            args.append(a)
+    size = args[0] if len(args) > 0 else "minilm"
+    B = int(args[1]) if len(args) > 1 else 4
+    torch.set_num_threads(int(args[2]) if len(args) > 2 else torch.get_num_threads())
     C, layers, H, FF = SIZES[size]
     Ls, n_act, La = 384, 12, 8
     torch.manual_seed(1)
-    m = Model(C, layers, H, FF)
+    torch.backends.cuda.matmul.allow_tf32 = math_mode == "tf32"
+    m = Model(C, layers, H, FF).to(device)
     opt = torch.optim.AdamW(m.parameters(), lr=1e-5)
-    states = torch.randint(0, 30000, (B, Ls))
-    actions = torch.randint(0, 30000, (B * n_act, La))
-    step = lambda: (opt.zero_grad(), m(states, actions, n_act).backward(), opt.step())
+    states = torch.randint(0, 30000, (B, Ls), device=device)
+    actions = torch.randint(0, 30000, (B * n_act, La), device=device)
+    autocast = device == "cuda" and math_mode == "bf16"
+
+    def step():
+        opt.zero_grad()
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=autocast):
+            loss = m(states, actions, n_act)
+        loss.backward()
+        opt.step()
+
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     step()
+    sync()
     t0, n = time.time(), 0
     while time.time() - t0 < 5 or n < 2:
         step()
         n += 1
+    sync()
     dt = (time.time() - t0) / n
     tokens = B * Ls + B * n_act * La
-    print(f"pytorch {torch.__version__} eager, {torch.get_num_threads()} threads: training step {dt:.3f} s: "
+    where = f"{device} {math_mode}" if device == "cuda" else f"{torch.get_num_threads()} threads"
+    print(f"pytorch {torch.__version__} eager, {where}: training step {dt:.4f} s: "
           f"{B / dt:.2f} states/s, {tokens / dt:.0f} tokens/s (each action re-reads its state, as WebShop's model)")
 
 

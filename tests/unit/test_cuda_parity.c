@@ -1,0 +1,204 @@
+/* CPU vs CUDA parity of the choice model: forward outputs, gradients and a 20-update imitation
+ * run, for each GPU precision (fp32, tf32, bf16), against the CPU reference on the same weights
+ * and batch. Skipped where no GPU is usable (or the build has no CUDA backend).
+ * Bounds (relative, over whole arrays): fp32 1e-4, tf32 1e-3, bf16 1e-2 (the CUDA issue's). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "backend.h"
+#include "model.h"
+#include "objectives.h"
+#include "rng.h"
+#include "train.h"
+
+enum { B = 4, N_ACT = 5 };
+
+typedef struct fixture {
+    int32_t *states[B], *actions[B * N_ACT];
+    int state_len[B], n_actions[B], action_len[B * N_ACT], target[B];
+    ws_batch batch;
+} fixture;
+
+/* States of 40-120 tokens and actions of 2-9: ragged, as in WebShop. */
+static void make_batch(fixture *f, int vocab)
+{
+    ws_rng r;
+    ws_rng_seed(&r, 7, "cuda-parity");
+    for (int i = 0; i < B; i++) {
+        f->state_len[i] = 40 + (int)ws_rng_below(&r, 80);
+        f->states[i] = malloc((size_t)f->state_len[i] * sizeof **f->states);
+        for (int k = 0; k < f->state_len[i]; k++)
+            f->states[i][k] = (int32_t)ws_rng_below(&r, (uint64_t)vocab);
+        f->n_actions[i] = N_ACT;
+        f->target[i] = (int)ws_rng_below(&r, N_ACT);
+    }
+    for (int a = 0; a < B * N_ACT; a++) {
+        f->action_len[a] = 2 + (int)ws_rng_below(&r, 8);
+        f->actions[a] = malloc((size_t)f->action_len[a] * sizeof **f->actions);
+        for (int k = 0; k < f->action_len[a]; k++)
+            f->actions[a][k] = (int32_t)ws_rng_below(&r, (uint64_t)vocab);
+    }
+    f->batch = (ws_batch){B, (const int32_t *const *)f->states, f->state_len, f->n_actions,
+                          (const int32_t *const *)f->actions, f->action_len};
+}
+
+static void free_batch(fixture *f)
+{
+    for (int i = 0; i < B; i++)
+        free(f->states[i]);
+    for (int a = 0; a < B * N_ACT; a++)
+        free(f->actions[a]);
+}
+
+static double rel_diff(const float *a, const float *b, size_t n)
+{
+    double d = 0, s = 0;
+    for (size_t i = 0; i < n; i++) {
+        d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+        s += (double)a[i] * a[i];
+    }
+    return s > 0 ? sqrt(d / s) : sqrt(d);
+}
+
+/* Tensors the imitation loss cannot move (their gradient is exactly zero: rounding noise that
+ * AdamW turns into full steps), left out of the weight comparison. */
+static int gauge(const char *name)
+{
+    return strstr(name, "key.bias") || strcmp(name, "linear_2.bias") == 0;
+}
+
+static ws_model *new_model(const ws_model_config *cfg)
+{
+    ws_err err;
+    ws_model *m = ws_model_new(cfg, &err);
+    assert_non_null(m);
+    ws_model_init_random(m, 11);
+    return m;
+}
+
+static void parity(ws_gpu_math math, double bound)
+{
+    if (ws_cuda_device_count() == 0) {
+        skip();
+        return;
+    }
+    ws_model_config cfg = {.vocab_size = 1000, .hidden = 128, .layers = 2, .heads = 4, .intermediate = 512,
+                           .max_position = 512, .type_vocab = 2, .ln_eps = 1e-12, .value_hidden = 32};
+    fixture f;
+    make_batch(&f, cfg.vocab_size);
+    ws_err err;
+    ws_model *cpu = new_model(&cfg), *gpu = new_model(&cfg);
+    ws_backend *be = ws_backend_cuda_new(0, math, &err);
+    if (!be)
+        fail_msg("%s", err.msg);
+    assert_int_equal(ws_model_to_backend(gpu, be, &err), 0);
+
+    /* forward */
+    assert_int_equal(ws_model_forward(cpu, &f.batch, &err), 0);
+    assert_int_equal(ws_model_forward(gpu, &f.batch, &err), 0);
+    size_t A = B * N_ACT, P = ws_model_n_params(cpu);
+    double e_logits = rel_diff(ws_model_logits(cpu), ws_model_logits(gpu), A);
+    double e_logp = rel_diff(ws_model_logp(cpu), ws_model_logp(gpu), A);
+    double e_values = rel_diff(ws_model_values(cpu), ws_model_values(gpu), B);
+
+    /* gradients of the imitation loss plus a value term */
+    ws_real dl_cpu[B * N_ACT] = {0}, dl_gpu[B * N_ACT] = {0}, dv[B] = {0.3f, -0.2f, 0.1f, 0.5f};
+    ws_il_stats st;
+    ws_il_objective(ws_model_logp(cpu), f.n_actions, f.target, B, dl_cpu, &st);
+    ws_il_objective(ws_model_logp(gpu), f.n_actions, f.target, B, dl_gpu, &st);
+    ws_model_zero_grad(cpu);
+    ws_model_zero_grad(gpu);
+    assert_int_equal(ws_model_backward(cpu, dl_cpu, dv, &err), 0);
+    assert_int_equal(ws_model_backward(gpu, dl_gpu, dv, &err), 0);
+    float *g = malloc(P * sizeof *g);
+    be->download(be, g, ws_model_device_grads(gpu), P * sizeof *g);
+    assert_int_equal(be->status(be, &err), 0);
+    double e_grads = rel_diff(ws_model_device_grads(cpu), g, P), worst = 0;
+    const char *worst_name = "";
+    for (size_t t = 0; t < ws_model_n_tensors(cpu); t++) {
+        const ws_tensor *tt = ws_model_tensor(cpu, t);
+        if (gauge(tt->name))
+            continue;
+        double e = rel_diff(ws_model_device_grads(cpu) + tt->offset, g + tt->offset, tt->numel);
+        if (e > worst)
+            worst = e, worst_name = tt->name;
+    }
+
+    /* 20 AdamW updates on the same batch, each side on its own outputs */
+    ws_adamw_opts adam = ws_adamw_defaults();
+    ws_lr_schedule sched = {.kind = WS_LR_CONSTANT, .lr = 1e-4};
+    ws_trainer tc, tg;
+    assert_int_equal(ws_trainer_init(&tc, cpu, &adam, &sched, 1.0, &err), 0);
+    assert_int_equal(ws_trainer_init(&tg, gpu, &adam, &sched, 1.0, &err), 0);
+    for (int step = 0; step < 20; step++) {
+        ws_model *ms[2] = {cpu, gpu};
+        ws_trainer *ts[2] = {&tc, &tg};
+        for (int k = 0; k < 2; k++) {
+            ws_real dl[B * N_ACT] = {0};
+            double norm, lr;
+            assert_int_equal(ws_model_forward(ms[k], &f.batch, &err), 0);
+            ws_il_objective(ws_model_logp(ms[k]), f.n_actions, f.target, B, dl, &st);
+            ws_model_zero_grad(ms[k]);
+            assert_int_equal(ws_model_backward(ms[k], dl, NULL, &err), 0);
+            assert_int_equal(ws_trainer_update(ts[k], &norm, &lr, &err), 0);
+        }
+    }
+    assert_int_equal(ws_model_params_to_host(gpu, &err), 0);
+    double dw = 0, sw = 0;
+    for (size_t t = 0; t < ws_model_n_tensors(cpu); t++) {
+        const ws_tensor *tt = ws_model_tensor(cpu, t);
+        if (gauge(tt->name))
+            continue;
+        const float *a = ws_model_params(cpu) + tt->offset, *b = ws_model_params(gpu) + tt->offset;
+        for (size_t i = 0; i < tt->numel; i++) {
+            dw += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+            sw += (double)a[i] * a[i];
+        }
+    }
+    double e_weights = sqrt(dw / sw);
+    print_message("# %s: logits %.2e, logp %.2e, values %.2e, gradients %.2e (worst tensor %.2e, %s), "
+                  "weights after 20 updates %.2e (bound %.0e)\n",
+                  math == WS_MATH_FP32 ? "fp32" : math == WS_MATH_TF32 ? "tf32" : "bf16", e_logits, e_logp,
+                  e_values, e_grads, worst, worst_name, e_weights, bound);
+    assert_true(e_logits <= bound && e_logp <= bound && e_values <= bound);
+    assert_true(e_grads <= bound && worst <= 10 * bound);
+    assert_true(e_weights <= bound);
+    ws_trainer_free(&tc);
+    ws_trainer_free(&tg);
+    free(g);
+    ws_model_free(cpu);
+    ws_model_free(gpu);
+    ws_backend_close(be);
+    free_batch(&f);
+}
+
+static void test_fp32(void **state)
+{
+    (void)state;
+    parity(WS_MATH_FP32, 1e-4);
+}
+
+static void test_tf32(void **state)
+{
+    (void)state;
+    parity(WS_MATH_TF32, 1e-3);
+}
+
+static void test_bf16(void **state)
+{
+    (void)state;
+    parity(WS_MATH_BF16, 1e-2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_fp32), cmocka_unit_test(test_tf32),
+                                       cmocka_unit_test(test_bf16)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
