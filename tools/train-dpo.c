@@ -17,16 +17,44 @@ static void usage(void)
            "KL(pi || ref) over each state's actions is reported too. One update (\"step\") is one\n"
            "optimiser update on --batch pairs. Metrics per update: loss, margin (mean beta log-ratio\n"
            "difference: the implicit reward margin), accuracy (share of pairs ranked right),\n"
-           "reward_chosen/rejected, kl, lr, grad_norm, tokens/s, states/s.\n\n"
+           "reward_chosen/rejected, kl, lr, grad_norm, tokens/s, states/s.\n"
+           "--nll-coef adds X times the chosen action's negative log-likelihood (RPO, Pang et al.\n"
+           "2024): DPO alone may lower the chosen action's probability too, as long as the rejected\n"
+           "one falls faster, handing the mass to a third action; 0 is the plain DPO of the study.\n\n"
            "      --ref CKPT        the frozen reference policy (usually the IL checkpoint)\n"
-           "      --beta X          DPO's temperature [0.1]\n\n%s",
+           "      --beta X          DPO's temperature [0.1]\n"
+           "      --nll-coef X      weight of the chosen action's NLL [0]\n\n%s",
            ws_train_usage());
 }
 
 typedef struct dpo_ctx {
     ws_model *ref;
-    double beta;
+    double beta, nll_coef;
+    ws_real *nll_grad; /* scratch for the NLL term's gradient */
+    size_t nll_cap;
 } dpo_ctx;
+
+/* dlogits += coef * d(mean NLL of the chosen actions); the NLL goes to *nll. */
+static int add_nll(dpo_ctx *ctx, const ws_real *logp, const int *n_actions, const int *chosen, int n, double coef,
+                   ws_real *dlogits, double *nll, ws_err *err)
+{
+    size_t n_act = 0;
+    for (int i = 0; i < n; i++)
+        n_act += (size_t)n_actions[i];
+    if (n_act > ctx->nll_cap) {
+        ws_real *g = realloc(ctx->nll_grad, n_act * 2 * sizeof *g);
+        if (!g)
+            return ws_fail(err, "out of memory");
+        ctx->nll_grad = g;
+        ctx->nll_cap = n_act * 2;
+    }
+    ws_il_stats st;
+    ws_il_objective(logp, n_actions, chosen, n, ctx->nll_grad, &st);
+    for (size_t j = 0; j < n_act; j++)
+        dlogits[j] += (ws_real)(coef * ctx->nll_grad[j]);
+    *nll = st.loss;
+    return 0;
+}
 
 static int dpo_loss(void *user, ws_model *policy, const ws_batch *b, const ws_decision_data *const *items,
                     ws_real *dlogits, json_t *fields, ws_err *err)
@@ -65,6 +93,13 @@ static int dpo_loss(void *user, ws_model *policy, const ws_batch *b, const ws_de
     }
     ws_dpo_stats st;
     ws_dpo_objective(ws_model_logp(policy), b->n_actions, chosen, rejected, ref_w, ref_l, n, ctx->beta, dlogits, &st);
+    double nll = 0;
+    if (ctx->nll_coef > 0) {
+        if ((rc = add_nll(ctx, ws_model_logp(policy), b->n_actions, chosen, n, ctx->nll_coef, dlogits, &nll, err)))
+            goto done;
+        st.loss += ctx->nll_coef * nll;
+        json_object_set_new(fields, "nll", json_real(nll));
+    }
     json_object_set_new(fields, "loss", json_real(st.loss));
     json_object_set_new(fields, "margin", json_real(st.margin));
     json_object_set_new(fields, "accuracy", json_real(st.accuracy));
@@ -88,10 +123,11 @@ int main(int argc, char **argv)
     ws_train_opts_default(&opts, "dpo", 1e-5);
     const char *ref_path = NULL;
     dpo_ctx ctx = {.beta = 0.1};
-    enum { OPT_REF = 256, OPT_BETA, OPT_HELP, OPT_VERSION };
+    enum { OPT_REF = 256, OPT_BETA, OPT_NLL, OPT_HELP, OPT_VERSION };
     static const struct option longopts[] = {WS_TRAIN_LONGOPTS,
                                              {"ref", required_argument, 0, OPT_REF},
                                              {"beta", required_argument, 0, OPT_BETA},
+                                             {"nll-coef", required_argument, 0, OPT_NLL},
                                              {"quiet", no_argument, 0, 'q'},
                                              {"help", no_argument, 0, OPT_HELP},
                                              {"version", no_argument, 0, OPT_VERSION},
@@ -103,6 +139,7 @@ int main(int argc, char **argv)
         switch (c) {
         case OPT_REF: ref_path = optarg; break;
         case OPT_BETA: ctx.beta = ws_cli_double(&cli, "--beta", optarg, 1e-6, 1e6); break;
+        case OPT_NLL: ctx.nll_coef = ws_cli_double(&cli, "--nll-coef", optarg, 0, 1e6); break;
         case 'q': cli.quiet = 1; break;
         case OPT_HELP: usage(); return 0;
         case OPT_VERSION: ws_cli_version(&cli); return 0;
@@ -121,5 +158,6 @@ int main(int argc, char **argv)
                                        dpo_loss, &ctx);
     ws_model_free(ctx.ref);
     ws_backend_close(ref_be);
+    free(ctx.nll_grad);
     return status;
 }

@@ -32,6 +32,13 @@ for l in open(\"$T_TMP/pairs.jsonl\"):
 check "same seed, same bits" bash -c "
   '$D' -q --init '$T_TMP/il.ckpt' --ref '$T_TMP/il.ckpt' --threads 2 -b 4 --steps 3 --lr 1e-3 --beta 0.5 \
       -o '$T_TMP/dpo-b.ckpt' '$T_TMP/pairs.jsonl' > /dev/null && cmp '$T_TMP/dpo.ckpt' '$T_TMP/dpo-b.ckpt'"
+check "--nll-coef: the first update's loss is log 2 plus X times the chosen NLL, which the IL model has" bash -c "
+  '$D' -q --init '$T_TMP/il.ckpt' --ref '$T_TMP/il.ckpt' --threads 2 -b 4 --steps 2 --lr 1e-3 --beta 0.5 --nll-coef 2 \
+      -o '$T_TMP/rpo.ckpt' '$T_TMP/pairs.jsonl' > '$T_TMP/rpo.jsonl' &&
+  python3 -c '
+import json, math
+m = [json.loads(l) for l in open(\"$T_TMP/rpo.jsonl\")]
+assert m[0][\"nll\"] > 0 and abs(m[0][\"loss\"] - (math.log(2) + 2 * m[0][\"nll\"])) < 1e-5, m[0]'"
 expect_error "pairs without reference log-probs need --ref" 1 "give --ref CKPT" "$D" -q --init "$T_TMP/il.ckpt" -o "$T_TMP/x.ckpt" "$T_TMP/pairs.jsonl"
 expect_error "trajectory tokens are not pairs" 1 "tok.jsonl:1: needs distinct \"chosen\" and \"rejected\"" "$D" -q --init "$T_TMP/il.ckpt" --ref "$T_TMP/il.ckpt" -o "$T_TMP/x.ckpt" "$T_TMP/tok.jsonl"
 finish
