@@ -29,6 +29,8 @@ check "backend_nocuda.c: warning-free, not built, no devices, refuses naming mak
   $CC -std=c11 -D_GNU_SOURCE -Ilib '$T_TMP/nocuda_main.c' '$T_TMP/nocuda.o' lib/err.c -o '$T_TMP/nocuda' &&
   '$T_TMP/nocuda' | grep -q 'no CUDA backend'"
 
+# cuda.mk on its own, free of what an outer make (make asan passes CUDA=0) would hand down
+unset MAKEFLAGS MFLAGS MAKELEVEL CUDA
 printf 'BUILD := b\ninclude cuda.mk\nshow:\n\t@echo "$(CUDA)|$(CUDA_OBJ)|$(CUDA_EXCLUDE)|$(CUDA_LDLIBS)"\n' > "$T_TMP/show.mk"
 check "cuda.mk: CUDA=0 builds backend_nocuda.c and links nothing more" bash -c "
   [ \"\$(make -s --no-print-directory -f '$T_TMP/show.mk' show CUDA=0)\" = '0||lib/backend_cuda.cu|' ]"
