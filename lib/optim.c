@@ -51,7 +51,7 @@ void ws_adamw_update(const ws_adamw_opts *o, double lr, int64_t t, float *param,
     }
 }
 
-int ws_adamw_step(const ws_adamw_opts *o, double lr, int64_t t, float *const *params,
+int ws_adamw_step(const ws_backend *be, const ws_adamw_opts *o, double lr, int64_t t, float *const *params,
                   const float *const *grads, float *const *m, float *const *v, const size_t *numel,
                   const unsigned char *decay, size_t n_tensors, ws_err *err)
 {
@@ -62,8 +62,8 @@ int ws_adamw_step(const ws_adamw_opts *o, double lr, int64_t t, float *const *pa
     if (!(lr >= 0 && isfinite(lr)))
         return ws_fail(err, "AdamW learning rate %g must be finite and non-negative", lr);
     for (size_t i = 0; i < n_tensors; i++)
-        ws_adamw_update(o, lr, t, params[i], grads[i], m[i], v[i], numel[i], decay ? decay[i] : 1);
-    return 0;
+        be->adamw(be, o, lr, t, params[i], grads[i], m[i], v[i], numel[i], decay ? decay[i] : 1);
+    return be->status(be, err);
 }
 
 int ws_adamw_default_decay(const char *name, int ndim)
@@ -113,27 +113,23 @@ double ws_sum_squares(const float *x, size_t n)
     return total;
 }
 
-double ws_grad_norm(const float *const *grads, const size_t *numel, size_t n_tensors)
+double ws_grad_norm(const ws_backend *be, const float *const *grads, const size_t *numel, size_t n_tensors)
 {
     double total = 0;
     for (size_t k = 0; k < n_tensors; k++)
-        total += ws_sum_squares(grads[k], numel[k]);
+        total += be->sum_squares(be, grads[k], numel[k]);
     return sqrt(total);
 }
 
-double ws_clip_grad_norm(float *const *grads, const size_t *numel, size_t n_tensors, double max_norm)
+double ws_clip_grad_norm(const ws_backend *be, float *const *grads, const size_t *numel, size_t n_tensors,
+                         double max_norm)
 {
-    double norm = ws_grad_norm((const float *const *)grads, numel, n_tensors);
+    double norm = ws_grad_norm(be, (const float *const *)grads, numel, n_tensors);
     if (!isfinite(norm) || !(max_norm > 0) || norm <= max_norm)
         return norm;
     const float scale = (float)(max_norm / (norm + 1e-6));
-    for (size_t k = 0; k < n_tensors; k++) {
-        float *g = grads[k];
-        size_t n = numel[k];
-        WS_PARALLEL_FOR
-        for (size_t i = 0; i < n; i++)
-            g[i] *= scale;
-    }
+    for (size_t k = 0; k < n_tensors; k++)
+        be->scale(be, grads[k], numel[k], scale);
     return norm;
 }
 

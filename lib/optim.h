@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend.h"
 #include "err.h"
 
 #define WS_NORM_BLOCK 4096
@@ -44,10 +45,11 @@ int ws_adamw_check(const ws_adamw_opts *o, ws_err *err);
 void ws_adamw_update(const ws_adamw_opts *o, double lr, int64_t t, float *param, const float *grad,
                      float *m, float *v, size_t n, int decay);
 
-/* One update of n_tensors tensors: params[i], grads[i], m[i], v[i] hold numel[i] floats;
- * decay[i] != 0 applies weight decay to tensor i (decay NULL: every tensor). Refuses (before
- * touching anything) t < 1, a negative or non-finite lr, invalid opts. */
-int ws_adamw_step(const ws_adamw_opts *o, double lr, int64_t t, float *const *params,
+/* One update of n_tensors tensors: params[i], grads[i], m[i], v[i] hold numel[i] floats in the
+ * memory of backend `be`, which applies ws_adamw_update's formula; decay[i] != 0 applies weight
+ * decay to tensor i (decay NULL: every tensor). Refuses (before touching anything) t < 1, a
+ * negative or non-finite lr, invalid opts. */
+int ws_adamw_step(const ws_backend *be, const ws_adamw_opts *o, double lr, int64_t t, float *const *params,
                   const float *const *grads, float *const *m, float *const *v, const size_t *numel,
                   const unsigned char *decay, size_t n_tensors, ws_err *err);
 
@@ -56,14 +58,16 @@ int ws_adamw_step(const ws_adamw_opts *o, double lr, int64_t t, float *const *pa
  * tensor of fewer than 2 dimensions; 1 otherwise. */
 int ws_adamw_default_decay(const char *name, int ndim);
 
-/* The L2 norm of all gradients together (computed as described above). When max_norm > 0 and
+/* The L2 norm of all gradients together, in backend memory: the tensors' sums of squares (on
+ * the CPU, the fixed blocks described above) added in tensor order. When max_norm > 0 and
  * the norm exceeds it, every gradient is scaled by max_norm / (norm + 1e-6), as
  * torch.nn.utils.clip_grad_norm_ does. Returns the norm before clipping. A non-finite norm
  * (a NaN or infinite gradient) is returned as is and nothing is scaled, so the caller can
  * skip the update. */
-double ws_clip_grad_norm(float *const *grads, const size_t *numel, size_t n_tensors, double max_norm);
+double ws_clip_grad_norm(const ws_backend *be, float *const *grads, const size_t *numel, size_t n_tensors,
+                         double max_norm);
 /* The norm only. */
-double ws_grad_norm(const float *const *grads, const size_t *numel, size_t n_tensors);
+double ws_grad_norm(const ws_backend *be, const float *const *grads, const size_t *numel, size_t n_tensors);
 /* The sum of squares of one tensor, in double, over fixed blocks added in order (the norm's part). */
 double ws_sum_squares(const float *x, size_t n);
 

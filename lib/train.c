@@ -303,28 +303,12 @@ int ws_trainer_state_to_device(ws_trainer *t, ws_err *err)
 
 int ws_trainer_update(ws_trainer *t, double *grad_norm, double *lr, ws_err *err)
 {
-    const ws_backend *be = t->be;
-    /* the norm as ws_grad_norm computes it: tensor sums added in tensor order */
-    double total = 0;
-    for (size_t i = 0; i < t->n_tensors; i++)
-        total += be->sum_squares(be, t->grads[i], t->numel[i]);
-    *grad_norm = sqrt(total);
+    *grad_norm = ws_clip_grad_norm(t->be, t->grads, t->numel, t->n_tensors, t->clip);
     *lr = ws_lr_at(&t->schedule, t->step);
     if (!isfinite(*grad_norm))
         return ws_fail(err, "step %lld: the gradient norm is %g: update skipped", (long long)t->step + 1, *grad_norm);
-    if (ws_adamw_check(&t->adam, err))
-        return -1;
-    if (!(*lr >= 0 && isfinite(*lr)))
-        return ws_fail(err, "step %lld: learning rate %g", (long long)t->step + 1, *lr);
-    if (t->clip > 0 && *grad_norm > t->clip) {
-        const float factor = (float)(t->clip / (*grad_norm + 1e-6));
-        for (size_t i = 0; i < t->n_tensors; i++)
-            be->scale(be, t->grads[i], t->numel[i], factor);
-    }
-    for (size_t i = 0; i < t->n_tensors; i++)
-        be->adamw(be, &t->adam, *lr, t->step + 1, t->params[i], t->grads[i], t->m[i], t->v[i], t->numel[i],
-                  t->decay[i]);
-    if (be->status(be, err))
+    if (ws_adamw_step(t->be, &t->adam, *lr, t->step + 1, t->params, (const float *const *)t->grads, t->m, t->v,
+                      t->numel, t->decay, t->n_tensors, err))
         return -1;
     t->step++;
     return 0;

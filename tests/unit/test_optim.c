@@ -50,7 +50,7 @@ static void test_adamw_hand_computed(void **state)
     ws_err err;
     for (int t = 1; t <= 3; t++) {
         g[0] = g[1] = gs[t - 1];
-        assert_int_equal(ws_adamw_step(&o, 0.1, t, params, grads, ms, vs, numel, decay, 2, &err), 0);
+        assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, 0.1, t, params, grads, ms, vs, numel, decay, 2, &err), 0);
         assert_near(p[0], want_p0[t - 1], 2e-7);
         assert_near(p[1], want_p1[t - 1], 4e-7);
         assert_near(m[0], want_m[t - 1], 1e-8);
@@ -90,13 +90,13 @@ static void test_adamw_refusals(void **state)
     const float *gp = &g;
     size_t n = 1;
     ws_err err;
-    assert_int_equal(ws_adamw_step(&o, 0.1, 0, &pp, &gp, &mp, &vp, &n, NULL, 1, &err), -1);
+    assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, 0.1, 0, &pp, &gp, &mp, &vp, &n, NULL, 1, &err), -1);
     assert_non_null(strstr(err.msg, "the first update is step 1"));
-    assert_int_equal(ws_adamw_step(&o, -0.1, 1, &pp, &gp, &mp, &vp, &n, NULL, 1, &err), -1);
+    assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, -0.1, 1, &pp, &gp, &mp, &vp, &n, NULL, 1, &err), -1);
     assert_non_null(strstr(err.msg, "learning rate"));
-    assert_int_equal(ws_adamw_step(&o, NAN, 1, &pp, &gp, &mp, &vp, &n, NULL, 1, &err), -1);
+    assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, NAN, 1, &pp, &gp, &mp, &vp, &n, NULL, 1, &err), -1);
     o.beta1 = 1.0;
-    assert_int_equal(ws_adamw_step(&o, 0.1, 1, &pp, &gp, &mp, &vp, &n, NULL, 1, &err), -1);
+    assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, 0.1, 1, &pp, &gp, &mp, &vp, &n, NULL, 1, &err), -1);
     assert_non_null(strstr(err.msg, "beta1 1 is outside [0, 1)"));
     o = ws_adamw_defaults();
     o.beta2 = -0.1;
@@ -131,29 +131,29 @@ static void test_clip(void **state)
     float *g[2] = {a, b};
     size_t n[2] = {2, 1};
     /* norm 13: over the limit -> scaled by 6.5 / (13 + 1e-6) */
-    double norm = ws_clip_grad_norm(g, n, 2, 6.5);
+    double norm = ws_clip_grad_norm(ws_backend_cpu(), g, n, 2, 6.5);
     assert_true(norm == 13.0);
     float scale = (float)(6.5 / (13.0 + 1e-6));
     assert_true(a[0] == 3 * scale && a[1] == 4 * scale && b[0] == 12 * scale);
-    assert_near(ws_grad_norm((const float *const *)g, n, 2), 6.5, 1e-5);
+    assert_near(ws_grad_norm(ws_backend_cpu(), (const float *const *)g, n, 2), 6.5, 1e-5);
     /* under the limit, or no limit: unchanged */
     a[0] = 3, a[1] = 4, b[0] = 12;
-    assert_true(ws_clip_grad_norm(g, n, 2, 20) == 13.0);
+    assert_true(ws_clip_grad_norm(ws_backend_cpu(), g, n, 2, 20) == 13.0);
     assert_true(a[0] == 3 && b[0] == 12);
-    assert_true(ws_clip_grad_norm(g, n, 2, 0) == 13.0);
-    assert_true(ws_clip_grad_norm(g, n, 2, 13.0) == 13.0);
+    assert_true(ws_clip_grad_norm(ws_backend_cpu(), g, n, 2, 0) == 13.0);
+    assert_true(ws_clip_grad_norm(ws_backend_cpu(), g, n, 2, 13.0) == 13.0);
     assert_true(a[1] == 4);
     /* non-finite gradients: the norm says so and nothing is scaled */
     b[0] = NAN;
-    assert_true(isnan(ws_clip_grad_norm(g, n, 2, 1.0)));
+    assert_true(isnan(ws_clip_grad_norm(ws_backend_cpu(), g, n, 2, 1.0)));
     assert_true(a[0] == 3);
     b[0] = INFINITY;
-    assert_true(isinf(ws_clip_grad_norm(g, n, 2, 1.0)));
+    assert_true(isinf(ws_clip_grad_norm(ws_backend_cpu(), g, n, 2, 1.0)));
     assert_true(a[0] == 3);
     /* no tensors, empty tensors */
-    assert_true(ws_grad_norm(NULL, NULL, 0) == 0.0);
+    assert_true(ws_grad_norm(ws_backend_cpu(), NULL, NULL, 0) == 0.0);
     size_t zero = 0;
-    assert_true(ws_clip_grad_norm(g, &zero, 1, 1.0) == 0.0);
+    assert_true(ws_clip_grad_norm(ws_backend_cpu(), g, &zero, 1, 1.0) == 0.0);
 }
 
 /* The norm of a large gradient is the same, bit for bit, whatever the number of threads, and
@@ -187,12 +187,12 @@ static void test_norm_deterministic(void **state)
 #ifdef _OPENMP
     int saved = omp_get_max_threads();
     omp_set_num_threads(1);
-    one = ws_grad_norm(g, nn, 2);
+    one = ws_grad_norm(ws_backend_cpu(), g, nn, 2);
     omp_set_num_threads(7);
-    many = ws_grad_norm(g, nn, 2);
+    many = ws_grad_norm(ws_backend_cpu(), g, nn, 2);
     omp_set_num_threads(saved);
 #else
-    one = many = ws_grad_norm(g, nn, 2);
+    one = many = ws_grad_norm(ws_backend_cpu(), g, nn, 2);
 #endif
     assert_memory_equal(&one, &want, sizeof one);
     assert_memory_equal(&many, &want, sizeof many);
