@@ -24,9 +24,12 @@
  *     order; the embedding gradient sorts the token ids (stable radix sort) and lets the first
  *     token of every run of equal ids add the run in token order, which is the CPU's order. The
  *     same inputs on the same GPU model and toolkit therefore give the same bits.
- *   - Precision follows the CPU reference: the same float/double split in every reduction, the
- *     same AdamW arithmetic (with explicit round-to-nearest intrinsics, so no FMA contraction:
- *     the update is bit-identical to lib/optim.c's).
+ *   - Precision: reductions accumulate in double where the CPU does, and AdamW's element update
+ *     uses explicit round-to-nearest intrinsics (no FMA contraction), as lib/optim.c's. The
+ *     results are not the CPU's bits: sums run as trees rather than in index order, a state's
+ *     dmem adds its actions' contributions before joining d_enc, a few parameter sums (dwtt,
+ *     dscale) stay in double longer, and nvcc may contract other multiply-adds;
+ *     tests/unit/test_cuda_parity.c bounds the difference.
  *   - Errors: every CUDA, cuBLAS, cuDNN and NCCL call goes through CK(), and every kernel launch
  *     is followed by cudaGetLastError. The first failure is recorded in the context as "what
  *     failed at file:line: why"; later calls return early, and ->status reports the message
