@@ -441,8 +441,9 @@ int ws_train_finish(ws_train_run *run)
     if (ws_train_save(run, &err))
         die(run, "", &err);
     if (ws_interrupted()) {
-        ws_cli_warn(run->cli, "interrupted after update %lld: checkpoint saved to %s", (long long)run->trainer.step,
-                    run->opts.output);
+        if (ws_dist_is_root(&run->dist))
+            ws_cli_warn(run->cli, "interrupted after update %lld: checkpoint saved to %s",
+                        (long long)run->trainer.step, run->opts.output);
         if (run->metrics && ws_writer_close(run->metrics, &err))
             ws_cli_die(run->cli, WS_EXIT_FAIL, "%s", err.msg);
         status = ws_interrupt_status();

@@ -51,6 +51,18 @@ check "train-dpo, 2 ranks: weights within 1e-5 relative of the 1-rank run" bash 
       --steps 10 --lr 1e-3 -o '$T_TMP/dpo2.ckpt' '$T_TMP/pairs.jsonl' > /dev/null &&
   python3 tests/ckpt_diff.py '$T_TMP/dpo1.ckpt' '$T_TMP/dpo2.ckpt' --max-rel 1e-5 --ignore '$GAUGE'"
 
+mpirun -n 2 --oversubscribe "$BIN/train-il" --config tiny --threads 1 -b 4 --steps 100000 -o "$T_TMP/int.ckpt" \
+    "$T_TMP/tok.jsonl" > "$T_TMP/int.metrics" 2> "$T_TMP/int.err" &
+pid=$!
+for _ in $(seq 50); do [ -s "$T_TMP/int.metrics" ] && break; sleep 0.2; done
+kill -INT $pid; wait $pid
+steps=$(wc -l < "$T_TMP/int.metrics")
+if [ "$(grep -c "interrupted after update $steps: checkpoint saved" "$T_TMP/int.err")" = 1 ] &&
+   "$BIN/train-il" -q --threads 1 -b 4 --steps 100000 --stop-after 1 --resume "$T_TMP/int.ckpt" -o "$T_TMP/int.ckpt" \
+       "$T_TMP/tok.jsonl" > "$T_TMP/int2.metrics" && jq -e ".step == $((steps + 1))" "$T_TMP/int2.metrics" > /dev/null; then
+    ok "SIGINT to mpirun: every rank stops after the same update, rank 0 saves, the run resumes"
+else fail "SIGINT to mpirun saves a resumable checkpoint" "$(cat "$T_TMP/int.err")"; fi
+
 "$BIN/goals" -q -s train -n 20 > "$T_TMP/goals.jsonl"
 check "train-ppo, 2 ranks: each plays its own episodes, updates stay in step" bash -c "
   mpirun -n 2 --oversubscribe '$BIN/train-ppo' -q --init '$T_TMP/one.ckpt' --threads 1 --iterations 2 --rollouts 4 \
