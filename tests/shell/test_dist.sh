@@ -37,13 +37,7 @@ check "train-il, 3 ranks over batches of 8 (shards 3+3+2) match too" bash -c "
       -o '$T_TMP/three.ckpt' '$T_TMP/tok.jsonl' > /dev/null &&
   python3 tests/ckpt_diff.py '$T_TMP/one.ckpt' '$T_TMP/three.ckpt' --max-rel 1e-5 --ignore '$GAUGE'"
 
-python3 -c "
-import json
-for l in open('$T_TMP/tok.jsonl'):
-    r = json.loads(l)
-    if len(r['actions']) < 2: continue
-    r['chosen'] = r.pop('target'); r['rejected'] = (r['chosen'] + 1) % len(r['actions'])
-    print(json.dumps(r))" > "$T_TMP/pairs.jsonl"
+oracle_pairs "$T_TMP/tok.jsonl" "$T_TMP/pairs.jsonl"
 dpo() { "$BIN/train-dpo" -q --init "$T_TMP/one.ckpt" --ref "$T_TMP/one.ckpt" --threads 1 -b 8 --steps 10 --lr 1e-3 "$@" "$T_TMP/pairs.jsonl"; }
 dpo -o "$T_TMP/dpo1.ckpt" > /dev/null
 check "train-dpo, 2 ranks: weights within 1e-5 relative of the 1-rank run" bash -c "

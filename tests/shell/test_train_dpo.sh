@@ -4,14 +4,7 @@ if ! have_data; then skip "train-dpo" "no WebShop data at $WEBSHOP_DATA"; finish
 if [ ! -f "$PROJECT_ROOT/models/minilm-l6/vocab.txt" ]; then skip "train-dpo" "no vocabulary: run make model"; finish; fi
 "$BIN/goals" -q -s train -n 12 | "$BIN/rollout" -q -p oracle | "$BIN/tokenize" -q > "$T_TMP/tok.jsonl"
 "$BIN/train-il" -q --config tiny --threads 2 --lr 1e-3 -b 4 --steps 4 -o "$T_TMP/il.ckpt" "$T_TMP/tok.jsonl" > /dev/null
-# chosen = the oracle's action, rejected = the next action in the list (states with 2+ actions)
-python3 -c "
-import json
-for l in open('$T_TMP/tok.jsonl'):
-    r = json.loads(l)
-    if len(r['actions']) < 2: continue
-    r['chosen'] = r.pop('target'); r['rejected'] = (r['chosen'] + 1) % len(r['actions'])
-    print(json.dumps(r))" > "$T_TMP/pairs.jsonl"
+oracle_pairs "$T_TMP/tok.jsonl" "$T_TMP/pairs.jsonl"
 D=$BIN/train-dpo
 check "first update at the reference: loss log 2, margin 0, kl 0; metrics valid" bash -c "
   '$D' -q --init '$T_TMP/il.ckpt' --ref '$T_TMP/il.ckpt' --threads 2 -b 4 --steps 3 --lr 1e-3 --beta 0.5 \
