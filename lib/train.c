@@ -126,6 +126,12 @@ int ws_dataset_load(ws_dataset *d, const char *const *paths, int n_paths, int ne
                 ws_reader_close(r);
                 goto fail;
             }
+            if (need == WS_NEED_TARGET && it->n_actions < 2) {
+                item_free(it);
+                d->n--;
+                d->n_forced++;
+                continue;
+            }
             d->tokens += (size_t)it->state_len;
             for (int j = 0; j < it->n_actions; j++)
                 d->tokens += (size_t)it->action_len[j];

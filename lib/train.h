@@ -33,13 +33,16 @@ typedef struct ws_dataset {
     size_t n, cap;
     char vocab_sha256[65]; /* from the records, "" when they do not say */
     size_t tokens;         /* states and actions together */
+    size_t n_forced;       /* WS_NEED_TARGET: decisions left out for having one valid action */
 } ws_dataset;
 
 enum { WS_NEED_TARGET = 1, WS_NEED_PAIR = 2 };
 
 /* Read tokens records from the files (NULL or "-" = stdin). Records lacking the label `need`
  * asks for are an error naming file and line, as are ids outside [0, vocab_size) and labels
- * outside the action list. */
+ * outside the action list. With WS_NEED_TARGET, a decision with a single valid action (WebShop's
+ * search step) is counted in n_forced and left out: pi(a|s) = 1 whatever the weights, so it adds
+ * no gradient, only a forward and backward pass and a smaller mean. */
 int ws_dataset_load(ws_dataset *d, const char *const *paths, int n_paths, int need, int vocab_size, ws_err *err);
 void ws_dataset_free(ws_dataset *d);
 

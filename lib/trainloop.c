@@ -50,6 +50,9 @@ const char *ws_train_usage(void)
            "      --eval-goals FILE goal records played with the model (argmax) every --eval-every updates\n"
            "      --eval-every N    [100]\n"
            "      --eval-n N        goals per evaluation [100]\n"
+           "      --valid FILE      held-out tokens records (train-il, train-dpo): the loss and its\n"
+           "                        metrics on them, forward passes only, at the start, every\n"
+           "                        --eval-every updates and at the end (\"stage\": \"valid\")\n"
            "      --vocab FILE      vocabulary for encoding observations [models/minilm-l6/vocab.txt]\n"
            "      --max-state-len N, --max-action-len N   token limits when playing [512, 128]\n"
            "  -d, --data DIR        catalog directory [$WEBSHOP_DATA or ../shared/webshop-1k]\n"
@@ -90,6 +93,7 @@ int ws_train_option(ws_train_opts *o, const ws_cli *cli, int c, const char *arg)
     case WS_TOPT_STOP_AFTER: o->stop_after = ws_cli_long(cli, "--stop-after", arg, 1, 100000000); break;
     case WS_TOPT_EVAL_GOALS: o->eval_goals = arg; break;
     case WS_TOPT_EVAL_EVERY: o->eval_every = ws_cli_long(cli, "--eval-every", arg, 1, 100000000); break;
+    case WS_TOPT_VALID: o->valid = arg; break;
     case WS_TOPT_EVAL_N: o->eval_n = ws_cli_long(cli, "--eval-n", arg, 1, 1000000); break;
     case WS_TOPT_VOCAB: o->vocab_path = arg; break;
     case WS_TOPT_DEVICE: o->device = arg; break;
@@ -465,30 +469,117 @@ int ws_train_finish(ws_train_run *run)
     return status;
 }
 
+/* The reusable buffers of a dataset trainer's batches. */
+typedef struct batch_work {
+    ws_batch_builder bb;
+    const ws_decision_data **items; /* the batch's decisions, --batch of them */
+    ws_real *dlogits;
+    size_t dlogits_cap;
+} batch_work;
+
+/* The policy's forward pass over decisions idx[0..n) of d and the objective on it: its metrics
+ * into fields, d(loss)/d(logit) into w->dlogits (*n_act of them). */
+static int batch_loss(ws_train_run *run, const ws_dataset *d, const size_t *idx, int n, batch_work *w,
+                      ws_loss_fn loss, void *user, json_t *fields, size_t *n_act, ws_err *err)
+{
+    const ws_batch *b = ws_batch_build(&w->bb, d, idx, n, err);
+    if (!b || ws_model_forward(run->model, b, err))
+        return -1;
+    *n_act = 0;
+    for (int i = 0; i < n; i++) {
+        *n_act += (size_t)b->n_actions[i];
+        w->items[i] = &d->items[idx[i]];
+    }
+    if (*n_act > w->dlogits_cap) {
+        ws_real *grown = realloc(w->dlogits, *n_act * 2 * sizeof *grown);
+        if (!grown)
+            return ws_fail(err, "out of memory");
+        w->dlogits = grown;
+        w->dlogits_cap = *n_act * 2;
+    }
+    memset(w->dlogits, 0, *n_act * sizeof *w->dlogits);
+    return loss(user, run->model, b, w->items, w->dlogits, fields, err);
+}
+
+/* The objective on every held-out decision, in batches of --batch, forward passes only: one
+ * "valid" metrics record whose real-valued fields are means over the decisions. Rank 0 only. */
+static void validate(ws_train_run *run, const ws_dataset *valid, const size_t *order, batch_work *w,
+                     ws_loss_fn loss, void *user)
+{
+    if (!valid->n || !ws_dist_is_root(&run->dist))
+        return;
+    ws_err err;
+    json_t *sums = json_object();
+    for (size_t first = 0; sums && first < valid->n; first += (size_t)run->opts.batch) {
+        int n = (int)(valid->n - first < (size_t)run->opts.batch ? valid->n - first : (size_t)run->opts.batch);
+        json_t *fields = json_object();
+        size_t n_act;
+        if (!fields)
+            ws_fail(&err, "out of memory");
+        if (!fields || batch_loss(run, valid, order + first, n, w, loss, user, fields, &n_act, &err)) {
+            json_decref(fields);
+            json_decref(sums);
+            die(run, "--valid: ", &err);
+        }
+        const char *key;
+        json_t *v;
+        json_object_foreach(fields, key, v) if (json_is_real(v)) {
+            json_t *sum = json_object_get(sums, key);
+            double prev = sum ? json_real_value(sum) : 0;
+            json_object_set_new(sums, key, json_real(prev + json_real_value(v) * n));
+        }
+        json_decref(fields);
+    }
+    json_t *rec = sums ? json_pack("{s:s, s:i, s:s, s:I, s:s, s:I}", "type", "metrics", "v", 1, "stage", "valid",
+                                   "step", (json_int_t)run->trainer.step, "of", run->opts.stage, "states",
+                                   (json_int_t)valid->n)
+                       : NULL;
+    if (rec) {
+        const char *key;
+        json_t *v;
+        json_object_foreach(sums, key, v) json_object_set_new(rec, key, json_real(json_real_value(v) / (double)valid->n));
+        json_object_set_new(rec, "elapsed_s", json_real(ws_now() - run->started));
+    }
+    json_decref(sums);
+    ws_train_metrics(run, rec);
+}
+
+static void load_dataset(ws_train_run *run, ws_dataset *d, const char *const *inputs, int n_inputs, int need,
+                         const char *what)
+{
+    ws_err err;
+    if (ws_dataset_load(d, inputs, n_inputs, need, ws_model_get_config(run->model)->vocab_size, &err))
+        die(run, what, &err);
+    if (d->n_forced && !run->quiet)
+        ws_cli_warn(run->cli, "%s%zu decision(s) with a single valid action left out: nothing to learn from them",
+                    what, d->n_forced);
+    if (d->n == 0)
+        ws_cli_die(run->cli, WS_EXIT_FAIL, "%sno records to learn from", what);
+}
+
 int ws_train_dataset_main(const ws_cli *cli, const ws_train_opts *opts, int need, const char *const *inputs,
                           int n_inputs, ws_loss_fn loss, void *user)
 {
     ws_train_run run;
     ws_train_setup(&run, cli, opts);
     ws_err err;
-    ws_dataset data;
-    if (ws_dataset_load(&data, inputs, n_inputs, need, ws_model_get_config(run.model)->vocab_size, &err))
-        die(&run, "", &err);
-    if (data.n == 0)
-        ws_cli_die(cli, WS_EXIT_FAIL, "no training records");
+    ws_dataset data, valid = {0};
+    load_dataset(&run, &data, inputs, n_inputs, need, "");
+    if (opts->valid)
+        load_dataset(&run, &valid, &opts->valid, 1, need, "--valid: ");
     long batch = run.opts.batch;
     long per_epoch = (long)((data.n + (size_t)batch - 1) / (size_t)batch);
     ws_train_start(&run, run.opts.steps >= 0 ? run.opts.steps : per_epoch * run.opts.epochs, data.vocab_sha256);
 
-    size_t *order = malloc(data.n * sizeof *order);
-    const ws_decision_data **items = malloc((size_t)batch * sizeof *items);
-    if (!order || !items)
+    size_t *order = malloc(data.n * sizeof *order), *valid_order = malloc((valid.n + 1) * sizeof *valid_order);
+    batch_work work = {.items = malloc((size_t)batch * sizeof *work.items)};
+    if (!order || !valid_order || !work.items)
         ws_cli_die(cli, WS_EXIT_FAIL, "out of memory");
-    ws_real *dlogits = NULL;
-    size_t dlogits_cap = 0;
-    ws_batch_builder bb = {0};
+    for (size_t i = 0; i < valid.n; i++)
+        valid_order[i] = i;
     long current_epoch = -1;
     int64_t last = ws_train_last_step(&run);
+    validate(&run, &valid, valid_order, &work, loss, user);
     ws_progress progress;
     ws_progress_start(&progress, cli->tool, "steps", (long)last, run.quiet);
     while (run.trainer.step < last && !ws_train_should_stop(&run)) {
@@ -506,42 +597,32 @@ int ws_train_dataset_main(const ws_cli *cli, const ws_train_opts *opts, int need
         if (!fields)
             ws_cli_die(cli, WS_EXIT_FAIL, "out of memory");
         if (n > 0) {
-            const size_t *mine = order + first + (size_t)lo;
-            const ws_batch *b = ws_batch_build(&bb, &data, mine, n, &err);
-            if (!b || ws_model_forward(run.model, b, &err))
-                die(&run, "", &err);
-            size_t n_act = 0;
-            for (int i = 0; i < n; i++) {
-                n_act += (size_t)b->n_actions[i];
-                items[i] = &data.items[mine[i]];
-            }
-            if (n_act > dlogits_cap) {
-                dlogits_cap = n_act * 2;
-                if (!(dlogits = realloc(dlogits, dlogits_cap * sizeof *dlogits)))
-                    ws_cli_die(cli, WS_EXIT_FAIL, "out of memory");
-            }
-            memset(dlogits, 0, n_act * sizeof *dlogits);
-            if (loss(user, run.model, b, items, dlogits, fields, &err)) {
+            size_t n_act;
+            if (batch_loss(&run, &data, order + first + (size_t)lo, n, &work, loss, user, fields, &n_act, &err)) {
                 json_decref(fields);
                 die(&run, "", &err);
             }
             double share = ws_train_share(&run, n, n_global);
             for (size_t i = 0; share != 1.0 && i < n_act; i++)
-                dlogits[i] *= (ws_real)share;
+                work.dlogits[i] *= (ws_real)share;
             ws_model_zero_grad(run.model);
-            if (ws_model_backward(run.model, dlogits, NULL, &err))
+            if (ws_model_backward(run.model, work.dlogits, NULL, &err))
                 die(&run, "", &err);
         }
         double dt = ws_now() - t0;
         json_object_set_new(fields, "states_per_s", json_real(n / dt));
         ws_train_update(&run, fields, dt);
         ws_progress_update(&progress, (long)run.trainer.step);
+        if (run.trainer.step % run.opts.eval_every == 0 || run.trainer.step == last)
+            validate(&run, &valid, valid_order, &work, loss, user);
     }
     ws_progress_end(&progress);
     free(order);
-    free(items);
-    free(dlogits);
-    ws_batch_builder_free(&bb);
+    free(valid_order);
+    free(work.items);
+    free(work.dlogits);
+    ws_batch_builder_free(&work.bb);
     ws_dataset_free(&data);
+    ws_dataset_free(&valid);
     return ws_train_finish(&run);
 }

@@ -32,6 +32,7 @@ typedef struct ws_train_opts {
     ws_adamw_opts adam;
     ws_lr_schedule schedule;
     const char *eval_goals, *vocab_path, *data; /* vocab_path NULL: the default (ws_vocab_path) */
+    const char *valid;                          /* held-out tokens records (dataset trainers) */
     long eval_every, eval_n;
     int max_state_len, max_action_len;
 } ws_train_opts;
@@ -45,7 +46,7 @@ enum {
     WS_TOPT_LR, WS_TOPT_MIN_LR, WS_TOPT_WARMUP, WS_TOPT_SCHEDULE, WS_TOPT_WD, WS_TOPT_CLIP, WS_TOPT_SEED,
     WS_TOPT_THREADS, WS_TOPT_SAVE_EVERY, WS_TOPT_STOP_AFTER, WS_TOPT_EVAL_GOALS, WS_TOPT_EVAL_EVERY, WS_TOPT_EVAL_N,
     WS_TOPT_VOCAB, WS_TOPT_DATA, WS_TOPT_OUTPUT, WS_TOPT_METRICS, WS_TOPT_MSL, WS_TOPT_MAL, WS_TOPT_DEVICE,
-    WS_TOPT_GPU_MATH
+    WS_TOPT_GPU_MATH, WS_TOPT_VALID
 };
 #define WS_TRAIN_LONGOPTS                                                                                      \
     {"bert", required_argument, 0, WS_TOPT_BERT}, {"config", required_argument, 0, WS_TOPT_CONFIG},             \
@@ -62,7 +63,7 @@ enum {
     {"data", required_argument, 0, WS_TOPT_DATA}, {"output", required_argument, 0, WS_TOPT_OUTPUT},             \
     {"metrics", required_argument, 0, WS_TOPT_METRICS}, {"max-state-len", required_argument, 0, WS_TOPT_MSL},   \
     {"max-action-len", required_argument, 0, WS_TOPT_MAL}, {"device", required_argument, 0, WS_TOPT_DEVICE},   \
-    {"gpu-math", required_argument, 0, WS_TOPT_GPU_MATH}
+    {"gpu-math", required_argument, 0, WS_TOPT_GPU_MATH}, {"valid", required_argument, 0, WS_TOPT_VALID}
 
 /* Handle a shared option (also the short -b, -o, -d); 1 when handled, 0 when not one of them. */
 int ws_train_option(ws_train_opts *o, const ws_cli *cli, int code, const char *arg);
@@ -124,7 +125,9 @@ typedef int (*ws_loss_fn)(void *user, ws_model *policy, const ws_batch *b, const
                           ws_real *dlogits, json_t *fields, ws_err *err);
 
 /* The whole run of a dataset trainer: read the tokens records (`need`: WS_NEED_TARGET or
- * WS_NEED_PAIR), iterate seeded epochs in batches, call `loss` on each, update. */
+ * WS_NEED_PAIR), iterate seeded epochs in batches, call `loss` on each, update. With --valid,
+ * the objective's metrics on the held-out records (forward passes only) before the first update
+ * of the invocation, every --eval-every updates and after the last, as "valid" metrics records. */
 int ws_train_dataset_main(const ws_cli *cli, const ws_train_opts *opts, int need, const char *const *inputs,
                           int n_inputs, ws_loss_fn loss, void *user);
 

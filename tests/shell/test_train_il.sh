@@ -50,6 +50,26 @@ for x, y in zip(map(json.loads, open(\"$T_TMP/m.jsonl\")), map(json.loads, open(
     for s, t in zip(x[\"steps\"], y[\"steps\"]):
         assert s[\"action\"] == t[\"action\"] and abs(s.get(\"logp\", 0) - t.get(\"logp\", 0)) < 1e-5'"
 
+run --steps 5 --eval-every 2 --valid "$T_TMP/tok.jsonl" -o "$T_TMP/v.ckpt" > "$T_TMP/v.metrics"
+n_choices=$(jq -s 'map(select((.actions | length) > 1)) | length' "$T_TMP/tok.jsonl")
+check "--valid: held-out metrics at the start, every --eval-every updates and at the end" python3 -c "
+import json, subprocess
+subprocess.run(['python3', 'tests/validate.py', '--type', 'metrics'], stdin=open('$T_TMP/v.metrics'), check=True)
+v = [r for r in map(json.loads, open('$T_TMP/v.metrics')) if r['stage'] == 'valid']
+assert [r['step'] for r in v] == [0, 2, 4, 5], v
+assert all(r['of'] == 'il' and r['states'] == $n_choices and r['loss'] > 0 and 0 <= r['accuracy'] <= 1 for r in v), v"
+check "--valid with a learning rate of 0: the same loss before and after" bash -c "
+  $(declare -f run); T='$T' T_TMP='$T_TMP'
+  run --steps 2 --lr 0 --weight-decay 0 --valid '$T_TMP/tok.jsonl' -o '$T_TMP/z.ckpt' |
+    jq -s -e 'map(select(.stage == \"valid\") | .loss) | length == 2 and .[0] == .[1]' > /dev/null"
+jq -c 'select((.actions | length) == 1)' "$T_TMP/tok.jsonl" > "$T_TMP/forced.jsonl"
+"$T" --config tiny --threads 1 --steps 1 -o "$T_TMP/f.ckpt" "$T_TMP/tok.jsonl" "$T_TMP/forced.jsonl" 2> "$T_TMP/f.err" > /dev/null
+grep -q "$(( $(wc -l < "$T_TMP/forced.jsonl") * 2 )) decision(s) with a single valid action left out" "$T_TMP/f.err" &&
+    ok "decisions with a single valid action are left out, and said so" ||
+    fail "decisions with a single valid action are left out" "$(cat "$T_TMP/f.err")"
+expect_error "data of single-action decisions only: nothing to learn, refused" 1 "no records to learn from" \
+    "$T" -q --config tiny -o "$T_TMP/x.ckpt" "$T_TMP/forced.jsonl"
+
 head -c 300 "$T_TMP/a.ckpt" > "$T_TMP/trunc.ckpt"
 expect_error "a truncated checkpoint is refused with its name" 1 "trunc.ckpt" "$T" -q --resume "$T_TMP/trunc.ckpt" -o "$T_TMP/x.ckpt" "$T_TMP/tok.jsonl"
 python3 -c "
