@@ -26,6 +26,12 @@ $(RUN)/self-%.ckpt: $$(RUN)/self-$$(shell echo $$$$(($$* - 1))).ckpt $(RUN)/goal
 	        --metrics $(RUN)/self-$*.metrics.jsonl -o $@ $(RUN)/self-$*.tok.jsonl.zst; \
 	fi
 
+# Round 0's agent is the IL agent (self-0.ckpt is a copy of il.ckpt): its evaluation is eval-il's,
+# the same goals and seed, so it is taken from there with the arm renamed instead of played again.
+$(RUN)/eval-self-0.summary.jsonl: $(RUN)/eval-il.summary.jsonl
+	jq -c 'if .scope == "il" then .scope = "self-0" else . end' $< > $@.tmp
+	@mv $@.tmp $@
+
 SELF_EVALS := $(foreach k,$(shell seq 0 $(SELF_ROUNDS)),$(RUN)/eval-self-$(k).summary.jsonl)
 $(RUN)/report-selflearn.md: $(SELF_EVALS)
 	bash pipelines/report.sh $(RUN) "DPO self-learning, $(SELF_ROUNDS) rounds ($(SIZE), seed $(SEED))" \

@@ -17,6 +17,10 @@ check "a second make runs no stage again" bash -c "
   $(declare -f mk); PROJECT_ROOT='$PROJECT_ROOT' BIN='$BIN' T_TMP='$T_TMP'
   before=\$(wc -l < '$T_TMP/tiny-s1/times.tsv') && mk pipeline-paper > /dev/null 2>&1 &&
   [ \"\$(wc -l < '$T_TMP/tiny-s1/times.tsv')\" = \"\$before\" ]"
+check "self-learning's round 0 (the IL agent) takes eval-il's figures instead of playing again" bash -c "
+  ! grep -q '^eval-self-0' '$T_TMP/tiny-s1/times.tsv' &&
+  diff <(jq -c 'del(.scope)' '$T_TMP/tiny-s1/eval-il.summary.jsonl') <(jq -c 'del(.scope)' '$T_TMP/tiny-s1/eval-self-0.summary.jsonl') &&
+  jq -e -s 'map(.scope) | unique == [\"self-0\"]' '$T_TMP/tiny-s1/eval-self-0.summary.jsonl' > /dev/null"
 check "the evaluation records match the schemas" bash -c "
   '$BIN/records' -q '$T_TMP/tiny-s1/thompson-dpo.jsonl.zst' | python3 tests/validate.py --type bandit &&
   python3 tests/validate.py --type summary < '$T_TMP/tiny-s1/eval-dpo.summary.jsonl'"
