@@ -57,6 +57,10 @@ else
   $(error SIZE must be tiny, small or full)
 endif
 
+# Knobs a size sets that a run may also override: N_TRAJ (oracle trajectories for imitation),
+# PAIR_TRAJ (how many of them DPO's pairs come from; all by default).
+PAIR_TRAJ ?= $(N_TRAJ)
+
 # Every intermediate file is a result worth keeping (checkpoints, trajectories): never deleted.
 .SECONDARY:
 

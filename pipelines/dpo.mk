@@ -1,8 +1,12 @@
 # make pipeline-dpo: goals -> gen-traj (oracle) -> tokenize -> train-il -> pair-prefs -> train-dpo
 # -> thompson-eval (IL vs DPO), report in $(RUN)/report-dpo.md.
-$(RUN)/pairs.jsonl.zst: $(RUN)/traj-oracle.jsonl.zst $(RUN)/il.ckpt
+# The pairs come from the first PAIR_TRAJ oracle trajectories: the reference scores every state
+# they hold, and a large imitation set has far more states than DPO's updates use.
+$(RUN)/traj-pairs.jsonl.zst: $(RUN)/traj-oracle.jsonl.zst
+	$(BIN)/records -q -n $(PAIR_TRAJ) -o $@ $<
+$(RUN)/pairs.jsonl.zst: $(RUN)/traj-pairs.jsonl.zst $(RUN)/il.ckpt
 	$(TIMED) pair-prefs $(BIN)/pair-prefs -q --ref $(RUN)/il.ckpt --rejected sample --ref-logps --seed $(SEED) \
-	    -o $@ $(RUN)/traj-oracle.jsonl.zst
+	    -o $@ $<
 $(RUN)/tok-pairs.jsonl.zst: $(RUN)/pairs.jsonl.zst
 	$(TIMED) tokenize-pairs $(BIN)/tokenize -q -o $@ $<
 $(RUN)/dpo.ckpt: $(RUN)/tok-pairs.jsonl.zst $(RUN)/il.ckpt

@@ -18,6 +18,7 @@ static void usage(void)
            "  -t, --type NAME    every record must be of this type...\n"
            "  -V, --schema N     ...and this schema version [1]\n"
            "  -e, --allow-empty  an input without records is not an error\n"
+           "  -n, --head N       only the first N records of the inputs together\n"
            "  -o, --output FILE  write to FILE (zstd when it ends in .zst) instead of stdout\n"
            "  -z, --zstd         compress the output with zstd\n"
            "  -l, --level N      zstd level (1-19) [3]\n"
@@ -36,19 +37,21 @@ int main(int argc, char **argv)
     ws_reader_opts ro = {.version = 1};
     ws_writer_opts wo = {WS_COMPRESS_AUTO, 0};
     int count_only = 0;
+    long head = -1; /* -1: all */
     enum { OPT_HELP = 256, OPT_VERSION };
     static const struct option longopts[] = {
         {"type", required_argument, 0, 't'}, {"schema", required_argument, 0, 'V'},
-        {"allow-empty", no_argument, 0, 'e'}, {"output", required_argument, 0, 'o'},
+        {"allow-empty", no_argument, 0, 'e'}, {"head", required_argument, 0, 'n'}, {"output", required_argument, 0, 'o'},
         {"zstd", no_argument, 0, 'z'}, {"level", required_argument, 0, 'l'},
         {"count", no_argument, 0, 'c'}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, OPT_HELP}, {"version", no_argument, 0, OPT_VERSION}, {0, 0, 0, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "t:V:eo:zl:cq", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "t:V:en:o:zl:cq", longopts, NULL)) != -1) {
         switch (c) {
         case 't': ro.type = optarg; break;
         case 'V': ro.version = (int)ws_cli_long(&cli, "--schema", optarg, 1, 1000); break;
         case 'e': ro.allow_empty = 1; break;
+        case 'n': head = ws_cli_long(&cli, "--head", optarg, 0, 0x7fffffffffffffffL); break;
         case 'o': output = optarg; break;
         case 'z': wo.compress = WS_COMPRESS_YES; break;
         case 'l': wo.level = (int)ws_cli_long(&cli, "--level", optarg, 1, 19); break;
@@ -68,12 +71,12 @@ int main(int argc, char **argv)
     ws_progress_start(&progress, cli.tool, "records", 0, cli.quiet);
     long total = 0;
     int n_inputs = optind < argc ? argc - optind : 1;
-    for (int i = 0; i < n_inputs && !ws_interrupted(); i++) {
+    for (int i = 0; i < n_inputs && total != head && !ws_interrupted(); i++) {
         const char *path = optind < argc ? argv[optind + i] : "-";
         ws_reader *r = ws_reader_open(path, &ro, &err);
         int rc = r ? WS_EOF : WS_ERROR;
         json_t *rec;
-        while (r && (rc = ws_reader_next(r, &rec, &err)) == WS_RECORD) {
+        while (r && total != head && (rc = ws_reader_next(r, &rec, &err)) == WS_RECORD) {
             int bad = w && ws_writer_put(w, rec, &err);
             json_decref(rec);
             if (bad)
@@ -83,7 +86,7 @@ int main(int argc, char **argv)
                 break;
         }
         ws_reader_close(r);
-        if (rc == WS_ERROR || (rc == WS_RECORD && !ws_interrupted())) {
+        if (rc == WS_ERROR || (rc == WS_RECORD && total != head && !ws_interrupted())) {
             ws_writer_discard(w);
             ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
         }

@@ -10,6 +10,10 @@ check "-o FILE.zst compresses by name" bash -c "'$R' -q -o '$T_TMP/o.jsonl.zst' 
 check "concatenated zstd files read as one stream" bash -c "cat '$T_TMP/c.zst' '$T_TMP/c.zst' > '$T_TMP/cc.zst' && [ \$('$R' -c '$T_TMP/cc.zst') = 4000 ]"
 check "output of zstd(1) itself is read" bash -c "zstd -q -19 -c '$T_TMP/plain.jsonl' | '$R' -c | grep -qx 2000"
 check "--type accepts matching records" bash -c "'$R' -q -t x < '$T_TMP/c.zst' > /dev/null"
+check "-n N keeps the first N records, across inputs too" bash -c "
+  '$R' -q -n 5 '$T_TMP/c.zst' | cmp - <(head -5 '$T_TMP/plain.jsonl') &&
+  [ \$('$R' -q -n 2500 '$T_TMP/c.zst' '$T_TMP/plain.jsonl' | wc -l) = 2500 ] &&
+  '$R' -q -n 3000 '$T_TMP/plain.jsonl' | cmp - '$T_TMP/plain.jsonl'"
 check "--help and --version" bash -c "'$R' --help | grep -q Usage && '$R' --version | grep -q webshop-rl"
 
 printf '{"type":"x","v":1}\n{"type":"x","v":1,"bad":tru}\n' > "$T_TMP/bad.jsonl"
