@@ -70,6 +70,13 @@ grep -q "$(( $(wc -l < "$T_TMP/forced.jsonl") * 2 )) decision(s) with a single v
 expect_error "data of single-action decisions only: nothing to learn, refused" 1 "no records to learn from" \
     "$T" -q --config tiny -o "$T_TMP/x.ckpt" "$T_TMP/forced.jsonl"
 
+"$BIN/goals" -q -s test -n 6 | "$BIN/rollout" -q -p oracle > "$T_TMP/held-out.jsonl"
+check "scripts/decision_accuracy.sh: a row per kind of decision, every non-search state counted once" bash -c "
+  BIN='$BIN' scripts/decision_accuracy.sh '$T_TMP/a.ckpt' '$T_TMP/held-out.jsonl' > '$T_TMP/kinds.md' &&
+  [ \$(grep -cE '^\| (results|option|buy|navigation) \|' '$T_TMP/kinds.md') = 4 ] &&
+  [ \$(awk -F'|' 'NR > 2 { n += \$3 } END { print n }' '$T_TMP/kinds.md') = \
+    \$(jq '[.steps[] | select(.action | startswith(\"search[\") | not)] | length' '$T_TMP/held-out.jsonl' | paste -sd+ | bc) ]"
+
 head -c 300 "$T_TMP/a.ckpt" > "$T_TMP/trunc.ckpt"
 expect_error "a truncated checkpoint is refused with its name" 1 "trunc.ckpt" "$T" -q --resume "$T_TMP/trunc.ckpt" -o "$T_TMP/x.ckpt" "$T_TMP/tok.jsonl"
 python3 -c "

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# decision_accuracy.sh CKPT TRAJECTORIES...: where an agent goes wrong. Teacher-forced accuracy and
+# loss of the model in CKPT on the states of preferred trajectories (e.g. gen-traj --oracle on
+# held-out goals), by kind of decision: the results page (which product to open), an option of
+# the item page, buy now, other navigation. The search step has one valid action and is left out.
+# Uses tokenize and train-il --steps 0 --valid (forward passes only); BIN=dir of the tools [bin].
+# Prints a Markdown table.
+set -euo pipefail
+[ $# -ge 2 ] || { echo "usage: decision_accuracy.sh CKPT TRAJECTORIES..." >&2; exit 2; }
+bin=${BIN:-bin}
+ckpt=$1
+shift
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$bin/records" -q -t trajectory "$@" > "$tmp/traj.jsonl"
+echo "| decision | states | accuracy | loss (nats) |"
+echo "|:--|--:|--:|--:|"
+for kind in results option buy navigation; do
+    # Every step of another kind gets action_index -1, which tokenize skips.
+    jq -c --arg kind "$kind" '
+        def kind: if (.action | startswith("search[")) then "search"
+                  elif .action == "click[buy now]" then "buy"
+                  elif (.action | IN("click[< prev]", "click[back to search]", "click[next >]", "click[description]",
+                                     "click[features]", "click[reviews]", "click[attributes]")) then "navigation"
+                  elif (.obs | test("Total results")) then "results"
+                  else "option" end;
+        .steps |= map(if kind == $kind then . else .action_index = -1 end)' "$tmp/traj.jsonl" |
+        "$bin/tokenize" -q > "$tmp/$kind.tok.jsonl"
+    if [ ! -s "$tmp/$kind.tok.jsonl" ]; then
+        echo "| $kind | 0 | | |"
+        continue
+    fi
+    "$bin/train-il" -q --init "$ckpt" --steps 0 --valid "$tmp/$kind.tok.jsonl" -o "$tmp/unchanged.ckpt" \
+        "$tmp/$kind.tok.jsonl" |
+        jq -r --arg kind "$kind" 'select(.stage == "valid") | "| \($kind) | \(.states) | \(.accuracy * 1000 | round / 1000) | \(.loss * 100 | round / 100) |"'
+done
