@@ -32,6 +32,11 @@ check "--nll-coef: the first update's loss is log 2 plus X times the chosen NLL,
 import json, math
 m = [json.loads(l) for l in open(\"$T_TMP/rpo.jsonl\")]
 assert m[0][\"nll\"] > 0 and abs(m[0][\"loss\"] - (math.log(2) + 2 * m[0][\"nll\"])) < 1e-5, m[0]'"
+check "--valid: held-out pairs at the reference score loss log 2 and margin 0" bash -c "
+  '$D' -q --init '$T_TMP/il.ckpt' --ref '$T_TMP/il.ckpt' --threads 2 -b 4 --steps 1 --valid '$T_TMP/pairs.jsonl' \
+      -o '$T_TMP/dpo-v.ckpt' '$T_TMP/pairs.jsonl' | jq -s -e --argjson n \$(wc -l < '$T_TMP/pairs.jsonl') '
+    map(select(.stage == \"valid\")) | length == 2 and .[0].step == 0 and .[0].states == \$n and .[0].of == \"dpo\" and
+    (.[0].loss - 0.6931471805599453 | fabs) < 1e-5 and (.[0].margin | fabs) < 1e-5 and .[1].step == 1' > /dev/null"
 expect_error "pairs without reference log-probs need --ref" 1 "give --ref CKPT" "$D" -q --init "$T_TMP/il.ckpt" -o "$T_TMP/x.ckpt" "$T_TMP/pairs.jsonl"
 expect_error "trajectory tokens are not pairs" 1 "tok.jsonl:1: needs distinct \"chosen\" and \"rejected\"" "$D" -q --init "$T_TMP/il.ckpt" --ref "$T_TMP/il.ckpt" -o "$T_TMP/x.ckpt" "$T_TMP/tok.jsonl"
 finish
