@@ -32,10 +32,14 @@ assert len(a) == len(b) == 20
 for x, y in zip(a, b):
     assert abs(x['loss'] - y['loss']) <= 1e-5 * max(1, abs(x['loss'])), (x, y)
     assert x['accuracy'] == y['accuracy'], (x, y)"
-check "train-il, 3 ranks over batches of 8 (shards 3+3+2) match too" bash -c "
-  mpirun -n 3 --oversubscribe '$BIN/train-il' -q --config tiny --threads 1 --lr 1e-3 -b 8 --seed 5 --steps 20 \
+# Over 10 updates, not 20: the model's max (bi-attention) and ReLUs make a near-tie flip when
+# the weights differ in the last bits, after which two runs part for good. On these 12 goals the
+# 3-rank run meets one at update 11 (gradient norms 2e-4 apart there, 1e-7 before; the same loss).
+il --steps 10 -o "$T_TMP/one10.ckpt" > /dev/null
+check "train-il, 3 ranks over batches of 8 (shards 3+3+2) match too (10 updates)" bash -c "
+  mpirun -n 3 --oversubscribe '$BIN/train-il' -q --config tiny --threads 1 --lr 1e-3 -b 8 --seed 5 --steps 10 \
       -o '$T_TMP/three.ckpt' '$T_TMP/tok.jsonl' > /dev/null &&
-  python3 tests/ckpt_diff.py '$T_TMP/one.ckpt' '$T_TMP/three.ckpt' --max-rel 1e-5 --ignore '$GAUGE'"
+  python3 tests/ckpt_diff.py '$T_TMP/one10.ckpt' '$T_TMP/three.ckpt' --max-rel 1e-5 --ignore '$GAUGE'"
 
 oracle_pairs "$T_TMP/tok.jsonl" "$T_TMP/pairs.jsonl"
 dpo() { "$BIN/train-dpo" -q --init "$T_TMP/one.ckpt" --ref "$T_TMP/one.ckpt" --threads 1 -b 8 --steps 10 --lr 1e-3 "$@" "$T_TMP/pairs.jsonl"; }
