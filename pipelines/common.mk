@@ -1,9 +1,10 @@
 # Shared settings of the reproduction pipelines (included by the top Makefile).
 #
 # Size knob: SIZE=tiny (tests: a tiny random model, a few goals, under a minute), small (MiniLM,
-# the study's 100 generated trajectories, IL 6 epochs (390 updates), DPO 120 updates, 100 test
-# goals: about 80 minutes a seed on 2 cores, 24 of them imitation), full (the
-# study's scale: all 500 test goals, longer training; for a GPU or a patient machine).
+# the study's 100 generated trajectories, IL 390 updates, DPO 120 updates, 100 test goals: about
+# 80 minutes a seed on 2 cores, 24 of them imitation), full (the study's scale: its ~3,000 IL
+# updates, on 1,000 generated trajectories since at this model size more updates, not the data,
+# were what helped (docs/results); all 500 test goals; for a GPU or a patient machine).
 # Agents see text_rich observations: in WebShop's text mode the item page does not show which
 # options are chosen, so a text-mode agent cannot tell "choose the size" from "buy now".
 # SEED picks one seed; pipeline-paper runs SEEDS. Runs go to runs/<size>-s<seed>/; every stage is a
@@ -31,7 +32,7 @@ else ifeq ($(SIZE),small)
   MODEL_INIT  := --bert models/minilm-l6
   N_TRAJ      := 100
   TRAIN_ARGS  := -b 8
-  IL_ARGS     := --epochs 6 --lr 1e-4
+  IL_ARGS     := --steps 390 --lr 1e-4
   DPO_ARGS    := --steps 120 --lr 2e-5 --beta 0.1
   PPO_ARGS    := --iterations 3 --rollouts 16 --ppo-epochs 2 --minibatches 4 --lr 5e-6
   SELF_ROUNDS := 1
@@ -42,9 +43,10 @@ else ifeq ($(SIZE),small)
   EPISODE     := --max-steps 15 --obs text_rich
 else ifeq ($(SIZE),full)
   MODEL_INIT  := --bert models/minilm-l6
-  N_TRAJ      := 100
+  N_TRAJ      := 1000
+  PAIR_TRAJ   := 200
   TRAIN_ARGS  := -b 8
-  IL_ARGS     := --epochs 5 --lr 5e-5
+  IL_ARGS     := --steps 3000 --lr 1e-4
   DPO_ARGS    := --steps 300 --lr 1e-5 --beta 0.1
   PPO_ARGS    := --iterations 20 --rollouts 32 --ppo-epochs 2 --minibatches 4 --lr 5e-6
   SELF_ROUNDS := 3
