@@ -327,6 +327,8 @@ int main(int argc, char **argv)
         default: ws_cli_usage_error(&cli, "unknown option");
         }
     }
+    if (to.valid) /* PPO's data are its own rollouts: no fixed records to hold out */
+        ws_cli_usage_error(&cli, "--valid is for train-il and train-dpo; PPO plays --eval-goals instead");
     ws_train_run run;
     ws_train_setup(&run, &cli, &to);
     ws_err err;

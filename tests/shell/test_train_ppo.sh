@@ -25,5 +25,6 @@ for l in open(\"$T_TMP/log.jsonl\"):
 check "same seed, same checkpoint bits" bash -c "
   $(declare -f ppo); BIN='$BIN' T_TMP='$T_TMP'
   ppo -o '$T_TMP/q.ckpt' > /dev/null && cmp '$T_TMP/p.ckpt' '$T_TMP/q.ckpt'"
+expect_error "--valid is refused, not ignored" 2 "--valid is for train-il and train-dpo" "$BIN/train-ppo" -q --init "$T_TMP/il.ckpt" --valid x -o "$T_TMP/x.ckpt"
 expect_error "no goals" 1 "no goals to play|no records" bash -c "'$BIN/train-ppo' -q --init '$T_TMP/il.ckpt' -o '$T_TMP/x.ckpt' < /dev/null"
 finish
