@@ -9,7 +9,7 @@
 #
 #   LIB_SRC := $(filter-out $(CUDA_EXCLUDE),$(sort $(wildcard lib/*.c)))   # drop backend_nocuda.c
 #   $(LIB_A): $(LIB_OBJ) $(CUDA_OBJ)                                        # the .cu object joins the archive
-#   LDLIBS  += $(CUDA_LDLIBS)                                               # cuDNN, cuBLAS, NCCL, runtime, libstdc++
+#   LDLIBS  += $(CUDA_LDLIBS)                                               # cuBLAS, NCCL, runtime, libstdc++
 #
 # CUDA_OBJ and CUDA_LDLIBS are empty with CUDA=0, and CUDA_EXCLUDE is then lib/backend_cuda.cu,
 # which the *.c wildcard never lists, so the same three lines serve both builds.
@@ -36,7 +36,7 @@ ifeq ($(NVCC),)
 $(error CUDA=1 but nvcc is neither on PATH nor at $(CUDA_HOME)/bin/nvcc: set NVCC or CUDA_HOME)
 endif
 CUDA_OBJ     := $(BUILD)/lib/backend_cuda.o
-CUDA_LDLIBS  := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcublasLt -lnccl -lcudart -lstdc++
+CUDA_LDLIBS  := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcublasLt -lnccl -lcudart -lstdc++
 CUDA_EXCLUDE := lib/backend_nocuda.c
 
 $(BUILD)/lib/backend_cuda.o: lib/backend_cuda.cu lib/backend.h lib/err.h lib/optim.h

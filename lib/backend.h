@@ -3,7 +3,7 @@
  * A backend is a table of functions: memory (allocate, copy in and out), every layer's forward
  * and backward, and the optimiser's element-wise update. lib/model and lib/train call only
  * these, so the same model code runs on the CPU (backend_cpu.c: the readable reference, OpenBLAS
- * and OpenMP) and on an NVIDIA GPU (backend_cuda.cu: cuBLAS, cuDNN and our kernels; built with
+ * and OpenMP) and on an NVIDIA GPU (backend_cuda.cu: cuBLAS and our kernels; built with
  * make CUDA=1). Pointers handed to a backend's kernels are its own memory (from ->alloc); the
  * CPU backend's memory is ordinary host memory.
  *
@@ -49,11 +49,14 @@ int ws_backend_threads(void);
  * (d_; the same pointers on the CPU). */
 typedef struct ws_pack_arrays {
     const int *seq_start, *seq_len;  /* [n_seq] rows of each sequence in the [T, C] matrix */
-    const size_t *att_start;         /* [n_seq] offset of its NH x len x len attention probabilities */
+    const size_t *att_start;         /* [n_seq] offset of its NH x len x len attention probabilities
+                                      * (room: NH x len x round_up(len, 4), see att_total) */
     const int *first_action, *n_actions; /* [B] */
     const int *action_decision;      /* [A] the decision (= state sequence) of each action */
     const int *act_tok;              /* [A] first row of the action among the Ta action-token rows */
     const size_t *p1_start;          /* [A] offset of its La x Ls bi-attention probabilities */
+    /* A decision's actions follow one another: their act_tok rows and p1_start blocks are
+     * contiguous (the CUDA backend multiplies a decision's actions as one matrix). */
 } ws_pack_arrays;
 
 typedef struct ws_pack {
@@ -61,7 +64,7 @@ typedef struct ws_pack {
     int T;           /* rows of all sequences */
     int Ta;          /* rows of the actions only: the head's rows */
     int max_len;     /* longest sequence */
-    size_t att_total, p1_total;
+    size_t att_total, p1_total; /* att_total: the sum over sequences of NH x len x round_up(len, 4) */
     ws_pack_arrays h, d;
 } ws_pack;
 
@@ -122,7 +125,9 @@ struct ws_backend {
     void (*relu_backward)(const ws_backend *be, ws_real *dinp, const ws_real *inp, const ws_real *dout, size_t n,
                           ws_real slope);
     /* Multi-head self-attention within each packed sequence, scaled by 1/sqrt(C / NH). q, k, v, out:
-     * [T, C]; att: the softmax probabilities, NH * len^2 per sequence at att_start[s]. */
+     * [T, C]; att [att_total]: the softmax probabilities, saved for the backward, NH blocks of
+     * len^2 per sequence: on the CPU at att_start[s]; another backend may lay the blocks out its
+     * own way within att_total (only its own attention_backward reads them). */
     void (*attention_forward)(const ws_backend *be, ws_real *out, ws_real *att, const ws_real *q, const ws_real *k,
                               const ws_real *v, const ws_pack *p, int C, int NH);
     void (*attention_backward)(const ws_backend *be, ws_real *dq, ws_real *dk, ws_real *dv, const ws_real *dout,

@@ -1,26 +1,30 @@
 /* backend_cuda: the CUDA implementation of lib/backend.h (built with make CUDA=1).
  *
- * What it owns: one ws_backend per GPU with its own stream, cuBLAS handle and cuDNN handle (both
- * bound to that stream), an NCCL communicator once comm_init has run, two grow-only device
- * workspaces (op scratch; partial sums of the column reductions), a pinned host double for the
- * results of sum_squares, and the first error. Everything below runs on that one stream, so the
- * kernels of one step are ordered without events.
+ * What it owns: one ws_backend per GPU with its own stream, a cuBLAS handle bound to that
+ * stream, an NCCL communicator once comm_init has run, grow-only device workspaces (op
+ * scratch; partial sums of the column reductions; bf16 operand copies), the attention plan of
+ * the last packing, a pinned host double for the results of sum_squares, and the first error.
+ * Everything below runs on that one stream, so the kernels of one step are ordered without
+ * events.
  *
  * Design choices
- *   - Storage is fp32 everywhere (ws_real must be float); `math` only picks cuBLAS's compute type
- *     (fp32, tf32 or bf16 tensor cores with fp32 accumulation). Row-major products go through
- *     cublasGemmEx with the operands swapped (C^T = B^T A^T is column-major C).
- *   - Sequences are packed without padding, so attention runs per sequence from the host copy of
- *     the packing: the NH heads of one sequence are one strided batch (a head's Q/K/V is an L x hs
- *     slice with leading dimension C, heads hs apart; its probabilities are L x L, heads L*L
- *     apart), and the row softmax is cuDNN's over NH*L rows. No mask and no padded FLOPs; the
- *     price is a few launches per sequence. The bi-attention head likewise issues its La x Ls x C
- *     products per action, and does the rest in kernels over all actions at once.
+ *   - Storage is fp32 everywhere (ws_real must be float); `math` picks how products multiply:
+ *     fp32, TF32 tensor cores, or BF16, where the dense layers' operands are rounded to bf16
+ *     copies and multiplied on bf16 tensor cores with fp32 accumulation (cuBLAS's FAST_16BF
+ *     compute type on fp32 operands gave TF32's bits) while attention and the head's products,
+ *     a small share of the FLOPs, stay TF32. Row-major products go through cublasGemmEx with
+ *     the operands swapped (C^T = B^T A^T is column-major C).
+ *   - Sequences are packed without padding, so there is no mask and no padded FLOP. Attention's
+ *     (sequence, head) products are grouped by sequence length, one pointer-array batched GEMM
+ *     per length, and our softmax kernels take each length group's probability rows in one
+ *     launch (see "attention" below; cuDNN's softmax wants packed rows, these are padded). The
+ *     bi-attention head multiplies per decision (all its actions' rows against the state at
+ *     once) and does the rest in kernels over all actions at once.
  *   - Determinism: no float atomics anywhere. Every output element is written by one thread;
  *     column sums (bias, LayerNorm, embedding type and bi-attention parameter gradients) are two
  *     passes over fixed chunks of rows whose partial sums (double) are added in chunk order;
- *     gradients that several actions add into one state (dmem) come from beta = 1 GEMMs issued in
- *     action order on one stream, or from per-state kernels that loop over the state's actions in
+ *     gradients that several actions add into one state (dmem) come from one GEMM per decision
+ *     over all its action rows, or from per-state kernels that loop over the state's actions in
  *     order; the embedding gradient sorts the token ids (stable radix sort) and lets the first
  *     token of every run of equal ids add the run in token order, which is the CPU's order. The
  *     same inputs on the same GPU model and toolkit therefore give the same bits.
@@ -30,7 +34,7 @@
  *     dmem adds its actions' contributions before joining d_enc, a few parameter sums (dwtt,
  *     dscale) stay in double longer, and nvcc may contract other multiply-adds;
  *     tests/unit/test_cuda_parity.c bounds the difference.
- *   - Errors: every CUDA, cuBLAS, cuDNN and NCCL call goes through CK(), and every kernel launch
+ *   - Errors: every CUDA, cuBLAS and NCCL call goes through CK(), and every kernel launch
  *     is followed by cudaGetLastError. The first failure is recorded in the context as "what
  *     failed at file:line: why"; later calls return early, and ->status reports the message
  *     (it also polls the stream for asynchronous faults). Scratch grows (cudaMalloc) only when
@@ -48,8 +52,8 @@
 #include <type_traits>
 
 #include <cublas_v2.h>
+#include <cuda_bf16.h>
 #include <cuda_runtime.h>
-#include <cudnn.h>
 #include <nccl.h>
 
 #include <cub/device/device_radix_sort.cuh>
@@ -67,15 +71,33 @@ namespace {
 
 /* ------------------------------------------------------------------ context and errors */
 
+/* How attention's (sequence, head) products are batched for one packing (see "attention" below).
+ * Host copies of the packing it was made from tell whether the next call can reuse it. */
+struct AttnPlan {
+    int n_seq, NH, C;
+    int *seq_len, *seq_start; /* host copies, n_seq */
+    size_t *att_start;
+    int cap_seq;
+    int n_items, n_groups;
+    cublasComputeType_t compute; /* the context's, or plain fp32 where heads are not 16-byte aligned */
+    int *group_first, *group_L; /* host, n_groups: first item and sequence length of each group */
+    int *order;                 /* host, n_seq: the sequences by length */
+    long long *h_off;           /* host, 2 * cap_items: token offsets, then att offsets */
+    long long *d_off;           /* device, the same */
+    void **d_ptrs;              /* device, PTR_SETS * cap_items pointer slots */
+    int cap_items;
+};
+
 struct Ctx {
     int device;
     ws_gpu_math math;
     cublasComputeType_t compute;
     cudaStream_t stream;
     cublasHandle_t blas;
-    cudnnHandle_t dnn;
-    cudnnTensorDescriptor_t sm_desc;
     ncclComm_t comm;
+    AttnPlan plan;
+    void *half[3]; /* bf16 copies of the dense products' operands (BF16 math) */
+    size_t half_bytes[3];
     void *scratch;
     size_t scratch_bytes;
     void *partial;
@@ -87,11 +109,9 @@ struct Ctx {
 
 const char *status_string(cudaError_t e) { return cudaGetErrorString(e); }
 const char *status_string(cublasStatus_t e) { return cublasGetStatusString(e); }
-const char *status_string(cudnnStatus_t e) { return cudnnGetErrorString(e); }
 const char *status_string(ncclResult_t e) { return ncclGetErrorString(e); }
 bool succeeded(cudaError_t e) { return e == cudaSuccess; }
 bool succeeded(cublasStatus_t e) { return e == CUBLAS_STATUS_SUCCESS; }
-bool succeeded(cudnnStatus_t e) { return e == CUDNN_STATUS_SUCCESS; }
 bool succeeded(ncclResult_t e) { return e == ncclSuccess; }
 
 /* Keeps the first error: `what` is the call's text, cut at its argument list. */
@@ -226,35 +246,28 @@ void gemm(Ctx *c, bool ta, bool tb, int M, int N, int K, float alpha, const floa
                        CUBLAS_GEMM_DEFAULT));
 }
 
-/* The same for `count` products whose operands are sA, sB, sC floats apart. */
-void gemm_batched(Ctx *c, bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda, long long sA,
-                  const float *B, int ldb, long long sB, float beta, float *C, int ldc, long long sC, int count)
+/* Row-major products of bf16 operands with fp32 results and accumulation (BF16 math). */
+void gemm_bf16(Ctx *c, bool ta, bool tb, int M, int N, int K, float alpha, const __nv_bfloat16 *A, int lda,
+               const __nv_bfloat16 *B, int ldb, float beta, float *C, int ldc)
+{
+    if (c->failed || M <= 0 || N <= 0 || K <= 0)
+        return;
+    CK(c, cublasGemmEx(c->blas, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, N, M, K, &alpha, B,
+                       CUDA_R_16BF, ldb, A, CUDA_R_16BF, lda, &beta, C, CUDA_R_32F, ldc, CUBLAS_COMPUTE_32F,
+                       CUBLAS_GEMM_DEFAULT));
+}
+
+/* `count` products of one shape whose operands are given by device arrays of pointers (which
+ * must be 16-byte aligned for the tensor-core compute types: see "attention"). */
+void gemm_ptrs(Ctx *c, cublasComputeType_t compute, bool ta, bool tb, int M, int N, int K, float alpha,
+               float *const *A, int lda, float *const *B, int ldb, float beta, float *const *C, int ldc, int count)
 {
     if (c->failed || M <= 0 || N <= 0 || K <= 0 || count <= 0)
         return;
-    CK(c, cublasGemmStridedBatchedEx(c->blas, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, N, M,
-                                     K, &alpha, B, CUDA_R_32F, ldb, sB, A, CUDA_R_32F, lda, sA, &beta, C,
-                                     CUDA_R_32F, ldc, sC, count, c->compute, CUBLAS_GEMM_DEFAULT));
-}
-
-/* Softmax of each of `rows` rows of n floats (cuDNN, y may not be x). */
-void dnn_softmax_forward(Ctx *c, const float *x, float *y, int rows, int n)
-{
-    if (c->failed || !CK(c, cudnnSetTensor4dDescriptor(c->sm_desc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, rows, n, 1, 1)))
-        return;
-    const float one = 1.0f, zero = 0.0f;
-    CK(c, cudnnSoftmaxForward(c->dnn, CUDNN_SOFTMAX_ACCURATE, CUDNN_SOFTMAX_MODE_INSTANCE, &one, c->sm_desc, x,
-                              &zero, c->sm_desc, y));
-}
-
-/* dx = y * (dy - rowsum(dy * y)) */
-void dnn_softmax_backward(Ctx *c, const float *y, const float *dy, float *dx, int rows, int n)
-{
-    if (c->failed || !CK(c, cudnnSetTensor4dDescriptor(c->sm_desc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, rows, n, 1, 1)))
-        return;
-    const float one = 1.0f, zero = 0.0f;
-    CK(c, cudnnSoftmaxBackward(c->dnn, CUDNN_SOFTMAX_ACCURATE, CUDNN_SOFTMAX_MODE_INSTANCE, &one, c->sm_desc, y,
-                               c->sm_desc, dy, &zero, c->sm_desc, dx));
+    CK(c, cublasGemmBatchedEx(c->blas, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, N, M, K,
+                              &alpha, (const void *const *)B, CUDA_R_32F, ldb, (const void *const *)A, CUDA_R_32F,
+                              lda, &beta, (void *const *)C, CUDA_R_32F, ldc, count, compute,
+                              CUBLAS_GEMM_DEFAULT));
 }
 
 /* ------------------------------------------------------------------ device helpers */
@@ -396,6 +409,11 @@ struct ActCols {
 };
 
 /* ------------------------------------------------------------------ element-wise kernels */
+
+__global__ void k_to_bf16(__nv_bfloat16 *out, const float *in, size_t n)
+{
+    GRID_STRIDE(i, n) out[i] = __float2bfloat16_rn(in[i]);
+}
 
 __global__ void k_fill_rows(float *out, const float *b, size_t n, int OC)
 {
@@ -985,6 +1003,18 @@ int cu_status(const ws_backend *be, ws_err *err)
 
 /* ---- layers */
 
+/* BF16 math: operand `slot` (0..2) rounded to bf16 in its own grow-only buffer. cuBLAS's
+ * CUBLAS_COMPUTE_32F_FAST_16BF on fp32 operands was measured to give TF32's bits on an H100 (it
+ * may pick TF32 kernels), so the rounding is done here and the products take bf16 operands. */
+const __nv_bfloat16 *to_bf16(Ctx *c, int slot, const float *x, size_t n)
+{
+    __nv_bfloat16 *h = (__nv_bfloat16 *)grow(c, &c->half[slot], &c->half_bytes[slot], n * sizeof *h);
+    if (!h)
+        return NULL;
+    k_to_bf16<<<grid_for(n, BLOCK), BLOCK, 0, c->stream>>>(h, x, n);
+    return LAUNCHED(c, k_to_bf16) ? h : NULL;
+}
+
 void cu_matmul_forward(const ws_backend *be, ws_real *out, const ws_real *inp, const ws_real *w, const ws_real *b,
                        int T, int IC, int OC)
 {
@@ -993,7 +1023,18 @@ void cu_matmul_forward(const ws_backend *be, ws_real *out, const ws_real *inp, c
         return;
     if (b)
         LAUNCH(c, k_fill_rows, grid_for((size_t)T * OC, BLOCK), BLOCK, 0, out, b, (size_t)T * OC, OC);
-    gemm(c, false, true, T, OC, IC, 1.0f, inp, IC, w, IC, b ? 1.0f : 0.0f, out, OC);
+    if (c->math != WS_MATH_BF16) {
+        gemm(c, false, true, T, OC, IC, 1.0f, inp, IC, w, IC, b ? 1.0f : 0.0f, out, OC);
+        return;
+    }
+    if (IC <= 0) {
+        if (!b)
+            CK(c, cudaMemsetAsync(out, 0, (size_t)T * OC * sizeof *out, c->stream));
+        return;
+    }
+    const __nv_bfloat16 *inp16 = to_bf16(c, 0, inp, (size_t)T * IC), *w16 = to_bf16(c, 1, w, (size_t)OC * IC);
+    if (inp16 && w16)
+        gemm_bf16(c, false, true, T, OC, IC, 1.0f, inp16, IC, w16, IC, b ? 1.0f : 0.0f, out, OC);
 }
 
 void cu_matmul_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout,
@@ -1002,10 +1043,24 @@ void cu_matmul_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_rea
     Ctx *c = begin(be);
     if (!c || T <= 0)
         return;
-    if (dinp)
-        gemm(c, false, false, T, IC, OC, 1.0f, dout, OC, w, IC, 1.0f, dinp, IC);
-    if (dw)
-        gemm(c, true, false, OC, IC, T, 1.0f, dout, OC, inp, IC, 1.0f, dw, IC);
+    if (c->math != WS_MATH_BF16 || OC <= 0 || IC <= 0) {
+        if (dinp)
+            gemm(c, false, false, T, IC, OC, 1.0f, dout, OC, w, IC, 1.0f, dinp, IC);
+        if (dw)
+            gemm(c, true, false, OC, IC, T, 1.0f, dout, OC, inp, IC, 1.0f, dw, IC);
+    } else {
+        const __nv_bfloat16 *dout16 = to_bf16(c, 0, dout, (size_t)T * OC);
+        if (dinp) {
+            const __nv_bfloat16 *w16 = to_bf16(c, 1, w, (size_t)OC * IC);
+            if (dout16 && w16)
+                gemm_bf16(c, false, false, T, IC, OC, 1.0f, dout16, OC, w16, IC, 1.0f, dinp, IC);
+        }
+        if (dw) {
+            const __nv_bfloat16 *inp16 = to_bf16(c, 2, inp, (size_t)T * IC);
+            if (dout16 && inp16)
+                gemm_bf16(c, true, false, OC, IC, T, 1.0f, dout16, OC, inp16, IC, 1.0f, dw, IC);
+        }
+    }
     if (db)
         colreduce(c, ColSum{dout, OC}, T, OC, db, (float *)NULL);
 }
@@ -1124,12 +1179,202 @@ void cu_relu_backward(const ws_backend *be, ws_real *dinp, const ws_real *inp, c
     LAUNCH(c, k_relu_backward, grid_for(n, BLOCK), BLOCK, 0, dinp, inp, dout, n, slope);
 }
 
-int longest(const ws_pack *p)
+/* ------------------------------------------------------------------ attention */
+
+/* Attention multiplies, for every sequence s and head h, L x hs slices of Q, K and V (rows
+ * seq_start[s].., columns h * hs.., leading dimension C) into an L x L block of probabilities.
+ * Issued one sequence at a time, that is thousands of small launches a step, which measured
+ * 2 to 6 times slower than PyTorch on an H100. So the (s, h) products are sorted by L: the
+ * products of one length have one shape and run as one pointer-array batched GEMM. A batched
+ * product cannot see the pointers in its arrays: with TF32 or BF16 its kernels failed on an
+ * H200 ("failed to launch") while probability blocks of odd L started off 16-byte boundaries,
+ * and ran once every block and row was aligned. So every probability block has rows of
+ * Lp = round_up(L, 4) floats (the packing's att_total leaves that room) and the
+ * blocks of a length group follow one another: the group is one [items x L, Lp] matrix, whose
+ * rows the softmax kernels below take in one launch. The att buffer therefore holds the blocks
+ * in this backend's own layout; only this backend's attention_backward reads it. The plan is
+ * rebuilt only when the packing changes (every layer's forward and backward use the same one). */
+enum { PTR_SETS = 5 }; /* pointer arrays of one call: up to five operands */
+
+void plan_free(Ctx *c)
 {
-    int m = p->max_len;
-    for (int s = 0; s < p->n_seq; s++)
-        m = p->h.seq_len[s] > m ? p->h.seq_len[s] : m;
-    return m;
+    AttnPlan *pl = &c->plan;
+    free(pl->seq_len);
+    free(pl->seq_start);
+    free(pl->att_start);
+    free(pl->group_first);
+    free(pl->group_L);
+    free(pl->order);
+    free(pl->h_off);
+    if (pl->d_off)
+        CK(c, cudaFree(pl->d_off));
+    if (pl->d_ptrs)
+        CK(c, cudaFree(pl->d_ptrs));
+    memset(pl, 0, sizeof *pl);
+}
+
+/* Row length of a probability block: 16-byte rows */
+int padded(int L)
+{
+    return (L + 3) & ~3;
+}
+
+/* Softmax of each row (n of ld floats) in place; one warp per row, sums in double. */
+__global__ void k_softmax_rows(float *x, int rows, int n, int ld)
+{
+    int r = (int)((blockIdx.x * (size_t)blockDim.x + threadIdx.x) / 32), lane = threadIdx.x % 32;
+    if (r >= rows)
+        return;
+    float *row = x + (size_t)r * ld;
+    float mx = -INFINITY;
+    for (int j = lane; j < n; j += 32)
+        mx = fmaxf(mx, row[j]);
+    mx = warp_max(mx);
+    double sum = 0;
+    for (int j = lane; j < n; j += 32) {
+        float e = expf(row[j] - mx);
+        row[j] = e;
+        sum += e;
+    }
+    float inv = (float)(1.0 / warp_sum(sum));
+    for (int j = lane; j < n; j += 32)
+        row[j] *= inv;
+}
+
+/* d <- y * (d - rowsum(d * y)) in place: the softmax's backward from its output y */
+__global__ void k_softmax_rows_backward(float *d, const float *y, int rows, int n, int ld)
+{
+    int r = (int)((blockIdx.x * (size_t)blockDim.x + threadIdx.x) / 32), lane = threadIdx.x % 32;
+    if (r >= rows)
+        return;
+    float *dr = d + (size_t)r * ld;
+    const float *yr = y + (size_t)r * ld;
+    double dot = 0;
+    for (int j = lane; j < n; j += 32)
+        dot += (double)dr[j] * yr[j];
+    float s = (float)warp_sum(dot);
+    for (int j = lane; j < n; j += 32)
+        dr[j] = yr[j] * (dr[j] - s);
+}
+
+bool plan_matches(const AttnPlan *pl, const ws_pack *p, int C, int NH)
+{
+    return pl->n_items > 0 && pl->n_seq == p->n_seq && pl->NH == NH && pl->C == C &&
+           !memcmp(pl->seq_len, p->h.seq_len, (size_t)p->n_seq * sizeof *pl->seq_len) &&
+           !memcmp(pl->seq_start, p->h.seq_start, (size_t)p->n_seq * sizeof *pl->seq_start) &&
+           !memcmp(pl->att_start, p->h.att_start, (size_t)p->n_seq * sizeof *pl->att_start);
+}
+
+bool plan_reserve(Ctx *c, AttnPlan *pl, int n_seq, int n_items)
+{
+    if (n_seq <= pl->cap_seq && n_items <= pl->cap_items)
+        return true;
+    plan_free(c);
+    pl->seq_len = (int *)malloc((size_t)n_seq * sizeof(int));
+    pl->seq_start = (int *)malloc((size_t)n_seq * sizeof(int));
+    pl->att_start = (size_t *)malloc((size_t)n_seq * sizeof(size_t));
+    pl->group_first = (int *)malloc((size_t)n_seq * sizeof(int));
+    pl->group_L = (int *)malloc((size_t)n_seq * sizeof(int));
+    pl->order = (int *)malloc((size_t)n_seq * sizeof(int));
+    pl->h_off = (long long *)malloc(2 * (size_t)n_items * sizeof(long long));
+    if (!pl->seq_len || !pl->seq_start || !pl->att_start || !pl->group_first || !pl->group_L || !pl->order ||
+        !pl->h_off) {
+        record(c, "malloc", __FILE__, __LINE__, "out of host memory for the attention plan");
+        plan_free(c);
+        return false;
+    }
+    if (!CK(c, cudaStreamSynchronize(c->stream)) || /* the old arrays may still be in use */
+        !CK(c, cudaMalloc((void **)&pl->d_off, 2 * (size_t)n_items * sizeof(long long))) ||
+        !CK(c, cudaMalloc((void **)&pl->d_ptrs, (size_t)PTR_SETS * n_items * sizeof(void *)))) {
+        plan_free(c);
+        return false;
+    }
+    pl->cap_seq = n_seq;
+    pl->cap_items = n_items;
+    return true;
+}
+
+const AttnPlan *attn_plan(Ctx *c, const ws_pack *p, int C, int NH)
+{
+    AttnPlan *pl = &c->plan;
+    if (plan_matches(pl, p, C, NH))
+        return pl;
+    int n_seq = p->n_seq, n_items = n_seq * NH, hs = C / NH;
+    pl->n_items = 0; /* invalid until complete */
+    if (!plan_reserve(c, pl, n_seq, n_items))
+        return NULL;
+    memcpy(pl->seq_len, p->h.seq_len, (size_t)n_seq * sizeof(int));
+    memcpy(pl->seq_start, p->h.seq_start, (size_t)n_seq * sizeof(int));
+    memcpy(pl->att_start, p->h.att_start, (size_t)n_seq * sizeof(size_t));
+    /* sequences by length; ties keep sequence order (insertion sort: lengths come mostly in runs) */
+    int *order = pl->order;
+    for (int i = 0; i < n_seq; i++) {
+        int s = i, j = i;
+        while (j > 0 && p->h.seq_len[order[j - 1]] > p->h.seq_len[s]) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = s;
+    }
+    /* token offsets of the items, then their att offsets, cap_items apart */
+    long long *tok = pl->h_off, *att = pl->h_off + pl->cap_items, att_at = 0;
+    int item = 0, g = 0;
+    for (int i = 0; i < n_seq; i++) {
+        int s = order[i], L = p->h.seq_len[s];
+        if (L <= 0)
+            continue;
+        if (g == 0 || pl->group_L[g - 1] != L) {
+            pl->group_first[g] = item;
+            pl->group_L[g++] = L;
+        }
+        for (int h = 0; h < NH; h++, item++) {
+            tok[item] = (long long)p->h.seq_start[s] * C + (long long)h * hs;
+            att[item] = att_at;
+            att_at += (long long)L * padded(L);
+        }
+    }
+    if ((size_t)att_at > p->att_total) {
+        record(c, "attention plan", __FILE__, __LINE__, "the packing's att_total is smaller than its blocks");
+        return NULL;
+    }
+    if (!CK(c, cudaMemcpyAsync(pl->d_off, pl->h_off, 2 * (size_t)pl->cap_items * sizeof(long long),
+                               cudaMemcpyHostToDevice, c->stream)))
+        return NULL;
+    pl->n_seq = n_seq;
+    pl->NH = NH;
+    pl->C = C;
+    pl->compute = C % 4 == 0 && hs % 4 == 0 ? c->compute : CUBLAS_COMPUTE_32F;
+    pl->n_groups = g;
+    pl->n_items = item;
+    return pl;
+}
+
+/* ptrs[j * stride + i] = base[j] + (use_att[j] ? att offset : token offset)[i] */
+struct PtrBases {
+    float *base[PTR_SETS];
+    int use_att[PTR_SETS];
+};
+
+__global__ void k_attn_ptrs(float **ptrs, PtrBases b, const long long *tok, const long long *att, int items,
+                            int stride)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < items; i += gridDim.x * blockDim.x)
+        for (int j = 0; j < PTR_SETS; j++)
+            ptrs[(size_t)j * stride + i] = b.base[j] + (b.use_att[j] ? att[i] : tok[i]);
+}
+
+/* The plan's pointer arrays for five operands (device; set j starts at j * cap_items), or NULL. */
+float **attn_ptrs(Ctx *c, const AttnPlan *pl, PtrBases b)
+{
+    float **ptrs = (float **)pl->d_ptrs;
+    k_attn_ptrs<<<grid_for((size_t)pl->n_items, BLOCK), BLOCK, 0, c->stream>>>(
+        ptrs, b, pl->d_off, pl->d_off + pl->cap_items, pl->n_items, pl->cap_items);
+    return LAUNCHED(c, k_attn_ptrs) ? ptrs : NULL;
+}
+
+int group_items(const AttnPlan *pl, int g)
+{
+    return (g + 1 < pl->n_groups ? pl->group_first[g + 1] : pl->n_items) - pl->group_first[g];
 }
 
 void cu_attention_forward(const ws_backend *be, ws_real *out, ws_real *att, const ws_real *q, const ws_real *k,
@@ -1138,21 +1383,22 @@ void cu_attention_forward(const ws_backend *be, ws_real *out, ws_real *att, cons
     Ctx *c = begin(be);
     if (!c || p->n_seq <= 0 || NH <= 0)
         return;
-    int hs = C / NH, maxL = longest(p);
-    float scale = (float)(1.0 / sqrt((double)hs));
-    float *S = (float *)scratch(c, (size_t)NH * maxL * maxL * sizeof(float)); /* the scores before the softmax */
-    if (!S)
+    const AttnPlan *pl = attn_plan(c, p, C, NH);
+    if (!pl)
         return;
-    for (int s = 0; s < p->n_seq && !c->failed; s++) {
-        int L = p->h.seq_len[s];
-        if (L <= 0)
-            continue;
-        size_t row = (size_t)p->h.seq_start[s] * C;
-        long long LL = (long long)L * L;
-        float *P = att + p->h.att_start[s];
-        gemm_batched(c, false, true, L, L, hs, scale, q + row, C, hs, k + row, C, hs, 0.0f, S, L, LL, NH);
-        dnn_softmax_forward(c, S, P, NH * L, L);
-        gemm_batched(c, false, false, L, hs, L, 1.0f, P, L, LL, v + row, C, hs, 0.0f, out + row, C, hs, NH);
+    int hs = C / NH, n = pl->cap_items;
+    float scale = (float)(1.0 / sqrt((double)hs));
+    float **P = attn_ptrs(c, pl, PtrBases{{att, (float *)q, (float *)k, (float *)v, out}, {1, 0, 0, 0, 0}});
+    if (!P)
+        return;
+    float **Q = P + n, **K = P + 2 * n, **V = P + 3 * n, **O = P + 4 * n;
+    for (int g = 0; g < pl->n_groups && !c->failed; g++) {
+        int L = pl->group_L[g], i0 = pl->group_first[g], cnt = group_items(pl, g);
+        int Lp = padded(L), rows = cnt * L;
+        gemm_ptrs(c, pl->compute, false, true, L, L, hs, scale, Q + i0, C, K + i0, C, 0.0f, P + i0, Lp, cnt);
+        LAUNCH(c, k_softmax_rows, (unsigned)((rows + WARPS - 1) / WARPS), BLOCK, 0, att + pl->h_off[n + i0], rows, L,
+               Lp);
+        gemm_ptrs(c, pl->compute, false, false, L, hs, L, 1.0f, P + i0, Lp, V + i0, C, 0.0f, O + i0, C, cnt);
     }
 }
 
@@ -1163,29 +1409,59 @@ void cu_attention_backward(const ws_backend *be, ws_real *dq, ws_real *dk, ws_re
     Ctx *c = begin(be);
     if (!c || p->n_seq <= 0 || NH <= 0)
         return;
-    int hs = C / NH, maxL = longest(p);
+    const AttnPlan *pl = attn_plan(c, p, C, NH);
+    if (!pl)
+        return;
+    int hs = C / NH, n = pl->cap_items;
     float scale = (float)(1.0 / sqrt((double)hs));
-    size_t per = (size_t)NH * maxL * maxL;
-    float *dP = (float *)scratch(c, 2 * per * sizeof(float));
+    float *dP = (float *)scratch(c, (p->att_total ? p->att_total : 1) * sizeof(float)); /* att's layout */
     if (!dP)
         return;
-    float *dS = dP + per;
-    for (int s = 0; s < p->n_seq && !c->failed; s++) {
-        int L = p->h.seq_len[s];
-        if (L <= 0)
-            continue;
-        size_t row = (size_t)p->h.seq_start[s] * C;
-        long long LL = (long long)L * L;
-        const float *P = att + p->h.att_start[s];
-        /* dP = dOut V^T; dV += P^T dOut */
-        gemm_batched(c, false, true, L, L, hs, 1.0f, dout + row, C, hs, v + row, C, hs, 0.0f, dP, L, LL, NH);
-        gemm_batched(c, true, false, L, hs, L, 1.0f, P, L, LL, dout + row, C, hs, 1.0f, dv + row, C, hs, NH);
-        /* dS = P * (dP - rowsum(dP * P)) */
-        dnn_softmax_backward(c, P, dP, dS, NH * L, L);
-        /* dQ += scale dS K; dK += scale dS^T Q */
-        gemm_batched(c, false, false, L, hs, L, scale, dS, L, LL, k + row, C, hs, 1.0f, dq + row, C, hs, NH);
-        gemm_batched(c, true, false, L, hs, L, scale, dS, L, LL, q + row, C, hs, 1.0f, dk + row, C, hs, NH);
+    /* dP = dOut V^T; dV += P^T dOut; then dS = P * (dP - rowsum(dP * P)) in place. dP has att's
+     * layout. */
+    float **S = attn_ptrs(c, pl, PtrBases{{dP, (float *)att, (float *)dout, (float *)v, dv}, {1, 1, 0, 0, 0}});
+    if (!S)
+        return;
+    for (int g = 0; g < pl->n_groups && !c->failed; g++) {
+        int L = pl->group_L[g], i0 = pl->group_first[g], cnt = group_items(pl, g);
+        float **dPp = S, **Pp = S + n, **dO = S + 2 * n, **Vp = S + 3 * n, **dV = S + 4 * n;
+        size_t off = (size_t)pl->h_off[n + i0];
+        int Lp = padded(L), rows = cnt * L;
+        gemm_ptrs(c, pl->compute, false, true, L, L, hs, 1.0f, dO + i0, C, Vp + i0, C, 0.0f, dPp + i0, Lp, cnt);
+        gemm_ptrs(c, pl->compute, true, false, L, hs, L, 1.0f, Pp + i0, Lp, dO + i0, C, 1.0f, dV + i0, C, cnt);
+        LAUNCH(c, k_softmax_rows_backward, (unsigned)((rows + WARPS - 1) / WARPS), BLOCK, 0, dP + off, att + off, rows,
+               L, Lp);
     }
+    /* dQ += scale dS K; dK += scale dS^T Q. The pointer arrays are rewritten after the products
+     * above have read them: one stream orders it. */
+    S = attn_ptrs(c, pl, PtrBases{{dP, (float *)k, (float *)q, dq, dk}, {1, 0, 0, 0, 0}});
+    if (!S)
+        return;
+    for (int g = 0; g < pl->n_groups && !c->failed; g++) {
+        int L = pl->group_L[g], i0 = pl->group_first[g], cnt = group_items(pl, g);
+        float **dSp = S, **Kp = S + n, **Qp = S + 2 * n, **dQ = S + 3 * n, **dK = S + 4 * n;
+        int Lp = padded(L);
+        gemm_ptrs(c, pl->compute, false, false, L, hs, L, scale, dSp + i0, Lp, Kp + i0, C, 1.0f, dQ + i0, C, cnt);
+        gemm_ptrs(c, pl->compute, true, false, L, hs, L, scale, dSp + i0, Lp, Qp + i0, C, 1.0f, dK + i0, C, cnt);
+    }
+}
+
+/* The bi-attention's products run per decision rather than per action: a decision's actions
+ * share one state, their head rows (act_tok) are consecutive and their La x Ls probability
+ * blocks (p1_start) follow one another, so together they are one (sum of La) x Ls matrix.
+ * Returns that row count, or -1 (recorded) when the packing breaks that layout. */
+int decision_rows(Ctx *c, const ws_pack *p, int i)
+{
+    int a0 = p->h.first_action[i], Ls = p->h.seq_len[i], rows = 0;
+    for (int a = a0; a < a0 + p->h.n_actions[i]; a++) {
+        if (p->h.act_tok[a] != p->h.act_tok[a0] + rows ||
+            p->h.p1_start[a] != p->h.p1_start[a0] + (size_t)rows * Ls) {
+            record(c, "bi-attention", __FILE__, __LINE__, "a decision's actions are not packed one after another");
+            return -1;
+        }
+        rows += p->h.seq_len[p->B + a];
+    }
+    return rows;
 }
 
 void cu_biattn_forward(const ws_backend *be, ws_real *feat, const ws_biattn_buffers *sv, const ws_real *enc,
@@ -1207,23 +1483,21 @@ void cu_biattn_forward(const ws_backend *be, ws_real *feat, const ws_biattn_buff
         LAUNCH(c, k_row_dot, (unsigned)((ahi - alo + WARPS - 1) / WARPS), BLOCK, 0, in_dot, enc, w_in, alo, ahi, C);
     LAUNCH(c, k_biattn_scale_act, (unsigned)A, BLOCK, 0, sv->out1, enc, scale, p->d, B, C);
     /* cross[t, u] = (act[t] * scale) . mem[u], into p1 */
-    for (int a = 0; a < A && !c->failed; a++) {
-        int La = p->h.seq_len[B + a], st = p->h.action_decision[a], Ls = p->h.seq_len[st];
-        if (La <= 0 || Ls <= 0)
-            continue;
-        gemm(c, false, true, La, Ls, C, 1.0f, sv->out1 + (size_t)p->h.act_tok[a] * C, C,
-             enc + (size_t)p->h.seq_start[st] * C, C, 0.0f, sv->p1 + p->h.p1_start[a], Ls);
+    for (int i = 0; i < B && !c->failed; i++) {
+        int rows = decision_rows(c, p, i), a0 = p->h.first_action[i], Ls = p->h.seq_len[i];
+        if (rows > 0)
+            gemm(c, false, true, rows, Ls, C, 1.0f, sv->out1 + (size_t)p->h.act_tok[a0] * C, C,
+                 enc + (size_t)p->h.seq_start[i] * C, C, 0.0f, sv->p1 + p->h.p1_start[a0], Ls);
     }
     if (c->failed)
         return;
     LAUNCH(c, k_biattn_softmax, (unsigned)A, BLOCK, 0, sv->p1, sv->w2, sv->argmax, in_dot, sv->mem_dot, p->d, B);
     /* out1 = p1 mem */
-    for (int a = 0; a < A && !c->failed; a++) {
-        int La = p->h.seq_len[B + a], st = p->h.action_decision[a], Ls = p->h.seq_len[st];
-        if (La <= 0)
-            continue;
-        gemm(c, false, false, La, C, Ls, 1.0f, sv->p1 + p->h.p1_start[a], Ls, enc + (size_t)p->h.seq_start[st] * C,
-             C, 0.0f, sv->out1 + (size_t)p->h.act_tok[a] * C, C);
+    for (int i = 0; i < B && !c->failed; i++) {
+        int rows = decision_rows(c, p, i), a0 = p->h.first_action[i], Ls = p->h.seq_len[i];
+        if (rows > 0)
+            gemm(c, false, false, rows, C, Ls, 1.0f, sv->p1 + p->h.p1_start[a0], Ls,
+                 enc + (size_t)p->h.seq_start[i] * C, C, 0.0f, sv->out1 + (size_t)p->h.act_tok[a0] * C, C);
     }
     if (c->failed)
         return;
@@ -1265,15 +1539,15 @@ void cu_biattn_backward(const ws_backend *be, ws_real *d_enc, ws_real *dw_in, ws
     /* through feat and out2: dact, dout1, dw2, wdot, the row map */
     LAUNCH(c, k_biattn_bwd_feat, (unsigned)A, BLOCK, (size_t)C * sizeof(float), map, dout1, dw2, dw2d, wdot, d_enc,
            dfeat, enc, sv->out1, sv->out2, sv->w2, p->d, B, C);
-    /* out1 = p1 mem: datt = dout1 mem^T; dmem += p1^T dout1 (actions in order) */
-    for (int a = 0; a < A && !c->failed; a++) {
-        int La = p->h.seq_len[B + a], st = p->h.action_decision[a], Ls = p->h.seq_len[st];
-        if (La <= 0)
+    /* out1 = p1 mem: datt = dout1 mem^T; dmem += p1^T dout1 (over all the decision's action rows) */
+    for (int i = 0; i < B && !c->failed; i++) {
+        int rows = decision_rows(c, p, i), a0 = p->h.first_action[i], Ls = p->h.seq_len[i];
+        if (rows <= 0)
             continue;
-        const float *mem = enc + (size_t)p->h.seq_start[st] * C, *d1 = dout1 + (size_t)p->h.act_tok[a] * C;
-        size_t off = p->h.p1_start[a];
-        gemm(c, false, true, La, Ls, C, 1.0f, d1, C, mem, C, 0.0f, datt + off, Ls);
-        gemm(c, true, false, Ls, C, La, 1.0f, sv->p1 + off, Ls, d1, C, 1.0f, d_enc + (size_t)p->h.seq_start[st] * C,
+        const float *mem = enc + (size_t)p->h.seq_start[i] * C, *d1 = dout1 + (size_t)p->h.act_tok[a0] * C;
+        size_t off = p->h.p1_start[a0];
+        gemm(c, false, true, rows, Ls, C, 1.0f, d1, C, mem, C, 0.0f, datt + off, Ls);
+        gemm(c, true, false, Ls, C, rows, 1.0f, sv->p1 + off, Ls, d1, C, 1.0f, d_enc + (size_t)p->h.seq_start[i] * C,
              C);
     }
     if (c->failed)
@@ -1291,15 +1565,15 @@ void cu_biattn_backward(const ws_backend *be, ws_real *d_enc, ws_real *dw_in, ws
     if (Ta > 0)
         LAUNCH(c, k_biattn_scaled_rows, grid_for((size_t)Ta * C, BLOCK), BLOCK, 0, scaled, map, enc, scale, Ta, C);
     /* dmem += datt^T (act * scale); d(act * scale) = datt mem, into dout1 */
-    for (int a = 0; a < A && !c->failed; a++) {
-        int La = p->h.seq_len[B + a], st = p->h.action_decision[a], Ls = p->h.seq_len[st];
-        if (La <= 0) /* Ls = 0 still zeroes dout1 (gemm with K = 0) */
+    for (int i = 0; i < B && !c->failed; i++) {
+        int rows = decision_rows(c, p, i), a0 = p->h.first_action[i], Ls = p->h.seq_len[i];
+        if (rows <= 0) /* Ls = 0 still zeroes dout1 (gemm with K = 0) */
             continue;
-        const float *mem = enc + (size_t)p->h.seq_start[st] * C;
-        size_t off = p->h.p1_start[a], ta = (size_t)p->h.act_tok[a];
-        gemm(c, true, false, Ls, C, La, 1.0f, datt + off, Ls, scaled + ta * C, C, 1.0f,
-             d_enc + (size_t)p->h.seq_start[st] * C, C);
-        gemm(c, false, false, La, C, Ls, 1.0f, datt + off, Ls, mem, C, 0.0f, dout1 + ta * C, C);
+        const float *mem = enc + (size_t)p->h.seq_start[i] * C;
+        size_t off = p->h.p1_start[a0], ta = (size_t)p->h.act_tok[a0];
+        gemm(c, true, false, Ls, C, rows, 1.0f, datt + off, Ls, scaled + ta * C, C, 1.0f,
+             d_enc + (size_t)p->h.seq_start[i] * C, C);
+        gemm(c, false, false, rows, C, Ls, 1.0f, datt + off, Ls, mem, C, 0.0f, dout1 + ta * C, C);
     }
     if (c->failed || Ta <= 0)
         return;
@@ -1451,14 +1725,14 @@ void release(Ctx *c)
         CK(c, cudaStreamSynchronize(c->stream));
     if (c->comm)
         CK(c, ncclCommDestroy(c->comm));
-    if (c->sm_desc)
-        CK(c, cudnnDestroyTensorDescriptor(c->sm_desc));
-    if (c->dnn)
-        CK(c, cudnnDestroy(c->dnn));
     if (c->blas)
         CK(c, cublasDestroy(c->blas));
     if (c->scratch)
         CK(c, cudaFree(c->scratch));
+    for (int i = 0; i < 3; i++)
+        if (c->half[i])
+            CK(c, cudaFree(c->half[i]));
+    plan_free(c);
     if (c->partial)
         CK(c, cudaFree(c->partial));
     if (c->host_result)
@@ -1530,8 +1804,6 @@ extern "C" ws_backend *ws_backend_cuda_new(int device, ws_gpu_math math, ws_err 
     c->compute = compute;
     bool ok = CK(c, cudaSetDevice(device)) && CK(c, cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking)) &&
               CK(c, cublasCreate(&c->blas)) && CK(c, cublasSetStream(c->blas, c->stream)) &&
-              CK(c, cudnnCreate(&c->dnn)) && CK(c, cudnnSetStream(c->dnn, c->stream)) &&
-              CK(c, cudnnCreateTensorDescriptor(&c->sm_desc)) &&
               CK(c, cudaMallocHost((void **)&c->host_result, sizeof(double)));
     if (!ok) {
         ws_fail(err, "%s", c->msg);

@@ -543,6 +543,14 @@ static void set_pack_views(ws_pack_arrays *v, const pack_buffers *b)
                           .action_decision = b->action_decision, .act_tok = b->act_tok, .p1_start = b->p1_start};
 }
 
+/* Room for a sequence's attention probabilities: NH blocks of len x len, each counted with rows
+ * of round_up(len, 4) so that a backend may start every block and row on a 16-byte boundary
+ * (the GPU's batched tensor-core products assume aligned operands; backend.h). */
+static size_t att_room(int heads, int len)
+{
+    return (size_t)heads * (size_t)len * (size_t)((len + 3) & ~3);
+}
+
 int ws_model_forward(ws_model *m, const ws_batch *b, ws_err *err)
 {
     const ws_model_config *cfg = &m->cfg;
@@ -559,14 +567,14 @@ int ws_model_forward(ws_model *m, const ws_batch *b, ws_err *err)
         if (b->n_actions[i] < 1)
             return ws_fail(err, "model: decision %d has no action", i);
         T += b->state_len[i];
-        att_total += (size_t)cfg->heads * b->state_len[i] * b->state_len[i];
+        att_total += att_room(cfg->heads, b->state_len[i]);
         for (int j = 0; j < b->n_actions[i]; j++, A++) {
             int La = b->action_len[A];
             if (La < 1 || La > cfg->max_position)
                 return ws_fail(err, "model: action %d: %d tokens (1..%d allowed)", A, La, cfg->max_position);
             T += La;
             Ta += La;
-            att_total += (size_t)cfg->heads * La * La;
+            att_total += att_room(cfg->heads, La);
             p1_total += (size_t)La * b->state_len[i];
             scratch += (size_t)La * b->state_len[i] + 2 * (size_t)La * C + (size_t)La + (size_t)C;
         }
@@ -589,7 +597,7 @@ int ws_model_forward(ws_model *m, const ws_batch *b, ws_err *err)
         m->hp.seq_len[s] = len;
         m->hp.att_start[s] = att;
         pk->max_len = len > pk->max_len ? len : pk->max_len;
-        att += (size_t)cfg->heads * len * len;
+        att += att_room(cfg->heads, len);
         for (int k = 0; k < len; k++, t++) {
             if (ids[k] < 0 || ids[k] >= cfg->vocab_size)
                 return ws_fail(err, "model: token id %d outside the vocabulary (%d)", ids[k], cfg->vocab_size);

@@ -69,7 +69,7 @@ fi
 
 check "cuda.mk: nvcc found, so CUDA defaults to 1 with the .cu object and the CUDA libraries" bash -c "
   make -s --no-print-directory -f '$T_TMP/show.mk' show NVCC='$NVCC' CUDA_HOME='$CUDA_HOME' |
-  grep -qx '1|b/lib/backend_cuda.o|lib/backend_nocuda.c|.*-lcudnn -lcublas -lcublasLt -lnccl -lcudart -lstdc++'"
+  grep -qx '1|b/lib/backend_cuda.o|lib/backend_nocuda.c|.*-lcublas -lcublasLt -lnccl -lcudart -lstdc++'"
 
 cat > "$T_TMP/probe.c" <<'EOF'
 /* links against the CUDA backend through its C entry points only */
@@ -159,7 +159,7 @@ check "the C entry points link (backend_cuda.o + err.c + the CUDA libraries)" ba
   $CC -std=c11 -D_GNU_SOURCE $WARN -Ilib -c '$T_TMP/probe.c' -o '$T_TMP/probe.o' &&
   $CC -std=c11 -D_GNU_SOURCE -Ilib -c lib/err.c -o '$T_TMP/err.o' &&
   $CC '$T_TMP/probe.o' '$T_TMP/backend_cuda.o' '$T_TMP/err.o' -L'$CUDA_HOME/lib64' -Wl,-rpath,'$CUDA_HOME/lib64' \
-      -lcudnn -lcublas -lcublasLt -lnccl -lcudart -lstdc++ -lm -o '$T_TMP/probe'"
+      -lcublas -lcublasLt -lnccl -lcudart -lstdc++ -lm -o '$T_TMP/probe'"
 check "no GPU: a clear refusal; a GPU: opens, multiplies, sums squares, closes" bash -c "
   '$T_TMP/probe' > '$T_TMP/probe.out' 2>&1 || { cat '$T_TMP/probe.out'; false; }"
 finish
