@@ -119,11 +119,15 @@ bench-model: $(BENCH_BINS)
 # precision, then PyTorch on the same GPU where it is installed (TORCH_PYTHON).
 TORCH_PYTHON ?= .cache/venv-torch/bin/python
 bench-gpu: $(BENCH_BINS) unit-bins
+	CMOCKA_MESSAGE_OUTPUT=TAP $(BUILD)/tests/test_cuda_ops
 	CMOCKA_MESSAGE_OUTPUT=TAP $(BUILD)/tests/test_cuda_parity
 	for size in tiny minilm base; do for math in tf32 bf16; do \
 	    $(BUILD)/bench/model_bench $$size 8 --device cuda --gpu-math $$math || exit 1; done; done
+	$(BUILD)/bench/model_bench base 8 --device cuda --gpu-math bf16 --ragged
+	$(BUILD)/bench/model_bench base 32 --device cuda --gpu-math bf16
 	-for size in tiny minilm base; do for math in tf32 bf16; do \
 	    $(TORCH_PYTHON) bench/torch_model.py $$size 8 --device cuda --math $$math; done; done
+	-$(TORCH_PYTHON) bench/torch_model.py base 32 --device cuda --math bf16
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -3,8 +3,10 @@
  * precision on a GPU, which is what "model FLOP utilisation" is measured against here; the
  * datasheet peak can be given with --peak-tflops).
  * Usage: build/bench/model_bench [tiny|minilm|base] [decisions] [--device cpu|cuda]
- *        [--gpu-math fp32|tf32|bf16] [--peak-tflops X]
- * The batch is synthetic but shaped like WebShop's: states of 384 tokens, 12 actions of 8. */
+ *        [--gpu-math fp32|tf32|bf16] [--peak-tflops X] [--ragged]
+ * The batch is synthetic but shaped like WebShop's: states of 384 tokens, 12 actions of 8; with
+ * --ragged, as real batches come, every state 256-511 tokens and every action 3-13 (about the same
+ * means, but no two sequences need the same length). */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,7 +71,7 @@ int main(int argc, char **argv)
 {
     ws_backend_init(argv);
     const char *size = "minilm", *device = "cpu", *math = NULL;
-    int B = 4;
+    int B = 4, ragged = 0;
     double peak_tflops = 0;
     for (int i = 1, pos = 0; i < argc; i++) {
         if (strcmp(argv[i], "--device") == 0 && i + 1 < argc)
@@ -78,6 +80,8 @@ int main(int argc, char **argv)
             math = argv[++i];
         else if (strcmp(argv[i], "--peak-tflops") == 0 && i + 1 < argc)
             peak_tflops = atof(argv[++i]);
+        else if (strcmp(argv[i], "--ragged") == 0)
+            ragged = 1;
         else if (pos++ == 0)
             size = argv[i];
         else
@@ -107,17 +111,17 @@ int main(int argc, char **argv)
     int32_t **states = malloc(B * sizeof *states), **acts = malloc((size_t)B * n_act * sizeof *acts);
     int *slen = malloc(B * sizeof *slen), *nact = malloc(B * sizeof *nact), *alen = malloc((size_t)B * n_act * sizeof *alen);
     for (int i = 0; i < B; i++) {
-        states[i] = malloc(Ls * sizeof **states);
-        for (int k = 0; k < Ls; k++)
+        slen[i] = ragged ? 256 + (int)ws_rng_below(&rng, 256) : Ls;
+        states[i] = malloc(slen[i] * sizeof **states);
+        for (int k = 0; k < slen[i]; k++)
             states[i][k] = (int32_t)ws_rng_below(&rng, 30000);
-        slen[i] = Ls;
         nact[i] = n_act;
     }
     for (int a = 0; a < B * n_act; a++) {
-        acts[a] = malloc(La * sizeof **acts);
-        for (int k = 0; k < La; k++)
+        alen[a] = ragged ? 3 + (int)ws_rng_below(&rng, 11) : La;
+        acts[a] = malloc(alen[a] * sizeof **acts);
+        for (int k = 0; k < alen[a]; k++)
             acts[a][k] = (int32_t)ws_rng_below(&rng, 30000);
-        alen[a] = La;
     }
     ws_batch b = {B, (const int32_t *const *)states, slen, nact, (const int32_t *const *)acts, alen};
     ws_real *dlogits = calloc((size_t)B * n_act, sizeof *dlogits);
@@ -149,9 +153,10 @@ int main(int argc, char **argv)
         steps++;
     }
     double dt = (ws_now() - t0) / steps, flops = 3.0 * ws_model_forward_flops(m);
-    printf("config %s (hidden %d, layers %d, %zu parameters); batch %d states x %d tokens + %d actions x %d tokens; "
-           "backend %s%s%s\n", size, cfg.hidden, cfg.layers, ws_model_n_params(m), B, Ls, n_act, La, be->name,
-           on_cpu ? "" : " ", on_cpu ? "" : (math ? math : "tf32"));
+    printf("config %s (hidden %d, layers %d, %zu parameters); "
+           "batch %d states x %s%d tokens + %d actions x %s%d tokens; backend %s%s%s\n",
+           size, cfg.hidden, cfg.layers, ws_model_n_params(m), B, ragged ? "~" : "", Ls, n_act, ragged ? "~" : "", La,
+           be->name, on_cpu ? "" : " ", on_cpu ? "" : (math ? math : "tf32"));
     printf("%s rate: %.1f GFLOP/s (T x C x C), %.1f GFLOP/s (T x 4C x C)\n", on_cpu ? "sgemm" : "cublasGemmEx", peak1,
            peak2);
     printf("training step: %.4f s (forward %.4f s): %.2f states/s, %.0f tokens/s, %.1f GFLOP/s = %.0f%% of that rate",
