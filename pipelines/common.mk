@@ -4,7 +4,9 @@
 # the study's 100 generated trajectories, IL 390 updates, DPO 120 updates, 100 test goals: about
 # 80 minutes a seed on 2 cores, 24 of them imitation), full (the study's scale: its ~3,000 IL
 # updates, on 1,000 generated trajectories since at this model size more updates, not the data,
-# were what helped (docs/results); all 500 test goals; for a GPU or a patient machine).
+# were what helped (docs/results); all 500 test goals; for a GPU or a patient machine: its IL
+# took 57 s on an H200). Imitation learns the item-page options only between about 800 and
+# 1,100 updates (docs/results, "On a GPU"): SIZE=small's agents stop before that.
 # Agents see text_rich observations: in WebShop's text mode the item page does not show which
 # options are chosen, so a text-mode agent cannot tell "choose the size" from "buy now".
 # SEED picks one seed; pipeline-paper runs SEEDS. Runs go to runs/<size>-s<seed>/; every stage is a

@@ -15,20 +15,11 @@
 
 #include "backend.h"
 #include "optim.h"
+#include "rel_diff.h"
 #include "rng.h"
 
 static const ws_backend *cpu;
 static ws_backend *gpu;
-
-static double rel_diff(const float *a, const float *b, size_t n)
-{
-    double d = 0, s = 0;
-    for (size_t i = 0; i < n; i++) {
-        d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-        s += (double)a[i] * a[i];
-    }
-    return s > 0 ? sqrt(d / s) : sqrt(d);
-}
 
 /* One array on both sides with the same contents. */
 typedef struct twin {

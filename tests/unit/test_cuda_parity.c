@@ -14,6 +14,7 @@
 #include "backend.h"
 #include "model.h"
 #include "objectives.h"
+#include "rel_diff.h"
 #include "rng.h"
 #include "train.h"
 
@@ -54,16 +55,6 @@ static void free_batch(fixture *f)
         free(f->states[i]);
     for (int a = 0; a < B * N_ACT; a++)
         free(f->actions[a]);
-}
-
-static double rel_diff(const float *a, const float *b, size_t n)
-{
-    double d = 0, s = 0;
-    for (size_t i = 0; i < n; i++) {
-        d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-        s += (double)a[i] * a[i];
-    }
-    return s > 0 ? sqrt(d / s) : sqrt(d);
 }
 
 /* Tensors the imitation loss cannot move (their gradient is exactly zero: rounding noise that
