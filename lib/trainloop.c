@@ -544,8 +544,8 @@ static void validate(ws_train_run *run, const ws_dataset *valid, const size_t *o
     ws_train_metrics(run, rec);
 }
 
-static void load_dataset(ws_train_run *run, ws_dataset *d, const char *const *inputs, int n_inputs, int need,
-                         const char *what)
+void ws_train_load_dataset(ws_train_run *run, ws_dataset *d, const char *const *inputs, int n_inputs, int need,
+                           const char *what)
 {
     ws_err err;
     if (ws_dataset_load(d, inputs, n_inputs, need, ws_model_get_config(run->model)->vocab_size, &err))
@@ -564,9 +564,9 @@ int ws_train_dataset_main(const ws_cli *cli, const ws_train_opts *opts, int need
     ws_train_setup(&run, cli, opts);
     ws_err err;
     ws_dataset data, valid = {0};
-    load_dataset(&run, &data, inputs, n_inputs, need, "");
+    ws_train_load_dataset(&run, &data, inputs, n_inputs, need, "");
     if (opts->valid)
-        load_dataset(&run, &valid, &opts->valid, 1, need, "--valid: ");
+        ws_train_load_dataset(&run, &valid, &opts->valid, 1, need, "--valid: ");
     long batch = run.opts.batch;
     long per_epoch = (long)((data.n + (size_t)batch - 1) / (size_t)batch);
     ws_train_start(&run, run.opts.steps >= 0 ? run.opts.steps : per_epoch * run.opts.epochs, data.vocab_sha256);

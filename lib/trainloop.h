@@ -124,6 +124,12 @@ int ws_train_save(ws_train_run *run, ws_err *err);
 typedef int (*ws_loss_fn)(void *user, ws_model *policy, const ws_batch *b, const ws_decision_data *const *items,
                           ws_real *dlogits, json_t *fields, ws_err *err);
 
+/* Loads tokens records for training (need: WS_NEED_TARGET or WS_NEED_PAIR, lib/train.h); warns
+ * (unless quiet) how many single-action decisions it left out, and exits the tool on an error or
+ * when nothing is left. `what` prefixes the messages ("--valid: "). */
+void ws_train_load_dataset(ws_train_run *run, ws_dataset *d, const char *const *inputs, int n_inputs, int need,
+                           const char *what);
+
 /* The whole run of a dataset trainer: read the tokens records (`need`: WS_NEED_TARGET or
  * WS_NEED_PAIR), iterate seeded epochs in batches, call `loss` on each, update. With --valid,
  * the objective's metrics on the held-out records (forward passes only) before the first update

@@ -369,9 +369,10 @@ int main(int argc, char **argv)
     ws_runner *runner = ws_runner_new(env, &rop, &err);
     ws_dataset il = {0};
     const char *il_paths[] = {po.il_data};
-    if (!runner || (po.il_data && ws_dataset_load(&il, il_paths, 1, WS_NEED_TARGET,
-                                                  ws_model_get_config(run.model)->vocab_size, &err)))
+    if (!runner)
         ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
+    if (po.il_data)
+        ws_train_load_dataset(&run, &il, il_paths, 1, WS_NEED_TARGET, "--il-data: ");
     if (n_goals == 0)
         ws_cli_die(&cli, WS_EXIT_FAIL, "no goals to play");
     ws_train_start(&run, po.iterations * po.ppo_epochs * po.minibatches, ws_vocab_sha256(vocab));

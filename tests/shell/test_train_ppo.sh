@@ -25,6 +25,10 @@ for l in open(\"$T_TMP/log.jsonl\"):
 check "same seed, same checkpoint bits" bash -c "
   $(declare -f ppo); BIN='$BIN' T_TMP='$T_TMP'
   ppo -o '$T_TMP/q.ckpt' > /dev/null && cmp '$T_TMP/p.ckpt' '$T_TMP/q.ckpt'"
+check "--il-data: says how many single-action decisions it leaves out" bash -c "
+  '$BIN/train-ppo' --init '$T_TMP/il.ckpt' --threads 2 --iterations 1 --rollouts 2 --parallel 2 --ppo-epochs 1 \
+    --minibatches 1 --il-data '$T_TMP/tok.jsonl' -o '$T_TMP/w.ckpt' '$T_TMP/goals.jsonl' 2>&1 > /dev/null |
+  grep -q -- '--il-data: [0-9]* decision(s) with a single valid action left out'"
 expect_error "--valid is refused, not ignored" 2 "--valid is for train-il and train-dpo" "$BIN/train-ppo" -q --init "$T_TMP/il.ckpt" --valid x -o "$T_TMP/x.ckpt"
 expect_error "no goals" 1 "no goals to play|no records" bash -c "'$BIN/train-ppo' -q --init '$T_TMP/il.ckpt' -o '$T_TMP/x.ckpt' < /dev/null"
 finish
