@@ -50,7 +50,7 @@ int ws_backend_threads(void);
 typedef struct ws_pack_arrays {
     const int *seq_start, *seq_len;  /* [n_seq] rows of each sequence in the [T, C] matrix */
     const size_t *att_start;         /* [n_seq] offset of its NH x len x len attention probabilities
-                                      * (room: NH x len x round_up(len, 4), see att_total) */
+                                      * (room: NH x len x ws_att_row(len), see att_total) */
     const int *first_action, *n_actions; /* [B] */
     const int *action_decision;      /* [A] the decision (= state sequence) of each action */
     const int *act_tok;              /* [A] first row of the action among the Ta action-token rows */
@@ -64,9 +64,17 @@ typedef struct ws_pack {
     int T;           /* rows of all sequences */
     int Ta;          /* rows of the actions only: the head's rows */
     int max_len;     /* longest sequence */
-    size_t att_total, p1_total; /* att_total: the sum over sequences of NH x len x round_up(len, 4) */
+    size_t att_total, p1_total; /* att_total: the sum over sequences of NH x len x ws_att_row(len) */
     ws_pack_arrays h, d;
 } ws_pack;
+
+/* The row length that att_total leaves room for: len rounded up to 4 floats, so that a backend
+ * may start every probability block and row on a 16-byte boundary (the GPU's batched
+ * tensor-core products need aligned operands; backend_cuda.cu, "attention"). */
+static inline int ws_att_row(int len)
+{
+    return (len + 3) & ~3;
+}
 
 /* The bi-attention's saved activations for a whole batch: p1 [p1_total] (each action's La x Ls
  * row softmax at p1_start), w2 [Ta], argmax [Ta], out1 [Ta, C] (action rows, by act_tok),

@@ -1048,7 +1048,7 @@ void cu_matmul_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_rea
             gemm(c, false, false, T, IC, OC, 1.0f, dout, OC, w, IC, 1.0f, dinp, IC);
         if (dw)
             gemm(c, true, false, OC, IC, T, 1.0f, dout, OC, inp, IC, 1.0f, dw, IC);
-    } else {
+    } else if (dinp || dw) {
         const __nv_bfloat16 *dout16 = to_bf16(c, 0, dout, (size_t)T * OC);
         if (dinp) {
             const __nv_bfloat16 *w16 = to_bf16(c, 1, w, (size_t)OC * IC);
@@ -1189,7 +1189,7 @@ void cu_relu_backward(const ws_backend *be, ws_real *dinp, const ws_real *inp, c
  * product cannot see the pointers in its arrays: with TF32 or BF16 its kernels failed on an
  * H200 ("failed to launch") while probability blocks of odd L started off 16-byte boundaries,
  * and ran once every block and row was aligned. So every probability block has rows of
- * Lp = round_up(L, 4) floats (the packing's att_total leaves that room) and the
+ * Lp = ws_att_row(L) floats (the packing's att_total leaves that room) and the
  * blocks of a length group follow one another: the group is one [items x L, Lp] matrix, whose
  * rows the softmax kernels below take in one launch. The att buffer therefore holds the blocks
  * in this backend's own layout; only this backend's attention_backward reads it. The plan is
@@ -1211,12 +1211,6 @@ void plan_free(Ctx *c)
     if (pl->d_ptrs)
         CK(c, cudaFree(pl->d_ptrs));
     memset(pl, 0, sizeof *pl);
-}
-
-/* Row length of a probability block: 16-byte rows */
-int padded(int L)
-{
-    return (L + 3) & ~3;
 }
 
 /* Softmax of each row (n of ld floats) in place; one warp per row, sums in double. */
@@ -1269,6 +1263,8 @@ bool plan_reserve(Ctx *c, AttnPlan *pl, int n_seq, int n_items)
 {
     if (n_seq <= pl->cap_seq && n_items <= pl->cap_items)
         return true;
+    if (!CK(c, cudaStreamSynchronize(c->stream))) /* queued products may still read the old arrays */
+        return false;
     plan_free(c);
     pl->seq_len = (int *)malloc((size_t)n_seq * sizeof(int));
     pl->seq_start = (int *)malloc((size_t)n_seq * sizeof(int));
@@ -1283,8 +1279,7 @@ bool plan_reserve(Ctx *c, AttnPlan *pl, int n_seq, int n_items)
         plan_free(c);
         return false;
     }
-    if (!CK(c, cudaStreamSynchronize(c->stream)) || /* the old arrays may still be in use */
-        !CK(c, cudaMalloc((void **)&pl->d_off, 2 * (size_t)n_items * sizeof(long long))) ||
+    if (!CK(c, cudaMalloc((void **)&pl->d_off, 2 * (size_t)n_items * sizeof(long long))) ||
         !CK(c, cudaMalloc((void **)&pl->d_ptrs, (size_t)PTR_SETS * n_items * sizeof(void *)))) {
         plan_free(c);
         return false;
@@ -1330,7 +1325,7 @@ const AttnPlan *attn_plan(Ctx *c, const ws_pack *p, int C, int NH)
         for (int h = 0; h < NH; h++, item++) {
             tok[item] = (long long)p->h.seq_start[s] * C + (long long)h * hs;
             att[item] = att_at;
-            att_at += (long long)L * padded(L);
+            att_at += (long long)L * ws_att_row(L);
         }
     }
     if ((size_t)att_at > p->att_total) {
@@ -1394,7 +1389,7 @@ void cu_attention_forward(const ws_backend *be, ws_real *out, ws_real *att, cons
     float **Q = P + n, **K = P + 2 * n, **V = P + 3 * n, **O = P + 4 * n;
     for (int g = 0; g < pl->n_groups && !c->failed; g++) {
         int L = pl->group_L[g], i0 = pl->group_first[g], cnt = group_items(pl, g);
-        int Lp = padded(L), rows = cnt * L;
+        int Lp = ws_att_row(L), rows = cnt * L;
         gemm_ptrs(c, pl->compute, false, true, L, L, hs, scale, Q + i0, C, K + i0, C, 0.0f, P + i0, Lp, cnt);
         LAUNCH(c, k_softmax_rows, (unsigned)((rows + WARPS - 1) / WARPS), BLOCK, 0, att + pl->h_off[n + i0], rows, L,
                Lp);
@@ -1426,7 +1421,7 @@ void cu_attention_backward(const ws_backend *be, ws_real *dq, ws_real *dk, ws_re
         int L = pl->group_L[g], i0 = pl->group_first[g], cnt = group_items(pl, g);
         float **dPp = S, **Pp = S + n, **dO = S + 2 * n, **Vp = S + 3 * n, **dV = S + 4 * n;
         size_t off = (size_t)pl->h_off[n + i0];
-        int Lp = padded(L), rows = cnt * L;
+        int Lp = ws_att_row(L), rows = cnt * L;
         gemm_ptrs(c, pl->compute, false, true, L, L, hs, 1.0f, dO + i0, C, Vp + i0, C, 0.0f, dPp + i0, Lp, cnt);
         gemm_ptrs(c, pl->compute, true, false, L, hs, L, 1.0f, Pp + i0, Lp, dO + i0, C, 1.0f, dV + i0, C, cnt);
         LAUNCH(c, k_softmax_rows_backward, (unsigned)((rows + WARPS - 1) / WARPS), BLOCK, 0, dP + off, att + off, rows,
@@ -1440,7 +1435,7 @@ void cu_attention_backward(const ws_backend *be, ws_real *dq, ws_real *dk, ws_re
     for (int g = 0; g < pl->n_groups && !c->failed; g++) {
         int L = pl->group_L[g], i0 = pl->group_first[g], cnt = group_items(pl, g);
         float **dSp = S, **Kp = S + n, **Qp = S + 2 * n, **dQ = S + 3 * n, **dK = S + 4 * n;
-        int Lp = padded(L);
+        int Lp = ws_att_row(L);
         gemm_ptrs(c, pl->compute, false, false, L, hs, L, scale, dSp + i0, Lp, Kp + i0, C, 1.0f, dQ + i0, C, cnt);
         gemm_ptrs(c, pl->compute, true, false, L, hs, L, scale, dSp + i0, Lp, Qp + i0, C, 1.0f, dK + i0, C, cnt);
     }

@@ -543,12 +543,10 @@ static void set_pack_views(ws_pack_arrays *v, const pack_buffers *b)
                           .action_decision = b->action_decision, .act_tok = b->act_tok, .p1_start = b->p1_start};
 }
 
-/* Room for a sequence's attention probabilities: NH blocks of len x len, each counted with rows
- * of round_up(len, 4) so that a backend may start every block and row on a 16-byte boundary
- * (the GPU's batched tensor-core products assume aligned operands; backend.h). */
+/* Room for a sequence's attention probabilities: NH blocks of len rows of ws_att_row(len). */
 static size_t att_room(int heads, int len)
 {
-    return (size_t)heads * (size_t)len * (size_t)((len + 3) & ~3);
+    return (size_t)heads * (size_t)len * (size_t)ws_att_row(len);
 }
 
 int ws_model_forward(ws_model *m, const ws_batch *b, ws_err *err)

@@ -40,11 +40,14 @@ static twin twin_random(size_t n, uint64_t seed, float lo, float hi)
     return t;
 }
 
-static void twin_free(twin *t)
+static void twins_free(twin *const *t, size_t n)
 {
-    free(t->h);
-    gpu->free(gpu, t->d);
+    for (size_t i = 0; i < n; i++) {
+        free(t[i]->h);
+        gpu->free(gpu, t[i]->d);
+    }
 }
+#define FREE_TWINS(...) twins_free((twin *const[]){__VA_ARGS__}, sizeof((twin *[]){__VA_ARGS__}) / sizeof(twin *))
 
 /* Compare the GPU copy with the CPU one; prints the figure either way. */
 static void check(const char *what, const twin *t, double bound)
@@ -116,9 +119,7 @@ static void matmul(ws_gpu_math math, double bound, const char *tag)
     gpu->matmul_backward(gpu, NULL, dw.d, NULL, dout.d, inp.d, w.d, T, IC, OC);
     snprintf(name, sizeof name, "matmul bwd dw only %s", tag);
     check(name, &dw, bound);
-    twin *all[] = {&inp, &w, &b, &out, &dout, &dinp, &dw, &db};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-        twin_free(all[i]);
+    FREE_TWINS(&inp, &w, &b, &out, &dout, &dinp, &dw, &db);
     close_gpu();
 }
 
@@ -166,9 +167,7 @@ static void test_embedding(void **state)
     check("embedding bwd dwte", &dwte, 1e-6);
     check("embedding bwd dwpe", &dwpe, 1e-6);
     check("embedding bwd dwtt", &dwtt, 1e-6);
-    twin *all[] = {&wte, &wpe, &wtt, &out, &dout, &dwte, &dwpe, &dwtt};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-        twin_free(all[i]);
+    FREE_TWINS(&wte, &wpe, &wtt, &out, &dout, &dwte, &dwpe, &dwtt);
     gpu->free(gpu, d_ids);
     gpu->free(gpu, d_pos);
     close_gpu();
@@ -199,9 +198,7 @@ static void test_layernorm(void **state)
         check("layernorm bwd dinp", &dinp, 1e-5);
         check("layernorm bwd dw", &dw, 1e-5);
         check("layernorm bwd db", &db, 1e-5);
-        twin *all[] = {&inp, &w, &b, &out, &mean, &rstd, &dout, &dinp, &dw, &db};
-        for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-            twin_free(all[i]);
+        FREE_TWINS(&inp, &w, &b, &out, &mean, &rstd, &dout, &dinp, &dw, &db);
     }
     close_gpu();
 }
@@ -237,9 +234,7 @@ static void test_elementwise(void **state)
     cpu->add(cpu, x.h, x.h, y.h, n); /* in place */
     gpu->add(gpu, x.d, x.d, y.d, n);
     check("add in place", &x, 0);
-    twin *all[] = {&x, &y, &out, &dout, &dinp};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-        twin_free(all[i]);
+    FREE_TWINS(&x, &y, &out, &dout, &dinp);
     close_gpu();
 }
 
@@ -268,9 +263,7 @@ static void test_optimiser(void **state)
     check("adamw param", &p, 1e-6);
     check("adamw m", &m, 1e-6);
     check("adamw v", &v, 1e-6);
-    twin *all[] = {&g, &p, &m, &v};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-        twin_free(all[i]);
+    FREE_TWINS(&g, &p, &m, &v);
     close_gpu();
 }
 
