@@ -22,7 +22,7 @@ void ws_progress_start(ws_progress *p, const char *tool, const char *unit, long 
 static void print_line(ws_progress *p, double now, int final)
 {
     double elapsed = now - p->started;
-    double rate = elapsed > 0 ? (double)p->done / elapsed : 0;
+    double rate = elapsed > 0 ? (double)(p->done - p->first) / elapsed : 0;
     fprintf(stderr, "%s%s: %ld", p->tty ? "\r" : "", p->tool, p->done);
     if (p->total > 0)
         fprintf(stderr, "/%ld", p->total);
@@ -31,6 +31,11 @@ static void print_line(ws_progress *p, double now, int final)
         fprintf(stderr, ", ETA %.0f s", (double)(p->total - p->done) / rate);
     fprintf(stderr, p->tty && !final ? "\033[K" : "\n");
     p->printed = 1;
+}
+
+void ws_progress_resume_at(ws_progress *p, long done)
+{
+    p->done = p->first = done;
 }
 
 void ws_progress_update(ws_progress *p, long done)

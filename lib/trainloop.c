@@ -1,5 +1,6 @@
 #include "trainloop.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -143,6 +144,28 @@ static void die(ws_train_run *run, const char *what, const ws_err *err)
     ws_cli_die(run->cli, WS_EXIT_FAIL, "%s%s", what, err->msg);
 }
 
+#define ROUNDS_KEY "rounds_done"
+
+/* The checkpoint's count of completed rounds (0 when it has none); -1 with err when the value
+ * is not a count. */
+static long rounds_done(const ws_ckpt_meta *meta, const char *path, ws_err *err)
+{
+    for (size_t i = 0; i < meta->n_extra; i++) {
+        if (strcmp(meta->extra[i].key, ROUNDS_KEY) != 0)
+            continue;
+        const char *text = meta->extra[i].value;
+        char *end;
+        errno = 0;
+        long n = strtol(text, &end, 10);
+        if (errno || end == text || *end || n < 0) {
+            ws_fail(err, "%s: metadata \"%s\" is \"%s\", not a count", path, ROUNDS_KEY, text);
+            return -1;
+        }
+        return n;
+    }
+    return 0;
+}
+
 void ws_train_setup(ws_train_run *run, const ws_cli *cli, const ws_train_opts *opts)
 {
     memset(run, 0, sizeof *run);
@@ -244,7 +267,10 @@ void ws_train_start(ws_train_run *run, int64_t total_steps, const char *vocab_sh
             ws_model_params_to_device(run->model, &err) || ws_trainer_state_to_device(&run->trainer, &err))
             die(run, "", &err);
         run->trainer.step = meta.step;
+        run->rounds_done = rounds_done(&meta, o->resume, &err);
         ws_ckpt_meta_free(&meta);
+        if (run->rounds_done < 0)
+            die(run, "", &err);
     }
     int root = ws_dist_is_root(&run->dist);
     if (root && o->eval_goals && eval_setup(run, &err))
@@ -272,9 +298,11 @@ int ws_train_save(ws_train_run *run, ws_err *err)
     json_decref(cfg);
     if (!cfg_text)
         return ws_fail(err, "out of memory");
-    ws_kv extra[] = {{"stage", run->opts.stage}};
+    char rounds[32];
+    snprintf(rounds, sizeof rounds, "%ld", run->rounds_done);
+    ws_kv extra[] = {{"stage", run->opts.stage}, {ROUNDS_KEY, rounds}};
     ws_ckpt_meta meta = {.config = cfg_text, .vocab_sha256 = run->vocab_sha256, .step = run->trainer.step,
-                         .seed = (uint64_t)run->opts.seed, .extra = extra, .n_extra = 1};
+                         .seed = (uint64_t)run->opts.seed, .extra = extra, .n_extra = run->rounds_done > 0 ? 2 : 1};
     int rc = ws_modelio_save(run->model, run->opts.output, &meta, run->trainer.adam_m, run->trainer.adam_v, err);
     free(cfg_text);
     return rc;
@@ -582,6 +610,7 @@ int ws_train_dataset_main(const ws_cli *cli, const ws_train_opts *opts, int need
     validate(&run, &valid, valid_order, &work, loss, user);
     ws_progress progress;
     ws_progress_start(&progress, cli->tool, "steps", (long)last, run.quiet);
+    ws_progress_resume_at(&progress, (long)run.trainer.step);
     while (run.trainer.step < last && !ws_train_should_stop(&run)) {
         long epoch = (long)(run.trainer.step / per_epoch), within = (long)(run.trainer.step % per_epoch);
         if (epoch != current_epoch) {

@@ -81,6 +81,10 @@ typedef struct ws_train_run {
     ws_writer *metrics;
     char vocab_sha256[65];
     double started;
+    /* Rounds of a trainer's own outer loop completed (train-ppo: iterations of rollouts and
+     * updates): saved in the checkpoint as "rounds_done", restored by --resume so a resumed run
+     * continues the count instead of starting it over. Dataset trainers leave it 0. */
+    long rounds_done;
     /* evaluation */
     ws_catalog eval_cat;
     ws_env *eval_env;

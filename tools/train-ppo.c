@@ -30,7 +30,7 @@ static void usage(void)
            "Under mpirun every rank plays --rollouts episodes of its own (its own goal order and\n"
            "sampling) and normalises its own advantages; updates sum the ranks' gradients, and the\n"
            "KL early stop uses the mean over all ranks. --rollout-log writes rank 0's episodes.\n\n"
-           "      --iterations N     rollout/update cycles [10]\n"
+           "      --iterations N     rollout/update cycles in all (a resumed run counts its earlier ones) [10]\n"
            "      --rollouts N       episodes per iteration [32]\n"
            "      --parallel N       episodes in flight [16]\n"
            "      --ppo-epochs N     passes over each iteration's decisions [2]\n"
@@ -392,12 +392,13 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n_goals; i++)
         order[i] = i;
     ws_rng_shuffle(&order_rng, order, n_goals);
-    size_t next_goal = 0;
+    size_t next_goal = (size_t)run.rounds_done * (size_t)po.rollouts; /* a resumed run goes on down the order */
     ws_batch_builder bb = {0}, ilb = {0};
     minibatch mb = {0};
     ws_progress progress;
     ws_progress_start(&progress, cli.tool, "iterations", po.iterations, run.quiet);
-    for (long it = 0; it < po.iterations && !ws_train_should_stop(&run); it++) {
+    ws_progress_resume_at(&progress, run.rounds_done);
+    for (long it = run.rounds_done; it < po.iterations && !ws_train_should_stop(&run); it++) {
         /* collect */
         run.eval_agent.model = run.model;
         for (long e = 0; e < po.rollouts;) {
@@ -434,8 +435,8 @@ int main(int argc, char **argv)
         size_t *idx = malloc(((size_t)n_samples + 1) * sizeof *idx);
         if (!idx)
             ws_cli_die(&cli, WS_EXIT_FAIL, "out of memory");
-        int stop = 0;
-        for (long ep = 0; ep < po.ppo_epochs && !stop && !ws_train_should_stop(&run); ep++) {
+        int stop = 0, halted = 0; /* halted: interrupted before the iteration's updates were done */
+        for (long ep = 0; ep < po.ppo_epochs && !stop && !(halted = ws_train_should_stop(&run)); ep++) {
             for (int i = 0; i < n_samples; i++)
                 idx[i] = (size_t)i;
             ws_rng mrng;
@@ -443,7 +444,7 @@ int main(int argc, char **argv)
             ws_rng_shuffle(&mrng, idx, (size_t)n_samples);
             double kl_pass = 0;
             int mbs = 0;
-            for (long k = 0; k < po.minibatches && !ws_train_should_stop(&run); k++) {
+            for (long k = 0; k < po.minibatches && !(halted = ws_train_should_stop(&run)); k++) {
                 int first = (int)(k * per < n_samples ? k * per : n_samples);
                 int n = n_samples - first < per ? n_samples - first : per;
                 double counts[2] = {n, n && il.n ? (n < (int)il.n ? n : (int)il.n) : 0};
@@ -495,6 +496,8 @@ int main(int argc, char **argv)
         for (int i = 0; i < n_samples; i++)
             sample_free(&samples[i]);
         free(samples);
+        if (!halted)
+            run.rounds_done = it + 1;
         ws_progress_update(&progress, it + 1);
     }
     minibatch_free(&mb);

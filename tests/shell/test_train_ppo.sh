@@ -25,6 +25,14 @@ for l in open(\"$T_TMP/log.jsonl\"):
 check "same seed, same checkpoint bits" bash -c "
   $(declare -f ppo); BIN='$BIN' T_TMP='$T_TMP'
   ppo -o '$T_TMP/q.ckpt' > /dev/null && cmp '$T_TMP/p.ckpt' '$T_TMP/q.ckpt'"
+check "--resume continues the iteration count: 1 iteration, then resumed to 2, equals 2 straight, bit for bit" bash -c "
+  $(declare -f ppo); BIN='$BIN' T_TMP='$T_TMP'
+  ppo --schedule constant --warmup 0 -o '$T_TMP/r2.ckpt' > /dev/null &&
+  ppo --schedule constant --warmup 0 --iterations 1 -o '$T_TMP/r1.ckpt' > /dev/null &&
+  ! cmp -s '$T_TMP/r1.ckpt' '$T_TMP/r2.ckpt' &&
+  '$BIN/train-ppo' -q --resume '$T_TMP/r1.ckpt' --threads 2 --iterations 2 --rollouts 4 --parallel 4 --ppo-epochs 1 \
+    --minibatches 2 --il-data '$T_TMP/tok.jsonl' --schedule constant --warmup 0 -o '$T_TMP/r1.ckpt' '$T_TMP/goals.jsonl' > '$T_TMP/r.jsonl' &&
+  [ \$(grep -c '\"stage\": *\"rollout\"' '$T_TMP/r.jsonl') = 1 ] && cmp '$T_TMP/r1.ckpt' '$T_TMP/r2.ckpt'"
 check "--il-data: says how many single-action decisions it leaves out" bash -c "
   '$BIN/train-ppo' --init '$T_TMP/il.ckpt' --threads 2 --iterations 1 --rollouts 2 --parallel 2 --ppo-epochs 1 \
     --minibatches 1 --il-data '$T_TMP/tok.jsonl' -o '$T_TMP/w.ckpt' '$T_TMP/goals.jsonl' 2>&1 > /dev/null |
