@@ -203,62 +203,71 @@ static void softmax_rows(ws_real *x, int rows, int n)
     }
 }
 
+/* Attention works one (sequence, head) block at a time, blocks spread over the threads: the
+ * products are small (L x L x head size), too small for the BLAS to share out, and each block
+ * writes its own rows of att and its own columns of the outputs, so the result does not depend
+ * on which thread takes which block. Inside the parallel region the BLAS runs single-threaded. */
 static void cpu_attention_forward(const ws_backend *be, ws_real *out, ws_real *att, const ws_real *q,
                                   const ws_real *k, const ws_real *v, const ws_pack *pk, int C, int NH)
 {
     (void)be;
-    const int *seq_start = pk->h.seq_start, *seq_len = pk->h.seq_len, n_seq = pk->n_seq;
+    const int *seq_start = pk->h.seq_start, *seq_len = pk->h.seq_len;
     const size_t *att_start = pk->h.att_start;
     int hs = C / NH;
     ws_real scale = (ws_real)(1.0 / sqrt((double)hs));
-    for (int s = 0; s < n_seq; s++) {
-        int L = seq_len[s];
-        size_t row = (size_t)seq_start[s] * C;
-        for (int h = 0; h < NH; h++) {
-            ws_real *p = att + att_start[s] + (size_t)h * L * L;
-            GEMM(CblasNoTrans, CblasTrans, L, L, hs, scale, q + row + h * hs, C, k + row + h * hs, C, 0, p, L);
-            softmax_rows(p, L, L);
-            GEMM(CblasNoTrans, CblasNoTrans, L, hs, L, 1, p, L, v + row + h * hs, C, 0, out + row + h * hs, C);
-        }
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int block = 0; block < pk->n_seq * NH; block++) {
+        int s = block / NH, h = block % NH, L = seq_len[s];
+        size_t off = (size_t)seq_start[s] * C + (size_t)h * hs;
+        ws_real *p = att + att_start[s] + (size_t)h * L * L;
+        GEMM(CblasNoTrans, CblasTrans, L, L, hs, scale, q + off, C, k + off, C, 0, p, L);
+        softmax_rows(p, L, L);
+        GEMM(CblasNoTrans, CblasNoTrans, L, hs, L, 1, p, L, v + off, C, 0, out + off, C);
     }
 }
+
+/* Elements of dS a thread holds at once in the backward, on its stack (64 KiB of floats): a
+ * whole block up to 128 tokens, 32 query rows at a time at 512. */
+#define ATT_BWD_SCRATCH 16384
 
 static void cpu_attention_backward(const ws_backend *be, ws_real *dq, ws_real *dk, ws_real *dv,
                                    const ws_real *dout, const ws_real *att, const ws_real *q, const ws_real *k,
                                    const ws_real *v, const ws_pack *pk, int C, int NH)
 {
     (void)be;
-    const int *seq_start = pk->h.seq_start, *seq_len = pk->h.seq_len, n_seq = pk->n_seq, max_len = pk->max_len;
+    const int *seq_start = pk->h.seq_start, *seq_len = pk->h.seq_len;
     const size_t *att_start = pk->h.att_start;
     int hs = C / NH;
     ws_real scale = (ws_real)(1.0 / sqrt((double)hs));
-    ws_real *ds = malloc((size_t)max_len * max_len * sizeof *ds);
-    if (!ds)
-        abort(); /* a few MiB at most; the model reserves far more before it gets here */
-    for (int s = 0; s < n_seq; s++) {
-        int L = seq_len[s];
-        size_t row = (size_t)seq_start[s] * C;
-        for (int h = 0; h < NH; h++) {
-            const ws_real *p = att + att_start[s] + (size_t)h * L * L;
-            size_t off = row + (size_t)h * hs;
-            /* dP = dOut V^T; dV += P^T dOut */
-            GEMM(CblasNoTrans, CblasTrans, L, L, hs, 1, dout + off, C, v + off, C, 0, ds, L);
-            GEMM(CblasTrans, CblasNoTrans, L, hs, L, 1, p, L, dout + off, C, 1, dv + off, C);
-            /* softmax backward, in place: dS = P * (dP - rowsum(dP * P)) */
-            for (int t = 0; t < L; t++) {
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int block = 0; block < pk->n_seq * NH; block++) {
+        int s = block / NH, h = block % NH, L = seq_len[s];
+        size_t off = (size_t)seq_start[s] * C + (size_t)h * hs;
+        const ws_real *p = att + att_start[s] + (size_t)h * L * L;
+        /* dV += P^T dOut */
+        GEMM(CblasTrans, CblasNoTrans, L, hs, L, 1, p, L, dout + off, C, 1, dv + off, C);
+        /* the rest a slice of query rows at a time: dP = dOut V^T, dS = P * (dP - rowsum(dP * P)),
+         * dQ += scale dS K, dK += scale dS^T Q */
+        int rows = ATT_BWD_SCRATCH / L;
+        rows = rows < 1 ? 1 : rows > L ? L : rows;
+        ws_real ds[(size_t)rows * L];
+        for (int t0 = 0; t0 < L; t0 += rows) {
+            int n = L - t0 < rows ? L - t0 : rows;
+            size_t row0 = off + (size_t)t0 * C;
+            GEMM(CblasNoTrans, CblasTrans, n, L, hs, 1, dout + row0, C, v + off, C, 0, ds, L);
+            for (int t = 0; t < n; t++) {
                 ws_real *d = ds + (size_t)t * L;
-                const ws_real *pr = p + (size_t)t * L;
+                const ws_real *pr = p + (size_t)(t0 + t) * L;
                 double dot = 0;
                 for (int u = 0; u < L; u++)
                     dot += (double)d[u] * pr[u];
                 for (int u = 0; u < L; u++)
                     d[u] = (ws_real)(pr[u] * (d[u] - dot));
             }
-            GEMM(CblasNoTrans, CblasNoTrans, L, hs, L, scale, ds, L, k + off, C, 1, dq + off, C);
-            GEMM(CblasTrans, CblasNoTrans, L, hs, L, scale, ds, L, q + off, C, 1, dk + off, C);
+            GEMM(CblasNoTrans, CblasNoTrans, n, hs, L, scale, ds, L, k + off, C, 1, dq + row0, C);
+            GEMM(CblasTrans, CblasNoTrans, L, hs, n, scale, ds, L, q + row0, C, 1, dk + off, C);
         }
     }
-    free(ds);
 }
 
 /* The bi-attention of one action over its state: the saved activations of that action. */
