@@ -26,7 +26,8 @@ static void print_line(ws_progress *p, double now, int final)
     fprintf(stderr, "%s%s: %ld", p->tty ? "\r" : "", p->tool, p->done);
     if (p->total > 0)
         fprintf(stderr, "/%ld", p->total);
-    fprintf(stderr, " %s, %.1f s, %.0f %s/s", p->unit, elapsed, rate, p->unit);
+    /* three significant digits below 100 a second, so slow work (training) shows 0.285, not 0 */
+    fprintf(stderr, rate < 100 ? " %s, %.1f s, %.3g %s/s" : " %s, %.1f s, %.0f %s/s", p->unit, elapsed, rate, p->unit);
     if (!final && p->total > 0 && rate > 0)
         fprintf(stderr, ", ETA %.0f s", (double)(p->total - p->done) / rate);
     fprintf(stderr, p->tty && !final ? "\033[K" : "\n");
