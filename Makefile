@@ -17,6 +17,9 @@ CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CPPFLAGS += -std=c11 -D_GNU_SOURCE -DWS_VERSION='"$(VERSION)"' -Ilib
 OMP     := -fopenmp
+# No code here reads the floating-point exception flags; without them the compiler may turn the
+# comparisons in lib/vecmath's loops into vector selects (values unchanged).
+CPPFLAGS += -fno-trapping-math
 # OpenBLAS built on OpenMP, so BLAS and the model's own loops share one thread pool (the
 # pthreads build spins against OpenMP on a 2-core machine).
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "optim.h"
+#include "vecmath.h"
 
 /* One name for sgemm and dgemm, chosen by the real type. */
 #define GEMM(...) _Generic((ws_real)0, float: cblas_sgemm, double: cblas_dgemm)(CblasRowMajor, __VA_ARGS__)
@@ -156,26 +157,41 @@ static void cpu_layernorm_backward(const ws_backend *be, ws_real *dinp, ws_real 
     }
 }
 
+/* The float build takes lib/vecmath's vectorisable e^x and normal cdf/pdf; the double build
+ * (the gradient check) keeps libm's, whose accuracy finite differences need. */
+#define REAL_IS_FLOAT (sizeof(ws_real) == sizeof(float))
+
+static inline ws_real exp_real(ws_real x)
+{
+    return REAL_IS_FLOAT ? (ws_real)ws_expf((float)x) : (ws_real)exp((double)x);
+}
+
+static inline ws_real gelu(ws_real x)
+{
+    return REAL_IS_FLOAT ? x * ws_normal_cdf((float)x) : (ws_real)(0.5 * x * (1.0 + erf(x * M_SQRT1_2)));
+}
+
+static inline ws_real gelu_grad(ws_real x)
+{
+    if (REAL_IS_FLOAT)
+        return ws_normal_cdf((float)x) + x * ws_normal_pdf((float)x);
+    return (ws_real)(0.5 * (1.0 + erf(x * M_SQRT1_2)) + x * 0.3989422804014327 * exp(-0.5 * x * x));
+}
+
 static void cpu_gelu_forward(const ws_backend *be, ws_real *out, const ws_real *inp, size_t n)
 {
     (void)be;
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        double x = inp[i];
-        out[i] = (ws_real)(0.5 * x * (1.0 + erf(x * M_SQRT1_2)));
-    }
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; i++)
+        out[i] = gelu(inp[i]);
 }
 
 static void cpu_gelu_backward(const ws_backend *be, ws_real *dinp, const ws_real *inp, const ws_real *dout, size_t n)
 {
     (void)be;
-    const double inv_sqrt_2pi = 0.3989422804014327;
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        double x = inp[i];
-        double grad = 0.5 * (1.0 + erf(x * M_SQRT1_2)) + x * inv_sqrt_2pi * exp(-0.5 * x * x);
-        dinp[i] += (ws_real)(grad * dout[i]);
-    }
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; i++)
+        dinp[i] += gelu_grad(inp[i]) * dout[i];
 }
 
 static void cpu_add(const ws_backend *be, ws_real *out, const ws_real *a, const ws_real *b, size_t n)
@@ -186,18 +202,21 @@ static void cpu_add(const ws_backend *be, ws_real *out, const ws_real *a, const 
         out[i] = a[i] + b[i];
 }
 
-/* In-place softmax of each of the `rows` rows of length n. */
+/* In-place softmax of each of the `rows` rows of length n (the sum in double). */
 static void softmax_rows(ws_real *x, int rows, int n)
 {
     for (int r = 0; r < rows; r++) {
         ws_real *row = x + (size_t)r * n, mx = row[0];
+#pragma omp simd reduction(max : mx)
         for (int i = 1; i < n; i++)
             mx = row[i] > mx ? row[i] : mx;
         double s = 0;
+#pragma omp simd reduction(+ : s)
         for (int i = 0; i < n; i++) {
-            row[i] = (ws_real)exp((double)row[i] - mx);
+            row[i] = exp_real(row[i] - mx);
             s += row[i];
         }
+#pragma omp simd
         for (int i = 0; i < n; i++)
             row[i] = (ws_real)(row[i] / s);
     }
