@@ -5,8 +5,10 @@
 # 80 minutes a seed on 2 cores, 24 of them imitation), full (the study's scale: its ~3,000 IL
 # updates, on 1,000 generated trajectories since at this model size more updates, not the data,
 # were what helped (docs/results); all 500 test goals; for a GPU or a patient machine: its IL
-# took 57 s on an H200). Imitation learns the item-page options only between about 800 and
-# 1,100 updates (docs/results, "On a GPU"): SIZE=small's agents stop before that.
+# took 57 s on an H200); medium (full's imitation schedule stopped at 1,200 updates, shorter
+# DPO/PPO/self-learning, all 500 test goals: for 2 cores and a few hours). Imitation learns the
+# item-page options only between about 800 and 1,100 updates (docs/results, "On a GPU"):
+# SIZE=small's agents stop before that.
 # Agents see text_rich observations: in WebShop's text mode the item page does not show which
 # options are chosen, so a text-mode agent cannot tell "choose the size" from "buy now".
 # SEED picks one seed; pipeline-paper runs SEEDS. Runs go to runs/<size>-s<seed>/; every stage is a
@@ -43,6 +45,22 @@ else ifeq ($(SIZE),small)
   TEST_N      := 100
   TS_ARGS     := --runs 1 --rounds 100
   EPISODE     := --max-steps 15 --obs text_rich
+else ifeq ($(SIZE),medium)
+  # full's data and imitation schedule, stopped at 1,200 of its 3,000 updates (past the jump:
+  # about an hour on 2 cores), evaluated on all 500 test goals; shorter DPO, PPO, self-learning
+  MODEL_INIT  := --bert models/minilm-l6
+  N_TRAJ      := 1000
+  PAIR_TRAJ   := 200
+  TRAIN_ARGS  := -b 8
+  IL_ARGS     := --steps 3000 --stop-after 1200 --lr 1e-4
+  DPO_ARGS    := --steps 300 --lr 1e-5 --beta 0.1
+  PPO_ARGS    := --iterations 5 --rollouts 32 --ppo-epochs 2 --minibatches 4 --lr 5e-6
+  SELF_ROUNDS := 2
+  SELF_ARGS   := -n 100 --attempts 4
+  SELF_GOALS  := 200
+  TEST_N      := 500
+  TS_ARGS     := --runs 1 --rounds 300
+  EPISODE     := --max-steps 15 --obs text_rich
 else ifeq ($(SIZE),full)
   MODEL_INIT  := --bert models/minilm-l6
   N_TRAJ      := 1000
@@ -58,7 +76,7 @@ else ifeq ($(SIZE),full)
   TS_ARGS     := --runs 3 --rounds 500
   EPISODE     := --max-steps 15 --obs text_rich
 else
-  $(error SIZE must be tiny, small or full)
+  $(error SIZE must be tiny, small, medium or full)
 endif
 
 # Knobs a size sets that a run may also override: N_TRAJ (oracle trajectories for imitation),
