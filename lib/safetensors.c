@@ -1,6 +1,7 @@
 #include "safetensors.h"
 
 #include "strbuf.h"
+#include "vecmath.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -112,13 +113,6 @@ static void st64(unsigned char *p, uint64_t v)
     st32(p + 4, (uint32_t)(v >> 32));
 }
 
-static float bits_to_float(uint32_t b)
-{
-    float f;
-    memcpy(&f, &b, sizeof f);
-    return f;
-}
-
 /* IEEE half to float, exact (subnormals, infinities and NaN payloads included). */
 static float half_to_float(uint16_t h)
 {
@@ -126,18 +120,18 @@ static float half_to_float(uint16_t h)
     uint32_t exp = (h >> 10) & 0x1fu, man = h & 0x3ffu;
     if (exp == 0) {
         if (man == 0)
-            return bits_to_float(sign);
+            return ws_bits_float(sign);
         exp = 127 - 15 + 1; /* subnormal: normalise the mantissa */
         while (!(man & 0x400u)) {
             man <<= 1;
             exp--;
         }
         man &= 0x3ffu;
-        return bits_to_float(sign | exp << 23 | man << 13);
+        return ws_bits_float(sign | exp << 23 | man << 13);
     }
     if (exp == 31)
-        return bits_to_float(sign | 0x7f800000u | man << 13);
-    return bits_to_float(sign | (exp + 127 - 15) << 23 | man << 13);
+        return ws_bits_float(sign | 0x7f800000u | man << 13);
+    return ws_bits_float(sign | (exp + 127 - 15) << 23 | man << 13);
 }
 
 /* ---------------------------------------------------------------- reader */
@@ -508,7 +502,7 @@ int ws_st_tensor_to_f32(const ws_st_file *f, const ws_st_tensor *t, float *out, 
     switch (t->dtype) {
     case WS_ST_F32:
         for (uint64_t i = 0; i < n; i++)
-            out[i] = bits_to_float(ld32(p + 4 * i));
+            out[i] = ws_bits_float(ld32(p + 4 * i));
         return 0;
     case WS_ST_F16:
         for (uint64_t i = 0; i < n; i++)
@@ -516,7 +510,7 @@ int ws_st_tensor_to_f32(const ws_st_file *f, const ws_st_tensor *t, float *out, 
         return 0;
     case WS_ST_BF16:
         for (uint64_t i = 0; i < n; i++)
-            out[i] = bits_to_float((uint32_t)ld16(p + 2 * i) << 16);
+            out[i] = ws_bits_float((uint32_t)ld16(p + 2 * i) << 16);
         return 0;
     case WS_ST_F64:
         for (uint64_t i = 0; i < n; i++) {

@@ -45,23 +45,7 @@ else ifeq ($(SIZE),small)
   TEST_N      := 100
   TS_ARGS     := --runs 1 --rounds 100
   EPISODE     := --max-steps 15 --obs text_rich
-else ifeq ($(SIZE),medium)
-  # full's data and imitation schedule, stopped at 1,200 of its 3,000 updates (past the jump:
-  # about an hour on 2 cores), evaluated on all 500 test goals; shorter DPO, PPO, self-learning
-  MODEL_INIT  := --bert models/minilm-l6
-  N_TRAJ      := 1000
-  PAIR_TRAJ   := 200
-  TRAIN_ARGS  := -b 8
-  IL_ARGS     := --steps 3000 --stop-after 1200 --lr 1e-4
-  DPO_ARGS    := --steps 300 --lr 1e-5 --beta 0.1
-  PPO_ARGS    := --iterations 5 --rollouts 32 --ppo-epochs 2 --minibatches 4 --lr 5e-6
-  SELF_ROUNDS := 2
-  SELF_ARGS   := -n 100 --attempts 4
-  SELF_GOALS  := 200
-  TEST_N      := 500
-  TS_ARGS     := --runs 1 --rounds 300
-  EPISODE     := --max-steps 15 --obs text_rich
-else ifeq ($(SIZE),full)
+else ifneq ($(filter $(SIZE),medium full),)
   MODEL_INIT  := --bert models/minilm-l6
   N_TRAJ      := 1000
   PAIR_TRAJ   := 200
@@ -77,6 +61,14 @@ else ifeq ($(SIZE),full)
   EPISODE     := --max-steps 15 --obs text_rich
 else
   $(error SIZE must be tiny, small, medium or full)
+endif
+ifeq ($(SIZE),medium)
+  # full's data and imitation schedule, stopped at 1,200 of its 3,000 updates (past the jump:
+  # about an hour on 2 cores); shorter PPO, self-learning and Thompson runs
+  IL_ARGS     := --steps 3000 --stop-after 1200 --lr 1e-4
+  PPO_ARGS    := --iterations 5 --rollouts 32 --ppo-epochs 2 --minibatches 4 --lr 5e-6
+  SELF_ROUNDS := 2
+  TS_ARGS     := --runs 1 --rounds 300
 endif
 
 # Knobs a size sets that a run may also override: N_TRAJ (oracle trajectories for imitation),
