@@ -35,6 +35,7 @@ runs=("$@")
 row "IL (oracle data)" il '^(gen-traj|tokenize|train-il)$'
 row "PPO" ppo '^(gen-traj|tokenize|train-il|train-ppo)$'
 row "DPO (oracle-generated data)" dpo '^(gen-traj|tokenize|train-il|pair-prefs|tokenize-pairs|train-dpo)$'
-row "DPO self-learning ($rounds round(s))" "self-$rounds" '^(gen-traj|tokenize|train-il|self-.*)$'
+# only rounds 1..ROUNDS count: a run may hold more rounds than the table reports
+row "DPO self-learning ($rounds round(s))" "self-$rounds" "^(gen-traj|tokenize|train-il|self-.*-($(seq -s '|' 1 "$rounds")))\$"
 echo
 echo "Per-seed reports: $(printf '%s/report-ppo.md ' "${runs[@]}")"
