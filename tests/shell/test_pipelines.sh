@@ -24,4 +24,10 @@ check "self-learning's round 0 (the IL agent) takes eval-il's figures instead of
 check "the evaluation records match the schemas" bash -c "
   '$BIN/records' -q '$T_TMP/tiny-s1/thompson-dpo.jsonl.zst' | python3 tests/validate.py --type bandit &&
   python3 tests/validate.py --type summary < '$T_TMP/tiny-s1/eval-dpo.summary.jsonl'"
+check "make -j2 pipeline-paper runs two seeds side by side; seed 1's results are the sequential run's" bash -c "
+  make -s --no-print-directory -C '$PROJECT_ROOT' BIN='$BIN' SIZE=tiny SEEDS='1 2' RUNS_ROOT='$T_TMP/j2' -j2 \
+      pipeline-paper > '$T_TMP/paper-j2.out' 2>&1 &&
+  for a in il dpo ppo self-1; do
+      cmp '$T_TMP/tiny-s1/eval-'\$a.summary.jsonl '$T_TMP/j2/tiny-s1/eval-'\$a.summary.jsonl || exit 1; done &&
+  [ -s '$T_TMP/j2/tiny-s2/report-selflearn.md' ] && grep -q '^| PPO | .* | 2 |\$' '$T_TMP/j2/paper-tiny/report.md'"
 finish
