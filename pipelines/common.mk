@@ -7,8 +7,9 @@
 # were what helped (docs/results); all 500 test goals; for a GPU or a patient machine: its IL
 # took 57 s on an H200); medium (full's imitation schedule stopped at 1,200 updates, shorter
 # DPO/PPO/self-learning, all 500 test goals: for 2 cores and a few hours). Imitation learns the
-# item-page options only between about 800 and 1,100 updates (docs/results, "On a GPU"):
-# SIZE=small's agents stop before that.
+# item-page options only after 500-1,750 updates, depending on the seed, and with seed 2 not even
+# in 6,000 (docs/results, "full size"): SIZE=small's agents stop before that; check each seed's
+# imitation loss before reading the fine-tuned agents.
 # Agents see text_rich observations: in WebShop's text mode the item page does not show which
 # options are chosen, so a text-mode agent cannot tell "choose the size" from "buy now".
 # SEED picks one seed; pipeline-paper runs SEEDS. Runs go to runs/<size>-s<seed>/; every stage is a
