@@ -87,6 +87,7 @@ struct ws_episode {
     ws_page page;
     size_t results[WS_SEARCH_TOP];
     size_t n_results;
+    char *query;      /* the last search's text, lower-cased (what the results answer); NULL before */
     int results_page; /* 1-based */
     int max_results_page; /* the furthest results page seen since the search */
     const ws_product *item;
@@ -144,6 +145,7 @@ void ws_episode_free(ws_episode *ep)
     free(ep->chosen);
     free(ep->visited);
     free(ep->obs);
+    free(ep->query);
     if (ep->has_goal)
         ws_goal_clear(&ep->goal);
     free(ep);
@@ -440,6 +442,8 @@ int ws_episode_reset(ws_episode *ep, json_t *goal, ws_err *err)
     ep->has_goal = 1;
     ep->steps = ep->done = 0;
     ep->n_results = 0;
+    free(ep->query);
+    ep->query = NULL;
     ep->results_page = 1;
     ep->item = ep->purchased = NULL;
     memset(&ep->reward, 0, sizeof ep->reward);
@@ -557,6 +561,9 @@ int ws_episode_step(ws_episode *ep, const char *action, ws_step *out, ws_err *er
                 free(low);
                 return -1;
             }
+            free(ep->query);
+            ep->query = low;
+            low = NULL;
             ep->results_page = 1;
             ep->max_results_page = 0;
             rc = open_page(ep, WS_PAGE_RESULTS);
@@ -621,10 +628,45 @@ int ws_episode_chosen(const ws_episode *ep, size_t o)
     return ep->item && o < ep->item->n_options ? ep->chosen[o] : -1;
 }
 
+const char *ws_episode_query(const ws_episode *ep) { return ep->query; }
+
 int ws_episode_target_rank(const ws_episode *ep)
 {
     for (size_t i = 0; i < ep->n_results; i++)
         if (strcmp(ep->env->cat->products[ep->results[i]].asin, ep->goal.asin) == 0)
             return (int)i;
+    return -1;
+}
+
+static const char *const decision_kind_names[WS_N_DECISION_KINDS] = {"search", "results", "option", "buy",
+                                                                     "navigation"};
+
+ws_decision_kind ws_decision_kind_of(const char *action, const char *obs)
+{
+    static const char *const navigation[] = {"click[< prev]",   "click[next >]", "click[back to search]",
+                                             "click[description]", "click[features]", "click[reviews]",
+                                             "click[attributes]"};
+    if (strncmp(action, "search[", 7) == 0)
+        return WS_DECISION_SEARCH;
+    if (strcmp(action, "click[buy now]") == 0)
+        return WS_DECISION_BUY;
+    for (size_t i = 0; i < sizeof navigation / sizeof *navigation; i++)
+        if (strcmp(action, navigation[i]) == 0)
+            return WS_DECISION_NAVIGATION;
+    return strstr(obs, "Total results") ? WS_DECISION_RESULTS : WS_DECISION_OPTION;
+}
+
+const char *ws_decision_kind_name(ws_decision_kind kind)
+{
+    return kind >= 0 && kind < WS_N_DECISION_KINDS ? decision_kind_names[kind] : "unknown";
+}
+
+int ws_decision_kind_parse(const char *name, ws_decision_kind *kind)
+{
+    for (int k = 0; k < WS_N_DECISION_KINDS; k++)
+        if (strcmp(name, decision_kind_names[k]) == 0) {
+            *kind = (ws_decision_kind)k;
+            return 0;
+        }
     return -1;
 }

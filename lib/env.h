@@ -37,6 +37,25 @@ typedef enum {
 
 typedef enum { WS_OBS_TEXT, WS_OBS_TEXT_RICH } ws_obs_mode;
 
+/* What a decision is about, told from the action taken and the observation it was taken on
+ * (all a trajectory record keeps): the search; which product to open (a click on a results
+ * page, whose observation says "Total results"); an option value of the item page; buy now; or
+ * navigation (< prev, next >, back to search and the item's sub-pages). Imitation weighs them
+ * apart (train-il --oversample) and scripts/decision_accuracy.sh scores them apart. */
+typedef enum {
+    WS_DECISION_SEARCH,
+    WS_DECISION_RESULTS,
+    WS_DECISION_OPTION,
+    WS_DECISION_BUY,
+    WS_DECISION_NAVIGATION,
+    WS_N_DECISION_KINDS
+} ws_decision_kind;
+
+ws_decision_kind ws_decision_kind_of(const char *action, const char *obs);
+/* "search", "results", "option", "buy", "navigation" <-> kind; parse returns -1 for others. */
+const char *ws_decision_kind_name(ws_decision_kind kind);
+int ws_decision_kind_parse(const char *name, ws_decision_kind *kind);
+
 typedef struct ws_env ws_env;
 
 typedef struct ws_env_opts {
@@ -94,6 +113,8 @@ const ws_product *ws_episode_result_product(const ws_episode *ep, size_t rank);
 /* The goal product's rank among the last search's results, or -1 (evaluation metadata: the
  * ceiling of any agent that searches this way). */
 int ws_episode_target_rank(const ws_episode *ep);
+/* The text of the last search, lower-cased as the engine took it; NULL before the first. */
+const char *ws_episode_query(const ws_episode *ep);
 /* The value index chosen for option o of the current item, or -1. */
 int ws_episode_chosen(const ws_episode *ep, size_t o);
 const ws_product *ws_episode_item(const ws_episode *ep);

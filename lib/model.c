@@ -304,6 +304,11 @@ static double normal(ws_rng *r)
     return sqrt(-2.0 * log(1.0 - u1)) * cos(2.0 * M_PI * u2);
 }
 
+int ws_tensor_is_head(const ws_tensor *t)
+{
+    return strncmp(t->name, "embeddings.", 11) != 0 && strncmp(t->name, "encoder.", 8) != 0;
+}
+
 void ws_model_init_random(ws_model *m, uint64_t seed)
 {
     ws_rng rng;
@@ -312,7 +317,7 @@ void ws_model_init_random(ws_model *m, uint64_t seed)
         const ws_tensor *t = &m->tensors[i];
         ws_real *p = m->host_params + t->offset;
         const char *n = t->name;
-        int is_head = strncmp(n, "embeddings.", 11) != 0 && strncmp(n, "encoder.", 8) != 0;
+        int is_head = ws_tensor_is_head(t);
         if (strstr(n, "LayerNorm.weight")) {
             for (size_t k = 0; k < t->numel; k++)
                 p[k] = 1;

@@ -70,6 +70,9 @@ const ws_model_config *ws_model_get_config(const ws_model *m);
 void ws_model_init_random(ws_model *m, uint64_t seed);
 
 size_t ws_model_n_tensors(const ws_model *m);
+/* Whether a tensor belongs to the head (the bi-attention scorer and the value head: what WebShop
+ * adds on top of BERT), not to the encoder (names under "embeddings." and "encoder."). */
+int ws_tensor_is_head(const ws_tensor *t);
 const ws_tensor *ws_model_tensor(const ws_model *m, size_t i);
 const ws_tensor *ws_model_find_tensor(const ws_model *m, const char *name);
 size_t ws_model_n_params(const ws_model *m);

@@ -53,7 +53,7 @@ void ws_adamw_update(const ws_adamw_opts *o, double lr, int64_t t, float *param,
 
 int ws_adamw_step(const ws_backend *be, const ws_adamw_opts *o, double lr, int64_t t, float *const *params,
                   const float *const *grads, float *const *m, float *const *v, const size_t *numel,
-                  const unsigned char *decay, size_t n_tensors, ws_err *err)
+                  const unsigned char *decay, const double *lr_scale, size_t n_tensors, ws_err *err)
 {
     if (ws_adamw_check(o, err))
         return -1;
@@ -61,8 +61,13 @@ int ws_adamw_step(const ws_backend *be, const ws_adamw_opts *o, double lr, int64
         return ws_fail(err, "AdamW step %lld: the first update is step 1", (long long)t);
     if (!(lr >= 0 && isfinite(lr)))
         return ws_fail(err, "AdamW learning rate %g must be finite and non-negative", lr);
+    for (size_t i = 0; lr_scale && i < n_tensors; i++)
+        if (!(lr_scale[i] >= 0 && isfinite(lr_scale[i])))
+            return ws_fail(err, "AdamW learning-rate scale %g of tensor %zu must be finite and non-negative",
+                           lr_scale[i], i);
     for (size_t i = 0; i < n_tensors; i++)
-        be->adamw(be, o, lr, t, params[i], grads[i], m[i], v[i], numel[i], decay ? decay[i] : 1);
+        be->adamw(be, o, lr_scale ? lr * lr_scale[i] : lr, t, params[i], grads[i], m[i], v[i], numel[i],
+                  decay ? decay[i] : 1);
     return be->status(be, err);
 }
 

@@ -47,11 +47,12 @@ void ws_adamw_update(const ws_adamw_opts *o, double lr, int64_t t, float *param,
 
 /* One update of n_tensors tensors: params[i], grads[i], m[i], v[i] hold numel[i] floats in the
  * memory of backend `be`, which applies ws_adamw_update's formula; decay[i] != 0 applies weight
- * decay to tensor i (decay NULL: every tensor). Refuses (before touching anything) t < 1, a
- * negative or non-finite lr, invalid opts. */
+ * decay to tensor i (decay NULL: every tensor); tensor i takes the rate lr * lr_scale[i]
+ * (lr_scale NULL: lr for every tensor). Refuses (before touching anything) t < 1, a negative or
+ * non-finite lr or scale, invalid opts. */
 int ws_adamw_step(const ws_backend *be, const ws_adamw_opts *o, double lr, int64_t t, float *const *params,
                   const float *const *grads, float *const *m, float *const *v, const size_t *numel,
-                  const unsigned char *decay, size_t n_tensors, ws_err *err);
+                  const unsigned char *decay, const double *lr_scale, size_t n_tensors, ws_err *err);
 
 /* The usual decay rule for BERT-style models: 0 (no decay) for biases (names ending in "bias"),
  * LayerNorm weights (names containing "LayerNorm", "layer_norm" or "layernorm") and every

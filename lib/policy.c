@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pystr.h"
 #include "textmatch.h"
 
 int ws_policy_parse(const char *name, ws_policy_kind *kind)
@@ -89,10 +90,31 @@ static int wanted_value(const ws_goal *g, const ws_option *option)
     return best;
 }
 
+/* Whether the results in hand answer the oracle's own search (the instruction): 1, 0, -1 out of
+ * memory. Other results (an agent's search) may not list the target where its own would. */
+static int results_answer_instruction(const ws_episode *ep)
+{
+    const char *query = ws_episode_query(ep);
+    if (!query)
+        return 0;
+    const char *instruction = ws_episode_goal(ep)->instruction;
+    char *low = ws_py_lower(instruction, strlen(instruction), NULL);
+    if (!low)
+        return -1;
+    int same = strcmp(low, query) == 0;
+    free(low);
+    return same;
+}
+
 static char *act_oracle(ws_episode *ep, ws_err *err)
 {
     const ws_goal *g = ws_episode_goal(ep);
     char *a = NULL;
+    int own_results = ws_episode_page(ep) == WS_PAGE_RESULTS || ws_episode_page(ep) == WS_PAGE_ITEM
+                          ? results_answer_instruction(ep)
+                          : 0;
+    if (own_results < 0)
+        return oom(err);
     switch (ws_episode_page(ep)) {
     case WS_PAGE_SEARCH:
         a = ws_search_action(g->instruction);
@@ -102,6 +124,10 @@ static char *act_oracle(ws_episode *ep, ws_err *err)
         size_t n = ws_episode_results(ep, &results);
         int page = ws_episode_results_page(ep), rank = ws_episode_target_rank(ep);
         int last_page = n ? (int)((n - 1) / WS_RESULTS_PER_PAGE) + 1 : 1;
+        if (rank < 0 && !own_results) {
+            a = click("back to search"); /* another search's results: search the instruction */
+            break;
+        }
         if (rank < 0 && ws_episode_max_results_page(ep) < last_page) {
             a = click("next >"); /* pages on through all the results before settling */
             break;
@@ -130,6 +156,19 @@ static char *act_oracle(ws_episode *ep, ws_err *err)
     }
     case WS_PAGE_ITEM: {
         const ws_product *p = ws_episode_item(ep);
+        if (strcmp(p->asin, g->asin) != 0) {
+            /* not the target: back to the results where it is listed, to the search when these
+             * results are not the instruction's, and where the instruction's search does not list
+             * it, to the results unless this is the product the oracle settles for */
+            if (!own_results && ws_episode_target_rank(ep) < 0) {
+                a = click("back to search");
+                break;
+            }
+            if (ws_episode_target_rank(ep) >= 0 || ws_episode_result_product(ep, best_lexical_match(ep)) != p) {
+                a = click("< prev");
+                break;
+            }
+        }
         for (size_t o = 0; o < p->n_options && !a; o++) {
             int v = wanted_value(g, &p->options[o]);
             if (v >= 0 && ws_episode_chosen(ep, o) != v)

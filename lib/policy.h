@@ -4,7 +4,11 @@
  * oracle: knows the goal; searches the instruction, pages on until the target product is listed
  * and opens it, picks the goal's options and buys; when the target is not among the results, it
  * buys the result whose title matches the goal's product name best (token_set_ratio, ties to the
- * higher rank). Both act through the same actions an agent has. */
+ * higher rank). It acts from any state, so it can relabel the states an agent visits: on a
+ * sub-page it returns to the item; on another product's page it returns to the results that list
+ * the target, or to the search when the results in hand are another search's and do not list it;
+ * on such results it goes back to search; a wrong option value it chooses again. Both act through
+ * the same actions an agent has. */
 #ifndef WS_POLICY_H
 #define WS_POLICY_H
 

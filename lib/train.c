@@ -81,6 +81,14 @@ static int parse_item(ws_decision_data *it, json_t *rec, int need, int vocab_siz
         return ws_fail(err, "%s: needs distinct \"chosen\" and \"rejected\" actions (tokenized pairs)", where);
     json_t *rc = json_object_get(rec, "ref_logp_chosen"), *rr = json_object_get(rec, "ref_logp_rejected");
     it->has_ref = json_is_number(rc) && json_is_number(rr);
+    json_t *kind = json_object_get(rec, "kind");
+    ws_decision_kind k_;
+    it->kind = -1;
+    if (kind) {
+        if (!json_is_string(kind) || ws_decision_kind_parse(json_string_value(kind), &k_))
+            return ws_fail(err, "%s: \"kind\" must be one of search, results, option, buy, navigation", where);
+        it->kind = (int)k_;
+    }
     it->ref_logp_chosen = json_number_value(rc);
     it->ref_logp_rejected = json_number_value(rr);
     return 0;
@@ -137,6 +145,7 @@ int ws_dataset_load(ws_dataset *d, const char *const *paths, int n_paths, int ne
                 d->tokens += (size_t)it->action_len[j];
         }
         ws_reader_close(r);
+        d->n_visits = d->n;
         if (rc != WS_EOF) {
             if (rc == WS_INTERRUPTED)
                 ws_fail(err, "%s: interrupted", path);
@@ -154,16 +163,49 @@ void ws_dataset_free(ws_dataset *d)
     for (size_t i = 0; i < d->n; i++)
         item_free(&d->items[i]);
     free(d->items);
+    free(d->visits);
     memset(d, 0, sizeof *d);
+}
+
+int ws_dataset_oversample(ws_dataset *d, const int *repeat, ws_err *err)
+{
+    size_t n_visits = 0, unknown = 0;
+    int all_once = 1;
+    for (int k = 0; k < WS_N_DECISION_KINDS; k++) {
+        if (repeat[k] < 1)
+            return ws_fail(err, "oversampling %s decisions %d times: at least once", ws_decision_kind_name(k), repeat[k]);
+        all_once &= repeat[k] == 1;
+    }
+    if (all_once)
+        return 0;
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->items[i].kind < 0)
+            unknown++;
+        else
+            n_visits += (size_t)repeat[d->items[i].kind];
+    }
+    if (unknown)
+        return ws_fail(err, "%zu of %zu records do not say their decision \"kind\" (tokenize them again) and "
+                            "cannot be oversampled by kind", unknown, d->n);
+    size_t *visits = malloc(n_visits * sizeof *visits), v = 0;
+    if (!visits)
+        return ws_fail(err, "out of memory");
+    for (size_t i = 0; i < d->n; i++)
+        for (int r = 0; r < repeat[d->items[i].kind]; r++)
+            visits[v++] = i;
+    free(d->visits);
+    d->visits = visits;
+    d->n_visits = n_visits;
+    return 0;
 }
 
 void ws_dataset_epoch_order(const ws_dataset *d, uint64_t seed, long epoch, size_t *order)
 {
     ws_rng rng;
     ws_rng_seed(&rng, seed * 1000003u + (uint64_t)epoch, "epoch-order");
-    for (size_t i = 0; i < d->n; i++)
-        order[i] = i;
-    ws_rng_shuffle(&rng, order, d->n);
+    for (size_t i = 0; i < d->n_visits; i++)
+        order[i] = d->visits ? d->visits[i] : i;
+    ws_rng_shuffle(&rng, order, d->n_visits);
 }
 
 const ws_batch *ws_batch_build(ws_batch_builder *bb, const ws_dataset *d, const size_t *idx, int n, ws_err *err)
@@ -222,11 +264,13 @@ void ws_batch_builder_free(ws_batch_builder *bb)
 }
 
 int ws_trainer_init(ws_trainer *t, ws_model *m, const ws_adamw_opts *adam, const ws_lr_schedule *schedule,
-                    double clip, ws_err *err)
+                    double clip, double head_lr_scale, ws_err *err)
 {
     memset(t, 0, sizeof *t);
     if (ws_adamw_check(adam, err) || ws_lr_check(schedule, err))
         return -1;
+    if (!(head_lr_scale >= 0 && isfinite(head_lr_scale)))
+        return ws_fail(err, "the head's learning-rate scale %g must be finite and non-negative", head_lr_scale);
     const ws_backend *be = ws_model_backend(m);
     size_t n = ws_model_n_tensors(m), np = ws_model_n_params(m);
     t->model = m;
@@ -251,8 +295,9 @@ int ws_trainer_init(ws_trainer *t, ws_model *m, const ws_adamw_opts *adam, const
     t->v = calloc(n, sizeof *t->v);
     t->numel = calloc(n, sizeof *t->numel);
     t->decay = calloc(n, sizeof *t->decay);
+    t->lr_scale = calloc(n, sizeof *t->lr_scale);
     if (!t->adam_m || !t->adam_v || !t->dev_m || !t->dev_v || !t->params || !t->grads || !t->m || !t->v ||
-        !t->numel || !t->decay) {
+        !t->numel || !t->decay || !t->lr_scale) {
         ws_trainer_free(t);
         return ws_fail(err, "out of memory for the optimiser state");
     }
@@ -264,6 +309,7 @@ int ws_trainer_init(ws_trainer *t, ws_model *m, const ws_adamw_opts *adam, const
         t->v[i] = t->dev_v + tt->offset;
         t->numel[i] = tt->numel;
         t->decay[i] = (unsigned char)tt->decay;
+        t->lr_scale[i] = ws_tensor_is_head(tt) ? head_lr_scale : 1.0;
     }
     return 0;
 }
@@ -284,6 +330,7 @@ void ws_trainer_free(ws_trainer *t)
     free(t->v);
     free(t->numel);
     free(t->decay);
+    free(t->lr_scale);
     memset(t, 0, sizeof *t);
 }
 
@@ -314,7 +361,7 @@ int ws_trainer_update(ws_trainer *t, double *grad_norm, double *lr, ws_err *err)
     if (!isfinite(*grad_norm))
         return ws_fail(err, "step %lld: the gradient norm is %g: update skipped", (long long)t->step + 1, *grad_norm);
     if (ws_adamw_step(t->be, &t->adam, *lr, t->step + 1, t->params, (const float *const *)t->grads, t->m, t->v,
-                      t->numel, t->decay, t->n_tensors, err))
+                      t->numel, t->decay, t->lr_scale, t->n_tensors, err))
         return -1;
     t->step++;
     return 0;

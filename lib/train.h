@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "env.h"
 #include "err.h"
 #include "model.h"
 #include "optim.h"
@@ -26,11 +27,14 @@ typedef struct ws_decision_data {
     int has_ref;
     double ref_logp_chosen, ref_logp_rejected;
     long goal_id;
+    int kind; /* a ws_decision_kind (lib/env.h); -1 when the record does not say */
 } ws_decision_data;
 
 typedef struct ws_dataset {
     ws_decision_data *items;
     size_t n, cap;
+    size_t *visits;  /* an epoch's visits: item indices, oversampled ones repeated; NULL: each once */
+    size_t n_visits; /* n when visits is NULL */
     char vocab_sha256[65]; /* from the records, "" when they do not say */
     size_t tokens;         /* states and actions together */
     size_t n_forced;       /* WS_NEED_TARGET: decisions left out for having one valid action */
@@ -46,7 +50,13 @@ enum { WS_NEED_TARGET = 1, WS_NEED_PAIR = 2 };
 int ws_dataset_load(ws_dataset *d, const char *const *paths, int n_paths, int need, int vocab_size, ws_err *err);
 void ws_dataset_free(ws_dataset *d);
 
-/* The record order of an epoch (a seeded shuffle of 0..n-1). */
+/* Visit every decision of kind k repeat[k] times an epoch (repeat: WS_N_DECISION_KINDS counts,
+ * each >= 1), so that rare or hard decisions weigh more in the mean loss without changing it
+ * per decision. A decision whose record does not say its kind (tokenized before kinds) is an
+ * error naming how many there are, unless every count is 1. */
+int ws_dataset_oversample(ws_dataset *d, const int *repeat, ws_err *err);
+
+/* The visit order of an epoch (a seeded shuffle of the n_visits visits: item indices). */
 void ws_dataset_epoch_order(const ws_dataset *d, uint64_t seed, long epoch, size_t *order);
 
 /* A ws_batch over selected decisions; arrays are owned by the builder and reused. */
@@ -73,11 +83,15 @@ typedef struct ws_trainer {
     float **params, **grads, **m, **v; /* per tensor, backend memory */
     size_t *numel;
     unsigned char *decay;
+    double *lr_scale; /* per tensor: the head's rate over the schedule's (1 for the encoder) */
     size_t n_tensors;
 } ws_trainer;
 
+/* head_lr_scale multiplies the learning rate of the head's tensors (ws_tensor_is_head: the
+ * parameters added on top of the pre-trained encoder, which start from random values), so
+ * they can learn faster than the encoder they read; 1 gives every tensor the schedule's rate. */
 int ws_trainer_init(ws_trainer *t, ws_model *m, const ws_adamw_opts *adam, const ws_lr_schedule *schedule,
-                    double clip, ws_err *err);
+                    double clip, double head_lr_scale, ws_err *err);
 void ws_trainer_free(ws_trainer *t);
 /* Off the host backend the moments live on the device: copy them out before saving them and in
  * after loading them (no-ops on the host). */

@@ -16,11 +16,32 @@
 void ws_train_opts_default(ws_train_opts *o, const char *stage, double lr)
 {
     *o = (ws_train_opts){.stage = stage, .metrics_path = "-", .steps = -1, .epochs = 3, .batch = 8, .warmup = -1,
-                         .seed = 1, .clip = 1.0, .eval_every = 100, .eval_n = 100,
+                         .seed = 1, .clip = 1.0, .head_lr = -1, .eval_every = 100, .eval_n = 100,
                          .max_state_len = WS_DEFAULT_MAX_STATE_LEN,
                          .max_action_len = WS_DEFAULT_MAX_ACTION_LEN};
     o->adam = ws_adamw_defaults();
     o->schedule = (ws_lr_schedule){.kind = WS_LR_LINEAR, .lr = lr};
+    for (int k = 0; k < WS_N_DECISION_KINDS; k++)
+        o->repeat[k] = 1;
+}
+
+/* --oversample KIND=N[,KIND=N]... */
+static void parse_oversample(ws_train_opts *o, const ws_cli *cli, const char *arg)
+{
+    char *copy = strdup(arg), *save = NULL;
+    if (!copy)
+        ws_cli_die(cli, WS_EXIT_FAIL, "out of memory");
+    for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        ws_decision_kind kind;
+        if (eq)
+            *eq = 0;
+        if (!eq || ws_decision_kind_parse(item, &kind))
+            ws_cli_usage_error(cli, "--oversample: expected KIND=N with KIND one of search, results, option, buy, "
+                                    "navigation, got '%s'", arg);
+        o->repeat[kind] = (int)ws_cli_long(cli, "--oversample", eq + 1, 1, 1000);
+    }
+    free(copy);
 }
 
 const char *ws_train_usage(void)
@@ -35,9 +56,14 @@ const char *ws_train_usage(void)
            "      --epochs N        passes over the data when --steps is not given [3]\n"
            "  -b, --batch N         states (decisions) per update [8]\n"
            "      --lr X            peak learning rate\n"
+           "      --head-lr X       peak learning rate of the head (the scorer and value head on top\n"
+           "                        of the encoder, new and random at --bert), same schedule [--lr]\n"
            "      --min-lr X        floor of the decay [0]\n"
            "      --warmup N        warm-up updates [10% of the steps]\n"
            "      --schedule NAME   linear, cosine or constant [linear]\n"
+           "      --oversample KIND=N[,KIND=N]  (train-il) visit each decision of KIND (search,\n"
+           "                        results, option, buy, navigation: the records' \"kind\") N times\n"
+           "                        an epoch [1]\n"
            "      --weight-decay X  AdamW's decoupled weight decay [0.01]\n"
            "      --clip X          clip the gradient norm at X; 0: never [1.0]\n"
            "      --seed N          data order and random initialisation [1]\n"
@@ -80,6 +106,8 @@ int ws_train_option(ws_train_opts *o, const ws_cli *cli, int c, const char *arg)
     case 'b':
     case WS_TOPT_BATCH: o->batch = ws_cli_long(cli, "--batch", arg, 1, 100000); break;
     case WS_TOPT_LR: o->schedule.lr = ws_cli_double(cli, "--lr", arg, 0, 10); break;
+    case WS_TOPT_HEAD_LR: o->head_lr = ws_cli_double(cli, "--head-lr", arg, 0, 10); break;
+    case WS_TOPT_OVERSAMPLE: parse_oversample(o, cli, arg); break;
     case WS_TOPT_MIN_LR: o->schedule.min_lr = ws_cli_double(cli, "--min-lr", arg, 0, 10); break;
     case WS_TOPT_WARMUP: o->warmup = ws_cli_long(cli, "--warmup", arg, 0, 100000000); break;
     case WS_TOPT_SCHEDULE:
@@ -259,7 +287,10 @@ void ws_train_start(ws_train_run *run, int64_t total_steps, const char *vocab_sh
     o->steps = total_steps;
     o->schedule.total_steps = total_steps;
     o->schedule.warmup_steps = o->warmup >= 0 ? (o->warmup < total_steps ? o->warmup : total_steps) : total_steps / 10;
-    if (ws_trainer_init(&run->trainer, run->model, &o->adam, &o->schedule, o->clip, &err))
+    double head_scale = o->head_lr >= 0 && o->schedule.lr > 0 ? o->head_lr / o->schedule.lr : 1.0;
+    if (o->head_lr > 0 && o->schedule.lr == 0)
+        ws_cli_usage_error(run->cli, "--head-lr needs a positive --lr (the head follows its schedule)");
+    if (ws_trainer_init(&run->trainer, run->model, &o->adam, &o->schedule, o->clip, head_scale, &err))
         die(run, "", &err);
     if (o->resume) {
         ws_ckpt_meta meta = {0};
@@ -593,13 +624,15 @@ int ws_train_dataset_main(const ws_cli *cli, const ws_train_opts *opts, int need
     ws_err err;
     ws_dataset data, valid = {0};
     ws_train_load_dataset(&run, &data, inputs, n_inputs, need, "");
+    if (ws_dataset_oversample(&data, run.opts.repeat, &err))
+        die(&run, "--oversample: ", &err);
     if (opts->valid)
         ws_train_load_dataset(&run, &valid, &opts->valid, 1, need, "--valid: ");
     long batch = run.opts.batch;
-    long per_epoch = (long)((data.n + (size_t)batch - 1) / (size_t)batch);
+    long per_epoch = (long)((data.n_visits + (size_t)batch - 1) / (size_t)batch);
     ws_train_start(&run, run.opts.steps >= 0 ? run.opts.steps : per_epoch * run.opts.epochs, data.vocab_sha256);
 
-    size_t *order = malloc(data.n * sizeof *order), *valid_order = malloc((valid.n + 1) * sizeof *valid_order);
+    size_t *order = malloc(data.n_visits * sizeof *order), *valid_order = malloc((valid.n + 1) * sizeof *valid_order);
     batch_work work = {.items = malloc((size_t)batch * sizeof *work.items)};
     if (!order || !valid_order || !work.items)
         ws_cli_die(cli, WS_EXIT_FAIL, "out of memory");
@@ -618,7 +651,7 @@ int ws_train_dataset_main(const ws_cli *cli, const ws_train_opts *opts, int need
             current_epoch = epoch;
         }
         size_t first = (size_t)within * (size_t)batch;
-        long n_global = (long)(data.n - first < (size_t)batch ? data.n - first : (size_t)batch), lo, hi;
+        long n_global = (long)(data.n_visits - first < (size_t)batch ? data.n_visits - first : (size_t)batch), lo, hi;
         ws_dist_shard(&run.dist, n_global, &lo, &hi); /* this rank's part of the batch */
         int n = (int)(hi - lo);
         double t0 = ws_now();

@@ -3,7 +3,8 @@
 # loss of the model in CKPT on the states of preferred trajectories (e.g. gen-traj --oracle on
 # held-out goals), by kind of decision: the results page (which product to open), an option of
 # the item page, buy now, other navigation. The search step has one valid action and is left out.
-# Uses tokenize and train-il --steps 0 --valid (forward passes only); BIN=dir of the tools [bin].
+# Uses tokenize (which says each decision's kind) and train-il --steps 0 --valid (forward passes
+# only); BIN=dir of the tools [bin].
 # Prints a Markdown table.
 set -euo pipefail
 [ $# -ge 2 ] || { echo "usage: decision_accuracy.sh CKPT TRAJECTORIES..." >&2; exit 2; }
@@ -12,20 +13,12 @@ ckpt=$1
 shift
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$bin/records" -q -t trajectory "$@" > "$tmp/traj.jsonl"
+"$bin/records" -q -t trajectory "$@" | "$bin/tokenize" -q > "$tmp/all.tok.jsonl"
 echo "| decision | states | accuracy | loss (nats) |"
 echo "|:--|--:|--:|--:|"
 for kind in results option buy navigation; do
-    # Every step of another kind gets action_index -1, which tokenize skips.
-    jq -c --arg kind "$kind" '
-        def kind: if (.action | startswith("search[")) then "search"
-                  elif .action == "click[buy now]" then "buy"
-                  elif (.action | IN("click[< prev]", "click[back to search]", "click[next >]", "click[description]",
-                                     "click[features]", "click[reviews]", "click[attributes]")) then "navigation"
-                  elif (.obs | test("Total results")) then "results"
-                  else "option" end;
-        .steps |= map(if kind == $kind then . else .action_index = -1 end)' "$tmp/traj.jsonl" |
-        "$bin/tokenize" -q > "$tmp/$kind.tok.jsonl"
+    # tokenize says each decision's kind (lib/env.h, ws_decision_kind_of)
+    jq -c --arg kind "$kind" 'select(.kind == $kind)' "$tmp/all.tok.jsonl" > "$tmp/$kind.tok.jsonl"
     if [ ! -s "$tmp/$kind.tok.jsonl" ]; then
         echo "| $kind | 0 | | |"
         continue

@@ -27,6 +27,7 @@
 
 #include "cli.h"
 #include "encode.h"
+#include "env.h"
 #include "interrupt.h"
 #include "progress.h"
 #include "stream.h"
@@ -209,6 +210,8 @@ static int do_trajectory(const ws_vocab *v, const opts *o, const json_t *t, ws_w
         if (!rec)
             return -1;
         json_object_set_new(rec, "target", json_integer(k));
+        const char *taken = json_string_value(json_array_get(acts, (size_t)k));
+        json_object_set_new(rec, "kind", json_string(ws_decision_kind_name(ws_decision_kind_of(taken, json_string_value(obs)))));
         if (json_is_number(reward))
             json_object_set(rec, "reward", reward);
         if (json_is_boolean(success))

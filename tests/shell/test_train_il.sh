@@ -77,6 +77,32 @@ check "scripts/decision_accuracy.sh: a row per kind of decision, every non-searc
   [ \$(awk -F'|' 'NR > 2 { n += \$3 } END { print n }' '$T_TMP/kinds.md') = \
     \$(jq '[.steps[] | select(.action | startswith(\"search[\") | not)] | length' '$T_TMP/held-out.jsonl' | paste -sd+ | bc) ]"
 
+# --oversample: an epoch visits each option decision N times (more updates per epoch);
+# --head-lr 0: the head's tensors keep their initial values while the encoder learns.
+n_all=$(jq -s 'map(select((.actions | length) > 1)) | length' "$T_TMP/tok.jsonl")
+n_opt=$(jq -s 'map(select((.actions | length) > 1 and .kind == "option")) | length' "$T_TMP/tok.jsonl")
+check "--oversample option=3: each option decision visited 3 times an epoch" bash -c "
+  [ $n_opt -gt 0 ] && $(declare -f run); T='$T' T_TMP='$T_TMP'
+  run --epochs 1 --oversample option=3 -o '$T_TMP/os.ckpt' > '$T_TMP/os.metrics' &&
+  [ \$(grep -c '\"stage\":\"il\"' '$T_TMP/os.metrics') = $(( (n_all + 2 * n_opt + 3) / 4 )) ]"
+jq -c 'del(.kind)' "$T_TMP/tok.jsonl" > "$T_TMP/nokind.jsonl"
+expect_error "--oversample on records without a kind: refused, saying why" 1 "do not say their decision" \
+    "$T" -q --config tiny --oversample option=2 -o "$T_TMP/x.ckpt" "$T_TMP/nokind.jsonl"
+expect_error "--oversample with an unknown kind: usage error" 2 "--oversample: expected KIND=N" \
+    "$T" -q --config tiny --oversample options=2 -o "$T_TMP/x.ckpt" "$T_TMP/tok.jsonl"
+check "--head-lr 0: the head keeps its initial weights, the encoder moves" bash -c "
+  $(declare -f run); T='$T' T_TMP='$T_TMP'
+  run --steps 0 -o '$T_TMP/h0.ckpt' > /dev/null && run --steps 3 --warmup 0 --head-lr 0 -o '$T_TMP/h3.ckpt' > /dev/null &&
+  python3 -c '
+import json, struct
+def tensors(path):
+    b = open(path, \"rb\").read(); n = struct.unpack(\"<Q\", b[:8])[0]; h = json.loads(b[8:8 + n])
+    return {k: b[8 + n + v[\"data_offsets\"][0]:8 + n + v[\"data_offsets\"][1]] for k, v in h.items() if k != \"__metadata__\"}
+a, b = tensors(\"$T_TMP/h0.ckpt\"), tensors(\"$T_TMP/h3.ckpt\")
+head = [k for k in a if not k.startswith((\"embeddings.\", \"encoder.\"))]
+assert head and all(a[k] == b[k] for k in head), head
+assert any(a[k] != b[k] for k in a if k.startswith(\"encoder.\"))'"
+
 head -c 300 "$T_TMP/a.ckpt" > "$T_TMP/trunc.ckpt"
 expect_error "a truncated checkpoint is refused with its name" 1 "trunc.ckpt" "$T" -q --resume "$T_TMP/trunc.ckpt" -o "$T_TMP/x.ckpt" "$T_TMP/tok.jsonl"
 python3 -c "

@@ -166,8 +166,8 @@ static void parity(ws_gpu_math math, double bound)
     ws_adamw_opts adam = ws_adamw_defaults();
     ws_lr_schedule sched = {.kind = WS_LR_CONSTANT, .lr = 1e-4};
     ws_trainer tc, tg;
-    assert_int_equal(ws_trainer_init(&tc, cpu, &adam, &sched, 1.0, &err), 0);
-    assert_int_equal(ws_trainer_init(&tg, gpu, &adam, &sched, 1.0, &err), 0);
+    assert_int_equal(ws_trainer_init(&tc, cpu, &adam, &sched, 1.0, 1.0, &err), 0);
+    assert_int_equal(ws_trainer_init(&tg, gpu, &adam, &sched, 1.0, 1.0, &err), 0);
     for (int step = 0; step < 20; step++) {
         ws_model *ms[2] = {cpu, gpu};
         ws_trainer *ts[2] = {&tc, &tg};

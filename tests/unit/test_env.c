@@ -1,6 +1,7 @@
 /* Unit tests of lib/env and lib/reward on a small catalog the test writes itself: every page
  * type, every action kind (valid and not), option replacement, < prev from item and sub-pages,
- * paging past the last page, the step limit, text_rich, and each reward component. */
+ * paging past the last page, the step limit, text_rich, each reward component, the kinds of
+ * decision; and the oracle policy (lib/policy) reaching reward 1 from off-track states. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include "catalog.h"
 #include "env.h"
 #include "goals.h"
+#include "policy.h"
 #include "reward.h"
 
 typedef struct fixture {
@@ -240,6 +242,74 @@ static void test_step_limit(void **state)
     ws_episode_free(ep);
 }
 
+static void test_decision_kinds(void **state)
+{
+    (void)state;
+    const char *results = "Instruction: [SEP] x [SEP] Back to Search [SEP] Page 1 (Total results: 50) [SEP] Next >";
+    const char *item = "Instruction: [SEP] x [SEP] Back to Search [SEP] < Prev [SEP] size [SEP] large [SEP] Buy Now";
+    assert_int_equal(ws_decision_kind_of("search[red shoes]", "WebShop [SEP] Search"), WS_DECISION_SEARCH);
+    assert_int_equal(ws_decision_kind_of("click[b01]", results), WS_DECISION_RESULTS);
+    assert_int_equal(ws_decision_kind_of("click[next >]", results), WS_DECISION_NAVIGATION);
+    assert_int_equal(ws_decision_kind_of("click[large]", item), WS_DECISION_OPTION);
+    assert_int_equal(ws_decision_kind_of("click[buy now]", item), WS_DECISION_BUY);
+    assert_int_equal(ws_decision_kind_of("click[< prev]", item), WS_DECISION_NAVIGATION);
+    assert_int_equal(ws_decision_kind_of("click[reviews]", item), WS_DECISION_NAVIGATION);
+    for (int k = 0; k < WS_N_DECISION_KINDS; k++) {
+        ws_decision_kind back;
+        assert_int_equal(ws_decision_kind_parse(ws_decision_kind_name((ws_decision_kind)k), &back), 0);
+        assert_int_equal(back, k);
+    }
+    ws_decision_kind unused;
+    assert_int_equal(ws_decision_kind_parse("options", &unused), -1);
+}
+
+/* Play `prefix` (an agent going astray), then the oracle until the episode ends. */
+static double oracle_after(fixture *f, const char *const *prefix, int n_prefix, int *oracle_steps)
+{
+    ws_episode *ep = start(f, 100, WS_OBS_TEXT_RICH);
+    for (int i = 0; i < n_prefix; i++)
+        assert_true(act(ep, prefix[i]).valid);
+    ws_step s = {0};
+    ws_err err;
+    for (*oracle_steps = 0; !s.done && *oracle_steps < 30; ++*oracle_steps) {
+        char *a = ws_policy_act(WS_POLICY_ORACLE, ep, NULL, &err);
+        assert_non_null(a);
+        s = act(ep, a);
+        assert_true(s.valid);
+        free(a);
+    }
+    ws_episode_free(ep);
+    return s.done ? s.reward : -1;
+}
+
+static void test_oracle_recovers(void **state)
+{
+    fixture *f = *state;
+    int n;
+    assert_true(oracle_after(f, NULL, 0, &n) == 1.0); /* from the start: search, open, 2 options, buy */
+    assert_int_equal(n, 5);
+    const char *wrong_options[] = {"search[i want an oak console table]", "click[b000table1]", "click[natural]",
+                                   "click[small]"};
+    assert_true(oracle_after(f, wrong_options, 4, &n) == 1.0);
+    assert_int_equal(n, 3); /* black, large, buy */
+    const char *sub_page[] = {"search[i want an oak console table]", "click[b000table1]", "click[large]",
+                              "click[description]"};
+    assert_true(oracle_after(f, sub_page, 4, &n) == 1.0);
+    assert_int_equal(n, 3); /* < prev, black, buy */
+    /* another search whose results do not list the target: its page, one of its products */
+    const char *other_results[] = {"search[widget]", "click[next >]"};
+    assert_true(oracle_after(f, other_results, 2, &n) == 1.0);
+    assert_int_equal(n, 6); /* back to search, search, open, 2 options, buy */
+    const char *other_product[] = {"search[widget]", "click[b00widgetn]"};
+    assert_true(oracle_after(f, other_product, 2, &n) == 1.0);
+    assert_int_equal(n, 6);
+    /* a search that lists the target among others: a wrong product, then a later results page */
+    const char *wrong_product[] = {"search[oak widget]", "click[b00widgeta]"};
+    assert_true(oracle_after(f, wrong_product, 2, &n) == 1.0);
+    const char *later_page[] = {"search[oak widget]", "click[next >]"};
+    assert_true(oracle_after(f, later_page, 2, &n) == 1.0);
+}
+
 static void test_text_rich(void **state)
 {
     ws_episode *ep = start(*state, 100, WS_OBS_TEXT_RICH);
@@ -358,6 +428,8 @@ int main(void)
         cmocka_unit_test(test_item_options_and_subpages),
         cmocka_unit_test(test_buy_and_reward),
         cmocka_unit_test(test_step_limit),
+        cmocka_unit_test(test_decision_kinds),
+        cmocka_unit_test(test_oracle_recovers),
         cmocka_unit_test(test_text_rich),
         cmocka_unit_test(test_reward_attributes),
         cmocka_unit_test(test_reward_options_and_price),

@@ -50,7 +50,7 @@ static void test_adamw_hand_computed(void **state)
     ws_err err;
     for (int t = 1; t <= 3; t++) {
         g[0] = g[1] = gs[t - 1];
-        assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, 0.1, t, params, grads, ms, vs, numel, decay, 2, &err), 0);
+        assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, 0.1, t, params, grads, ms, vs, numel, decay, NULL, 2, &err), 0);
         assert_near(p[0], want_p0[t - 1], 2e-7);
         assert_near(p[1], want_p1[t - 1], 4e-7);
         assert_near(m[0], want_m[t - 1], 1e-8);
@@ -81,6 +81,30 @@ static void test_adamw_pure_decay_and_defaults(void **state)
     assert_near(q[3], 0.01 * 1e-6 / (1e-6 + 1e-8), 1e-7); /* eps matters for tiny gradients */
 }
 
+/* A tensor's lr_scale is its rate over the step's: scale 2 at lr 0.05 is lr 0.1, bit for bit, and
+ * scale 0 freezes the tensor (its moments still move). */
+static void test_adamw_lr_scale(void **state)
+{
+    (void)state;
+    ws_adamw_opts o = {.beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.1};
+    float p[3] = {1.0f, 1.0f, 1.0f}, m[3] = {0}, v[3] = {0}, g = 0.5f, ref = 1.0f, rm = 0, rv = 0;
+    float *params[3] = {&p[0], &p[1], &p[2]}, *ms[3] = {&m[0], &m[1], &m[2]}, *vs[3] = {&v[0], &v[1], &v[2]};
+    const float *grads[3] = {&g, &g, &g};
+    size_t numel[3] = {1, 1, 1};
+    const double scale[3] = {2.0, 1.0, 0.0};
+    ws_err err;
+    for (int t = 1; t <= 3; t++) {
+        assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, 0.05, t, params, grads, ms, vs, numel, NULL, scale, 3, &err), 0);
+        ws_adamw_update(&o, 0.1, t, &ref, &g, &rm, &rv, 1, 1);
+        assert_true(p[0] == ref);
+    }
+    assert_true(p[1] != ref && p[1] < 1.0f);
+    assert_true(p[2] == 1.0f && m[2] == m[0]);
+    const double bad[3] = {1.0, -1.0, 1.0};
+    assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, 0.05, 4, params, grads, ms, vs, numel, NULL, bad, 3, &err), -1);
+    assert_non_null(strstr(err.msg, "scale -1 of tensor 1"));
+}
+
 static void test_adamw_refusals(void **state)
 {
     (void)state;
@@ -90,13 +114,13 @@ static void test_adamw_refusals(void **state)
     const float *gp = &g;
     size_t n = 1;
     ws_err err;
-    assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, 0.1, 0, &pp, &gp, &mp, &vp, &n, NULL, 1, &err), -1);
+    assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, 0.1, 0, &pp, &gp, &mp, &vp, &n, NULL, NULL, 1, &err), -1);
     assert_non_null(strstr(err.msg, "the first update is step 1"));
-    assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, -0.1, 1, &pp, &gp, &mp, &vp, &n, NULL, 1, &err), -1);
+    assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, -0.1, 1, &pp, &gp, &mp, &vp, &n, NULL, NULL, 1, &err), -1);
     assert_non_null(strstr(err.msg, "learning rate"));
-    assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, NAN, 1, &pp, &gp, &mp, &vp, &n, NULL, 1, &err), -1);
+    assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, NAN, 1, &pp, &gp, &mp, &vp, &n, NULL, NULL, 1, &err), -1);
     o.beta1 = 1.0;
-    assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, 0.1, 1, &pp, &gp, &mp, &vp, &n, NULL, 1, &err), -1);
+    assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, 0.1, 1, &pp, &gp, &mp, &vp, &n, NULL, NULL, 1, &err), -1);
     assert_non_null(strstr(err.msg, "beta1 1 is outside [0, 1)"));
     o = ws_adamw_defaults();
     o.beta2 = -0.1;
@@ -293,6 +317,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_adamw_hand_computed),
         cmocka_unit_test(test_adamw_pure_decay_and_defaults),
+        cmocka_unit_test(test_adamw_lr_scale),
         cmocka_unit_test(test_adamw_refusals),
         cmocka_unit_test(test_default_decay),
         cmocka_unit_test(test_clip),
