@@ -803,8 +803,8 @@ fail:
 
 int ws_reject_parse(const char *name, ws_reject_rule *rule)
 {
-    static const char *const names[] = {"random", "sample", "argmax"};
-    for (int i = 0; i < 3; i++)
+    static const char *const names[] = {"random", "sample", "argmax", "agent"};
+    for (int i = 0; i < 4; i++)
         if (strcmp(name, names[i]) == 0) {
             *rule = (ws_reject_rule)i;
             return 0;
@@ -814,8 +814,9 @@ int ws_reject_parse(const char *name, ws_reject_rule *rule)
 
 const char *ws_pair_source_name(ws_pair_source s)
 {
-    static const char *const names[] = {"reference-sample", "reference-argmax", "reference-next-best", "random"};
-    return (unsigned)s < 4 ? names[s] : "unknown";
+    static const char *const names[] = {"reference-sample", "reference-argmax", "reference-next-best", "random",
+                                        "agent"};
+    return (unsigned)s < 5 ? names[s] : "unknown";
 }
 
 int ws_next_best(const double *logp, int n, int exclude)
@@ -897,6 +898,7 @@ typedef struct pending_state {
     json_t *traj; /* a reference per state */
     size_t step;
     int chosen, n;
+    int rejected; /* WS_REJECT_AGENT: the agent's action; else picked when scored */
 } pending_state;
 
 struct ws_pairer {
@@ -910,7 +912,7 @@ struct ws_pairer {
 
 ws_pairer *ws_pairer_new(const ws_pairer_opts *opts, ws_err *err)
 {
-    if (opts->rule != WS_REJECT_RANDOM && (!opts->ref || !opts->vocab))
+    if (opts->rule != WS_REJECT_RANDOM && opts->rule != WS_REJECT_AGENT && (!opts->ref || !opts->vocab))
         return ws_fail(err, "the %s rule needs a reference model", opts->rule == WS_REJECT_SAMPLE ? "sample" : "argmax"),
                NULL;
     if (opts->ref_logps && !opts->ref)
@@ -1010,7 +1012,10 @@ static int run_queue(ws_pairer *p, ws_pair_sink *sink, void *ctx, ws_err *err)
             p->lp[j] = logp ? (double)logp[a + (size_t)j] : 0.0;
         a += (size_t)ps->n;
         ws_pair_rng(&rng, p->o.seed, (long)json_integer_value(json_object_get(ps->traj, "goal_id")), (long)ps->step);
-        int rej = ws_pick_rejected(p->o.rule, p->lp, ps->n, ps->chosen, &rng, &src);
+        int rej = p->o.rule == WS_REJECT_AGENT ? ps->rejected
+                                                : ws_pick_rejected(p->o.rule, p->lp, ps->n, ps->chosen, &rng, &src);
+        if (p->o.rule == WS_REJECT_AGENT)
+            src = WS_SRC_AGENT;
         double ref[2] = {p->lp[ps->chosen], rej >= 0 ? p->lp[rej] : 0.0};
         json_t *pair = rej >= 0 ? ws_pair_record(ps->traj, ps->step, ps->chosen, rej, src, p->o.ref_logps ? ref : NULL)
                                 : NULL;
@@ -1061,12 +1066,22 @@ int ws_pairer_add(ws_pairer *p, json_t *traj, const char *where, ws_pair_sink *s
                            json_array_size(acts));
         if (json_array_size(acts) > 100000)
             return ws_fail(err, "%s: step %zu: %zu actions", where, i, json_array_size(acts));
+        json_t *oi = json_object_get(s, "oracle_index");
+        if (p->o.rule == WS_REJECT_AGENT &&
+            (!json_is_integer(oi) || json_integer_value(oi) < -1 ||
+             json_integer_value(oi) >= (json_int_t)json_array_size(acts)))
+            return ws_fail(err, "%s: step %zu: no \"oracle_index\" among the actions (--rejected agent takes "
+                                "rollout --oracle-labels trajectories)", where, i);
     }
     p->st.trajectories++;
     for (size_t i = 0; i < json_array_size(steps); i++) {
         json_t *s = json_array_get(steps, i);
         int n = (int)json_array_size(json_object_get(s, "actions"));
-        int chosen = (int)json_integer_value(json_object_get(s, "action_index"));
+        int chosen = (int)json_integer_value(json_object_get(s, "action_index")), rejected = -1;
+        if (p->o.rule == WS_REJECT_AGENT) { /* the agent's action is the rejected one */
+            rejected = chosen;
+            chosen = (int)json_integer_value(json_object_get(s, "oracle_index"));
+        }
         p->st.states++;
         if (chosen < 0) {
             p->st.unlabeled++;
@@ -1074,6 +1089,14 @@ int ws_pairer_add(ws_pairer *p, json_t *traj, const char *where, ws_pair_sink *s
         }
         if (n < 2) {
             p->st.single++;
+            continue;
+        }
+        if (p->o.rule == WS_REJECT_AGENT && rejected == chosen) {
+            p->st.agree++;
+            continue;
+        }
+        if (p->o.rule == WS_REJECT_AGENT && rejected < 0) { /* the agent's action was not a valid one */
+            p->st.unlabeled++;
             continue;
         }
         if (p->nq == p->cap) {
@@ -1084,7 +1107,7 @@ int ws_pairer_add(ws_pairer *p, json_t *traj, const char *where, ws_pair_sink *s
             p->q = q;
             p->cap = cap;
         }
-        p->q[p->nq++] = (pending_state){json_incref(traj), i, chosen, n};
+        p->q[p->nq++] = (pending_state){json_incref(traj), i, chosen, n, rejected};
         if (p->nq >= (size_t)p->o.batch && run_queue(p, sink, ctx, err))
             return -1;
     }

@@ -167,10 +167,19 @@ json_t *ws_human_trajectory(const json_t *line, long goal_id, ws_err *err);
 
 /* ------------------------------------------------------------------ preference pairs */
 
-typedef enum { WS_REJECT_RANDOM, WS_REJECT_SAMPLE, WS_REJECT_ARGMAX } ws_reject_rule;
-typedef enum { WS_SRC_REFERENCE_SAMPLE, WS_SRC_REFERENCE_ARGMAX, WS_SRC_REFERENCE_NEXT_BEST, WS_SRC_RANDOM } ws_pair_source;
+/* WS_REJECT_AGENT relabels on-policy trajectories (rollout --oracle-labels): chosen = the
+ * oracle's action at the state the agent reached (the step's oracle_index), rejected = the agent's
+ * own action; no pair where they agree. The other rules take the trajectory's action as chosen. */
+typedef enum { WS_REJECT_RANDOM, WS_REJECT_SAMPLE, WS_REJECT_ARGMAX, WS_REJECT_AGENT } ws_reject_rule;
+typedef enum {
+    WS_SRC_REFERENCE_SAMPLE,
+    WS_SRC_REFERENCE_ARGMAX,
+    WS_SRC_REFERENCE_NEXT_BEST,
+    WS_SRC_RANDOM,
+    WS_SRC_AGENT
+} ws_pair_source;
 
-int ws_reject_parse(const char *name, ws_reject_rule *rule); /* random, sample, argmax; -1 else */
+int ws_reject_parse(const char *name, ws_reject_rule *rule); /* random, sample, argmax, agent; -1 else */
 const char *ws_pair_source_name(ws_pair_source s);          /* the pair record's "source" */
 
 /* The highest log-probability among the n actions other than `exclude` (ties: the lowest index);
@@ -200,6 +209,7 @@ typedef struct ws_pair_stats {
     long single;    /* states with one valid action (the search page): no pair */
     long unlabeled; /* steps whose action was not among the valid ones (action_index -1) */
     long next_best; /* pairs whose rejected action is the reference's next best */
+    long agree;     /* WS_REJECT_AGENT: states where the agent did what the oracle would: no pair */
 } ws_pair_stats;
 
 typedef struct ws_pairer_opts {

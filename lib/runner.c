@@ -105,6 +105,8 @@ int ws_runner_play(ws_runner *r, json_t *const *goals, int n, json_t **out, ws_e
             r->rngs[i] = r->active_rngs[a]; /* keep the stream's position */
             if (rc == 0 && ws_traj_step(&r->builders[i], r->eps[i], NULL, d->action, d->scored, d->logp, d->value))
                 rc = ws_fail(err, "out of memory");
+            if (rc == 0 && r->opts.oracle_labels && ws_traj_label_oracle(&r->builders[i], r->eps[i], err))
+                rc = -1;
             if (rc == 0 && ws_episode_step(r->eps[i], d->action, &st, err))
                 rc = -1;
             if (rc == 0)

@@ -20,6 +20,7 @@ typedef struct ws_runner_opts {
     ws_policy_kind builtin;  /* used when agent is NULL */
     ws_agent *agent;         /* the model as the policy, or NULL */
     const char *policy_name; /* recorded in the trajectories (the checkpoint for a model) */
+    int oracle_labels;       /* with agent: every step also says what the oracle would do there */
 } ws_runner_opts;
 
 typedef struct ws_runner ws_runner;

@@ -74,6 +74,20 @@ int ws_traj_step(ws_traj_builder *b, ws_episode *ep, json_t *actions, const char
     return step ? json_array_append_new(b->steps, step) : -1;
 }
 
+int ws_traj_label_oracle(ws_traj_builder *b, ws_episode *ep, ws_err *err)
+{
+    json_t *step = json_array_get(b->steps, json_array_size(b->steps) - 1);
+    if (!step)
+        return ws_fail(err, "no step to label");
+    char *a = ws_policy_act(WS_POLICY_ORACLE, ep, NULL, err);
+    if (!a)
+        return -1;
+    int rc = json_object_set_new(step, "oracle_index", json_integer(index_of(json_object_get(step, "actions"), a))) ||
+             json_object_set_new(step, "oracle_action", json_string(a));
+    free(a);
+    return rc ? ws_fail(err, "out of memory") : 0;
+}
+
 void ws_traj_after_step(ws_traj_builder *b, ws_episode *ep)
 {
     if (ws_episode_page(ep) != WS_PAGE_RESULTS)

@@ -32,6 +32,9 @@ int ws_traj_begin(ws_traj_builder *b);
  * value are written when has_scores. actions may be NULL (computed here). */
 int ws_traj_step(ws_traj_builder *b, ws_episode *ep, json_t *actions, const char *action, int has_scores,
                  double logp, double value);
+/* Label the last recorded step with the oracle's action in its state (oracle_action,
+ * oracle_index): call after ws_traj_step, before ws_episode_step. 0, or -1 with err. */
+int ws_traj_label_oracle(ws_traj_builder *b, ws_episode *ep, ws_err *err);
 /* After ws_episode_step: note what the step revealed (the goal product's rank in a search). */
 void ws_traj_after_step(ws_traj_builder *b, ws_episode *ep);
 /* The finished record (new reference; the builder is reset). */

@@ -22,6 +22,7 @@ static void usage(void)
 {
     printf("Usage: pair-prefs --rejected random [OPTION]... [TRAJECTORIES]...\n"
            "  or:  pair-prefs --ref CKPT [--rejected sample|argmax] [OPTION]... [TRAJECTORIES]...\n"
+           "  or:  pair-prefs --rejected agent [--ref CKPT --ref-logps] [OPTION]... [TRAJECTORIES]...\n"
            "Write one pair record per state of the preferred trajectories (stdin or files, e.g. from\n"
            "gen-traj), in input order: chosen = the trajectory's action in that state, rejected =\n\n"
            "  sample   a draw from the reference model's policy (seeded per state), or\n"
@@ -29,13 +30,18 @@ static void usage(void)
            "           the reference's next best action by its log-probabilities\n"
            "           (source \"reference-next-best\")\n"
            "  random   a uniformly random other valid action (no model needed)\n\n"
-           "so rejected never equals chosen. States with a single valid action (the search page)\n"
+           "so rejected never equals chosen. Relabelled on-policy states instead, with\n"
+           "  agent    trajectories of an agent that carry the oracle's action at every state\n"
+           "           (rollout --oracle-labels): chosen = the oracle's action (oracle_index),\n"
+           "           rejected = the agent's; a state where they agree gives no pair\n"
+           "           (source \"agent\"; no model needed, --ref for --ref-logps).\n"
+           "States with a single valid action (the search page)\n"
            "and steps whose action was not among the valid ones (action_index -1) give no pair.\n"
            "The reference encodes each observation and its actions as the agent does (lib/encode)\n"
            "and scores --batch states per forward pass. A summary (trajectories, states, pairs,\n"
            "states skipped, next-best picks) goes to stderr.\n\n"
            "      --ref CKPT       the reference model (a train-il/dpo/ppo checkpoint)\n"
-           "      --rejected RULE  sample, argmax or random [sample with --ref, else required]\n"
+           "      --rejected RULE  sample, argmax, random or agent [sample with --ref, else required]\n"
            "      --ref-logps      also record the reference's log-probabilities of both actions\n"
            "                       (ref_logp_chosen, ref_logp_rejected; needs --ref), so DPO\n"
            "                       need not run the reference again\n"
@@ -103,8 +109,8 @@ int main(int argc, char **argv)
         ws_cli_usage_error(&cli, "give --ref CKPT (rejected = the reference's sample or argmax) or --rejected random");
     po.rule = WS_REJECT_SAMPLE;
     if (rule_name && ws_reject_parse(rule_name, &po.rule))
-        ws_cli_usage_error(&cli, "--rejected: expected sample, argmax or random, got '%s'", rule_name);
-    if (po.rule != WS_REJECT_RANDOM && !ref_path)
+        ws_cli_usage_error(&cli, "--rejected: expected sample, argmax, random or agent, got '%s'", rule_name);
+    if (po.rule != WS_REJECT_RANDOM && po.rule != WS_REJECT_AGENT && !ref_path)
         ws_cli_usage_error(&cli, "--rejected %s needs --ref CKPT", rule_name);
     if (po.ref_logps && !ref_path)
         ws_cli_usage_error(&cli, "--ref-logps needs --ref CKPT");
@@ -160,9 +166,11 @@ int main(int argc, char **argv)
         const ws_pair_stats *s = ws_pairer_stats(pairer);
         fprintf(stderr,
                 "pair-prefs: %s: %ld trajectories, %ld states, %ld pairs; skipped %ld single-action states and %ld "
-                "steps without a valid action; %ld rejected by the next-best rule\n",
-                po.rule == WS_REJECT_RANDOM ? "random" : po.rule == WS_REJECT_SAMPLE ? "reference sample" : "reference argmax",
-                s->trajectories, s->states, s->pairs, s->single, s->unlabeled, s->next_best);
+                "steps without a valid action; %ld rejected by the next-best rule; %ld where agent and oracle "
+                "agree\n",
+                po.rule == WS_REJECT_RANDOM ? "random" : po.rule == WS_REJECT_SAMPLE ? "reference sample"
+                                                    : po.rule == WS_REJECT_ARGMAX ? "reference argmax" : "agent vs oracle",
+                s->trajectories, s->states, s->pairs, s->single, s->unlabeled, s->next_best, s->agree);
     }
     ws_pairer_free(pairer);
     ws_model_free(po.ref);

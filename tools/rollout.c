@@ -30,6 +30,10 @@ static void usage(void)
            "  -p, --policy NAME    random (uniform over valid actions) or oracle (knows the goal)\n"
            "  -m, --model CKPT     the trained model as the policy (a train-il/dpo/ppo checkpoint)\n"
            "      --temperature T  sample from softmax(logits / T); 0 takes the argmax [0]\n"
+           "      --oracle-labels  with --model: every step also records what the oracle would do\n"
+           "                       in that state (oracle_action, oracle_index), for relabelled\n"
+           "                       pairs (pair-prefs --rejected agent) and DAgger (tokenize\n"
+           "                       --oracle-target)\n"
            "      --parallel N     episodes in flight, scored in one batch [16]\n"
            "%s"
            "      --seed N         seed of the policy's random choices [0]\n"
@@ -98,11 +102,12 @@ int main(int argc, char **argv)
     ws_play_opts po;
     ws_play_opts_default(&po);
     ws_writer_opts wo = {WS_COMPRESS_AUTO, 0};
-    enum { OPT_SEED = 256, OPT_SUMMARY, OPT_HELP, OPT_VERSION };
+    enum { OPT_SEED = 256, OPT_SUMMARY, OPT_ORACLE_LABELS, OPT_HELP, OPT_VERSION };
+    int oracle_labels = 0;
     static const struct option longopts[] = {
         {"policy", required_argument, 0, 'p'}, {"model", required_argument, 0, 'm'},
         {"seed", required_argument, 0, OPT_SEED}, {"summary", required_argument, 0, OPT_SUMMARY},
-        {"output", required_argument, 0, 'o'}, {"zstd", no_argument, 0, 'z'}, {"quiet", no_argument, 0, 'q'},
+        {"oracle-labels", no_argument, 0, OPT_ORACLE_LABELS}, {"output", required_argument, 0, 'o'}, {"zstd", no_argument, 0, 'z'}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, OPT_HELP}, {"version", no_argument, 0, OPT_VERSION},
         WS_PLAY_AGENT_LONGOPTS, WS_PLAY_MODEL_LONGOPTS, WS_PLAY_ENV_LONGOPTS, {0, 0, 0, 0}};
     int c;
@@ -112,6 +117,7 @@ int main(int argc, char **argv)
         case 'm': model_path = optarg; break;
         case OPT_SEED: seed = ws_cli_long(&cli, "--seed", optarg, 0, 0x7fffffffL); break;
         case OPT_SUMMARY: summary_path = optarg; break;
+        case OPT_ORACLE_LABELS: oracle_labels = 1; break;
         case 'o': output = optarg; break;
         case 'z': wo.compress = WS_COMPRESS_YES; break;
         case 'q': cli.quiet = 1; break;
@@ -127,6 +133,8 @@ int main(int argc, char **argv)
         ws_cli_usage_error(&cli, "give one of --policy (random or oracle) and --model CKPT");
     if (policy_name && ws_policy_parse(policy_name, &policy))
         ws_cli_usage_error(&cli, "--policy: expected random or oracle, got '%s'", policy_name);
+    if (oracle_labels && !model_path)
+        ws_cli_usage_error(&cli, "--oracle-labels labels a model's episodes: give --model CKPT");
 
     char dirbuf[4096];
     const char *dir = ws_cli_data_dir(&cli, po.data, dirbuf, sizeof dirbuf);
@@ -141,7 +149,8 @@ int main(int argc, char **argv)
     ws_catalog cat;
     ws_env *env = ws_play_env_new(&po, &cli, dir, &cat);
     ws_runner_opts ropts = {.episode = po.episode, .parallel = model_path ? (int)po.parallel : 1, .seed = seed,
-                            .builtin = policy, .agent = model_path ? &agent : NULL, .policy_name = model_path};
+                            .builtin = policy, .agent = model_path ? &agent : NULL, .policy_name = model_path,
+                            .oracle_labels = oracle_labels};
     ws_runner *runner = ws_runner_new(env, &ropts, &err);
     if (!runner)
         ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);

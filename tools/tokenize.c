@@ -45,7 +45,9 @@ static void usage(void)
            "with the training labels. BERT's uncased tokenizer, exactly as Hugging Face's, plus\n"
            "WebShop's added tokens [button] [button_] [clicked button] [clicked button_].\n\n"
            "  trajectory -> one record per step: state = obs, actions = the valid actions,\n"
-           "                target = action_index; steps with action_index -1 are skipped (counted)\n"
+           "                target = action_index; steps with action_index -1 are skipped (counted);\n"
+           "                with --oracle-target, target = oracle_index (rollout --oracle-labels:\n"
+           "                the oracle's action in the state the agent reached, i.e. DAgger)\n"
            "  pair       -> one record: chosen, rejected (+ ref_logp_chosen/rejected when present)\n\n"
            "Each sequence is [CLS] tokens [SEP]; the maximum lengths count both. A longer text is\n"
            "cut at the end (lib/encode, as the agent does when it acts): every WebShop observation\n"
@@ -59,6 +61,7 @@ static void usage(void)
            "      --max-action-len N    ids per action at most, 2-100000 [128]\n"
            "                            (rollout --model takes the same two options: use the\n"
            "                            same values when the trained model acts)\n"
+           "      --oracle-target       trajectories: the oracle's action is the target (above)\n"
            "  -o, --output FILE         write to FILE (zstd when it ends in .zst) instead of stdout\n"
            "  -z, --zstd                compress the output with zstd\n"
            "  -q, --quiet               no progress or summary on stderr\n"
@@ -69,6 +72,7 @@ static void usage(void)
 
 typedef struct opts {
     int max_state, max_action;
+    int oracle_target; /* target = the step's oracle_index (DAgger) instead of action_index */
 } opts;
 
 typedef struct counts {
@@ -191,13 +195,14 @@ static int do_trajectory(const ws_vocab *v, const opts *o, const json_t *t, ws_w
         char at[640];
         snprintf(at, sizeof at, "%s: steps[%zu]", where, i);
         json_t *obs = json_object_get(s, "obs"), *acts = json_object_get(s, "actions");
-        json_t *idx = json_object_get(s, "action_index");
+        json_t *idx = json_object_get(s, o->oracle_target ? "oracle_index" : "action_index");
         if (!json_is_string(obs))
             return ws_fail(err, "%s: \"obs\" must be a string", at);
         if (!is_string_array(acts))
             return ws_fail(err, "%s: \"actions\" must be an array of strings", at);
         if (!json_is_integer(idx))
-            return ws_fail(err, "%s: \"action_index\" must be an integer", at);
+            return ws_fail(err, "%s: \"%s\" must be an integer%s", at, o->oracle_target ? "oracle_index" : "action_index",
+                           o->oracle_target ? " (--oracle-target takes rollout --oracle-labels trajectories)" : "");
         json_int_t k = json_integer_value(idx);
         if (k == -1) {
             c->skipped++;
@@ -295,10 +300,11 @@ int main(int argc, char **argv)
     const char *output = "-", *vocab_path = NULL;
     opts o = {.max_state = WS_DEFAULT_MAX_STATE_LEN, .max_action = WS_DEFAULT_MAX_ACTION_LEN};
     ws_writer_opts wo = {WS_COMPRESS_AUTO, 0};
-    enum { OPT_VOCAB = 256, OPT_MAX_STATE, OPT_MAX_ACTION, OPT_HELP, OPT_VERSION };
+    enum { OPT_VOCAB = 256, OPT_MAX_STATE, OPT_MAX_ACTION, OPT_ORACLE_TARGET, OPT_HELP, OPT_VERSION };
     static const struct option longopts[] = {
         {"vocab", required_argument, 0, OPT_VOCAB}, {"max-state-len", required_argument, 0, OPT_MAX_STATE},
         {"max-action-len", required_argument, 0, OPT_MAX_ACTION}, {"output", required_argument, 0, 'o'},
+        {"oracle-target", no_argument, 0, OPT_ORACLE_TARGET},
         {"zstd", no_argument, 0, 'z'}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, OPT_HELP}, {"version", no_argument, 0, OPT_VERSION}, {0, 0, 0, 0}};
     int c;
@@ -307,6 +313,7 @@ int main(int argc, char **argv)
         case OPT_VOCAB: vocab_path = optarg; break;
         case OPT_MAX_STATE: o.max_state = (int)ws_cli_long(&cli, "--max-state-len", optarg, 2, 100000); break;
         case OPT_MAX_ACTION: o.max_action = (int)ws_cli_long(&cli, "--max-action-len", optarg, 2, 100000); break;
+        case OPT_ORACLE_TARGET: o.oracle_target = 1; break;
         case 'o': output = optarg; break;
         case 'z': wo.compress = WS_COMPRESS_YES; break;
         case 'q': cli.quiet = 1; break;

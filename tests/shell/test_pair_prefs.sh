@@ -36,7 +36,7 @@ expect_error "an action_index outside the actions names file, line and step" 1 "
 expect_error "no rule and no reference is a usage error" 2 "give --ref CKPT" "$P"
 expect_error "--rejected argmax needs --ref" 2 "--rejected argmax needs --ref CKPT" "$P" --rejected argmax
 expect_error "--ref-logps needs --ref" 2 "--ref-logps needs --ref CKPT" "$P" --rejected random --ref-logps
-expect_error "an unknown rule" 2 "--rejected: expected sample, argmax or random" "$P" --rejected best
+expect_error "an unknown rule" 2 "--rejected: expected sample, argmax, random or agent" "$P" --rejected best
 expect_error "a missing checkpoint is named" 1 "no-such.ckpt" "$P" --ref "$T_TMP/no-such.ckpt" "$T_TMP/h.jsonl"
 
 if ! have_data; then skip "pair-prefs on the real catalog" "no WebShop data at $WEBSHOP_DATA"; finish; fi
@@ -118,4 +118,39 @@ for l in open(\"$T_TMP/mp.jsonl\"):
     assert abs(p[\"ref_logp_chosen\"] - logp[(p[\"goal_id\"], p[\"step\"])]) < 1e-4, p
 assert n > 0
 '"
+# Relabelled on-policy states: the tiny agent plays (sampling) with the oracle's action recorded
+# at every state it reaches; a pair exactly where the two differ, chosen = the oracle's.
+"$BIN/goals" -q -s train -n 12 | "$BIN/rollout" -q -m "$T_TMP/tiny.ckpt" --oracle-labels --temperature 1 --seed 4 \
+    --max-steps 8 --obs text_rich > "$T_TMP/ol.jsonl"
+check "rollout --oracle-labels: every step says the oracle's action, valid there" python3 -c "
+import json, subprocess
+subprocess.run(['python3', 'tests/validate.py', '--type', 'trajectory'], stdin=open('$T_TMP/ol.jsonl'), check=True)
+n = 0
+for l in open('$T_TMP/ol.jsonl'):
+    for s in json.loads(l)['steps']:
+        n += 1
+        assert 0 <= s['oracle_index'] < len(s['actions']) and s['actions'][s['oracle_index']] == s['oracle_action'], s
+assert n > 12"
+check "pair-prefs --rejected agent: a pair where agent and oracle differ, none where they agree" bash -c "
+  '$P' -q --rejected agent '$T_TMP/ol.jsonl' > '$T_TMP/ag.jsonl' &&
+  python3 tests/validate.py --type pair < '$T_TMP/ag.jsonl' &&
+  python3 -c '
+import json
+want = []
+for l in open(\"$T_TMP/ol.jsonl\"):
+    t = json.loads(l)
+    for i, s in enumerate(t[\"steps\"]):
+        if len(s[\"actions\"]) >= 2 and s[\"action_index\"] >= 0 and s[\"oracle_index\"] != s[\"action_index\"]:
+            want.append((t[\"goal_id\"], i, s[\"oracle_index\"], s[\"action_index\"]))
+got = [json.loads(l) for l in open(\"$T_TMP/ag.jsonl\")]
+assert want and [(p[\"goal_id\"], p[\"step\"], p[\"chosen_index\"], p[\"rejected_index\"]) for p in got] == want
+assert all(p[\"source\"] == \"agent\" for p in got)
+'"
+check "tokenize --oracle-target: the oracle's action is each state's target (DAgger)" bash -c "
+  '$BIN/tokenize' -q --oracle-target '$T_TMP/ol.jsonl' | jq -c .target > '$T_TMP/dt.txt' &&
+  jq -c '.steps[] | .oracle_index' '$T_TMP/ol.jsonl' | cmp - '$T_TMP/dt.txt'"
+expect_error "--rejected agent on trajectories without oracle labels: refused, saying why" 1 "rollout --oracle-labels" \
+    "$P" -q --rejected agent "$T_TMP/o12.jsonl"
+expect_error "rollout --oracle-labels without a model: usage error" 2 "give --model" \
+    "$BIN/rollout" -q -p oracle --oracle-labels /dev/null
 finish
