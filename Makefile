@@ -143,9 +143,10 @@ deps:
 clean:
 	rm -rf $(BUILD) $(BIN) build-asan build-fuzz
 
-# Reproduction pipelines (pipelines/*.mk): pipeline-dpo, pipeline-ppo, pipeline-selflearn,
+# Reproduction pipelines (pipelines/*.mk): pipeline-dpo, pipeline-ppo, pipeline-selflearn, pipeline-relabel,
 # pipeline-paper; SIZE=tiny|small|full, SEED, SEEDS.
-include pipelines/common.mk pipelines/dpo.mk pipelines/ppo.mk pipelines/selflearn.mk pipelines/paper.mk
+include pipelines/common.mk pipelines/dpo.mk pipelines/ppo.mk pipelines/selflearn.mk pipelines/relabel.mk \
+    pipelines/paper.mk
 
 # Parity checks against third-party reference implementations (PyPI oracles); not run by CI.
 -include $(sort $(wildcard tests/oracle/*.mk))

@@ -21,6 +21,12 @@ check "self-learning's round 0 (the IL agent) takes eval-il's figures instead of
   ! grep -q '^eval-self-0' '$T_TMP/tiny-s1/times.tsv' &&
   diff <(jq -c 'del(.scope)' '$T_TMP/tiny-s1/eval-il.summary.jsonl') <(jq -c 'del(.scope)' '$T_TMP/tiny-s1/eval-self-0.summary.jsonl') &&
   jq -e -s 'map(.scope) | unique == [\"self-0\"]' '$T_TMP/tiny-s1/eval-self-0.summary.jsonl' > /dev/null"
+check "make pipeline-relabel SIZE=tiny: relabelled rounds and DAgger, each paired with the IL agent" bash -c "
+  $(declare -f mk); PROJECT_ROOT='$PROJECT_ROOT' BIN='$BIN' T_TMP='$T_TMP'
+  mk pipeline-relabel > '$T_TMP/relabel.out' 2>&1 &&
+  grep -q '^| relabel-1 | il | 6 |' '$T_TMP/tiny-s1/report-relabel.md' &&
+  grep -q '^| dagger | il | 6 |' '$T_TMP/tiny-s1/report-relabel.md' &&
+  '$BIN/records' -q '$T_TMP/tiny-s1/relabel-1.pairs.jsonl.zst' | python3 tests/validate.py --type pair"
 check "the evaluation records match the schemas" bash -c "
   '$BIN/records' -q '$T_TMP/tiny-s1/thompson-dpo.jsonl.zst' | python3 tests/validate.py --type bandit &&
   python3 tests/validate.py --type summary < '$T_TMP/tiny-s1/eval-dpo.summary.jsonl'"
@@ -30,4 +36,14 @@ check "make -j2 pipeline-paper runs two seeds side by side; seed 1's results are
   for a in il dpo ppo self-1; do
       cmp '$T_TMP/tiny-s1/eval-'\$a.summary.jsonl '$T_TMP/j2/tiny-s1/eval-'\$a.summary.jsonl || exit 1; done &&
   [ -s '$T_TMP/j2/tiny-s2/report-selflearn.md' ] && grep -q '^| PPO | .* | 2 |\$' '$T_TMP/j2/paper-tiny/report.md'"
+# scripts/paired.sh on made-up outcomes: 26 goals only A wins, 12 only B, 62 both: exact McNemar
+# p = 0.034 (binomial, two-sided), score difference -14 points per discordant goal on average.
+python3 -c "
+import json
+def rec(g, ok): return json.dumps({'type': 'bandit', 'v': 1, 'run': 0, 'round': g, 'arm': 'x', 'goal_id': g, 'reward': 1.0 if ok else 0.0, 'success': ok, 'posterior': {}})
+with open('$T_TMP/pa.jsonl', 'w') as a, open('$T_TMP/pb.jsonl', 'w') as b:
+    for g in range(100):
+        print(rec(g, g < 26 or g >= 38), file=a); print(rec(g, g >= 26), file=b)"
+check "scripts/paired.sh: exact McNemar p and the paired score difference" bash -c "
+  BIN='$BIN' bash scripts/paired.sh '$T_TMP/pa.jsonl' '$T_TMP/pb.jsonl' | grep -q '^| pb | pa | 100 | 26 | 12 | 0.034 | -14.0 \\['"
 finish
