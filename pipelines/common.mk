@@ -9,8 +9,9 @@
 # The imitation recipe (IL_RECIPE): the new head learns at 10 times the encoder's rate and each
 # option decision counts twice an epoch. With the study's plain settings imitation sits on a
 # plateau (the product found, its options at chance) for 500-1,750 updates or for good, depending
-# on the seed; with the recipe 4 of 6 seeds learned the options by 300-500 updates on an H200,
-# one by 800, one not (docs/results, "The imitation plateau"): check each seed's imitation
+# on the seed; with the recipe 4 of 6 seeds learned the options by 200-500 updates on an H200,
+# one by 600, one not, and seed 1 on 2 cores not within 700 (docs/results, "The imitation
+# plateau"): SIZE=small's agents may still stop on the plateau. Check each seed's imitation
 # (held-out accuracy, scripts/decision_accuracy.sh) before reading the fine-tuned agents.
 # Agents see text_rich observations: in WebShop's text mode the item page does not show which
 # options are chosen, so a text-mode agent cannot tell "choose the size" from "buy now".
