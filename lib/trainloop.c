@@ -513,6 +513,9 @@ int ws_train_finish(ws_train_run *run)
     } else {
         status = run->metrics ? ws_cli_close_output(run->cli, run->metrics) : WS_EXIT_OK;
     }
+    /* Every rank waits here for rank 0's checkpoint and messages: under mpirun a rank that exits
+     * first with 128+signal makes mpirun end the job, rank 0's save with it. */
+    ws_dist_any(&run->dist, 0);
     ws_runner_free(run->eval_runner);
     ws_env_free(run->eval_env);
     if (run->eval_cat.products)

@@ -49,10 +49,12 @@ check "train-dpo, 2 ranks: weights within 1e-5 relative of the 1-rank run" bash 
       --steps 10 --lr 1e-3 -o '$T_TMP/dpo2.ckpt' '$T_TMP/pairs.jsonl' > /dev/null &&
   python3 tests/ckpt_diff.py '$T_TMP/dpo1.ckpt' '$T_TMP/dpo2.ckpt' --max-rel 1e-5 --ignore '$GAUGE'"
 
+# Metrics to a file: after SIGINT mpirun stops forwarding the ranks' stdout, and rank 0 would
+# block writing metrics there until mpirun kills the job (a second after its SIGTERM).
 mpirun -n 2 --oversubscribe "$BIN/train-il" --config tiny --threads 1 -b 4 --steps 100000 -o "$T_TMP/int.ckpt" \
-    "$T_TMP/tok.jsonl" > "$T_TMP/int.metrics" 2> "$T_TMP/int.err" &
+    --metrics "$T_TMP/int.metrics" "$T_TMP/tok.jsonl" > /dev/null 2> "$T_TMP/int.err" &
 pid=$!
-for _ in $(seq 50); do [ -s "$T_TMP/int.metrics" ] && break; sleep 0.2; done
+for _ in $(seq 50); do [ -n "$(find "$T_TMP" -name 'int.metrics*' -size +0c)" ] && break; sleep 0.2; done
 kill -INT $pid; wait $pid
 steps=$(wc -l < "$T_TMP/int.metrics")
 if [ "$(grep -c "interrupted after update $steps: checkpoint saved" "$T_TMP/int.err")" = 1 ] &&
