@@ -156,15 +156,16 @@ static char *act_oracle(ws_episode *ep, ws_err *err)
     }
     case WS_PAGE_ITEM: {
         const ws_product *p = ws_episode_item(ep);
+        int rank = ws_episode_target_rank(ep);
         if (strcmp(p->asin, g->asin) != 0) {
             /* not the target: back to the results where it is listed, to the search when these
              * results are not the instruction's, and where the instruction's search does not list
              * it, to the results unless this is the product the oracle settles for */
-            if (!own_results && ws_episode_target_rank(ep) < 0) {
+            if (!own_results && rank < 0) {
                 a = click("back to search");
                 break;
             }
-            if (ws_episode_target_rank(ep) >= 0 || ws_episode_result_product(ep, best_lexical_match(ep)) != p) {
+            if (rank >= 0 || ws_episode_result_product(ep, best_lexical_match(ep)) != p) {
                 a = click("< prev");
                 break;
             }

@@ -804,7 +804,7 @@ fail:
 int ws_reject_parse(const char *name, ws_reject_rule *rule)
 {
     static const char *const names[] = {"random", "sample", "argmax", "agent"};
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < (int)(sizeof names / sizeof *names); i++)
         if (strcmp(name, names[i]) == 0) {
             *rule = (ws_reject_rule)i;
             return 0;
@@ -816,7 +816,7 @@ const char *ws_pair_source_name(ws_pair_source s)
 {
     static const char *const names[] = {"reference-sample", "reference-argmax", "reference-next-best", "random",
                                         "agent"};
-    return (unsigned)s < 5 ? names[s] : "unknown";
+    return (unsigned)s < sizeof names / sizeof *names ? names[s] : "unknown";
 }
 
 int ws_next_best(const double *logp, int n, int exclude)
