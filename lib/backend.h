@@ -112,11 +112,14 @@ struct ws_backend {
     /* dinp += dout . w; dw += dout^T . inp; db += column sums of dout (dinp, db may be NULL) */
     void (*matmul_backward)(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout,
                             const ws_real *inp, const ws_real *w, int T, int IC, int OC);
-    /* out[t] = wte[ids[t]] + wpe[pos[t]] + wtt[0] (token type 0 throughout); ids, pos in backend memory */
-    void (*embedding_forward)(const ws_backend *be, ws_real *out, const int32_t *ids, const int32_t *pos, int T,
-                              int C, const ws_real *wte, const ws_real *wpe, const ws_real *wtt);
+    /* out[t] = wte[ids[t]] + wpe[pos[t]] + wtt[types[t]]; ids, pos, types in backend memory. Backward
+     * adds each table row's gradients in token order (the same bits on every backend). */
+    void (*embedding_forward)(const ws_backend *be, ws_real *out, const int32_t *ids, const int32_t *pos,
+                              const int32_t *types, int T, int C, const ws_real *wte, const ws_real *wpe,
+                              const ws_real *wtt);
     void (*embedding_backward)(const ws_backend *be, ws_real *dwte, ws_real *dwpe, ws_real *dwtt,
-                               const ws_real *dout, const int32_t *ids, const int32_t *pos, int T, int C);
+                               const ws_real *dout, const int32_t *ids, const int32_t *pos, const int32_t *types,
+                               int T, int C);
     /* BERT's LayerNorm (biased variance, eps inside the square root); mean and rstd are saved. */
     void (*layernorm_forward)(const ws_backend *be, ws_real *out, ws_real *mean, ws_real *rstd, const ws_real *inp,
                               const ws_real *w, const ws_real *b, int T, int C, ws_real eps);

@@ -71,31 +71,33 @@ static void cpu_matmul_backward(const ws_backend *be, ws_real *dinp, ws_real *dw
     }
 }
 
-static void cpu_embedding_forward(const ws_backend *be, ws_real *out, const int32_t *ids, const int32_t *pos, int T, int C, const ws_real *wte,
-                          const ws_real *wpe, const ws_real *wtt)
+static void cpu_embedding_forward(const ws_backend *be, ws_real *out, const int32_t *ids, const int32_t *pos,
+                                  const int32_t *types, int T, int C, const ws_real *wte, const ws_real *wpe,
+                                  const ws_real *wtt)
 {
     (void)be;
 #pragma omp parallel for schedule(static)
     for (int t = 0; t < T; t++) {
-        const ws_real *a = wte + (size_t)ids[t] * C, *p = wpe + (size_t)pos[t] * C;
+        const ws_real *a = wte + (size_t)ids[t] * C, *p = wpe + (size_t)pos[t] * C, *y = wtt + (size_t)types[t] * C;
         ws_real *o = out + (size_t)t * C;
         for (int c = 0; c < C; c++)
-            o[c] = a[c] + p[c] + wtt[c];
+            o[c] = a[c] + p[c] + y[c];
     }
 }
 
-static void cpu_embedding_backward(const ws_backend *be, ws_real *dwte, ws_real *dwpe, ws_real *dwtt, const ws_real *dout, const int32_t *ids,
-                           const int32_t *pos, int T, int C)
+static void cpu_embedding_backward(const ws_backend *be, ws_real *dwte, ws_real *dwpe, ws_real *dwtt,
+                                   const ws_real *dout, const int32_t *ids, const int32_t *pos, const int32_t *types,
+                                   int T, int C)
 {
     (void)be;
-    /* rows of the tables collide (repeated tokens, positions), so tokens go in order */
+    /* rows of the tables collide (repeated tokens, positions, types), so tokens go in order */
     for (int t = 0; t < T; t++) {
         const ws_real *d = dout + (size_t)t * C;
-        ws_real *a = dwte + (size_t)ids[t] * C, *p = dwpe + (size_t)pos[t] * C;
+        ws_real *a = dwte + (size_t)ids[t] * C, *p = dwpe + (size_t)pos[t] * C, *y = dwtt + (size_t)types[t] * C;
         for (int c = 0; c < C; c++) {
             a[c] += d[c];
             p[c] += d[c];
-            dwtt[c] += d[c];
+            y[c] += d[c];
         }
     }
 }

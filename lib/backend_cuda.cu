@@ -485,13 +485,13 @@ __global__ void k_adamw(float *param, const float *grad, float *m, float *v, siz
 
 /* ------------------------------------------------------------------ embedding */
 
-__global__ void k_embedding_forward(float *out, const int32_t *ids, const int32_t *pos, int T, int C,
-                                    const float *wte, const float *wpe, const float *wtt)
+__global__ void k_embedding_forward(float *out, const int32_t *ids, const int32_t *pos, const int32_t *types, int T,
+                                    int C, const float *wte, const float *wpe, const float *wtt)
 {
     GRID_STRIDE(i, (size_t)T * C)
     {
         size_t t = i / (size_t)C, c = i % (size_t)C;
-        out[i] = wte[(size_t)ids[t] * C + c] + wpe[(size_t)pos[t] * C + c] + wtt[c];
+        out[i] = wte[(size_t)ids[t] * C + c] + wpe[(size_t)pos[t] * C + c] + wtt[(size_t)types[t] * C + c];
     }
 }
 
@@ -1065,17 +1065,19 @@ void cu_matmul_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_rea
         colreduce(c, ColSum{dout, OC}, T, OC, db, (float *)NULL);
 }
 
-void cu_embedding_forward(const ws_backend *be, ws_real *out, const int32_t *ids, const int32_t *pos, int T, int C,
-                          const ws_real *wte, const ws_real *wpe, const ws_real *wtt)
+void cu_embedding_forward(const ws_backend *be, ws_real *out, const int32_t *ids, const int32_t *pos,
+                          const int32_t *types, int T, int C, const ws_real *wte, const ws_real *wpe,
+                          const ws_real *wtt)
 {
     Ctx *c = begin(be);
     if (!c || T <= 0 || C <= 0)
         return;
-    LAUNCH(c, k_embedding_forward, grid_for((size_t)T * C, BLOCK), BLOCK, 0, out, ids, pos, T, C, wte, wpe, wtt);
+    LAUNCH(c, k_embedding_forward, grid_for((size_t)T * C, BLOCK), BLOCK, 0, out, ids, pos, types, T, C, wte, wpe,
+           wtt);
 }
 
 void cu_embedding_backward(const ws_backend *be, ws_real *dwte, ws_real *dwpe, ws_real *dwtt, const ws_real *dout,
-                           const int32_t *ids, const int32_t *pos, int T, int C)
+                           const int32_t *ids, const int32_t *pos, const int32_t *types, int T, int C)
 {
     Ctx *c = begin(be);
     if (!c || T <= 0 || C <= 0)
@@ -1101,9 +1103,9 @@ void cu_embedding_backward(const ws_backend *be, ws_real *dwte, ws_real *dwpe, w
     lay(k);
     LAUNCH(c, k_iota, grid_for((size_t)T, BLOCK), BLOCK, 0, tok_in, T);
     dim3 grid((unsigned)T, (unsigned)((C + 127) / 128));
-    const int32_t *key_src[2] = {ids, pos};
-    float *table[2] = {dwte, dwpe};
-    for (int which = 0; which < 2; which++) {
+    const int32_t *key_src[3] = {ids, pos, types};
+    float *table[3] = {dwte, dwpe, dwtt};
+    for (int which = 0; which < 3; which++) {
         if (!table[which])
             continue;
         size_t tb = temp_bytes;
@@ -1112,8 +1114,6 @@ void cu_embedding_backward(const ws_backend *be, ws_real *dwte, ws_real *dwpe, w
             return;
         LAUNCH(c, k_embedding_scatter, grid, 128, 0, table[which], keys, tok, dout, T, C);
     }
-    if (dwtt)
-        colreduce(c, ColSum{dout, C}, T, C, dwtt, (float *)NULL);
 }
 
 void cu_layernorm_forward(const ws_backend *be, ws_real *out, ws_real *mean, ws_real *rstd, const ws_real *inp,

@@ -33,15 +33,36 @@ int ws_model_config_from_json(const json_t *j, ws_model_config *cfg, ws_err *err
     if (!eps)
         eps = json_object_get(j, "layer_norm_eps");
     cfg->ln_eps = json_is_number(eps) ? json_number_value(eps) : 1e-12;
+    /* absent in checkpoints made before segments and in Hugging Face configs: none */
+    json_t *seg = json_object_get(j, "segments");
+    cfg->segments = WS_SEGMENTS_NONE;
+    if (seg && (!json_is_string(seg) || (cfg->segments = ws_segments_from_name(json_string_value(seg))) < 0))
+        return ws_fail(err, "model config: \"segments\" must be \"none\", \"instruction\" or \"match\"");
     return ws_model_config_check(cfg, err);
+}
+
+static const char *const segment_names[] = {"none", "instruction", "match"};
+
+int ws_segments_from_name(const char *name)
+{
+    for (int i = 0; i < (int)(sizeof segment_names / sizeof *segment_names); i++)
+        if (strcmp(name, segment_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *ws_segments_name(int segments)
+{
+    return segments >= 0 && segments < (int)(sizeof segment_names / sizeof *segment_names) ? segment_names[segments]
+                                                                                            : "?";
 }
 
 json_t *ws_model_config_to_json(const ws_model_config *c)
 {
-    return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:i}", "vocab_size", c->vocab_size, "hidden",
+    return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:i, s:s}", "vocab_size", c->vocab_size, "hidden",
                      c->hidden, "layers", c->layers, "heads", c->heads, "intermediate", c->intermediate,
                      "max_position", c->max_position, "type_vocab", c->type_vocab, "ln_eps", c->ln_eps,
-                     "value_hidden", c->value_hidden);
+                     "value_hidden", c->value_hidden, "segments", ws_segments_name(c->segments));
 }
 
 int ws_model_config_check(const ws_model_config *c, ws_err *err)
@@ -53,6 +74,11 @@ int ws_model_config_check(const ws_model_config *c, ws_err *err)
                        c->intermediate, c->max_position);
     if (c->hidden % c->heads)
         return ws_fail(err, "model config: hidden %d is not a multiple of heads %d", c->hidden, c->heads);
+    if (c->segments < WS_SEGMENTS_NONE || c->segments > WS_SEGMENTS_MATCH)
+        return ws_fail(err, "model config: unknown segments %d", c->segments);
+    if (c->segments != WS_SEGMENTS_NONE && (c->type_vocab < 2 || c->vocab_size <= WS_TOKEN_FIRST_ADDED))
+        return ws_fail(err, "model config: segments \"%s\" need 2 token types and WebShop's added tokens "
+                       "(type_vocab %d, vocab %d)", ws_segments_name(c->segments), c->type_vocab, c->vocab_size);
     return 0;
 }
 
@@ -72,7 +98,7 @@ typedef struct layer_acts {
 typedef struct pack_buffers {
     int *seq_start, *seq_len, *first_action, *n_actions, *action_decision, *act_tok;
     size_t *att_start, *p1_start;
-    int32_t *ids, *pos;
+    int32_t *ids, *pos, *types;
 } pack_buffers;
 
 struct ws_model {
@@ -410,6 +436,7 @@ static int reserve(ws_model *m, int B, int A, int T, int Ta, size_t att_total, s
     ALLOC_PACK(p1_start, cA);
     ALLOC_PACK(ids, cT);
     ALLOC_PACK(pos, cT);
+    ALLOC_PACK(types, cT);
     ALLOC(emb_out, cT * C);
     ALLOC(emb_mean, cT);
     ALLOC(emb_rstd, cT);
@@ -538,6 +565,7 @@ static void upload_pack(ws_model *m)
     UP(p1_start, A);
     UP(ids, T);
     UP(pos, T);
+    UP(types, T);
 #undef UP
 }
 
@@ -552,6 +580,46 @@ static void set_pack_views(ws_pack_arrays *v, const pack_buffers *b)
 static size_t att_room(int heads, int len)
 {
     return (size_t)heads * (size_t)len * (size_t)ws_att_row(len);
+}
+
+void ws_state_token_types(const int32_t *ids, int len, int32_t *types)
+{
+    memset(types, 0, (size_t)len * sizeof *types);
+    int k = 1;
+    while (k < len && !(ids[k - 1] == WS_TOKEN_INSTRUCTION && ids[k] == WS_TOKEN_COLON))
+        k++;
+    for (k++; k < len && ids[k] != WS_TOKEN_SEP && ids[k] < WS_TOKEN_FIRST_ADDED; k++)
+        types[k] = 1;
+}
+
+void ws_action_token_types(const int32_t *ids, int len, const int32_t *state_ids, const int32_t *state_types,
+                           int state_len, int32_t *types)
+{
+    memset(types, 0, (size_t)len * sizeof *types);
+    for (int k = 1; k < len - 1; k++)
+        for (int u = 0; u < state_len; u++)
+            if (state_types[u] && state_ids[u] == ids[k]) {
+                types[k] = 1;
+                break;
+            }
+}
+
+/* The token types of the packed batch (ws_segments); ids and sequences already packed. */
+static void token_types(ws_model *m)
+{
+    const pack_buffers *h = &m->hp;
+    memset(h->types, 0, (size_t)m->pack.T * sizeof *h->types);
+    if (m->cfg.segments == WS_SEGMENTS_NONE)
+        return;
+    for (int i = 0; i < m->pack.B; i++)
+        ws_state_token_types(h->ids + h->seq_start[i], h->seq_len[i], h->types + h->seq_start[i]);
+    if (m->cfg.segments != WS_SEGMENTS_MATCH)
+        return;
+    for (int a = 0; a < m->pack.A; a++) {
+        int state = h->action_decision[a], s0 = h->seq_start[state], q = m->pack.B + a;
+        ws_action_token_types(h->ids + h->seq_start[q], h->seq_len[q], h->ids + s0, h->types + s0, h->seq_len[state],
+                              h->types + h->seq_start[q]);
+    }
 }
 
 int ws_model_forward(ws_model *m, const ws_batch *b, ws_err *err)
@@ -619,9 +687,10 @@ int ws_model_forward(ws_model *m, const ws_batch *b, ws_err *err)
             p1 += (size_t)b->action_len[a] * b->state_len[i];
         }
     }
+    token_types(m);
     upload_pack(m);
 
-    be->embedding_forward(be, m->emb_out, m->dp.ids, m->dp.pos, T, C, P(m, m->emb[WTE]), P(m, m->emb[WPE]),
+    be->embedding_forward(be, m->emb_out, m->dp.ids, m->dp.pos, m->dp.types, T, C, P(m, m->emb[WTE]), P(m, m->emb[WPE]),
                           P(m, m->emb[WTT]));
     be->layernorm_forward(be, m->enc_x0, m->emb_mean, m->emb_rstd, m->emb_out, P(m, m->emb[ELNW]),
                           P(m, m->emb[ELNB]), T, C, (ws_real)cfg->ln_eps);
@@ -757,7 +826,7 @@ int ws_model_backward(ws_model *m, const ws_real *dlogits, const ws_real *dvalue
     be->layernorm_backward(be, d_emb, G(m, m->emb[ELNW]), G(m, m->emb[ELNB]), dout, m->emb_out, P(m, m->emb[ELNW]),
                            m->emb_mean, m->emb_rstd, T, C);
     be->embedding_backward(be, G(m, m->emb[WTE]), G(m, m->emb[WPE]), G(m, m->emb[WTT]), d_emb, m->dp.ids, m->dp.pos,
-                           T, C);
+                           m->dp.types, T, C);
     return be->status(be, err);
 }
 

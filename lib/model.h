@@ -31,7 +31,32 @@ typedef struct ws_model_config {
     int type_vocab;
     double ln_eps;
     int value_hidden; /* 128 in WebShop */
+    int segments;     /* ws_segments: which tokens get BERT's token type 1 */
 } ws_model_config;
+
+/* Token types (BERT's segment embedding; WebShop's model gives every token type 0). With
+ * WS_SEGMENTS_INSTRUCTION a state's instruction is segment B: the tokens after the first
+ * "instruction :" up to the first WebShop button token or [SEP] (the way every page of
+ * DESIGN.md 2 begins) get type 1, so that a token the action attends to says whether it is the
+ * goal's word or the page's (an option value is on the page for every option, in the
+ * instruction only for the wanted one). WS_SEGMENTS_MATCH also gives type 1 to each action
+ * token (other than [CLS]/[SEP]) that occurs in its state's instruction: an exact-match signal
+ * on the action side. Types depend on a decision's own tokens only, never on the batch. */
+typedef enum ws_segments { WS_SEGMENTS_NONE, WS_SEGMENTS_INSTRUCTION, WS_SEGMENTS_MATCH } ws_segments;
+/* "none", "instruction", "match"; -1 for another name. */
+int ws_segments_from_name(const char *name);
+const char *ws_segments_name(int segments);
+/* The ids the rule looks for, in the project's vocabulary (BERT's uncased vocab.txt and WebShop's
+ * four added tokens from 30522); tests/unit/test_wordpiece.c checks them against vocab.txt. */
+#define WS_TOKEN_SEP 102
+#define WS_TOKEN_COLON 1024
+#define WS_TOKEN_INSTRUCTION 7899
+#define WS_TOKEN_FIRST_ADDED 30522
+/* The rule, one sequence at a time: types[len] of a state; of an action given its state's ids
+ * and types (WS_SEGMENTS_MATCH). */
+void ws_state_token_types(const int32_t *ids, int len, int32_t *types);
+void ws_action_token_types(const int32_t *ids, int len, const int32_t *state_ids, const int32_t *state_types,
+                           int state_len, int32_t *types);
 
 /* Read a configuration from JSON: the project's own keys, or a Hugging Face config.json
  * (hidden_size, num_hidden_layers, ...). Missing head keys take WebShop's values. */

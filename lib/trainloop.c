@@ -16,7 +16,7 @@
 void ws_train_opts_default(ws_train_opts *o, const char *stage, double lr)
 {
     *o = (ws_train_opts){.stage = stage, .metrics_path = "-", .steps = -1, .epochs = 3, .batch = 8, .warmup = -1,
-                         .seed = 1, .clip = 1.0, .head_lr = -1, .eval_every = 100, .eval_n = 100,
+                         .seed = 1, .clip = 1.0, .head_lr = -1, .segments = WS_SEGMENTS_MATCH, .eval_every = 100, .eval_n = 100,
                          .max_state_len = WS_DEFAULT_MAX_STATE_LEN,
                          .max_action_len = WS_DEFAULT_MAX_ACTION_LEN};
     o->adam = ws_adamw_defaults();
@@ -51,6 +51,9 @@ const char *ws_train_usage(void)
            "      --config NAME     random initialisation: tiny, mini, or a JSON file\n"
            "      --init CKPT       start from a checkpoint's weights (fresh optimiser)\n"
            "      --resume CKPT     continue a run: weights, optimiser state, step and seed\n"
+           "      --segments NAME   token types of a new model: none (WebShop's model), instruction\n"
+           "                        (the state's instruction is segment B) or match (also each\n"
+           "                        action token found in the instruction) [match]\n"
            "Training:\n"
            "      --steps N         optimiser updates in all\n"
            "      --epochs N        passes over the data when --steps is not given [3]\n"
@@ -107,6 +110,10 @@ int ws_train_option(ws_train_opts *o, const ws_cli *cli, int c, const char *arg)
     case WS_TOPT_BATCH: o->batch = ws_cli_long(cli, "--batch", arg, 1, 100000); break;
     case WS_TOPT_LR: o->schedule.lr = ws_cli_double(cli, "--lr", arg, 0, 10); break;
     case WS_TOPT_HEAD_LR: o->head_lr = ws_cli_double(cli, "--head-lr", arg, 0, 10); break;
+    case WS_TOPT_SEGMENTS:
+        if ((o->segments = ws_segments_from_name(arg)) < 0)
+            ws_cli_usage_error(cli, "--segments: none, instruction or match, not \"%s\"", arg);
+        break;
     case WS_TOPT_OVERSAMPLE: parse_oversample(o, cli, arg); break;
     case WS_TOPT_MIN_LR: o->schedule.min_lr = ws_cli_double(cli, "--min-lr", arg, 0, 10); break;
     case WS_TOPT_WARMUP: o->warmup = ws_cli_long(cli, "--warmup", arg, 0, 100000000); break;
@@ -157,12 +164,13 @@ static ws_model *build_model(const ws_cli *cli, const ws_train_opts *o, ws_ckpt_
             if (rc)
                 return NULL;
         }
+        cfg.segments = o->segments;
         ws_model *m = ws_model_new(&cfg, err);
         if (m)
             ws_model_init_random(m, (uint64_t)o->seed);
         return m;
     }
-    return ws_modelio_from_bert(o->bert ? o->bert : "models/minilm-l6", 30526, (uint64_t)o->seed, err);
+    return ws_modelio_from_bert(o->bert ? o->bert : "models/minilm-l6", 30526, o->segments, (uint64_t)o->seed, err);
 }
 
 static void die(ws_train_run *run, const char *what, const ws_err *err)

@@ -6,13 +6,31 @@ Reads a checkpoint (safetensors, the model's tensor names) and a JSON-lines file
 output of the state and of each action, the action logits and the state value. It follows the
 PyTorch definitions (Hugging Face BertModel in eval mode, WebShop's BiAttention over the action's
 own tokens, linear_1 -> ReLU -> mean -> linear_2, linear_3 value head) without sharing any code
-with the C implementation. Usage: model_reference.py CHECKPOINT DECISIONS.jsonl > OUT.jsonl"""
+with the C implementation. Token types follow the checkpoint config's "segments" (lib/model.h):
+"instruction" puts the state's tokens after "instruction :" up to the first WebShop button token
+or [SEP] in segment 1, "match" also every action token (not [CLS]/[SEP]) found there.
+Usage: model_reference.py CHECKPOINT DECISIONS.jsonl > OUT.jsonl"""
 import json
 import math
 import sys
 
 import numpy as np
+from safetensors import safe_open
 from safetensors.numpy import load_file
+
+INSTRUCTION, COLON, SEP, FIRST_ADDED = 7899, 1024, 102, 30522
+
+
+def state_types(ids):
+    types = [0] * len(ids)
+    for k in range(1, len(ids)):
+        if ids[k - 1] == INSTRUCTION and ids[k] == COLON:
+            for j in range(k + 1, len(ids)):
+                if ids[j] == SEP or ids[j] >= FIRST_ADDED:
+                    break
+                types[j] = 1
+            break
+    return types
 
 
 def layer_norm(x, w, b, eps):
@@ -34,6 +52,8 @@ def softmax(x, axis=-1):
 class Reference:
     def __init__(self, path):
         self.t = {k: v.astype(np.float64) for k, v in load_file(path).items()}
+        with safe_open(path, "np") as f:
+            self.segments = json.loads(f.metadata()["config"]).get("segments", "none")
         layers = {int(k.split(".")[2]) for k in self.t if k.startswith("encoder.layer.")}
         self.layers = len(layers)
         C = self.t["embeddings.word_embeddings.weight"].shape[1]
@@ -44,10 +64,10 @@ class Reference:
     def lin(self, x, name):
         return x @ self.t[name + ".weight"].T + self.t[name + ".bias"]
 
-    def encode(self, ids):
+    def encode(self, ids, types):
         t, L = self.t, len(ids)
         x = (t["embeddings.word_embeddings.weight"][ids] + t["embeddings.position_embeddings.weight"][:L]
-             + t["embeddings.token_type_embeddings.weight"][0])
+             + t["embeddings.token_type_embeddings.weight"][types])
         x = layer_norm(x, t["embeddings.LayerNorm.weight"], t["embeddings.LayerNorm.bias"], self.eps)
         H, hs = self.heads, self.C // self.heads
         for l in range(self.layers):
@@ -84,8 +104,12 @@ def main():
     ref = Reference(sys.argv[1])
     for line in open(sys.argv[2]):
         d = json.loads(line)
-        s = ref.encode(d["state"])
-        acts = [ref.encode(a) for a in d["actions"]]
+        st = state_types(d["state"]) if ref.segments != "none" else [0] * len(d["state"])
+        words = {i for i, y in zip(d["state"], st) if y}
+        acts_types = [[int(ref.segments == "match" and 0 < k < len(a) - 1 and i in words) for k, i in enumerate(a)]
+                      for a in d["actions"]]
+        s = ref.encode(d["state"], st)
+        acts = [ref.encode(a, y) for a, y in zip(d["actions"], acts_types)]
         print(json.dumps({"state": s.tolist(), "actions": [a.tolist() for a in acts],
                           "logits": [ref.score(a, s) for a in acts], "value": ref.value(s[0])}))
 

@@ -149,27 +149,30 @@ static void test_embedding(void **state)
         return;
     }
     const int T = 45, C = 33, V = 17, P = 20;
-    int32_t ids[45], pos[45];
-    for (int t = 0; t < T; t++)
-        ids[t] = (t * 7) % V, pos[t] = t % P; /* repeated ids: the backward must add them up */
-    int32_t *d_ids = gpu->alloc(gpu, sizeof ids), *d_pos = gpu->alloc(gpu, sizeof pos);
+    int32_t ids[45], pos[45], types[45];
+    for (int t = 0; t < T; t++) /* repeated ids and both types: the backward must add them up */
+        ids[t] = (t * 7) % V, pos[t] = t % P, types[t] = t % 3 == 1;
+    int32_t *d_ids = gpu->alloc(gpu, sizeof ids), *d_pos = gpu->alloc(gpu, sizeof pos),
+            *d_types = gpu->alloc(gpu, sizeof types);
     gpu->upload(gpu, d_ids, ids, sizeof ids);
     gpu->upload(gpu, d_pos, pos, sizeof pos);
+    gpu->upload(gpu, d_types, types, sizeof types);
     twin wte = twin_random((size_t)V * C, 1, -1, 1), wpe = twin_random((size_t)P * C, 2, -1, 1),
          wtt = twin_random((size_t)2 * C, 3, -1, 1), out = twin_random((size_t)T * C, 4, 0, 0),
          dout = twin_random((size_t)T * C, 5, -1, 1), dwte = twin_random((size_t)V * C, 6, -1, 1),
          dwpe = twin_random((size_t)P * C, 7, -1, 1), dwtt = twin_random((size_t)2 * C, 8, -1, 1);
-    cpu->embedding_forward(cpu, out.h, ids, pos, T, C, wte.h, wpe.h, wtt.h);
-    gpu->embedding_forward(gpu, out.d, d_ids, d_pos, T, C, wte.d, wpe.d, wtt.d);
+    cpu->embedding_forward(cpu, out.h, ids, pos, types, T, C, wte.h, wpe.h, wtt.h);
+    gpu->embedding_forward(gpu, out.d, d_ids, d_pos, d_types, T, C, wte.d, wpe.d, wtt.d);
     check("embedding fwd", &out, 1e-6);
-    cpu->embedding_backward(cpu, dwte.h, dwpe.h, dwtt.h, dout.h, ids, pos, T, C);
-    gpu->embedding_backward(gpu, dwte.d, dwpe.d, dwtt.d, dout.d, d_ids, d_pos, T, C);
+    cpu->embedding_backward(cpu, dwte.h, dwpe.h, dwtt.h, dout.h, ids, pos, types, T, C);
+    gpu->embedding_backward(gpu, dwte.d, dwpe.d, dwtt.d, dout.d, d_ids, d_pos, d_types, T, C);
     check("embedding bwd dwte", &dwte, 1e-6);
     check("embedding bwd dwpe", &dwpe, 1e-6);
     check("embedding bwd dwtt", &dwtt, 1e-6);
     FREE_TWINS(&wte, &wpe, &wtt, &out, &dout, &dwte, &dwpe, &dwtt);
     gpu->free(gpu, d_ids);
     gpu->free(gpu, d_pos);
+    gpu->free(gpu, d_types);
     close_gpu();
 }
 

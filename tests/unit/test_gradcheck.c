@@ -171,8 +171,89 @@ static void test_attention_long(void **state)
     free(buf);
 }
 
+/* The segment rule (model.h): the state's instruction after "instruction :" up to a button token or
+ * [SEP]; an action token in type 1 when that word is in the instruction. */
+static void test_token_types(void **state)
+{
+    (void)state;
+    enum { INS = WS_TOKEN_INSTRUCTION, COL = WS_TOKEN_COLON, SEPT = WS_TOKEN_SEP, BTN = WS_TOKEN_FIRST_ADDED };
+    /* [CLS] you instruction : small blue [button] small [button_] instruction : big [SEP] */
+    const int32_t st[] = {101, 7, INS, COL, 20, 21, BTN, 20, BTN + 1, INS, COL, 22, SEPT};
+    int32_t types[13];
+    ws_state_token_types(st, 13, types);
+    const int32_t want[] = {0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0};
+    assert_memory_equal(types, want, sizeof want);
+    /* [CLS] click [ small ] [SEP]: only "small" is the instruction's; [CLS]/[SEP] never */
+    const int32_t act[] = {101, 30, 31, 20, 32, 101};
+    int32_t at[6];
+    ws_action_token_types(act, 6, st, types, 13, at);
+    const int32_t want_a[] = {0, 0, 0, 1, 0, 0};
+    assert_memory_equal(at, want_a, sizeof want_a);
+    /* no instruction marker, or a marker at the very end: nothing */
+    const int32_t plain[] = {101, 20, 21, INS, COL};
+    int32_t pt[5];
+    ws_state_token_types(plain, 5, pt);
+    for (int k = 0; k < 5; k++)
+        assert_int_equal(pt[k], 0);
+}
+
+/* With segments, the token-type table's second row carries gradient, analytic = numeric, and the
+ * types change the output (the vocabulary must reach the markers' ids). */
+static void test_token_type_gradients(void **state)
+{
+    (void)state;
+    enum { INS = WS_TOKEN_INSTRUCTION, COL = WS_TOKEN_COLON, BTN = WS_TOKEN_FIRST_ADDED };
+    static const int32_t st[] = {1, INS, COL, 5, 6, BTN, 7, 2}, a_match[] = {1, 5, 2}, a_other[] = {1, 7, 8, 2};
+    static const int32_t *const sts[] = {st}, *const acts[] = {a_match, a_other};
+    static const int st_len[] = {8}, n_act[] = {2}, act_len[] = {3, 4};
+    ws_batch b = {1, sts, st_len, n_act, acts, act_len};
+    double out[2][2];
+    for (int seg = WS_SEGMENTS_NONE; seg <= WS_SEGMENTS_MATCH; seg += WS_SEGMENTS_MATCH) {
+        ws_model_config cfg = {.vocab_size = BTN + 4, .hidden = 8, .layers = 1, .heads = 2, .intermediate = 16,
+                               .max_position = 16, .type_vocab = 2, .ln_eps = 1e-12, .value_hidden = 4,
+                               .segments = seg};
+        ws_err err;
+        ws_model *m = ws_model_new(&cfg, &err);
+        assert_non_null(m);
+        ws_model_init_random(m, 7);
+        const ws_tensor *tt = ws_model_find_tensor(m, "embeddings.token_type_embeddings.weight");
+        for (size_t k = 0; k < tt->numel; k++) /* rows far apart, so that the type matters */
+            m->params[tt->offset + k] = (k % 3) * 0.5 - 0.4 + (k >= (size_t)cfg.hidden ? 0.7 : 0);
+        assert_int_equal(ws_model_forward(m, &b, &err), 0);
+        out[seg == WS_SEGMENTS_MATCH][0] = ws_model_logits(m)[0];
+        out[seg == WS_SEGMENTS_MATCH][1] = ws_model_logits(m)[1];
+        if (seg != WS_SEGMENTS_MATCH) {
+            ws_model_free(m);
+            continue;
+        }
+        double dlogits[2] = {1.0, -0.5};
+        ws_model_zero_grad(m);
+        assert_int_equal(ws_model_backward(m, dlogits, NULL, &err), 0);
+        double worst = 0, row1 = 0;
+        for (size_t k = 0; k < tt->numel; k++) {
+            double *p = &m->params[tt->offset + k], saved = *p, e = 1e-5, l[2];
+            for (int side = 0; side < 2; side++) {
+                *p = saved + (side ? -e : e);
+                assert_int_equal(ws_model_forward(m, &b, &err), 0);
+                l[side] = ws_model_logits(m)[0] - 0.5 * ws_model_logits(m)[1];
+            }
+            *p = saved;
+            double numeric = (l[0] - l[1]) / (2 * e), a = m->grads[tt->offset + k];
+            worst = fmax(worst, fabs(a - numeric) / fmax(1e-6, fabs(numeric)));
+            if (k >= (size_t)cfg.hidden)
+                row1 += fabs(a);
+        }
+        printf("# token types: worst relative error %.3g, |d row 1| %.3g\n", worst, row1);
+        assert_true(worst < 1e-5);
+        assert_true(row1 > 1e-6);
+        ws_model_free(m);
+    }
+    assert_true(fabs(out[0][0] - out[1][0]) > 1e-9 || fabs(out[0][1] - out[1][1]) > 1e-9);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_gradients), cmocka_unit_test(test_attention_long)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_gradients), cmocka_unit_test(test_attention_long),
+                                       cmocka_unit_test(test_token_types), cmocka_unit_test(test_token_type_gradients)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model.h"
 #include "wordpiece.h"
 
 static const char *const vocab_lines[] = {
@@ -324,6 +325,23 @@ static void test_invalid_utf8(void **state)
     assert_int_equal(ws_wordpiece_encode(V, "\xed\xa0\x80", &ids, &n, &err), -1); /* a surrogate */
 }
 
+/* The ids the model's segment rule looks for (model.h) are the project vocabulary's. */
+static void test_segment_marker_ids(void **state)
+{
+    (void)state;
+    ws_err err;
+    ws_vocab *v = ws_vocab_load("models/minilm-l6/vocab.txt", &err);
+    if (!v) {
+        printf("# models/minilm-l6/vocab.txt missing (make model): %s\n", err.msg);
+        skip();
+    }
+    assert_int_equal(ws_vocab_id(v, "instruction"), WS_TOKEN_INSTRUCTION);
+    assert_int_equal(ws_vocab_id(v, ":"), WS_TOKEN_COLON);
+    assert_int_equal(ws_vocab_sep(v), WS_TOKEN_SEP);
+    assert_int_equal(ws_vocab_id(v, "[button]"), WS_TOKEN_FIRST_ADDED);
+    ws_vocab_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,7 +351,7 @@ int main(void)
         cmocka_unit_test(test_punctuation),    cmocka_unit_test(test_continuations),
         cmocka_unit_test(test_unknown),        cmocka_unit_test(test_added_tokens),
         cmocka_unit_test(test_special_tokens), cmocka_unit_test(test_cleaning),
-        cmocka_unit_test(test_invalid_utf8),
+        cmocka_unit_test(test_invalid_utf8),   cmocka_unit_test(test_segment_marker_ids),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
