@@ -12,6 +12,7 @@
 #include <zstd.h>
 
 #include "interrupt.h"
+#include "outfile.h"
 
 #define CHUNK ((size_t)1 << 17)
 
@@ -565,37 +566,20 @@ int ws_json_append(const json_t *v, char **buf, size_t *len, size_t *cap)
 /* ------------------------------------------------------------------ writer */
 
 struct ws_writer {
-    char *path;     /* final name; NULL for stdout */
-    char *tmp_path; /* where the bytes go until close */
-    int fd;
+    ws_outfile *out;
     ZSTD_CCtx *cctx;
     char *line;     /* one serialised record */
     size_t line_len, line_cap;
-    char *out;      /* bytes waiting for write() */
-    size_t out_len;
+    char *buf;      /* bytes waiting for write() */
+    size_t buf_len;
     struct timespec last_flush;
     const char *name;
 };
 
-static int write_all(ws_writer *w, const char *p, size_t n, ws_err *err)
-{
-    while (n) {
-        ssize_t k = write(w->fd, p, n);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue; /* finish the write: records stay whole even when interrupted */
-            return ws_fail(err, "%s: write failed: %s", w->name, strerror(errno));
-        }
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 static int drain(ws_writer *w, ws_err *err)
 {
-    int rc = write_all(w, w->out, w->out_len, err);
-    w->out_len = 0;
+    int rc = ws_outfile_write(w->out, w->buf, w->buf_len, err);
+    w->buf_len = 0;
     return rc;
 }
 
@@ -603,25 +587,25 @@ static int drain(ws_writer *w, ws_err *err)
 static int emit(ws_writer *w, const char *p, size_t n, ZSTD_EndDirective mode, ws_err *err)
 {
     if (!w->cctx) {
-        if (w->out_len + n > CHUNK && drain(w, err))
+        if (w->buf_len + n > CHUNK && drain(w, err))
             return -1;
         if (n > CHUNK)
-            return write_all(w, p, n, err);
+            return ws_outfile_write(w->out, p, n, err);
         if (n) {
-            memcpy(w->out + w->out_len, p, n);
-            w->out_len += n;
+            memcpy(w->buf + w->buf_len, p, n);
+            w->buf_len += n;
         }
         return mode == ZSTD_e_continue ? 0 : drain(w, err);
     }
     ZSTD_inBuffer ib = {p, n, 0};
     for (;;) {
-        ZSTD_outBuffer ob = {w->out, CHUNK, w->out_len};
+        ZSTD_outBuffer ob = {w->buf, CHUNK, w->buf_len};
         size_t left = ZSTD_compressStream2(w->cctx, &ob, &ib, mode);
         if (ZSTD_isError(left))
             return ws_fail(err, "%s: zstd compression failed: %s", w->name, ZSTD_getErrorName(left));
-        w->out_len = ob.pos;
+        w->buf_len = ob.pos;
         int done = mode == ZSTD_e_continue ? ib.pos == ib.size : left == 0;
-        if (w->out_len == CHUNK || (done && mode != ZSTD_e_continue)) {
+        if (w->buf_len == CHUNK || (done && mode != ZSTD_e_continue)) {
             if (drain(w, err))
                 return -1;
         }
@@ -633,37 +617,20 @@ static int emit(ws_writer *w, const char *p, size_t n, ZSTD_EndDirective mode, w
 ws_writer *ws_writer_open(const char *path, const ws_writer_opts *opts, ws_err *err)
 {
     ws_writer_opts o = opts ? *opts : (ws_writer_opts){WS_COMPRESS_AUTO, 0};
-    int is_stdout = !path || strcmp(path, "-") == 0;
     ws_writer *w = calloc(1, sizeof *w);
-    if (!w || !(w->out = malloc(CHUNK))) {
+    if (!w || !(w->buf = malloc(CHUNK))) {
         free(w);
         ws_fail(err, "out of memory");
         return NULL;
     }
-    w->fd = -1;
-    if (is_stdout) {
-        w->fd = STDOUT_FILENO;
-        w->name = "<stdout>";
-    } else {
-        size_t n = strlen(path);
-        w->path = strdup(path);
-        w->tmp_path = malloc(n + 32);
-        if (!w->path || !w->tmp_path) {
-            ws_fail(err, "out of memory");
-            ws_writer_discard(w);
-            return NULL;
-        }
-        snprintf(w->tmp_path, n + 32, "%s.tmp-%ld", path, (long)getpid());
-        w->name = w->path;
-        w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (w->fd < 0) {
-            ws_fail(err, "%s: cannot create: %s", w->tmp_path, strerror(errno));
-            ws_writer_discard(w);
-            return NULL;
-        }
-        if (o.compress == WS_COMPRESS_AUTO)
-            o.compress = n >= 4 && strcmp(path + n - 4, ".zst") == 0;
+    if (!(w->out = ws_outfile_open(path, err))) {
+        ws_writer_discard(w);
+        return NULL;
     }
+    w->name = ws_outfile_name(w->out);
+    size_t n = path ? strlen(path) : 0;
+    if (o.compress == WS_COMPRESS_AUTO)
+        o.compress = n >= 4 && strcmp(path + n - 4, ".zst") == 0;
     if (o.compress == WS_COMPRESS_YES) {
         w->cctx = ZSTD_createCCtx();
         /* The checksum lets readers detect a corrupted file instead of parsing garbage. */
@@ -708,65 +675,36 @@ int ws_writer_flush(ws_writer *w, ws_err *err)
     return emit(w, NULL, 0, ZSTD_e_flush, err);
 }
 
-static int finish(ws_writer *w, const char *final_path, ws_err *err)
+/* End the stream and hand the file to its name (with `suffix`, see ws_outfile_commit). */
+static int finish(ws_writer *w, const char *suffix, ws_err *err)
 {
     int rc = emit(w, NULL, 0, w->cctx ? ZSTD_e_end : ZSTD_e_flush, err);
-    if (rc == 0 && w->tmp_path) {
-        if (fsync(w->fd) != 0 && errno != EINVAL)
-            rc = ws_fail(err, "%s: fsync failed: %s", w->tmp_path, strerror(errno));
-        if (close(w->fd) != 0 && rc == 0)
-            rc = ws_fail(err, "%s: close failed: %s", w->tmp_path, strerror(errno));
-        w->fd = -1;
-        if (rc == 0 && rename(w->tmp_path, final_path) != 0)
-            rc = ws_fail(err, "%s: cannot rename into place: %s", final_path, strerror(errno));
+    if (rc == 0) {
+        rc = ws_outfile_commit(w->out, suffix, err);
+        w->out = NULL; /* committed or removed: nothing left to discard */
     }
-    if (rc == 0 && w->tmp_path) {
-        free(w->tmp_path);
-        w->tmp_path = NULL; /* renamed: nothing left to discard */
-    }
+    ws_writer_discard(w);
     return rc;
 }
 
 int ws_writer_close(ws_writer *w, ws_err *err)
 {
-    int rc = finish(w, w->path, err);
-    ws_writer_discard(w);
-    return rc;
+    return finish(w, NULL, err);
 }
 
 int ws_writer_close_partial(ws_writer *w, ws_err *err)
 {
-    int rc;
-    if (w->path) {
-        size_t n = strlen(w->path) + sizeof ".partial";
-        char *partial = malloc(n);
-        if (!partial) {
-            ws_writer_discard(w);
-            return ws_fail(err, "out of memory");
-        }
-        snprintf(partial, n, "%s.partial", w->path);
-        rc = finish(w, partial, err);
-        free(partial);
-    } else {
-        rc = finish(w, NULL, err);
-    }
-    ws_writer_discard(w);
-    return rc;
+    return finish(w, ".partial", err);
 }
 
 void ws_writer_discard(ws_writer *w)
 {
     if (!w)
         return;
-    if (w->fd > STDERR_FILENO)
-        close(w->fd);
-    if (w->tmp_path)
-        unlink(w->tmp_path);
+    ws_outfile_discard(w->out);
     ZSTD_freeCCtx(w->cctx);
-    free(w->tmp_path);
-    free(w->path);
     free(w->line);
-    free(w->out);
+    free(w->buf);
     free(w);
 }
 

@@ -41,6 +41,7 @@
 #include "goals.h"
 #include "interrupt.h"
 #include "modelio.h"
+#include "outfile.h"
 #include "playopts.h"
 #include "policy.h"
 #include "progress.h"
@@ -313,35 +314,19 @@ __attribute__((format(printf, 2, 3))) static void sb_printf(sbuf *b, const char 
     }
 }
 
-/* Write a whole file atomically (temporary name, fsync, rename). */
+/* A whole text file, through lib/outfile (renamed into place when complete). */
 static int write_file(const char *path, const sbuf *b, ws_err *err)
 {
     if (b->oom)
         return ws_fail(err, "%s: out of memory", path);
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0)
-        return ws_fail(err, "%s: %s", path, strerror(errno));
-    size_t off = 0;
-    while (off < b->len) {
-        ssize_t w = write(fd, b->s + off, b->len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            return ws_fail(err, "%s: %s", path, strerror(e));
-        }
-        off += (size_t)w;
+    ws_outfile *f = ws_outfile_open(path, err);
+    if (!f)
+        return -1;
+    if (ws_outfile_write(f, b->s, b->len, err)) {
+        ws_outfile_discard(f);
+        return -1;
     }
-    if (fsync(fd) || close(fd) || rename(tmp, path)) {
-        int e = errno;
-        unlink(tmp);
-        return ws_fail(err, "%s: %s", path, strerror(e));
-    }
-    return 0;
+    return ws_outfile_commit(f, NULL, err);
 }
 
 /* ------------------------------------------------------------------ summaries */
