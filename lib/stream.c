@@ -213,6 +213,7 @@ struct ws_reader {
 
     long line_no, record_line, records;
     int line_error; /* the last error concerned one line only */
+    int interrupted_at_open; /* reported by the first ws_reader_next */
     ws_reader_opts opts;
     int finished;
 };
@@ -233,12 +234,15 @@ static ws_reader *reader_new(ws_bytes *b, const ws_reader_opts *opts, ws_err *er
     r->name = ws_bytes_name(b);
     if (opts)
         r->opts = *opts;
-    /* Interrupted before the first bytes (-2): the reader is still handed out, and detection
-     * goes on at the first ws_reader_next. */
-    if (ws_bytes_detect(b, err) == -1) {
+    /* Interrupted before the first bytes (-2): the reader is still handed out, and its first
+     * ws_reader_next reports the interruption (reading again would block on the input anew and
+     * take its end for an empty input). */
+    int rc = ws_bytes_detect(b, err);
+    if (rc == -1) {
         ws_reader_close(r);
         return NULL;
     }
+    r->interrupted_at_open = rc == -2;
     return r;
 }
 
@@ -344,6 +348,10 @@ int ws_reader_next(ws_reader *r, json_t **record, ws_err *err)
     r->line_error = 0;
     if (r->finished)
         return WS_EOF;
+    if (r->interrupted_at_open) {
+        r->interrupted_at_open = 0;
+        return WS_INTERRUPTED;
+    }
     for (;;) {
         char *start = r->out + r->out_pos;
         size_t avail = r->out_len - r->out_pos;

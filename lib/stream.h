@@ -61,7 +61,7 @@ typedef struct ws_reader_opts {
 
 /* A reader over ws_bytes. The format is detected at once (ws_bytes_detect): an input that
  * cannot be read fails here, while an interruption before the first bytes still returns the
- * reader (reading goes on at the first ws_reader_next). */
+ * reader, whose first ws_reader_next returns WS_INTERRUPTED (reading goes on after it). */
 ws_reader *ws_reader_open(const char *path, const ws_reader_opts *opts, ws_err *err);
 /* A reader over caller-owned memory (tests, fuzzing); `name` appears in messages. */
 ws_reader *ws_reader_open_mem(const void *data, size_t size, const char *name,
