@@ -214,6 +214,7 @@ struct ws_reader {
     long line_no, record_line, records;
     int line_error; /* the last error concerned one line only */
     int interrupted_at_open; /* reported by the first ws_reader_next */
+    int overlong;   /* the line being gathered is over the bound: skipped to its end */
     ws_reader_opts opts;
     int finished;
 };
@@ -275,14 +276,23 @@ static int is_blank(const char *s, size_t n)
     return 1;
 }
 
+static size_t max_line(const ws_reader *r)
+{
+    return r->opts.max_line ? r->opts.max_line : WS_MAX_LINE;
+}
+
+static int fail_overlong(const ws_reader *r, ws_err *err)
+{
+    return ws_fail(err, "%s:%ld: line longer than %zu bytes (the reader's bound)", r->name, r->line_no,
+                   max_line(r));
+}
+
 /* Parse one complete line into a checked record. 1 = record, 0 = blank, -1 = error. */
 static int parse_line(ws_reader *r, const char *s, size_t n, json_t **record, ws_err *err)
 {
     r->line_no++;
-    size_t max_line = r->opts.max_line ? r->opts.max_line : WS_MAX_LINE;
-    if (n > max_line)
-        return ws_fail(err, "%s:%ld: line longer than %zu bytes (the reader's bound)", r->name,
-                       r->line_no, max_line);
+    if (n > max_line(r))
+        return fail_overlong(r, err);
     if (is_blank(s, n))
         return 0;
     json_error_t jerr;
@@ -321,12 +331,15 @@ static int parse_line(ws_reader *r, const char *s, size_t n, json_t **record, ws
     return 1;
 }
 
+/* Gather a piece of a line that spans refills. A line over the bound is not kept: its bytes
+ * are dropped up to its end, where it is reported as one bad line (so a service reads on). */
 static int line_append(ws_reader *r, const char *s, size_t n, ws_err *err)
 {
-    size_t max_line = r->opts.max_line ? r->opts.max_line : WS_MAX_LINE;
-    if (r->line_len + n > max_line)
-        return ws_fail(err, "%s:%ld: line longer than %zu bytes (the reader's bound)", r->name,
-                       r->line_no + 1, max_line);
+    if (r->overlong || r->line_len + n > max_line(r)) {
+        r->overlong = 1;
+        r->line_len = 0;
+        return 0;
+    }
     if (r->line_len + n > r->line_cap) {
         size_t cap = r->line_cap ? r->line_cap : CHUNK;
         while (cap < r->line_len + n)
@@ -340,6 +353,18 @@ static int line_append(ws_reader *r, const char *s, size_t n, ws_err *err)
     memcpy(r->line + r->line_len, s, n);
     r->line_len += n;
     return 0;
+}
+
+/* The line gathered across refills is complete: parse it, or report it as over the bound. */
+static int parse_gathered(ws_reader *r, json_t **record, ws_err *err)
+{
+    size_t n = r->line_len;
+    r->line_len = 0;
+    if (!r->overlong)
+        return parse_line(r, r->line, n, record, err);
+    r->overlong = 0;
+    r->line_no++;
+    return fail_overlong(r, err);
 }
 
 int ws_reader_next(ws_reader *r, json_t **record, ws_err *err)
@@ -360,13 +385,12 @@ int ws_reader_next(ws_reader *r, json_t **record, ws_err *err)
             size_t n = (size_t)(nl - start);
             r->out_pos += n + 1;
             int rc;
-            if (r->line_len == 0) {
+            if (r->line_len == 0 && !r->overlong) {
                 rc = parse_line(r, start, n, record, err);
             } else {
                 if (line_append(r, start, n, err))
                     return WS_ERROR;
-                rc = parse_line(r, r->line, r->line_len, record, err);
-                r->line_len = 0;
+                rc = parse_gathered(r, record, err);
             }
             if (rc < 0) {
                 r->line_error = 1; /* the bad line is consumed: the next call reads on */
@@ -387,11 +411,12 @@ int ws_reader_next(ws_reader *r, json_t **record, ws_err *err)
             continue;
         /* End of input: a last line without its newline is still a record. */
         r->finished = 1;
-        if (r->line_len) {
-            int rc = parse_line(r, r->line, r->line_len, record, err);
-            r->line_len = 0;
-            if (rc < 0)
+        if (r->line_len || r->overlong) {
+            int rc = parse_gathered(r, record, err);
+            if (rc < 0) {
+                r->line_error = 1;
                 return WS_ERROR;
+            }
             if (rc > 0)
                 return WS_RECORD;
         }

@@ -70,7 +70,8 @@ ws_reader *ws_reader_open_mem(const void *data, size_t size, const char *name,
  * naming file and line or byte offset), or WS_INTERRUPTED (a signal arrived while waiting). */
 int ws_reader_next(ws_reader *r, json_t **record, ws_err *err);
 /* After WS_ERROR: 1 when the error was confined to one line (malformed JSON, not an object, wrong
- * type or version) and reading can go on with the next line; 0 for fatal errors (I/O, zstd). */
+ * type or version, longer than max_line: its bytes are skipped, never held) and reading can go on
+ * with the next line; 0 for fatal errors (I/O, zstd). */
 int ws_reader_recoverable(const ws_reader *r);
 const char *ws_reader_name(const ws_reader *r);
 long ws_reader_line(const ws_reader *r);    /* line of the last record handed out */

@@ -434,6 +434,40 @@ static void test_long_line_spans_buffers(void **state)
     free(text);
 }
 
+/* A line over the bound is one bad line: skipped to its end (never held), and the reader goes on
+ * with the next line, whether the long line ends in the input or at its end. */
+static void test_overlong_line_is_recoverable(void **state)
+{
+    (void)state;
+    size_t n = 3u << 20; /* many refills */
+    char *text = malloc(n + 64);
+    int k = sprintf(text, "{\"s\":\"");
+    memset(text + k, 'x', n);
+    strcpy(text + k + n, "\"}\n{\"t\":1}\n");
+    size_t len = strlen(text);
+    ws_reader_opts small = {.max_line = 1000, .allow_empty = 1};
+    ws_err err;
+    json_t *rec;
+    ws_reader *r = ws_reader_open_mem(text, len, "mem", &small, &err);
+    assert_int_equal(ws_reader_next(r, &rec, &err), WS_ERROR);
+    assert_non_null(strstr(err.msg, "mem:1: line longer than 1000 bytes"));
+    assert_true(ws_reader_recoverable(r));
+    assert_int_equal(ws_reader_next(r, &rec, &err), WS_RECORD);
+    assert_int_equal(ws_reader_line(r), 2);
+    json_decref(rec);
+    assert_int_equal(ws_reader_next(r, &rec, &err), WS_EOF);
+    ws_reader_close(r);
+
+    text[k + n] = '\0'; /* the long line is the last, without its newline */
+    r = ws_reader_open_mem(text, strlen(text), "mem", &small, &err);
+    assert_int_equal(ws_reader_next(r, &rec, &err), WS_ERROR);
+    assert_non_null(strstr(err.msg, "mem:1: line longer than 1000 bytes"));
+    assert_true(ws_reader_recoverable(r));
+    assert_int_equal(ws_reader_next(r, &rec, &err), WS_EOF);
+    ws_reader_close(r);
+    free(text);
+}
+
 static void test_malformed_json(void **state)
 {
     (void)state;
@@ -596,6 +630,7 @@ int main(void)
         cmocka_unit_test(test_plain_records),
         cmocka_unit_test(test_zstd_concatenated_frames),
         cmocka_unit_test(test_long_line_spans_buffers),
+        cmocka_unit_test(test_overlong_line_is_recoverable),
         cmocka_unit_test(test_malformed_json),
         cmocka_unit_test(test_wrong_type_and_version),
         cmocka_unit_test(test_empty_input),
