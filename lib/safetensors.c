@@ -1,5 +1,6 @@
 #include "safetensors.h"
 
+#include "outfile.h"
 #include "strbuf.h"
 #include "vecmath.h"
 
@@ -740,37 +741,6 @@ static int cmp_wmeta(const void *a, const void *b)
     return strcmp(x->key, y->key);
 }
 
-static int write_all(int fd, const void *buf, size_t n, const char *name, ws_err *err)
-{
-    const char *p = buf;
-    while (n) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            return ws_fail(err, "%s: write failed: %s", name, strerror(errno));
-        }
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
-/* Make the rename itself durable: fsync the directory holding `path` (best effort). */
-static void sync_parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-    if (!dir)
-        return;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-    free(dir);
-}
-
 int ws_st_writer_write(ws_st_writer *w, const char *path, ws_err *err)
 {
     if (w->n)
@@ -825,25 +795,22 @@ int ws_st_writer_write(ws_st_writer *w, const char *path, ws_err *err)
         return ws_fail(err, "%s: header of %zu bytes is over the format's limit", path, h.len);
     }
 
-    size_t plen = strlen(path) + 32;
-    char *tmp = malloc(plen);
     unsigned char *buf = malloc(1 << 16);
-    int fd = -1, rc = 0;
-    if (!tmp || !buf) {
+    ws_outfile *f = NULL;
+    int rc = 0;
+    if (!buf) {
         rc = ws_fail(err, "%s: out of memory", path);
         goto done;
     }
-    snprintf(tmp, plen, "%s.tmp-%ld", path, (long)getpid());
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        rc = ws_fail(err, "%s: cannot create: %s", tmp, strerror(errno));
+    if (!(f = ws_outfile_open(path, err))) {
+        rc = -1;
         goto done;
     }
     unsigned char len8[8];
     st64(len8, (uint64_t)h.len);
-    rc = write_all(fd, len8, 8, tmp, err);
+    rc = ws_outfile_write(f, len8, 8, err);
     if (rc == 0)
-        rc = write_all(fd, h.s, h.len, tmp, err);
+        rc = ws_outfile_write(f, h.s, h.len, err);
     for (size_t i = 0; rc == 0 && i < w->n; i++) {
         const wtensor *t = &w->t[i];
         const size_t per = (1 << 16) / 4;
@@ -854,24 +821,14 @@ int ws_st_writer_write(ws_st_writer *w, const char *path, ws_err *err)
                 memcpy(&bits, &t->data[at + j], 4);
                 st32(buf + 4 * j, bits);
             }
-            rc = write_all(fd, buf, 4 * k, tmp, err);
+            rc = ws_outfile_write(f, buf, 4 * k, err);
         }
     }
-    if (rc == 0 && fsync(fd) != 0 && errno != EINVAL)
-        rc = ws_fail(err, "%s: fsync failed: %s", tmp, strerror(errno));
-    if (close(fd) != 0 && rc == 0)
-        rc = ws_fail(err, "%s: close failed: %s", tmp, strerror(errno));
-    fd = -1;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = ws_fail(err, "%s: cannot rename into place: %s", path, strerror(errno));
     if (rc == 0)
-        sync_parent_dir(path);
+        rc = ws_outfile_commit(f, NULL, err);
     else
-        unlink(tmp);
+        ws_outfile_discard(f);
 done:
-    if (fd >= 0)
-        close(fd);
-    free(tmp);
     free(buf);
     free(h.s);
     return rc;

@@ -24,9 +24,9 @@
  * checkpoints immutable once renamed into place, which the writer guarantees for its own files.
  *
  * Writer. Collects named F32 tensors (borrowing their data until written) and metadata strings,
- * then writes "<path>.tmp-<pid>", fsyncs it and renames it into place, so the final name only
- * ever holds a complete file; on any failure the temporary file is removed and a file already
- * at the final name is left untouched. The bytes are a function of the inputs only, and match
+ * then writes the file through lib/outfile ("<path>.tmp-<pid>", fsynced and renamed into place),
+ * so the final name only ever holds a complete file; on any failure the temporary file is removed
+ * and a file already at the final name is left untouched. The bytes are a function of the inputs only, and match
  * what the reference writer produces for the same tensors: the JSON has no spaces, the
  * "__metadata__" entry first (its keys sorted by byte value; the reference uses a hash map
  * there, so its metadata order varies), then the tensors sorted by dtype alignment (largest

@@ -12,6 +12,7 @@
 #include <zstd.h>
 
 #include "interrupt.h"
+#include "outfile.h"
 
 #define CHUNK ((size_t)1 << 17)
 
@@ -212,6 +213,8 @@ struct ws_reader {
 
     long line_no, record_line, records;
     int line_error; /* the last error concerned one line only */
+    int interrupted_at_open; /* reported by the first ws_reader_next */
+    int overlong;   /* the line being gathered is over the bound: skipped to its end */
     ws_reader_opts opts;
     int finished;
 };
@@ -232,12 +235,15 @@ static ws_reader *reader_new(ws_bytes *b, const ws_reader_opts *opts, ws_err *er
     r->name = ws_bytes_name(b);
     if (opts)
         r->opts = *opts;
-    /* Interrupted before the first bytes (-2): the reader is still handed out, and detection
-     * goes on at the first ws_reader_next. */
-    if (ws_bytes_detect(b, err) == -1) {
+    /* Interrupted before the first bytes (-2): the reader is still handed out, and its first
+     * ws_reader_next reports the interruption (reading again would block on the input anew and
+     * take its end for an empty input). */
+    int rc = ws_bytes_detect(b, err);
+    if (rc == -1) {
         ws_reader_close(r);
         return NULL;
     }
+    r->interrupted_at_open = rc == -2;
     return r;
 }
 
@@ -270,14 +276,23 @@ static int is_blank(const char *s, size_t n)
     return 1;
 }
 
+static size_t max_line(const ws_reader *r)
+{
+    return r->opts.max_line ? r->opts.max_line : WS_MAX_LINE;
+}
+
+static int fail_overlong(const ws_reader *r, ws_err *err)
+{
+    return ws_fail(err, "%s:%ld: line longer than %zu bytes (the reader's bound)", r->name, r->line_no,
+                   max_line(r));
+}
+
 /* Parse one complete line into a checked record. 1 = record, 0 = blank, -1 = error. */
 static int parse_line(ws_reader *r, const char *s, size_t n, json_t **record, ws_err *err)
 {
     r->line_no++;
-    size_t max_line = r->opts.max_line ? r->opts.max_line : WS_MAX_LINE;
-    if (n > max_line)
-        return ws_fail(err, "%s:%ld: line longer than %zu bytes (the reader's bound)", r->name,
-                       r->line_no, max_line);
+    if (n > max_line(r))
+        return fail_overlong(r, err);
     if (is_blank(s, n))
         return 0;
     json_error_t jerr;
@@ -316,12 +331,15 @@ static int parse_line(ws_reader *r, const char *s, size_t n, json_t **record, ws
     return 1;
 }
 
+/* Gather a piece of a line that spans refills. A line over the bound is not kept: its bytes
+ * are dropped up to its end, where it is reported as one bad line (so a service reads on). */
 static int line_append(ws_reader *r, const char *s, size_t n, ws_err *err)
 {
-    size_t max_line = r->opts.max_line ? r->opts.max_line : WS_MAX_LINE;
-    if (r->line_len + n > max_line)
-        return ws_fail(err, "%s:%ld: line longer than %zu bytes (the reader's bound)", r->name,
-                       r->line_no + 1, max_line);
+    if (r->overlong || r->line_len + n > max_line(r)) {
+        r->overlong = 1;
+        r->line_len = 0;
+        return 0;
+    }
     if (r->line_len + n > r->line_cap) {
         size_t cap = r->line_cap ? r->line_cap : CHUNK;
         while (cap < r->line_len + n)
@@ -337,12 +355,28 @@ static int line_append(ws_reader *r, const char *s, size_t n, ws_err *err)
     return 0;
 }
 
+/* The line gathered across refills is complete: parse it, or report it as over the bound. */
+static int parse_gathered(ws_reader *r, json_t **record, ws_err *err)
+{
+    size_t n = r->line_len;
+    r->line_len = 0;
+    if (!r->overlong)
+        return parse_line(r, r->line, n, record, err);
+    r->overlong = 0;
+    r->line_no++;
+    return fail_overlong(r, err);
+}
+
 int ws_reader_next(ws_reader *r, json_t **record, ws_err *err)
 {
     *record = NULL;
     r->line_error = 0;
     if (r->finished)
         return WS_EOF;
+    if (r->interrupted_at_open) {
+        r->interrupted_at_open = 0;
+        return WS_INTERRUPTED;
+    }
     for (;;) {
         char *start = r->out + r->out_pos;
         size_t avail = r->out_len - r->out_pos;
@@ -351,13 +385,12 @@ int ws_reader_next(ws_reader *r, json_t **record, ws_err *err)
             size_t n = (size_t)(nl - start);
             r->out_pos += n + 1;
             int rc;
-            if (r->line_len == 0) {
+            if (r->line_len == 0 && !r->overlong) {
                 rc = parse_line(r, start, n, record, err);
             } else {
                 if (line_append(r, start, n, err))
                     return WS_ERROR;
-                rc = parse_line(r, r->line, r->line_len, record, err);
-                r->line_len = 0;
+                rc = parse_gathered(r, record, err);
             }
             if (rc < 0) {
                 r->line_error = 1; /* the bad line is consumed: the next call reads on */
@@ -378,11 +411,12 @@ int ws_reader_next(ws_reader *r, json_t **record, ws_err *err)
             continue;
         /* End of input: a last line without its newline is still a record. */
         r->finished = 1;
-        if (r->line_len) {
-            int rc = parse_line(r, r->line, r->line_len, record, err);
-            r->line_len = 0;
-            if (rc < 0)
+        if (r->line_len || r->overlong) {
+            int rc = parse_gathered(r, record, err);
+            if (rc < 0) {
+                r->line_error = 1;
                 return WS_ERROR;
+            }
             if (rc > 0)
                 return WS_RECORD;
         }
@@ -565,37 +599,20 @@ int ws_json_append(const json_t *v, char **buf, size_t *len, size_t *cap)
 /* ------------------------------------------------------------------ writer */
 
 struct ws_writer {
-    char *path;     /* final name; NULL for stdout */
-    char *tmp_path; /* where the bytes go until close */
-    int fd;
+    ws_outfile *out;
     ZSTD_CCtx *cctx;
     char *line;     /* one serialised record */
     size_t line_len, line_cap;
-    char *out;      /* bytes waiting for write() */
-    size_t out_len;
+    char *buf;      /* bytes waiting for write() */
+    size_t buf_len;
     struct timespec last_flush;
     const char *name;
 };
 
-static int write_all(ws_writer *w, const char *p, size_t n, ws_err *err)
-{
-    while (n) {
-        ssize_t k = write(w->fd, p, n);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue; /* finish the write: records stay whole even when interrupted */
-            return ws_fail(err, "%s: write failed: %s", w->name, strerror(errno));
-        }
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 static int drain(ws_writer *w, ws_err *err)
 {
-    int rc = write_all(w, w->out, w->out_len, err);
-    w->out_len = 0;
+    int rc = ws_outfile_write(w->out, w->buf, w->buf_len, err);
+    w->buf_len = 0;
     return rc;
 }
 
@@ -603,25 +620,25 @@ static int drain(ws_writer *w, ws_err *err)
 static int emit(ws_writer *w, const char *p, size_t n, ZSTD_EndDirective mode, ws_err *err)
 {
     if (!w->cctx) {
-        if (w->out_len + n > CHUNK && drain(w, err))
+        if (w->buf_len + n > CHUNK && drain(w, err))
             return -1;
         if (n > CHUNK)
-            return write_all(w, p, n, err);
+            return ws_outfile_write(w->out, p, n, err);
         if (n) {
-            memcpy(w->out + w->out_len, p, n);
-            w->out_len += n;
+            memcpy(w->buf + w->buf_len, p, n);
+            w->buf_len += n;
         }
         return mode == ZSTD_e_continue ? 0 : drain(w, err);
     }
     ZSTD_inBuffer ib = {p, n, 0};
     for (;;) {
-        ZSTD_outBuffer ob = {w->out, CHUNK, w->out_len};
+        ZSTD_outBuffer ob = {w->buf, CHUNK, w->buf_len};
         size_t left = ZSTD_compressStream2(w->cctx, &ob, &ib, mode);
         if (ZSTD_isError(left))
             return ws_fail(err, "%s: zstd compression failed: %s", w->name, ZSTD_getErrorName(left));
-        w->out_len = ob.pos;
+        w->buf_len = ob.pos;
         int done = mode == ZSTD_e_continue ? ib.pos == ib.size : left == 0;
-        if (w->out_len == CHUNK || (done && mode != ZSTD_e_continue)) {
+        if (w->buf_len == CHUNK || (done && mode != ZSTD_e_continue)) {
             if (drain(w, err))
                 return -1;
         }
@@ -633,37 +650,20 @@ static int emit(ws_writer *w, const char *p, size_t n, ZSTD_EndDirective mode, w
 ws_writer *ws_writer_open(const char *path, const ws_writer_opts *opts, ws_err *err)
 {
     ws_writer_opts o = opts ? *opts : (ws_writer_opts){WS_COMPRESS_AUTO, 0};
-    int is_stdout = !path || strcmp(path, "-") == 0;
     ws_writer *w = calloc(1, sizeof *w);
-    if (!w || !(w->out = malloc(CHUNK))) {
+    if (!w || !(w->buf = malloc(CHUNK))) {
         free(w);
         ws_fail(err, "out of memory");
         return NULL;
     }
-    w->fd = -1;
-    if (is_stdout) {
-        w->fd = STDOUT_FILENO;
-        w->name = "<stdout>";
-    } else {
-        size_t n = strlen(path);
-        w->path = strdup(path);
-        w->tmp_path = malloc(n + 32);
-        if (!w->path || !w->tmp_path) {
-            ws_fail(err, "out of memory");
-            ws_writer_discard(w);
-            return NULL;
-        }
-        snprintf(w->tmp_path, n + 32, "%s.tmp-%ld", path, (long)getpid());
-        w->name = w->path;
-        w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (w->fd < 0) {
-            ws_fail(err, "%s: cannot create: %s", w->tmp_path, strerror(errno));
-            ws_writer_discard(w);
-            return NULL;
-        }
-        if (o.compress == WS_COMPRESS_AUTO)
-            o.compress = n >= 4 && strcmp(path + n - 4, ".zst") == 0;
+    if (!(w->out = ws_outfile_open(path, err))) {
+        ws_writer_discard(w);
+        return NULL;
     }
+    w->name = ws_outfile_name(w->out);
+    size_t n = path ? strlen(path) : 0;
+    if (o.compress == WS_COMPRESS_AUTO)
+        o.compress = n >= 4 && strcmp(path + n - 4, ".zst") == 0;
     if (o.compress == WS_COMPRESS_YES) {
         w->cctx = ZSTD_createCCtx();
         /* The checksum lets readers detect a corrupted file instead of parsing garbage. */
@@ -708,65 +708,36 @@ int ws_writer_flush(ws_writer *w, ws_err *err)
     return emit(w, NULL, 0, ZSTD_e_flush, err);
 }
 
-static int finish(ws_writer *w, const char *final_path, ws_err *err)
+/* End the stream and hand the file to its name (with `suffix`, see ws_outfile_commit). */
+static int finish(ws_writer *w, const char *suffix, ws_err *err)
 {
     int rc = emit(w, NULL, 0, w->cctx ? ZSTD_e_end : ZSTD_e_flush, err);
-    if (rc == 0 && w->tmp_path) {
-        if (fsync(w->fd) != 0 && errno != EINVAL)
-            rc = ws_fail(err, "%s: fsync failed: %s", w->tmp_path, strerror(errno));
-        if (close(w->fd) != 0 && rc == 0)
-            rc = ws_fail(err, "%s: close failed: %s", w->tmp_path, strerror(errno));
-        w->fd = -1;
-        if (rc == 0 && rename(w->tmp_path, final_path) != 0)
-            rc = ws_fail(err, "%s: cannot rename into place: %s", final_path, strerror(errno));
+    if (rc == 0) {
+        rc = ws_outfile_commit(w->out, suffix, err);
+        w->out = NULL; /* committed or removed: nothing left to discard */
     }
-    if (rc == 0 && w->tmp_path) {
-        free(w->tmp_path);
-        w->tmp_path = NULL; /* renamed: nothing left to discard */
-    }
+    ws_writer_discard(w);
     return rc;
 }
 
 int ws_writer_close(ws_writer *w, ws_err *err)
 {
-    int rc = finish(w, w->path, err);
-    ws_writer_discard(w);
-    return rc;
+    return finish(w, NULL, err);
 }
 
 int ws_writer_close_partial(ws_writer *w, ws_err *err)
 {
-    int rc;
-    if (w->path) {
-        size_t n = strlen(w->path) + sizeof ".partial";
-        char *partial = malloc(n);
-        if (!partial) {
-            ws_writer_discard(w);
-            return ws_fail(err, "out of memory");
-        }
-        snprintf(partial, n, "%s.partial", w->path);
-        rc = finish(w, partial, err);
-        free(partial);
-    } else {
-        rc = finish(w, NULL, err);
-    }
-    ws_writer_discard(w);
-    return rc;
+    return finish(w, ".partial", err);
 }
 
 void ws_writer_discard(ws_writer *w)
 {
     if (!w)
         return;
-    if (w->fd > STDERR_FILENO)
-        close(w->fd);
-    if (w->tmp_path)
-        unlink(w->tmp_path);
+    ws_outfile_discard(w->out);
     ZSTD_freeCCtx(w->cctx);
-    free(w->tmp_path);
-    free(w->path);
     free(w->line);
-    free(w->out);
+    free(w->buf);
     free(w);
 }
 

@@ -7,8 +7,8 @@
  * (lib/interrupt). Every reader of the project's inputs sits on it: the record reader here, which
  * splits lines, parses each with Jansson and checks the record's "type" and "v", and
  * lib/jsonarray. A writer serialises records one per line (doubles in their shortest round-trip
- * form), compresses when asked, and writes files under a temporary name that is renamed into
- * place only when the stream is complete.
+ * form), compresses when asked, and writes files through lib/outfile (a temporary name renamed
+ * into place only when the stream is complete; devices and FIFOs written straight).
  *
  * Bounds: one line (record) is at most WS_MAX_LINE bytes. Blank lines are skipped. */
 #ifndef WS_STREAM_H
@@ -61,7 +61,7 @@ typedef struct ws_reader_opts {
 
 /* A reader over ws_bytes. The format is detected at once (ws_bytes_detect): an input that
  * cannot be read fails here, while an interruption before the first bytes still returns the
- * reader (reading goes on at the first ws_reader_next). */
+ * reader, whose first ws_reader_next returns WS_INTERRUPTED (reading goes on after it). */
 ws_reader *ws_reader_open(const char *path, const ws_reader_opts *opts, ws_err *err);
 /* A reader over caller-owned memory (tests, fuzzing); `name` appears in messages. */
 ws_reader *ws_reader_open_mem(const void *data, size_t size, const char *name,
@@ -70,7 +70,8 @@ ws_reader *ws_reader_open_mem(const void *data, size_t size, const char *name,
  * naming file and line or byte offset), or WS_INTERRUPTED (a signal arrived while waiting). */
 int ws_reader_next(ws_reader *r, json_t **record, ws_err *err);
 /* After WS_ERROR: 1 when the error was confined to one line (malformed JSON, not an object, wrong
- * type or version) and reading can go on with the next line; 0 for fatal errors (I/O, zstd). */
+ * type or version, longer than max_line: its bytes are skipped, never held) and reading can go on
+ * with the next line; 0 for fatal errors (I/O, zstd). */
 int ws_reader_recoverable(const ws_reader *r);
 const char *ws_reader_name(const ws_reader *r);
 long ws_reader_line(const ws_reader *r);    /* line of the last record handed out */
@@ -89,7 +90,7 @@ typedef struct ws_writer_opts {
     int level;    /* zstd level; 0 means the default (3) */
 } ws_writer_opts;
 
-/* path "-" (or NULL) is stdout; anything else is written to "<path>.tmp-<pid>" first. */
+/* path "-" (or NULL) is stdout; anything else is opened by ws_outfile_open (lib/outfile). */
 ws_writer *ws_writer_open(const char *path, const ws_writer_opts *opts, ws_err *err);
 int ws_writer_put(ws_writer *w, const json_t *record, ws_err *err);
 /* Push every record written so far to the file or pipe now (an interactive service answers
@@ -98,7 +99,8 @@ int ws_writer_flush(ws_writer *w, ws_err *err);
 /* Finish the stream: end the zstd frame, flush, fsync and rename into place. Frees w. */
 int ws_writer_close(ws_writer *w, ws_err *err);
 /* After an interruption: keep every complete record, as a valid stream, under "<path>.partial"
- * so the final name never holds an incomplete result. Frees w. */
+ * so the final name never holds an incomplete result (a device, FIFO or stdout has them
+ * already). Frees w. */
 int ws_writer_close_partial(ws_writer *w, ws_err *err);
 /* After an error: remove the temporary file. Frees w. */
 void ws_writer_discard(ws_writer *w);

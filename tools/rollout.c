@@ -43,7 +43,9 @@ static void usage(void)
            "  -z, --zstd           compress the output with zstd\n"
            "  -q, --quiet          no progress or summary on stderr\n"
            "      --help, --version\n\n"
-           "Exit status: 0 on success, 1 on bad input or I/O error, 2 on a usage error.\n",
+           "Exit status: 0 on success, 1 on bad input or I/O error, 2 on a usage error, 130/143 when\n"
+           "interrupted: the complete trajectories and their summary are kept as FILE.partial (the\n"
+           "summary records marked \"interrupted\").\n",
            ws_play_model_usage(), ws_play_env_usage());
 }
 
@@ -58,7 +60,10 @@ static json_t *summary_record(const char *scope, const char *measure, double val
                      "measure", measure, "value", value, "count", (json_int_t)count);
 }
 
-static int write_summary(const char *path, const char *scope, const totals *t, int oracle, ws_err *err)
+/* After a signal, the summary of the episodes written goes, as they do, under the .partial name,
+ * each record marked "interrupted". */
+static int write_summary(const char *path, const char *scope, const totals *t, int oracle, int interrupted,
+                         ws_err *err)
 {
     ws_writer *w = ws_writer_open(path, NULL, err);
     if (!w)
@@ -72,6 +77,8 @@ static int write_summary(const char *path, const char *scope, const totals *t, i
                               : NULL};
     int rc = 0;
     for (int i = 0; i < 4; i++) {
+        if (recs[i] && interrupted)
+            json_object_set_new(recs[i], "interrupted", json_true());
         if (recs[i] && rc == 0)
             rc = ws_writer_put(w, recs[i], err);
         json_decref(recs[i]);
@@ -80,7 +87,7 @@ static int write_summary(const char *path, const char *scope, const totals *t, i
         ws_writer_discard(w);
         return -1;
     }
-    return ws_writer_close(w, err);
+    return (interrupted ? ws_writer_close_partial : ws_writer_close)(w, err);
 }
 
 static void count(totals *t, json_t *traj)
@@ -210,7 +217,8 @@ int main(int argc, char **argv)
     int status = ws_cli_close_output(&cli, w);
     w = NULL;
     const char *scope = model_path ? model_path : ws_policy_name(policy);
-    if (summary_path && write_summary(summary_path, scope, &t, !model_path && policy == WS_POLICY_ORACLE, &err))
+    if (summary_path && write_summary(summary_path, scope, &t, !model_path && policy == WS_POLICY_ORACLE,
+                                      ws_interrupted() != 0, &err))
         goto fail;
     if (!cli.quiet) {
         double n = t.episodes ? (double)t.episodes : 1.0;

@@ -41,6 +41,7 @@
 #include "goals.h"
 #include "interrupt.h"
 #include "modelio.h"
+#include "outfile.h"
 #include "playopts.h"
 #include "policy.h"
 #include "progress.h"
@@ -100,7 +101,9 @@ static void usage(void)
            "fractional Bernoulli outcome); fixed mode reports observed rates with Wilson intervals and\n"
            "mean scores with Student-t intervals. P(best) is the posterior probability that an arm\n"
            "has the highest success rate (score), by Monte Carlo with a fixed seed.\n\n"
-           "Exit status: 0 on success, 1 on bad input or I/O error, 2 on a usage error.\n",
+           "Exit status: 0 on success, 1 on bad input or I/O error, 2 on a usage error, 130/143 when\n"
+           "interrupted: the records, summary and table of the rounds every run finished are kept as\n"
+           "FILE.partial (the summary records marked \"interrupted\"; no plots).\n",
            ws_play_model_usage(), ws_play_env_usage());
 }
 
@@ -134,6 +137,7 @@ typedef struct ctx {
     double level;
     long mc_draws;
     ws_bandit_objective objective;
+    int interrupted;        /* the reports cover the rounds finished before a signal */
     ws_err err;
 } ctx;
 
@@ -313,35 +317,20 @@ __attribute__((format(printf, 2, 3))) static void sb_printf(sbuf *b, const char 
     }
 }
 
-/* Write a whole file atomically (temporary name, fsync, rename). */
-static int write_file(const char *path, const sbuf *b, ws_err *err)
+/* A whole text file, through lib/outfile (renamed into place when complete, as "<path><suffix>"
+ * with a suffix). */
+static int write_file(const char *path, const sbuf *b, const char *suffix, ws_err *err)
 {
     if (b->oom)
         return ws_fail(err, "%s: out of memory", path);
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0)
-        return ws_fail(err, "%s: %s", path, strerror(errno));
-    size_t off = 0;
-    while (off < b->len) {
-        ssize_t w = write(fd, b->s + off, b->len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            return ws_fail(err, "%s: %s", path, strerror(e));
-        }
-        off += (size_t)w;
+    ws_outfile *f = ws_outfile_open(path, err);
+    if (!f)
+        return -1;
+    if (ws_outfile_write(f, b->s, b->len, err)) {
+        ws_outfile_discard(f);
+        return -1;
     }
-    if (fsync(fd) || close(fd) || rename(tmp, path)) {
-        int e = errno;
-        unlink(tmp);
-        return ws_fail(err, "%s: %s", path, strerror(e));
-    }
-    return 0;
+    return ws_outfile_commit(f, suffix, err);
 }
 
 /* ------------------------------------------------------------------ summaries */
@@ -420,6 +409,8 @@ static int put_group(ctx *c, ws_writer *w, int run, int fixed, long rounds, cons
         json_object_set_new(recs[4], "method", json_string("monte_carlo_beta_posterior_fractional"));
         int rc = 0;
         for (int i = 0; i < 5; i++) {
+            if (c->interrupted)
+                json_object_set_new(recs[i], "interrupted", json_true());
             if (rc == 0 && ws_writer_put(w, recs[i], &c->err))
                 rc = -1;
             json_decref(recs[i]);
@@ -511,7 +502,7 @@ static int write_curve(ctx *c, const char *dir, const char *file, const curve *c
     }
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    int rc = write_file(path, &b, err);
+    int rc = write_file(path, &b, NULL, err);
     free(b.s);
     return rc;
 }
@@ -575,7 +566,7 @@ static int write_plots(ctx *c, const char *dir, int fixed, int runs, long rounds
         }
         char path[4200];
         snprintf(path, sizeof path, "%s/pulls.tsv", dir);
-        int rc = write_file(path, &b, &c->err);
+        int rc = write_file(path, &b, NULL, &c->err);
         free(b.s);
         if (rc)
             return -1;
@@ -633,7 +624,7 @@ static int write_plots(ctx *c, const char *dir, int fixed, int runs, long rounds
                   runs, rounds, runs + 1);
     char path[4200];
     snprintf(path, sizeof path, "%s/plots.gp", dir);
-    int rc = write_file(path, &b, &c->err);
+    int rc = write_file(path, &b, NULL, &c->err);
     free(b.s);
     if (rc)
         return -1;
@@ -890,7 +881,8 @@ int main(int argc, char **argv)
     ws_progress_start(&progress, cli.tool, "episodes", (long)n_runs * n_rounds * (fixed ? n_arms : 1), cli.quiet);
     long episodes = 0;
     int failed = 0;
-    for (long t0 = 0; t0 < n_rounds && !ws_interrupted() && !failed;) {
+    long t0 = 0; /* rounds (fixed: goals) every run has finished */
+    for (; t0 < n_rounds && !ws_interrupted() && !failed;) {
         size_t n = 0;
         long nb;
         if (fixed) {
@@ -955,10 +947,16 @@ int main(int argc, char **argv)
         ws_cli_die(&cli, WS_EXIT_FAIL, "%s", c.err.msg);
     }
     ws_progress_end(&progress);
-    int interrupted = ws_interrupted() != 0;
+    c.interrupted = ws_interrupted() != 0;
     int status = ws_cli_close_output(&cli, w);
-    if (interrupted)
-        return status; /* the records so far are kept (.partial); no reports from a cut run */
+    /* A cut run reports the rounds it finished, as its records do, under the .partial names (the
+     * final names stay for a complete run); the plots are left out. */
+    const char *suffix = c.interrupted ? ".partial" : NULL;
+    long asked = n_rounds;
+    n_rounds = t0;
+    if (c.interrupted)
+        ws_cli_warn(&cli, "interrupted after %ld of %ld %s%s", n_rounds, asked, fixed ? "goals" : "rounds",
+                    summary_path || table_path ? ": the summary and table cover those (FILE.partial)" : "");
 
     /* reports: per run (Thompson) and pooled */
     arm_report *reps = calloc((size_t)(n_runs + 1) * na, sizeof *reps);
@@ -990,7 +988,7 @@ int main(int argc, char **argv)
                 ws_writer_discard(sw);
             ws_cli_die(&cli, WS_EXIT_FAIL, "%s", c.err.msg);
         }
-        if (ws_writer_close(sw, &c.err))
+        if ((c.interrupted ? ws_writer_close_partial : ws_writer_close)(sw, &c.err))
             ws_cli_die(&cli, WS_EXIT_FAIL, "%s", c.err.msg);
     }
     if (table_path) {
@@ -1022,12 +1020,15 @@ int main(int argc, char **argv)
             for (int r = 0; r < n_runs; r++)
                 table_rows(&t, &c, 0, r, n_rounds, &reps[(size_t)r * na]);
         }
-        int bad = write_file(table_path, &t, &c.err);
+        if (c.interrupted)
+            sb_printf(&t, "\nInterrupted after %ld of the %ld %s asked for: the table covers those.\n", n_rounds,
+                      asked, is_fixed ? "goals" : "rounds");
+        int bad = write_file(table_path, &t, suffix, &c.err);
         free(t.s);
         if (bad)
             ws_cli_die(&cli, WS_EXIT_FAIL, "%s", c.err.msg);
     }
-    if (plots_dir && write_plots(&c, plots_dir, is_fixed, n_runs, n_rounds, curves, post))
+    if (plots_dir && !c.interrupted && write_plots(&c, plots_dir, is_fixed, n_runs, n_rounds, curves, post))
         ws_cli_die(&cli, WS_EXIT_FAIL, "%s", c.err.msg);
     if (!cli.quiet)
         for (int a = 0; a < n_arms; a++) {

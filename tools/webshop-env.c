@@ -1,10 +1,12 @@
 /* webshop-env: the WebShop environment as a JSON-lines service on stdin/stdout. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "catalog.h"
 #include "cli.h"
@@ -15,6 +17,13 @@
 #include "stream.h"
 #include "textmatch.h"
 #include "trajectory.h"
+
+/* The longest string the fuzz op scores: token_set_ratio's work grows with the product of the
+ * two lengths (an LCS, |a| |b| / 64 word operations), so two strings at this bound take tens of
+ * milliseconds, where two of 6 million characters took minutes. WebShop's texts are far shorter. */
+#define FUZZ_MAX_BYTES ((size_t)64 << 10)
+/* The longest request line; a longer one is answered with an error and skipped. */
+#define MAX_REQUEST ((size_t)16 << 20)
 
 static void usage(void)
 {
@@ -28,9 +37,11 @@ static void usage(void)
            "  {\"op\":\"step\",\"action\":\"search[...]\" or \"click[...]\"}\n"
            "  {\"op\":\"observe\"}  {\"op\":\"close\"}\n"
            "  {\"op\":\"reward\",\"goal\":{...},\"product\":{...} or \"asin\":A,\"options\":{..},\"price\":P}\n"
-           "  {\"op\":\"search\",\"query\":Q}  {\"op\":\"fuzz\",\"a\":A,\"b\":B}\n"
+           "  {\"op\":\"search\",\"query\":Q}  {\"op\":\"fuzz\",\"a\":A,\"b\":B} (A, B: at most 65536 bytes)\n"
            "  {\"op\":\"normalize_color\",\"text\":T}  {\"op\":\"nouns\",\"text\":T}\n"
-           "Every response has \"ok\"; failures carry \"error\" and never stop the service.\n\n"
+           "Every response has \"ok\"; failures carry \"error\" and never stop the service; a request\n"
+           "line over 16 MiB is answered with an error and skipped. SIGINT/SIGTERM end the service at\n"
+           "once, during a request too (it gets no answer): exit 130/143.\n\n"
            "      --seed N         seed of prices and goals, as given to goals [233]\n"
            "      --max-sessions N sessions open at once [1024]\n"
            "  -d, --data DIR       catalog directory [$WEBSHOP_DATA or ../shared/webshop-1k]\n"
@@ -287,6 +298,8 @@ static json_t *op_text(server *sv, json_t *req, const char *op)
         json_t *a = json_object_get(req, "a"), *b = json_object_get(req, "b");
         if (!json_is_string(a) || !json_is_string(b))
             return error_response("fuzz: needs strings \"a\" and \"b\"");
+        if (json_string_length(a) > FUZZ_MAX_BYTES || json_string_length(b) > FUZZ_MAX_BYTES)
+            return error_response("fuzz: \"a\" and \"b\" must be at most %zu bytes each", FUZZ_MAX_BYTES);
         int ratio = ws_token_set_ratio(json_string_value(a), json_string_value(b));
         return ratio < 0 ? error_response("%s", "out of memory") : json_pack("{s:b, s:i}", "ok", 1, "ratio", ratio);
     }
@@ -344,6 +357,31 @@ static json_t *handle(server *sv, json_t *req)
     return error_response("unknown op '%s'", op);
 }
 
+/* A request runs to its answer without polling for signals (a reward over long texts can take
+ * minutes), so while one runs, SIGINT/SIGTERM end the service at once: every earlier answer is
+ * flushed already, and the cut request gets none, as if it had come after the signal. Between
+ * requests the flag of lib/interrupt ends the loop. */
+static void exit_at_once(int signo)
+{
+    _exit(128 + signo);
+}
+
+static void while_busy(int busy)
+{
+    static struct sigaction saved_int, saved_term;
+    if (busy) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = exit_at_once;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, &saved_int);
+        sigaction(SIGTERM, &sa, &saved_term);
+    } else {
+        sigaction(SIGINT, &saved_int, NULL);
+        sigaction(SIGTERM, &saved_term, NULL);
+    }
+}
+
 int main(int argc, char **argv)
 {
     ws_cli cli = {.tool = "webshop-env"};
@@ -383,7 +421,7 @@ int main(int argc, char **argv)
     if (!cli.quiet)
         fprintf(stderr, "webshop-env: %zu products, %zu goals; reading requests\n", sv.cat.n, sv.synthetic.n);
 
-    ws_reader_opts ro = {.allow_empty = 1, .max_line = (size_t)16 << 20};
+    ws_reader_opts ro = {.allow_empty = 1, .max_line = MAX_REQUEST};
     ws_reader *r = ws_reader_open("-", &ro, &err);
     ws_writer *w = r ? ws_writer_open("-", NULL, &err) : NULL;
     if (!w)
@@ -402,7 +440,14 @@ int main(int argc, char **argv)
         if (rc == WS_ERROR) {
             resp = error_response("%s", err.msg);
         } else {
+            while_busy(1);
+            if (ws_interrupted()) { /* the signal came just before: as between requests */
+                while_busy(0);
+                json_decref(req);
+                break;
+            }
             resp = handle(&sv, req);
+            while_busy(0);
             json_t *id = json_object_get(req, "id");
             if (id && resp)
                 json_object_set(resp, "id", id);

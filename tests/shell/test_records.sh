@@ -54,6 +54,14 @@ if [ "$status" -eq 143 ] && [ ! -e "$T_TMP/killed.jsonl.zst" ] && n=$(records_in
 else
     fail "SIGTERM mid-stream keeps complete records" "status $status" "$(ls "$T_TMP")"
 fi
+# A signal while the first bytes are awaited: the interruption is reported (143), not the input
+# closed later taken for an empty one. The FIFO's writer (fd 3) keeps the input open meanwhile.
+mkfifo "$T_TMP/idle"; exec 3<>"$T_TMP/idle"
+"$R" -q < "$T_TMP/idle" > /dev/null 2> "$T_TMP/idle.err" 3>&- &
+reader=$!
+sleep 0.5; kill -TERM $reader; sleep 1; exec 3>&-; wait $reader; status=$?
+if [ "$status" -eq 143 ] && ! grep -q "empty" "$T_TMP/idle.err"; then ok "SIGTERM before the first record: exit 143"
+else fail "SIGTERM before the first record: exit 143" "status $status" "$(cat "$T_TMP/idle.err")"; fi
 # The same on stdout, compressed: the frame is ended so the downstream file is a valid stream.
 ( python3 -c '
 import sys, time

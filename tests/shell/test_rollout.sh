@@ -39,4 +39,20 @@ for l in sys.stdin:
 expect_error "unknown policy is a usage error" 2 "expected random or oracle" "$BIN/rollout" -p greedy
 expect_error "a non-goal record is rejected with its line" 1 "<stdin>:1: expected a goal record, got a x record" \
     bash -c "echo '{\"type\":\"x\",\"v\":1}' | '$BIN/rollout' -p random"
+# Interrupted while waiting for more goals: the trajectories played and their summary are kept
+# under .partial, the summary marked "interrupted"; the final names are not written.
+mkfifo "$T_TMP/goals.in"; exec 3<>"$T_TMP/goals.in"
+"$BIN/rollout" -q -p oracle -o "$T_TMP/cut.jsonl" --summary "$T_TMP/cut-summary.jsonl" < "$T_TMP/goals.in" 3>&- &
+pid=$!
+head -5 "$T_TMP/test.jsonl" >&3
+sleep 3; kill -TERM $pid; wait $pid; status=$?; exec 3>&-
+if [ "$status" -eq 143 ] && [ ! -e "$T_TMP/cut.jsonl" ] && [ ! -e "$T_TMP/cut-summary.jsonl" ] &&
+   python3 tests/validate.py --type summary < "$T_TMP/cut-summary.jsonl.partial" > /dev/null && python3 -c '
+import json, sys
+t = [json.loads(l) for l in open(sys.argv[1])]
+s = [json.loads(l) for l in open(sys.argv[2])]
+assert len(t) == 5 and s and all(r["interrupted"] is True and r["count"] == 5 for r in s), s' \
+    "$T_TMP/cut.jsonl.partial" "$T_TMP/cut-summary.jsonl.partial"; then
+    ok "SIGTERM: exit 143, trajectories and their summary kept as .partial, marked interrupted"
+else fail "SIGTERM keeps the trajectories and their summary as .partial" "status $status" "$(ls "$T_TMP")"; fi
 finish

@@ -115,6 +115,30 @@ assert sr[\"method\"] == \"wilson\" and sr[\"count\"] == 30 and sr[\"value\"] ==
 assert sr[\"ci_low\"] < sr[\"value\"] <= sr[\"ci_high\"] <= 1
 assert s[\"random\", \"score\"][\"method\"] == \"student_t\" and s[\"oracle\", \"p_best\"][\"value\"] > 0.99'"
 
+# Interrupted: the records, summary and table of the rounds every run finished, under .partial.
+"$TE" -q --arm random --arm oracle --runs 2 --rounds 1000000 --seed 3 -o "$T_TMP/ib.jsonl" \
+    --summary "$T_TMP/is.jsonl" --table "$T_TMP/it.md" --plots "$T_TMP/iplots" "$T_TMP/eval.jsonl" 2> "$T_TMP/i.err" &
+pid=$!
+for _ in $(seq 100); do [ -s "$T_TMP/ib.jsonl.tmp-$pid" ] && break; sleep 0.1; done
+sleep 0.5; kill -TERM $pid; wait $pid; status=$?
+if [ "$status" -eq 143 ] && [ ! -e "$T_TMP/is.jsonl" ] && [ ! -e "$T_TMP/it.md" ] && [ ! -e "$T_TMP/iplots" ] &&
+   grep -q "interrupted after [0-9]* of 1000000 rounds" "$T_TMP/i.err" &&
+   grep -q "^Interrupted after [0-9]* of the 1000000 rounds" "$T_TMP/it.md.partial" &&
+   python3 tests/validate.py --type summary < "$T_TMP/is.jsonl.partial" > /dev/null && python3 -c '
+import json, sys
+b = [json.loads(l) for l in open(sys.argv[1])]
+s = [json.loads(l) for l in open(sys.argv[2])]
+rounds = len(b) // 2
+assert rounds > 0 and len(b) == 2 * rounds and all(r["interrupted"] is True for r in s)
+pulls = {(r["scope"], r["run"]): r for r in s if r["measure"] == "pulls"}
+for run in (0, 1, None):
+    assert sum(pulls[a, run]["value"] for a in ("random", "oracle")) == rounds * (2 if run is None else 1)
+    assert all(pulls[a, run]["count"] == rounds * (2 if run is None else 1) for a in ("random", "oracle"))
+for a in ("random", "oracle"):
+    assert pulls[a, None]["value"] == sum(1 for r in b if r["arm"] == a)' "$T_TMP/ib.jsonl.partial" "$T_TMP/is.jsonl.partial"; then
+    ok "SIGTERM: exit 143, the summary and table of the finished rounds kept as .partial, marked interrupted"
+else fail "SIGTERM keeps the summary of the finished rounds" "status $status" "$(cat "$T_TMP/i.err")" "$(ls "$T_TMP")"; fi
+
 # A model arm: a tiny checkpoint trained for 3 steps (needs the vocabulary for tokenize).
 if [ -f models/minilm-l6/vocab.txt ]; then
     check "a model arm (tiny checkpoint) beside the built-ins, Thompson and fixed" bash -c "

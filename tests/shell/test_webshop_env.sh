@@ -92,4 +92,51 @@ for l in open('$T_TMP/storm.out'):
 assert ok > 10000 and err > 10000, (ok, err)
 "; then ok "100,000 random and malformed requests: each answered, exit 0"
 else fail "100,000 random and malformed requests" "status $status, $answered answers" "$(tail -c 300 "$T_TMP/storm.err")"; fi
+# Bounded requests: fuzz over 64 KiB strings and request lines over 16 MiB are answered with an
+# error and the service reads on.
+python3 - "$T_TMP/big.jsonl" <<'PY'
+import json, sys
+with open(sys.argv[1], "w") as out:
+    a = " ".join("a%d" % i for i in range(12000))[:65536]
+    b = " ".join("b%d" % i for i in range(12000))[:65536]
+    out.write(json.dumps({"op": "fuzz", "a": a, "b": b, "id": 1}) + "\n")
+    out.write(json.dumps({"op": "fuzz", "a": a + " c", "b": b, "id": 2}) + "\n")
+    out.write(json.dumps({"op": "nouns", "text": "x" * (17 << 20), "id": 3}) + "\n")
+    out.write(json.dumps({"op": "fuzz", "a": "x-large", "b": "size x large", "id": 4}) + "\n")
+PY
+timeout 60 "$E" -q < "$T_TMP/big.jsonl" > "$T_TMP/big.out" 2> "$T_TMP/big.err"; status=$?
+if [ "$status" -eq 0 ] && python3 -c "
+import json
+r = [json.loads(l) for l in open('$T_TMP/big.out')]
+assert len(r) == 4, len(r)
+assert r[0]['ok'] and r[0]['id'] == 1
+assert not r[1]['ok'] and 'at most 65536 bytes' in r[1]['error'] and r[1]['id'] == 2, r[1]
+assert not r[2]['ok'] and 'line longer than 16777216 bytes' in r[2]['error'], r[2]
+assert r[3]['ok'] and r[3]['ratio'] == 100 and r[3]['id'] == 4
+"; then ok "fuzz over 64 KiB and a request over 16 MiB: error answers, the service reads on"
+else fail "fuzz over 64 KiB and a request over 16 MiB" "status $status" "$(head -c 300 "$T_TMP/big.err")" "$(cut -c1-200 "$T_TMP/big.out")"; fi
+
+# A signal during a long request (a reward over two texts of 6 million characters, minutes of
+# work) ends the service at once with 128 + signal; the earlier request was answered.
+python3 - "$T_TMP/slow.jsonl" <<'PY'
+import json, sys
+a = " ".join("a%d" % i for i in range(800000))[:6000000]
+b = " ".join("b%d" % i for i in range(800000))[:6000000]
+with open(sys.argv[1], "w") as out:
+    out.write(json.dumps({"op": "normalize_color", "text": "navy blue", "id": 1}) + "\n")
+    out.write(json.dumps({"op": "reward", "goal": {"attributes": [a], "name": "x"},
+                          "product": {"Title": "y", "Attributes": [b]}, "id": 2}) + "\n")
+PY
+mkfifo "$T_TMP/slow.in"; exec 3<>"$T_TMP/slow.in"
+"$E" -q < "$T_TMP/slow.in" > "$T_TMP/slow.out" 2> "$T_TMP/slow.err" 3>&- &
+pid=$!
+cat "$T_TMP/slow.jsonl" >&3
+for _ in $(seq 100); do [ -s "$T_TMP/slow.out" ] && break; sleep 0.1; done
+sleep 1; kill -TERM $pid; start=$(date +%s)
+for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+kill -0 $pid 2>/dev/null && { kill -KILL $pid; echo "# still running 10 s after SIGTERM"; }
+wait $pid; status=$?; exec 3>&-
+if [ "$status" -eq 143 ] && [ $(( $(date +%s) - start )) -le 5 ] && [ "$(wc -l < "$T_TMP/slow.out")" -eq 1 ]; then
+    ok "SIGTERM during a long request: exit 143 at once"
+else fail "SIGTERM during a long request: exit 143 at once" "status $status" "$(cat "$T_TMP/slow.err")"; fi
 finish

@@ -330,8 +330,8 @@ static void test_bytes_interrupted(void **state)
     assert_int_equal(ws_bytes_input_offset(b), 5);
     ws_bytes_close(b);
 
-    /* ws_reader: interrupted while detecting at open still hands out the reader; zstd written
-     * afterwards is still recognised */
+    /* ws_reader: interrupted while detecting at open still hands out the reader, whose first
+     * next reports the interruption; zstd written afterwards is still recognised */
     snprintf(path, sizeof path, "/dev/fd/%d", p2[0]);
     ws_reader *r = ws_reader_open(path, NULL, &err);
     assert_non_null(r);
@@ -341,6 +341,7 @@ static void test_bytes_interrupted(void **state)
     assert_int_equal(write(p2[1], z, zn), (ssize_t)zn);
     close(p2[1]);
     json_t *v;
+    assert_int_equal(ws_reader_next(r, &v, &err), WS_INTERRUPTED);
     assert_int_equal(ws_reader_next(r, &v, &err), WS_RECORD);
     json_decref(v);
     assert_true(ws_reader_is_zstd(r));
@@ -430,6 +431,40 @@ static void test_long_line_spans_buffers(void **state)
     ws_reader_opts small = {.max_line = 1000};
     expect_error(text, len, &small, "mem:1: line longer than 1000 bytes");
     free(z);
+    free(text);
+}
+
+/* A line over the bound is one bad line: skipped to its end (never held), and the reader goes on
+ * with the next line, whether the long line ends in the input or at its end. */
+static void test_overlong_line_is_recoverable(void **state)
+{
+    (void)state;
+    size_t n = 3u << 20; /* many refills */
+    char *text = malloc(n + 64);
+    int k = sprintf(text, "{\"s\":\"");
+    memset(text + k, 'x', n);
+    strcpy(text + k + n, "\"}\n{\"t\":1}\n");
+    size_t len = strlen(text);
+    ws_reader_opts small = {.max_line = 1000, .allow_empty = 1};
+    ws_err err;
+    json_t *rec;
+    ws_reader *r = ws_reader_open_mem(text, len, "mem", &small, &err);
+    assert_int_equal(ws_reader_next(r, &rec, &err), WS_ERROR);
+    assert_non_null(strstr(err.msg, "mem:1: line longer than 1000 bytes"));
+    assert_true(ws_reader_recoverable(r));
+    assert_int_equal(ws_reader_next(r, &rec, &err), WS_RECORD);
+    assert_int_equal(ws_reader_line(r), 2);
+    json_decref(rec);
+    assert_int_equal(ws_reader_next(r, &rec, &err), WS_EOF);
+    ws_reader_close(r);
+
+    text[k + n] = '\0'; /* the long line is the last, without its newline */
+    r = ws_reader_open_mem(text, strlen(text), "mem", &small, &err);
+    assert_int_equal(ws_reader_next(r, &rec, &err), WS_ERROR);
+    assert_non_null(strstr(err.msg, "mem:1: line longer than 1000 bytes"));
+    assert_true(ws_reader_recoverable(r));
+    assert_int_equal(ws_reader_next(r, &rec, &err), WS_EOF);
+    ws_reader_close(r);
     free(text);
 }
 
@@ -595,6 +630,7 @@ int main(void)
         cmocka_unit_test(test_plain_records),
         cmocka_unit_test(test_zstd_concatenated_frames),
         cmocka_unit_test(test_long_line_spans_buffers),
+        cmocka_unit_test(test_overlong_line_is_recoverable),
         cmocka_unit_test(test_malformed_json),
         cmocka_unit_test(test_wrong_type_and_version),
         cmocka_unit_test(test_empty_input),
