@@ -1,11 +1,14 @@
 #include "trainloop.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "encode.h"
 #include "interrupt.h"
@@ -88,8 +91,8 @@ const char *ws_train_usage(void)
            "      --metrics FILE    metrics records here instead of stdout\n"
            "  -q, --quiet           no progress on stderr\n"
            "      --help, --version\n\n"
-           "Interrupted (SIGINT/SIGTERM), the run finishes the update in progress and saves the\n"
-           "checkpoint, so --resume continues it. Exit status: 0, 1 (error), 2 (usage), 130/143.\n"
+           "Interrupted (SIGINT/SIGTERM/SIGHUP), the run finishes the update in progress and saves the\n"
+           "checkpoint, so --resume continues it. Exit status: 0, 1 (error), 2 (usage), 129/130/143.\n"
            "Data parallel: under mpirun every rank takes its share of each batch and the gradients are\n"
            "summed (MPI; NCCL on GPUs); rank 0 writes the checkpoint and the metrics.\n";
 }
@@ -194,6 +197,24 @@ static long rounds_done(const ws_ckpt_meta *meta, const char *path, ws_err *err)
     return 0;
 }
 
+/* The checkpoint's directory must take new files now, not after the last update: a probe file
+ * is created and removed there. */
+static int check_output(const char *path, ws_err *err)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return ws_fail(err, "%s: is a directory, not a checkpoint file", path);
+    char probe[PATH_MAX];
+    if (snprintf(probe, sizeof probe, "%s.probe-%ld", path, (long)getpid()) >= (int)sizeof probe)
+        return ws_fail(err, "%s: path too long", path);
+    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd < 0)
+        return ws_fail(err, "%s: cannot write the checkpoint there: %s", path, strerror(errno));
+    close(fd);
+    unlink(probe);
+    return 0;
+}
+
 void ws_train_setup(ws_train_run *run, const ws_cli *cli, const ws_train_opts *opts)
 {
     memset(run, 0, sizeof *run);
@@ -204,7 +225,7 @@ void ws_train_setup(ws_train_run *run, const ws_cli *cli, const ws_train_opts *o
     ws_backend_set_threads((int)opts->threads);
     ws_interrupt_install();
     ws_err err;
-    if (ws_dist_init(&run->dist, &err))
+    if (ws_dist_init(&run->dist, &err) || (ws_dist_is_root(&run->dist) && check_output(opts->output, &err)))
         die(run, "", &err);
     run->quiet = cli->quiet || !ws_dist_is_root(&run->dist);
     ws_ckpt_meta meta = {0};
@@ -610,7 +631,8 @@ void ws_train_load_dataset(ws_train_run *run, ws_dataset *d, const char *const *
                            const char *what)
 {
     ws_err err;
-    if (ws_dataset_load(d, inputs, n_inputs, need, ws_model_get_config(run->model)->vocab_size, &err))
+    const ws_model_config *cfg = ws_model_get_config(run->model);
+    if (ws_dataset_load(d, inputs, n_inputs, need, cfg->vocab_size, cfg->max_position, &err))
         die(run, what, &err);
     if (d->n_forced && !run->quiet)
         ws_cli_warn(run->cli, "%s%zu decision(s) with a single valid action left out: nothing to learn from them",

@@ -26,6 +26,13 @@ if [ "$status" -eq 130 ] && grep -q "checkpoint saved" "$T_TMP/i.err" &&
     ok "SIGINT: exit 130, checkpoint saved, the run resumes from it"
 else fail "SIGINT saves a resumable checkpoint" "status $status" "$(cat "$T_TMP/i.err")"; fi
 
+"$T" --config tiny --threads 1 -b 2 --steps 100000 -o "$T_TMP/hup.ckpt" "$T_TMP/tok.jsonl" > "$T_TMP/hup.metrics" 2> "$T_TMP/hup.err" &
+pid=$!
+for _ in $(seq 50); do [ -s "$T_TMP/hup.metrics" ] && break; sleep 0.2; done
+kill -HUP $pid; wait $pid; status=$?
+[ "$status" -eq 129 ] && grep -q "checkpoint saved" "$T_TMP/hup.err" && ok "SIGHUP: exit 129, checkpoint saved, as on SIGTERM" ||
+    fail "SIGHUP: exit 129, checkpoint saved" "status $status" "$(cat "$T_TMP/hup.err")"
+
 check "rollout --model: trajectories with log-probs and values" bash -c "
   '$BIN/goals' -q -s test -n 4 | '$BIN/rollout' -q -m '$T_TMP/a.ckpt' --parallel 3 --temperature 1 --seed 2 > '$T_TMP/m.jsonl' &&
   python3 tests/validate.py --type trajectory < '$T_TMP/m.jsonl' &&
@@ -110,6 +117,18 @@ import json
 for l in open('$T_TMP/tok.jsonl'):
     r = json.loads(l); r.pop('target'); print(json.dumps(r)); break" > "$T_TMP/notarget.jsonl"
 expect_error "tokens without a target name file and line" 1 "notarget.jsonl:1: no \"target\"" "$T" -q --config tiny -o "$T_TMP/x.ckpt" "$T_TMP/notarget.jsonl"
+# Outputs and inputs are checked before the first update: no metrics record, nothing trained.
+expect_error "-o in a missing directory: refused before the first update" 1 "nodir/x.ckpt: cannot write the checkpoint" \
+    "$T" --config tiny --steps 2 -o "$T_TMP/nodir/x.ckpt" "$T_TMP/tok.jsonl"
+[ ! -s "$T_TMP/ee.out" ] && ok "-o in a missing directory: no update run" || fail "-o in a missing directory: no update run" "$(head -c 300 "$T_TMP/ee.out")"
+python3 -c "
+import json
+r = json.loads(open('$T_TMP/tok.jsonl').readline()); r['state'] = r['state'] * (600 // len(r['state']) + 1)
+print(open('$T_TMP/tok.jsonl').readline().strip()); print(json.dumps(r))" > "$T_TMP/long.jsonl"
+expect_error "a state longer than the model's positions: refused at loading, naming file and line" 1 \
+    "long.jsonl:2: \"state\" has [0-9]+ tokens, more than the model's 512 positions" \
+    "$T" --config tiny --steps 2 -o "$T_TMP/x.ckpt" "$T_TMP/long.jsonl"
+[ ! -s "$T_TMP/ee.out" ] && ok "a state too long: no update run" || fail "a state too long: no update run" "$(head -c 300 "$T_TMP/ee.out")"
 expect_error "-o is required" 2 "-o CKPT is required" "$T" --config tiny
 [ ! -e "$T_TMP/x.ckpt" ] && ok "failed runs leave no checkpoint" || fail "failed runs leave no checkpoint"
 finish
