@@ -19,7 +19,7 @@
 void ws_train_opts_default(ws_train_opts *o, const char *stage, double lr)
 {
     *o = (ws_train_opts){.stage = stage, .metrics_path = "-", .steps = -1, .epochs = 3, .batch = 8, .warmup = -1,
-                         .seed = 1, .clip = 1.0, .head_lr = -1, .eval_every = 100, .eval_n = 100,
+                         .seed = 1, .save_minutes = 10, .clip = 1.0, .head_lr = -1, .eval_every = 100, .eval_n = 100,
                          .max_state_len = WS_DEFAULT_MAX_STATE_LEN,
                          .max_action_len = WS_DEFAULT_MAX_ACTION_LEN};
     o->adam = ws_adamw_defaults();
@@ -73,9 +73,11 @@ const char *ws_train_usage(void)
            "      --threads N       CPU threads [all]; the same seed and threads give the same bits\n"
            "      --device NAME     cpu, cuda, cuda:N or auto (cuda when a GPU is present) [auto]\n"
            "      --gpu-math NAME   matrix products on a GPU: fp32, tf32 or bf16 (fp32 weights) [tf32]\n"
-           "      --save-every N    also save every N updates [0: at the end only]\n"
-           "      --stop-after N    stop (and save) after N updates of this invocation, keeping the\n"
-           "                        schedule of --steps: a long run in slices, each continued with --resume\n"
+           "      --save-every N    also save CKPT.partial every N updates [0: never]\n"
+           "      --save-minutes X  also save CKPT.partial every X minutes; 0: never [10]\n"
+           "      --stop-after N    stop (and save CKPT.partial) after N updates of this invocation,\n"
+           "                        keeping the schedule of --steps: a long run in slices, each\n"
+           "                        continued with --resume CKPT.partial\n"
            "Evaluation during training:\n"
            "      --eval-goals FILE goal records played with the model (argmax) every --eval-every updates\n"
            "      --eval-every N    [100]\n"
@@ -87,12 +89,15 @@ const char *ws_train_usage(void)
            "      --max-state-len N, --max-action-len N   token limits when playing [512, 128]\n"
            "  -d, --data DIR        catalog directory [$WEBSHOP_DATA or ../shared/webshop-1k]\n"
            "Output:\n"
-           "  -o, --output CKPT     the checkpoint (required), with CKPT.optim (AdamW's state)\n"
+           "  -o, --output CKPT     the checkpoint (required), with CKPT.optim (AdamW's state),\n"
+           "                        written when the run completes\n"
            "      --metrics FILE    metrics records here instead of stdout\n"
            "  -q, --quiet           no progress on stderr\n"
            "      --help, --version\n\n"
-           "Interrupted (SIGINT/SIGTERM/SIGHUP), the run finishes the update in progress and saves the\n"
-           "checkpoint, so --resume continues it. Exit status: 0, 1 (error), 2 (usage), 129/130/143.\n"
+           "Interrupted (SIGINT/SIGTERM/SIGHUP), the run finishes the update in progress and saves\n"
+           "CKPT.partial, which --resume CKPT.partial continues; killed, it leaves the last periodic\n"
+           "save there. CKPT itself exists only once the run is complete (CKPT.partial is then removed).\n"
+           "Exit status: 0, 1 (error), 2 (usage), 129/130/143.\n"
            "Data parallel: under mpirun every rank takes its share of each batch and the gradients are\n"
            "summed (MPI; NCCL on GPUs); rank 0 writes the checkpoint and the metrics.\n";
 }
@@ -122,6 +127,7 @@ int ws_train_option(ws_train_opts *o, const ws_cli *cli, int c, const char *arg)
     case WS_TOPT_SEED: o->seed = ws_cli_long(cli, "--seed", arg, 0, 0x7fffffffL); break;
     case WS_TOPT_THREADS: o->threads = ws_cli_long(cli, "--threads", arg, 1, 1024); break;
     case WS_TOPT_SAVE_EVERY: o->save_every = ws_cli_long(cli, "--save-every", arg, 0, 100000000); break;
+    case WS_TOPT_SAVE_MINUTES: o->save_minutes = ws_cli_double(cli, "--save-minutes", arg, 0, 1e6); break;
     case WS_TOPT_STOP_AFTER: o->stop_after = ws_cli_long(cli, "--stop-after", arg, 1, 100000000); break;
     case WS_TOPT_EVAL_GOALS: o->eval_goals = arg; break;
     case WS_TOPT_EVAL_EVERY: o->eval_every = ws_cli_long(cli, "--eval-every", arg, 1, 100000000); break;
@@ -222,6 +228,8 @@ void ws_train_setup(ws_train_run *run, const ws_cli *cli, const ws_train_opts *o
     run->cli = cli;
     if (!opts->output)
         ws_cli_usage_error(cli, "-o CKPT is required");
+    if (asprintf(&run->partial, "%s.partial", opts->output) < 0)
+        ws_cli_die(cli, WS_EXIT_FAIL, "out of memory");
     ws_backend_set_threads((int)opts->threads);
     ws_interrupt_install();
     ws_err err;
@@ -329,7 +337,7 @@ void ws_train_start(ws_train_run *run, int64_t total_steps, const char *vocab_sh
         die(run, "evaluation: ", &err);
     if (root && !(run->metrics = ws_writer_open(o->metrics_path, NULL, &err)))
         die(run, "", &err);
-    run->started = ws_now();
+    run->started = run->last_save = ws_now();
 }
 
 int64_t ws_train_last_step(const ws_train_run *run)
@@ -339,7 +347,7 @@ int64_t ws_train_last_step(const ws_train_run *run)
     return o->stop_after > 0 && start + o->stop_after < o->steps ? start + o->stop_after : o->steps;
 }
 
-int ws_train_save(ws_train_run *run, ws_err *err)
+static int save(ws_train_run *run, const char *path, ws_err *err)
 {
     if (!ws_dist_is_root(&run->dist))
         return 0;
@@ -355,9 +363,20 @@ int ws_train_save(ws_train_run *run, ws_err *err)
     ws_kv extra[] = {{"stage", run->opts.stage}, {ROUNDS_KEY, rounds}};
     ws_ckpt_meta meta = {.config = cfg_text, .vocab_sha256 = run->vocab_sha256, .step = run->trainer.step,
                          .seed = (uint64_t)run->opts.seed, .extra = extra, .n_extra = run->rounds_done > 0 ? 2 : 1};
-    int rc = ws_modelio_save(run->model, run->opts.output, &meta, run->trainer.adam_m, run->trainer.adam_v, err);
+    int rc = ws_modelio_save(run->model, path, &meta, run->trainer.adam_m, run->trainer.adam_v, err);
     free(cfg_text);
+    run->last_save = ws_now();
     return rc;
+}
+
+/* The completed run's checkpoint is written: what an interrupted one left is stale. */
+static int remove_partial(const ws_train_run *run, ws_err *err)
+{
+    char optim[PATH_MAX];
+    snprintf(optim, sizeof optim, "%s.optim", run->partial);
+    if ((unlink(run->partial) != 0 && errno != ENOENT) || (unlink(optim) != 0 && errno != ENOENT))
+        return ws_fail(err, "%s: cannot remove the interrupted run's checkpoint: %s", run->partial, strerror(errno));
+    return 0;
 }
 
 void ws_train_metrics(ws_train_run *run, json_t *rec)
@@ -383,7 +402,9 @@ double ws_train_share(const ws_train_run *run, long n_local, long n_global)
 
 int ws_train_should_stop(ws_train_run *run)
 {
-    return ws_dist_any(&run->dist, ws_interrupted());
+    if (ws_dist_any(&run->dist, ws_interrupted()))
+        run->stopped = 1;
+    return run->stopped;
 }
 
 static int compare_names(const void *a, const void *b)
@@ -505,7 +526,10 @@ void ws_train_update(ws_train_run *run, json_t *fields, double step_seconds)
     }
     ws_train_metrics(run, rec);
     const ws_train_opts *o = &run->opts;
-    if (o->save_every && step % o->save_every == 0 && step < o->steps && ws_train_save(run, &err))
+    /* so that a run killed (SIGKILL, power, a crash) loses at most --save-minutes of work */
+    int periodic = (o->save_every && step % o->save_every == 0) ||
+                   (o->save_minutes > 0 && ws_now() - run->last_save >= 60 * o->save_minutes);
+    if (periodic && step < o->steps && save(run, run->partial, &err))
         die(run, "", &err);
     if (run->eval_runner && (step % o->eval_every == 0 || step == o->steps)) {
         double success = 0, score = 0;
@@ -520,14 +544,18 @@ void ws_train_update(ws_train_run *run, json_t *fields, double step_seconds)
 int ws_train_finish(ws_train_run *run)
 {
     ws_err err;
-    int status;
-    /* saved on interruption too: --resume continues from the last update */
-    if (ws_train_save(run, &err))
+    int status, root = ws_dist_is_root(&run->dist);
+    int complete = !run->stopped && (run->opts.stop_after == 0 || run->trainer.step >= run->opts.steps);
+    if (complete ? save(run, run->opts.output, &err) || (root && remove_partial(run, &err))
+                 : save(run, run->partial, &err))
         die(run, "", &err);
+    if (!complete && !run->stopped && root && !run->quiet)
+        ws_cli_warn(run->cli, "stopped after update %lld of %ld: checkpoint saved to %s (--resume continues the run)",
+                    (long long)run->trainer.step, run->opts.steps, run->partial);
     if (ws_interrupted()) {
-        if (ws_dist_is_root(&run->dist))
-            ws_cli_warn(run->cli, "interrupted after update %lld: checkpoint saved to %s",
-                        (long long)run->trainer.step, run->opts.output);
+        if (root)
+            ws_cli_warn(run->cli, "interrupted after update %lld: checkpoint saved to %s (--resume continues the run)",
+                        (long long)run->trainer.step, run->partial);
         if (run->metrics && ws_writer_close(run->metrics, &err))
             ws_cli_die(run->cli, WS_EXIT_FAIL, "%s", err.msg);
         status = ws_interrupt_status();
@@ -549,6 +577,7 @@ int ws_train_finish(ws_train_run *run)
     ws_model_free(run->model);
     ws_backend_close(run->be);
     ws_dist_finish(&run->dist);
+    free(run->partial);
     return status;
 }
 

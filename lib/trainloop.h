@@ -3,8 +3,10 @@
  * Owns the options every trainer takes (model initialisation, optimiser, schedule, batch, steps,
  * seed, threads, checkpointing, evaluation, metrics), building or resuming the model and the
  * optimiser state, metrics records, periodic evaluation by playing goals with the model, saving
- * (periodically, at the end, and when interrupted so that --resume continues the run) and the
- * exit status. A trainer tool adds its objective: for dataset trainers (IL, DPO) a loss function
+ * and the exit status. The checkpoint -o CKPT is written only when the run completes (every
+ * update of --steps applied, not interrupted), so its existence means a finished stage; until
+ * then saves (every --save-minutes and --save-every, at --stop-after, when interrupted) go to
+ * CKPT.partial, which --resume continues and the completed run removes. A trainer tool adds its objective: for dataset trainers (IL, DPO) a loss function
  * called on each batch after the policy's forward pass, which fills the logits' gradient and its
  * own metrics; PPO drives the steps itself with ws_train_update. */
 #ifndef WS_TRAINLOOP_H
@@ -28,6 +30,7 @@ typedef struct ws_train_opts {
     const char *device, *gpu_math; /* the backend (ws_backend_open) */
     const char *bert, *config, *init, *resume, *output, *metrics_path;
     long steps, epochs, batch, warmup, seed, threads, save_every, stop_after;
+    double save_minutes; /* also save every so many minutes of wall time; 0: never */
     double clip;
     double head_lr; /* the head's peak learning rate; < 0: the schedule's (--lr) */
     int repeat[WS_N_DECISION_KINDS]; /* dataset trainers: visits per epoch of each kind of decision */
@@ -48,7 +51,7 @@ enum {
     WS_TOPT_LR, WS_TOPT_MIN_LR, WS_TOPT_WARMUP, WS_TOPT_SCHEDULE, WS_TOPT_WD, WS_TOPT_CLIP, WS_TOPT_SEED,
     WS_TOPT_THREADS, WS_TOPT_SAVE_EVERY, WS_TOPT_STOP_AFTER, WS_TOPT_EVAL_GOALS, WS_TOPT_EVAL_EVERY, WS_TOPT_EVAL_N,
     WS_TOPT_VOCAB, WS_TOPT_DATA, WS_TOPT_OUTPUT, WS_TOPT_METRICS, WS_TOPT_MSL, WS_TOPT_MAL, WS_TOPT_DEVICE,
-    WS_TOPT_GPU_MATH, WS_TOPT_VALID, WS_TOPT_HEAD_LR, WS_TOPT_OVERSAMPLE
+    WS_TOPT_GPU_MATH, WS_TOPT_VALID, WS_TOPT_HEAD_LR, WS_TOPT_OVERSAMPLE, WS_TOPT_SAVE_MINUTES
 };
 #define WS_TRAIN_LONGOPTS                                                                                      \
     {"bert", required_argument, 0, WS_TOPT_BERT}, {"config", required_argument, 0, WS_TOPT_CONFIG},             \
@@ -66,7 +69,8 @@ enum {
     {"metrics", required_argument, 0, WS_TOPT_METRICS}, {"max-state-len", required_argument, 0, WS_TOPT_MSL},   \
     {"max-action-len", required_argument, 0, WS_TOPT_MAL}, {"device", required_argument, 0, WS_TOPT_DEVICE},   \
     {"gpu-math", required_argument, 0, WS_TOPT_GPU_MATH}, {"valid", required_argument, 0, WS_TOPT_VALID},      \
-    {"head-lr", required_argument, 0, WS_TOPT_HEAD_LR}, {"oversample", required_argument, 0, WS_TOPT_OVERSAMPLE}
+    {"head-lr", required_argument, 0, WS_TOPT_HEAD_LR}, {"oversample", required_argument, 0, WS_TOPT_OVERSAMPLE}, \
+    {"save-minutes", required_argument, 0, WS_TOPT_SAVE_MINUTES}
 
 /* Handle a shared option (also the short -b, -o, -d); 1 when handled, 0 when not one of them. */
 int ws_train_option(ws_train_opts *o, const ws_cli *cli, int code, const char *arg);
@@ -83,7 +87,9 @@ typedef struct ws_train_run {
     ws_trainer trainer;
     ws_writer *metrics;
     char vocab_sha256[65];
-    double started;
+    char *partial;        /* "<output>.partial": the checkpoint of a run not yet complete */
+    int stopped;          /* ws_train_should_stop said so: the run is not complete */
+    double started, last_save;
     /* Rounds of a trainer's own outer loop completed (train-ppo: iterations of rollouts and
      * updates): saved in the checkpoint as "rounds_done", restored by --resume so a resumed run
      * continues the count instead of starting it over. Dataset trainers leave it 0. */
@@ -116,14 +122,15 @@ void ws_train_update(ws_train_run *run, json_t *fields, double step_seconds);
 /* Scale of this rank's mean-over-its-decisions gradient so that the ranks' sum is the mean over
  * all: n_local / n_global (1 in a one-rank run). */
 double ws_train_share(const ws_train_run *run, long n_local, long n_global);
-/* The run should stop (interrupted on any rank): every rank agrees at the same step. */
+/* The run should stop (interrupted on any rank): every rank agrees at the same step, and the
+ * run then saves CKPT.partial, not CKPT. */
 int ws_train_should_stop(ws_train_run *run);
 /* Write a metrics record (stolen) on rank 0; dies on failure. */
 void ws_train_metrics(ws_train_run *run, json_t *rec);
-/* Save (rank 0), close the metrics, leave the ranks, free everything; returns the exit status
- * (130/143 when interrupted). */
+/* Save (rank 0: CKPT when the run is complete, removing CKPT.partial; CKPT.partial when it
+ * was stopped or cut short by --stop-after), close the metrics, leave the ranks, free
+ * everything; returns the exit status (129/130/143 when interrupted). */
 int ws_train_finish(ws_train_run *run);
-int ws_train_save(ws_train_run *run, ws_err *err);
 
 /* A dataset trainer's objective: given the batch's decisions (items[i] is decision i) after the
  * policy's forward pass, write d(loss)/d(logit) for every action into dlogits (already sized and

@@ -329,6 +329,8 @@ int main(int argc, char **argv)
     }
     if (to.valid) /* PPO's data are its own rollouts: no fixed records to hold out */
         ws_cli_usage_error(&cli, "--valid is for train-il and train-dpo; PPO plays --eval-goals instead");
+    if (to.stop_after) /* its length is --iterations, and an iteration may end early (--target-kl) */
+        ws_cli_usage_error(&cli, "--stop-after is for train-il and train-dpo; interrupt train-ppo instead");
     for (int k = 0; k < WS_N_DECISION_KINDS; k++)
         if (to.repeat[k] != 1) /* its --il-data term samples decisions uniformly */
             ws_cli_usage_error(&cli, "--oversample is for train-il");

@@ -12,25 +12,34 @@ check "same seed and threads: bit-identical checkpoints and optimiser state" bas
   cmp '$T_TMP/a.ckpt' '$T_TMP/b.ckpt' && cmp '$T_TMP/a.ckpt.optim' '$T_TMP/b.ckpt.optim'"
 check "metrics records match the schema, one per update" bash -c "
   [ \$(wc -l < '$T_TMP/a.metrics') = 6 ] && python3 tests/validate.py --type metrics < '$T_TMP/a.metrics'"
-check "a run in two slices (--stop-after, --resume) equals the straight run, bit for bit" bash -c "
+check "a run in two slices (--stop-after, --resume CKPT.partial) equals the straight run, bit for bit" bash -c "
   $(declare -f run); T='$T' T_TMP='$T_TMP'
-  run --steps 6 --stop-after 3 -o '$T_TMP/c.ckpt' > /dev/null &&
-  \"\$T\" -q --threads 2 --lr 1e-3 -b 4 --steps 6 --resume '$T_TMP/c.ckpt' -o '$T_TMP/c.ckpt' '$T_TMP/tok.jsonl' > /dev/null &&
-  cmp '$T_TMP/a.ckpt' '$T_TMP/c.ckpt'"
+  run --steps 6 --stop-after 3 -o '$T_TMP/c.ckpt' > /dev/null && [ ! -e '$T_TMP/c.ckpt' ] &&
+  \"\$T\" -q --threads 2 --lr 1e-3 -b 4 --steps 6 --resume '$T_TMP/c.ckpt.partial' -o '$T_TMP/c.ckpt' '$T_TMP/tok.jsonl' > /dev/null &&
+  cmp '$T_TMP/a.ckpt' '$T_TMP/c.ckpt' && [ ! -e '$T_TMP/c.ckpt.partial' ] && [ ! -e '$T_TMP/c.ckpt.partial.optim' ]"
 "$T" -q --config tiny --threads 1 -b 2 --steps 100000 -o "$T_TMP/i.ckpt" "$T_TMP/tok.jsonl" > "$T_TMP/i.metrics" 2> "$T_TMP/i.err" &
 pid=$!
 for _ in $(seq 50); do [ -s "$T_TMP/i.metrics" ] && break; sleep 0.2; done
 kill -INT $pid; wait $pid; status=$?
-if [ "$status" -eq 130 ] && grep -q "checkpoint saved" "$T_TMP/i.err" &&
-   "$T" -q --threads 1 -b 2 --steps 100000 --stop-after 1 --resume "$T_TMP/i.ckpt" -o "$T_TMP/i.ckpt" "$T_TMP/tok.jsonl" > /dev/null; then
-    ok "SIGINT: exit 130, checkpoint saved, the run resumes from it"
-else fail "SIGINT saves a resumable checkpoint" "status $status" "$(cat "$T_TMP/i.err")"; fi
+# the target exists only for a complete run: an interrupted one is CKPT.partial
+if [ "$status" -eq 130 ] && grep -q "checkpoint saved to $T_TMP/i.ckpt.partial" "$T_TMP/i.err" && [ ! -e "$T_TMP/i.ckpt" ] &&
+   "$T" -q --threads 1 -b 2 --steps 100000 --stop-after 1 --resume "$T_TMP/i.ckpt.partial" -o "$T_TMP/i.ckpt" "$T_TMP/tok.jsonl" > /dev/null; then
+    ok "SIGINT: exit 130, CKPT.partial saved (no CKPT), the run resumes from it"
+else fail "SIGINT saves a resumable CKPT.partial, not CKPT" "status $status" "$(cat "$T_TMP/i.err")" "$(ls "$T_TMP")"; fi
+# SIGKILL cannot be caught: what survives is the last periodic save (--save-minutes, 10 by default)
+"$T" -q --config tiny --threads 1 -b 2 --steps 100000 --save-minutes 0.005 -o "$T_TMP/k.ckpt" "$T_TMP/tok.jsonl" > "$T_TMP/k.metrics" &
+pid=$!
+for _ in $(seq 100); do [ -e "$T_TMP/k.ckpt.partial" ] && break; sleep 0.1; done
+sleep 0.5; kill -KILL $pid; wait $pid 2> /dev/null
+check "SIGKILL: the periodic save (--save-minutes) is left in CKPT.partial, and resumes" bash -c "
+  [ ! -e '$T_TMP/k.ckpt' ] && '$T' -q --threads 1 -b 2 --steps 100000 --stop-after 1 --resume '$T_TMP/k.ckpt.partial' \
+      -o '$T_TMP/k.ckpt' '$T_TMP/tok.jsonl' > '$T_TMP/k2.metrics' && jq -e '.step > 1' '$T_TMP/k2.metrics' > /dev/null"
 
 "$T" --config tiny --threads 1 -b 2 --steps 100000 -o "$T_TMP/hup.ckpt" "$T_TMP/tok.jsonl" > "$T_TMP/hup.metrics" 2> "$T_TMP/hup.err" &
 pid=$!
 for _ in $(seq 50); do [ -s "$T_TMP/hup.metrics" ] && break; sleep 0.2; done
 kill -HUP $pid; wait $pid; status=$?
-[ "$status" -eq 129 ] && grep -q "checkpoint saved" "$T_TMP/hup.err" && ok "SIGHUP: exit 129, checkpoint saved, as on SIGTERM" ||
+[ "$status" -eq 129 ] && grep -q "checkpoint saved to $T_TMP/hup.ckpt.partial" "$T_TMP/hup.err" && ok "SIGHUP: exit 129, checkpoint saved, as on SIGTERM" ||
     fail "SIGHUP: exit 129, checkpoint saved" "status $status" "$(cat "$T_TMP/hup.err")"
 
 check "rollout --model: trajectories with log-probs and values" bash -c "
