@@ -119,6 +119,23 @@ head = [k for k in a if not k.startswith((\"embeddings.\", \"encoder.\"))]
 assert head and all(a[k] == b[k] for k in head), head
 assert any(a[k] != b[k] for k in a if k.startswith(\"encoder.\"))'"
 
+# A damaged checkpoint is refused by every reader (here rollout and --resume), naming it: a
+# flipped byte in the tensor data (its checksum), a NaN weight (with the checksum made to match).
+python3 -c "
+import hashlib, json, struct, sys
+b = bytearray(open('$T_TMP/a.ckpt', 'rb').read()); n = struct.unpack('<Q', b[:8])[0]
+b[-3] ^= 0x01; open('$T_TMP/flip.ckpt', 'wb').write(b); b[-3] ^= 0x01
+h = json.loads(b[8:8 + n]); t = h['linear_2.weight']['data_offsets']
+b[8 + n + t[0]:8 + n + t[0] + 4] = struct.pack('<f', float('nan'))
+old = h['__metadata__']['data_sha256'].encode(); new = hashlib.sha256(b[8 + n:]).hexdigest().encode()
+b[:8 + n] = b[:8 + n].replace(old, new); open('$T_TMP/nan.ckpt', 'wb').write(b)"
+expect_error "a flipped byte in the tensor data: refused (checksum), naming the file" 1 "flip.ckpt: the tensor data does not match its checksum" \
+    bash -c "'$BIN/goals' -q -s test -n 1 | '$BIN/rollout' -q -m '$T_TMP/flip.ckpt'"
+expect_error "a NaN weight: refused, naming the file and the tensor" 1 "nan.ckpt: tensor 'linear_2.weight' holds a NaN or infinite value" \
+    bash -c "'$BIN/goals' -q -s test -n 1 | '$BIN/rollout' -q -m '$T_TMP/nan.ckpt'"
+cp "$T_TMP/a.ckpt.optim" "$T_TMP/flip.ckpt.optim"
+expect_error "--resume of a damaged checkpoint: refused" 1 "flip.ckpt: the tensor data does not match" \
+    "$T" -q --resume "$T_TMP/flip.ckpt" -o "$T_TMP/x.ckpt" "$T_TMP/tok.jsonl"
 head -c 300 "$T_TMP/a.ckpt" > "$T_TMP/trunc.ckpt"
 expect_error "a truncated checkpoint is refused with its name" 1 "trunc.ckpt" "$T" -q --resume "$T_TMP/trunc.ckpt" -o "$T_TMP/x.ckpt" "$T_TMP/tok.jsonl"
 python3 -c "
