@@ -25,6 +25,17 @@
 #include "stream.h"
 #include "train.h"
 
+/* A setting of the run that --resume restores from the checkpoint (its "settings" metadata, a
+ * JSON object by option name) unless the option is given again, which then overrides it with a
+ * note on stderr. The shared options are the trainloop's; a tool lists its own (DPO's beta, PPO's
+ * iterations...) in ws_train_opts.tool_settings. */
+typedef struct ws_run_setting {
+    const char *name; /* the long option, without "--" */
+    char kind;        /* 'l': long, 'i': int, 'd': double, 's': ws_lr_kind, 'o': the --oversample counts */
+    void *value;
+    int given;        /* on the command line */
+} ws_run_setting;
+
 typedef struct ws_train_opts {
     const char *stage; /* "il", "dpo", "ppo": metrics and checkpoint metadata */
     const char *device, *gpu_math; /* the backend (ws_backend_open) */
@@ -40,6 +51,9 @@ typedef struct ws_train_opts {
     const char *valid;                          /* held-out tokens records (dataset trainers) */
     long eval_every, eval_n;
     int max_state_len, max_action_len;
+    unsigned long long given; /* bit (code - WS_TOPT_BERT) per shared option on the command line */
+    ws_run_setting *tool_settings;
+    int n_tool_settings;
 } ws_train_opts;
 
 void ws_train_opts_default(ws_train_opts *o, const char *stage, double lr);
@@ -74,6 +88,8 @@ enum {
 
 /* Handle a shared option (also the short -b, -o, -d); 1 when handled, 0 when not one of them. */
 int ws_train_option(ws_train_opts *o, const ws_cli *cli, int code, const char *arg);
+/* A tool's long option `name` was given: marks the tool setting of that name, if any. */
+void ws_train_tool_option_given(ws_train_opts *o, const char *name);
 /* The help text of the shared options. */
 const char *ws_train_usage(void);
 
@@ -105,7 +121,9 @@ typedef struct ws_train_run {
 } ws_train_run;
 
 /* Join the ranks (lib/dist), build (or resume) the model on its backend, the optimiser and (on
- * rank 0) the metrics stream. total_steps is the run's
+ * rank 0) the metrics stream. A resumed run takes its settings (ws_run_setting) and seed from
+ * the checkpoint, and its --metrics FILE keeps the records up to the checkpoint's step, the new
+ * ones appended. total_steps is the run's
  * length for the schedule (the caller works it out, e.g. from the dataset and --epochs). vocab_sha:
  * the hash the training data carries ("" when unknown): it must match an --init/--resume
  * checkpoint's. Dies with a message on failure. */

@@ -17,6 +17,23 @@ check "a run in two slices (--stop-after, --resume CKPT.partial) equals the stra
   run --steps 6 --stop-after 3 -o '$T_TMP/c.ckpt' > /dev/null && [ ! -e '$T_TMP/c.ckpt' ] &&
   \"\$T\" -q --threads 2 --lr 1e-3 -b 4 --steps 6 --resume '$T_TMP/c.ckpt.partial' -o '$T_TMP/c.ckpt' '$T_TMP/tok.jsonl' > /dev/null &&
   cmp '$T_TMP/a.ckpt' '$T_TMP/c.ckpt' && [ ! -e '$T_TMP/c.ckpt.partial' ] && [ ! -e '$T_TMP/c.ckpt.partial.optim' ]"
+# --resume restores the run's settings; the metrics file goes on. Timings aside, the resumed
+# run's records and checkpoint are the straight run's.
+run_s() { "$T" -q --config tiny --threads 2 --seed 5 --lr 2e-3 --head-lr 4e-3 -b 3 --warmup 2 --schedule cosine \
+    --min-lr 1e-4 --clip 0.5 --weight-decay 0.05 --oversample option=2 "$@" "$T_TMP/tok.jsonl"; }
+untimed() { jq -c 'del(.elapsed_s, .tokens_per_s, .states_per_s)' "$1"; }
+check "--resume without the options: the checkpoint's settings, the straight run's bits, the metrics file appended" bash -c "
+  $(declare -f run_s untimed); T='$T' T_TMP='$T_TMP'
+  run_s --steps 8 --metrics '$T_TMP/s.metrics' -o '$T_TMP/s.ckpt' &&
+  run_s --steps 8 --stop-after 3 --metrics '$T_TMP/r.metrics' -o '$T_TMP/r.ckpt' 2> /dev/null &&
+  \"\$T\" -q --threads 2 --resume '$T_TMP/r.ckpt.partial' --metrics '$T_TMP/r.metrics' -o '$T_TMP/r.ckpt' '$T_TMP/tok.jsonl' 2> '$T_TMP/r.err' &&
+  cmp '$T_TMP/s.ckpt' '$T_TMP/r.ckpt' && [ ! -s '$T_TMP/r.err' ] && diff <(untimed '$T_TMP/s.metrics') <(untimed '$T_TMP/r.metrics')"
+check "--resume with an option given again: it overrides the checkpoint's, said on stderr" bash -c "
+  $(declare -f run_s); T='$T' T_TMP='$T_TMP'
+  run_s --steps 8 --stop-after 3 -o '$T_TMP/o.ckpt' > /dev/null 2>&1 &&
+  \"\$T\" -q --threads 2 --resume '$T_TMP/o.ckpt.partial' --lr 5e-4 --seed 9 -o '$T_TMP/o.ckpt' '$T_TMP/tok.jsonl' 2> '$T_TMP/o.err' > '$T_TMP/o.metrics' &&
+  grep -q -- \"--lr 0.0005 overrides the checkpoint's 0.002\" '$T_TMP/o.err' && grep -q -- '--seed 9 ignored' '$T_TMP/o.err' &&
+  [ \$(wc -l < '$T_TMP/o.err') = 2 ] && jq -s -e 'length == 5 and .[-1].step == 8' '$T_TMP/o.metrics' > /dev/null"
 "$T" -q --config tiny --threads 1 -b 2 --steps 100000 -o "$T_TMP/i.ckpt" "$T_TMP/tok.jsonl" > "$T_TMP/i.metrics" 2> "$T_TMP/i.err" &
 pid=$!
 for _ in $(seq 50); do [ -s "$T_TMP/i.metrics" ] && break; sleep 0.2; done
