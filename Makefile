@@ -2,7 +2,7 @@
 #   make            build every tool (CPU backend) into bin/
 #   make test       build and run the whole test suite (last line: N passed, N failed)
 #   make asan       the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
-#   make fuzz       libFuzzer on the record reader for FUZZ_SECONDS (default 60)
+#   make fuzz       libFuzzer on the record reader, then the checkpoint reader, FUZZ_SECONDS each (default 60)
 #   make bench      throughput benchmarks (bench/)
 #   make demo       the example pipeline on the default data (examples/)
 #   make deps       install the Debian packages the build needs (when missing)
@@ -92,12 +92,16 @@ FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 fuzz:
 	$(MAKE) build-fuzz/libwebshop.a CUDA=0 CC=clang BUILD=build-fuzz CFLAGS="$(FUZZ_FLAGS)" OMP=
-	clang $(CPPFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined tests/fuzz/fuzz_reader.c \
-	    build-fuzz/libwebshop.a $(LDLIBS) -o build-fuzz/fuzz_reader
-	@mkdir -p build-fuzz/corpus
+	for h in reader checkpoint; do \
+	    clang $(CPPFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined tests/fuzz/fuzz_$$h.c \
+	        build-fuzz/libwebshop.a $(LDLIBS) -o build-fuzz/fuzz_$$h || exit 1; done
+	@mkdir -p build-fuzz/corpus build-fuzz/corpus-checkpoint
 	cp -n tests/fuzz/seeds/* build-fuzz/corpus/ 2>/dev/null || true
+	cp -n tests/fuzz/seeds-checkpoint/* build-fuzz/corpus-checkpoint/ 2>/dev/null || true
 	build-fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
 	    build-fuzz/corpus
+	build-fuzz/fuzz_checkpoint -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 \
+	    build-fuzz/corpus-checkpoint
 
 demo: all
 	bash examples/quickstart.sh

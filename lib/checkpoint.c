@@ -9,8 +9,9 @@
 #include <unistd.h>
 
 #include "safetensors.h"
+#include "sha256.h"
 
-static const char *const RESERVED[] = {"format", "config", "vocab_sha256", "step", "seed"};
+static const char *const RESERVED[] = {"format", "config", "vocab_sha256", "step", "seed", "data_sha256"};
 #define N_RESERVED (sizeof RESERVED / sizeof RESERVED[0])
 
 static int is_reserved(const char *key)
@@ -96,6 +97,90 @@ static char *optim_path(const char *path)
     return concat(path, ".optim");
 }
 
+/* ---------------------------------------------------------------- checksums */
+
+static int cmp_param_name(const void *a, const void *b)
+{
+    return strcmp((*(const ws_param *const *)a)->name, (*(const ws_param *const *)b)->name);
+}
+
+/* Hash n floats as the file stores them (little-endian), whatever the host's byte order. */
+static void hash_floats(ws_sha256 *c, const float *x, size_t n)
+{
+    unsigned char buf[4096];
+    for (size_t at = 0; at < n;) {
+        size_t k = n - at < sizeof buf / 4 ? n - at : sizeof buf / 4;
+        for (size_t j = 0; j < k; j++) {
+            uint32_t bits;
+            memcpy(&bits, &x[at + j], 4);
+            for (int b = 0; b < 4; b++)
+                buf[4 * j + (size_t)b] = (unsigned char)(bits >> (8 * b));
+        }
+        ws_sha256_update(c, buf, 4 * k);
+        at += k;
+    }
+}
+
+/* The "data_sha256" a save writes: the SHA-256 of the file's data block, which holds the tensors
+ * in name order (the safetensors writer's order for F32 tensors). `halves` prefixed copies of the
+ * list (the .optim's "m." then "v.", both sorting as the names do) take their data from data[h]. */
+static int data_sha256(const ws_param *params, size_t n, int halves, const float *const *const *data, char out[65])
+{
+    const ws_param **order = malloc((n ? n : 1) * sizeof *order);
+    if (!order)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        order[i] = &params[i];
+    qsort(order, n, sizeof *order, cmp_param_name);
+    ws_sha256 c;
+    ws_sha256_init(&c);
+    for (int h = 0; h < halves; h++)
+        for (size_t i = 0; i < n; i++)
+            hash_floats(&c, data ? data[h][order[i] - params] : order[i]->data, ws_param_numel(order[i]));
+    ws_sha256_hex(&c, out);
+    free(order);
+    return 0;
+}
+
+/* The file's data block against its "data_sha256"; a file without one (written before
+ * checksums) is taken as it is. */
+static int verify_data(const ws_st_file *f, ws_err *err)
+{
+    const char *want = ws_st_meta_get(f, "data_sha256");
+    if (!want)
+        return 0;
+    ws_sha256 c;
+    char got[65];
+    ws_sha256_init(&c);
+    for (size_t i = 0; i < ws_st_count(f); i++)
+        ws_sha256_update(&c, ws_st_tensor_at(f, i)->data, ws_st_tensor_at(f, i)->nbytes);
+    ws_sha256_hex(&c, got);
+    if (strcmp(got, want) != 0)
+        return ws_fail(err, "%s: the tensor data does not match its checksum (sha256 %.12s..., recorded %.12s...): "
+                       "the file is damaged", ws_st_name(f), got, want);
+    return 0;
+}
+
+/* A NaN or infinite weight would load and then decide every choice (argmax of NaN logits is the
+ * first action): refused, naming the tensor. The bits are read as the file stores them. */
+static int check_finite(const ws_st_file *f, const ws_st_tensor *t, ws_err *err)
+{
+    const unsigned char *p = t->data;
+    for (uint64_t i = 0; i < t->numel; i++) {
+        int bad;
+        switch (t->dtype) {
+        case WS_ST_F64: bad = (p[8 * i + 7] & 0x7f) == 0x7f && (p[8 * i + 6] & 0xf0) == 0xf0; break;
+        case WS_ST_F16: bad = (p[2 * i + 1] & 0x7c) == 0x7c; break;
+        case WS_ST_BF16: bad = (p[2 * i + 1] & 0x7f) == 0x7f && (p[2 * i] & 0x80); break;
+        default: bad = (p[4 * i + 3] & 0x7f) == 0x7f && (p[4 * i + 2] & 0x80); break; /* F32 */
+        }
+        if (bad)
+            return ws_fail(err, "%s: tensor '%s' holds a NaN or infinite value (element %" PRIu64 "): refused",
+                           ws_st_name(f), t->name, i);
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------- save */
 
 static int add_tensors(ws_st_writer *w, const char *prefix, const ws_param *params, size_t n,
@@ -142,9 +227,12 @@ int ws_checkpoint_save(const char *path, const ws_param *params, size_t n,
         if (ws_param_numel(&params[i]) && (!adam_m[i] || !adam_v[i]))
             return ws_fail(err, "%s: no optimiser state for parameter '%s'", path, params[i].name);
 
-    char step[32], seed[32];
+    char step[32], seed[32], sha[65], osha[65];
     snprintf(step, sizeof step, "%" PRId64, meta->step);
     snprintf(seed, sizeof seed, "%" PRIu64, meta->seed);
+    const float *const *moments[] = {adam_m, adam_v};
+    if (data_sha256(params, n, 1, NULL, sha) || (adam_m && data_sha256(params, n, 2, moments, osha)))
+        return ws_fail(err, "%s: out of memory", path);
     char *opath = optim_path(path);
     ws_st_writer *w = NULL;
     int rc = -1;
@@ -156,7 +244,8 @@ int ws_checkpoint_save(const char *path, const ws_param *params, size_t n,
         if (!(w = ws_st_writer_new(err)) || add_tensors(w, "m.", params, n, adam_m, err) ||
             add_tensors(w, "v.", params, n, adam_v, err) ||
             ws_st_writer_meta(w, "format", WS_OPTIM_FORMAT, err) ||
-            ws_st_writer_meta(w, "step", step, err) || ws_st_writer_meta(w, "seed", seed, err)) {
+            ws_st_writer_meta(w, "step", step, err) || ws_st_writer_meta(w, "seed", seed, err) ||
+            ws_st_writer_meta(w, "data_sha256", osha, err) || ws_st_writer_meta(w, "checkpoint_sha256", sha, err)) {
             ws_fail_prefix(err, opath);
             goto done;
         }
@@ -169,7 +258,8 @@ int ws_checkpoint_save(const char *path, const ws_param *params, size_t n,
         ws_st_writer_meta(w, "format", WS_CKPT_FORMAT, err) ||
         ws_st_writer_meta(w, "config", meta->config, err) ||
         ws_st_writer_meta(w, "vocab_sha256", meta->vocab_sha256 ? meta->vocab_sha256 : "", err) ||
-        ws_st_writer_meta(w, "step", step, err) || ws_st_writer_meta(w, "seed", seed, err)) {
+        ws_st_writer_meta(w, "step", step, err) || ws_st_writer_meta(w, "seed", seed, err) ||
+        ws_st_writer_meta(w, "data_sha256", sha, err)) {
         ws_fail_prefix(err, path);
         goto done;
     }
@@ -415,8 +505,11 @@ int ws_checkpoint_load(const char *path, const ws_param *params, size_t n,
         ws_fail(err, "%s: out of memory", path);
         goto done;
     }
-    if (match_exact(f, "", params, n, found, err))
+    if (verify_data(f, err) || match_exact(f, "", params, n, found, err))
         goto done;
+    for (size_t i = 0; i < n; i++)
+        if (check_finite(f, found[i], err))
+            goto done;
     if (adam_m) {
         if (!(opath = optim_path(path))) {
             ws_fail(err, "%s: out of memory", path);
@@ -424,12 +517,19 @@ int ws_checkpoint_load(const char *path, const ws_param *params, size_t n,
         }
         uint64_t step, seed;
         if (!(o = ws_st_open(opath, err)) || check_format(o, WS_OPTIM_FORMAT, err) ||
-            read_step_seed(o, &step, &seed, err))
+            read_step_seed(o, &step, &seed, err) || verify_data(o, err))
             goto done;
-        if ((int64_t)step != meta.step || seed != meta.seed) {
-            ws_fail(err, "%s: optimiser state of step %" PRIu64 " (seed %" PRIu64
-                    ") does not belong to the checkpoint of step %" PRId64 " (seed %" PRIu64 ")",
-                    opath, step, seed, meta.step, meta.seed);
+        if ((int64_t)step != meta.step) {
+            ws_fail(err, "%s: optimiser state of step %" PRIu64 " does not belong to the checkpoint of step %" PRId64,
+                    opath, step, meta.step);
+            goto done;
+        }
+        /* Paired by the checkpoint's tensor data, which tells runs apart where step and seed
+         * coincide; files saved before checksums fall back to the seed. */
+        const char *pair = ws_st_meta_get(o, "checkpoint_sha256"), *own = ws_st_meta_get(f, "data_sha256");
+        if (pair ? !own || strcmp(pair, own) != 0 : seed != meta.seed) {
+            ws_fail(err, "%s: optimiser state saved with other weights than %s (another run's, or a save "
+                    "interrupted between the two files)", opath, path);
             goto done;
         }
         /* m.* then v.*: resolve each half, then refuse anything that is neither. */
@@ -455,6 +555,8 @@ int ws_checkpoint_load(const char *path, const ws_param *params, size_t n,
                     dtype_error(o, t, err);
                     goto done;
                 }
+                if (check_finite(o, t, err))
+                    goto done;
                 found[n + 2 * i + (size_t)half] = t;
             }
         const char **names = sorted_names(params, n);

@@ -7,12 +7,21 @@
  *   "vocab_sha256" the SHA-256 (hex) of the vocabulary the model was trained with ("" = unknown)
  *   "step"         optimiser updates applied so far (decimal)
  *   "seed"         the run's seed (decimal, 64-bit unsigned)
+ *   "data_sha256"  the SHA-256 (hex) of the file's data block (every tensor's bytes, in file order)
  * plus any extra string key/values the caller adds (reserved keys excepted).
  *
  * The optimiser state, when saved, lives beside it in "<path>.optim": tensors "m.<name>" and
  * "v.<name>" (AdamW's first and second moments, the shape of their parameter) with metadata
- * "format" = "webshop-rl-optimizer", "step" and "seed" (the checkpoint's). Loading checks that
- * the two files agree on step and seed, so a .optim left over from another save is refused.
+ * "format" = "webshop-rl-optimizer", "step" and "seed" (the checkpoint's), "data_sha256" (its
+ * own data block's) and "checkpoint_sha256" (the checkpoint's "data_sha256"). Loading checks
+ * that the .optim has the checkpoint's step and was saved with its weights, so a .optim left
+ * over from another save, or from another run that reached the same step with the same seed,
+ * is refused.
+ *
+ * Loading verifies each file's data against its "data_sha256" (a flipped bit anywhere in the
+ * tensors is refused as damage) and refuses NaN and infinite values, naming file and tensor.
+ * Files written before checksums (no "data_sha256"; a .optim without "checkpoint_sha256",
+ * paired by step and seed as it was then) still load, unverified.
  *
  * Both files are written atomically (temporary name, fsync, rename): the .optim first, then the
  * checkpoint, so a crash between the two leaves files whose steps disagree, never a silent mix.
@@ -65,16 +74,16 @@ void ws_ckpt_meta_free(ws_ckpt_meta *meta);
 
 /* Write the checkpoint `path` (and "<path>.optim" when adam_m and adam_v are both non-NULL:
  * adam_m[i] and adam_v[i] hold ws_param_numel(&params[i]) floats each). Parameter names must
- * be unique and non-empty; extra metadata keys must not be one of the reserved five. */
+ * be unique and non-empty; extra metadata keys must not be one of the reserved six. */
 int ws_checkpoint_save(const char *path, const ws_param *params, size_t n,
                        const ws_ckpt_meta *meta, const float *const *adam_m,
                        const float *const *adam_v, ws_err *err);
 
-/* Read a checkpoint into the model's parameter buffers. Refuses, naming the tensor, a file
- * whose "format" is not WS_CKPT_FORMAT, and the first of: a parameter the file lacks (in the
- * order of `params`), one whose shape differs, a tensor of the file that is no parameter
- * (in file order, which is name order for files this module writes), a dtype that cannot be
- * read as float. Everything (the .optim included) is checked before any buffer is written,
+/* Read a checkpoint into the model's parameter buffers. Refuses a file whose "format" is not
+ * WS_CKPT_FORMAT or whose data does not match its checksum, and, naming the tensor, the first
+ * of: a parameter the file lacks (in the order of `params`), one whose shape differs, a tensor
+ * of the file that is no parameter (in file order, which is name order for files this module
+ * writes), a dtype that cannot be read as float, a NaN or infinite value. Everything (the .optim included) is checked before any buffer is written,
  * so on failure the buffers are unchanged.
  * meta_out may be NULL; otherwise it is filled (free with ws_ckpt_meta_free) and is left
  * zeroed on failure. adam_m and adam_v: both NULL (the .optim file is not read) or both

@@ -19,6 +19,7 @@ void ws_interrupt_install(void)
     sa.sa_flags = 0; /* no SA_RESTART: a blocked read() must wake up */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL); /* a closed terminal or ssh session: stop as cleanly as on SIGTERM */
 }
 
 int ws_interrupted(void)

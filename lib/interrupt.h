@@ -1,4 +1,4 @@
-/* interrupt: SIGINT/SIGTERM turned into a flag that streaming loops poll.
+/* interrupt: SIGINT, SIGTERM and SIGHUP turned into a flag that streaming loops poll.
  *
  * The handler only records the signal (async-signal-safe); readers see a blocked read return
  * early (handlers are installed without SA_RESTART) and report WS_INTERRUPTED, and writers

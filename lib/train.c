@@ -8,12 +8,14 @@
 #include "rng.h"
 #include "stream.h"
 
-static int read_ids(json_t *arr, int vocab_size, int32_t **out, int *n, const char *where, const char *what,
-                    ws_err *err)
+static int read_ids(json_t *arr, int vocab_size, int max_len, int32_t **out, int *n, const char *where,
+                    const char *what, ws_err *err)
 {
     if (!json_is_array(arr) || json_array_size(arr) == 0)
         return ws_fail(err, "%s: \"%s\" must be a non-empty list of token ids", where, what);
     size_t k = json_array_size(arr);
+    if (k > (size_t)max_len)
+        return ws_fail(err, "%s: \"%s\" has %zu tokens, more than the model's %d positions", where, what, k, max_len);
     int32_t *ids = malloc(k * sizeof *ids);
     if (!ids)
         return ws_fail(err, "%s: out of memory", where);
@@ -51,11 +53,12 @@ static int label(json_t *rec, const char *key, int n_actions, int *out, const ch
     return 0;
 }
 
-static int parse_item(ws_decision_data *it, json_t *rec, int need, int vocab_size, const char *where, ws_err *err)
+static int parse_item(ws_decision_data *it, json_t *rec, int need, int vocab_size, int max_len, const char *where,
+                      ws_err *err)
 {
     memset(it, 0, sizeof *it);
     it->goal_id = (long)json_integer_value(json_object_get(rec, "goal_id"));
-    if (read_ids(json_object_get(rec, "state"), vocab_size, &it->state, &it->state_len, where, "state", err))
+    if (read_ids(json_object_get(rec, "state"), vocab_size, max_len, &it->state, &it->state_len, where, "state", err))
         return -1;
     json_t *acts = json_object_get(rec, "actions");
     if (!json_is_array(acts) || json_array_size(acts) == 0)
@@ -69,7 +72,7 @@ static int parse_item(ws_decision_data *it, json_t *rec, int need, int vocab_siz
     for (int j = 0; j < k; j++) {
         char what[32];
         snprintf(what, sizeof what, "actions[%d]", j);
-        if (read_ids(json_array_get(acts, (size_t)j), vocab_size, &it->actions[j], &it->action_len[j], where, what, err))
+        if (read_ids(json_array_get(acts, (size_t)j), vocab_size, max_len, &it->actions[j], &it->action_len[j], where, what, err))
             return -1;
     }
     if (label(rec, "target", k, &it->target, where, err) || label(rec, "chosen", k, &it->chosen, where, err) ||
@@ -94,7 +97,8 @@ static int parse_item(ws_decision_data *it, json_t *rec, int need, int vocab_siz
     return 0;
 }
 
-int ws_dataset_load(ws_dataset *d, const char *const *paths, int n_paths, int need, int vocab_size, ws_err *err)
+int ws_dataset_load(ws_dataset *d, const char *const *paths, int n_paths, int need, int vocab_size, int max_len,
+                    ws_err *err)
 {
     memset(d, 0, sizeof *d);
     ws_reader_opts ro = {.type = "tokens", .version = 1};
@@ -121,7 +125,7 @@ int ws_dataset_load(ws_dataset *d, const char *const *paths, int n_paths, int ne
             char where[512];
             snprintf(where, sizeof where, "%s:%ld", ws_reader_name(r), ws_reader_line(r));
             ws_decision_data *it = &d->items[d->n++];
-            int bad = parse_item(it, rec, need, vocab_size, where, err);
+            int bad = parse_item(it, rec, need, vocab_size, max_len, where, err);
             const char *vh = json_string_value(json_object_get(rec, "vocab_sha256"));
             if (!bad && vh) {
                 if (!d->vocab_sha256[0])

@@ -43,11 +43,13 @@ typedef struct ws_dataset {
 enum { WS_NEED_TARGET = 1, WS_NEED_PAIR = 2 };
 
 /* Read tokens records from the files (NULL or "-" = stdin). Records lacking the label `need`
- * asks for are an error naming file and line, as are ids outside [0, vocab_size) and labels
- * outside the action list. With WS_NEED_TARGET, a decision with a single valid action (WebShop's
+ * asks for are an error naming file and line, as are ids outside [0, vocab_size), states or
+ * actions longer than max_len tokens (the model's positions: found here, not at the update that
+ * meets them) and labels outside the action list. With WS_NEED_TARGET, a decision with a single valid action (WebShop's
  * search step) is counted in n_forced and left out: pi(a|s) = 1 whatever the weights, so it adds
  * no gradient, only a forward and backward pass and a smaller mean. */
-int ws_dataset_load(ws_dataset *d, const char *const *paths, int n_paths, int need, int vocab_size, ws_err *err);
+int ws_dataset_load(ws_dataset *d, const char *const *paths, int n_paths, int need, int vocab_size, int max_len,
+                    ws_err *err);
 void ws_dataset_free(ws_dataset *d);
 
 /* Visit every decision of kind k repeat[k] times an epoch (repeat: WS_N_DECISION_KINDS counts,

@@ -1,11 +1,14 @@
 #include "trainloop.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "encode.h"
 #include "interrupt.h"
@@ -16,7 +19,8 @@
 void ws_train_opts_default(ws_train_opts *o, const char *stage, double lr)
 {
     *o = (ws_train_opts){.stage = stage, .metrics_path = "-", .steps = -1, .epochs = 3, .batch = 8, .warmup = -1,
-                         .seed = 1, .clip = 1.0, .head_lr = -1, .segments = WS_SEGMENTS_MATCH, .eval_every = 100, .eval_n = 100,
+                         .seed = 1, .save_minutes = 10, .clip = 1.0, .head_lr = -1, .segments = WS_SEGMENTS_MATCH,
+                         .eval_every = 100, .eval_n = 100,
                          .max_state_len = WS_DEFAULT_MAX_STATE_LEN,
                          .max_action_len = WS_DEFAULT_MAX_ACTION_LEN};
     o->adam = ws_adamw_defaults();
@@ -50,7 +54,9 @@ const char *ws_train_usage(void)
            "      --bert DIR        start from a pre-trained BERT directory (make model)\n"
            "      --config NAME     random initialisation: tiny, mini, or a JSON file\n"
            "      --init CKPT       start from a checkpoint's weights (fresh optimiser)\n"
-           "      --resume CKPT     continue a run: weights, optimiser state, step and seed\n"
+           "      --resume CKPT     continue a run: weights, optimiser state, step, seed and the\n"
+           "                        training settings it records (--steps, --lr, -b..., the tool's\n"
+           "                        own); an option given again overrides, with a note\n"
            "      --segments NAME   token types of a new model: none (WebShop's model), instruction\n"
            "                        (the state's instruction is segment B) or match (also each\n"
            "                        action token found in the instruction) [match]\n"
@@ -73,9 +79,11 @@ const char *ws_train_usage(void)
            "      --threads N       CPU threads [all]; the same seed and threads give the same bits\n"
            "      --device NAME     cpu, cuda, cuda:N or auto (cuda when a GPU is present) [auto]\n"
            "      --gpu-math NAME   matrix products on a GPU: fp32, tf32 or bf16 (fp32 weights) [tf32]\n"
-           "      --save-every N    also save every N updates [0: at the end only]\n"
-           "      --stop-after N    stop (and save) after N updates of this invocation, keeping the\n"
-           "                        schedule of --steps: a long run in slices, each continued with --resume\n"
+           "      --save-every N    also save CKPT.partial every N updates [0: never]\n"
+           "      --save-minutes X  also save CKPT.partial every X minutes; 0: never [10]\n"
+           "      --stop-after N    stop (and save CKPT.partial) after N updates of this invocation,\n"
+           "                        keeping the schedule of --steps: a long run in slices, each\n"
+           "                        continued with --resume CKPT.partial\n"
            "Evaluation during training:\n"
            "      --eval-goals FILE goal records played with the model (argmax) every --eval-every updates\n"
            "      --eval-every N    [100]\n"
@@ -87,12 +95,15 @@ const char *ws_train_usage(void)
            "      --max-state-len N, --max-action-len N   token limits when playing [512, 128]\n"
            "  -d, --data DIR        catalog directory [$WEBSHOP_DATA or ../shared/webshop-1k]\n"
            "Output:\n"
-           "  -o, --output CKPT     the checkpoint (required), with CKPT.optim (AdamW's state)\n"
-           "      --metrics FILE    metrics records here instead of stdout\n"
+           "  -o, --output CKPT     the checkpoint (required), with CKPT.optim (AdamW's state),\n"
+           "                        written when the run completes\n"
+           "      --metrics FILE    metrics records here instead of stdout (--resume: continued)\n"
            "  -q, --quiet           no progress on stderr\n"
            "      --help, --version\n\n"
-           "Interrupted (SIGINT/SIGTERM), the run finishes the update in progress and saves the\n"
-           "checkpoint, so --resume continues it. Exit status: 0, 1 (error), 2 (usage), 130/143.\n"
+           "Interrupted (SIGINT/SIGTERM/SIGHUP), the run finishes the update in progress and saves\n"
+           "CKPT.partial, which --resume CKPT.partial continues; killed, it leaves the last periodic\n"
+           "save there. CKPT itself exists only once the run is complete (CKPT.partial is then removed).\n"
+           "Exit status: 0, 1 (error), 2 (usage), 129/130/143.\n"
            "Data parallel: under mpirun every rank takes its share of each batch and the gradients are\n"
            "summed (MPI; NCCL on GPUs); rank 0 writes the checkpoint and the metrics.\n";
 }
@@ -126,6 +137,7 @@ int ws_train_option(ws_train_opts *o, const ws_cli *cli, int c, const char *arg)
     case WS_TOPT_SEED: o->seed = ws_cli_long(cli, "--seed", arg, 0, 0x7fffffffL); break;
     case WS_TOPT_THREADS: o->threads = ws_cli_long(cli, "--threads", arg, 1, 1024); break;
     case WS_TOPT_SAVE_EVERY: o->save_every = ws_cli_long(cli, "--save-every", arg, 0, 100000000); break;
+    case WS_TOPT_SAVE_MINUTES: o->save_minutes = ws_cli_double(cli, "--save-minutes", arg, 0, 1e6); break;
     case WS_TOPT_STOP_AFTER: o->stop_after = ws_cli_long(cli, "--stop-after", arg, 1, 100000000); break;
     case WS_TOPT_EVAL_GOALS: o->eval_goals = arg; break;
     case WS_TOPT_EVAL_EVERY: o->eval_every = ws_cli_long(cli, "--eval-every", arg, 1, 100000000); break;
@@ -143,7 +155,149 @@ int ws_train_option(ws_train_opts *o, const ws_cli *cli, int c, const char *arg)
     case WS_TOPT_MAL: o->max_action_len = (int)ws_cli_long(cli, "--max-action-len", arg, 2, 100000); break;
     default: return 0;
     }
+    o->given |= 1ull << ((c == 'b' ? WS_TOPT_BATCH : c == 'd' ? WS_TOPT_DATA : c == 'o' ? WS_TOPT_OUTPUT : c) - WS_TOPT_BERT);
     return 1;
+}
+
+void ws_train_tool_option_given(ws_train_opts *o, const char *name)
+{
+    for (int i = 0; i < o->n_tool_settings; i++)
+        if (strcmp(o->tool_settings[i].name, name) == 0)
+            o->tool_settings[i].given = 1;
+}
+
+#define GIVEN(o, code) (int)(((o)->given >> ((code) - WS_TOPT_BERT)) & 1)
+enum { N_SHARED = 12 };
+
+/* The shared options that define the run (not where its files are or how it is watched). */
+static void shared_settings(ws_train_opts *o, ws_run_setting t[N_SHARED])
+{
+    const ws_run_setting s[N_SHARED] = {
+        {"steps", 'l', &o->steps, GIVEN(o, WS_TOPT_STEPS) || GIVEN(o, WS_TOPT_EPOCHS)},
+        {"batch", 'l', &o->batch, GIVEN(o, WS_TOPT_BATCH)},
+        {"lr", 'd', &o->schedule.lr, GIVEN(o, WS_TOPT_LR)},
+        {"head-lr", 'd', &o->head_lr, GIVEN(o, WS_TOPT_HEAD_LR)},
+        {"min-lr", 'd', &o->schedule.min_lr, GIVEN(o, WS_TOPT_MIN_LR)},
+        {"warmup", 'l', &o->warmup, GIVEN(o, WS_TOPT_WARMUP)},
+        {"schedule", 's', &o->schedule.kind, GIVEN(o, WS_TOPT_SCHEDULE)},
+        {"weight-decay", 'd', &o->adam.weight_decay, GIVEN(o, WS_TOPT_WD)},
+        {"clip", 'd', &o->clip, GIVEN(o, WS_TOPT_CLIP)},
+        {"oversample", 'o', o->repeat, GIVEN(o, WS_TOPT_OVERSAMPLE)},
+        {"max-state-len", 'i', &o->max_state_len, GIVEN(o, WS_TOPT_MSL)},
+        {"max-action-len", 'i', &o->max_action_len, GIVEN(o, WS_TOPT_MAL)},
+    };
+    memcpy(t, s, sizeof s);
+}
+
+static json_t *setting_json(const ws_run_setting *s)
+{
+    switch (s->kind) {
+    case 'l': return json_integer(*(const long *)s->value);
+    case 'i': return json_integer(*(const int *)s->value);
+    case 'd': return json_real(*(const double *)s->value);
+    case 's': return json_string(ws_lr_kind_name(*(const ws_lr_kind *)s->value));
+    default: {
+        json_t *o = json_object();
+        for (int k = 0; o && k < WS_N_DECISION_KINDS; k++)
+            json_object_set_new(o, ws_decision_kind_name((ws_decision_kind)k), json_integer(((const int *)s->value)[k]));
+        return o;
+    }
+    }
+}
+
+/* 0 when v is a value of the setting's kind (and then stored), -1 when not. */
+static int setting_set(const ws_run_setting *s, const json_t *v)
+{
+    ws_lr_kind kind;
+    switch (s->kind) {
+    case 'l': return json_is_integer(v) ? (*(long *)s->value = (long)json_integer_value(v), 0) : -1;
+    case 'i': return json_is_integer(v) ? (*(int *)s->value = (int)json_integer_value(v), 0) : -1;
+    case 'd': return json_is_number(v) ? (*(double *)s->value = json_number_value(v), 0) : -1;
+    case 's':
+        if (!json_is_string(v) || ws_lr_kind_parse(json_string_value(v), &kind))
+            return -1;
+        *(ws_lr_kind *)s->value = kind;
+        return 0;
+    default:
+        for (int k = 0; k < WS_N_DECISION_KINDS; k++) {
+            json_t *n = json_object_get(v, ws_decision_kind_name((ws_decision_kind)k));
+            if (!json_is_integer(n) || json_integer_value(n) < 1)
+                return -1;
+        }
+        for (int k = 0; k < WS_N_DECISION_KINDS; k++)
+            ((int *)s->value)[k] = (int)json_integer_value(json_object_get(v, ws_decision_kind_name((ws_decision_kind)k)));
+        return 0;
+    }
+}
+
+/* The writer's serialisation (shortest round-trip doubles) as a string; NULL when out of memory. */
+static char *json_text(const json_t *v)
+{
+    char *text = NULL, *done;
+    size_t len = 0, cap = 0;
+    if (ws_json_append(v, &text, &len, &cap) || !(done = realloc(text, len + 1))) {
+        free(text);
+        return NULL;
+    }
+    done[len] = 0;
+    return done;
+}
+
+/* The run's settings as the checkpoint's "settings" text (NULL when out of memory). */
+static char *settings_text(ws_train_run *run)
+{
+    ws_run_setting shared[N_SHARED];
+    shared_settings(&run->opts, shared);
+    json_t *o = json_object();
+    for (int i = 0; o && i < N_SHARED + run->opts.n_tool_settings; i++) {
+        const ws_run_setting *s = i < N_SHARED ? &shared[i] : &run->opts.tool_settings[i - N_SHARED];
+        json_object_set_new(o, s->name, setting_json(s));
+    }
+    char *text = o ? json_text(o) : NULL;
+    json_decref(o);
+    return text;
+}
+
+/* --resume: every setting the command line does not give again is the checkpoint's, so the run
+ * goes on as it started; one given again overrides it, said on stderr (rank 0). */
+static int restore_settings(ws_train_run *run, const ws_ckpt_meta *meta, ws_err *err)
+{
+    const char *path = run->opts.resume, *text = NULL;
+    for (size_t i = 0; i < meta->n_extra; i++)
+        if (strcmp(meta->extra[i].key, "settings") == 0)
+            text = meta->extra[i].value;
+    int root = ws_dist_is_root(&run->dist);
+    if (!text) {
+        if (root)
+            ws_cli_warn(run->cli, "%s records no settings (saved by an older version): the command line's apply", path);
+        return 0;
+    }
+    json_error_t jerr;
+    json_t *saved = json_loads(text, 0, &jerr);
+    if (!json_is_object(saved)) {
+        json_decref(saved);
+        return ws_fail(err, "%s: metadata \"settings\" is not a JSON object", path);
+    }
+    ws_run_setting shared[N_SHARED];
+    shared_settings(&run->opts, shared);
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < N_SHARED + run->opts.n_tool_settings; i++) {
+        const ws_run_setting *s = i < N_SHARED ? &shared[i] : &run->opts.tool_settings[i - N_SHARED];
+        json_t *v = json_object_get(saved, s->name), *now = setting_json(s);
+        if (!now)
+            rc = ws_fail(err, "out of memory");
+        else if (v && s->given && !json_equal(v, now) && root) {
+            char *a = json_text(now), *b = json_text(v);
+            ws_cli_warn(run->cli, "--%s %s overrides the checkpoint's %s", s->name, a ? a : "?", b ? b : "?");
+            free(a);
+            free(b);
+        } else if (v && !s->given && setting_set(s, v)) {
+            rc = ws_fail(err, "%s: metadata \"settings\": \"%s\" is not a value of --%s", path, s->name, s->name);
+        }
+        json_decref(now);
+    }
+    json_decref(saved);
+    return rc;
 }
 
 static ws_model *build_model(const ws_cli *cli, const ws_train_opts *o, ws_ckpt_meta *meta, ws_err *err)
@@ -202,6 +356,24 @@ static long rounds_done(const ws_ckpt_meta *meta, const char *path, ws_err *err)
     return 0;
 }
 
+/* The checkpoint's directory must take new files now, not after the last update: a probe file
+ * is created and removed there. */
+static int check_output(const char *path, ws_err *err)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return ws_fail(err, "%s: is a directory, not a checkpoint file", path);
+    char probe[PATH_MAX];
+    if (snprintf(probe, sizeof probe, "%s.probe-%ld", path, (long)getpid()) >= (int)sizeof probe)
+        return ws_fail(err, "%s: path too long", path);
+    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd < 0)
+        return ws_fail(err, "%s: cannot write the checkpoint there: %s", path, strerror(errno));
+    close(fd);
+    unlink(probe);
+    return 0;
+}
+
 void ws_train_setup(ws_train_run *run, const ws_cli *cli, const ws_train_opts *opts)
 {
     memset(run, 0, sizeof *run);
@@ -209,10 +381,12 @@ void ws_train_setup(ws_train_run *run, const ws_cli *cli, const ws_train_opts *o
     run->cli = cli;
     if (!opts->output)
         ws_cli_usage_error(cli, "-o CKPT is required");
+    if (asprintf(&run->partial, "%s.partial", opts->output) < 0)
+        ws_cli_die(cli, WS_EXIT_FAIL, "out of memory");
     ws_backend_set_threads((int)opts->threads);
     ws_interrupt_install();
     ws_err err;
-    if (ws_dist_init(&run->dist, &err))
+    if (ws_dist_init(&run->dist, &err) || (ws_dist_is_root(&run->dist) && check_output(opts->output, &err)))
         die(run, "", &err);
     run->quiet = cli->quiet || !ws_dist_is_root(&run->dist);
     ws_ckpt_meta meta = {0};
@@ -221,8 +395,16 @@ void ws_train_setup(ws_train_run *run, const ws_cli *cli, const ws_train_opts *o
         die(run, "", &err);
     if (meta.vocab_sha256)
         snprintf(run->vocab_sha256, sizeof run->vocab_sha256, "%s", meta.vocab_sha256);
-    if (opts->resume)
-        run->opts.seed = (long)meta.seed; /* a resumed run keeps its data order */
+    if (opts->resume) {
+        if (GIVEN(opts, WS_TOPT_SEED) && (uint64_t)opts->seed != meta.seed && ws_dist_is_root(&run->dist))
+            ws_cli_warn(cli, "--seed %ld ignored: a resumed run keeps its seed (%llu), and with it its data order",
+                        opts->seed, (unsigned long long)meta.seed);
+        run->opts.seed = (long)meta.seed;
+        if (restore_settings(run, &meta, &err)) {
+            ws_ckpt_meta_free(&meta);
+            die(run, "", &err);
+        }
+    }
     ws_ckpt_meta_free(&meta);
 }
 
@@ -283,6 +465,35 @@ static int eval_run(ws_train_run *run, double *success, double *score, ws_err *e
     return 0;
 }
 
+/* A resumed run's --metrics FILE continues the interrupted run's: its records up to the
+ * checkpoint's step are copied ahead of the new ones (those after it, written before a crash,
+ * are redone; the held-out scores at the step itself are written again at the start). */
+static int keep_metrics(ws_train_run *run, ws_err *err)
+{
+    const ws_train_opts *o = &run->opts;
+    if (!o->resume || strcmp(o->metrics_path, "-") == 0 || access(o->metrics_path, F_OK) != 0)
+        return 0;
+    ws_reader_opts ro = {.type = "metrics", .version = 1};
+    ws_reader *r = ws_reader_open(o->metrics_path, &ro, err);
+    json_t *rec;
+    int rc = r ? WS_EOF : WS_ERROR;
+    while (r && (rc = ws_reader_next(r, &rec, err)) == WS_RECORD) {
+        json_int_t step = json_integer_value(json_object_get(rec, "step"));
+        const char *stage = json_string_value(json_object_get(rec, "stage"));
+        int keep = step < run->trainer.step || (step == run->trainer.step && !(stage && strcmp(stage, "valid") == 0));
+        int bad = keep && ws_writer_put(run->metrics, rec, err);
+        json_decref(rec);
+        if (bad) {
+            rc = WS_ERROR;
+            break;
+        }
+    }
+    ws_reader_close(r);
+    if (rc == WS_INTERRUPTED)
+        return ws_fail(err, "%s: interrupted", o->metrics_path);
+    return rc == WS_EOF ? 0 : -1;
+}
+
 void ws_train_start(ws_train_run *run, int64_t total_steps, const char *vocab_sha)
 {
     ws_train_opts *o = &run->opts;
@@ -295,6 +506,7 @@ void ws_train_start(ws_train_run *run, int64_t total_steps, const char *vocab_sh
     o->steps = total_steps;
     o->schedule.total_steps = total_steps;
     o->schedule.warmup_steps = o->warmup >= 0 ? (o->warmup < total_steps ? o->warmup : total_steps) : total_steps / 10;
+    o->warmup = o->schedule.warmup_steps; /* what the checkpoint records: the run's, not "10%" */
     double head_scale = o->head_lr >= 0 && o->schedule.lr > 0 ? o->head_lr / o->schedule.lr : 1.0;
     if (o->head_lr > 0 && o->schedule.lr == 0)
         ws_cli_usage_error(run->cli, "--head-lr needs a positive --lr (the head follows its schedule)");
@@ -314,9 +526,9 @@ void ws_train_start(ws_train_run *run, int64_t total_steps, const char *vocab_sh
     int root = ws_dist_is_root(&run->dist);
     if (root && o->eval_goals && eval_setup(run, &err))
         die(run, "evaluation: ", &err);
-    if (root && !(run->metrics = ws_writer_open(o->metrics_path, NULL, &err)))
+    if (root && (!(run->metrics = ws_writer_open(o->metrics_path, NULL, &err)) || keep_metrics(run, &err)))
         die(run, "", &err);
-    run->started = ws_now();
+    run->started = run->last_save = ws_now();
 }
 
 int64_t ws_train_last_step(const ws_train_run *run)
@@ -326,7 +538,7 @@ int64_t ws_train_last_step(const ws_train_run *run)
     return o->stop_after > 0 && start + o->stop_after < o->steps ? start + o->stop_after : o->steps;
 }
 
-int ws_train_save(ws_train_run *run, ws_err *err)
+static int save(ws_train_run *run, const char *path, ws_err *err)
 {
     if (!ws_dist_is_root(&run->dist))
         return 0;
@@ -337,14 +549,30 @@ int ws_train_save(ws_train_run *run, ws_err *err)
     json_decref(cfg);
     if (!cfg_text)
         return ws_fail(err, "out of memory");
-    char rounds[32];
+    char rounds[32], *settings = settings_text(run);
+    if (!settings) {
+        free(cfg_text);
+        return ws_fail(err, "out of memory");
+    }
     snprintf(rounds, sizeof rounds, "%ld", run->rounds_done);
-    ws_kv extra[] = {{"stage", run->opts.stage}, {ROUNDS_KEY, rounds}};
+    ws_kv extra[] = {{"stage", run->opts.stage}, {"settings", settings}, {ROUNDS_KEY, rounds}};
     ws_ckpt_meta meta = {.config = cfg_text, .vocab_sha256 = run->vocab_sha256, .step = run->trainer.step,
-                         .seed = (uint64_t)run->opts.seed, .extra = extra, .n_extra = run->rounds_done > 0 ? 2 : 1};
-    int rc = ws_modelio_save(run->model, run->opts.output, &meta, run->trainer.adam_m, run->trainer.adam_v, err);
+                         .seed = (uint64_t)run->opts.seed, .extra = extra, .n_extra = run->rounds_done > 0 ? 3 : 2};
+    int rc = ws_modelio_save(run->model, path, &meta, run->trainer.adam_m, run->trainer.adam_v, err);
     free(cfg_text);
+    free(settings);
+    run->last_save = ws_now();
     return rc;
+}
+
+/* The completed run's checkpoint is written: what an interrupted one left is stale. */
+static int remove_partial(const ws_train_run *run, ws_err *err)
+{
+    char optim[PATH_MAX];
+    snprintf(optim, sizeof optim, "%s.optim", run->partial);
+    if ((unlink(run->partial) != 0 && errno != ENOENT) || (unlink(optim) != 0 && errno != ENOENT))
+        return ws_fail(err, "%s: cannot remove the interrupted run's checkpoint: %s", run->partial, strerror(errno));
+    return 0;
 }
 
 void ws_train_metrics(ws_train_run *run, json_t *rec)
@@ -370,7 +598,9 @@ double ws_train_share(const ws_train_run *run, long n_local, long n_global)
 
 int ws_train_should_stop(ws_train_run *run)
 {
-    return ws_dist_any(&run->dist, ws_interrupted());
+    if (ws_dist_any(&run->dist, ws_interrupted()))
+        run->stopped = 1;
+    return run->stopped;
 }
 
 static int compare_names(const void *a, const void *b)
@@ -492,7 +722,10 @@ void ws_train_update(ws_train_run *run, json_t *fields, double step_seconds)
     }
     ws_train_metrics(run, rec);
     const ws_train_opts *o = &run->opts;
-    if (o->save_every && step % o->save_every == 0 && step < o->steps && ws_train_save(run, &err))
+    /* so that a run killed (SIGKILL, power, a crash) loses at most --save-minutes of work */
+    int periodic = (o->save_every && step % o->save_every == 0) ||
+                   (o->save_minutes > 0 && ws_now() - run->last_save >= 60 * o->save_minutes);
+    if (periodic && step < o->steps && save(run, run->partial, &err))
         die(run, "", &err);
     if (run->eval_runner && (step % o->eval_every == 0 || step == o->steps)) {
         double success = 0, score = 0;
@@ -507,14 +740,18 @@ void ws_train_update(ws_train_run *run, json_t *fields, double step_seconds)
 int ws_train_finish(ws_train_run *run)
 {
     ws_err err;
-    int status;
-    /* saved on interruption too: --resume continues from the last update */
-    if (ws_train_save(run, &err))
+    int status, root = ws_dist_is_root(&run->dist);
+    int complete = !run->stopped && (run->opts.stop_after == 0 || run->trainer.step >= run->opts.steps);
+    if (complete ? save(run, run->opts.output, &err) || (root && remove_partial(run, &err))
+                 : save(run, run->partial, &err))
         die(run, "", &err);
+    if (!complete && !run->stopped && root && !run->quiet)
+        ws_cli_warn(run->cli, "stopped after update %lld of %ld: checkpoint saved to %s (--resume continues the run)",
+                    (long long)run->trainer.step, run->opts.steps, run->partial);
     if (ws_interrupted()) {
-        if (ws_dist_is_root(&run->dist))
-            ws_cli_warn(run->cli, "interrupted after update %lld: checkpoint saved to %s",
-                        (long long)run->trainer.step, run->opts.output);
+        if (root)
+            ws_cli_warn(run->cli, "interrupted after update %lld: checkpoint saved to %s (--resume continues the run)",
+                        (long long)run->trainer.step, run->partial);
         if (run->metrics && ws_writer_close(run->metrics, &err))
             ws_cli_die(run->cli, WS_EXIT_FAIL, "%s", err.msg);
         status = ws_interrupt_status();
@@ -536,6 +773,7 @@ int ws_train_finish(ws_train_run *run)
     ws_model_free(run->model);
     ws_backend_close(run->be);
     ws_dist_finish(&run->dist);
+    free(run->partial);
     return status;
 }
 
@@ -618,7 +856,8 @@ void ws_train_load_dataset(ws_train_run *run, ws_dataset *d, const char *const *
                            const char *what)
 {
     ws_err err;
-    if (ws_dataset_load(d, inputs, n_inputs, need, ws_model_get_config(run->model)->vocab_size, &err))
+    const ws_model_config *cfg = ws_model_get_config(run->model);
+    if (ws_dataset_load(d, inputs, n_inputs, need, cfg->vocab_size, cfg->max_position, &err))
         die(run, what, &err);
     if (d->n_forced && !run->quiet)
         ws_cli_warn(run->cli, "%s%zu decision(s) with a single valid action left out: nothing to learn from them",

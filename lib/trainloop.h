@@ -3,8 +3,10 @@
  * Owns the options every trainer takes (model initialisation, optimiser, schedule, batch, steps,
  * seed, threads, checkpointing, evaluation, metrics), building or resuming the model and the
  * optimiser state, metrics records, periodic evaluation by playing goals with the model, saving
- * (periodically, at the end, and when interrupted so that --resume continues the run) and the
- * exit status. A trainer tool adds its objective: for dataset trainers (IL, DPO) a loss function
+ * and the exit status. The checkpoint -o CKPT is written only when the run completes (every
+ * update of --steps applied, not interrupted), so its existence means a finished stage; until
+ * then saves (every --save-minutes and --save-every, at --stop-after, when interrupted) go to
+ * CKPT.partial, which --resume continues and the completed run removes. A trainer tool adds its objective: for dataset trainers (IL, DPO) a loss function
  * called on each batch after the policy's forward pass, which fills the logits' gradient and its
  * own metrics; PPO drives the steps itself with ws_train_update. */
 #ifndef WS_TRAINLOOP_H
@@ -23,11 +25,23 @@
 #include "stream.h"
 #include "train.h"
 
+/* A setting of the run that --resume restores from the checkpoint (its "settings" metadata, a
+ * JSON object by option name) unless the option is given again, which then overrides it with a
+ * note on stderr. The shared options are the trainloop's; a tool lists its own (DPO's beta, PPO's
+ * iterations...) in ws_train_opts.tool_settings. */
+typedef struct ws_run_setting {
+    const char *name; /* the long option, without "--" */
+    char kind;        /* 'l': long, 'i': int, 'd': double, 's': ws_lr_kind, 'o': the --oversample counts */
+    void *value;
+    int given;        /* on the command line */
+} ws_run_setting;
+
 typedef struct ws_train_opts {
     const char *stage; /* "il", "dpo", "ppo": metrics and checkpoint metadata */
     const char *device, *gpu_math; /* the backend (ws_backend_open) */
     const char *bert, *config, *init, *resume, *output, *metrics_path;
     long steps, epochs, batch, warmup, seed, threads, save_every, stop_after;
+    double save_minutes; /* also save every so many minutes of wall time; 0: never */
     double clip;
     double head_lr; /* the head's peak learning rate; < 0: the schedule's (--lr) */
     int segments;   /* ws_segments of a new model (--bert, --config); --init/--resume keep theirs */
@@ -38,6 +52,9 @@ typedef struct ws_train_opts {
     const char *valid;                          /* held-out tokens records (dataset trainers) */
     long eval_every, eval_n;
     int max_state_len, max_action_len;
+    unsigned long long given; /* bit (code - WS_TOPT_BERT) per shared option on the command line */
+    ws_run_setting *tool_settings;
+    int n_tool_settings;
 } ws_train_opts;
 
 void ws_train_opts_default(ws_train_opts *o, const char *stage, double lr);
@@ -49,7 +66,7 @@ enum {
     WS_TOPT_LR, WS_TOPT_MIN_LR, WS_TOPT_WARMUP, WS_TOPT_SCHEDULE, WS_TOPT_WD, WS_TOPT_CLIP, WS_TOPT_SEED,
     WS_TOPT_THREADS, WS_TOPT_SAVE_EVERY, WS_TOPT_STOP_AFTER, WS_TOPT_EVAL_GOALS, WS_TOPT_EVAL_EVERY, WS_TOPT_EVAL_N,
     WS_TOPT_VOCAB, WS_TOPT_DATA, WS_TOPT_OUTPUT, WS_TOPT_METRICS, WS_TOPT_MSL, WS_TOPT_MAL, WS_TOPT_DEVICE,
-    WS_TOPT_GPU_MATH, WS_TOPT_VALID, WS_TOPT_HEAD_LR, WS_TOPT_OVERSAMPLE, WS_TOPT_SEGMENTS
+    WS_TOPT_GPU_MATH, WS_TOPT_VALID, WS_TOPT_HEAD_LR, WS_TOPT_OVERSAMPLE, WS_TOPT_SAVE_MINUTES, WS_TOPT_SEGMENTS
 };
 #define WS_TRAIN_LONGOPTS                                                                                      \
     {"bert", required_argument, 0, WS_TOPT_BERT}, {"config", required_argument, 0, WS_TOPT_CONFIG},             \
@@ -68,10 +85,12 @@ enum {
     {"max-action-len", required_argument, 0, WS_TOPT_MAL}, {"device", required_argument, 0, WS_TOPT_DEVICE},   \
     {"gpu-math", required_argument, 0, WS_TOPT_GPU_MATH}, {"valid", required_argument, 0, WS_TOPT_VALID},      \
     {"head-lr", required_argument, 0, WS_TOPT_HEAD_LR}, {"oversample", required_argument, 0, WS_TOPT_OVERSAMPLE}, \
-    {"segments", required_argument, 0, WS_TOPT_SEGMENTS}
+    {"save-minutes", required_argument, 0, WS_TOPT_SAVE_MINUTES}, {"segments", required_argument, 0, WS_TOPT_SEGMENTS}
 
 /* Handle a shared option (also the short -b, -o, -d); 1 when handled, 0 when not one of them. */
 int ws_train_option(ws_train_opts *o, const ws_cli *cli, int code, const char *arg);
+/* A tool's long option `name` was given: marks the tool setting of that name, if any. */
+void ws_train_tool_option_given(ws_train_opts *o, const char *name);
 /* The help text of the shared options. */
 const char *ws_train_usage(void);
 
@@ -85,7 +104,9 @@ typedef struct ws_train_run {
     ws_trainer trainer;
     ws_writer *metrics;
     char vocab_sha256[65];
-    double started;
+    char *partial;        /* "<output>.partial": the checkpoint of a run not yet complete */
+    int stopped;          /* ws_train_should_stop said so: the run is not complete */
+    double started, last_save;
     /* Rounds of a trainer's own outer loop completed (train-ppo: iterations of rollouts and
      * updates): saved in the checkpoint as "rounds_done", restored by --resume so a resumed run
      * continues the count instead of starting it over. Dataset trainers leave it 0. */
@@ -101,7 +122,9 @@ typedef struct ws_train_run {
 } ws_train_run;
 
 /* Join the ranks (lib/dist), build (or resume) the model on its backend, the optimiser and (on
- * rank 0) the metrics stream. total_steps is the run's
+ * rank 0) the metrics stream. A resumed run takes its settings (ws_run_setting) and seed from
+ * the checkpoint, and its --metrics FILE keeps the records up to the checkpoint's step, the new
+ * ones appended. total_steps is the run's
  * length for the schedule (the caller works it out, e.g. from the dataset and --epochs). vocab_sha:
  * the hash the training data carries ("" when unknown): it must match an --init/--resume
  * checkpoint's. Dies with a message on failure. */
@@ -118,14 +141,15 @@ void ws_train_update(ws_train_run *run, json_t *fields, double step_seconds);
 /* Scale of this rank's mean-over-its-decisions gradient so that the ranks' sum is the mean over
  * all: n_local / n_global (1 in a one-rank run). */
 double ws_train_share(const ws_train_run *run, long n_local, long n_global);
-/* The run should stop (interrupted on any rank): every rank agrees at the same step. */
+/* The run should stop (interrupted on any rank): every rank agrees at the same step, and the
+ * run then saves CKPT.partial, not CKPT. */
 int ws_train_should_stop(ws_train_run *run);
 /* Write a metrics record (stolen) on rank 0; dies on failure. */
 void ws_train_metrics(ws_train_run *run, json_t *rec);
-/* Save (rank 0), close the metrics, leave the ranks, free everything; returns the exit status
- * (130/143 when interrupted). */
+/* Save (rank 0: CKPT when the run is complete, removing CKPT.partial; CKPT.partial when it
+ * was stopped or cut short by --stop-after), close the metrics, leave the ranks, free
+ * everything; returns the exit status (129/130/143 when interrupted). */
 int ws_train_finish(ws_train_run *run);
-int ws_train_save(ws_train_run *run, ws_err *err);
 
 /* A dataset trainer's objective: given the batch's decisions (items[i] is decision i) after the
  * policy's forward pass, write d(loss)/d(logit) for every action into dlogits (already sized and

@@ -16,7 +16,9 @@
 # Agents see text_rich observations: in WebShop's text mode the item page does not show which
 # options are chosen, so a text-mode agent cannot tell "choose the size" from "buy now".
 # SEED picks one seed; pipeline-paper runs SEEDS. Runs go to runs/<size>-s<seed>/; every stage is a
-# file target, so an interrupted pipeline resumes where it stopped.
+# file target, written only when the stage completes, so an interrupted pipeline resumes where it
+# stopped: a trainer interrupted (or killed after a periodic save) leaves CKPT.partial, which the
+# next make continues (RESUME_OR).
 SIZE  ?= small
 IL_RECIPE := --lr 1e-4 --head-lr 1e-3 --oversample option=2
 SEED  ?= 1
@@ -96,6 +98,10 @@ PAIR_TRAJ ?= $(N_TRAJ)
 # Every intermediate file is a result worth keeping (checkpoints, trajectories): never deleted.
 .SECONDARY:
 
+# A trainer's start: --resume $@.partial when an interrupted run of this target left one, else $(1)
+# (its --bert/--config/--init). The resumed run keeps the settings its checkpoint records.
+RESUME_OR = $(if $(wildcard $@.partial),--resume $@.partial,$(1))
+
 # Run a stage, appending "<stage>\t<seconds>" to the run's times.tsv.
 TIMED = bash pipelines/timed.sh $(RUN)/times.tsv
 
@@ -116,7 +122,7 @@ $(RUN)/traj-oracle.jsonl.zst: $(RUN)/goals-train.jsonl
 $(RUN)/tok-oracle.jsonl.zst: $(RUN)/traj-oracle.jsonl.zst
 	$(TIMED) tokenize $(BIN)/tokenize -q -o $@ $<
 $(RUN)/il.ckpt: $(RUN)/tok-oracle.jsonl.zst
-	$(TIMED) train-il $(BIN)/train-il -q $(MODEL_INIT) $(TRAIN_ARGS) $(IL_ARGS) --seed $(SEED) \
+	$(TIMED) train-il $(BIN)/train-il -q $(call RESUME_OR,$(MODEL_INIT)) $(TRAIN_ARGS) $(IL_ARGS) --seed $(SEED) \
 	    --metrics $(RUN)/il-metrics.jsonl -o $@ $<
 
 # Fixed-budget evaluation of an agent on the first TEST_N test goals: summary records and a table.

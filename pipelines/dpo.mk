@@ -10,7 +10,7 @@ $(RUN)/pairs.jsonl.zst: $(RUN)/traj-pairs.jsonl.zst $(RUN)/il.ckpt
 $(RUN)/tok-pairs.jsonl.zst: $(RUN)/pairs.jsonl.zst
 	$(TIMED) tokenize-pairs $(BIN)/tokenize -q -o $@ $<
 $(RUN)/dpo.ckpt: $(RUN)/tok-pairs.jsonl.zst $(RUN)/il.ckpt
-	$(TIMED) train-dpo $(BIN)/train-dpo -q --init $(RUN)/il.ckpt $(TRAIN_ARGS) $(DPO_ARGS) --seed $(SEED) \
+	$(TIMED) train-dpo $(BIN)/train-dpo -q $(call RESUME_OR,--init $(RUN)/il.ckpt) $(TRAIN_ARGS) $(DPO_ARGS) --seed $(SEED) \
 	    --metrics $(RUN)/dpo-metrics.jsonl -o $@ $<
 
 $(RUN)/thompson-dpo.md: $(RUN)/il.ckpt $(RUN)/dpo.ckpt $(RUN)/goals-eval.jsonl

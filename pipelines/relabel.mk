@@ -26,13 +26,13 @@ $(RUN)/relabel-%.pairs.jsonl.zst: $(RUN)/relabel-%.traj.jsonl.zst $$(RUN)/relabe
 $(RUN)/relabel-%.tok.jsonl.zst: $(RUN)/relabel-%.pairs.jsonl.zst
 	$(BIN)/tokenize -q -o $@ $<
 $(RUN)/relabel-%.ckpt: $(RUN)/relabel-%.tok.jsonl.zst $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt
-	$(TIMED) relabel-train-dpo-$* $(BIN)/train-dpo -q --init $(word 2,$^) $(TRAIN_ARGS) $(RELABEL_DPO_ARGS) \
+	$(TIMED) relabel-train-dpo-$* $(BIN)/train-dpo -q $(call RESUME_OR,--init $(word 2,$^)) $(TRAIN_ARGS) $(RELABEL_DPO_ARGS) \
 	    --seed $(SEED) --metrics $(RUN)/relabel-$*.metrics.jsonl -o $@ $<
 
 $(RUN)/dagger.tok.jsonl.zst: $(RUN)/relabel-1.traj.jsonl.zst
 	$(BIN)/tokenize -q --oracle-target -o $@ $<
 $(RUN)/dagger.ckpt: $(RUN)/dagger.tok.jsonl.zst $(RUN)/il.ckpt
-	$(TIMED) dagger-train-il $(BIN)/train-il -q --init $(RUN)/il.ckpt $(TRAIN_ARGS) $(RELABEL_IL_ARGS) --seed $(SEED) \
+	$(TIMED) dagger-train-il $(BIN)/train-il -q $(call RESUME_OR,--init $(RUN)/il.ckpt) $(TRAIN_ARGS) $(RELABEL_IL_ARGS) --seed $(SEED) \
 	    --metrics $(RUN)/dagger-metrics.jsonl -o $@ $<
 
 # Round 0 is the IL agent: its evaluation is eval-il's (same goals and seed), the arm renamed.

@@ -22,7 +22,7 @@ $(RUN)/self-%.ckpt: $$(RUN)/self-$$(shell echo $$$$(($$* - 1))).ckpt $(RUN)/goal
 	    $(TIMED) self-pair-prefs-$* $(BIN)/pair-prefs -q --ref $< --rejected sample --ref-logps --seed $(SEED)$* \
 	        -o $(RUN)/self-$*.pairs.jsonl.zst $(RUN)/self-$*.traj.jsonl.zst && \
 	    $(BIN)/tokenize -q -o $(RUN)/self-$*.tok.jsonl.zst $(RUN)/self-$*.pairs.jsonl.zst && \
-	    $(TIMED) self-train-dpo-$* $(BIN)/train-dpo -q --init $< $(TRAIN_ARGS) $(DPO_ARGS) --seed $(SEED) \
+	    $(TIMED) self-train-dpo-$* $(BIN)/train-dpo -q $(call RESUME_OR,--init $<) $(TRAIN_ARGS) $(DPO_ARGS) --seed $(SEED) \
 	        --metrics $(RUN)/self-$*.metrics.jsonl -o $@ $(RUN)/self-$*.tok.jsonl.zst; \
 	fi
 

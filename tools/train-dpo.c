@@ -132,8 +132,15 @@ int main(int argc, char **argv)
                                              {"help", no_argument, 0, OPT_HELP},
                                              {"version", no_argument, 0, OPT_VERSION},
                                              {0, 0, 0, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, "b:d:o:q", longopts, NULL)) != -1) {
+    /* what --resume restores (with the shared settings) unless given again */
+    ws_run_setting settings[] = {{"beta", 'd', &ctx.beta, 0}, {"nll-coef", 'd', &ctx.nll_coef, 0}};
+    opts.tool_settings = settings;
+    opts.n_tool_settings = 2;
+    int c, li = -1;
+    while ((c = getopt_long(argc, argv, "b:d:o:q", longopts, &li)) != -1) {
+        if (li >= 0)
+            ws_train_tool_option_given(&opts, longopts[li].name);
+        li = -1;
         if (ws_train_option(&opts, &cli, c, optarg))
             continue;
         switch (c) {

@@ -299,8 +299,21 @@ int main(int argc, char **argv)
         {"rollout-log", required_argument, 0, OPT_LOG}, {"catalog-seed", required_argument, 0, OPT_CS},
         {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, OPT_HELP}, {"version", no_argument, 0, OPT_VERSION},
         {0, 0, 0, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, "b:d:o:q", longopts, NULL)) != -1) {
+    /* what --resume restores (with the shared settings) unless given again */
+    ws_run_setting settings[] = {
+        {"iterations", 'l', &po.iterations, 0}, {"rollouts", 'l', &po.rollouts, 0}, {"parallel", 'l', &po.parallel, 0},
+        {"ppo-epochs", 'l', &po.ppo_epochs, 0}, {"minibatches", 'l', &po.minibatches, 0},
+        {"max-steps", 'l', &po.max_steps, 0}, {"catalog-seed", 'l', &po.catalog_seed, 0},
+        {"clip-eps", 'd', &po.clip_eps, 0}, {"gamma", 'd', &po.gamma, 0}, {"lambda", 'd', &po.lambda, 0},
+        {"vf-coef", 'd', &po.vf_coef, 0}, {"ent-coef", 'd', &po.ent_coef, 0}, {"il-coef", 'd', &po.il_coef, 0},
+        {"target-kl", 'd', &po.target_kl, 0}};
+    to.tool_settings = settings;
+    to.n_tool_settings = (int)(sizeof settings / sizeof settings[0]);
+    int c, li = -1;
+    while ((c = getopt_long(argc, argv, "b:d:o:q", longopts, &li)) != -1) {
+        if (li >= 0)
+            ws_train_tool_option_given(&to, longopts[li].name);
+        li = -1;
         if (ws_train_option(&to, &cli, c, optarg))
             continue;
         switch (c) {
@@ -329,6 +342,8 @@ int main(int argc, char **argv)
     }
     if (to.valid) /* PPO's data are its own rollouts: no fixed records to hold out */
         ws_cli_usage_error(&cli, "--valid is for train-il and train-dpo; PPO plays --eval-goals instead");
+    if (to.stop_after) /* its length is --iterations, and an iteration may end early (--target-kl) */
+        ws_cli_usage_error(&cli, "--stop-after is for train-il and train-dpo; interrupt train-ppo instead");
     for (int k = 0; k < WS_N_DECISION_KINDS; k++)
         if (to.repeat[k] != 1) /* its --il-data term samples decisions uniformly */
             ws_cli_usage_error(&cli, "--oversample is for train-il");
@@ -365,8 +380,8 @@ int main(int argc, char **argv)
     if (ws_catalog_load(&cat, dir, (uint64_t)po.catalog_seed, &err) || !(env = ws_env_new(&cat, NULL, &err)) ||
         !(vocab = ws_vocab_load(ws_vocab_path(to.vocab_path, vocabbuf, sizeof vocabbuf), &err)))
         ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
-    ws_agent agent = {.model = run.model, .vocab = vocab, .max_state_len = to.max_state_len,
-                      .max_action_len = to.max_action_len, .temperature = 1.0, .score_single = 1};
+    ws_agent agent = {.model = run.model, .vocab = vocab, .max_state_len = run.opts.max_state_len,
+                      .max_action_len = run.opts.max_action_len, .temperature = 1.0, .score_single = 1};
     ws_runner_opts rop = {.episode = {.max_steps = (int)po.max_steps, .obs_mode = po.obs_mode}, .parallel = (int)po.parallel,
                           .agent = &agent, .policy_name = "train-ppo"};
     ws_runner *runner = ws_runner_new(env, &rop, &err);

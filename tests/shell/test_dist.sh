@@ -57,8 +57,8 @@ pid=$!
 for _ in $(seq 50); do [ -n "$(find "$T_TMP" -name 'int.metrics*' -size +0c)" ] && break; sleep 0.2; done
 kill -INT $pid; wait $pid
 steps=$(wc -l < "$T_TMP/int.metrics")
-if [ "$(grep -c "interrupted after update $steps: checkpoint saved" "$T_TMP/int.err")" = 1 ] &&
-   "$BIN/train-il" -q --threads 1 -b 4 --steps 100000 --stop-after 1 --resume "$T_TMP/int.ckpt" -o "$T_TMP/int.ckpt" \
+if [ "$(grep -c "interrupted after update $steps: checkpoint saved to $T_TMP/int.ckpt.partial" "$T_TMP/int.err")" = 1 ] &&
+   "$BIN/train-il" -q --threads 1 -b 4 --steps 100000 --stop-after 1 --resume "$T_TMP/int.ckpt.partial" -o "$T_TMP/int.ckpt" \
        "$T_TMP/tok.jsonl" > "$T_TMP/int2.metrics" && jq -e ".step == $((steps + 1))" "$T_TMP/int2.metrics" > /dev/null; then
     ok "SIGINT to mpirun: every rank stops after the same update, rank 0 saves, the run resumes"
 else fail "SIGINT to mpirun saves a resumable checkpoint" "$(cat "$T_TMP/int.err")"; fi

@@ -36,6 +36,19 @@ check "make -j2 pipeline-paper runs two seeds side by side; seed 1's results are
   for a in il dpo ppo self-1; do
       cmp '$T_TMP/tiny-s1/eval-'\$a.summary.jsonl '$T_TMP/j2/tiny-s1/eval-'\$a.summary.jsonl || exit 1; done &&
   [ -s '$T_TMP/j2/tiny-s2/report-selflearn.md' ] && grep -q '^| PPO | .* | 2 |\$' '$T_TMP/j2/paper-tiny/report.md'"
+# Ctrl-C during train-il (SIGINT to make's process group): no il.ckpt, il.ckpt.partial instead,
+# which the next make resumes to the end of the stage, its metrics file continued.
+I=$T_TMP/int/tiny-s1
+setsid make -s --no-print-directory -C "$PROJECT_ROOT" BIN="$BIN" SIZE=tiny SEED=1 RUNS_ROOT="$T_TMP/int" \
+    IL_ARGS="--steps 200 --threads 1 --save-every 10" "$I/il.ckpt" > "$T_TMP/int.out" 2>&1 &
+pid=$!
+for _ in $(seq 300); do [ -e "$I/il.ckpt.partial" ] && break; sleep 0.1; done
+kill -INT -- -$pid; wait $pid
+check "an interrupted stage leaves CKPT.partial, not its target; the next make resumes it, every update once" bash -c "
+  [ -e '$I/il.ckpt.partial' ] && [ ! -e '$I/il.ckpt' ] &&
+  make -s --no-print-directory -C '$PROJECT_ROOT' BIN='$BIN' SIZE=tiny SEED=1 RUNS_ROOT='$T_TMP/int' \
+      IL_ARGS='--steps 200 --threads 1 --save-every 10' '$I/il.ckpt' > '$T_TMP/int2.out' 2>&1 &&
+  [ ! -e '$I/il.ckpt.partial' ] && jq -s -e 'map(select(.stage == \"il\") | .step) == [range(1; 201)]' '$I/il-metrics.jsonl' > /dev/null"
 # scripts/paired.sh on made-up outcomes: 26 goals only A wins, 12 only B, 62 both: exact McNemar
 # p = 0.034 (binomial, two-sided), score difference -14 points per discordant goal on average.
 python3 -c "

@@ -37,6 +37,11 @@ check "--valid: held-out pairs at the reference score loss log 2 and margin 0" b
       -o '$T_TMP/dpo-v.ckpt' '$T_TMP/pairs.jsonl' | jq -s -e --argjson n \$(wc -l < '$T_TMP/pairs.jsonl') '
     map(select(.stage == \"valid\")) | length == 2 and .[0].step == 0 and .[0].states == \$n and .[0].of == \"dpo\" and
     (.[0].loss - 0.6931471805599453 | fabs) < 1e-5 and (.[0].margin | fabs) < 1e-5 and .[1].step == 1' > /dev/null"
+check "--resume without the options: --beta, --nll-coef and the schedule come from the checkpoint" bash -c "
+  dpo() { '$D' -q --ref '$T_TMP/il.ckpt' --threads 2 \"\$@\" '$T_TMP/pairs.jsonl' > /dev/null; }
+  dpo --init '$T_TMP/il.ckpt' -b 3 --steps 5 --lr 2e-3 --beta 0.3 --nll-coef 1.5 -o '$T_TMP/ds.ckpt' &&
+  dpo --init '$T_TMP/il.ckpt' -b 3 --steps 5 --lr 2e-3 --beta 0.3 --nll-coef 1.5 --stop-after 2 -o '$T_TMP/dr.ckpt' 2> /dev/null &&
+  dpo --resume '$T_TMP/dr.ckpt.partial' -o '$T_TMP/dr.ckpt' && cmp '$T_TMP/ds.ckpt' '$T_TMP/dr.ckpt'"
 expect_error "pairs without reference log-probs need --ref" 1 "give --ref CKPT" "$D" -q --init "$T_TMP/il.ckpt" -o "$T_TMP/x.ckpt" "$T_TMP/pairs.jsonl"
 expect_error "trajectory tokens are not pairs" 1 "tok.jsonl:1: needs distinct \"chosen\" and \"rejected\"" "$D" -q --init "$T_TMP/il.ckpt" --ref "$T_TMP/il.ckpt" -o "$T_TMP/x.ckpt" "$T_TMP/tok.jsonl"
 finish

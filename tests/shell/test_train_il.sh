@@ -12,19 +12,52 @@ check "same seed and threads: bit-identical checkpoints and optimiser state" bas
   cmp '$T_TMP/a.ckpt' '$T_TMP/b.ckpt' && cmp '$T_TMP/a.ckpt.optim' '$T_TMP/b.ckpt.optim'"
 check "metrics records match the schema, one per update" bash -c "
   [ \$(wc -l < '$T_TMP/a.metrics') = 6 ] && python3 tests/validate.py --type metrics < '$T_TMP/a.metrics'"
-check "a run in two slices (--stop-after, --resume) equals the straight run, bit for bit" bash -c "
+check "a run in two slices (--stop-after, --resume CKPT.partial) equals the straight run, bit for bit" bash -c "
   $(declare -f run); T='$T' T_TMP='$T_TMP'
-  run --steps 6 --stop-after 3 -o '$T_TMP/c.ckpt' > /dev/null &&
-  \"\$T\" -q --threads 2 --lr 1e-3 -b 4 --steps 6 --resume '$T_TMP/c.ckpt' -o '$T_TMP/c.ckpt' '$T_TMP/tok.jsonl' > /dev/null &&
-  cmp '$T_TMP/a.ckpt' '$T_TMP/c.ckpt'"
+  run --steps 6 --stop-after 3 -o '$T_TMP/c.ckpt' > /dev/null && [ ! -e '$T_TMP/c.ckpt' ] &&
+  \"\$T\" -q --threads 2 --lr 1e-3 -b 4 --steps 6 --resume '$T_TMP/c.ckpt.partial' -o '$T_TMP/c.ckpt' '$T_TMP/tok.jsonl' > /dev/null &&
+  cmp '$T_TMP/a.ckpt' '$T_TMP/c.ckpt' && [ ! -e '$T_TMP/c.ckpt.partial' ] && [ ! -e '$T_TMP/c.ckpt.partial.optim' ]"
+# --resume restores the run's settings; the metrics file goes on. Timings aside, the resumed
+# run's records and checkpoint are the straight run's.
+run_s() { "$T" -q --config tiny --threads 2 --seed 5 --lr 2e-3 --head-lr 4e-3 -b 3 --warmup 2 --schedule cosine \
+    --min-lr 1e-4 --clip 0.5 --weight-decay 0.05 --oversample option=2 "$@" "$T_TMP/tok.jsonl"; }
+untimed() { jq -c 'del(.elapsed_s, .tokens_per_s, .states_per_s)' "$1"; }
+check "--resume without the options: the checkpoint's settings, the straight run's bits, the metrics file appended" bash -c "
+  $(declare -f run_s untimed); T='$T' T_TMP='$T_TMP'
+  run_s --steps 8 --metrics '$T_TMP/s.metrics' -o '$T_TMP/s.ckpt' &&
+  run_s --steps 8 --stop-after 3 --metrics '$T_TMP/r.metrics' -o '$T_TMP/r.ckpt' 2> /dev/null &&
+  \"\$T\" -q --threads 2 --resume '$T_TMP/r.ckpt.partial' --metrics '$T_TMP/r.metrics' -o '$T_TMP/r.ckpt' '$T_TMP/tok.jsonl' 2> '$T_TMP/r.err' &&
+  cmp '$T_TMP/s.ckpt' '$T_TMP/r.ckpt' && [ ! -s '$T_TMP/r.err' ] && diff <(untimed '$T_TMP/s.metrics') <(untimed '$T_TMP/r.metrics')"
+check "--resume with an option given again: it overrides the checkpoint's, said on stderr" bash -c "
+  $(declare -f run_s); T='$T' T_TMP='$T_TMP'
+  run_s --steps 8 --stop-after 3 -o '$T_TMP/o.ckpt' > /dev/null 2>&1 &&
+  \"\$T\" -q --threads 2 --resume '$T_TMP/o.ckpt.partial' --lr 5e-4 --seed 9 -o '$T_TMP/o.ckpt' '$T_TMP/tok.jsonl' 2> '$T_TMP/o.err' > '$T_TMP/o.metrics' &&
+  grep -q -- \"--lr 0.0005 overrides the checkpoint's 0.002\" '$T_TMP/o.err' && grep -q -- '--seed 9 ignored' '$T_TMP/o.err' &&
+  [ \$(wc -l < '$T_TMP/o.err') = 2 ] && jq -s -e 'length == 5 and .[-1].step == 8' '$T_TMP/o.metrics' > /dev/null"
 "$T" -q --config tiny --threads 1 -b 2 --steps 100000 -o "$T_TMP/i.ckpt" "$T_TMP/tok.jsonl" > "$T_TMP/i.metrics" 2> "$T_TMP/i.err" &
 pid=$!
 for _ in $(seq 50); do [ -s "$T_TMP/i.metrics" ] && break; sleep 0.2; done
 kill -INT $pid; wait $pid; status=$?
-if [ "$status" -eq 130 ] && grep -q "checkpoint saved" "$T_TMP/i.err" &&
-   "$T" -q --threads 1 -b 2 --steps 100000 --stop-after 1 --resume "$T_TMP/i.ckpt" -o "$T_TMP/i.ckpt" "$T_TMP/tok.jsonl" > /dev/null; then
-    ok "SIGINT: exit 130, checkpoint saved, the run resumes from it"
-else fail "SIGINT saves a resumable checkpoint" "status $status" "$(cat "$T_TMP/i.err")"; fi
+# the target exists only for a complete run: an interrupted one is CKPT.partial
+if [ "$status" -eq 130 ] && grep -q "checkpoint saved to $T_TMP/i.ckpt.partial" "$T_TMP/i.err" && [ ! -e "$T_TMP/i.ckpt" ] &&
+   "$T" -q --threads 1 -b 2 --steps 100000 --stop-after 1 --resume "$T_TMP/i.ckpt.partial" -o "$T_TMP/i.ckpt" "$T_TMP/tok.jsonl" > /dev/null; then
+    ok "SIGINT: exit 130, CKPT.partial saved (no CKPT), the run resumes from it"
+else fail "SIGINT saves a resumable CKPT.partial, not CKPT" "status $status" "$(cat "$T_TMP/i.err")" "$(ls "$T_TMP")"; fi
+# SIGKILL cannot be caught: what survives is the last periodic save (--save-minutes, 10 by default)
+"$T" -q --config tiny --threads 1 -b 2 --steps 100000 --save-minutes 0.005 -o "$T_TMP/k.ckpt" "$T_TMP/tok.jsonl" > "$T_TMP/k.metrics" &
+pid=$!
+for _ in $(seq 100); do [ -e "$T_TMP/k.ckpt.partial" ] && break; sleep 0.1; done
+sleep 0.5; kill -KILL $pid; wait $pid 2> /dev/null
+check "SIGKILL: the periodic save (--save-minutes) is left in CKPT.partial, and resumes" bash -c "
+  [ ! -e '$T_TMP/k.ckpt' ] && '$T' -q --threads 1 -b 2 --steps 100000 --stop-after 1 --resume '$T_TMP/k.ckpt.partial' \
+      -o '$T_TMP/k.ckpt' '$T_TMP/tok.jsonl' > '$T_TMP/k2.metrics' && jq -e '.step > 1' '$T_TMP/k2.metrics' > /dev/null"
+
+"$T" --config tiny --threads 1 -b 2 --steps 100000 -o "$T_TMP/hup.ckpt" "$T_TMP/tok.jsonl" > "$T_TMP/hup.metrics" 2> "$T_TMP/hup.err" &
+pid=$!
+for _ in $(seq 50); do [ -s "$T_TMP/hup.metrics" ] && break; sleep 0.2; done
+kill -HUP $pid; wait $pid; status=$?
+[ "$status" -eq 129 ] && grep -q "checkpoint saved to $T_TMP/hup.ckpt.partial" "$T_TMP/hup.err" && ok "SIGHUP: exit 129, checkpoint saved, as on SIGTERM" ||
+    fail "SIGHUP: exit 129, checkpoint saved" "status $status" "$(cat "$T_TMP/hup.err")"
 
 check "rollout --model: trajectories with log-probs and values" bash -c "
   '$BIN/goals' -q -s test -n 4 | '$BIN/rollout' -q -m '$T_TMP/a.ckpt' --parallel 3 --temperature 1 --seed 2 > '$T_TMP/m.jsonl' &&
@@ -103,6 +136,23 @@ head = [k for k in a if not k.startswith((\"embeddings.\", \"encoder.\"))]
 assert head and all(a[k] == b[k] for k in head), head
 assert any(a[k] != b[k] for k in a if k.startswith(\"encoder.\"))'"
 
+# A damaged checkpoint is refused by every reader (here rollout and --resume), naming it: a
+# flipped byte in the tensor data (its checksum), a NaN weight (with the checksum made to match).
+python3 -c "
+import hashlib, json, struct, sys
+b = bytearray(open('$T_TMP/a.ckpt', 'rb').read()); n = struct.unpack('<Q', b[:8])[0]
+b[-3] ^= 0x01; open('$T_TMP/flip.ckpt', 'wb').write(b); b[-3] ^= 0x01
+h = json.loads(b[8:8 + n]); t = h['linear_2.weight']['data_offsets']
+b[8 + n + t[0]:8 + n + t[0] + 4] = struct.pack('<f', float('nan'))
+old = h['__metadata__']['data_sha256'].encode(); new = hashlib.sha256(b[8 + n:]).hexdigest().encode()
+b[:8 + n] = b[:8 + n].replace(old, new); open('$T_TMP/nan.ckpt', 'wb').write(b)"
+expect_error "a flipped byte in the tensor data: refused (checksum), naming the file" 1 "flip.ckpt: the tensor data does not match its checksum" \
+    bash -c "'$BIN/goals' -q -s test -n 1 | '$BIN/rollout' -q -m '$T_TMP/flip.ckpt'"
+expect_error "a NaN weight: refused, naming the file and the tensor" 1 "nan.ckpt: tensor 'linear_2.weight' holds a NaN or infinite value" \
+    bash -c "'$BIN/goals' -q -s test -n 1 | '$BIN/rollout' -q -m '$T_TMP/nan.ckpt'"
+cp "$T_TMP/a.ckpt.optim" "$T_TMP/flip.ckpt.optim"
+expect_error "--resume of a damaged checkpoint: refused" 1 "flip.ckpt: the tensor data does not match" \
+    "$T" -q --resume "$T_TMP/flip.ckpt" -o "$T_TMP/x.ckpt" "$T_TMP/tok.jsonl"
 head -c 300 "$T_TMP/a.ckpt" > "$T_TMP/trunc.ckpt"
 expect_error "a truncated checkpoint is refused with its name" 1 "trunc.ckpt" "$T" -q --resume "$T_TMP/trunc.ckpt" -o "$T_TMP/x.ckpt" "$T_TMP/tok.jsonl"
 python3 -c "
@@ -110,6 +160,18 @@ import json
 for l in open('$T_TMP/tok.jsonl'):
     r = json.loads(l); r.pop('target'); print(json.dumps(r)); break" > "$T_TMP/notarget.jsonl"
 expect_error "tokens without a target name file and line" 1 "notarget.jsonl:1: no \"target\"" "$T" -q --config tiny -o "$T_TMP/x.ckpt" "$T_TMP/notarget.jsonl"
+# Outputs and inputs are checked before the first update: no metrics record, nothing trained.
+expect_error "-o in a missing directory: refused before the first update" 1 "nodir/x.ckpt: cannot write the checkpoint" \
+    "$T" --config tiny --steps 2 -o "$T_TMP/nodir/x.ckpt" "$T_TMP/tok.jsonl"
+[ ! -s "$T_TMP/ee.out" ] && ok "-o in a missing directory: no update run" || fail "-o in a missing directory: no update run" "$(head -c 300 "$T_TMP/ee.out")"
+python3 -c "
+import json
+r = json.loads(open('$T_TMP/tok.jsonl').readline()); r['state'] = r['state'] * (600 // len(r['state']) + 1)
+print(open('$T_TMP/tok.jsonl').readline().strip()); print(json.dumps(r))" > "$T_TMP/long.jsonl"
+expect_error "a state longer than the model's positions: refused at loading, naming file and line" 1 \
+    "long.jsonl:2: \"state\" has [0-9]+ tokens, more than the model's 512 positions" \
+    "$T" --config tiny --steps 2 -o "$T_TMP/x.ckpt" "$T_TMP/long.jsonl"
+[ ! -s "$T_TMP/ee.out" ] && ok "a state too long: no update run" || fail "a state too long: no update run" "$(head -c 300 "$T_TMP/ee.out")"
 expect_error "-o is required" 2 "-o CKPT is required" "$T" --config tiny
 [ ! -e "$T_TMP/x.ckpt" ] && ok "failed runs leave no checkpoint" || fail "failed runs leave no checkpoint"
 finish

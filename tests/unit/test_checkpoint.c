@@ -1,6 +1,6 @@
 /* Unit tests of lib/checkpoint: save/load round trips with optimiser state, metadata, every
- * refusal (missing, mismatched, unexpected tensors, wrong format, stale .optim), and loading
- * plain Hugging Face BERT files. */
+ * refusal (missing, mismatched, unexpected tensors, wrong format, stale .optim, damaged data,
+ * non-finite weights), and loading plain Hugging Face BERT files. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,6 +298,112 @@ static void test_load_refusals(void **state)
     rm_rf(dir);
 }
 
+/* A byte flipped in either file's tensor data, a NaN or infinite weight, an .optim of another
+ * run at the same step and seed: refused, the buffers untouched. Files from before checksums
+ * (no "data_sha256", no "checkpoint_sha256") still load. */
+static void test_damaged(void **state)
+{
+    (void)state;
+    char dir[64], path[128], opath[160], other[128];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/d.ckpt", dir);
+    snprintf(opath, sizeof opath, "%s.optim", path);
+    snprintf(other, sizeof other, "%s/e.ckpt", dir);
+    model a, mv, b;
+    model_init(&a, 1.0f);
+    model_init(&mv, 3.0f);
+    const float *mom[NP];
+    float *out[NP];
+    for (int k = 0; k < NP; k++)
+        mom[k] = mv.p[k].data;
+    ws_ckpt_meta meta = sample_meta();
+    ws_err err;
+    assert_int_equal(ws_checkpoint_save(path, a.p, NP, &meta, mom, mom, &err), 0);
+    model_init(&b, 9.0f);
+    model keep = b;
+    for (int k = 0; k < NP; k++)
+        out[k] = b.p[k].data;
+    assert_int_equal(ws_checkpoint_load(path, b.p, NP, NULL, out, out, &err), 0);
+
+    size_t n, on;
+    unsigned char *bytes = read_file(path, &n), *obytes = read_file(opath, &on);
+    bytes[n - 5] ^= 0x01; /* a low mantissa bit of the last tensor: still a finite number */
+    write_file(path, bytes, n);
+    b = keep;
+    assert_int_equal(ws_checkpoint_load(path, b.p, NP, NULL, NULL, NULL, &err), -1);
+    expect_err(&err, "d.ckpt: the tensor data does not match its checksum");
+    assert_memory_equal(b.emb, keep.emb, sizeof b.emb);
+    bytes[n - 5] ^= 0x01;
+    write_file(path, bytes, n);
+    obytes[on - 5] ^= 0x01;
+    write_file(opath, obytes, on);
+    assert_int_equal(ws_checkpoint_load(path, b.p, NP, NULL, out, out, &err), -1);
+    expect_err(&err, "d.ckpt.optim: the tensor data does not match its checksum");
+    assert_memory_equal(b.emb, keep.emb, sizeof b.emb);
+    obytes[on - 5] ^= 0x01;
+    write_file(opath, obytes, on);
+
+    /* non-finite weights, saved as they are, refused on loading with file and tensor */
+    float bad[] = {NAN, INFINITY, -INFINITY};
+    for (int i = 0; i < 3; i++) {
+        model c;
+        model_init(&c, 1.0f);
+        c.head[4] = bad[i];
+        assert_int_equal(ws_checkpoint_save(other, c.p, NP, &meta, NULL, NULL, &err), 0);
+        assert_int_equal(ws_checkpoint_load(other, b.p, NP, NULL, NULL, NULL, &err), -1);
+        expect_err(&err, "e.ckpt: tensor 'head.weight' holds a NaN or infinite value (element 4)");
+        assert_memory_equal(b.head, keep.head, sizeof b.head);
+    }
+    model c;
+    model_init(&c, 1.0f);
+    c.ln_b[1] = NAN; /* in the optimiser state too */
+    const float *mom_bad[NP] = {mom[0], mom[1], c.ln_b, mom[3]};
+    assert_int_equal(ws_checkpoint_save(other, a.p, NP, &meta, mom_bad, mom, &err), 0);
+    assert_int_equal(ws_checkpoint_load(other, b.p, NP, NULL, out, out, &err), -1);
+    expect_err(&err, "e.ckpt.optim: tensor 'm.embeddings.LayerNorm.bias' holds a NaN");
+
+    /* another run's .optim of the same step and seed */
+    model_init(&c, 2.0f);
+    assert_int_equal(ws_checkpoint_save(other, c.p, NP, &meta, mom, mom, &err), 0);
+    char eopt[160];
+    snprintf(eopt, sizeof eopt, "%s.optim", other);
+    assert_int_equal(rename(opath, eopt), 0);
+    assert_int_equal(ws_checkpoint_load(other, b.p, NP, NULL, out, out, &err), -1);
+    expect_err(&err, "e.ckpt.optim: optimiser state saved with other weights than");
+    assert_memory_equal(b.emb, keep.emb, sizeof b.emb);
+
+    /* files from before checksums: the same tensors, no "data_sha256"; the .optim paired by
+     * step and seed */
+    for (int with_optim = 0; with_optim < 2; with_optim++) {
+        ws_st_writer *w = ws_st_writer_new(&err);
+        for (int k = 0; k < NP; k++) {
+            char name[96];
+            snprintf(name, sizeof name, "%s%s", with_optim ? (k % 2 ? "v." : "m.") : "", a.p[k].name);
+            assert_int_equal(ws_st_writer_add(w, name, a.p[k].data, a.p[k].ndim, a.p[k].shape, &err), 0);
+            if (with_optim) {
+                snprintf(name, sizeof name, "%s%s", k % 2 ? "m." : "v.", a.p[k].name);
+                assert_int_equal(ws_st_writer_add(w, name, a.p[k].data, a.p[k].ndim, a.p[k].shape, &err), 0);
+            }
+        }
+        assert_int_equal(ws_st_writer_meta(w, "format", with_optim ? WS_OPTIM_FORMAT : WS_CKPT_FORMAT, &err), 0);
+        if (!with_optim) {
+            assert_int_equal(ws_st_writer_meta(w, "config", CONFIG, &err), 0);
+            assert_int_equal(ws_st_writer_meta(w, "vocab_sha256", "", &err), 0);
+        }
+        assert_int_equal(ws_st_writer_meta(w, "step", "7", &err), 0);
+        assert_int_equal(ws_st_writer_meta(w, "seed", "5", &err), 0);
+        assert_int_equal(ws_st_writer_write(w, with_optim ? opath : path, &err), 0);
+        ws_st_writer_free(w);
+    }
+    b = keep;
+    if (ws_checkpoint_load(path, b.p, NP, NULL, out, out, &err))
+        fail_msg("%s", err.msg);
+    assert_memory_equal(b.emb, a.emb, sizeof a.emb);
+    free(bytes);
+    free(obytes);
+    rm_rf(dir);
+}
+
 /* Files written straight with the safetensors writer: wrong or missing metadata. */
 static void test_format_and_metadata_refusals(void **state)
 {
@@ -528,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_with_optimizer),
         cmocka_unit_test(test_deterministic_and_stale_optim),
         cmocka_unit_test(test_load_refusals),
+        cmocka_unit_test(test_damaged),
         cmocka_unit_test(test_format_and_metadata_refusals),
         cmocka_unit_test(test_save_refusals),
         cmocka_unit_test(test_load_hf),
