@@ -1,18 +1,19 @@
 # Shared settings of the reproduction pipelines (included by the top Makefile).
 #
 # Size knob: SIZE=tiny (tests: a tiny random model, a few goals, under a minute), small (MiniLM,
-# 1,000 generated trajectories, IL 600 updates of the imitation recipe below: about 25 minutes
+# 1,000 generated trajectories, IL 400 updates of the imitation recipe below: about 14 minutes
 # on 2 cores; DPO 120 updates on pairs from 100 of the trajectories, 100 test goals), medium
-# (the recipe for 1,500 updates, about an hour of imitation on 2 cores; shorter
+# (the recipe for 1,500 updates, about 50 minutes of imitation on 2 cores; shorter
 # DPO/PPO/self-learning, all 500 test goals), full (the study's scale: its ~3,000 IL updates; all
 # 500 test goals; for a GPU or a patient machine).
-# The imitation recipe (IL_RECIPE): the new head learns at 10 times the encoder's rate and each
-# option decision counts twice an epoch. With the study's plain settings imitation sits on a
-# plateau (the product found, its options at chance) for 500-1,750 updates or for good, depending
-# on the seed; with the recipe 4 of 6 seeds learned the options by 200-500 updates on an H200,
-# one by 600, one not, and seed 1 on 2 cores not within 700 (docs/results, "The imitation
-# plateau"): SIZE=small's agents may still stop on the plateau. Check each seed's imitation
-# (held-out accuracy, scripts/decision_accuracy.sh) before reading the fine-tuned agents.
+# The imitation recipe (IL_RECIPE): the head learns at 10 times the encoder's rate and each
+# option decision counts twice an epoch; new models get token types (train-il --segments match,
+# the default: the instruction is segment B, and each action word found in it is marked). With
+# the study's model and settings imitation sits on a plateau (the product found, its options at
+# chance) for 500-1,750 updates or for good, depending on the seed; with the token types the
+# held-out option accuracy passes 0.5 by 100 updates (docs/results, "The imitation plateau").
+# Check each seed's imitation (held-out accuracy, scripts/decision_accuracy.sh) before reading
+# the fine-tuned agents.
 # Agents see text_rich observations: in WebShop's text mode the item page does not show which
 # options are chosen, so a text-mode agent cannot tell "choose the size" from "buy now".
 # SEED picks one seed; pipeline-paper runs SEEDS. Runs go to runs/<size>-s<seed>/; every stage is a
@@ -48,7 +49,7 @@ else ifeq ($(SIZE),small)
   N_TRAJ      := 1000
   PAIR_TRAJ   := 100
   TRAIN_ARGS  := -b 8
-  IL_ARGS     := --steps 600 $(IL_RECIPE)
+  IL_ARGS     := --steps 400 $(IL_RECIPE)
   DPO_ARGS    := --steps 120 --lr 2e-5 --beta 0.1
   PPO_ARGS    := --iterations 3 --rollouts 16 --ppo-epochs 2 --minibatches 4 --lr 5e-6
   SELF_ROUNDS := 1
@@ -83,7 +84,7 @@ else
   $(error SIZE must be tiny, small, medium or full)
 endif
 ifeq ($(SIZE),medium)
-  # full's data, the recipe for 1,500 updates (about an hour on 2 cores); shorter PPO,
+  # full's data, the recipe for 1,500 updates (about 50 minutes on 2 cores); shorter PPO,
   # self-learning and Thompson runs
   IL_ARGS     := --steps 1500 $(IL_RECIPE)
   PPO_ARGS    := --iterations 5 --rollouts 32 --ppo-epochs 2 --minibatches 4 --lr 5e-6
