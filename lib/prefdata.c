@@ -1072,6 +1072,11 @@ int ws_pairer_add(ws_pairer *p, json_t *traj, const char *where, ws_pair_sink *s
              json_integer_value(oi) >= (json_int_t)json_array_size(acts)))
             return ws_fail(err, "%s: step %zu: no \"oracle_index\" among the actions (--rejected agent takes "
                                 "rollout --oracle-labels trajectories)", where, i);
+        if (ws_step_check_index(s, 0, err) || (p->o.rule == WS_REJECT_AGENT && ws_step_check_index(s, 1, err))) {
+            char at[640];
+            snprintf(at, sizeof at, "%s: step %zu", where, i);
+            return ws_fail_prefix(err, at);
+        }
     }
     p->st.trajectories++;
     for (size_t i = 0; i < json_array_size(steps); i++) {

@@ -31,6 +31,7 @@
 #include "interrupt.h"
 #include "progress.h"
 #include "stream.h"
+#include "trajectory.h"
 #include "wordpiece.h"
 
 #define TOKENS_VERSION 1
@@ -204,13 +205,15 @@ static int do_trajectory(const ws_vocab *v, const opts *o, const json_t *t, ws_w
             return ws_fail(err, "%s: \"%s\" must be an integer%s", at, o->oracle_target ? "oracle_index" : "action_index",
                            o->oracle_target ? " (--oracle-target takes rollout --oracle-labels trajectories)" : "");
         json_int_t k = json_integer_value(idx);
+        if (k < -1 || k >= (json_int_t)json_array_size(acts))
+            return ws_fail(err, "%s: action_index %" JSON_INTEGER_FORMAT " out of range (%zu actions)", at, k,
+                           json_array_size(acts));
+        if (ws_step_check_index(s, o->oracle_target, err))
+            return ws_fail_prefix(err, at);
         if (k == -1) {
             c->skipped++;
             continue;
         }
-        if (k < 0 || (size_t)k >= json_array_size(acts))
-            return ws_fail(err, "%s: action_index %" JSON_INTEGER_FORMAT " out of range (%zu actions)", at, k,
-                           json_array_size(acts));
         json_t *rec = state_record(v, o, json_object_get(t, "goal_id"), (long)i, obs, acts, c, at, err);
         if (!rec)
             return -1;

@@ -33,6 +33,9 @@ expect_error "a non-trajectory record is rejected with its line" 1 "<stdin>:2: e
     bash -c "{ head -1 '$T_TMP/h.jsonl'; echo '{\"type\":\"goal\",\"v\":1}'; } | '$P' --rejected random"
 expect_error "an action_index outside the actions names file, line and step" 1 "bad.jsonl:1: step 1: action_index 7 outside the 4 actions" \
     bash -c "head -1 '$T_TMP/h.jsonl' | sed 's/\"action_index\": *2/\"action_index\":7/' > '$T_TMP/bad.jsonl'; '$P' --rejected random '$T_TMP/bad.jsonl'"
+expect_error "an action_index naming another action than the step's action is refused" 1 \
+    "mismatch.jsonl:1: step 1: action_index 0 names \"click\[.*\]\" but action is" \
+    bash -c "head -1 '$T_TMP/h.jsonl' | sed 's/\"action_index\": *2/\"action_index\":0/' > '$T_TMP/mismatch.jsonl'; '$P' --rejected random '$T_TMP/mismatch.jsonl'"
 expect_error "no rule and no reference is a usage error" 2 "give --ref CKPT" "$P"
 expect_error "--rejected argmax needs --ref" 2 "--rejected argmax needs --ref CKPT" "$P" --rejected argmax
 expect_error "--ref-logps needs --ref" 2 "--ref-logps needs --ref CKPT" "$P" --rejected random --ref-logps

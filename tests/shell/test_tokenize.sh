@@ -75,6 +75,15 @@ expect_error "a newer schema version is rejected" 1 "<stdin>:1: pair record of s
     bash -c "echo '{\"type\":\"pair\",\"v\":2}' | '$TOK' --vocab '$V'"
 expect_error "action_index out of range names the step" 1 "<stdin>:2: steps\[0\]: action_index 3 out of range \(1 actions\)" \
     bash -c "{ head -1 '$T_TMP/pairs.jsonl'; echo '{\"type\":\"trajectory\",\"v\":1,\"goal_id\":1,\"steps\":[{\"obs\":\"a\",\"actions\":[\"b\"],\"action_index\":3}]}'; } | '$TOK' -q --vocab '$V'"
+expect_error "an action_index naming another action is refused with file, line and step" 1 \
+    "<stdin>:2: steps\[1\]: action_index 0 names \"click\[b\]\" but action is \"click\[c\]\"" \
+    bash -c "{ head -1 '$T_TMP/pairs.jsonl'; sed 's/\"action\":\"click\[x\]\"/\"action\":\"click[c]\"/; s/\"action_index\":-1/\"action_index\":0/' '$T_TMP/traj.jsonl'; } | '$TOK' -q --vocab '$V'"
+expect_error "action_index -1 for an action among the actions is refused" 1 \
+    "<stdin>:1: steps\[1\]: action_index is -1 but action \"click\[c\]\" is actions\[1\]" \
+    bash -c "sed 's/\"action\":\"click\[x\]\"/\"action\":\"click[c]\"/' '$T_TMP/traj.jsonl' | '$TOK' -q --vocab '$V'"
+expect_error "--oracle-target checks oracle_index against oracle_action" 1 \
+    "<stdin>:1: steps\[0\]: oracle_index 1 names \"b\" but oracle_action is \"a\"" \
+    bash -c "echo '{\"type\":\"trajectory\",\"v\":1,\"goal_id\":1,\"steps\":[{\"obs\":\"a\",\"actions\":[\"a\",\"b\"],\"action\":\"a\",\"action_index\":0,\"oracle_action\":\"a\",\"oracle_index\":1}]}' | '$TOK' -q --oracle-target --vocab '$V'"
 expect_error "a pair's rejected_index out of range" 1 "rejected_index 9 out of range \(2 actions\)" \
     bash -c "echo '{\"type\":\"pair\",\"v\":1,\"goal_id\":1,\"step\":0,\"obs\":\"a\",\"actions\":[\"a\",\"b\"],\"chosen_index\":0,\"rejected_index\":9}' | '$TOK' --vocab '$V'"
 expect_error "a non-string action" 1 "<stdin>:1: \"actions\" must be an array of strings" \
