@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "rng.h"
+#include "sha256.h"
 #include "stream.h"
 
 static const char *str_field(json_t *obj, const char *key)
@@ -160,6 +161,10 @@ static int load_files(ws_catalog *cat, const char *products_path, const char *it
 {
     memset(cat, 0, sizeof *cat);
     cat->seed = seed;
+    cat->products_path = strdup(products_path);
+    cat->items_ins_path = items_ins_path ? strdup(items_ins_path) : NULL;
+    if (!cat->products_path || (items_ins_path && !cat->items_ins_path))
+        return ws_fail(err, "out of memory");
     ws_reader_opts ro = {0};
     ws_reader *r = ws_reader_open(products_path, &ro, err);
     if (!r)
@@ -268,6 +273,33 @@ int ws_catalog_load_human_goals(ws_catalog *cat, const char *path, ws_err *err)
     return 0;
 }
 
+static int hash_file(ws_sha256 *c, const char *path, ws_err *err)
+{
+    ws_bytes *b = ws_bytes_open(path, err);
+    if (!b)
+        return -1;
+    char buf[1 << 16];
+    ssize_t n;
+    while ((n = ws_bytes_read(b, buf, sizeof buf, err)) > 0)
+        ws_sha256_update(c, buf, (size_t)n);
+    ws_bytes_close(b);
+    if (n == -2)
+        return ws_fail(err, "%s: interrupted", path);
+    return n < 0 ? -1 : 0;
+}
+
+const char *ws_catalog_sha256(ws_catalog *cat, ws_err *err)
+{
+    if (cat->sha256[0])
+        return cat->sha256;
+    ws_sha256 c;
+    ws_sha256_init(&c);
+    if (hash_file(&c, cat->products_path, err) || (cat->items_ins_path && hash_file(&c, cat->items_ins_path, err)))
+        return NULL;
+    ws_sha256_hex(&c, cat->sha256);
+    return cat->sha256;
+}
+
 const ws_product *ws_catalog_find(const ws_catalog *cat, const char *asin)
 {
     size_t lo = 0, hi = cat->n;
@@ -295,5 +327,7 @@ void ws_catalog_free(ws_catalog *cat)
     free(cat->by_asin);
     json_decref(cat->items_ins);
     json_decref(cat->human_ins);
+    free(cat->products_path);
+    free(cat->items_ins_path);
     memset(cat, 0, sizeof *cat);
 }

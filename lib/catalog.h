@@ -49,6 +49,8 @@ typedef struct ws_catalog {
     json_t *human_ins;    /* a loaded items_human_ins file, or NULL */
     json_t **records;
     uint64_t seed;
+    char *products_path, *items_ins_path; /* what was loaded (items_ins_path NULL when none) */
+    char sha256[65];                      /* ws_catalog_sha256's result once computed, else "" */
 } ws_catalog;
 
 /* Load <dir>/products.jsonl.zst (or .jsonl) and <dir>/items_ins_v2_1000.json. On failure the
@@ -66,6 +68,12 @@ void ws_product_clear(ws_product *p);
  * {"instruction", "instruction_attributes", "instruction_options", ...}); they replace the
  * products' own "instructions". ASINs absent from the catalog are an error. */
 int ws_catalog_load_human_goals(ws_catalog *cat, const char *path, ws_err *err);
+
+/* The catalog's identity, for records made from it to name (goal records' catalog_sha256):
+ * SHA-256 of the products' content, decompressed, followed by the items_ins file, i.e.
+ * `(zstdcat -f products.jsonl.zst; cat items_ins_v2_1000.json) | sha256sum`. Computed at the
+ * first call (the files are read again: most tools never need it) and kept. NULL with err. */
+const char *ws_catalog_sha256(ws_catalog *cat, ws_err *err);
 
 const ws_product *ws_catalog_find(const ws_catalog *cat, const char *asin);
 void ws_catalog_free(ws_catalog *cat);
