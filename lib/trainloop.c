@@ -864,6 +864,11 @@ void ws_train_load_dataset(ws_train_run *run, ws_dataset *d, const char *const *
     if (d->n_forced && !run->quiet)
         ws_cli_warn(run->cli, "%s%zu decision(s) with a single valid action left out: nothing to learn from them",
                     what, d->n_forced);
+    const char *want = run->opts.ref_sha256;
+    if (want && *want && d->ref_sha256[0] && strcmp(want, d->ref_sha256) != 0 && ws_dist_is_root(&run->dist))
+        ws_cli_warn(run->cli, "%sthe pairs' reference log-probabilities come from another checkpoint (ref_sha256 "
+                              "%.12s...) than %s (data_sha256 %.12s...): DPO measures the policy against the pairs' "
+                              "reference", what, d->ref_sha256, run->opts.ref_option, want);
     if (d->n == 0)
         ws_cli_die(run->cli, WS_EXIT_FAIL, "%sno records to learn from", what);
 }

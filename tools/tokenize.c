@@ -49,7 +49,7 @@ static void usage(void)
            "                target = action_index; steps with action_index -1 are skipped (counted);\n"
            "                with --oracle-target, target = oracle_index (rollout --oracle-labels:\n"
            "                the oracle's action in the state the agent reached, i.e. DAgger)\n"
-           "  pair       -> one record: chosen, rejected (+ ref_logp_chosen/rejected when present)\n\n"
+           "  pair       -> one record: chosen, rejected (+ ref_logp_chosen/rejected, ref_sha256 when present)\n\n"
            "Each sequence is [CLS] tokens [SEP]; the maximum lengths count both. A longer text is\n"
            "cut at the end (lib/encode, as the agent does when it acts): every WebShop observation\n"
            "starts with the instruction, the part the choice depends on, and the actions are\n"
@@ -269,6 +269,9 @@ static int do_pair(const ws_vocab *v, const opts *o, const json_t *p, ws_writer 
         if (json_is_number(x))
             json_object_set(rec, carry[k], x);
     }
+    json_t *ref = json_object_get(p, "ref_sha256");
+    if (json_is_string(ref))
+        json_object_set(rec, "ref_sha256", ref);
     json_t *src = json_object_get(p, "source");
     if (json_is_string(src))
         json_object_set(rec, "source", src);

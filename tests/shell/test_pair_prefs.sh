@@ -81,6 +81,13 @@ for l in open(\"$T_TMP/s.jsonl\"):
 err = open(\"$T_TMP/s.err\").read()
 assert re.search(r\"%d pairs; .*; %d rejected by the next-best rule\" % (n, nb), err), err
 '"
+check "--ref-logps: every pair names its reference, the checkpoint's data_sha256" bash -c "
+  python3 -c '
+import json, struct, sys
+f = open(sys.argv[1], \"rb\"); n = struct.unpack(\"<Q\", f.read(8))[0]
+want = json.loads(f.read(n))[\"__metadata__\"][\"data_sha256\"]
+got = {json.loads(l)[\"ref_sha256\"] for l in open(sys.argv[2])}
+assert got == {want}, (got, want)' '$T_TMP/tiny.ckpt' '$T_TMP/s.jsonl'"
 check "--ref --rejected sample: same seed same bytes; --batch changes nothing but rounding" bash -c "
   '$P' -q --ref '$T_TMP/tiny.ckpt' --rejected sample --ref-logps --seed 2 < '$T_TMP/o12.jsonl' | cmp - '$T_TMP/s.jsonl' &&
   '$P' -q --ref '$T_TMP/tiny.ckpt' --rejected sample --ref-logps --seed 2 --batch 3 '$T_TMP/o12.jsonl' > '$T_TMP/s3.jsonl' &&

@@ -10,10 +10,10 @@ printf '%s\n' '[PAD]' '[UNK]' '[CLS]' '[SEP]' '[MASK]' a b c d e search '[' ']' 
 check "--help and --version" bash -c "'$TOK' --help | grep -q -- '--max-state-len' && '$TOK' --version | grep -q 'tokenize (webshop-rl)'"
 
 cat > "$T_TMP/pairs.jsonl" <<'EOF'
-{"type":"pair","v":1,"goal_id":4,"step":2,"obs":"a b [SEP] c","actions":["click[a]","buy now","clicks"],"chosen_index":1,"rejected_index":2,"source":"reference-argmax","ref_logp_chosen":-0.5,"ref_logp_rejected":-1.25}
+{"type":"pair","v":1,"goal_id":4,"step":2,"obs":"a b [SEP] c","actions":["click[a]","buy now","clicks"],"chosen_index":1,"rejected_index":2,"source":"reference-argmax","ref_logp_chosen":-0.5,"ref_logp_rejected":-1.25,"ref_sha256":"5ab0bbd5c5e9b5c8d1a6a1b9e6f1d8c7b3a2f0e9d8c7b6a5f4e3d2c1b0a99887"}
 {"type":"pair","v":1,"goal_id":5,"step":0,"obs":"[button] A [button_] [clicked button]E[clicked button_]","actions":["search[d e]","x"],"chosen_index":0,"rejected_index":1,"source":"random"}
 EOF
-check "pairs: ids, labels, ref_logp carried, schema" bash -c "
+check "pairs: ids, labels, ref_logp and ref_sha256 carried, schema" bash -c "
   '$TOK' -q --vocab '$V' '$T_TMP/pairs.jsonl' > '$T_TMP/pairs.out' &&
   python3 tests/validate.py --type tokens < '$T_TMP/pairs.out' &&
   python3 -c '
@@ -25,6 +25,7 @@ assert a[\"state\"] == [2, 5, 6, 3, 7, 3], a[\"state\"]
 assert a[\"actions\"] == [[2, 13, 11, 5, 12, 3], [2, 14, 16, 3], [2, 13, 15, 3]], a[\"actions\"]
 assert (a[\"goal_id\"], a[\"step\"], a[\"chosen\"], a[\"rejected\"]) == (4, 2, 1, 2)
 assert a[\"ref_logp_chosen\"] == -0.5 and a[\"ref_logp_rejected\"] == -1.25 and a[\"source\"] == \"reference-argmax\"
+assert a[\"ref_sha256\"] == \"5ab0bbd5c5e9b5c8d1a6a1b9e6f1d8c7b3a2f0e9d8c7b6a5f4e3d2c1b0a99887\" and \"ref_sha256\" not in b
 assert len(a[\"vocab_sha256\"]) == 64 and \"target\" not in a and \"truncated\" not in a
 assert b[\"state\"] == [2, 17, 5, 18, 19, 9, 20, 3], b[\"state\"]
 assert b[\"actions\"] == [[2, 10, 11, 8, 9, 12, 3], [2, 1, 3]], b[\"actions\"]
