@@ -315,7 +315,7 @@ int ws_goal_check_origin(const json_t *goal, void *catalog, ws_err *err)
     }
     if (seed && (!json_is_integer(seed) || json_integer_value(seed) != (json_int_t)cat->seed))
         return ws_fail(err, "goal %ld was made with --seed %" JSON_INTEGER_FORMAT " but the catalog is priced with "
-                            "--catalog-seed %llu: give --catalog-seed %" JSON_INTEGER_FORMAT,
+                            "seed %llu: play it with --catalog-seed %" JSON_INTEGER_FORMAT " (webshop-env: --seed)",
                        goal_id, json_integer_value(seed), (unsigned long long)cat->seed, json_integer_value(seed));
     return 0;
 }

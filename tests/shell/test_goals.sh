@@ -63,7 +63,7 @@ for play in "rollout -p oracle" "gen-traj --oracle" "thompson-eval --arm oracle 
         bash -c "'$BIN/'$play -q --data '$T_TMP/other' '$T_TMP/g2.jsonl'"
 done
 expect_error "rollout refuses goals made with another seed than --catalog-seed" 1 \
-    "<stdin>:1: goal 0 was made with --seed 7 but the catalog is priced with --catalog-seed 233: give --catalog-seed 7" \
+    "<stdin>:1: goal 0 was made with --seed 7 but the catalog is priced with seed 233: play it with --catalog-seed 7" \
     bash -c "'$G' -q -n 1 --seed 7 | '$BIN/rollout' -q -p oracle"
 check "the same catalog decompressed, the goals' seed as --catalog-seed, and old goals without the fields play" bash -c "
   '$BIN/rollout' -q -p oracle --data '$T_TMP/plain' '$T_TMP/g2.jsonl' > /dev/null &&
