@@ -161,9 +161,7 @@ static int load_files(ws_catalog *cat, const char *products_path, const char *it
 {
     memset(cat, 0, sizeof *cat);
     cat->seed = seed;
-    cat->products_path = strdup(products_path);
-    cat->items_ins_path = items_ins_path ? strdup(items_ins_path) : NULL;
-    if (!cat->products_path || (items_ins_path && !cat->items_ins_path))
+    if (!(cat->products_path = strdup(products_path)))
         return ws_fail(err, "out of memory");
     ws_reader_opts ro = {0};
     ws_reader *r = ws_reader_open(products_path, &ro, err);
@@ -273,19 +271,18 @@ int ws_catalog_load_human_goals(ws_catalog *cat, const char *path, ws_err *err)
     return 0;
 }
 
-static int hash_file(ws_sha256 *c, const char *path, ws_err *err)
+static int hash_chunk(const char *buf, size_t size, void *ctx)
 {
-    ws_bytes *b = ws_bytes_open(path, err);
-    if (!b)
+    ws_sha256_update(ctx, buf, size);
+    return 0;
+}
+
+static int hash_json(ws_sha256 *c, const json_t *v)
+{
+    if (json_dump_callback(v, hash_chunk, c, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY))
         return -1;
-    char buf[1 << 16];
-    ssize_t n;
-    while ((n = ws_bytes_read(b, buf, sizeof buf, err)) > 0)
-        ws_sha256_update(c, buf, (size_t)n);
-    ws_bytes_close(b);
-    if (n == -2)
-        return ws_fail(err, "%s: interrupted", path);
-    return n < 0 ? -1 : 0;
+    ws_sha256_update(c, "\n", 1);
+    return 0;
 }
 
 const char *ws_catalog_sha256(ws_catalog *cat, ws_err *err)
@@ -294,8 +291,11 @@ const char *ws_catalog_sha256(ws_catalog *cat, ws_err *err)
         return cat->sha256;
     ws_sha256 c;
     ws_sha256_init(&c);
-    if (hash_file(&c, cat->products_path, err) || (cat->items_ins_path && hash_file(&c, cat->items_ins_path, err)))
-        return NULL;
+    int bad = 0;
+    for (size_t i = 0; i < cat->n && !bad; i++)
+        bad = hash_json(&c, cat->records[i]);
+    if (bad || (cat->items_ins && hash_json(&c, cat->items_ins)))
+        return ws_fail(err, "out of memory"), NULL;
     ws_sha256_hex(&c, cat->sha256);
     return cat->sha256;
 }
@@ -328,6 +328,5 @@ void ws_catalog_free(ws_catalog *cat)
     json_decref(cat->items_ins);
     json_decref(cat->human_ins);
     free(cat->products_path);
-    free(cat->items_ins_path);
     memset(cat, 0, sizeof *cat);
 }
