@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "rng.h"
+#include "sha256.h"
 #include "stream.h"
 
 static const char *str_field(json_t *obj, const char *key)
@@ -160,6 +161,8 @@ static int load_files(ws_catalog *cat, const char *products_path, const char *it
 {
     memset(cat, 0, sizeof *cat);
     cat->seed = seed;
+    if (!(cat->products_path = strdup(products_path)))
+        return ws_fail(err, "out of memory");
     ws_reader_opts ro = {0};
     ws_reader *r = ws_reader_open(products_path, &ro, err);
     if (!r)
@@ -268,6 +271,35 @@ int ws_catalog_load_human_goals(ws_catalog *cat, const char *path, ws_err *err)
     return 0;
 }
 
+static int hash_chunk(const char *buf, size_t size, void *ctx)
+{
+    ws_sha256_update(ctx, buf, size);
+    return 0;
+}
+
+static int hash_json(ws_sha256 *c, const json_t *v)
+{
+    if (json_dump_callback(v, hash_chunk, c, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY))
+        return -1;
+    ws_sha256_update(c, "\n", 1);
+    return 0;
+}
+
+const char *ws_catalog_sha256(ws_catalog *cat, ws_err *err)
+{
+    if (cat->sha256[0])
+        return cat->sha256;
+    ws_sha256 c;
+    ws_sha256_init(&c);
+    int bad = 0;
+    for (size_t i = 0; i < cat->n && !bad; i++)
+        bad = hash_json(&c, cat->records[i]);
+    if (bad || (cat->items_ins && hash_json(&c, cat->items_ins)))
+        return ws_fail(err, "out of memory"), NULL;
+    ws_sha256_hex(&c, cat->sha256);
+    return cat->sha256;
+}
+
 const ws_product *ws_catalog_find(const ws_catalog *cat, const char *asin)
 {
     size_t lo = 0, hi = cat->n;
@@ -295,5 +327,6 @@ void ws_catalog_free(ws_catalog *cat)
     free(cat->by_asin);
     json_decref(cat->items_ins);
     json_decref(cat->human_ins);
+    free(cat->products_path);
     memset(cat, 0, sizeof *cat);
 }

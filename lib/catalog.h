@@ -49,6 +49,8 @@ typedef struct ws_catalog {
     json_t *human_ins;    /* a loaded items_human_ins file, or NULL */
     json_t **records;
     uint64_t seed;
+    char *products_path;  /* the file the products came from, for messages */
+    char sha256[65];      /* ws_catalog_sha256's result once computed, else "" */
 } ws_catalog;
 
 /* Load <dir>/products.jsonl.zst (or .jsonl) and <dir>/items_ins_v2_1000.json. On failure the
@@ -66,6 +68,13 @@ void ws_product_clear(ws_product *p);
  * {"instruction", "instruction_attributes", "instruction_options", ...}); they replace the
  * products' own "instructions". ASINs absent from the catalog are an error. */
 int ws_catalog_load_human_goals(ws_catalog *cat, const char *path, ws_err *err);
+
+/* The catalog's identity, for records made from it to name (goal records' catalog_sha256):
+ * SHA-256 of what was loaded, not of the files' bytes, so a recompressed or reformatted copy
+ * (catalog-convert's output beside WebShop's file) is the same catalog: each product record and
+ * then the items_ins object, serialised compactly with sorted keys, one per line. Computed at
+ * the first call (most tools never need it) and kept. NULL with err. */
+const char *ws_catalog_sha256(ws_catalog *cat, ws_err *err);
 
 const ws_product *ws_catalog_find(const ws_catalog *cat, const char *asin);
 void ws_catalog_free(ws_catalog *cat);

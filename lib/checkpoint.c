@@ -392,6 +392,8 @@ static int parse_meta(const ws_st_file *f, ws_ckpt_meta *out, ws_err *err)
 #undef PUT
     out->step = (int64_t)step;
     out->seed = seed;
+    const char *data = ws_st_meta_get(f, "data_sha256");
+    snprintf(out->data_sha256, sizeof out->data_sha256, "%s", data ? data : "");
     out->extra = n_extra ? extra : NULL;
     out->n_extra = n_extra;
     out->owned = block;

@@ -67,6 +67,8 @@ typedef struct ws_ckpt_meta {
     const ws_kv *extra;       /* other metadata, sorted by key on load */
     size_t n_extra;
     void *owned;              /* private: what ws_ckpt_meta_free releases; NULL on save */
+    char data_sha256[65];     /* on load: the file's "data_sha256", "" when it has none; a save
+                               * ignores it and writes its own */
 } ws_ckpt_meta;
 
 /* Release what a load filled in and zero the struct. Safe on a zeroed struct. */

@@ -240,14 +240,17 @@ static int set_weights(goal_list *l, ws_goal_source source)
     return 0;
 }
 
-int ws_goals_build(const ws_catalog *cat, ws_goal_source source, uint64_t seed, ws_goal_set *set,
+int ws_goals_build(ws_catalog *cat, ws_goal_source source, uint64_t seed, ws_goal_set *set,
                    ws_err *err)
 {
+    memset(set, 0, sizeof *set);
+    const char *catalog_sha256 = ws_catalog_sha256(cat, err);
+    if (!catalog_sha256)
+        return -1;
     goal_list l = {0};
     ws_rng price_rng, shuffle_rng;
     ws_rng_seed(&price_rng, seed, "goal-prices");
     ws_rng_seed(&shuffle_rng, seed, "goal-shuffle");
-    memset(set, 0, sizeof *set);
     int rc = 0;
     for (size_t i = 0; i < cat->n && rc == 0; i++) {
         const ws_product *p = &cat->products[i];
@@ -276,6 +279,8 @@ int ws_goals_build(const ws_catalog *cat, ws_goal_source source, uint64_t seed, 
         json_t *g = l.items[order[id]];
         json_object_set_new(g, "goal_id", json_integer((json_int_t)id));
         json_object_set_new(g, "split", json_string(ws_goal_split((long)id)));
+        json_object_set_new(g, "catalog_sha256", json_string(catalog_sha256));
+        json_object_set_new(g, "seed", json_integer((json_int_t)seed));
         shuffled[id] = g;
     }
     free(order);
@@ -291,6 +296,28 @@ void ws_goals_free(ws_goal_set *set)
         json_decref(set->goals[i]);
     free(set->goals);
     memset(set, 0, sizeof *set);
+}
+
+int ws_goal_check_origin(const json_t *goal, void *catalog, ws_err *err)
+{
+    ws_catalog *cat = catalog;
+    json_t *sha = json_object_get(goal, "catalog_sha256"), *seed = json_object_get(goal, "seed");
+    json_t *id = json_object_get(goal, "goal_id");
+    long goal_id = json_is_integer(id) ? (long)json_integer_value(id) : -1;
+    if (sha) {
+        const char *mine = ws_catalog_sha256(cat, err);
+        if (!mine)
+            return -1;
+        if (!json_is_string(sha) || strcmp(json_string_value(sha), mine) != 0)
+            return ws_fail(err, "goal %ld was made from another catalog (catalog_sha256 %.12s..., %s is %.12s...): "
+                                "play it with the --data it was made from",
+                           goal_id, json_is_string(sha) ? json_string_value(sha) : "?", cat->products_path, mine);
+    }
+    if (seed && (!json_is_integer(seed) || json_integer_value(seed) != (json_int_t)cat->seed))
+        return ws_fail(err, "goal %ld was made with --seed %" JSON_INTEGER_FORMAT " but the catalog is priced with "
+                            "seed %llu: play it with --catalog-seed %" JSON_INTEGER_FORMAT " (webshop-env: --seed)",
+                       goal_id, json_integer_value(seed), (unsigned long long)cat->seed, json_integer_value(seed));
+    return 0;
 }
 
 static const char *opt_str(json_t *obj, const char *key)

@@ -7,7 +7,8 @@
  * "instructions" lists (WebShop's items_human_ins format). The goal list is shuffled with the
  * seeded stream "goal-shuffle" and goal_id is the position after the shuffle:
  *   test = goal_id 0..499, eval = 500..1499, train = the rest.
- * Goals are returned as goal records (schemas/goal.schema.json) owned by the set. */
+ * Goals are returned as goal records (schemas/goal.schema.json) owned by the set; each names
+ * where it comes from (catalog_sha256, seed), which tools that play goals check. */
 #ifndef WS_GOALS_H
 #define WS_GOALS_H
 
@@ -28,7 +29,7 @@ typedef struct ws_goal_set {
     size_t n;
 } ws_goal_set;
 
-int ws_goals_build(const ws_catalog *cat, ws_goal_source source, uint64_t seed, ws_goal_set *set,
+int ws_goals_build(ws_catalog *cat, ws_goal_source source, uint64_t seed, ws_goal_set *set,
                    ws_err *err);
 void ws_goals_free(ws_goal_set *set);
 
@@ -51,6 +52,13 @@ typedef struct ws_goal {
 
 int ws_goal_parse(json_t *record, ws_goal *goal, ws_err *err);
 void ws_goal_clear(ws_goal *goal);
+
+/* Whether a goal record can be played on `catalog` (a ws_catalog *): refused (-1, err) when it
+ * names another catalog (catalog_sha256) or another seed than the catalog's prices (seed, the
+ * catalog's --catalog-seed), since its product, options and price limit would then mean
+ * something else and the episode would score nonsense; records without the fields pass. Shaped
+ * for ws_reader_opts.check, which adds the file and line. */
+int ws_goal_check_origin(const json_t *goal, void *catalog, ws_err *err);
 
 /* "test", "eval" or "train" for a goal id. */
 const char *ws_goal_split(long goal_id);

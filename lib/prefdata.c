@@ -880,7 +880,7 @@ void ws_pair_rng(ws_rng *r, long seed, long goal_id, long step)
 }
 
 json_t *ws_pair_record(const json_t *traj, size_t step, int chosen, int rejected, ws_pair_source source,
-                       const double *ref_logps)
+                       const double *ref_logps, const char *ref_sha256)
 {
     json_t *s = json_array_get(json_object_get(traj, "steps"), step);
     json_t *p = json_pack("{s:s, s:i, s:I, s:I, s:s, s:O, s:i, s:i, s:s}", "type", "pair", "v", 1, "goal_id",
@@ -890,6 +890,8 @@ json_t *ws_pair_record(const json_t *traj, size_t step, int chosen, int rejected
     if (p && ref_logps) {
         json_object_set_new(p, "ref_logp_chosen", json_real(ref_logps[0]));
         json_object_set_new(p, "ref_logp_rejected", json_real(ref_logps[1]));
+        if (ref_sha256 && *ref_sha256)
+            json_object_set_new(p, "ref_sha256", json_string(ref_sha256));
     }
     return p;
 }
@@ -1017,7 +1019,8 @@ static int run_queue(ws_pairer *p, ws_pair_sink *sink, void *ctx, ws_err *err)
         if (p->o.rule == WS_REJECT_AGENT)
             src = WS_SRC_AGENT;
         double ref[2] = {p->lp[ps->chosen], rej >= 0 ? p->lp[rej] : 0.0};
-        json_t *pair = rej >= 0 ? ws_pair_record(ps->traj, ps->step, ps->chosen, rej, src, p->o.ref_logps ? ref : NULL)
+        json_t *pair = rej >= 0 ? ws_pair_record(ps->traj, ps->step, ps->chosen, rej, src, p->o.ref_logps ? ref : NULL,
+                                                p->o.ref_sha256)
                                 : NULL;
         if (!pair) {
             ws_fail(err, "out of memory");
@@ -1072,6 +1075,11 @@ int ws_pairer_add(ws_pairer *p, json_t *traj, const char *where, ws_pair_sink *s
              json_integer_value(oi) >= (json_int_t)json_array_size(acts)))
             return ws_fail(err, "%s: step %zu: no \"oracle_index\" among the actions (--rejected agent takes "
                                 "rollout --oracle-labels trajectories)", where, i);
+        if (ws_step_check_index(s, 0, err) || (p->o.rule == WS_REJECT_AGENT && ws_step_check_index(s, 1, err))) {
+            char at[640];
+            snprintf(at, sizeof at, "%s: step %zu", where, i);
+            return ws_fail_prefix(err, at);
+        }
     }
     p->st.trajectories++;
     for (size_t i = 0; i < json_array_size(steps); i++) {

@@ -200,9 +200,10 @@ int ws_pick_rejected(ws_reject_rule rule, const double *logp, int n, int chosen,
 void ws_pair_rng(ws_rng *r, long seed, long goal_id, long step);
 
 /* A pair record (schemas/pair.schema.json) for step `step` of trajectory `traj`; ref_logps
- * (chosen, rejected) written when not NULL. New reference, NULL when memory runs out. */
+ * (chosen, rejected) written when not NULL, with ref_sha256 (the checkpoint they come from)
+ * when that is not NULL or "". New reference, NULL when memory runs out. */
 json_t *ws_pair_record(const json_t *traj, size_t step, int chosen, int rejected, ws_pair_source source,
-                       const double *ref_logps);
+                       const double *ref_logps, const char *ref_sha256);
 
 typedef struct ws_pair_stats {
     long trajectories, states, pairs;
@@ -220,6 +221,8 @@ typedef struct ws_pairer_opts {
     int max_state_len, max_action_len;
     int batch;              /* states per forward pass */
     int ref_logps;          /* record ref_logp_chosen / ref_logp_rejected */
+    const char *ref_sha256; /* with them: the reference checkpoint's data_sha256 (NULL or "": unknown),
+                             * so a trainer can tell whose log-probabilities they are */
 } ws_pairer_opts;
 
 /* Where pairs go, in input order; the sink takes over the reference. Non-zero stops. */

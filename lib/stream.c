@@ -325,6 +325,12 @@ static int parse_line(ws_reader *r, const char *s, size_t n, json_t **record, ws
             return -1;
         }
     }
+    if (r->opts.check && r->opts.check(v, r->opts.check_ctx, err)) {
+        char where[768];
+        snprintf(where, sizeof where, "%s:%ld", r->name, r->line_no);
+        json_decref(v);
+        return ws_fail_prefix(err, where);
+    }
     r->record_line = r->line_no;
     r->records++;
     *record = v;

@@ -57,6 +57,10 @@ typedef struct ws_reader_opts {
     int version;      /* the schema version of `type` this build reads */
     int allow_empty;  /* 0: an input without a single record is an error */
     size_t max_line;  /* longest accepted line in bytes; 0 means WS_MAX_LINE */
+    /* Called on each record that passed the checks above (NULL: none): non-zero refuses it, err
+     * filled, and the reader puts the file and line in front (a one-line error). */
+    int (*check)(const json_t *record, void *ctx, ws_err *err);
+    void *check_ctx;
 } ws_reader_opts;
 
 /* A reader over ws_bytes. The format is detected at once (ws_bytes_detect): an input that

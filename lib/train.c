@@ -133,6 +133,15 @@ int ws_dataset_load(ws_dataset *d, const char *const *paths, int n_paths, int ne
                 else if (strcmp(d->vocab_sha256, vh) != 0)
                     bad = ws_fail(err, "%s: tokenized with another vocabulary than the records before", where);
             }
+            /* one set of pairs measures against one reference: a mix of two is a mistake */
+            const char *rh = json_string_value(json_object_get(rec, "ref_sha256"));
+            if (!bad && rh) {
+                if (!d->ref_sha256[0])
+                    snprintf(d->ref_sha256, sizeof d->ref_sha256, "%s", rh);
+                else if (strcmp(d->ref_sha256, rh) != 0)
+                    bad = ws_fail(err, "%s: reference log-probabilities of another checkpoint (ref_sha256 %.12s...) "
+                                       "than the records before (%.12s...)", where, rh, d->ref_sha256);
+            }
             json_decref(rec);
             if (bad) {
                 ws_reader_close(r);

@@ -36,6 +36,7 @@ typedef struct ws_dataset {
     size_t *visits;  /* an epoch's visits: item indices, oversampled ones repeated; NULL: each once */
     size_t n_visits; /* n when visits is NULL */
     char vocab_sha256[65]; /* from the records, "" when they do not say */
+    char ref_sha256[65];   /* the checkpoint the records' ref_logp_* come from, "" when they do not say */
     size_t tokens;         /* states and actions together */
     size_t n_forced;       /* WS_NEED_TARGET: decisions left out for having one valid action */
 } ws_dataset;

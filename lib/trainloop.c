@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "encode.h"
+#include "goals.h"
 #include "interrupt.h"
 #include "modelio.h"
 #include "progress.h"
@@ -415,7 +416,11 @@ static int eval_setup(ws_train_run *run, ws_err *err)
     const char *dir = ws_data_dir(o->data, buf, sizeof buf);
     if (!dir)
         return ws_fail(err, "%s: no WebShop data directory for --eval-goals", buf);
-    ws_reader_opts ro = {.type = "goal", .version = 1};
+    if (ws_catalog_load(&run->eval_cat, dir, 233, err) || !(run->eval_env = ws_env_new(&run->eval_cat, NULL, err)) ||
+        !(run->eval_vocab = ws_vocab_load(ws_vocab_path(o->vocab_path, vbuf, sizeof vbuf), err)))
+        return -1;
+    ws_reader_opts ro = {.type = "goal", .version = WS_GOAL_VERSION, .check = ws_goal_check_origin,
+                         .check_ctx = &run->eval_cat};
     ws_reader *r = ws_reader_open(o->eval_goals, &ro, err);
     if (!r)
         return -1;
@@ -428,9 +433,6 @@ static int eval_setup(ws_train_run *run, ws_err *err)
     if (!run->eval_goals)
         return ws_fail(err, "out of memory");
     if (rc == WS_ERROR || rc == WS_INTERRUPTED)
-        return -1;
-    if (ws_catalog_load(&run->eval_cat, dir, 233, err) || !(run->eval_env = ws_env_new(&run->eval_cat, NULL, err)) ||
-        !(run->eval_vocab = ws_vocab_load(ws_vocab_path(o->vocab_path, vbuf, sizeof vbuf), err)))
         return -1;
     run->eval_agent = (ws_agent){.model = run->model, .vocab = run->eval_vocab, .max_state_len = o->max_state_len,
                                  .max_action_len = o->max_action_len};
@@ -862,6 +864,11 @@ void ws_train_load_dataset(ws_train_run *run, ws_dataset *d, const char *const *
     if (d->n_forced && !run->quiet)
         ws_cli_warn(run->cli, "%s%zu decision(s) with a single valid action left out: nothing to learn from them",
                     what, d->n_forced);
+    const char *want = run->opts.ref_sha256;
+    if (want && *want && d->ref_sha256[0] && strcmp(want, d->ref_sha256) != 0 && ws_dist_is_root(&run->dist))
+        ws_cli_warn(run->cli, "%sthe pairs' reference log-probabilities come from another checkpoint (ref_sha256 "
+                              "%.12s...) than %s (data_sha256 %.12s...): DPO measures the policy against the pairs' "
+                              "reference", what, d->ref_sha256, run->opts.ref_option, want);
     if (d->n == 0)
         ws_cli_die(run->cli, WS_EXIT_FAIL, "%sno records to learn from", what);
 }

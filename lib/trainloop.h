@@ -55,6 +55,11 @@ typedef struct ws_train_opts {
     unsigned long long given; /* bit (code - WS_TOPT_BERT) per shared option on the command line */
     ws_run_setting *tool_settings;
     int n_tool_settings;
+    /* train-dpo: the data_sha256 of the reference that pairs' ref_logp_* should come from, and the
+     * option that named it ("--ref", "--init"); NULL: not checked. A dataset whose ref_sha256
+     * differs gets a warning, not a refusal: training from one checkpoint against another's
+     * log-probabilities can be meant. */
+    const char *ref_sha256, *ref_option;
 } ws_train_opts;
 
 void ws_train_opts_default(ws_train_opts *o, const char *stage, double lr);

@@ -56,6 +56,30 @@ static int index_of(json_t *actions, const char *action)
     return -1;
 }
 
+int ws_step_check_index(const json_t *step, int oracle, ws_err *err)
+{
+    const char *ikey = oracle ? "oracle_index" : "action_index", *akey = oracle ? "oracle_action" : "action";
+    const char *action = json_string_value(json_object_get(step, akey));
+    json_t *actions = json_object_get(step, "actions");
+    if (!action)
+        return 0;
+    json_int_t k = json_integer_value(json_object_get(step, ikey));
+    if (k >= 0) {
+        const char *named = json_string_value(json_array_get(actions, (size_t)k));
+        if (named && strcmp(named, action) != 0)
+            return ws_fail(err, "%s %" JSON_INTEGER_FORMAT " names \"%s\" but %s is \"%s\"", ikey, k, named, akey,
+                           action);
+        return 0;
+    }
+    size_t i;
+    json_t *a;
+    json_array_foreach(actions, i, a) {
+        if (json_is_string(a) && strcmp(json_string_value(a), action) == 0)
+            return ws_fail(err, "%s is -1 but %s \"%s\" is actions[%zu]", ikey, akey, action, i);
+    }
+    return 0;
+}
+
 int ws_traj_step(ws_traj_builder *b, ws_episode *ep, json_t *actions, const char *action, int has_scores,
                  double logp, double value)
 {

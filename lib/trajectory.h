@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "env.h"
+#include "err.h"
 #include "policy.h"
 #include "reward.h"
 #include "rng.h"
@@ -40,6 +41,13 @@ void ws_traj_after_step(ws_traj_builder *b, ws_episode *ep);
 /* The finished record (new reference; the builder is reset). */
 json_t *ws_traj_finish(ws_traj_builder *b, ws_episode *ep, const char *policy, long seed);
 void ws_traj_discard(ws_traj_builder *b);
+
+/* Whether a recorded step's index names its action: 0 when actions[index] is the action (or
+ * index is -1 and the action is not among the actions), or when the step lacks the action
+ * string; -1 with err when they disagree, so a reader never trains on the index alone. oracle:
+ * oracle_index and oracle_action instead of action_index and action. The caller has checked
+ * that actions are strings and the index an integer within -1..n-1. */
+int ws_step_check_index(const json_t *step, int oracle, ws_err *err);
 
 /* Play the reset episode to its end with a built-in policy. */
 json_t *ws_run_episode(ws_episode *ep, ws_policy_kind policy, ws_rng *rng, long seed, ws_err *err);

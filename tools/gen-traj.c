@@ -255,7 +255,7 @@ int main(int argc, char **argv)
     totals t = {0};
     ws_progress progress;
     ws_progress_start(&progress, cli.tool, "goals", 0, cli.quiet);
-    ws_reader_opts ro = {.type = "goal", .version = WS_GOAL_VERSION};
+    ws_reader_opts ro = {.type = "goal", .version = WS_GOAL_VERSION, .check = ws_goal_check_origin, .check_ctx = &cat};
     int n_inputs = optind < argc ? argc - optind : 1, pending = 0, rc = WS_EOF, done = 0;
     for (int i = 0; i <= n_inputs && !done && !ws_interrupted(); i++) {
         /* one pass past the last input plays the goals still pending */

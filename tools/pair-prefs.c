@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "checkpoint.h"
 #include "cli.h"
 #include "encode.h"
 #include "interrupt.h"
@@ -44,7 +45,8 @@ static void usage(void)
            "      --rejected RULE  sample, argmax, random or agent [sample with --ref, else required]\n"
            "      --ref-logps      also record the reference's log-probabilities of both actions\n"
            "                       (ref_logp_chosen, ref_logp_rejected; needs --ref), so DPO\n"
-           "                       need not run the reference again\n"
+           "                       need not run the reference again, and its checkpoint's\n"
+           "                       checksum (ref_sha256), which train-dpo compares with its own\n"
            "      --batch N        states per forward pass [16]\n"
            "%s"
            "      --seed N         seed of the sample and random rules [0]; a state's draw depends\n"
@@ -120,9 +122,16 @@ int main(int argc, char **argv)
     ws_vocab *vocab = NULL;
     po.max_state_len = mo.max_state_len;
     po.max_action_len = mo.max_action_len;
+    char ref_sha256[65] = "";
     if (ref_path) {
         po.ref = ws_play_load_model(&mo, &cli, ref_path, &vocab);
         po.vocab = vocab;
+        ws_ckpt_meta meta;
+        if (ws_checkpoint_read_meta(ref_path, &meta, &err))
+            ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
+        snprintf(ref_sha256, sizeof ref_sha256, "%s", meta.data_sha256);
+        ws_ckpt_meta_free(&meta);
+        po.ref_sha256 = ref_sha256;
     }
     ws_pairer *pairer = ws_pairer_new(&po, &err);
     if (!pairer)

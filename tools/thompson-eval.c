@@ -663,9 +663,9 @@ static void curve_carry(curve *cv, int n_arms, long round)
     }
 }
 
-static int read_goals(ctx *c, int argc, char **argv, int first)
+static int read_goals(ctx *c, ws_catalog *cat, int argc, char **argv, int first)
 {
-    ws_reader_opts ro = {.type = "goal", .version = WS_GOAL_VERSION};
+    ws_reader_opts ro = {.type = "goal", .version = WS_GOAL_VERSION, .check = ws_goal_check_origin, .check_ctx = cat};
     size_t cap = 0;
     int n_inputs = first < argc ? argc - first : 1;
     for (int i = 0; i < n_inputs; i++) {
@@ -815,7 +815,9 @@ int main(int argc, char **argv)
         free(vocab_sha[a]);
         arms[a].agent.vocab = vocab;
     }
-    int rc = read_goals(&c, argc, argv, optind);
+    ws_catalog cat;
+    ws_env *env = ws_play_env_new(&po, &cli, dir, &cat);
+    int rc = read_goals(&c, &cat, argc, argv, optind);
     if (rc == -2)
         return ws_interrupt_status();
     if (rc)
@@ -825,8 +827,6 @@ int main(int argc, char **argv)
     if (!fixed && (size_t)rounds > c.n_goals)
         ws_cli_warn(&cli, "%zu goals for %ld rounds: each run goes through its goal order again", c.n_goals, rounds);
 
-    ws_catalog cat;
-    ws_env *env = ws_play_env_new(&po, &cli, dir, &cat);
     for (int a = 0; a < n_arms; a++) {
         ws_runner_opts ropts = {.episode = po.episode, .parallel = arms[a].ckpt ? (int)po.parallel : 1, .seed = seed,
                                 .builtin = arms[a].builtin, .agent = arms[a].ckpt ? &arms[a].agent : NULL,

@@ -31,6 +31,7 @@
 #include "interrupt.h"
 #include "progress.h"
 #include "stream.h"
+#include "trajectory.h"
 #include "wordpiece.h"
 
 #define TOKENS_VERSION 1
@@ -48,7 +49,7 @@ static void usage(void)
            "                target = action_index; steps with action_index -1 are skipped (counted);\n"
            "                with --oracle-target, target = oracle_index (rollout --oracle-labels:\n"
            "                the oracle's action in the state the agent reached, i.e. DAgger)\n"
-           "  pair       -> one record: chosen, rejected (+ ref_logp_chosen/rejected when present)\n\n"
+           "  pair       -> one record: chosen, rejected (+ ref_logp_chosen/rejected, ref_sha256 when present)\n\n"
            "Each sequence is [CLS] tokens [SEP]; the maximum lengths count both. A longer text is\n"
            "cut at the end (lib/encode, as the agent does when it acts): every WebShop observation\n"
            "starts with the instruction, the part the choice depends on, and the actions are\n"
@@ -204,13 +205,15 @@ static int do_trajectory(const ws_vocab *v, const opts *o, const json_t *t, ws_w
             return ws_fail(err, "%s: \"%s\" must be an integer%s", at, o->oracle_target ? "oracle_index" : "action_index",
                            o->oracle_target ? " (--oracle-target takes rollout --oracle-labels trajectories)" : "");
         json_int_t k = json_integer_value(idx);
+        if (k < -1 || k >= (json_int_t)json_array_size(acts))
+            return ws_fail(err, "%s: action_index %" JSON_INTEGER_FORMAT " out of range (%zu actions)", at, k,
+                           json_array_size(acts));
+        if (ws_step_check_index(s, o->oracle_target, err))
+            return ws_fail_prefix(err, at);
         if (k == -1) {
             c->skipped++;
             continue;
         }
-        if (k < 0 || (size_t)k >= json_array_size(acts))
-            return ws_fail(err, "%s: action_index %" JSON_INTEGER_FORMAT " out of range (%zu actions)", at, k,
-                           json_array_size(acts));
         json_t *rec = state_record(v, o, json_object_get(t, "goal_id"), (long)i, obs, acts, c, at, err);
         if (!rec)
             return -1;
@@ -266,6 +269,9 @@ static int do_pair(const ws_vocab *v, const opts *o, const json_t *p, ws_writer 
         if (json_is_number(x))
             json_object_set(rec, carry[k], x);
     }
+    json_t *ref = json_object_get(p, "ref_sha256");
+    if (json_is_string(ref))
+        json_object_set(rec, "ref_sha256", ref);
     json_t *src = json_object_get(p, "source");
     if (json_is_string(src))
         json_object_set(rec, "source", src);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "checkpoint.h"
 #include "cli.h"
 #include "modelio.h"
 #include "objectives.h"
@@ -14,10 +15,13 @@ static void usage(void)
            "pairs): loss = -log sigmoid(beta ((log pi(w) - log ref(w)) - (log pi(l) - log ref(l))))\n"
            "with the reference frozen. The reference's log-probabilities come from the records\n"
            "(pair-prefs --ref-logps) or from running --ref on each batch; with --ref the exact\n"
-           "KL(pi || ref) over each state's actions is reported too. One update (\"step\") is one\n"
-           "optimiser update on --batch pairs. Metrics per update: loss, margin (mean beta log-ratio\n"
-           "difference: the implicit reward margin), accuracy (share of pairs ranked right),\n"
-           "reward_chosen/rejected, kl, lr, grad_norm, tokens/s, states/s.\n"
+           "KL(pi || ref) over each state's actions is reported too. Records that name their\n"
+           "reference (ref_sha256) are compared with --ref's checkpoint, else --init's: another one\n"
+           "is warned about on stderr (it can be meant), and records of two references refused.\n"
+           "One update (\"step\") is one optimiser update on --batch pairs. Metrics per update:\n"
+           "loss, margin (mean beta log-ratio difference: the implicit reward margin), accuracy\n"
+           "(share of pairs ranked right), reward_chosen/rejected, kl, lr, grad_norm, tokens/s,\n"
+           "states/s.\n"
            "--nll-coef adds X times the chosen action's negative log-likelihood (RPO, Pang et al.\n"
            "2024): DPO alone may lower the chosen action's probability too, as long as the rejected\n"
            "one falls faster, handing the mass to a third action; 0 is the plain DPO of the study.\n\n"
@@ -152,6 +156,19 @@ int main(int argc, char **argv)
         case OPT_VERSION: ws_cli_version(&cli); return 0;
         default: ws_cli_usage_error(&cli, "unknown option");
         }
+    }
+    /* the reference the pairs' log-probabilities should be from; a resumed run's --init is not known */
+    const char *ref_ckpt = ref_path ? ref_path : opts.resume ? NULL : opts.init;
+    char ref_sha256[65] = "";
+    if (ref_ckpt) {
+        ws_err err;
+        ws_ckpt_meta meta;
+        if (ws_checkpoint_read_meta(ref_ckpt, &meta, &err))
+            ws_cli_die(&cli, WS_EXIT_FAIL, "%s: %s", ref_path ? "--ref" : "--init", err.msg);
+        snprintf(ref_sha256, sizeof ref_sha256, "%s", meta.data_sha256);
+        ws_ckpt_meta_free(&meta);
+        opts.ref_sha256 = ref_sha256;
+        opts.ref_option = ref_path ? "--ref" : "--init";
     }
     const ws_backend *ref_be = NULL;
     if (ref_path) {

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "encode.h"
+#include "goals.h"
 #include "interrupt.h"
 #include "objectives.h"
 #include "playopts.h"
@@ -350,10 +351,18 @@ int main(int argc, char **argv)
     ws_train_run run;
     ws_train_setup(&run, &cli, &to);
     ws_err err;
-    /* goals, environment, vocabulary, the agent that collects */
+    /* environment, vocabulary, goals (checked against the catalog), the agent that collects */
+    char dirbuf[4096], vocabbuf[PATH_MAX + 64];
+    const char *dir = ws_cli_data_dir(&cli, to.data, dirbuf, sizeof dirbuf);
+    ws_catalog cat;
+    ws_vocab *vocab = NULL;
+    ws_env *env = NULL;
+    if (ws_catalog_load(&cat, dir, (uint64_t)po.catalog_seed, &err) || !(env = ws_env_new(&cat, NULL, &err)) ||
+        !(vocab = ws_vocab_load(ws_vocab_path(to.vocab_path, vocabbuf, sizeof vocabbuf), &err)))
+        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
     json_t **goals = NULL;
     size_t n_goals = 0, goals_cap = 0;
-    ws_reader_opts ro = {.type = "goal", .version = 1};
+    ws_reader_opts ro = {.type = "goal", .version = WS_GOAL_VERSION, .check = ws_goal_check_origin, .check_ctx = &cat};
     for (int i = 0; i < (optind < argc ? argc - optind : 1); i++) {
         ws_reader *r = ws_reader_open(optind < argc ? argv[optind + i] : "-", &ro, &err);
         json_t *g;
@@ -372,14 +381,6 @@ int main(int argc, char **argv)
         if (rc != WS_EOF)
             ws_cli_die(&cli, WS_EXIT_FAIL, "%s", rc == WS_INTERRUPTED ? "interrupted" : err.msg);
     }
-    char dirbuf[4096], vocabbuf[PATH_MAX + 64];
-    const char *dir = ws_cli_data_dir(&cli, to.data, dirbuf, sizeof dirbuf);
-    ws_catalog cat;
-    ws_vocab *vocab = NULL;
-    ws_env *env = NULL;
-    if (ws_catalog_load(&cat, dir, (uint64_t)po.catalog_seed, &err) || !(env = ws_env_new(&cat, NULL, &err)) ||
-        !(vocab = ws_vocab_load(ws_vocab_path(to.vocab_path, vocabbuf, sizeof vocabbuf), &err)))
-        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
     ws_agent agent = {.model = run.model, .vocab = vocab, .max_state_len = run.opts.max_state_len,
                       .max_action_len = run.opts.max_action_len, .temperature = 1.0, .score_single = 1};
     ws_runner_opts rop = {.episode = {.max_steps = (int)po.max_steps, .obs_mode = po.obs_mode}, .parallel = (int)po.parallel,

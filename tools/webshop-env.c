@@ -148,6 +148,8 @@ static json_t *op_reset(server *sv, json_t *req, const char *name)
         goal = set->goals[json_integer_value(goal_id)];
     } else if (!json_is_object(goal)) {
         return error_response("reset: \"goal\" must be an object");
+    } else if (ws_goal_check_origin(goal, &sv->cat, &err)) {
+        return error_response("reset: %s", err.msg);
     }
     ws_episode_opts eo = {.max_steps = 100, .obs_mode = WS_OBS_TEXT};
     json_t *v;

@@ -1,4 +1,5 @@
-# goals: the catalog loader and the goal records on the real data.
+# goals: the catalog loader and the goal records on the real data, and the check of where
+# goals come from by the tools that play them.
 . "$(dirname "$0")/lib.sh"
 G=$BIN/goals
 if ! have_data; then skip "goals on the real catalog" "no WebShop data at $WEBSHOP_DATA"; finish; fi
@@ -41,6 +42,40 @@ check "--human-file reads items_human_ins format (goals without attributes skipp
   grep -q '\"goal_options\":\[\"natural\"\]' '$T_TMP/h.jsonl'"
 echo '{"NOTANASIN": []}' > "$T_TMP/bad-human.json"
 expect_error "--human-file with an unknown ASIN" 1 "bad-human.json: ASIN NOTANASIN is not in the catalog" "$G" --human-file "$T_TMP/bad-human.json"
+check "goal records name their catalog (one hash for every goal, seed and split) and seed" bash -c "
+  { '$G' -q -n 3 --seed 7; '$G' -q -s train -n 2; '$G' -q --human -n 2; } | python3 -c '
+import json, re, sys
+g = [json.loads(l) for l in sys.stdin]
+assert len({x[\"catalog_sha256\"] for x in g}) == 1 and re.fullmatch(\"[0-9a-f]{64}\", g[0][\"catalog_sha256\"]), g
+assert [x[\"seed\"] for x in g] == [7, 7, 7, 233, 233, 233, 233], g'"
+
+# Tools that play goals check where they come from. Another catalog: the real one less its
+# last product; a copy with the products decompressed and reformatted is the same catalog.
+"$G" -q -n 2 > "$T_TMP/g2.jsonl"
+mkdir -p "$T_TMP/other" "$T_TMP/plain"
+zstdcat "$WEBSHOP_DATA/products.jsonl.zst" | head -n -1 > "$T_TMP/other/products.jsonl"
+zstdcat "$WEBSHOP_DATA/products.jsonl.zst" |
+    python3 -c 'import json, sys; [print(json.dumps(json.loads(l), separators=(",", ":"), ensure_ascii=False)) for l in sys.stdin]' \
+    > "$T_TMP/plain/products.jsonl"
+cp "$WEBSHOP_DATA/items_ins_v2_1000.json" "$T_TMP/other/"; cp "$WEBSHOP_DATA/items_ins_v2_1000.json" "$T_TMP/plain/"
+for play in "rollout -p oracle" "gen-traj --oracle" "thompson-eval --arm oracle --arm random --runs 1 --rounds 2"; do
+    tool=${play%% *}
+    expect_error "$tool refuses goals of another catalog, naming file and line" 1 \
+        "$tool: .*g2.jsonl:1: goal 0 was made from another catalog \(catalog_sha256 [0-9a-f]{12}\.\.\., .*other/products.jsonl is [0-9a-f]{12}\.\.\.\)" \
+        bash -c "'$BIN/'$play -q --data '$T_TMP/other' '$T_TMP/g2.jsonl'"
+done
+expect_error "rollout refuses goals made with another seed than --catalog-seed" 1 \
+    "<stdin>:1: goal 0 was made with --seed 7 but the catalog is priced with seed 233: play it with --catalog-seed 7" \
+    bash -c "'$G' -q -n 1 --seed 7 | '$BIN/rollout' -q -p oracle"
+check "the same catalog reformatted, the goals' seed as --catalog-seed, and old goals without the fields play" bash -c "
+  ! zstdcat '$WEBSHOP_DATA/products.jsonl.zst' | cmp -s - '$T_TMP/plain/products.jsonl' &&
+  '$BIN/rollout' -q -p oracle --data '$T_TMP/plain' '$T_TMP/g2.jsonl' > /dev/null &&
+  '$G' -q -n 1 --seed 7 | '$BIN/rollout' -q -p oracle --catalog-seed 7 > /dev/null &&
+  python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    g = json.loads(l); del g[\"catalog_sha256\"], g[\"seed\"]; print(json.dumps(g))' '$T_TMP/g2.jsonl' |
+  '$BIN/rollout' -q -p oracle --data '$T_TMP/other' > /dev/null"
 expect_error "unknown split is a usage error" 2 "expected test, eval, train or all" "$G" -s bogus
 expect_error "missing data directory" 1 "no WebShop data directory" "$G" --data "$T_TMP/none"
 mkdir -p "$T_TMP/broken"; printf '{"id":"A","contents":"x","product":{"asin":"A"}}\n{"id":"B",\n' > "$T_TMP/broken/products.jsonl"

@@ -33,6 +33,9 @@ expect_error "a non-trajectory record is rejected with its line" 1 "<stdin>:2: e
     bash -c "{ head -1 '$T_TMP/h.jsonl'; echo '{\"type\":\"goal\",\"v\":1}'; } | '$P' --rejected random"
 expect_error "an action_index outside the actions names file, line and step" 1 "bad.jsonl:1: step 1: action_index 7 outside the 4 actions" \
     bash -c "head -1 '$T_TMP/h.jsonl' | sed 's/\"action_index\": *2/\"action_index\":7/' > '$T_TMP/bad.jsonl'; '$P' --rejected random '$T_TMP/bad.jsonl'"
+expect_error "an action_index naming another action than the step's action is refused" 1 \
+    "mismatch.jsonl:1: step 1: action_index 0 names \"click\[.*\]\" but action is" \
+    bash -c "head -1 '$T_TMP/h.jsonl' | sed 's/\"action_index\": *2/\"action_index\":0/' > '$T_TMP/mismatch.jsonl'; '$P' --rejected random '$T_TMP/mismatch.jsonl'"
 expect_error "no rule and no reference is a usage error" 2 "give --ref CKPT" "$P"
 expect_error "--rejected argmax needs --ref" 2 "--rejected argmax needs --ref CKPT" "$P" --rejected argmax
 expect_error "--ref-logps needs --ref" 2 "--ref-logps needs --ref CKPT" "$P" --rejected random --ref-logps
@@ -78,6 +81,13 @@ for l in open(\"$T_TMP/s.jsonl\"):
 err = open(\"$T_TMP/s.err\").read()
 assert re.search(r\"%d pairs; .*; %d rejected by the next-best rule\" % (n, nb), err), err
 '"
+check "--ref-logps: every pair names its reference, the checkpoint's data_sha256" bash -c "
+  python3 -c '
+import json, struct, sys
+f = open(sys.argv[1], \"rb\"); n = struct.unpack(\"<Q\", f.read(8))[0]
+want = json.loads(f.read(n))[\"__metadata__\"][\"data_sha256\"]
+got = {json.loads(l)[\"ref_sha256\"] for l in open(sys.argv[2])}
+assert got == {want}, (got, want)' '$T_TMP/tiny.ckpt' '$T_TMP/s.jsonl'"
 check "--ref --rejected sample: same seed same bytes; --batch changes nothing but rounding" bash -c "
   '$P' -q --ref '$T_TMP/tiny.ckpt' --rejected sample --ref-logps --seed 2 < '$T_TMP/o12.jsonl' | cmp - '$T_TMP/s.jsonl' &&
   '$P' -q --ref '$T_TMP/tiny.ckpt' --rejected sample --ref-logps --seed 2 --batch 3 '$T_TMP/o12.jsonl' > '$T_TMP/s3.jsonl' &&

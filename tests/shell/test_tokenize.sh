@@ -10,10 +10,10 @@ printf '%s\n' '[PAD]' '[UNK]' '[CLS]' '[SEP]' '[MASK]' a b c d e search '[' ']' 
 check "--help and --version" bash -c "'$TOK' --help | grep -q -- '--max-state-len' && '$TOK' --version | grep -q 'tokenize (webshop-rl)'"
 
 cat > "$T_TMP/pairs.jsonl" <<'EOF'
-{"type":"pair","v":1,"goal_id":4,"step":2,"obs":"a b [SEP] c","actions":["click[a]","buy now","clicks"],"chosen_index":1,"rejected_index":2,"source":"reference-argmax","ref_logp_chosen":-0.5,"ref_logp_rejected":-1.25}
+{"type":"pair","v":1,"goal_id":4,"step":2,"obs":"a b [SEP] c","actions":["click[a]","buy now","clicks"],"chosen_index":1,"rejected_index":2,"source":"reference-argmax","ref_logp_chosen":-0.5,"ref_logp_rejected":-1.25,"ref_sha256":"5ab0bbd5c5e9b5c8d1a6a1b9e6f1d8c7b3a2f0e9d8c7b6a5f4e3d2c1b0a99887"}
 {"type":"pair","v":1,"goal_id":5,"step":0,"obs":"[button] A [button_] [clicked button]E[clicked button_]","actions":["search[d e]","x"],"chosen_index":0,"rejected_index":1,"source":"random"}
 EOF
-check "pairs: ids, labels, ref_logp carried, schema" bash -c "
+check "pairs: ids, labels, ref_logp and ref_sha256 carried, schema" bash -c "
   '$TOK' -q --vocab '$V' '$T_TMP/pairs.jsonl' > '$T_TMP/pairs.out' &&
   python3 tests/validate.py --type tokens < '$T_TMP/pairs.out' &&
   python3 -c '
@@ -25,6 +25,7 @@ assert a[\"state\"] == [2, 5, 6, 3, 7, 3], a[\"state\"]
 assert a[\"actions\"] == [[2, 13, 11, 5, 12, 3], [2, 14, 16, 3], [2, 13, 15, 3]], a[\"actions\"]
 assert (a[\"goal_id\"], a[\"step\"], a[\"chosen\"], a[\"rejected\"]) == (4, 2, 1, 2)
 assert a[\"ref_logp_chosen\"] == -0.5 and a[\"ref_logp_rejected\"] == -1.25 and a[\"source\"] == \"reference-argmax\"
+assert a[\"ref_sha256\"] == \"5ab0bbd5c5e9b5c8d1a6a1b9e6f1d8c7b3a2f0e9d8c7b6a5f4e3d2c1b0a99887\" and \"ref_sha256\" not in b
 assert len(a[\"vocab_sha256\"]) == 64 and \"target\" not in a and \"truncated\" not in a
 assert b[\"state\"] == [2, 17, 5, 18, 19, 9, 20, 3], b[\"state\"]
 assert b[\"actions\"] == [[2, 10, 11, 8, 9, 12, 3], [2, 1, 3]], b[\"actions\"]
@@ -75,6 +76,15 @@ expect_error "a newer schema version is rejected" 1 "<stdin>:1: pair record of s
     bash -c "echo '{\"type\":\"pair\",\"v\":2}' | '$TOK' --vocab '$V'"
 expect_error "action_index out of range names the step" 1 "<stdin>:2: steps\[0\]: action_index 3 out of range \(1 actions\)" \
     bash -c "{ head -1 '$T_TMP/pairs.jsonl'; echo '{\"type\":\"trajectory\",\"v\":1,\"goal_id\":1,\"steps\":[{\"obs\":\"a\",\"actions\":[\"b\"],\"action_index\":3}]}'; } | '$TOK' -q --vocab '$V'"
+expect_error "an action_index naming another action is refused with file, line and step" 1 \
+    "<stdin>:2: steps\[1\]: action_index 0 names \"click\[b\]\" but action is \"click\[c\]\"" \
+    bash -c "{ head -1 '$T_TMP/pairs.jsonl'; sed 's/\"action\":\"click\[x\]\"/\"action\":\"click[c]\"/; s/\"action_index\":-1/\"action_index\":0/' '$T_TMP/traj.jsonl'; } | '$TOK' -q --vocab '$V'"
+expect_error "action_index -1 for an action among the actions is refused" 1 \
+    "<stdin>:1: steps\[1\]: action_index is -1 but action \"click\[c\]\" is actions\[1\]" \
+    bash -c "sed 's/\"action\":\"click\[x\]\"/\"action\":\"click[c]\"/' '$T_TMP/traj.jsonl' | '$TOK' -q --vocab '$V'"
+expect_error "--oracle-target checks oracle_index against oracle_action" 1 \
+    "<stdin>:1: steps\[0\]: oracle_index 1 names \"b\" but oracle_action is \"a\"" \
+    bash -c "echo '{\"type\":\"trajectory\",\"v\":1,\"goal_id\":1,\"steps\":[{\"obs\":\"a\",\"actions\":[\"a\",\"b\"],\"action\":\"a\",\"action_index\":0,\"oracle_action\":\"a\",\"oracle_index\":1}]}' | '$TOK' -q --oracle-target --vocab '$V'"
 expect_error "a pair's rejected_index out of range" 1 "rejected_index 9 out of range \(2 actions\)" \
     bash -c "echo '{\"type\":\"pair\",\"v\":1,\"goal_id\":1,\"step\":0,\"obs\":\"a\",\"actions\":[\"a\",\"b\"],\"chosen_index\":0,\"rejected_index\":9}' | '$TOK' --vocab '$V'"
 expect_error "a non-string action" 1 "<stdin>:1: \"actions\" must be an array of strings" \

@@ -22,6 +22,32 @@ import json
 for l in open(\"$T_TMP/pairs.jsonl\"):
     r = json.loads(l); r[\"ref_logp_chosen\"] = 0.0; r[\"ref_logp_rejected\"] = 0.0; print(json.dumps(r))' > '$T_TMP/pairs-ref.jsonl' &&
   '$D' -q --init '$T_TMP/il.ckpt' --threads 2 -b 4 --steps 2 -o '$T_TMP/dpo2.ckpt' '$T_TMP/pairs-ref.jsonl' > /dev/null"
+# Records naming their reference (pair-prefs --ref-logps writes ref_sha256, tokenize carries it).
+IL_SHA=$(python3 -c '
+import json, struct, sys
+f = open(sys.argv[1], "rb"); n = struct.unpack("<Q", f.read(8))[0]
+print(json.loads(f.read(n))["__metadata__"]["data_sha256"])' "$T_TMP/il.ckpt")
+name_ref() {  # name_ref SHA_OF_FIRST SHA_OF_THE_REST < pairs-ref.jsonl
+    python3 -c '
+import json, sys
+for i, l in enumerate(sys.stdin):
+    r = json.loads(l); r["ref_sha256"] = sys.argv[1] if i == 0 else sys.argv[2]; print(json.dumps(r))' "$@"
+}
+name_ref "$IL_SHA" "$IL_SHA" < "$T_TMP/pairs-ref.jsonl" > "$T_TMP/pairs-same.jsonl"
+name_ref "$(printf '0%.0s' $(seq 64))" "$(printf '0%.0s' $(seq 64))" < "$T_TMP/pairs-ref.jsonl" > "$T_TMP/pairs-other.jsonl"
+name_ref "$IL_SHA" "$(printf '0%.0s' $(seq 64))" < "$T_TMP/pairs-ref.jsonl" > "$T_TMP/pairs-mixed.jsonl"
+check "pairs whose reference is --init's checkpoint: no warning" bash -c "
+  '$D' -q --init '$T_TMP/il.ckpt' --threads 2 -b 4 --steps 1 -o '$T_TMP/dpo3.ckpt' '$T_TMP/pairs-same.jsonl' > /dev/null 2> '$T_TMP/same.err' &&
+  ! grep -q 'reference' '$T_TMP/same.err'"
+check "pairs of another reference than --init: trained, with a warning naming both checksums" bash -c "
+  '$D' -q --init '$T_TMP/il.ckpt' --threads 2 -b 4 --steps 1 -o '$T_TMP/dpo4.ckpt' '$T_TMP/pairs-other.jsonl' > /dev/null 2> '$T_TMP/other.err' &&
+  grep -q \"train-dpo: the pairs' reference log-probabilities come from another checkpoint (ref_sha256 000000000000...) than --init (data_sha256 ${IL_SHA:0:12}...)\" '$T_TMP/other.err'"
+check "--ref is what the pairs' reference is compared with" bash -c "
+  '$D' -q --init '$T_TMP/il.ckpt' --ref '$T_TMP/il.ckpt' --threads 2 -b 4 --steps 1 -o '$T_TMP/dpo5.ckpt' '$T_TMP/pairs-other.jsonl' > /dev/null 2> '$T_TMP/ref.err' &&
+  grep -q 'than --ref (data_sha256' '$T_TMP/ref.err'"
+expect_error "pairs of two references are refused with file and line" 1 \
+    "pairs-mixed.jsonl:2: reference log-probabilities of another checkpoint \(ref_sha256 000000000000\.\.\.\) than the records before" \
+    "$D" -q --init "$T_TMP/il.ckpt" --threads 2 -b 4 --steps 1 -o "$T_TMP/x.ckpt" "$T_TMP/pairs-mixed.jsonl"
 check "same seed, same bits" bash -c "
   '$D' -q --init '$T_TMP/il.ckpt' --ref '$T_TMP/il.ckpt' --threads 2 -b 4 --steps 3 --lr 1e-3 --beta 0.5 \
       -o '$T_TMP/dpo-b.ckpt' '$T_TMP/pairs.jsonl' > /dev/null && cmp '$T_TMP/dpo.ckpt' '$T_TMP/dpo-b.ckpt'"

@@ -139,4 +139,12 @@ wait $pid; status=$?; exec 3>&-
 if [ "$status" -eq 143 ] && [ $(( $(date +%s) - start )) -le 5 ] && [ "$(wc -l < "$T_TMP/slow.out")" -eq 1 ]; then
     ok "SIGTERM during a long request: exit 143 at once"
 else fail "SIGTERM during a long request: exit 143 at once" "status $status" "$(cat "$T_TMP/slow.err")"; fi
+check "reset refuses a goal made with another seed than the service's, and one of another catalog" bash -c "
+  { printf '{\"op\":\"reset\",\"goal\":%s}\\n' \"\$('$BIN/goals' -q -n 1 --seed 7)\";
+    printf '{\"op\":\"reset\",\"goal\":%s}\\n' \"\$(echo '$goal' | sed 's/\"catalog_sha256\":\"./\"catalog_sha256\":\"x/')\"; } |
+  '$E' -q | python3 -c '
+import json, sys
+r = [json.loads(l) for l in sys.stdin]
+assert not r[0][\"ok\"] and \"reset: goal 0 was made with --seed 7 but the catalog is priced with seed 233\" in r[0][\"error\"], r[0]
+assert not r[1][\"ok\"] and \"goal 0 was made from another catalog\" in r[1][\"error\"], r[1]'"
 finish
