@@ -38,6 +38,11 @@ int ws_model_config_from_json(const json_t *j, ws_model_config *cfg, ws_err *err
     cfg->segments = WS_SEGMENTS_NONE;
     if (seg && (!json_is_string(seg) || (cfg->segments = ws_segments_from_name(json_string_value(seg))) < 0))
         return ws_fail(err, "model config: \"segments\" must be \"none\", \"instruction\" or \"match\"");
+    /* absent before item titles: off */
+    json_t *titles = json_object_get(j, "item_titles");
+    if (titles && !json_is_boolean(titles))
+        return ws_fail(err, "model config: \"item_titles\" must be true or false");
+    cfg->item_titles = json_is_true(titles);
     return ws_model_config_check(cfg, err);
 }
 
@@ -59,10 +64,11 @@ const char *ws_segments_name(int segments)
 
 json_t *ws_model_config_to_json(const ws_model_config *c)
 {
-    return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:i, s:s}", "vocab_size", c->vocab_size, "hidden",
+    return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:i, s:s, s:b}", "vocab_size", c->vocab_size, "hidden",
                      c->hidden, "layers", c->layers, "heads", c->heads, "intermediate", c->intermediate,
                      "max_position", c->max_position, "type_vocab", c->type_vocab, "ln_eps", c->ln_eps,
-                     "value_hidden", c->value_hidden, "segments", ws_segments_name(c->segments));
+                     "value_hidden", c->value_hidden, "segments", ws_segments_name(c->segments), "item_titles",
+                     c->item_titles);
 }
 
 int ws_model_config_check(const ws_model_config *c, ws_err *err)
@@ -79,6 +85,8 @@ int ws_model_config_check(const ws_model_config *c, ws_err *err)
     if (c->segments != WS_SEGMENTS_NONE && (c->type_vocab < 2 || c->vocab_size <= WS_TOKEN_FIRST_ADDED))
         return ws_fail(err, "model config: segments \"%s\" need 2 token types and WebShop's added tokens "
                        "(type_vocab %d, vocab %d)", ws_segments_name(c->segments), c->type_vocab, c->vocab_size);
+    if (c->item_titles && c->vocab_size <= WS_TOKEN_BUTTON_END)
+        return ws_fail(err, "model config: item titles need WebShop's added tokens (vocab %d)", c->vocab_size);
     return 0;
 }
 
@@ -127,6 +135,8 @@ struct ws_model {
     ws_real *d_res, *d_spare, *d_tmp, *d_ctx, *d_q, *d_k, *d_v, *d_i1, *d_i2, *d_feat, *d_h, *d_pooled, *d_cls, *d_v1,
         *d_vact, *d_bi_scratch;
     size_t cap_T, cap_Ta, cap_att, cap_seq, cap_A, cap_B, cap_p1, cap_scratch;
+    int *title_from, *title_len; /* each action's listing in its state (item titles), host */
+    size_t cap_titles;
     void **owned, **owned_host; /* every activation allocation (backend, host), freed together */
     size_t n_owned, cap_owned, n_owned_host, cap_owned_host;
     int have_forward;
@@ -235,6 +245,8 @@ void ws_model_free(ws_model *m)
     free_activations(m);
     free(m->tensors);
     free(m->layer);
+    free(m->title_from);
+    free(m->title_len);
     free_parameters(m);
     free(m->grads);
     if (m->owns_backend)
@@ -604,6 +616,53 @@ void ws_action_token_types(const int32_t *ids, int len, const int32_t *state_ids
             }
 }
 
+int ws_item_title_span(const int32_t *action, int action_len, const int32_t *state, int state_len, int *from)
+{
+    /* [CLS] click [ value ] [SEP], the value an ASIN: "b" "##0" ... */
+    *from = 0;
+    if (action_len < 7 || action[1] != WS_TOKEN_CLICK || action[2] != WS_TOKEN_OPEN_BRACKET ||
+        action[action_len - 2] != WS_TOKEN_CLOSE_BRACKET || action[3] != WS_TOKEN_B || action[4] != WS_TOKEN_SUFFIX_0)
+        return 0;
+    const int32_t *value = action + 3;
+    int n = action_len - 5;
+    for (int u = 0; u + n + 1 < state_len; u++) {
+        if (state[u] != WS_TOKEN_FIRST_ADDED || state[u + n + 1] != WS_TOKEN_BUTTON_END ||
+            memcmp(state + u + 1, value, (size_t)n * sizeof *value) != 0)
+            continue;
+        int start = u + n + 2, end = start;
+        while (end < state_len && end - start < WS_ITEM_TITLE_MAX && state[end] != WS_TOKEN_SEP &&
+               state[end] < WS_TOKEN_FIRST_ADDED)
+            end++;
+        *from = start;
+        return end - start;
+    }
+    return 0;
+}
+
+/* Each action's listing (item titles), found before the batch is sized: the packed action is its
+ * own tokens without [SEP], the listing, then [SEP]. */
+static int find_item_titles(ws_model *m, const ws_batch *b, int A)
+{
+    if ((size_t)A > m->cap_titles) {
+        size_t cap = (size_t)A * 5 / 4 + 8;
+        int *from = realloc(m->title_from, cap * sizeof *from);
+        if (from)
+            m->title_from = from;
+        int *len = from ? realloc(m->title_len, cap * sizeof *len) : NULL;
+        if (!len)
+            return -1;
+        m->title_len = len;
+        m->cap_titles = cap;
+    }
+    for (int i = 0, a = 0; i < b->n_decisions; i++)
+        for (int j = 0; j < b->n_actions[i]; j++, a++)
+            m->title_len[a] = m->cfg.item_titles ? ws_item_title_span(b->action_ids[a], b->action_len[a],
+                                                                      b->state_ids[i], b->state_len[i],
+                                                                      &m->title_from[a])
+                                                 : 0;
+    return 0;
+}
+
 /* The token types of the packed batch (ws_segments); ids and sequences already packed. */
 static void token_types(ws_model *m)
 {
@@ -637,11 +696,17 @@ int ws_model_forward(ws_model *m, const ws_batch *b, ws_err *err)
                            cfg->max_position);
         if (b->n_actions[i] < 1)
             return ws_fail(err, "model: decision %d has no action", i);
+        A += b->n_actions[i];
+    }
+    if (find_item_titles(m, b, A))
+        return ws_fail(err, "model: out of memory for %d actions", A);
+    A = 0;
+    for (int i = 0; i < B; i++) {
         T += b->state_len[i];
         att_total += att_room(cfg->heads, b->state_len[i]);
         for (int j = 0; j < b->n_actions[i]; j++, A++) {
-            int La = b->action_len[A];
-            if (La < 1 || La > cfg->max_position)
+            int La = b->action_len[A] + m->title_len[A];
+            if (b->action_len[A] < 1 || La > cfg->max_position)
                 return ws_fail(err, "model: action %d: %d tokens (1..%d allowed)", A, La, cfg->max_position);
             T += La;
             Ta += La;
@@ -661,30 +726,36 @@ int ws_model_forward(ws_model *m, const ws_batch *b, ws_err *err)
     /* pack: states first, then every action */
     int t = 0, a = 0, ta = 0;
     size_t att = 0, p1 = 0;
+    for (int i = 0; i < B; i++) {
+        m->hp.first_action[i] = a;
+        m->hp.n_actions[i] = b->n_actions[i];
+        for (int j = 0; j < b->n_actions[i]; j++, a++) {
+            int La = b->action_len[a] + m->title_len[a];
+            m->hp.action_decision[a] = i;
+            m->hp.act_tok[a] = ta;
+            m->hp.p1_start[a] = p1;
+            ta += La;
+            p1 += (size_t)La * b->state_len[i];
+        }
+    }
     for (int s = 0; s < pk->n_seq; s++) {
         const int32_t *ids = s < B ? b->state_ids[s] : b->action_ids[s - B];
-        int len = s < B ? b->state_len[s] : b->action_len[s - B];
+        int own = s < B ? b->state_len[s] : b->action_len[s - B];
+        int listing = s < B ? 0 : m->title_len[s - B], len = own + listing;
         m->hp.seq_start[s] = t;
         m->hp.seq_len[s] = len;
         m->hp.att_start[s] = att;
         pk->max_len = len > pk->max_len ? len : pk->max_len;
         att += att_room(cfg->heads, len);
-        for (int k = 0; k < len; k++, t++) {
+        for (int k = 0; k < own; k++) {
             if (ids[k] < 0 || ids[k] >= cfg->vocab_size)
                 return ws_fail(err, "model: token id %d outside the vocabulary (%d)", ids[k], cfg->vocab_size);
-            m->hp.ids[t] = ids[k];
-            m->hp.pos[t] = k;
         }
-    }
-    for (int i = 0; i < B; i++) {
-        m->hp.first_action[i] = a;
-        m->hp.n_actions[i] = b->n_actions[i];
-        for (int j = 0; j < b->n_actions[i]; j++, a++) {
-            m->hp.action_decision[a] = i;
-            m->hp.act_tok[a] = ta;
-            m->hp.p1_start[a] = p1;
-            ta += b->action_len[a];
-            p1 += (size_t)b->action_len[a] * b->state_len[i];
+        /* a listing goes before the action's [SEP] */
+        const int32_t *title = listing ? b->state_ids[m->hp.action_decision[s - B]] + m->title_from[s - B] : NULL;
+        for (int k = 0; k < len; k++, t++) {
+            m->hp.ids[t] = k < own - (listing > 0) ? ids[k] : k < own - 1 + listing ? title[k - own + 1] : ids[own - 1];
+            m->hp.pos[t] = k;
         }
     }
     token_types(m);

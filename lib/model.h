@@ -32,6 +32,7 @@ typedef struct ws_model_config {
     double ln_eps;
     int value_hidden; /* 128 in WebShop */
     int segments;     /* ws_segments: which tokens get BERT's token type 1 */
+    int item_titles;  /* a product click's action reads its listing (ws_item_title_span) */
 } ws_model_config;
 
 /* Token types (BERT's segment embedding; WebShop's model gives every token type 0). With
@@ -46,17 +47,37 @@ typedef enum ws_segments { WS_SEGMENTS_NONE, WS_SEGMENTS_INSTRUCTION, WS_SEGMENT
 /* "none", "instruction", "match"; -1 for another name. */
 int ws_segments_from_name(const char *name);
 const char *ws_segments_name(int segments);
-/* The ids the rule looks for, in the project's vocabulary (BERT's uncased vocab.txt and WebShop's
+/* The ids the rules (this one and item titles, below) look for, in the project's vocabulary (BERT's uncased vocab.txt and WebShop's
  * four added tokens from 30522); tests/unit/test_wordpiece.c checks them against vocab.txt. */
 #define WS_TOKEN_SEP 102
 #define WS_TOKEN_COLON 1024
 #define WS_TOKEN_INSTRUCTION 7899
 #define WS_TOKEN_FIRST_ADDED 30522
+#define WS_TOKEN_BUTTON_END (WS_TOKEN_FIRST_ADDED + 1)
+#define WS_TOKEN_CLICK 11562
+#define WS_TOKEN_OPEN_BRACKET 1031
+#define WS_TOKEN_CLOSE_BRACKET 1033
+#define WS_TOKEN_B 1038
+#define WS_TOKEN_SUFFIX_0 2692
 /* The rule, one sequence at a time: types[len] of a state; of an action given its state's ids
  * and types (WS_SEGMENTS_MATCH). */
 void ws_state_token_types(const int32_t *ids, int len, int32_t *types);
 void ws_action_token_types(const int32_t *ids, int len, const int32_t *state_ids, const int32_t *state_types,
                            int state_len, int32_t *types);
+
+/* Item titles. On a results page a product's action is click[<its ASIN>]: ten characters that
+ * say nothing of the product, so the model must find the ASIN on the page and read the listing
+ * after it (WebShop's own baseline shows its model `click[item - <title>]` instead, the
+ * click_item_name wrapper). With item_titles, a click on a value that begins with "b0" (an
+ * Amazon product ASIN as every WebShop product has) and that the state shows as a button
+ * ([button] value [button_]) has the listing after that button appended to its tokens before its
+ * [SEP]: the page's tokens up to the next button token or [SEP] (the title and the price), at
+ * most WS_ITEM_TITLE_MAX of them. A listing cut off by the state's truncation gives what is
+ * left. Returns the listing's length (0: no listing) and its first state position in *from. A
+ * property of the decision's own tokens, so rollouts, tokens records and old data need no change;
+ * the environment's action is still the ASIN. */
+#define WS_ITEM_TITLE_MAX 64
+int ws_item_title_span(const int32_t *action, int action_len, const int32_t *state, int state_len, int *from);
 
 /* Read a configuration from JSON: the project's own keys, or a Hugging Face config.json
  * (hidden_size, num_hidden_layers, ...). Missing head keys take WebShop's values. */

@@ -116,7 +116,8 @@ int ws_modelio_save(ws_model *m, const char *path, const ws_ckpt_meta *meta, con
     return rc;
 }
 
-ws_model *ws_modelio_from_bert(const char *dir, int vocab_size, int segments, uint64_t seed, ws_err *err)
+ws_model *ws_modelio_from_bert(const char *dir, int vocab_size, int segments, int item_titles, uint64_t seed,
+                               ws_err *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/config.json", dir);
@@ -129,6 +130,7 @@ ws_model *ws_modelio_from_bert(const char *dir, int vocab_size, int segments, ui
     ws_model_config cfg;
     json_object_set_new(j, "vocab_size", json_integer(vocab_size));
     json_object_set_new(j, "segments", json_string(ws_segments_name(segments)));
+    json_object_set_new(j, "item_titles", json_boolean(item_titles));
     int rc = ws_model_config_from_json(j, &cfg, err);
     json_decref(j);
     if (rc) {

@@ -37,9 +37,11 @@ int ws_modelio_save(ws_model *m, const char *path, const ws_ckpt_meta *meta, con
                     const float *adam_v, ws_err *err);
 
 /* A model from a pre-trained BERT directory: its config.json with vocab_size replaced by
- * `vocab_size` (the WebShop vocabulary) and the given ws_segments, random initialisation from
- * `seed`, then every encoder tensor from model.safetensors (the added tokens' rows stay random). */
-ws_model *ws_modelio_from_bert(const char *dir, int vocab_size, int segments, uint64_t seed, ws_err *err);
+ * `vocab_size` (the WebShop vocabulary), the given ws_segments and item titles (model.h), random
+ * initialisation from `seed`, then every encoder tensor from model.safetensors (the added tokens'
+ * rows stay random). */
+ws_model *ws_modelio_from_bert(const char *dir, int vocab_size, int segments, int item_titles, uint64_t seed,
+                               ws_err *err);
 
 /* Named configurations: "tiny" (tests: hidden 32, 2 layers) and "mini" (hidden 128, 2 layers). */
 int ws_model_config_preset(const char *name, int vocab_size, ws_model_config *cfg);

@@ -21,6 +21,7 @@ void ws_train_opts_default(ws_train_opts *o, const char *stage, double lr)
 {
     *o = (ws_train_opts){.stage = stage, .metrics_path = "-", .steps = -1, .epochs = 3, .batch = 8, .warmup = -1,
                          .seed = 1, .save_minutes = 10, .clip = 1.0, .head_lr = -1, .segments = WS_SEGMENTS_MATCH,
+                         .item_titles = 1,
                          .eval_every = 100, .eval_n = 100,
                          .max_state_len = WS_DEFAULT_MAX_STATE_LEN,
                          .max_action_len = WS_DEFAULT_MAX_ACTION_LEN};
@@ -61,6 +62,8 @@ const char *ws_train_usage(void)
            "      --segments NAME   token types of a new model: none (WebShop's model), instruction\n"
            "                        (the state's instruction is segment B) or match (also each\n"
            "                        action token found in the instruction) [match]\n"
+           "      --item-titles yes|no  a new model reads a product's listing (title, price) with\n"
+           "                        its click[ASIN] action, as WebShop's click-item-name [yes]\n"
            "Training:\n"
            "      --steps N         optimiser updates in all\n"
            "      --epochs N        passes over the data when --steps is not given [3]\n"
@@ -125,6 +128,13 @@ int ws_train_option(ws_train_opts *o, const ws_cli *cli, int c, const char *arg)
     case WS_TOPT_SEGMENTS:
         if ((o->segments = ws_segments_from_name(arg)) < 0)
             ws_cli_usage_error(cli, "--segments: none, instruction or match, not \"%s\"", arg);
+        o->new_model_option = "--segments";
+        break;
+    case WS_TOPT_ITEM_TITLES:
+        if (strcmp(arg, "yes") && strcmp(arg, "no"))
+            ws_cli_usage_error(cli, "--item-titles: yes or no, not \"%s\"", arg);
+        o->item_titles = strcmp(arg, "yes") == 0;
+        o->new_model_option = "--item-titles";
         break;
     case WS_TOPT_OVERSAMPLE: parse_oversample(o, cli, arg); break;
     case WS_TOPT_MIN_LR: o->schedule.min_lr = ws_cli_double(cli, "--min-lr", arg, 0, 10); break;
@@ -305,6 +315,9 @@ static ws_model *build_model(const ws_cli *cli, const ws_train_opts *o, ws_ckpt_
 {
     if (!!o->bert + !!o->config + !!o->init + !!o->resume > 1)
         ws_cli_usage_error(cli, "give at most one of --bert, --config, --init and --resume");
+    if ((o->resume || o->init) && o->new_model_option)
+        ws_cli_usage_error(cli, "%s shapes a new model (--bert, --config); %s keeps the checkpoint's", o->new_model_option,
+                           o->resume ? "--resume" : "--init");
     if (o->resume || o->init)
         return ws_modelio_load(o->resume ? o->resume : o->init, meta, err);
     if (o->config) {
@@ -320,12 +333,14 @@ static ws_model *build_model(const ws_cli *cli, const ws_train_opts *o, ws_ckpt_
                 return NULL;
         }
         cfg.segments = o->segments;
+        cfg.item_titles = o->item_titles;
         ws_model *m = ws_model_new(&cfg, err);
         if (m)
             ws_model_init_random(m, (uint64_t)o->seed);
         return m;
     }
-    return ws_modelio_from_bert(o->bert ? o->bert : "models/minilm-l6", 30526, o->segments, (uint64_t)o->seed, err);
+    return ws_modelio_from_bert(o->bert ? o->bert : "models/minilm-l6", 30526, o->segments, o->item_titles,
+                                (uint64_t)o->seed, err);
 }
 
 static void die(ws_train_run *run, const char *what, const ws_err *err)

@@ -45,6 +45,8 @@ typedef struct ws_train_opts {
     double clip;
     double head_lr; /* the head's peak learning rate; < 0: the schedule's (--lr) */
     int segments;   /* ws_segments of a new model (--bert, --config); --init/--resume keep theirs */
+    int item_titles; /* item titles (model.h) of a new model, likewise */
+    const char *new_model_option; /* the last of those given (refused with --init/--resume) */
     int repeat[WS_N_DECISION_KINDS]; /* dataset trainers: visits per epoch of each kind of decision */
     ws_adamw_opts adam;
     ws_lr_schedule schedule;
@@ -71,7 +73,8 @@ enum {
     WS_TOPT_LR, WS_TOPT_MIN_LR, WS_TOPT_WARMUP, WS_TOPT_SCHEDULE, WS_TOPT_WD, WS_TOPT_CLIP, WS_TOPT_SEED,
     WS_TOPT_THREADS, WS_TOPT_SAVE_EVERY, WS_TOPT_STOP_AFTER, WS_TOPT_EVAL_GOALS, WS_TOPT_EVAL_EVERY, WS_TOPT_EVAL_N,
     WS_TOPT_VOCAB, WS_TOPT_DATA, WS_TOPT_OUTPUT, WS_TOPT_METRICS, WS_TOPT_MSL, WS_TOPT_MAL, WS_TOPT_DEVICE,
-    WS_TOPT_GPU_MATH, WS_TOPT_VALID, WS_TOPT_HEAD_LR, WS_TOPT_OVERSAMPLE, WS_TOPT_SAVE_MINUTES, WS_TOPT_SEGMENTS
+    WS_TOPT_GPU_MATH, WS_TOPT_VALID, WS_TOPT_HEAD_LR, WS_TOPT_OVERSAMPLE, WS_TOPT_SAVE_MINUTES, WS_TOPT_SEGMENTS,
+    WS_TOPT_ITEM_TITLES
 };
 #define WS_TRAIN_LONGOPTS                                                                                      \
     {"bert", required_argument, 0, WS_TOPT_BERT}, {"config", required_argument, 0, WS_TOPT_CONFIG},             \
@@ -90,7 +93,8 @@ enum {
     {"max-action-len", required_argument, 0, WS_TOPT_MAL}, {"device", required_argument, 0, WS_TOPT_DEVICE},   \
     {"gpu-math", required_argument, 0, WS_TOPT_GPU_MATH}, {"valid", required_argument, 0, WS_TOPT_VALID},      \
     {"head-lr", required_argument, 0, WS_TOPT_HEAD_LR}, {"oversample", required_argument, 0, WS_TOPT_OVERSAMPLE}, \
-    {"save-minutes", required_argument, 0, WS_TOPT_SAVE_MINUTES}, {"segments", required_argument, 0, WS_TOPT_SEGMENTS}
+    {"save-minutes", required_argument, 0, WS_TOPT_SAVE_MINUTES}, {"segments", required_argument, 0, WS_TOPT_SEGMENTS},   \
+    {"item-titles", required_argument, 0, WS_TOPT_ITEM_TITLES}
 
 /* Handle a shared option (also the short -b, -o, -d); 1 when handled, 0 when not one of them. */
 int ws_train_option(ws_train_opts *o, const ws_cli *cli, int code, const char *arg);

@@ -29,7 +29,7 @@ int main(int argc, char **argv)
         return 2;
     }
     ws_err err;
-    ws_model *m = ws_modelio_from_bert(argv[1], 30526, WS_SEGMENTS_MATCH, 1, &err);
+    ws_model *m = ws_modelio_from_bert(argv[1], 30526, WS_SEGMENTS_MATCH, 1, 1, &err);
     ws_dataset d;
     const char *paths[] = {argv[2]};
     if (!m || ws_dataset_load(&d, paths, 1, 0, 30526, ws_model_get_config(m)->max_position, &err)) {

@@ -8,7 +8,10 @@ PyTorch definitions (Hugging Face BertModel in eval mode, WebShop's BiAttention 
 own tokens, linear_1 -> ReLU -> mean -> linear_2, linear_3 value head) without sharing any code
 with the C implementation. Token types follow the checkpoint config's "segments" (lib/model.h):
 "instruction" puts the state's tokens after "instruction :" up to the first WebShop button token
-or [SEP] in segment 1, "match" also every action token (not [CLS]/[SEP]) found there.
+or [SEP] in segment 1, "match" also every action token (not [CLS]/[SEP]) found there. With the
+config's "item_titles", an action click[<value>] whose value begins "b" "##0" and stands in the
+state as [button] value [button_] gets the state's tokens after that button (up to the next
+button token or [SEP], at most 64) inserted before its [SEP].
 Usage: model_reference.py CHECKPOINT DECISIONS.jsonl > OUT.jsonl"""
 import json
 import math
@@ -19,6 +22,7 @@ from safetensors import safe_open
 from safetensors.numpy import load_file
 
 INSTRUCTION, COLON, SEP, FIRST_ADDED = 7899, 1024, 102, 30522
+BUTTON, BUTTON_END, CLICK, OPEN, CLOSE, ASIN_B, ASIN_0 = 30522, 30523, 11562, 1031, 1033, 1038, 2692
 
 
 def state_types(ids):
@@ -31,6 +35,22 @@ def state_types(ids):
                 types[j] = 1
             break
     return types
+
+
+def with_listing(action, state):
+    if len(action) < 7 or action[1:3] != [CLICK, OPEN] or action[-2] != CLOSE or action[3:5] != [ASIN_B, ASIN_0]:
+        return action
+    value = action[3:-2]
+    n = len(value)
+    for u in range(len(state) - n - 1):
+        if state[u] == BUTTON and state[u + n + 1] == BUTTON_END and state[u + 1:u + n + 1] == value:
+            listing = []
+            for i in state[u + n + 2:]:
+                if i == SEP or i >= FIRST_ADDED or len(listing) == 64:
+                    break
+                listing.append(i)
+            return action[:-1] + listing + action[-1:]
+    return action
 
 
 def layer_norm(x, w, b, eps):
@@ -53,7 +73,9 @@ class Reference:
     def __init__(self, path):
         self.t = {k: v.astype(np.float64) for k, v in load_file(path).items()}
         with safe_open(path, "np") as f:
-            self.segments = json.loads(f.metadata()["config"]).get("segments", "none")
+            config = json.loads(f.metadata()["config"])
+            self.segments = config.get("segments", "none")
+            self.item_titles = config.get("item_titles", False)
         layers = {int(k.split(".")[2]) for k in self.t if k.startswith("encoder.layer.")}
         self.layers = len(layers)
         C = self.t["embeddings.word_embeddings.weight"].shape[1]
@@ -104,6 +126,8 @@ def main():
     ref = Reference(sys.argv[1])
     for line in open(sys.argv[2]):
         d = json.loads(line)
+        if ref.item_titles:
+            d["actions"] = [with_listing(a, d["state"]) for a in d["actions"]]
         st = state_types(d["state"]) if ref.segments != "none" else [0] * len(d["state"])
         words = {i for i, y in zip(d["state"], st) if y}
         acts_types = [[int(ref.segments == "match" and 0 < k < len(a) - 1 and i in words) for k, i in enumerate(a)]

@@ -123,6 +123,20 @@ expect_error "--oversample on records without a kind: refused, saying why" 1 "do
     "$T" -q --config tiny --oversample option=2 -o "$T_TMP/x.ckpt" "$T_TMP/nokind.jsonl"
 expect_error "--oversample with an unknown kind: usage error" 2 "--oversample: expected KIND=N" \
     "$T" -q --config tiny --oversample options=2 -o "$T_TMP/x.ckpt" "$T_TMP/tok.jsonl"
+# What shapes a new model is refused for a checkpoint's (it keeps its own config); item titles are on
+# for new models and recorded in the checkpoint's config.
+expect_error "--item-titles with --init: usage error" 2 "--item-titles shapes a new model" \
+    "$T" -q --init "$T_TMP/os.ckpt" --item-titles no -o "$T_TMP/x.ckpt" "$T_TMP/tok.jsonl"
+check "new models record item titles in their config (on by default, off with --item-titles no)" bash -c "
+  $(declare -f run); T='$T' T_TMP='$T_TMP'
+  run --steps 0 --item-titles no -o '$T_TMP/nt.ckpt' > /dev/null &&
+  python3 -c '
+import json, struct
+def config(path):
+    b = open(path, \"rb\").read(); n = struct.unpack(\"<Q\", b[:8])[0]
+    return json.loads(json.loads(b[8:8 + n])[\"__metadata__\"][\"config\"])
+assert config(\"$T_TMP/os.ckpt\")[\"item_titles\"] is True
+assert config(\"$T_TMP/nt.ckpt\")[\"item_titles\"] is False'"
 check "--head-lr 0: the head keeps its initial weights, the encoder moves" bash -c "
   $(declare -f run); T='$T' T_TMP='$T_TMP'
   run --steps 0 -o '$T_TMP/h0.ckpt' > /dev/null && run --steps 3 --warmup 0 --head-lr 0 -o '$T_TMP/h3.ckpt' > /dev/null &&

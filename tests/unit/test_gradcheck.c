@@ -251,9 +251,103 @@ static void test_token_type_gradients(void **state)
     assert_true(fabs(out[0][0] - out[1][0]) > 1e-9 || fabs(out[0][1] - out[1][1]) > 1e-9);
 }
 
+/* The item-title rule (model.h): a click on a "b0..." value that the state shows as a button reads
+ * the listing after that button, up to the next button token or [SEP]; nothing for a value not
+ * on the page, a value that is not an ASIN, or a search. */
+enum { BTN = WS_TOKEN_FIRST_ADDED, BEND = WS_TOKEN_BUTTON_END, CLK = WS_TOKEN_CLICK, OPEN = WS_TOKEN_OPEN_BRACKET,
+       CLOSE = WS_TOKEN_CLOSE_BRACKET, ASIN_B = WS_TOKEN_B, ASIN_0 = WS_TOKEN_SUFFIX_0 };
+/* [CLS] [button] b ##0 x [button_] red shirt $ 5 [button] b ##0 y [button_] blue [button] 60 [button_] 61 [SEP] */
+static const int32_t page[] = {101, BTN, ASIN_B, ASIN_0, 40, BEND, 50, 51, 52, 53, BTN, ASIN_B, ASIN_0, 41, BEND, 54,
+                               BTN, 60, BEND, 61, 102};
+enum { PAGE_LEN = sizeof page / sizeof *page };
+static const int32_t click_x[] = {101, CLK, OPEN, ASIN_B, ASIN_0, 40, CLOSE, 102};
+
+static void test_item_titles(void **state)
+{
+    (void)state;
+    int from;
+    assert_int_equal(ws_item_title_span(click_x, 8, page, PAGE_LEN, &from), 4);
+    assert_int_equal(from, 6);
+    const int32_t click_y[] = {101, CLK, OPEN, ASIN_B, ASIN_0, 41, CLOSE, 102};
+    assert_int_equal(ws_item_title_span(click_y, 8, page, PAGE_LEN, &from), 1);
+    assert_int_equal(from, 15);
+    /* the listing cut by the state's end (truncation) */
+    assert_int_equal(ws_item_title_span(click_x, 8, page, 8, &from), 2);
+    const int32_t not_shown[] = {101, CLK, OPEN, ASIN_B, ASIN_0, 42, CLOSE, 102};
+    assert_int_equal(ws_item_title_span(not_shown, 8, page, PAGE_LEN, &from), 0);
+    const int32_t prefix[] = {101, CLK, OPEN, ASIN_B, ASIN_0, CLOSE, 102}; /* "b0" is shown only inside longer values */
+    assert_int_equal(ws_item_title_span(prefix, 7, page, PAGE_LEN, &from), 0);
+    const int32_t option[] = {101, CLK, OPEN, 60, CLOSE, 102}; /* an option: its button is followed by text */
+    assert_int_equal(ws_item_title_span(option, 6, page, PAGE_LEN, &from), 0);
+    const int32_t search[] = {101, 3945, OPEN, ASIN_B, ASIN_0, 40, CLOSE, 102};
+    assert_int_equal(ws_item_title_span(search, 8, page, PAGE_LEN, &from), 0);
+}
+
+/* With item titles the packed action is its tokens, the listing, then [SEP]; positions run on; the
+ * listing's tokens carry gradient (analytic = numeric), and the scores change. */
+static void test_item_title_forward(void **state)
+{
+    (void)state;
+    static const int32_t other[] = {101, CLK, OPEN, 60, CLOSE, 102};
+    static const int32_t *const sts[] = {page}, *const acts[] = {click_x, other};
+    static const int st_len[] = {PAGE_LEN}, n_act[] = {2}, act_len[] = {8, 6};
+    ws_batch b = {1, sts, st_len, n_act, acts, act_len};
+    double logits[2][2];
+    for (int titles = 0; titles < 2; titles++) {
+        ws_model_config cfg = {.vocab_size = BEND + 3, .hidden = 8, .layers = 1, .heads = 2, .intermediate = 16,
+                               .max_position = 32, .type_vocab = 2, .ln_eps = 1e-12, .value_hidden = 4,
+                               .segments = WS_SEGMENTS_NONE, .item_titles = titles};
+        ws_err err;
+        ws_model *m = ws_model_new(&cfg, &err);
+        assert_non_null(m);
+        ws_model_init_random(m, 11);
+        const ws_tensor *wte = ws_model_find_tensor(m, "embeddings.word_embeddings.weight");
+        for (size_t k = 0; k < wte->numel; k++) /* embeddings far apart, so that the listing matters */
+            m->params[wte->offset + k] += 0.5 * sin((double)k);
+        assert_int_equal(ws_model_forward(m, &b, &err), 0);
+        logits[titles][0] = ws_model_logits(m)[0];
+        logits[titles][1] = ws_model_logits(m)[1];
+        assert_int_equal(ws_model_seq_len(m, 2), 6); /* the option click is never extended */
+        if (!titles) {
+            assert_int_equal(ws_model_seq_len(m, 1), 8);
+            ws_model_free(m);
+            continue;
+        }
+        const int32_t want[] = {101, CLK, OPEN, ASIN_B, ASIN_0, 40, CLOSE, 50, 51, 52, 53, 102};
+        int start = ws_model_seq_start(m, 1);
+        assert_int_equal(ws_model_seq_len(m, 1), 12);
+        for (int k = 0; k < 12; k++) {
+            assert_int_equal(m->hp.ids[start + k], want[k]);
+            assert_int_equal(m->hp.pos[start + k], k);
+        }
+        /* d logit_0 / d (embedding of the listing's "red", which the action now holds) */
+        double dlogits[2] = {1.0, 0.0};
+        ws_model_zero_grad(m);
+        assert_int_equal(ws_model_backward(m, dlogits, NULL, &err), 0);
+        double worst = 0;
+        for (int c = 0; c < cfg.hidden; c++) {
+            size_t at = wte->offset + 50 * (size_t)cfg.hidden + (size_t)c;
+            double *p = &m->params[at], saved = *p, e = 1e-5, l[2];
+            for (int side = 0; side < 2; side++) {
+                *p = saved + (side ? -e : e);
+                assert_int_equal(ws_model_forward(m, &b, &err), 0);
+                l[side] = ws_model_logits(m)[0];
+            }
+            *p = saved;
+            double numeric = (l[0] - l[1]) / (2 * e);
+            worst = fmax(worst, fabs(m->grads[at] - numeric) / fmax(1e-6, fabs(numeric)));
+        }
+        printf("# item titles: worst relative error %.3g\n", worst);
+        assert_true(worst < 1e-5);
+        ws_model_free(m);
+    }
+    assert_true(fabs(logits[0][0] - logits[1][0]) > 1e-9);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_gradients), cmocka_unit_test(test_attention_long),
-                                       cmocka_unit_test(test_token_types), cmocka_unit_test(test_token_type_gradients)};
+                                       cmocka_unit_test(test_token_types), cmocka_unit_test(test_token_type_gradients),
+                                       cmocka_unit_test(test_item_titles), cmocka_unit_test(test_item_title_forward)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

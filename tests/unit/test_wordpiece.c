@@ -325,7 +325,7 @@ static void test_invalid_utf8(void **state)
     assert_int_equal(ws_wordpiece_encode(V, "\xed\xa0\x80", &ids, &n, &err), -1); /* a surrogate */
 }
 
-/* The ids the model's segment rule looks for (model.h) are the project vocabulary's. */
+/* The ids the model's segment and item-title rules look for (model.h) are the project vocabulary's. */
 static void test_segment_marker_ids(void **state)
 {
     (void)state;
@@ -339,6 +339,12 @@ static void test_segment_marker_ids(void **state)
     assert_int_equal(ws_vocab_id(v, ":"), WS_TOKEN_COLON);
     assert_int_equal(ws_vocab_sep(v), WS_TOKEN_SEP);
     assert_int_equal(ws_vocab_id(v, "[button]"), WS_TOKEN_FIRST_ADDED);
+    assert_int_equal(ws_vocab_id(v, "[button_]"), WS_TOKEN_BUTTON_END);
+    assert_int_equal(ws_vocab_id(v, "click"), WS_TOKEN_CLICK);
+    assert_int_equal(ws_vocab_id(v, "["), WS_TOKEN_OPEN_BRACKET);
+    assert_int_equal(ws_vocab_id(v, "]"), WS_TOKEN_CLOSE_BRACKET);
+    assert_int_equal(ws_vocab_id(v, "b"), WS_TOKEN_B);
+    assert_int_equal(ws_vocab_id(v, "##0"), WS_TOKEN_SUFFIX_0);
     ws_vocab_free(v);
 }
 
