@@ -70,7 +70,8 @@ void ws_action_token_types(const int32_t *ids, int len, const int32_t *state_ids
  * after it (WebShop's own baseline shows its model `click[item - <title>]` instead, the
  * click_item_name wrapper). With item_titles, a click on a value that begins with "b0" (an
  * Amazon product ASIN as every WebShop product has) and that the state shows as a button
- * ([button] value [button_]) has the listing after that button appended to its tokens before its
+ * ([button] value [button_]: text_rich observations, which the pipelines use; text observations
+ * mark no buttons, so there the rule never applies) has the listing after that button appended to its tokens before its
  * [SEP]: the page's tokens up to the next button token or [SEP] (the title and the price), at
  * most WS_ITEM_TITLE_MAX of them. A listing cut off by the state's truncation gives what is
  * left. Returns the listing's length (0: no listing) and its first state position in *from. A

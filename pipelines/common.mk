@@ -1,17 +1,19 @@
 # Shared settings of the reproduction pipelines (included by the top Makefile).
 #
 # Size knob: SIZE=tiny (tests: a tiny random model, a few goals, under a minute), small (MiniLM,
-# 1,000 generated trajectories, IL 400 updates of the imitation recipe below: about 14 minutes
+# 1,000 generated trajectories, IL 400 updates of the imitation recipe below: about 15 minutes
 # on 2 cores; DPO 120 updates on pairs from 100 of the trajectories, 100 test goals), medium
-# (the recipe for 1,500 updates, about 50 minutes of imitation on 2 cores; shorter
-# DPO/PPO/self-learning, all 500 test goals), full (the study's scale: its ~3,000 IL updates; all
-# 500 test goals; for a GPU or a patient machine).
+# (5,000 generated trajectories, the recipe for 1,500 updates, about 55 minutes of imitation on 2
+# cores; shorter DPO/PPO/self-learning, all 500 test goals), full (the study's scale: 1,000
+# trajectories, its ~3,000 IL updates; all 500 test goals; for a GPU or a patient machine).
 # The imitation recipe (IL_RECIPE): the head learns at 10 times the encoder's rate and each
 # option decision counts twice an epoch; new models get token types (train-il --segments match,
 # the default: the instruction is segment B, and each action word found in it is marked). With
 # the study's model and settings imitation sits on a plateau (the product found, its options at
 # chance) for 500-1,750 updates or for good, depending on the seed; with the token types the
 # held-out option accuracy passes 0.5 by 100 updates (docs/results, "The imitation plateau").
+# New models also read each product's listing with its click[ASIN] action (train-il
+# --item-titles, the default), which lifts the results-page choice, the decision left weakest.
 # Check each seed's imitation (held-out accuracy, scripts/decision_accuracy.sh) before reading
 # the fine-tuned agents.
 # Agents see text_rich observations: in WebShop's text mode the item page does not show which
@@ -84,8 +86,10 @@ else
   $(error SIZE must be tiny, small, medium or full)
 endif
 ifeq ($(SIZE),medium)
-  # full's data, the recipe for 1,500 updates (about 50 minutes on 2 cores); shorter PPO,
-  # self-learning and Thompson runs
+  # 5,000 trajectories (the product choice learns from each results page, one per trajectory:
+  # 1,500 updates would visit 1,000 trajectories' pages twice), the recipe for 1,500 updates
+  # (about 55 minutes on 2 cores); shorter PPO, self-learning and Thompson runs
+  N_TRAJ      := 5000
   IL_ARGS     := --steps 1500 $(IL_RECIPE)
   PPO_ARGS    := --iterations 5 --rollouts 32 --ppo-epochs 2 --minibatches 4 --lr 5e-6
   SELF_ROUNDS := 2

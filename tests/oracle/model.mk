@@ -13,7 +13,7 @@ oracle-model: $(MODEL_ORACLE_DRIVER) all
 	@test -f models/minilm-l6/model.safetensors || { echo "run make model first"; exit 1; }
 	@python3 -c 'import numpy, safetensors' 2>/dev/null || python3 -m pip install -q numpy safetensors
 	@mkdir -p $(MODEL_ORACLE_DIR)
-	$(BIN)/goals -q -s test -n 3 | $(BIN)/rollout -q -p oracle | $(BIN)/tokenize -q > $(MODEL_ORACLE_DIR)/tokens.jsonl
+	$(BIN)/goals -q -s test -n 3 | $(BIN)/rollout -q -p oracle --obs text_rich | $(BIN)/tokenize -q > $(MODEL_ORACLE_DIR)/tokens.jsonl
 	$(MODEL_ORACLE_DRIVER) models/minilm-l6 $(MODEL_ORACLE_DIR)/tokens.jsonl $(MODEL_ORACLE_DIR)/model.ckpt 6 \
 	    > $(MODEL_ORACLE_DIR)/c.jsonl
 	head -6 $(MODEL_ORACLE_DIR)/tokens.jsonl | python3 -c 'import json,sys; \
