@@ -106,6 +106,20 @@ struct ws_episode {
     int obs_fresh;
 };
 
+static const char *const obs_mode_names[] = {"text", "text_rich"};
+
+const char *ws_obs_mode_name(ws_obs_mode mode) { return obs_mode_names[mode]; }
+
+int ws_obs_mode_parse(const char *name, ws_obs_mode *mode)
+{
+    for (int k = 0; k < (int)(sizeof obs_mode_names / sizeof *obs_mode_names); k++)
+        if (strcmp(name, obs_mode_names[k]) == 0) {
+            *mode = (ws_obs_mode)k;
+            return 0;
+        }
+    return -1;
+}
+
 const char *ws_page_name(ws_page page)
 {
     static const char *const names[] = {"search", "results", "item", "description",

@@ -36,6 +36,9 @@ typedef enum {
 } ws_page;
 
 typedef enum { WS_OBS_TEXT, WS_OBS_TEXT_RICH } ws_obs_mode;
+/* "text", "text_rich"; parse: 0, or -1 for another name. */
+const char *ws_obs_mode_name(ws_obs_mode mode);
+int ws_obs_mode_parse(const char *name, ws_obs_mode *mode);
 
 /* What a decision is about, told from the action taken and the observation it was taken on
  * (all a trajectory record keeps): the search; which product to open (a click on a results

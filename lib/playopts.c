@@ -8,17 +8,16 @@
 
 void ws_play_opts_default(ws_play_opts *o)
 {
-    *o = (ws_play_opts){.episode = {.max_steps = 15, .obs_mode = WS_OBS_TEXT}, .catalog_seed = 233, .parallel = 16,
+    *o = (ws_play_opts){.episode = {.max_steps = 15, .obs_mode = WS_OBS_TEXT}, .catalog_seed = WS_DEFAULT_CATALOG_SEED, .parallel = 16,
                         .max_state_len = WS_DEFAULT_MAX_STATE_LEN, .max_action_len = WS_DEFAULT_MAX_ACTION_LEN};
 }
 
 ws_obs_mode ws_play_obs_mode(const ws_cli *cli, const char *arg)
 {
-    if (strcmp(arg, "text") == 0)
-        return WS_OBS_TEXT;
-    if (strcmp(arg, "text_rich") != 0)
+    ws_obs_mode mode;
+    if (ws_obs_mode_parse(arg, &mode))
         ws_cli_usage_error(cli, "--obs: expected text or text_rich, got '%s'", arg);
-    return WS_OBS_TEXT_RICH;
+    return mode;
 }
 
 int ws_play_option(ws_play_opts *o, const ws_cli *cli, int code, const char *arg)
@@ -45,7 +44,7 @@ const char *ws_play_env_usage(void)
 {
     return "      --max-steps N    step limit of an episode [15]\n"
            "      --obs MODE       observation mode: text or text_rich [text]\n"
-           "      --catalog-seed N seed of the product prices; use the goals' --seed [233]\n"
+           "      --catalog-seed N seed of the product prices; use the goals' --seed [" WS_DEFAULT_CATALOG_SEED_TEXT "]\n"
            "  -d, --data DIR       catalog directory [$WEBSHOP_DATA or ../shared/webshop-1k]\n";
 }
 

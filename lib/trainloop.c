@@ -21,7 +21,8 @@ void ws_train_opts_default(ws_train_opts *o, const char *stage, double lr)
 {
     *o = (ws_train_opts){.stage = stage, .metrics_path = "-", .steps = -1, .epochs = 3, .batch = 8, .warmup = -1,
                          .seed = 1, .save_minutes = 10, .clip = 1.0, .head_lr = -1, .segments = WS_SEGMENTS_MATCH,
-                         .item_titles = 1,
+                         .item_titles = 1, .episode = {.max_steps = 15, .obs_mode = WS_OBS_TEXT},
+                         .catalog_seed = WS_DEFAULT_CATALOG_SEED,
                          .eval_every = 100, .eval_n = 100,
                          .max_state_len = WS_DEFAULT_MAX_STATE_LEN,
                          .max_action_len = WS_DEFAULT_MAX_ACTION_LEN};
@@ -92,6 +93,9 @@ const char *ws_train_usage(void)
            "      --eval-goals FILE goal records played with the model (argmax) every --eval-every updates\n"
            "      --eval-every N    [100]\n"
            "      --eval-n N        goals per evaluation [100]\n"
+           "      --max-steps N, --obs text|text_rich, --catalog-seed N   the environment of\n"
+           "                        --eval-goals (and of train-ppo's rollouts), as for rollout\n"
+           "                        [15, text, " WS_DEFAULT_CATALOG_SEED_TEXT "]\n"
            "      --valid FILE      held-out tokens records (train-il, train-dpo): the loss and its\n"
            "                        metrics on them, forward passes only, at the start, every\n"
            "                        --eval-every updates and at the end (\"stage\": \"valid\")\n"
@@ -137,6 +141,12 @@ int ws_train_option(ws_train_opts *o, const ws_cli *cli, int c, const char *arg)
         o->new_model_option = "--item-titles";
         break;
     case WS_TOPT_OVERSAMPLE: parse_oversample(o, cli, arg); break;
+    case WS_TOPT_MAX_STEPS: o->episode.max_steps = (int)ws_cli_long(cli, "--max-steps", arg, 1, 100000); break;
+    case WS_TOPT_OBS:
+        if (ws_obs_mode_parse(arg, &o->episode.obs_mode))
+            ws_cli_usage_error(cli, "--obs: expected text or text_rich, got '%s'", arg);
+        break;
+    case WS_TOPT_CATALOG_SEED: o->catalog_seed = ws_cli_long(cli, "--catalog-seed", arg, 0, 0x7fffffffL); break;
     case WS_TOPT_MIN_LR: o->schedule.min_lr = ws_cli_double(cli, "--min-lr", arg, 0, 10); break;
     case WS_TOPT_WARMUP: o->warmup = ws_cli_long(cli, "--warmup", arg, 0, 100000000); break;
     case WS_TOPT_SCHEDULE:
@@ -178,7 +188,7 @@ void ws_train_tool_option_given(ws_train_opts *o, const char *name)
 }
 
 #define GIVEN(o, code) (int)(((o)->given >> ((code) - WS_TOPT_BERT)) & 1)
-enum { N_SHARED = 12 };
+enum { N_SHARED = 15 };
 
 /* The shared options that define the run (not where its files are or how it is watched). */
 static void shared_settings(ws_train_opts *o, ws_run_setting t[N_SHARED])
@@ -196,6 +206,9 @@ static void shared_settings(ws_train_opts *o, ws_run_setting t[N_SHARED])
         {"oversample", 'o', o->repeat, GIVEN(o, WS_TOPT_OVERSAMPLE)},
         {"max-state-len", 'i', &o->max_state_len, GIVEN(o, WS_TOPT_MSL)},
         {"max-action-len", 'i', &o->max_action_len, GIVEN(o, WS_TOPT_MAL)},
+        {"max-steps", 'i', &o->episode.max_steps, GIVEN(o, WS_TOPT_MAX_STEPS)},
+        {"obs", 'm', &o->episode.obs_mode, GIVEN(o, WS_TOPT_OBS)},
+        {"catalog-seed", 'l', &o->catalog_seed, GIVEN(o, WS_TOPT_CATALOG_SEED)},
     };
     memcpy(t, s, sizeof s);
 }
@@ -207,6 +220,7 @@ static json_t *setting_json(const ws_run_setting *s)
     case 'i': return json_integer(*(const int *)s->value);
     case 'd': return json_real(*(const double *)s->value);
     case 's': return json_string(ws_lr_kind_name(*(const ws_lr_kind *)s->value));
+    case 'm': return json_string(ws_obs_mode_name(*(const ws_obs_mode *)s->value));
     default: {
         json_t *o = json_object();
         for (int k = 0; o && k < WS_N_DECISION_KINDS; k++)
@@ -220,6 +234,7 @@ static json_t *setting_json(const ws_run_setting *s)
 static int setting_set(const ws_run_setting *s, const json_t *v)
 {
     ws_lr_kind kind;
+    ws_obs_mode obs;
     switch (s->kind) {
     case 'l': return json_is_integer(v) ? (*(long *)s->value = (long)json_integer_value(v), 0) : -1;
     case 'i': return json_is_integer(v) ? (*(int *)s->value = (int)json_integer_value(v), 0) : -1;
@@ -228,6 +243,11 @@ static int setting_set(const ws_run_setting *s, const json_t *v)
         if (!json_is_string(v) || ws_lr_kind_parse(json_string_value(v), &kind))
             return -1;
         *(ws_lr_kind *)s->value = kind;
+        return 0;
+    case 'm':
+        if (!json_is_string(v) || ws_obs_mode_parse(json_string_value(v), &obs))
+            return -1;
+        *(ws_obs_mode *)s->value = obs;
         return 0;
     default:
         for (int k = 0; k < WS_N_DECISION_KINDS; k++) {
@@ -431,7 +451,7 @@ static int eval_setup(ws_train_run *run, ws_err *err)
     const char *dir = ws_data_dir(o->data, buf, sizeof buf);
     if (!dir)
         return ws_fail(err, "%s: no WebShop data directory for --eval-goals", buf);
-    if (ws_catalog_load(&run->eval_cat, dir, 233, err) || !(run->eval_env = ws_env_new(&run->eval_cat, NULL, err)) ||
+    if (ws_catalog_load(&run->eval_cat, dir, (uint64_t)o->catalog_seed, err) || !(run->eval_env = ws_env_new(&run->eval_cat, NULL, err)) ||
         !(run->eval_vocab = ws_vocab_load(ws_vocab_path(o->vocab_path, vbuf, sizeof vbuf), err)))
         return -1;
     ws_reader_opts ro = {.type = "goal", .version = WS_GOAL_VERSION, .check = ws_goal_check_origin,
@@ -451,7 +471,7 @@ static int eval_setup(ws_train_run *run, ws_err *err)
         return -1;
     run->eval_agent = (ws_agent){.model = run->model, .vocab = run->eval_vocab, .max_state_len = o->max_state_len,
                                  .max_action_len = o->max_action_len};
-    ws_runner_opts ro2 = {.episode = {.max_steps = 15}, .parallel = 16, .agent = &run->eval_agent,
+    ws_runner_opts ro2 = {.episode = o->episode, .parallel = 16, .agent = &run->eval_agent,
                           .policy_name = o->stage};
     return (run->eval_runner = ws_runner_new(run->eval_env, &ro2, err)) ? 0 : -1;
 }

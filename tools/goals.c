@@ -18,7 +18,7 @@ static void usage(void)
            "      --human        human-written goals (products' \"instructions\") instead of synthetic\n"
            "      --human-file FILE  human goals from FILE (WebShop's items_human_ins.json format);\n"
            "                     implies --human\n"
-           "      --seed N       seed of prices, goal prices and the shuffle [233]\n"
+           "      --seed N       seed of prices, goal prices and the shuffle [" WS_DEFAULT_CATALOG_SEED_TEXT "]\n"
            "  -n, --limit N      at most N goals\n"
            "  -d, --data DIR     catalog directory [$WEBSHOP_DATA or ../shared/webshop-1k]\n"
            "  -o, --output FILE  write to FILE (zstd when it ends in .zst) instead of stdout\n"
@@ -33,7 +33,7 @@ int main(int argc, char **argv)
 {
     ws_cli cli = {.tool = "goals"};
     const char *split = "test", *data = NULL, *output = "-";
-    long seed = 233, limit = -1;
+    long seed = WS_DEFAULT_CATALOG_SEED, limit = -1;
     ws_goal_source source = WS_GOALS_SYNTHETIC;
     ws_writer_opts wo = {WS_COMPRESS_AUTO, 0};
     const char *human_file = NULL;

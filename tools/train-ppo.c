@@ -43,18 +43,15 @@ static void usage(void)
            "      --il-data TOKENS   tokenized demonstrations for the imitation term\n"
            "      --il-coef X        its weight [0.5]\n"
            "      --target-kl X      early stop of a pass [0.05]\n"
-           "      --max-steps N      step limit of an episode [15]\n"
-           "      --obs MODE         observation mode: text or text_rich [text]\n"
            "      --rollout-log FILE also write the collected trajectories\n"
-           "      --catalog-seed N   prices, as for rollout [233]\n\n%s",
+           "The rollouts play in the environment of --max-steps, --obs and --catalog-seed (below).\n\n%s",
            ws_train_usage());
 }
 
 typedef struct ppo_opts {
-    long iterations, rollouts, parallel, ppo_epochs, minibatches, max_steps, catalog_seed;
+    long iterations, rollouts, parallel, ppo_epochs, minibatches;
     double clip_eps, gamma, lambda, vf_coef, ent_coef, il_coef, target_kl;
     const char *il_data, *rollout_log;
-    ws_obs_mode obs_mode;
 } ppo_opts;
 
 /* One collected decision, re-encoded for the update passes. */
@@ -283,11 +280,10 @@ int main(int argc, char **argv)
     ws_train_opts_default(&to, "ppo", 1e-5);
     to.schedule.kind = WS_LR_CONSTANT;
     to.warmup = 0;
-    ppo_opts po = {.iterations = 10, .rollouts = 32, .parallel = 16, .ppo_epochs = 2, .minibatches = 4, .max_steps = 15,
-                   .catalog_seed = 233, .clip_eps = 0.2, .gamma = 1.0, .lambda = 0.95, .vf_coef = 0.5,
+    ppo_opts po = {.iterations = 10, .rollouts = 32, .parallel = 16, .ppo_epochs = 2, .minibatches = 4, .clip_eps = 0.2, .gamma = 1.0, .lambda = 0.95, .vf_coef = 0.5,
                    .ent_coef = 0.01, .il_coef = 0.5, .target_kl = 0.05};
     enum { OPT_IT = 256, OPT_RO, OPT_PAR, OPT_PE, OPT_MB, OPT_CE, OPT_GAMMA, OPT_LAMBDA, OPT_VF, OPT_ENT, OPT_ILD, OPT_ILC,
-           OPT_KL, OPT_MS, OPT_OBS, OPT_LOG, OPT_CS, OPT_HELP, OPT_VERSION };
+           OPT_KL, OPT_LOG, OPT_HELP, OPT_VERSION };
     static const struct option longopts[] = {
         WS_TRAIN_LONGOPTS, {"iterations", required_argument, 0, OPT_IT}, {"rollouts", required_argument, 0, OPT_RO},
         {"parallel", required_argument, 0, OPT_PAR}, {"ppo-epochs", required_argument, 0, OPT_PE},
@@ -295,16 +291,13 @@ int main(int argc, char **argv)
         {"gamma", required_argument, 0, OPT_GAMMA}, {"lambda", required_argument, 0, OPT_LAMBDA},
         {"vf-coef", required_argument, 0, OPT_VF}, {"ent-coef", required_argument, 0, OPT_ENT},
         {"il-data", required_argument, 0, OPT_ILD}, {"il-coef", required_argument, 0, OPT_ILC},
-        {"target-kl", required_argument, 0, OPT_KL}, {"max-steps", required_argument, 0, OPT_MS},
-        {"obs", required_argument, 0, OPT_OBS},
-        {"rollout-log", required_argument, 0, OPT_LOG}, {"catalog-seed", required_argument, 0, OPT_CS},
+        {"target-kl", required_argument, 0, OPT_KL}, {"rollout-log", required_argument, 0, OPT_LOG},
         {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, OPT_HELP}, {"version", no_argument, 0, OPT_VERSION},
         {0, 0, 0, 0}};
     /* what --resume restores (with the shared settings) unless given again */
     ws_run_setting settings[] = {
         {"iterations", 'l', &po.iterations, 0}, {"rollouts", 'l', &po.rollouts, 0}, {"parallel", 'l', &po.parallel, 0},
         {"ppo-epochs", 'l', &po.ppo_epochs, 0}, {"minibatches", 'l', &po.minibatches, 0},
-        {"max-steps", 'l', &po.max_steps, 0}, {"catalog-seed", 'l', &po.catalog_seed, 0},
         {"clip-eps", 'd', &po.clip_eps, 0}, {"gamma", 'd', &po.gamma, 0}, {"lambda", 'd', &po.lambda, 0},
         {"vf-coef", 'd', &po.vf_coef, 0}, {"ent-coef", 'd', &po.ent_coef, 0}, {"il-coef", 'd', &po.il_coef, 0},
         {"target-kl", 'd', &po.target_kl, 0}};
@@ -331,10 +324,7 @@ int main(int argc, char **argv)
         case OPT_ILD: po.il_data = optarg; break;
         case OPT_ILC: po.il_coef = ws_cli_double(&cli, "--il-coef", optarg, 0, 1e6); break;
         case OPT_KL: po.target_kl = ws_cli_double(&cli, "--target-kl", optarg, 0, 1e6); break;
-        case OPT_MS: po.max_steps = ws_cli_long(&cli, "--max-steps", optarg, 1, 100000); break;
-        case OPT_OBS: po.obs_mode = ws_play_obs_mode(&cli, optarg); break;
         case OPT_LOG: po.rollout_log = optarg; break;
-        case OPT_CS: po.catalog_seed = ws_cli_long(&cli, "--catalog-seed", optarg, 0, 0x7fffffffL); break;
         case 'q': cli.quiet = 1; break;
         case OPT_HELP: usage(); return 0;
         case OPT_VERSION: ws_cli_version(&cli); return 0;
@@ -357,7 +347,7 @@ int main(int argc, char **argv)
     ws_catalog cat;
     ws_vocab *vocab = NULL;
     ws_env *env = NULL;
-    if (ws_catalog_load(&cat, dir, (uint64_t)po.catalog_seed, &err) || !(env = ws_env_new(&cat, NULL, &err)) ||
+    if (ws_catalog_load(&cat, dir, (uint64_t)run.opts.catalog_seed, &err) || !(env = ws_env_new(&cat, NULL, &err)) ||
         !(vocab = ws_vocab_load(ws_vocab_path(to.vocab_path, vocabbuf, sizeof vocabbuf), &err)))
         ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
     json_t **goals = NULL;
@@ -383,7 +373,7 @@ int main(int argc, char **argv)
     }
     ws_agent agent = {.model = run.model, .vocab = vocab, .max_state_len = run.opts.max_state_len,
                       .max_action_len = run.opts.max_action_len, .temperature = 1.0, .score_single = 1};
-    ws_runner_opts rop = {.episode = {.max_steps = (int)po.max_steps, .obs_mode = po.obs_mode}, .parallel = (int)po.parallel,
+    ws_runner_opts rop = {.episode = run.opts.episode, .parallel = (int)po.parallel,
                           .agent = &agent, .policy_name = "train-ppo"};
     ws_runner *runner = ws_runner_new(env, &rop, &err);
     ws_dataset il = {0};

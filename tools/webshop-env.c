@@ -42,7 +42,7 @@ static void usage(void)
            "Every response has \"ok\"; failures carry \"error\" and never stop the service; a request\n"
            "line over 16 MiB is answered with an error and skipped. SIGINT/SIGTERM end the service at\n"
            "once, during a request too (it gets no answer): exit 130/143.\n\n"
-           "      --seed N         seed of prices and goals, as given to goals [233]\n"
+           "      --seed N         seed of prices and goals, as given to goals [" WS_DEFAULT_CATALOG_SEED_TEXT "]\n"
            "      --max-sessions N sessions open at once [1024]\n"
            "  -d, --data DIR       catalog directory [$WEBSHOP_DATA or ../shared/webshop-1k]\n"
            "  -q, --quiet          no start-up line on stderr\n"
@@ -159,10 +159,7 @@ static json_t *op_reset(server *sv, json_t *req, const char *name)
         eo.max_steps = (int)json_integer_value(v);
     }
     if ((v = json_object_get(req, "obs"))) {
-        const char *mode = json_string_value(v);
-        if (mode && strcmp(mode, "text_rich") == 0)
-            eo.obs_mode = WS_OBS_TEXT_RICH;
-        else if (!mode || strcmp(mode, "text") != 0)
+        if (!json_is_string(v) || ws_obs_mode_parse(json_string_value(v), &eo.obs_mode))
             return error_response("reset: \"obs\" must be \"text\" or \"text_rich\"");
     }
     eo.show_attributes = json_is_true(json_object_get(req, "show_attributes"));
@@ -388,7 +385,7 @@ int main(int argc, char **argv)
 {
     ws_cli cli = {.tool = "webshop-env"};
     const char *data = NULL;
-    long seed = 233, max_sessions = 1024;
+    long seed = WS_DEFAULT_CATALOG_SEED, max_sessions = 1024;
     enum { OPT_SEED = 256, OPT_MAX_SESSIONS, OPT_HELP, OPT_VERSION };
     static const struct option longopts[] = {
         {"seed", required_argument, 0, OPT_SEED}, {"max-sessions", required_argument, 0, OPT_MAX_SESSIONS},

@@ -33,6 +33,23 @@ check "--resume continues the iteration count: 1 iteration, then resumed to 2, e
   '$BIN/train-ppo' -q --resume '$T_TMP/r1.ckpt' --threads 2 --iterations 2 --rollouts 4 --parallel 4 --ppo-epochs 1 \
     --minibatches 2 --il-data '$T_TMP/tok.jsonl' --schedule constant --warmup 0 -o '$T_TMP/r1.ckpt' '$T_TMP/goals.jsonl' > '$T_TMP/r.jsonl' &&
   [ \$(grep -c '\"stage\": *\"rollout\"' '$T_TMP/r.jsonl') = 1 ] && cmp '$T_TMP/r1.ckpt' '$T_TMP/r2.ckpt'"
+# The environment options are the trainers' shared ones: they shape the rollouts and the periodic
+# evaluation alike, and a resumed run keeps them (an evaluation in text mode would judge a
+# text_rich agent on pages it never saw).
+check "--obs text_rich and --max-steps reach the rollouts; --resume keeps them" bash -c "
+  $(declare -f ppo); BIN='$BIN' T_TMP='$T_TMP'
+  ppo --iterations 1 --obs text_rich --max-steps 4 --rollout-log '$T_TMP/rich.jsonl' -o '$T_TMP/rich.ckpt' > /dev/null &&
+  '$BIN/train-ppo' -q --resume '$T_TMP/rich.ckpt' --threads 2 --iterations 2 --rollouts 4 --parallel 4 --ppo-epochs 1 \
+    --minibatches 2 --il-data '$T_TMP/tok.jsonl' --rollout-log '$T_TMP/rich2.jsonl' -o '$T_TMP/rich.ckpt' '$T_TMP/goals.jsonl' > /dev/null &&
+  for f in rich rich2; do
+    jq -e 'all(.steps[]; .obs | contains(\"[button]\")) and .n_steps <= 4' '$T_TMP/'\$f.jsonl > /dev/null || exit 1
+  done"
+check "--eval-goals plays with --obs and --catalog-seed (train-il)" bash -c "
+  '$BIN/goals' -q -s test -n 4 --seed 7 > '$T_TMP/eval7.jsonl' &&
+  ! '$BIN/train-il' -q --init '$T_TMP/il.ckpt' --threads 2 --steps 1 --eval-goals '$T_TMP/eval7.jsonl' --eval-n 4 \
+      -o '$T_TMP/e.ckpt' '$T_TMP/tok.jsonl' > /dev/null 2>&1 &&
+  '$BIN/train-il' -q --init '$T_TMP/il.ckpt' --threads 2 --steps 1 --eval-goals '$T_TMP/eval7.jsonl' --eval-n 4 \
+      --catalog-seed 7 --obs text_rich -o '$T_TMP/e.ckpt' '$T_TMP/tok.jsonl' | grep -q '\"stage\": *\"eval\"'"
 check "--il-data: says how many single-action decisions it leaves out" bash -c "
   '$BIN/train-ppo' --init '$T_TMP/il.ckpt' --threads 2 --iterations 1 --rollouts 2 --parallel 2 --ppo-epochs 1 \
     --minibatches 1 --il-data '$T_TMP/tok.jsonl' -o '$T_TMP/w.ckpt' '$T_TMP/goals.jsonl' 2>&1 > /dev/null |
