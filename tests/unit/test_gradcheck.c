@@ -197,6 +197,19 @@ static void test_token_types(void **state)
         assert_int_equal(pt[k], 0);
 }
 
+/* A one-layer model of hidden size 8 over `vocab` ids, randomly initialised. */
+static ws_model *one_layer_model(int vocab, int max_position, int segments, int item_titles, uint64_t seed)
+{
+    ws_model_config cfg = {.vocab_size = vocab, .hidden = 8, .layers = 1, .heads = 2, .intermediate = 16,
+                           .max_position = max_position, .type_vocab = 2, .ln_eps = 1e-12, .value_hidden = 4,
+                           .segments = segments, .item_titles = item_titles};
+    ws_err err;
+    ws_model *m = ws_model_new(&cfg, &err);
+    assert_non_null(m);
+    ws_model_init_random(m, seed);
+    return m;
+}
+
 /* With segments, the token-type table's second row carries gradient, analytic = numeric, and the
  * types change the output (the vocabulary must reach the markers' ids). */
 static void test_token_type_gradients(void **state)
@@ -209,16 +222,12 @@ static void test_token_type_gradients(void **state)
     ws_batch b = {1, sts, st_len, n_act, acts, act_len};
     double out[2][2];
     for (int seg = WS_SEGMENTS_NONE; seg <= WS_SEGMENTS_MATCH; seg += WS_SEGMENTS_MATCH) {
-        ws_model_config cfg = {.vocab_size = BTN + 4, .hidden = 8, .layers = 1, .heads = 2, .intermediate = 16,
-                               .max_position = 16, .type_vocab = 2, .ln_eps = 1e-12, .value_hidden = 4,
-                               .segments = seg};
         ws_err err;
-        ws_model *m = ws_model_new(&cfg, &err);
-        assert_non_null(m);
-        ws_model_init_random(m, 7);
+        ws_model *m = one_layer_model(BTN + 4, 16, seg, 0, 7);
+        const int hidden = m->cfg.hidden;
         const ws_tensor *tt = ws_model_find_tensor(m, "embeddings.token_type_embeddings.weight");
         for (size_t k = 0; k < tt->numel; k++) /* rows far apart, so that the type matters */
-            m->params[tt->offset + k] = (k % 3) * 0.5 - 0.4 + (k >= (size_t)cfg.hidden ? 0.7 : 0);
+            m->params[tt->offset + k] = (k % 3) * 0.5 - 0.4 + (k >= (size_t)hidden ? 0.7 : 0);
         assert_int_equal(ws_model_forward(m, &b, &err), 0);
         out[seg == WS_SEGMENTS_MATCH][0] = ws_model_logits(m)[0];
         out[seg == WS_SEGMENTS_MATCH][1] = ws_model_logits(m)[1];
@@ -240,7 +249,7 @@ static void test_token_type_gradients(void **state)
             *p = saved;
             double numeric = (l[0] - l[1]) / (2 * e), a = m->grads[tt->offset + k];
             worst = fmax(worst, fabs(a - numeric) / fmax(1e-6, fabs(numeric)));
-            if (k >= (size_t)cfg.hidden)
+            if (k >= (size_t)hidden)
                 row1 += fabs(a);
         }
         printf("# token types: worst relative error %.3g, |d row 1| %.3g\n", worst, row1);
@@ -294,13 +303,9 @@ static void test_item_title_forward(void **state)
     ws_batch b = {1, sts, st_len, n_act, acts, act_len};
     double logits[2][2];
     for (int titles = 0; titles < 2; titles++) {
-        ws_model_config cfg = {.vocab_size = BEND + 3, .hidden = 8, .layers = 1, .heads = 2, .intermediate = 16,
-                               .max_position = 32, .type_vocab = 2, .ln_eps = 1e-12, .value_hidden = 4,
-                               .segments = WS_SEGMENTS_NONE, .item_titles = titles};
         ws_err err;
-        ws_model *m = ws_model_new(&cfg, &err);
-        assert_non_null(m);
-        ws_model_init_random(m, 11);
+        ws_model *m = one_layer_model(BEND + 3, 32, WS_SEGMENTS_NONE, titles, 11);
+        const int hidden = m->cfg.hidden;
         const ws_tensor *wte = ws_model_find_tensor(m, "embeddings.word_embeddings.weight");
         for (size_t k = 0; k < wte->numel; k++) /* embeddings far apart, so that the listing matters */
             m->params[wte->offset + k] += 0.5 * sin((double)k);
@@ -325,8 +330,8 @@ static void test_item_title_forward(void **state)
         ws_model_zero_grad(m);
         assert_int_equal(ws_model_backward(m, dlogits, NULL, &err), 0);
         double worst = 0;
-        for (int c = 0; c < cfg.hidden; c++) {
-            size_t at = wte->offset + 50 * (size_t)cfg.hidden + (size_t)c;
+        for (int c = 0; c < hidden; c++) {
+            size_t at = wte->offset + 50 * (size_t)hidden + (size_t)c;
             double *p = &m->params[at], saved = *p, e = 1e-5, l[2];
             for (int side = 0; side < 2; side++) {
                 *p = saved + (side ? -e : e);
