@@ -14,6 +14,7 @@
 #include "goals.h"
 #include "interrupt.h"
 #include "modelio.h"
+#include "playopts.h"
 #include "progress.h"
 #include "wordpiece.h"
 
@@ -21,12 +22,15 @@ void ws_train_opts_default(ws_train_opts *o, const char *stage, double lr)
 {
     *o = (ws_train_opts){.stage = stage, .metrics_path = "-", .steps = -1, .epochs = 3, .batch = 8, .warmup = -1,
                          .seed = 1, .save_minutes = 10, .clip = 1.0, .head_lr = -1, .segments = WS_SEGMENTS_MATCH,
-                         .item_titles = 1, .episode = {.max_steps = 15, .obs_mode = WS_OBS_TEXT},
-                         .catalog_seed = WS_DEFAULT_CATALOG_SEED,
+                         .item_titles = 1,
                          .eval_every = 100, .eval_n = 100,
                          .max_state_len = WS_DEFAULT_MAX_STATE_LEN,
                          .max_action_len = WS_DEFAULT_MAX_ACTION_LEN};
     o->adam = ws_adamw_defaults();
+    ws_play_opts play; /* the environment's defaults are the players' */
+    ws_play_opts_default(&play);
+    o->episode = play.episode;
+    o->catalog_seed = play.catalog_seed;
     o->schedule = (ws_lr_schedule){.kind = WS_LR_LINEAR, .lr = lr};
     for (int k = 0; k < WS_N_DECISION_KINDS; k++)
         o->repeat[k] = 1;
@@ -142,10 +146,7 @@ int ws_train_option(ws_train_opts *o, const ws_cli *cli, int c, const char *arg)
         break;
     case WS_TOPT_OVERSAMPLE: parse_oversample(o, cli, arg); break;
     case WS_TOPT_MAX_STEPS: o->episode.max_steps = (int)ws_cli_long(cli, "--max-steps", arg, 1, 100000); break;
-    case WS_TOPT_OBS:
-        if (ws_obs_mode_parse(arg, &o->episode.obs_mode))
-            ws_cli_usage_error(cli, "--obs: expected text or text_rich, got '%s'", arg);
-        break;
+    case WS_TOPT_OBS: o->episode.obs_mode = ws_play_obs_mode(cli, arg); break;
     case WS_TOPT_CATALOG_SEED: o->catalog_seed = ws_cli_long(cli, "--catalog-seed", arg, 0, 0x7fffffffL); break;
     case WS_TOPT_MIN_LR: o->schedule.min_lr = ws_cli_double(cli, "--min-lr", arg, 0, 10); break;
     case WS_TOPT_WARMUP: o->warmup = ws_cli_long(cli, "--warmup", arg, 0, 100000000); break;
