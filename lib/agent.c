@@ -1,6 +1,5 @@
 #include "agent.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +27,7 @@ int ws_agent_act(ws_agent *ag, ws_episode *const *eps, int n, ws_rng *rngs, ws_d
     int32_t **state_ids = calloc((size_t)n, sizeof *state_ids);
     int32_t **action_ids = NULL;
     int *action_len = NULL;
+    double *lp_double = NULL; /* one decision's log-probabilities, for the sampler */
     if (!actions || !dec_episode || !state_len || !n_actions || !state_ids) {
         ws_fail(err, "out of memory");
         goto done;
@@ -75,33 +75,22 @@ int ws_agent_act(ws_agent *ag, ws_episode *const *eps, int n, ws_rng *rngs, ws_d
             goto done;
     }
     const ws_real *logp = n_dec ? ws_model_logp(ag->model) : NULL, *values = n_dec ? ws_model_values(ag->model) : NULL;
+    size_t max_k = 1;
+    for (int i = 0; i < n; i++)
+        max_k = json_array_size(actions[i]) > max_k ? json_array_size(actions[i]) : max_k;
+    if (!(lp_double = malloc(max_k * sizeof *lp_double))) {
+        ws_fail(err, "out of memory");
+        goto done;
+    }
     int d = 0, a = 0;
     for (int i = 0; i < n; i++) {
         size_t k = json_array_size(actions[i]);
         int pick = 0;
         if (d < n_dec && dec_episode[d] == i) {
             const ws_real *lp = logp + a;
-            if (ag->temperature > 0) {
-                /* sample from softmax(logits / T), computed from the log-probabilities */
-                double mx = lp[0], total = 0, r;
-                for (size_t j = 1; j < k; j++)
-                    mx = lp[j] > mx ? lp[j] : mx;
-                for (size_t j = 0; j < k; j++)
-                    total += exp((lp[j] - mx) / ag->temperature);
-                r = ws_rng_uniform(&rngs[i]) * total;
-                pick = (int)k - 1;
-                for (size_t j = 0; j < k; j++) {
-                    r -= exp((lp[j] - mx) / ag->temperature);
-                    if (r < 0) {
-                        pick = (int)j;
-                        break;
-                    }
-                }
-            } else {
-                for (size_t j = 1; j < k; j++)
-                    if (lp[j] > lp[pick])
-                        pick = (int)j;
-            }
+            for (size_t j = 0; j < k; j++)
+                lp_double[j] = lp[j];
+            pick = ws_rng_softmax(&rngs[i], lp_double, (int)k, ag->temperature);
             out[i].logp = lp[pick];
             out[i].value = values[d];
             out[i].scored = 1;
@@ -134,5 +123,6 @@ done:
     free(state_ids);
     free(action_ids);
     free(action_len);
+    free(lp_double);
     return rc;
 }

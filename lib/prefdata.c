@@ -1,7 +1,6 @@
 #include "prefdata.h"
 
 #include <ctype.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -839,30 +838,12 @@ int ws_pick_rejected(ws_reject_rule rule, const double *logp, int n, int chosen,
         pick = (int)ws_rng_below(rng, (uint64_t)(n - 1));
         *source = WS_SRC_RANDOM;
         return pick < chosen ? pick : pick + 1;
-    case WS_REJECT_SAMPLE: {
-        /* a draw from softmax(logp), as lib/agent samples at temperature 1 */
-        double mx = logp[0], total = 0, r;
-        for (int j = 1; j < n; j++)
-            mx = logp[j] > mx ? logp[j] : mx;
-        for (int j = 0; j < n; j++)
-            total += exp(logp[j] - mx);
-        r = ws_rng_uniform(rng) * total;
-        pick = n - 1;
-        for (int j = 0; j < n; j++) {
-            r -= exp(logp[j] - mx);
-            if (r < 0) {
-                pick = j;
-                break;
-            }
-        }
+    case WS_REJECT_SAMPLE:
+        pick = ws_rng_softmax(rng, logp, n, 1.0); /* the reference's policy, as the agent samples it */
         *source = WS_SRC_REFERENCE_SAMPLE;
         break;
-    }
     default:
-        pick = 0;
-        for (int j = 1; j < n; j++)
-            if (logp[j] > logp[pick])
-                pick = j;
+        pick = ws_rng_softmax(rng, logp, n, 0);
         *source = WS_SRC_REFERENCE_ARGMAX;
         break;
     }

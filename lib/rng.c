@@ -1,5 +1,7 @@
 #include "rng.h"
 
+#include <math.h>
+
 static uint64_t splitmix64(uint64_t *x)
 {
     uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
@@ -66,4 +68,25 @@ void ws_rng_shuffle(ws_rng *r, size_t *items, size_t n)
         items[i - 1] = items[j];
         items[j] = t;
     }
+}
+
+int ws_rng_softmax(ws_rng *r, const double *logp, int n, double temperature)
+{
+    int best = 0;
+    for (int j = 1; j < n; j++)
+        if (logp[j] > logp[best])
+            best = j;
+    if (temperature <= 0)
+        return best;
+    /* the largest term is exp(0) = 1: no overflow whatever the scale */
+    double mx = logp[best], total = 0, u;
+    for (int j = 0; j < n; j++)
+        total += exp((logp[j] - mx) / temperature);
+    u = ws_rng_uniform(r) * total;
+    for (int j = 0; j < n; j++) {
+        u -= exp((logp[j] - mx) / temperature);
+        if (u < 0)
+            return j;
+    }
+    return n - 1; /* rounding left u at or above 0 */
 }
