@@ -15,10 +15,14 @@ BIN     ?= bin
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-CPPFLAGS += -std=c11 -D_GNU_SOURCE -DWS_VERSION='"$(VERSION)"' -Ilib
+# The library's modules live in lib/<concern>/ (lib/README.md); the tools' shared command-line code
+# in tools/common/. Headers are included by name, so every one of these directories is searched.
+LIB_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard lib/*/*.h))))
+CPPFLAGS += -std=c11 -D_GNU_SOURCE -DWS_VERSION='"$(VERSION)"' $(addprefix -I,$(LIB_DIRS))
+TOOLS_CPPFLAGS := -Itools/common
 OMP     := -fopenmp
 # No code here reads the floating-point exception flags; without them the compiler may turn the
-# comparisons in lib/vecmath's loops into vector selects (values unchanged).
+# comparisons in lib/base/vecmath's loops into vector selects (values unchanged).
 CPPFLAGS += -fno-trapping-math
 # OpenBLAS built on OpenMP, so BLAS and the model's own loops share one thread pool (the
 # pthreads build spins against OpenMP on a 2-core machine).
@@ -26,7 +30,7 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu
 BLAS_DIR  ?= /usr/lib/$(MULTIARCH)/openblas-openmp
 CPPFLAGS += -I/usr/include/$(MULTIARCH)/openblas-openmp
 LDLIBS  += -ljansson -lzstd -lunistring -lutf8proc -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas -lm
-# Open MPI for data-parallel training (lib/dist); linked only into the tools that use it.
+# Open MPI for data-parallel training (lib/train/dist); linked only into the tools that use it.
 MPI_CFLAGS ?= $(shell pkg-config --cflags ompi-c 2>/dev/null)
 MPI_LIBS   ?= $(shell pkg-config --libs ompi-c 2>/dev/null || echo -lmpi)
 CPPFLAGS += $(MPI_CFLAGS)
@@ -41,12 +45,15 @@ DEB_PACKAGES := build-essential pkg-config libjansson-dev libzstd-dev zstd libcm
 include cuda.mk
 LDLIBS  += -Wl,--as-needed $(CUDA_LDLIBS) -Wl,--no-as-needed
 
-LIB_SRC   := $(filter-out $(CUDA_EXCLUDE),$(sort $(wildcard lib/*.c)))
+LIB_SRC   := $(filter-out $(CUDA_EXCLUDE),$(sort $(wildcard lib/*/*.c)))
 TOOL_SRC  := $(sort $(wildcard tools/*.c))
+COMMON_SRC := $(sort $(wildcard tools/common/*.c))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB_A     := $(BUILD)/libwebshop.a
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
+COMMON_A  := $(BUILD)/libwscli.a
 TOOLS     := $(TOOL_SRC:tools/%.c=$(BIN)/%)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -60,13 +67,20 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(OMP) $(WARN) -MMD -MP -c $< -o $@
 
+# The programs and benchmarks also see tools/common (options, usage, exit codes: never the library).
+$(BUILD)/tools/%.o $(BUILD)/bench/%.o: CPPFLAGS += $(TOOLS_CPPFLAGS)
+
 $(LIB_A): $(LIB_OBJ) $(CUDA_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN)/%: $(BUILD)/tools/%.o $(LIB_A)
+$(COMMON_A): $(COMMON_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/%: $(BUILD)/tools/%.o $(COMMON_A) $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(OMP) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $(OMP) $(LDFLAGS) $< $(COMMON_A) $(LIB_A) $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_A)
 	@mkdir -p $(@D)
@@ -107,9 +121,9 @@ demo: all
 	bash examples/quickstart.sh
 
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB_A)
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(COMMON_A) $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(OMP) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $(OMP) $(LDFLAGS) $< $(COMMON_A) $(LIB_A) $(LDLIBS) -o $@
 
 bench: all $(BENCH_BINS)
 	bash bench/stream_bench.sh
@@ -155,4 +169,4 @@ include pipelines/common.mk pipelines/dpo.mk pipelines/ppo.mk pipelines/selflear
 # Parity checks against third-party reference implementations (PyPI oracles); not run by CI.
 -include $(sort $(wildcard tests/oracle/*.mk))
 
--include $(LIB_OBJ:.o=.d) $(TOOL_SRC:%.c=$(BUILD)/%.d) $(UNIT_SRC:%.c=$(BUILD)/%.d)
+-include $(LIB_OBJ:.o=.d) $(COMMON_OBJ:.o=.d) $(TOOL_SRC:%.c=$(BUILD)/%.d) $(UNIT_SRC:%.c=$(BUILD)/%.d)

@@ -1,17 +1,17 @@
-# cuda.mk: how the CUDA backend (lib/backend_cuda.cu) is built; a fragment of the top Makefile.
+# cuda.mk: how the CUDA backend (lib/model/backend_cuda.cu) is built; a fragment of the top Makefile.
 #
 #   make            CUDA=1 when nvcc is found (on PATH, else $(CUDA_HOME)/bin/nvcc), CUDA=0 otherwise
 #   make CUDA=1     the CUDA backend (an error when there is no nvcc)
-#   make CUDA=0     no CUDA: lib/backend_nocuda.c answers "no CUDA backend in this build"
+#   make CUDA=0     no CUDA: lib/model/backend_nocuda.c answers "no CUDA backend in this build"
 #
-# Either way exactly one of lib/backend_cuda.cu and lib/backend_nocuda.c is built. The top Makefile
+# Either way exactly one of lib/model/backend_cuda.cu and lib/model/backend_nocuda.c is built. The top Makefile
 # includes this file after BUILD is set (the rule below names $(BUILD)) and uses three variables:
 #
-#   LIB_SRC := $(filter-out $(CUDA_EXCLUDE),$(sort $(wildcard lib/*.c)))   # drop backend_nocuda.c
+#   LIB_SRC := $(filter-out $(CUDA_EXCLUDE),$(sort $(wildcard lib/*/*.c))) # drop backend_nocuda.c
 #   $(LIB_A): $(LIB_OBJ) $(CUDA_OBJ)                                        # the .cu object joins the archive
 #   LDLIBS  += $(CUDA_LDLIBS)                                               # cuBLAS, NCCL, runtime, libstdc++
 #
-# CUDA_OBJ and CUDA_LDLIBS are empty with CUDA=0, and CUDA_EXCLUDE is then lib/backend_cuda.cu,
+# CUDA_OBJ and CUDA_LDLIBS are empty with CUDA=0, and CUDA_EXCLUDE is then lib/model/backend_cuda.cu,
 # which the *.c wildcard never lists, so the same three lines serve both builds.
 #
 # Variables a user may set: CUDA, CUDA_HOME (default /usr/local/cuda), NVCC, CUDA_ARCH (the
@@ -35,15 +35,15 @@ ifeq ($(CUDA),1)
 ifeq ($(NVCC),)
 $(error CUDA=1 but nvcc is neither on PATH nor at $(CUDA_HOME)/bin/nvcc: set NVCC or CUDA_HOME)
 endif
-CUDA_OBJ     := $(BUILD)/lib/backend_cuda.o
+CUDA_OBJ     := $(BUILD)/lib/model/backend_cuda.o
 CUDA_LDLIBS  := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcublasLt -lnccl -lcudart -lstdc++
-CUDA_EXCLUDE := lib/backend_nocuda.c
+CUDA_EXCLUDE := lib/model/backend_nocuda.c
 
-$(BUILD)/lib/backend_cuda.o: lib/backend_cuda.cu lib/backend.h lib/err.h lib/optim.h
+$(BUILD)/lib/model/backend_cuda.o: lib/model/backend_cuda.cu lib/model/backend.h lib/base/err.h lib/model/optim.h
 	@mkdir -p $(@D)
-	$(NVCC) $(NVCCFLAGS) -Ilib $(CUDA_ARCH) -c $< -o $@
+	$(NVCC) $(NVCCFLAGS) $(addprefix -I,$(LIB_DIRS)) $(CUDA_ARCH) -c $< -o $@
 else
 CUDA_OBJ     :=
 CUDA_LDLIBS  :=
-CUDA_EXCLUDE := lib/backend_cuda.cu
+CUDA_EXCLUDE := lib/model/backend_cuda.cu
 endif

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "model.h"
 #include "progress.h"
 #include "rng.h"
@@ -69,7 +70,7 @@ static double backend_gflops(const ws_backend *be, int M, int N, int K)
 
 int main(int argc, char **argv)
 {
-    ws_backend_init(argv);
+    ws_cli_omp_passive(argv);
     const char *size = "minilm", *device = "cpu", *math = NULL;
     int B = 4, ragged = 0;
     double peak_tflops = 0;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Record throughput of lib/stream: read zstd + parse + serialise + write zstd level 3 (the
+# Record throughput of lib/io/stream: read zstd + parse + serialise + write zstd level 3 (the
 # `records` tool), next to the floor `zstd -d | wc -l` and `jq -c .` on the same file.
 # Usage: bench/stream_bench.sh [REPEAT]   (REPEAT copies of the 6,910 goal records; default 25)
 set -eu

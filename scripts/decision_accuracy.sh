@@ -17,7 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 echo "| decision | states | accuracy | loss (nats) |"
 echo "|:--|--:|--:|--:|"
 for kind in results option buy navigation; do
-    # tokenize says each decision's kind (lib/env.h, ws_decision_kind_of)
+    # tokenize says each decision's kind (lib/webshop/env.h, ws_decision_kind_of)
     jq -c --arg kind "$kind" 'select(.kind == $kind)' "$tmp/all.tok.jsonl" > "$tmp/$kind.tok.jsonl"
     if [ ! -s "$tmp/$kind.tok.jsonl" ]; then
         echo "| $kind | 0 | | |"

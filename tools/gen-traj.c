@@ -1,6 +1,6 @@
 /* gen-traj: preferred trajectories for imitation and preference training (DESIGN.md 5): the
  * oracle expert's successful episodes, a model's rollouts kept by rejection sampling with their
- * loops removed, or WebShop's human demonstrations imported. The work is lib/prefdata's. */
+ * loops removed, or WebShop's human demonstrations imported. The work is lib/train/prefdata's. */
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -172,7 +172,7 @@ static int import_human(ws_cli *cli, const char *path, char **goal_files, int n_
 
 int main(int argc, char **argv)
 {
-    ws_backend_init(argv);
+    ws_cli_omp_passive(argv);
     ws_cli cli = {.tool = "gen-traj"};
     const char *model_path = NULL, *human_path = NULL, *output = "-";
     int oracle = 0, prune = 1;

@@ -1,6 +1,6 @@
 /* pair-prefs: per-state preference pairs from preferred trajectories (DESIGN.md 5): chosen = the
  * trajectory's action, rejected = what a reference policy would do instead, or a random other
- * action. The work is lib/prefdata's. */
+ * action. The work is lib/train/prefdata's. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +38,7 @@ static void usage(void)
            "           (source \"agent\"; no model needed, --ref for --ref-logps).\n"
            "States with a single valid action (the search page)\n"
            "and steps whose action was not among the valid ones (action_index -1) give no pair.\n"
-           "The reference encodes each observation and its actions as the agent does (lib/encode)\n"
+           "The reference encodes each observation and its actions as the agent does (lib/model/encode)\n"
            "and scores --batch states per forward pass. A summary (trajectories, states, pairs,\n"
            "states skipped, next-best picks) goes to stderr.\n\n"
            "      --ref CKPT       the reference model (a train-il/dpo/ppo checkpoint)\n"
@@ -75,7 +75,7 @@ static noreturn void fail(const ws_cli *cli, ws_writer *w, const ws_err *err)
 
 int main(int argc, char **argv)
 {
-    ws_backend_init(argv);
+    ws_cli_omp_passive(argv);
     ws_cli cli = {.tool = "pair-prefs"};
     const char *ref_path = NULL, *rule_name = NULL, *output = "-";
     ws_play_opts mo; /* the model options */

@@ -317,7 +317,7 @@ __attribute__((format(printf, 2, 3))) static void sb_printf(sbuf *b, const char 
     }
 }
 
-/* A whole text file, through lib/outfile (renamed into place when complete, as "<path><suffix>"
+/* A whole text file, through lib/io/outfile (renamed into place when complete, as "<path><suffix>"
  * with a suffix). */
 static int write_file(const char *path, const sbuf *b, const char *suffix, ws_err *err)
 {
@@ -713,7 +713,7 @@ static int read_goals(ctx *c, ws_catalog *cat, int argc, char **argv, int first)
 
 int main(int argc, char **argv)
 {
-    ws_backend_init(argv);
+    ws_cli_omp_passive(argv);
     ws_cli cli = {.tool = "thompson-eval"};
     const char *output = "-", *summary_path = NULL, *table_path = NULL, *plots_dir = NULL;
     long runs = 1, rounds = 100, seed = 0, batch = 1, fixed = 0, mc_draws = 100000;

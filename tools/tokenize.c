@@ -9,10 +9,10 @@
  * Sequences are framed as BERT expects: [CLS] text [SEP]. A state has at most --max-state-len ids
  * in all (default 512, BERT's position limit, WebShop's max_length for states), an action at most
  * --max-action-len (default 128, WebShop's train_choice_il.py; its RL agent used 64). Every text
- * goes through lib/encode (ws_encode_text), the same function the agent uses when it acts, so a
+ * goes through lib/model/encode (ws_encode_text), the same function the agent uses when it acts, so a
  * model trained on these records sees at rollout time exactly the encoding it learned on.
  *
- * Truncation (lib/encode's rule) cuts the END of a text and keeps its beginning: every WebShop
+ * Truncation (lib/model/encode's rule) cuts the END of a text and keeps its beginning: every WebShop
  * observation starts with the instruction ("WebShop [SEP] Instruction: [SEP] <instruction> ..." on
  * the search page, "Instruction: [SEP] <instruction> [SEP] Back to Search ..." on the others), and
  * the instruction is what the choice must be conditioned on; what falls off is the tail of a long
@@ -51,7 +51,7 @@ static void usage(void)
            "                the oracle's action in the state the agent reached, i.e. DAgger)\n"
            "  pair       -> one record: chosen, rejected (+ ref_logp_chosen/rejected, ref_sha256 when present)\n\n"
            "Each sequence is [CLS] tokens [SEP]; the maximum lengths count both. A longer text is\n"
-           "cut at the end (lib/encode, as the agent does when it acts): every WebShop observation\n"
+           "cut at the end (lib/model/encode, as the agent does when it acts): every WebShop observation\n"
            "starts with the instruction, the part the choice depends on, and the actions are\n"
            "encoded apart, so only the tail of a long page (last results, end of a description) is\n"
            "lost. A summary (records, ids, sequences truncated, steps skipped) goes to stderr.\n\n"

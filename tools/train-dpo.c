@@ -121,7 +121,7 @@ done:
 
 int main(int argc, char **argv)
 {
-    ws_backend_init(argv);
+    ws_cli_omp_passive(argv);
     ws_cli cli = {.tool = "train-dpo"};
     ws_train_opts opts;
     ws_train_opts_default(&opts, "dpo", 1e-5);

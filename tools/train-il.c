@@ -35,7 +35,7 @@ static int il_loss(void *user, ws_model *policy, const ws_batch *b, const ws_dec
 
 int main(int argc, char **argv)
 {
-    ws_backend_init(argv);
+    ws_cli_omp_passive(argv);
     ws_cli cli = {.tool = "train-il"};
     ws_train_opts opts;
     ws_train_opts_default(&opts, "il", 2e-5);

@@ -359,7 +359,7 @@ static json_t *handle(server *sv, json_t *req)
 /* A request runs to its answer without polling for signals (a reward over long texts can take
  * minutes), so while one runs, SIGINT/SIGTERM end the service at once: every earlier answer is
  * flushed already, and the cut request gets none, as if it had come after the signal. Between
- * requests the flag of lib/interrupt ends the loop. */
+ * requests the flag of lib/base/interrupt ends the loop. */
 static void exit_at_once(int signo)
 {
     _exit(128 + signo);

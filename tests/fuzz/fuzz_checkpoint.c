@@ -1,4 +1,4 @@
-/* libFuzzer harness for the checkpoint reader (lib/checkpoint over lib/safetensors): any bytes
+/* libFuzzer harness for the checkpoint reader (lib/io/checkpoint over lib/io/safetensors): any bytes
  * as a checkpoint and its .optim must load or give a clean error, never a crash, and a load
  * that succeeds must have filled only finite values.
  *

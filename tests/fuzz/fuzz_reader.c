@@ -1,4 +1,4 @@
-/* libFuzzer harness for the record reader (lib/stream): any bytes, plain or zstd, must give
+/* libFuzzer harness for the record reader (lib/io/stream): any bytes, plain or zstd, must give
  * records or a clean error, never a crash; every record must survive a write/read round trip. */
 #include <stdint.h>
 #include <stdlib.h>

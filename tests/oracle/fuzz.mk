@@ -1,4 +1,4 @@
-# Parity of lib/textmatch (token_set_ratio, full_process, goal option text) against thefuzz and
+# Parity of lib/text/textmatch (token_set_ratio, full_process, goal option text) against thefuzz and
 # WebShop's normalize_color; included by the top Makefile. Needs python3 and, for the catalog
 # pairs, the WebShop data (WEBSHOP_DATA, default ../shared/webshop-1k).
 #   make oracle-fuzz        prints "N pairs, M mismatches"; fails on any mismatch

@@ -1,4 +1,4 @@
-/* Driver of tests/oracle/fuzz_parity.py: lib/textmatch on lines of stdin, one answer per line.
+/* Driver of tests/oracle/fuzz_parity.py: lib/text/textmatch on lines of stdin, one answer per line.
  *   fuzz_driver [--repeat N]   "a<TAB>b" lines -> ws_token_set_ratio(a, b); the time of the N
  *                              passes over all pairs (I/O excluded) goes to stderr: "seconds S"
  *   fuzz_driver --process      text lines -> ws_fuzz_process(text)

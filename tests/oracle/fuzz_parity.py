@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Parity of lib/textmatch against the reference Python implementations.
+"""Parity of lib/text/textmatch against the reference Python implementations.
 
 Checks, through tests/oracle/fuzz_driver:
   1. ws_token_set_ratio == thefuzz.fuzz.token_set_ratio on >= 20,000 string pairs drawn from the
@@ -12,7 +12,7 @@ Checks, through tests/oracle/fuzz_driver:
 Prints "N pairs, M mismatches" and the throughput of both sides; exits 1 on any mismatch.
 
   fuzz_parity.py --driver PATH [--data DIR] [--seed N] [--pairs N]
-  fuzz_parity.py --emit-tables   # C tables of lib/textmatch.c, from the installed rapidfuzz
+  fuzz_parity.py --emit-tables   # C tables of lib/text/textmatch.c, from the installed rapidfuzz
 """
 import argparse
 import io
@@ -52,7 +52,7 @@ def all_code_points():
     return [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
 
 
-# ------------------------------------------------------------------ tables for lib/textmatch.c
+# ------------------------------------------------------------------ tables for lib/text/textmatch.c
 def emit_tables():
     """Prints the alnum ranges and lower-case runs of rapidfuzz's default_process."""
     from rapidfuzz import __version__ as rf_version

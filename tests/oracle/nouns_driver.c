@@ -1,4 +1,4 @@
-/* nouns_driver: lib/nouns on lines of JSON strings, for tests/oracle/nouns_parity.py.
+/* nouns_driver: lib/text/nouns on lines of JSON strings, for tests/oracle/nouns_parity.py.
  *
  *   nouns_driver tok   < strings.jsonl   one line per input: [["token", 0], ...]   (tokenizer only)
  *   nouns_driver tag   < strings.jsonl   one line per input: [["token", 0|1], ...] (1 = noun)

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Parity of lib/nouns (tokenizer + NOUN/PROPN test + WebShop title_score) against spaCy.
+"""Parity of lib/text/nouns (tokenizer + NOUN/PROPN test + WebShop title_score) against spaCy.
 
     nouns_parity.py check  --driver BUILD/tests/oracle/nouns_driver [--data DIR] [--model NAME]
                            [--wordnet-only] [--disagreements FILE]
-    nouns_parity.py tables [--model NAME]  # print the C tables lib/nouns.c embeds (tokenizer data)
+    nouns_parity.py tables [--model NAME]  # print the C tables lib/text/nouns.c embeds (tokenizer data)
 
 (make oracle-nouns runs `check` with the pinned spaCy and model in a venv under .cache/.)
 
@@ -14,13 +14,13 @@ product title and every goal name of the catalog, and on each half (dev/held, se
 (c) the tokenizer alone on the catalog's other text (descriptions, bullet points, options), and
 (d) on 20,000 random strings of tricky pieces (affixes, URLs, special cases, Unicode).
 
-The NOUN/PROPN rules in lib/nouns.c were written by hand while reading disagreements on the
+The NOUN/PROPN rules in lib/text/nouns.c were written by hand while reading disagreements on the
 products with an even line index only ("dev"); the odd half ("held") was not looked at, so its
 figures estimate how the rules carry over to unseen titles. --wordnet-only measures the
 tagger without the Lingua::EN::Tagger lexicon (what a machine without that package gets);
 --disagreements writes the dev titles where the two disagree, as JSON lines.
 
-`tables` regenerates the tokenizer data that lib/nouns.c embeds: spaCy's English special cases
+`tables` regenerates the tokenizer data that lib/text/nouns.c embeds: spaCy's English special cases
 (tokenizer exceptions), the special cases its PhraseMatcher re-applies after affix splitting,
 and the character classes of spaCy's prefix/suffix/infix rules, as code-point ranges. It reads
 spaCy's own tables (not any tagger output).
@@ -234,7 +234,7 @@ class Tally:
         self.noun_tp = self.noun_fp = self.noun_fn = 0
 
     def add(self, ref, mine):
-        """ref: [(text, noun)] from spaCy; mine: [(text, noun)] from lib/nouns."""
+        """ref: [(text, noun)] from spaCy; mine: [(text, noun)] from lib/text/nouns."""
         self.texts += 1
         self.tokens += len(ref)
         a = [t for t, _ in ref]
@@ -411,7 +411,7 @@ def check(a):
     print("\n(d) tokenizer on %d random strings of tricky pieces: %d tokenized differently" % (
         len(rand), len(bad)))
     for c, x, y in bad[:5]:
-        print("    %r: spaCy %r, lib/nouns %r" % (c, x, y))
+        print("    %r: spaCy %r, lib/text/nouns %r" % (c, x, y))
     return 0
 
 

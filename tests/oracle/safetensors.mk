@@ -1,4 +1,4 @@
-# Parity of lib/safetensors and lib/checkpoint's files with the reference safetensors package.
+# Parity of lib/io/safetensors and lib/io/checkpoint's files with the reference safetensors package.
 #   make oracle-safetensors   builds the driver, installs safetensors + numpy from PyPI into a
 #                             venv under .cache/, and checks both directions (C writes / the
 #                             reference reads, and the reverse, F16 and BF16 included) plus the

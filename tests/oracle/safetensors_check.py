@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Parity of lib/safetensors (and lib/checkpoint's files) with the reference implementation.
+"""Parity of lib/io/safetensors (and lib/io/checkpoint's files) with the reference implementation.
 
   python safetensors_check.py --driver build/tests/oracle/safetensors_driver [--workdir DIR]
 

@@ -1,4 +1,4 @@
-/* Driver for tests/oracle/safetensors_check.py: exposes lib/safetensors and lib/checkpoint to
+/* Driver for tests/oracle/safetensors_check.py: exposes lib/io/safetensors and lib/io/checkpoint to
  * the reference implementation's comparison.
  *   safetensors_driver write OUT       write a sample file with the C writer; print its content
  *   safetensors_driver write1 OUT      the same with a single metadata key

@@ -1,4 +1,4 @@
-# Search parity: lib/search.c + lib/analyzer.c against the real engine WebShop uses, Anserini on
+# Search parity: lib/webshop/search.c + lib/text/analyzer.c against the real engine WebShop uses, Anserini on
 # Lucene 9 (the fat jar bundled in pyserini's PyPI package), BM25 k1=0.9 b=0.4, top 50.
 #
 #   make oracle-search      builds the C driver, fetches the jar once (pip download into

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Search parity report: lib/search + lib/analyzer (C) against Anserini/Lucene 9 (Java).
+"""Search parity report: lib/webshop/search + lib/text/analyzer (C) against Anserini/Lucene 9 (Java).
 
 Driven by tests/oracle/search.mk (make oracle-search). Subcommands:
   fetch-jar VERSION DEST   download pyserini VERSION from PyPI and extract its Anserini fat jar
@@ -118,7 +118,7 @@ def cmd_run(a):
     java = [a.java, "-cp", f"{a.jar}{os.pathsep}{a.classes}", "SearchOracle"]
     cdrv = [a.c_driver]
     ok = True
-    print("search parity: C (lib/search.c, lib/analyzer.c) vs Anserini/Lucene 9 "
+    print("search parity: C (lib/webshop/search.c, lib/text/analyzer.c) vs Anserini/Lucene 9 "
           f"({os.path.basename(a.jar)}), BM25 k1=0.9 b=0.4, top 50")
 
     # 1. analyzer on every product's contents

@@ -1,4 +1,4 @@
-# Parity of lib/wordpiece (BERT uncased WordPiece + WebShop's 4 added tokens) against Hugging
+# Parity of lib/text/wordpiece (BERT uncased WordPiece + WebShop's 4 added tokens) against Hugging
 # Face's tokenizer (transformers' AutoTokenizer = BertTokenizerFast, from the `tokenizers` library).
 #   make oracle-tokenizer         builds the driver, installs transformers/tokenizers from PyPI into
 #                                 a venv under .cache/, fetches the model's vocabulary (make model)
@@ -7,7 +7,7 @@
 #                                 actions of random and oracle rollouts of all goals (text and
 #                                 text_rich); prints the share of identical inputs and the C
 #                                 tokenizer's tokens/s; fails unless every input agrees.
-#   make oracle-tokenizer-tables  regenerates the table of Unicode differences in lib/wordpiece.c
+#   make oracle-tokenizer-tables  regenerates the table of Unicode differences in lib/text/wordpiece.c
 #                                 (for another tokenizers version).
 # Not run by CI (it needs PyPI). TOK_QUICK=1 limits the rollouts to 300 goals.
 TOK_VENV    ?= .cache/venv-tok
@@ -22,11 +22,11 @@ $(TOK_DRIVER): tests/oracle/tokenizer_driver.c $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -o $@
 
-# lib/wordpiece.c without its table of HF differences: what utf8proc alone gives.
-$(TOK_RAW): tests/oracle/tokenizer_driver.c lib/wordpiece.c lib/err.c lib/wordpiece.h
+# lib/text/wordpiece.c without its table of HF differences: what utf8proc alone gives.
+$(TOK_RAW): tests/oracle/tokenizer_driver.c lib/text/wordpiece.c lib/base/err.c lib/text/wordpiece.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -DWS_WORDPIECE_RAW $(CFLAGS) $(WARN) $(LDFLAGS) tests/oracle/tokenizer_driver.c \
-	    lib/wordpiece.c lib/err.c $(LDLIBS) -o $@
+	    lib/text/wordpiece.c lib/base/err.c $(LDLIBS) -o $@
 
 $(TOK_PY):
 	python3 -m venv $(TOK_VENV)
@@ -44,4 +44,4 @@ oracle-tokenizer: $(TOK_DRIVER) $(TOK_PY) $(TOK_VOCAB) $(BIN)/goals $(BIN)/rollo
 	    --bin $(BIN) --data $(TOK_DATA) --bench $(if $(TOK_QUICK),--quick)
 
 oracle-tokenizer-tables: $(TOK_RAW) $(TOK_PY)
-	$(TOK_PY) tests/oracle/tokenizer_parity.py tables --raw-driver $(TOK_RAW) --write lib/wordpiece.c
+	$(TOK_PY) tests/oracle/tokenizer_parity.py tables --raw-driver $(TOK_RAW) --write lib/text/wordpiece.c

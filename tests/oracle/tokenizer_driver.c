@@ -1,4 +1,4 @@
-/* Driver for tests/oracle/tokenizer_parity.py: lib/wordpiece on JSON-lines input.
+/* Driver for tests/oracle/tokenizer_parity.py: lib/text/wordpiece on JSON-lines input.
  *
  *   tokenizer_driver ids VOCAB    each stdin line a JSON string -> a JSON array of ids
  *   tokenizer_driver words        each stdin line a JSON string -> a JSON array of the words of

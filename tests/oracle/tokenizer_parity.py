@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Parity of lib/wordpiece against Hugging Face's BERT tokenizer (`tokenizers`, as transformers'
+"""Parity of lib/text/wordpiece against Hugging Face's BERT tokenizer (`tokenizers`, as transformers'
 BertTokenizerFast / AutoTokenizer use it) with WebShop's four added tokens.
 
     tokenizer_parity.py check  --driver D --vocab VOCAB [--bin BIN] [--data DIR] [--quick]
-    tokenizer_parity.py tables --raw-driver D [--write lib/wordpiece.c]
+    tokenizer_parity.py tables --raw-driver D [--write lib/text/wordpiece.c]
 
 `check` compares token ids, input by input, on
   - every product text of the catalog: Title, Description, each bullet point, `contents`;
@@ -15,9 +15,9 @@ BertTokenizerFast / AutoTokenizer use it) with WebShop's four added tokens.
 and the normalise + pre-tokenize stage alone on every Unicode code point ("x" + c + "y").
 It prints the share of identical inputs per source and fails unless all are identical.
 
-`tables` regenerates hf_fix in lib/wordpiece.c: the code points where HF's character tables
+`tables` regenerates hf_fix in lib/text/wordpiece.c: the code points where HF's character tables
 (older Unicode for categories and NFD, newer for lower-casing) disagree with utf8proc's. It runs
-the driver built with -DWS_WORDPIECE_RAW (lib/wordpiece.c without the table) on every code point.
+the driver built with -DWS_WORDPIECE_RAW (lib/text/wordpiece.c without the table) on every code point.
 
 The HF tokenizer is built as WebShop's baseline models build theirs: a BERT uncased tokenizer from
 the vocabulary, then add_tokens([button], [button_], [clicked button], [clicked button_],
@@ -277,7 +277,7 @@ def main():
     c.add_argument("--bench", action="store_true", help="also print the C tokenizer's tokens/s")
     t = sub.add_parser("tables")
     t.add_argument("--raw-driver", required=True)
-    t.add_argument("--write", help="replace the table in this file (lib/wordpiece.c)")
+    t.add_argument("--write", help="replace the table in this file (lib/text/wordpiece.c)")
     args = ap.parse_args()
     sys.exit(check(args) if args.cmd == "check" else tables(args))
 

@@ -1,11 +1,12 @@
-# The CUDA backend builds and links: lib/backend_cuda.cu through nvcc (sm_90 only here, to keep the
+# The CUDA backend builds and links: lib/model/backend_cuda.cu through nvcc (sm_90 only here, to keep the
 # test short) linked into a small C program by its C entry points. Without a GPU the backend must
 # refuse with a clear message; with one it must open, pass a tiny smoke test and close. The no-CUDA
-# stand-in (lib/backend_nocuda.c) and cuda.mk's variables are checked without nvcc.
+# stand-in (lib/model/backend_nocuda.c) and cuda.mk's variables are checked without nvcc.
 . "$(dirname "$0")/lib.sh"
 CC=${CC:-gcc}
 CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
 WARN="-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes"
+LIB_INC=$(for d in lib/*/; do printf -- '-I%s ' "${d%/}"; done) # the library's concern directories
 
 # ------------------------------------------------------------------ without nvcc
 cat > "$T_TMP/nocuda_main.c" <<'EOF'
@@ -24,16 +25,16 @@ int main(void)
 }
 EOF
 check "backend_nocuda.c: warning-free, not built, no devices, refuses naming make CUDA=1" bash -c "
-  $CC -std=c11 -D_GNU_SOURCE $WARN -Ilib -c lib/backend_nocuda.c -o '$T_TMP/nocuda.o' 2> '$T_TMP/nocuda.err' &&
+  $CC -std=c11 -D_GNU_SOURCE $WARN $LIB_INC -c lib/model/backend_nocuda.c -o '$T_TMP/nocuda.o' 2> '$T_TMP/nocuda.err' &&
   [ ! -s '$T_TMP/nocuda.err' ] &&
-  $CC -std=c11 -D_GNU_SOURCE -Ilib '$T_TMP/nocuda_main.c' '$T_TMP/nocuda.o' lib/err.c -o '$T_TMP/nocuda' &&
+  $CC -std=c11 -D_GNU_SOURCE $LIB_INC '$T_TMP/nocuda_main.c' '$T_TMP/nocuda.o' lib/base/err.c -o '$T_TMP/nocuda' &&
   '$T_TMP/nocuda' | grep -q 'no CUDA backend'"
 
 # cuda.mk on its own, free of what an outer make (make asan passes CUDA=0) would hand down
 unset MAKEFLAGS MFLAGS MAKELEVEL CUDA
 printf 'BUILD := b\ninclude cuda.mk\nshow:\n\t@echo "$(CUDA)|$(CUDA_OBJ)|$(CUDA_EXCLUDE)|$(CUDA_LDLIBS)"\n' > "$T_TMP/show.mk"
 check "cuda.mk: CUDA=0 builds backend_nocuda.c and links nothing more" bash -c "
-  [ \"\$(make -s --no-print-directory -f '$T_TMP/show.mk' show CUDA=0)\" = '0||lib/backend_cuda.cu|' ]"
+  [ \"\$(make -s --no-print-directory -f '$T_TMP/show.mk' show CUDA=0)\" = '0||lib/model/backend_cuda.cu|' ]"
 expect_error "cuda.mk: CUDA=1 without nvcc is an error" 2 "CUDA=1 but nvcc" \
     make -s --no-print-directory -f "$T_TMP/show.mk" show CUDA=1 NVCC= CUDA_HOME="$T_TMP/none"
 
@@ -69,7 +70,7 @@ fi
 
 check "cuda.mk: nvcc found, so CUDA defaults to 1 with the .cu object and the CUDA libraries" bash -c "
   make -s --no-print-directory -f '$T_TMP/show.mk' show NVCC='$NVCC' CUDA_HOME='$CUDA_HOME' |
-  grep -qx '1|b/lib/backend_cuda.o|lib/backend_nocuda.c|.*-lcublas -lcublasLt -lnccl -lcudart -lstdc++'"
+  grep -qx '1|b/lib/model/backend_cuda.o|lib/model/backend_nocuda.c|.*-lcublas -lcublasLt -lnccl -lcudart -lstdc++'"
 
 cat > "$T_TMP/probe.c" <<'EOF'
 /* links against the CUDA backend through its C entry points only */
@@ -151,13 +152,13 @@ int main(void)
 }
 EOF
 
-check "nvcc compiles lib/backend_cuda.cu without a warning" bash -c "
-  '$NVCC' -O2 -std=c++17 -Ilib -Xcompiler -Wall,-Wextra -gencode arch=compute_90,code=sm_90 \
-      -c lib/backend_cuda.cu -o '$T_TMP/backend_cuda.o' > '$T_TMP/nvcc.out' 2>&1 &&
+check "nvcc compiles lib/model/backend_cuda.cu without a warning" bash -c "
+  '$NVCC' -O2 -std=c++17 $LIB_INC -Xcompiler -Wall,-Wextra -gencode arch=compute_90,code=sm_90 \
+      -c lib/model/backend_cuda.cu -o '$T_TMP/backend_cuda.o' > '$T_TMP/nvcc.out' 2>&1 &&
   [ ! -s '$T_TMP/nvcc.out' ] || { cat '$T_TMP/nvcc.out'; false; }"
 check "the C entry points link (backend_cuda.o + err.c + the CUDA libraries)" bash -c "
-  $CC -std=c11 -D_GNU_SOURCE $WARN -Ilib -c '$T_TMP/probe.c' -o '$T_TMP/probe.o' &&
-  $CC -std=c11 -D_GNU_SOURCE -Ilib -c lib/err.c -o '$T_TMP/err.o' &&
+  $CC -std=c11 -D_GNU_SOURCE $WARN $LIB_INC -c '$T_TMP/probe.c' -o '$T_TMP/probe.o' &&
+  $CC -std=c11 -D_GNU_SOURCE $LIB_INC -c lib/base/err.c -o '$T_TMP/err.o' &&
   $CC '$T_TMP/probe.o' '$T_TMP/backend_cuda.o' '$T_TMP/err.o' -L'$CUDA_HOME/lib64' -Wl,-rpath,'$CUDA_HOME/lib64' \
       -lcublas -lcublasLt -lnccl -lcudart -lstdc++ -lm -o '$T_TMP/probe'"
 check "no GPU: a clear refusal; a GPU: opens, multiplies, sums squares, closes" bash -c "

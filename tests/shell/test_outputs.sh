@@ -1,4 +1,4 @@
-# Outputs onto names that are not regular files (lib/outfile): a symbolic link has its target
+# Outputs onto names that are not regular files (lib/io/outfile): a symbolic link has its target
 # replaced and stays a link, a device and a FIFO are written straight into and stay what they
 # are, a directory is refused; for a record stream (-o), thompson-eval's --summary and --table,
 # and a trainer's checkpoint and --metrics.

@@ -1,4 +1,4 @@
-/* Unit tests of lib/analyzer: Lucene's StandardTokenizer rules (numbers, joins, splits, CJK,
+/* Unit tests of lib/text/analyzer: Lucene's StandardTokenizer rules (numbers, joins, splits, CJK,
  * emoji, the 255-unit cut), the possessive, lower-case and stop filters, and Lucene's Porter
  * stemmer. Expected values are what Anserini's DefaultEnglishAnalyzer gives (checked with
  * tests/oracle/search.mk). */

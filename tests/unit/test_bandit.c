@@ -1,4 +1,4 @@
-/* Unit tests of lib/bandit: posterior updates and pooling, the incomplete beta and its inverse
+/* Unit tests of lib/play/bandit: posterior updates and pooling, the incomplete beta and its inverse
  * against high-precision values (mpmath, 30 digits), the normal and Student-t quantiles, the
  * Gamma and Beta samplers' moments, interval maths, Thompson draws and P(best). */
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* Unit tests of lib/checkpoint: save/load round trips with optimiser state, metadata, every
+/* Unit tests of lib/io/checkpoint: save/load round trips with optimiser state, metadata, every
  * refusal (missing, mismatched, unexpected tensors, wrong format, stale .optim, damaged data,
  * non-finite weights), and loading plain Hugging Face BERT files. */
 #include <setjmp.h>

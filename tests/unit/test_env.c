@@ -1,7 +1,7 @@
-/* Unit tests of lib/env and lib/reward on a small catalog the test writes itself: every page
+/* Unit tests of lib/webshop/env and lib/webshop/reward on a small catalog the test writes itself: every page
  * type, every action kind (valid and not), option replacement, < prev from item and sub-pages,
  * paging past the last page, the step limit, text_rich, each reward component, the kinds of
- * decision; and the oracle policy (lib/policy) reaching reward 1 from off-track states. */
+ * decision; and the oracle policy (lib/play/policy) reaching reward 1 from off-track states. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

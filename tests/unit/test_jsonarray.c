@@ -1,4 +1,4 @@
-/* Unit tests of lib/jsonarray: splitting one top-level JSON array (or object) into elements,
+/* Unit tests of lib/io/jsonarray: splitting one top-level JSON array (or object) into elements,
  * across every read boundary, plain and zstd, and every kind of bad input. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Unit tests of lib/nouns: spaCy's English tokenization, the noun test and WebShop's
+/* Unit tests of lib/text/nouns: spaCy's English tokenization, the noun test and WebShop's
  * title_score formula. Expected tokenizations are what spaCy 3.8 (en_core_web_sm) gives; the
  * tagging cases are ones where this module and spaCy agree. Tests that need the lexicons skip
  * when WordNet is not installed (Debian: wordnet-base). */

@@ -1,4 +1,4 @@
-/* Unit tests of lib/objectives: IL, DPO and PPO losses and their logit gradients against
+/* Unit tests of lib/train/objectives: IL, DPO and PPO losses and their logit gradients against
  * hand-computed values and finite differences; GAE and advantage normalisation on hand-made
  * episodes. */
 #include <setjmp.h>

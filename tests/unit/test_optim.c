@@ -1,4 +1,4 @@
-/* Unit tests of lib/optim: AdamW against hand-computed steps, argument checks, gradient-norm
+/* Unit tests of lib/model/optim: AdamW against hand-computed steps, argument checks, gradient-norm
  * clipping (and its independence of the thread count), learning-rate schedules. */
 #include <setjmp.h>
 #include <stdarg.h>

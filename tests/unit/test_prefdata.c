@@ -1,4 +1,4 @@
-/* Unit tests of lib/prefdata: loop removal on hand-made step lists (no loop, loops of length 1
+/* Unit tests of lib/train/prefdata: loop removal on hand-made step lists (no loop, loops of length 1
  * and more, nested loops, loops through the search page) and on real episodes of a small catalog
  * with the replay check; the rules that pick the rejected action of a pair; the pairer; the
  * import of WebShop's human demonstrations. */

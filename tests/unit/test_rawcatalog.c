@@ -1,4 +1,4 @@
-/* Unit tests of lib/rawcatalog: WebShop's loader and search-document rules on raw products.
+/* Unit tests of lib/webshop/rawcatalog: WebShop's loader and search-document rules on raw products.
  * Expected texts were produced by WebShop's own Python code (load_products and
  * convert_product_file_format.py) on the same inputs. */
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* lib/rng: named streams are independent and repeatable; the policy sampler draws from
+/* lib/base/rng: named streams are independent and repeatable; the policy sampler draws from
  * softmax(logp / T) (frequencies within 4 standard errors over 200,000 draws), takes the argmax
  * at T = 0 (lowest index on ties) without drawing, ignores a constant shift and survives scores
  * whose exponentials overflow. */

@@ -1,4 +1,4 @@
-/* Unit tests of lib/safetensors: round trips, the reference writer's exact bytes, dtype
+/* Unit tests of lib/io/safetensors: round trips, the reference writer's exact bytes, dtype
  * conversion, every corrupt-file case the reader refuses, and atomic writes. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Unit tests of lib/search: SmallFloat length norms, BM25 scores on a tiny hand-made corpus
+/* Unit tests of lib/webshop/search: SmallFloat length norms, BM25 scores on a tiny hand-made corpus
  * (computed by hand and with Lucene's float operations), query-term boosts, ties in ASIN order,
  * top-k, empty queries; and, where the catalog is present, one query against Lucene's answer. */
 #include <setjmp.h>

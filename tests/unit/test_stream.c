@@ -1,4 +1,4 @@
-/* Unit tests of lib/stream: the byte reader (plain, zstd, files, memory), reading plain and zstd
+/* Unit tests of lib/io/stream: the byte reader (plain, zstd, files, memory), reading plain and zstd
  * records, every bad input, writing atomically. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Unit tests of lib/textmatch: token_set_ratio, normalize_color and goal option text. Expected
+/* Unit tests of lib/text/textmatch: token_set_ratio, normalize_color and goal option text. Expected
  * values were produced by thefuzz 0.22.1 / rapidfuzz 3.14.6 (Python 3.11) and WebShop's
  * normalize.py; tests/oracle/fuzz_parity.py checks the same functions on many more inputs. */
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* lib/vecmath against libm in double precision, over the ranges the CPU backend feeds it:
+/* lib/base/vecmath against libm in double precision, over the ranges the CPU backend feeds it:
  * e^x to 2 units in the last place, the normal cdf to 3e-7 and pdf to 2e-7 absolute, on a dense grid
  * and at the edges. */
 #include "vecmath.h"

@@ -1,4 +1,4 @@
-/* Unit tests of lib/wordpiece on a small vocabulary the test writes itself (no model needed).
+/* Unit tests of lib/text/wordpiece on a small vocabulary the test writes itself (no model needed).
  * Every expected split was produced by Hugging Face's tokenizer (transformers 5.24 / tokenizers
  * 0.23.3: AutoTokenizer on this vocabulary + add_tokens of WebShop's 4 tokens, special_tokens=True;
  * the word lists by tokenizers' BertNormalizer + BertPreTokenizer). tests/oracle/tokenizer_parity.py

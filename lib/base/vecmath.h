@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
-/* A float's bits and back (also lib/safetensors' widening of f16 and bf16). */
+/* A float's bits and back (also lib/io/safetensors' widening of f16 and bf16). */
 static inline uint32_t ws_float_bits(float x)
 {
     uint32_t u;

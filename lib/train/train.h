@@ -27,7 +27,7 @@ typedef struct ws_decision_data {
     int has_ref;
     double ref_logp_chosen, ref_logp_rejected;
     long goal_id;
-    int kind; /* a ws_decision_kind (lib/env.h); -1 when the record does not say */
+    int kind; /* a ws_decision_kind (lib/webshop/env.h); -1 when the record does not say */
 } ws_decision_data;
 
 typedef struct ws_dataset {

@@ -117,7 +117,7 @@ void ws_gen_free(ws_gen *g);
  * played for goal i (up to the first kept one); st[i] (st may be NULL) = the loop removal
  * counts of goal i's kept trajectory. Attempt a of every pending goal is played before attempt
  * a + 1 of any, up to `parallel` episodes per batch. Returns 0; -1 on errors (err filled, out[]
- * all NULL); 1 when a signal arrived (lib/interrupt) and play stopped between two batches: out[]
+ * all NULL); 1 when a signal arrived (lib/base/interrupt) and play stopped between two batches: out[]
  * and attempts[] then hold what was played, final for the goals ws_gen_decided says are. */
 int ws_gen_play(ws_gen *g, json_t *const *goals, int n, json_t **out, int *attempts, ws_prune_stats *st,
                 ws_err *err);

@@ -3,7 +3,7 @@
  *
  * Owns the parameters (one buffer, Hugging Face / WebShop tensor names), their gradients, and
  * the activations of the last forward pass, which backward consumes. Forward and backward are
- * written out layer by layer (llm.c style) on top of lib/backend.h. A batch is a list of
+ * written out layer by layer (llm.c style) on top of lib/model/backend.h. A batch is a list of
  * decisions; each decision is a state and its valid actions. Sequences are packed without
  * padding, so every state and action attends over exactly its own tokens; the state is encoded
  * once per decision and shared by its actions.

@@ -1,4 +1,4 @@
-/* The CPU backend: the reference implementation of lib/backend.h (OpenBLAS, OpenMP, fixed
+/* The CPU backend: the reference implementation of lib/model/backend.h (OpenBLAS, OpenMP, fixed
  * reduction orders). */
 #include "backend.h"
 
@@ -14,14 +14,6 @@
 
 /* One name for sgemm and dgemm, chosen by the real type. */
 #define GEMM(...) _Generic((ws_real)0, float: cblas_sgemm, double: cblas_dgemm)(CblasRowMajor, __VA_ARGS__)
-
-void ws_backend_init(char **argv)
-{
-    if (getenv("OMP_WAIT_POLICY"))
-        return;
-    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-    execv("/proc/self/exe", argv); /* returns only on failure: then run on with the default */
-}
 
 void ws_backend_set_threads(int n)
 {
@@ -159,7 +151,7 @@ static void cpu_layernorm_backward(const ws_backend *be, ws_real *dinp, ws_real 
     }
 }
 
-/* The float build takes lib/vecmath's vectorisable e^x and normal cdf/pdf; the double build
+/* The float build takes lib/base/vecmath's vectorisable e^x and normal cdf/pdf; the double build
  * (the gradient check) keeps libm's, whose accuracy finite differences need. */
 #define REAL_IS_FLOAT (sizeof(ws_real) == sizeof(float))
 

@@ -1,6 +1,6 @@
 /* runner: goals played to the end by a policy, several episodes in flight, as trajectories.
  *
- * The policy is a built-in one (random, oracle) or the model (lib/agent), which scores the
+ * The policy is a built-in one (random, oracle) or the model (lib/play/agent), which scores the
  * current states of all running episodes in one forward pass. Each episode's random choices come
  * from its own stream, seeded by (seed, goal_id), so a trajectory does not depend on which other
  * goals share its batch; results come back in the order of the goals. */

@@ -148,3 +148,16 @@ int ws_cli_close_output(const ws_cli *c, ws_writer *w)
         ws_cli_die(c, WS_EXIT_FAIL, "%s", err.msg);
     return WS_EXIT_OK;
 }
+
+void ws_cli_omp_passive(char **argv)
+{
+    if (getenv("OMP_WAIT_POLICY"))
+        return;
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return; /* nowhere to re-execute from: run on with the default */
+    self[n] = 0;
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    execv(self, argv); /* returns only on failure: then run on with the default */
+}

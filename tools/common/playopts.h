@@ -3,7 +3,7 @@
  *
  * Owns the environment options (--max-steps, --obs, --catalog-seed, -d/--data) and the model
  * options (--vocab, --temperature, --parallel, --max-state-len, --max-action-len, --threads):
- * their defaults, parsing and help text, as lib/trainloop does for the trainers. A tool appends
+ * their defaults, parsing and help text, as tools/common/trainloop does for the trainers. A tool appends
  * the WS_PLAY_*_LONGOPTS groups it takes to its option table (before the terminating zero entry)
  * and passes the codes its own switch does not know to ws_play_option. */
 #ifndef WS_PLAYOPTS_H

@@ -1,4 +1,4 @@
-/* backend_cuda: the CUDA implementation of lib/backend.h (built with make CUDA=1).
+/* backend_cuda: the CUDA implementation of lib/model/backend.h (built with make CUDA=1).
  *
  * What it owns: one ws_backend per GPU with its own stream, a cuBLAS handle bound to that
  * stream, an NCCL communicator once comm_init has run, grow-only device workspaces (op
@@ -29,7 +29,7 @@
  *     token of every run of equal ids add the run in token order, which is the CPU's order. The
  *     same inputs on the same GPU model and toolkit therefore give the same bits.
  *   - Precision: reductions accumulate in double where the CPU does, and AdamW's element update
- *     uses explicit round-to-nearest intrinsics (no FMA contraction), as lib/optim.c's. The
+ *     uses explicit round-to-nearest intrinsics (no FMA contraction), as lib/model/optim.c's. The
  *     results are not the CPU's bits: sums run as trees rather than in index order, a state's
  *     dmem adds its actions' contributions before joining d_enc, a few parameter sums (dwtt,
  *     dscale) stay in double longer, and nvcc may contract other multiply-adds;
@@ -65,7 +65,7 @@ extern "C" {
 
 static_assert(std::is_same<ws_real, float>::value,
               "the CUDA backend stores float: build it without -DWS_REAL (ws_real must be float)");
-static_assert(sizeof(ncclUniqueId) <= 256, "an NCCL unique id must fit the 256 bytes lib/dist broadcasts");
+static_assert(sizeof(ncclUniqueId) <= 256, "an NCCL unique id must fit the 256 bytes lib/train/dist broadcasts");
 
 namespace {
 
@@ -464,7 +464,7 @@ __global__ void k_scale(float *x, size_t n, float factor)
     GRID_STRIDE(i, n) x[i] *= factor;
 }
 
-/* lib/optim.c's ws_adamw_update element for element; _rn intrinsics keep the compiler from fusing
+/* lib/model/optim.c's ws_adamw_update element for element; _rn intrinsics keep the compiler from fusing
  * multiply-adds, so the result is the CPU's to the bit. */
 __global__ void k_adamw(float *param, const float *grad, float *m, float *v, size_t n, int do_decay, float keep,
                         float w1, float b2, float w2, float step_size, float bc2_sqrt, float eps)

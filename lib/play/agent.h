@@ -1,6 +1,6 @@
 /* agent: the choice model as a policy in the environment.
  *
- * Each state's observation and valid actions are encoded (lib/encode), the states of several
+ * Each state's observation and valid actions are encoded (lib/model/encode), the states of several
  * episodes are scored in one forward pass, and an action is taken per episode: the argmax, or a
  * sample from softmax(logits / temperature). States with a single valid action (the search page:
  * the agent searches with the instruction) are taken without the model unless values are

@@ -1,6 +1,6 @@
 /* modelio: choice models to and from files.
  *
- * A checkpoint (lib/checkpoint) carries the model's configuration in its metadata, so a model is
+ * A checkpoint (lib/io/checkpoint) carries the model's configuration in its metadata, so a model is
  * rebuilt from the file alone. A pre-trained BERT directory (Hugging Face layout: config.json and
  * model.safetensors, see `make model`) seeds the encoder; the head, the value head and the rows
  * of WebShop's 4 added tokens keep their random initialisation. A checkpoint is paired with the
@@ -12,7 +12,7 @@
 #include "model.h"
 #include "wordpiece.h"
 
-/* Views of the model's tensors for lib/checkpoint (malloc'd array; the data stays the model's). */
+/* Views of the model's tensors for lib/io/checkpoint (malloc'd array; the data stays the model's). */
 ws_param *ws_modelio_params(ws_model *m, size_t *n);
 /* The same views over another buffer laid out like the parameters (AdamW's m or v). */
 float **ws_modelio_tensor_ptrs(ws_model *m, float *buffer);
@@ -20,7 +20,8 @@ float **ws_modelio_tensor_ptrs(ws_model *m, float *buffer);
 /* Build the model a checkpoint describes and load its parameters. meta_out may be NULL. */
 ws_model *ws_modelio_load(const char *path, ws_ckpt_meta *meta_out, ws_err *err);
 /* A checkpoint and its vocabulary, for playing or scoring: the model ws_modelio_load builds, and
- * the vocabulary of `vocab_path` (NULL: the default one, see ws_vocab_path) loaded into *vocab
+ * the vocabulary of `vocab_path` (the caller's choice: the tools' default is tools/common's
+ * ws_vocab_path) loaded into *vocab
  * (left as it is when already loaded), which must be the one the checkpoint records (when it
  * records one). NULL on failure, saying why; a vocabulary loaded here stays in *vocab. */
 ws_model *ws_modelio_load_with_vocab(const char *ckpt, const char *vocab_path, ws_vocab **vocab, ws_err *err);

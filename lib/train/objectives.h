@@ -2,7 +2,7 @@
  * as pure functions of the model's outputs (so they are tested on hand-computed values).
  *
  * Log-probabilities are per action, decision after decision (n_actions[i] for decision i), as
- * lib/model gives them; gradients are written per action into dlogits, averaged over the batch. */
+ * lib/model/model gives them; gradients are written per action into dlogits, averaged over the batch. */
 #ifndef WS_OBJECTIVES_H
 #define WS_OBJECTIVES_H
 

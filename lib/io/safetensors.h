@@ -24,7 +24,7 @@
  * checkpoints immutable once renamed into place, which the writer guarantees for its own files.
  *
  * Writer. Collects named F32 tensors (borrowing their data until written) and metadata strings,
- * then writes the file through lib/outfile ("<path>.tmp-<pid>", fsynced and renamed into place),
+ * then writes the file through lib/io/outfile ("<path>.tmp-<pid>", fsynced and renamed into place),
  * so the final name only ever holds a complete file; on any failure the temporary file is removed
  * and a file already at the final name is left untouched. The bytes are a function of the inputs only, and match
  * what the reference writer produces for the same tensors: the JSON has no spaces, the

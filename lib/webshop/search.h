@@ -1,7 +1,7 @@
 /* search: WebShop's search engine, BM25 over the products' `contents` as pyserini/Anserini on
  * Lucene 9 computes it, to the bit.
  *
- * Owns the in-memory inverted index (terms from lib/analyzer.h, postings with term frequencies,
+ * Owns the in-memory inverted index (terms from lib/text/analyzer.h, postings with term frequencies,
  * one-byte length norms) and the ranking: Anserini's bag-of-words query (one SHOULD clause per
  * distinct query term, boosted by how often the term occurs in the query), Lucene's
  * BM25Similarity with k1 = 0.9, b = 0.4 in single precision (idf = (float) log(1 + (N - n + 0.5) /

@@ -6,7 +6,7 @@
  * element's extent with a small state machine (strings, escapes, bracket nesting), hands the
  * element's bytes to Jansson (json_loadb) and forgets them: memory is one read chunk plus the
  * largest element, never the document. Input is a path ("-" = stdin) or a memory buffer, read
- * through lib/stream's ws_bytes: zstd is detected by its magic number at the first read, and
+ * through lib/io/stream's ws_bytes: zstd is detected by its magic number at the first read, and
  * concatenated frames read as one stream.
  *
  * Grammar accepted: optional whitespace (and one UTF-8 byte-order mark at the very start), the

@@ -1,4 +1,4 @@
-/* backend_nocuda: the CUDA entry points of lib/backend.h for a build without CUDA (the default;
+/* backend_nocuda: the CUDA entry points of lib/model/backend.h for a build without CUDA (the default;
  * cuda.mk swaps this file for backend_cuda.cu when make CUDA=1 finds nvcc). */
 #include "backend.h"
 

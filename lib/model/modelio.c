@@ -1,11 +1,9 @@
 #include "modelio.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 
 ws_param *ws_modelio_params(ws_model *m, size_t *n)
 {
@@ -85,8 +83,6 @@ int ws_modelio_check_vocab(const char *ckpt, const char *ckpt_sha256, const char
 
 ws_model *ws_modelio_load_with_vocab(const char *ckpt, const char *vocab_path, ws_vocab **vocab, ws_err *err)
 {
-    char buf[PATH_MAX + 64];
-    vocab_path = ws_vocab_path(vocab_path, buf, sizeof buf);
     ws_ckpt_meta meta = {0};
     ws_model *m = ws_modelio_load(ckpt, &meta, err);
     if (m && ((!*vocab && !(*vocab = ws_vocab_load(vocab_path, err))) ||

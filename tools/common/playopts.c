@@ -1,5 +1,7 @@
 #include "playopts.h"
 
+#include <limits.h>
+
 #include <string.h>
 
 #include "backend.h"
@@ -66,8 +68,9 @@ ws_agent ws_play_agent(const ws_play_opts *o)
 ws_model *ws_play_load_model(const ws_play_opts *o, const ws_cli *cli, const char *ckpt, ws_vocab **vocab)
 {
     ws_err err;
+    char buf[PATH_MAX + 64];
     ws_backend_set_threads((int)o->threads);
-    ws_model *m = ws_modelio_load_with_vocab(ckpt, o->vocab_path, vocab, &err);
+    ws_model *m = ws_modelio_load_with_vocab(ckpt, ws_vocab_path(o->vocab_path, buf, sizeof buf), vocab, &err);
     if (!m)
         ws_cli_die(cli, WS_EXIT_FAIL, "%s", err.msg);
     ws_play_place_model(o, cli, m);

@@ -41,7 +41,7 @@
  * is in [-4, 16), else exponent notation ("1e+16", "1.5e-05"); "100.0", "877.8", "nan", "inf".
  * Writes at most 32 bytes (NUL included) into out; returns the length. */
 size_t ws_py_float_repr(double d, char out[32]);
-/* str.lower(): ws_py_lower, lib/pystr.h. */
+/* str.lower(): ws_py_lower, lib/text/pystr.h. */
 /* str.strip(): narrows [*s, *s + *n) to exclude Python's leading and trailing whitespace. */
 void ws_py_strip(const char **s, size_t *n);
 /* WebShop's price parse: [float(Decimal(re.sub(r'[^\d.]', '', x))) for x in text.split('$')[1:]].

@@ -6,7 +6,7 @@
  * lower-cased title, bullet points or description; options by token_set_ratio > 85 after
  * normalize_color (synthetic goals compare the (name, value) pair as WebShop does); price_ok
  * when the price is at most price_upper (always without a limit); r_type from the query,
- * shared category levels and the title's noun score (lib/nouns). */
+ * shared category levels and the title's noun score (lib/text/nouns). */
 #ifndef WS_REWARD_H
 #define WS_REWARD_H
 

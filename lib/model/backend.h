@@ -1,7 +1,7 @@
 /* backend: where the choice model's arrays live and the kernels that run on them.
  *
  * A backend is a table of functions: memory (allocate, copy in and out), every layer's forward
- * and backward, and the optimiser's element-wise update. lib/model and lib/train call only
+ * and backward, and the optimiser's element-wise update. lib/model/model and lib/train/train call only
  * these, so the same model code runs on the CPU (backend_cpu.c: the readable reference, OpenBLAS
  * and OpenMP) and on an NVIDIA GPU (backend_cuda.cu: cuBLAS and our kernels; built with
  * make CUDA=1). Pointers handed to a backend's kernels are its own memory (from ->alloc); the
@@ -31,12 +31,6 @@
 #endif
 typedef WS_REAL ws_real;
 
-/* Call first thing in main() of a tool that runs the model. OpenMP threads that spin-wait at
- * barriers (libgomp's default) collapse when the machine is busier than its cores: a training
- * step measured 7x slower with two other processes running. Unless the user chose an
- * OMP_WAIT_POLICY, the tool re-executes itself once with PASSIVE (the runtime reads it only at
- * start-up). Nothing may have been read from stdin before this call. */
-void ws_backend_init(char **argv);
 
 /* Threads for the CPU kernels (OpenMP loops and BLAS alike); 0 means one per core. The same count
  * gives the same bits; another count may change the last bits of matrix products. */
@@ -85,10 +79,10 @@ typedef struct ws_biattn_buffers {
 } ws_biattn_buffers;
 
 /* Scratch (in reals) that biattn_backward may use for a batch, whatever the backend: the sum over
- * actions of La*Ls + 2*La*C + La + C (lib/backend.c; each action may have its own part). */
+ * actions of La*Ls + 2*La*C + La + C (lib/model/backend.c; each action may have its own part). */
 size_t ws_biattn_scratch_size(const ws_pack *p, int C);
 
-typedef struct ws_adamw_opts ws_adamw_opts; /* lib/optim.h */
+typedef struct ws_adamw_opts ws_adamw_opts; /* lib/model/optim.h */
 
 typedef struct ws_backend ws_backend;
 struct ws_backend {
@@ -167,16 +161,16 @@ struct ws_backend {
     void (*cls_backward)(const ws_backend *be, ws_real *d_enc, const ws_real *d_cls, const ws_pack *p, int C);
 
     /* ---- optimiser (float: master weights and moments are always single precision) */
-    /* The sum of squares of n values, in double; the CPU sums fixed blocks (lib/optim.h) so the
+    /* The sum of squares of n values, in double; the CPU sums fixed blocks (lib/model/optim.h) so the
      * result does not depend on the thread count. */
     double (*sum_squares)(const ws_backend *be, const float *x, size_t n);
     void (*scale)(const ws_backend *be, float *x, size_t n, float factor);
-    /* One AdamW update of one tensor (lib/optim.h's ws_adamw_update, same formula). */
+    /* One AdamW update of one tensor (lib/model/optim.h's ws_adamw_update, same formula). */
     void (*adamw)(const ws_backend *be, const ws_adamw_opts *o, double lr, int64_t t, float *param,
                   const float *grad, float *m, float *v, size_t n, int decay);
 
-    /* ---- data parallel on the device (NULL on the CPU: lib/dist all-reduces host memory with MPI).
-     * Rank 0 makes an id (at most 256 bytes) that lib/dist broadcasts; every rank then joins. */
+    /* ---- data parallel on the device (NULL on the CPU: lib/train/dist all-reduces host memory with MPI).
+     * Rank 0 makes an id (at most 256 bytes) that lib/train/dist broadcasts; every rank then joins. */
     int (*comm_unique_id)(const ws_backend *be, void *id, size_t *id_bytes, ws_err *err);
     int (*comm_init)(const ws_backend *be, const void *id, int rank, int n_ranks, ws_err *err);
     /* x (backend memory) <- the sum of x over the ranks */

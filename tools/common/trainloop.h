@@ -133,7 +133,7 @@ typedef struct ws_train_run {
     int n_eval_goals;
 } ws_train_run;
 
-/* Join the ranks (lib/dist), build (or resume) the model on its backend, the optimiser and (on
+/* Join the ranks (lib/train/dist), build (or resume) the model on its backend, the optimiser and (on
  * rank 0) the metrics stream. A resumed run takes its settings (ws_run_setting) and seed from
  * the checkpoint, and its --metrics FILE keeps the records up to the checkpoint's step, the new
  * ones appended. total_steps is the run's
@@ -169,7 +169,7 @@ int ws_train_finish(ws_train_run *run);
 typedef int (*ws_loss_fn)(void *user, ws_model *policy, const ws_batch *b, const ws_decision_data *const *items,
                           ws_real *dlogits, json_t *fields, ws_err *err);
 
-/* Loads tokens records for training (need: WS_NEED_TARGET or WS_NEED_PAIR, lib/train.h); warns
+/* Loads tokens records for training (need: WS_NEED_TARGET or WS_NEED_PAIR, lib/train/train.h); warns
  * (unless quiet) how many single-action decisions it left out, and exits the tool on an error or
  * when nothing is left. `what` prefixes the messages ("--valid: "). */
 void ws_train_load_dataset(ws_train_run *run, ws_dataset *d, const char *const *inputs, int n_inputs, int need,

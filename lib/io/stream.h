@@ -4,10 +4,10 @@
  * stdin) or a memory buffer, detects zstd by its magic number (so plain and compressed inputs
  * read alike), reads concatenated zstd frames as one stream with the streaming API (bounded
  * memory), reports truncated and corrupt frames by byte offset, and wakes up on SIGINT/SIGTERM
- * (lib/interrupt). Every reader of the project's inputs sits on it: the record reader here, which
+ * (lib/base/interrupt). Every reader of the project's inputs sits on it: the record reader here, which
  * splits lines, parses each with Jansson and checks the record's "type" and "v", and
- * lib/jsonarray. A writer serialises records one per line (doubles in their shortest round-trip
- * form), compresses when asked, and writes files through lib/outfile (a temporary name renamed
+ * lib/io/jsonarray. A writer serialises records one per line (doubles in their shortest round-trip
+ * form), compresses when asked, and writes files through lib/io/outfile (a temporary name renamed
  * into place only when the stream is complete; devices and FIFOs written straight).
  *
  * Bounds: one line (record) is at most WS_MAX_LINE bytes. Blank lines are skipped. */
@@ -94,7 +94,7 @@ typedef struct ws_writer_opts {
     int level;    /* zstd level; 0 means the default (3) */
 } ws_writer_opts;
 
-/* path "-" (or NULL) is stdout; anything else is opened by ws_outfile_open (lib/outfile). */
+/* path "-" (or NULL) is stdout; anything else is opened by ws_outfile_open (lib/io/outfile). */
 ws_writer *ws_writer_open(const char *path, const ws_writer_opts *opts, ws_err *err);
 int ws_writer_put(ws_writer *w, const json_t *record, ws_err *err);
 /* Push every record written so far to the file or pipe now (an interactive service answers
