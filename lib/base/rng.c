@@ -1,6 +1,9 @@
 #include "rng.h"
 
 #include <math.h>
+#include <string.h>
+
+#include "hash.h"
 
 static uint64_t splitmix64(uint64_t *x)
 {
@@ -10,17 +13,9 @@ static uint64_t splitmix64(uint64_t *x)
     return z ^ (z >> 31);
 }
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; s && *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-    return h;
-}
-
 void ws_rng_seed(ws_rng *r, uint64_t seed, const char *stream)
 {
-    uint64_t x = seed ^ fnv1a(stream);
+    uint64_t x = seed ^ ws_fnv1a(stream, stream ? strlen(stream) : 0);
     for (int i = 0; i < 4; i++)
         r->s[i] = splitmix64(&x);
 }

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "pystr.h"
+#include "strmap.h"
 
 typedef struct ws_cprange {
     uint32_t lo, hi;
@@ -3078,113 +3079,6 @@ int ws_nouns_tokenize(const char *text, ws_ntok **toks, size_t *n)
  * Lexicons
  * ========================================================================================== */
 
-/* A string -> index map (open addressing, FNV-1a); keys live in one arena. */
-typedef struct strmap {
-    char *arena;
-    size_t alen, acap;
-    uint32_t *koff, *klen; /* per index */
-    size_t n, ncap;
-    uint32_t *slots; /* 0 = empty, else index + 1 */
-    size_t cap;      /* power of two */
-} strmap;
-
-static uint64_t fnv1a(const char *s, size_t l)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < l; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
-static void sm_free(strmap *m)
-{
-    free(m->arena);
-    free(m->koff);
-    free(m->klen);
-    free(m->slots);
-    memset(m, 0, sizeof *m);
-}
-
-static long sm_get(const strmap *m, const char *s, size_t l)
-{
-    if (!m->cap)
-        return -1;
-    size_t mask = m->cap - 1, h = (size_t)fnv1a(s, l) & mask;
-    for (;;) {
-        uint32_t v = m->slots[h];
-        if (!v)
-            return -1;
-        v--;
-        if (m->klen[v] == l && memcmp(m->arena + m->koff[v], s, l) == 0)
-            return v;
-        h = (h + 1) & mask;
-    }
-}
-
-static int sm_grow(strmap *m)
-{
-    size_t cap = m->cap ? m->cap * 2 : 1024;
-    uint32_t *slots = calloc(cap, sizeof *slots);
-    if (!slots)
-        return -1;
-    for (size_t i = 0; i < m->n; i++) {
-        size_t h = (size_t)fnv1a(m->arena + m->koff[i], m->klen[i]) & (cap - 1);
-        while (slots[h])
-            h = (h + 1) & (cap - 1);
-        slots[h] = (uint32_t)i + 1;
-    }
-    free(m->slots);
-    m->slots = slots;
-    m->cap = cap;
-    return 0;
-}
-
-/* The index of s (added when new), or -1 when memory runs out. *added tells which. */
-static long sm_put(strmap *m, const char *s, size_t l, bool *added)
-{
-    long got = sm_get(m, s, l);
-    if (added)
-        *added = got < 0;
-    if (got >= 0)
-        return got;
-    if ((m->n + 1) * 2 > m->cap && sm_grow(m))
-        return -1;
-    if (m->n == m->ncap) {
-        size_t nc = m->ncap ? m->ncap * 2 : 1024;
-        uint32_t *ko = realloc(m->koff, nc * sizeof *ko);
-        if (!ko)
-            return -1;
-        m->koff = ko;
-        uint32_t *kl = realloc(m->klen, nc * sizeof *kl);
-        if (!kl)
-            return -1;
-        m->klen = kl;
-        m->ncap = nc;
-    }
-    if (m->alen + l + 1 > m->acap) {
-        size_t ac = m->acap ? m->acap : 65536;
-        while (ac < m->alen + l + 1)
-            ac *= 2;
-        char *a = realloc(m->arena, ac);
-        if (!a)
-            return -1;
-        m->arena = a;
-        m->acap = ac;
-    }
-    memcpy(m->arena + m->alen, s, l);
-    m->arena[m->alen + l] = 0;
-    m->koff[m->n] = (uint32_t)m->alen;
-    m->klen[m->n] = (uint32_t)l;
-    m->alen += l + 1;
-    size_t h = (size_t)fnv1a(s, l) & (m->cap - 1);
-    while (m->slots[h])
-        h = (h + 1) & (m->cap - 1);
-    m->slots[h] = (uint32_t)m->n + 1;
-    return (long)m->n++;
-}
-
 enum { P_NOUN, P_VERB, P_ADJ, P_ADV, NPOS };
 
 /* Penn Treebank tag groups kept from Lingua::EN::Tagger's counts. */
@@ -3200,14 +3094,14 @@ typedef struct lgent {
 } lgent;
 
 struct ws_nouns {
-    strmap wn_map;
+    ws_strmap wn_map;
     wnent *wn;
     size_t wn_cap;
-    strmap exc_map[NPOS]; /* inflected form -> base (exc_base[p][index] offsets into arena) */
-    strmap exc_base;      /* bases, as keys */
+    ws_strmap exc_map[NPOS]; /* inflected form -> base: exc_to[p][its index] is the base's in exc_base */
+    ws_strmap exc_base;      /* bases, as keys */
     uint32_t *exc_to[NPOS];
     size_t exc_cap[NPOS];
-    strmap lg_map;
+    ws_strmap lg_map;
     lgent *lg;
     size_t lg_cap;
     bool has_lingua;
@@ -3262,8 +3156,8 @@ static int path_join(char *out, size_t cap, const char *dir, const char *name, w
 
 static long wn_slot(ws_nouns *nn, const char *s, size_t l)
 {
-    bool added;
-    long i = sm_put(&nn->wn_map, s, l, &added);
+    int added;
+    long i = ws_strmap_add(&nn->wn_map, s, l, &added);
     if (i < 0)
         return -1;
     if ((size_t)i >= nn->wn_cap) {
@@ -3354,7 +3248,7 @@ static int load_wn_counts(ws_nouns *nn, const char *dir, ws_err *err)
                 last--;
             long cnt = strtol(last, NULL, 10);
             if (pos >= 0 && !memchr(p, '_', l) && cnt > 0) {
-                long i = sm_get(&nn->wn_map, p, l);
+                long i = ws_strmap_find(&nn->wn_map, p, l);
                 if (i >= 0)
                     nn->wn[i].cnt[pos] += (uint32_t)cnt;
             }
@@ -3385,9 +3279,9 @@ static int load_wn_exc(ws_nouns *nn, const char *dir, const char *name, int pos,
                 be++;
             size_t l = (size_t)(sp - p);
             if (be > b && !memchr(p, '_', l)) {
-                bool added;
-                long i = sm_put(&nn->exc_map[pos], p, l, &added);
-                long j = i >= 0 ? sm_put(&nn->exc_base, b, (size_t)(be - b), NULL) : -1;
+                int added;
+                long i = ws_strmap_add(&nn->exc_map[pos], p, l, &added);
+                long j = i >= 0 ? ws_strmap_add(&nn->exc_base, b, (size_t)(be - b), NULL) : -1;
                 if (i < 0 || j < 0) {
                     free(buf);
                     return ws_fail(err, "%s: out of memory", path);
@@ -3466,8 +3360,8 @@ static int load_lingua(ws_nouns *nn, const char *dir, ws_err *err)
             char *ks = p, *ke = ob;
             if (*ks == '"' && ke - ks >= 2 && ke[-1] == '"')
                 ks++, ke--;
-            bool added;
-            long i = sm_put(&nn->lg_map, ks, (size_t)(ke - ks), &added);
+            int added;
+            long i = ws_strmap_add(&nn->lg_map, ks, (size_t)(ke - ks), &added);
             if (i < 0) {
                 free(buf);
                 return ws_fail(err, "%s: out of memory", path);
@@ -3515,14 +3409,14 @@ void ws_nouns_free(ws_nouns *nn)
 {
     if (!nn)
         return;
-    sm_free(&nn->wn_map);
+    ws_strmap_free(&nn->wn_map);
     free(nn->wn);
     for (int p = 0; p < NPOS; p++) {
-        sm_free(&nn->exc_map[p]);
+        ws_strmap_free(&nn->exc_map[p]);
         free(nn->exc_to[p]);
     }
-    sm_free(&nn->exc_base);
-    sm_free(&nn->lg_map);
+    ws_strmap_free(&nn->exc_base);
+    ws_strmap_free(&nn->lg_map);
     free(nn->lg);
     free(nn);
 }
@@ -3574,7 +3468,7 @@ int ws_nouns_has_lingua(const ws_nouns *nn) { return nn && nn->has_lingua; }
 
 static const wnent *wn_get(const ws_nouns *nn, const char *s, size_t l)
 {
-    long i = sm_get(&nn->wn_map, s, l);
+    long i = ws_strmap_find(&nn->wn_map, s, l);
     return i < 0 ? NULL : &nn->wn[i];
 }
 
@@ -3582,7 +3476,7 @@ static const lgent *lg_get(const ws_nouns *nn, const char *s, size_t l)
 {
     if (!nn->has_lingua)
         return NULL;
-    long i = sm_get(&nn->lg_map, s, l);
+    long i = ws_strmap_find(&nn->lg_map, s, l);
     return i < 0 ? NULL : &nn->lg[i];
 }
 
@@ -3632,11 +3526,11 @@ static void morph_pos(const ws_nouns *nn, lexinfo *li, int pos, const char *w, s
         {{NULL, NULL}},
     };
     wn_consider(nn, li, pos, w, l, true);
-    long x = sm_get(&nn->exc_map[pos], w, l);
+    long x = ws_strmap_find(&nn->exc_map[pos], w, l);
     if (x >= 0) {
-        uint32_t j = nn->exc_to[pos][x];
-        wn_consider(nn, li, pos, nn->exc_base.arena + nn->exc_base.koff[j], nn->exc_base.klen[j],
-                    false);
+        size_t base_len;
+        const char *base = ws_strmap_key(&nn->exc_base, nn->exc_to[pos][x], &base_len);
+        wn_consider(nn, li, pos, base, base_len, false);
     }
     char buf[128];
     for (int r = 0; rules[pos][r][0]; r++) {

@@ -1,7 +1,7 @@
 /* wordpiece: BERT's uncased WordPiece tokenizer with WebShop's added tokens (see wordpiece.h).
  *
- * The vocabulary is an open-addressing hash table (FNV-1a, linear probing, at most half full) over
- * the token bytes kept in one arena. Encoding validates the UTF-8 once, cuts the added/special
+ * The vocabulary: ids to tokens in one arena, tokens to ids through the project's string map
+ * (lib/base/strmap). Encoding validates the UTF-8 once, cuts the added/special
  * tokens out of the raw text, then normalises each piece into a code-point buffer, splits it into
  * words and runs the greedy longest-match WordPiece on each word's UTF-8 bytes, never trying a
  * piece longer than the longest token of the vocabulary.
@@ -22,6 +22,7 @@
 #include <utf8proc.h>
 
 #include "sha256.h"
+#include "strmap.h"
 
 /* ---- the vocabulary ---- */
 
@@ -36,51 +37,32 @@ struct ws_vocab {
     char *arena;        /* NUL-terminated tokens, back to back */
     size_t *offset;     /* id -> offset of its token in arena */
     size_t n, n_file;   /* ids in all, ids from the file */
-    uint32_t *slots;    /* hash table: id + 1, 0 = empty */
-    size_t mask;        /* slots - 1 (a power of two minus one) */
+    ws_strmap tokens;   /* each distinct token once */
+    int32_t *token_id;  /* by the token's index in `tokens`: its id (a later duplicate line's) */
     size_t max_token;   /* longest token in bytes */
     int32_t split_id[N_SPLIT];
     int32_t cls, sep, pad, unk, msk;
     char sha[65];
 };
 
-static uint64_t fnv1a(const char *s, size_t len)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
-
-/* The slot holding the token s[0..len), or the empty slot where it would go. */
-static size_t vocab_slot(const ws_vocab *v, const char *s, size_t len)
-{
-    size_t i = (size_t)fnv1a(s, len) & v->mask;
-    for (;;) {
-        uint32_t e = v->slots[i];
-        if (!e)
-            return i;
-        const char *t = v->arena + v->offset[e - 1];
-        if (strncmp(t, s, len) == 0 && t[len] == '\0')
-            return i;
-        i = (i + 1) & v->mask;
-    }
-}
-
 static int32_t vocab_find(const ws_vocab *v, const char *s, size_t len)
 {
-    uint32_t e = v->slots[vocab_slot(v, s, len)];
-    return e ? (int32_t)(e - 1) : -1;
+    long k = ws_strmap_find(&v->tokens, s, len);
+    return k >= 0 ? v->token_id[k] : -1;
 }
 
 /* Python's dict semantics of HF's load_vocab: a later duplicate line takes the token over. */
-static void vocab_insert(ws_vocab *v, size_t id)
+static int vocab_insert(ws_vocab *v, size_t id)
 {
     const char *t = v->arena + v->offset[id];
     size_t len = strlen(t);
-    v->slots[vocab_slot(v, t, len)] = (uint32_t)id + 1;
+    long k = ws_strmap_add(&v->tokens, t, len, NULL);
+    if (k < 0)
+        return -1;
+    v->token_id[k] = (int32_t)id;
     if (len > v->max_token)
         v->max_token = len;
+    return 0;
 }
 
 void ws_vocab_free(ws_vocab *v)
@@ -89,7 +71,8 @@ void ws_vocab_free(ws_vocab *v)
         return;
     free(v->arena);
     free(v->offset);
-    free(v->slots);
+    ws_strmap_free(&v->tokens);
+    free(v->token_id);
     free(v);
 }
 
@@ -116,17 +99,13 @@ ws_vocab *ws_vocab_load_mem(const void *data, size_t size, const char *name, ws_
     size_t addsz = 0;
     for (int k = 0; k < N_ADDED; k++)
         addsz += strlen(added_tokens[k]) + 1;
-    size_t slots = 16;
-    while (slots < 2 * cap_ids)
-        slots *= 2;
     v->arena = malloc(size + lines + addsz + 1);
     v->offset = malloc(cap_ids * sizeof *v->offset);
-    v->slots = calloc(slots, sizeof *v->slots);
-    if (!v->arena || !v->offset || !v->slots) {
+    v->token_id = malloc(cap_ids * sizeof *v->token_id);
+    if (!v->arena || !v->offset || !v->token_id) {
         ws_fail(err, "%s: out of memory", name);
         goto fail;
     }
-    v->mask = slots - 1;
     size_t at = 0, pos = 0;
     for (size_t line = 1; pos < size; line++) {
         const char *nl = memchr(p + pos, '\n', size - pos);
@@ -145,7 +124,10 @@ ws_vocab *ws_vocab_load_mem(const void *data, size_t size, const char *name, ws_
         memcpy(v->arena + at, p + pos, len);
         v->arena[at + len] = '\0';
         at += len + 1;
-        vocab_insert(v, v->n);
+        if (vocab_insert(v, v->n)) {
+            ws_fail(err, "%s: out of memory", name);
+            goto fail;
+        }
         v->n++;
         pos = end + 1;
     }
@@ -161,7 +143,10 @@ ws_vocab *ws_vocab_load_mem(const void *data, size_t size, const char *name, ws_
         v->offset[v->n] = at;
         memcpy(v->arena + at, added_tokens[k], len + 1);
         at += len + 1;
-        vocab_insert(v, v->n);
+        if (vocab_insert(v, v->n)) {
+            ws_fail(err, "%s: out of memory", name);
+            goto fail;
+        }
         v->n++;
     }
     for (int k = 0; k < N_SPLIT; k++) {

@@ -10,6 +10,7 @@
 
 #include "interrupt.h"
 #include "jsonarray.h"
+#include "strmap.h"
 #include "stream.h"
 #include "strbuf.h"
 
@@ -174,144 +175,21 @@ int ws_py_pricing(const char *text, size_t n, double *out, size_t cap, size_t *c
     return rc;
 }
 
-/* ------------------------------------------------------------------ a compact string map */
-
-typedef struct sm_entry {
-    uint64_t key_off, val_off;
-    uint32_t key_len, val_len; /* val_len 0: no value */
-} sm_entry;
-
-typedef struct strmap {
-    char *arena;               /* keys and serialised values */
-    size_t alen, acap;
-    sm_entry *e;               /* in insertion order */
-    size_t n, ecap;
-    uint32_t *slots;           /* open addressing: entry index + 1, 0 = empty */
-    size_t nslots;             /* a power of two */
-} strmap;
-
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a, then a final mix */
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    return h;
-}
-
-static int arena_reserve(strmap *m, size_t extra)
-{
-    if (m->alen + extra <= m->acap)
-        return 0;
-    size_t c = m->acap ? m->acap : 65536;
-    while (c < m->alen + extra)
-        c *= 2;
-    char *p = realloc(m->arena, c);
-    if (!p)
-        return -1;
-    m->arena = p;
-    m->acap = c;
-    return 0;
-}
-
-/* The slot holding key, or the empty slot where it would go. */
-static size_t sm_slot(const strmap *m, const char *k, size_t n, uint64_t h)
-{
-    size_t mask = m->nslots - 1, i = (size_t)h & mask;
-    for (;;) {
-        uint32_t s = m->slots[i];
-        if (s == 0)
-            return i;
-        const sm_entry *e = &m->e[s - 1];
-        if (e->key_len == n && memcmp(m->arena + e->key_off, k, n) == 0)
-            return i;
-        i = (i + 1) & mask;
-    }
-}
-
-static int sm_rehash(strmap *m, size_t nslots)
-{
-    uint32_t *slots = calloc(nslots, sizeof *slots);
-    if (!slots)
-        return -1;
-    free(m->slots);
-    m->slots = slots;
-    m->nslots = nslots;
-    for (size_t i = 0; i < m->n; i++) {
-        const sm_entry *e = &m->e[i];
-        size_t s = (size_t)hash_bytes(m->arena + e->key_off, e->key_len) & (nslots - 1);
-        while (slots[s])
-            s = (s + 1) & (nslots - 1);
-        slots[s] = (uint32_t)(i + 1);
-    }
-    return 0;
-}
-
-static const sm_entry *sm_get(const strmap *m, const char *k, size_t n)
-{
-    if (!m->nslots)
-        return NULL;
-    uint32_t s = m->slots[sm_slot(m, k, n, hash_bytes(k, n))];
-    return s ? &m->e[s - 1] : NULL;
-}
-
-/* Insert key (when absent): its entry, and whether it existed. NULL when out of memory. */
-static sm_entry *sm_put(strmap *m, const char *k, size_t n, int *existed)
-{
-    if (n > UINT32_MAX || m->n >= UINT32_MAX - 1)
-        return NULL;
-    if ((m->n + 1) * 4 > m->nslots * 3 && sm_rehash(m, m->nslots ? m->nslots * 2 : 1024))
-        return NULL;
-    uint64_t h = hash_bytes(k, n);
-    size_t slot = sm_slot(m, k, n, h);
-    if (m->slots[slot]) {
-        *existed = 1;
-        return &m->e[m->slots[slot] - 1];
-    }
-    *existed = 0;
-    if (m->n == m->ecap) {
-        size_t c = m->ecap ? m->ecap * 2 : 1024;
-        sm_entry *p = realloc(m->e, c * sizeof *p);
-        if (!p)
-            return NULL;
-        m->e = p;
-        m->ecap = c;
-    }
-    if (arena_reserve(m, n + 1))
-        return NULL;
-    sm_entry *e = &m->e[m->n];
-    e->key_off = m->alen;
-    e->key_len = (uint32_t)n;
-    e->val_off = 0;
-    e->val_len = 0;
-    memcpy(m->arena + m->alen, k, n);
-    m->alen += n;
-    m->slots[slot] = (uint32_t)(++m->n);
-    return e;
-}
-
-static size_t sm_bytes(const strmap *m)
-{
-    return m->acap + m->ecap * sizeof(sm_entry) + m->nslots * sizeof(uint32_t);
-}
-
-static void sm_free(strmap *m)
-{
-    free(m->arena);
-    free(m->e);
-    free(m->slots);
-    memset(m, 0, sizeof *m);
-}
-
 /* ------------------------------------------------------------------ side files */
+
+/* A side file: ASIN -> the entry kept (serialised JSON, back to back in `values`). */
+typedef struct table_value {
+    uint64_t off;
+    uint32_t len; /* 0: no value */
+} table_value;
 
 struct ws_rawcat_table {
     int kind;
-    strmap map;
+    ws_strmap asins;
+    table_value *val; /* by the ASIN's index in `asins` */
+    size_t val_cap;
+    char *values;
+    size_t values_len, values_cap;
 };
 
 static ws_rawcat_table *table_fill(ws_jsonarray *ja, int kind, ws_err *err)
@@ -331,26 +209,31 @@ static ws_rawcat_table *table_fill(ws_jsonarray *ja, int kind, ws_err *err)
         const char *key = ws_jsonarray_key(ja, &klen);
         const json_t *keep = kind == WS_RAWCAT_HUMAN ? v
                            : json_is_object(v) ? json_object_get(v, "attributes") : NULL;
-        int existed;
-        sm_entry *e = sm_put(&t->map, key, klen, &existed);
-        if (!e) {
+        long i = ws_strmap_add(&t->asins, key, klen, NULL);
+        if (i >= 0 && (size_t)i == t->val_cap) {
+            size_t cap = t->val_cap ? t->val_cap * 2 : 1024;
+            table_value *grown = realloc(t->val, cap * sizeof *grown);
+            if (grown)
+                t->val = grown, t->val_cap = cap;
+        }
+        if (i < 0 || (size_t)i >= t->val_cap) {
             json_decref(v);
-            rc = ws_fail(err, "%s: out of memory for %zu entries", ws_jsonarray_name(ja), t->map.n);
+            rc = ws_fail(err, "%s: out of memory for %zu entries", ws_jsonarray_name(ja),
+                         ws_strmap_count(&t->asins));
             break;
         }
-        size_t before = t->map.alen; /* a duplicate's new value replaces the old (last one wins) */
-        if (keep && ws_json_append(keep, &t->map.arena, &t->map.alen, &t->map.acap)) {
+        size_t before = t->values_len; /* a duplicate's new value replaces the old (last one wins) */
+        if (keep && ws_json_append(keep, &t->values, &t->values_len, &t->values_cap)) {
             json_decref(v);
             rc = ws_fail(err, "%s: out of memory", ws_jsonarray_name(ja));
             break;
         }
         json_decref(v);
-        if (keep && t->map.alen - before > UINT32_MAX) {
+        if (keep && t->values_len - before > UINT32_MAX) {
             rc = ws_fail(err, "%s: the entry of %.*s is too large", ws_jsonarray_name(ja), (int)klen, key);
             break;
         }
-        e->val_off = before;
-        e->val_len = keep ? (uint32_t)(t->map.alen - before) : 0;
+        t->val[i] = (table_value){before, keep ? (uint32_t)(t->values_len - before) : 0};
     }
     if (rc == WS_INTERRUPTED)
         ws_fail(err, "%s: interrupted while reading", ws_jsonarray_name(ja));
@@ -378,24 +261,29 @@ ws_rawcat_table *ws_rawcat_table_load_mem(const void *data, size_t size, const c
 int ws_rawcat_table_get(const ws_rawcat_table *t, const char *asin, size_t len, json_t **value, ws_err *err)
 {
     *value = NULL;
-    const sm_entry *e = t ? sm_get(&t->map, asin, len) : NULL;
-    if (!e || e->val_len == 0)
+    long i = t ? ws_strmap_find(&t->asins, asin, len) : -1;
+    if (i < 0 || t->val[i].len == 0)
         return 0;
     json_error_t jerr;
-    *value = json_loadb(t->map.arena + e->val_off, e->val_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    *value = json_loadb(t->values + t->val[i].off, t->val[i].len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     if (!*value)
         return ws_fail(err, "entry of %.*s: %s", (int)len, asin, jerr.text);
     return 1;
 }
 
-size_t ws_rawcat_table_size(const ws_rawcat_table *t) { return t ? t->map.n : 0; }
-size_t ws_rawcat_table_bytes(const ws_rawcat_table *t) { return t ? sizeof *t + sm_bytes(&t->map) : 0; }
+size_t ws_rawcat_table_size(const ws_rawcat_table *t) { return t ? ws_strmap_count(&t->asins) : 0; }
+size_t ws_rawcat_table_bytes(const ws_rawcat_table *t)
+{
+    return t ? sizeof *t + ws_strmap_bytes(&t->asins) + t->val_cap * sizeof *t->val + t->values_cap : 0;
+}
 
 void ws_rawcat_table_free(ws_rawcat_table *t)
 {
     if (!t)
         return;
-    sm_free(&t->map);
+    ws_strmap_free(&t->asins);
+    free(t->val);
+    free(t->values);
     free(t);
 }
 
@@ -764,7 +652,7 @@ json_t *ws_rawcat_document(json_t *product, ws_err *err)
 
 struct ws_rawcat {
     const ws_rawcat_table *attributes, *human;
-    strmap seen;
+    ws_strmap seen; /* the ASINs converted so far */
     ws_rawcat_counts counts;
 };
 
@@ -799,12 +687,12 @@ int ws_rawcat_convert(ws_rawcat *c, json_t *raw, json_t **doc, ws_err *err)
         c->counts.bad_asin++;
         return WS_RAW_BAD_ASIN;
     }
-    int existed;
-    if (!sm_put(&c->seen, a, alen, &existed)) {
-        ws_fail(err, "out of memory for %zu ASINs", c->seen.n);
+    int added;
+    if (ws_strmap_add(&c->seen, a, alen, &added) < 0) {
+        ws_fail(err, "out of memory for %zu ASINs", ws_strmap_count(&c->seen));
         return WS_RAW_FAILED;
     }
-    if (existed) {
+    if (!added) {
         c->counts.duplicate++;
         return WS_RAW_DUPLICATE;
     }
@@ -835,12 +723,12 @@ int ws_rawcat_convert(ws_rawcat *c, json_t *raw, json_t **doc, ws_err *err)
 }
 
 const ws_rawcat_counts *ws_rawcat_get_counts(const ws_rawcat *c) { return &c->counts; }
-size_t ws_rawcat_bytes(const ws_rawcat *c) { return sizeof *c + sm_bytes(&c->seen); }
+size_t ws_rawcat_bytes(const ws_rawcat *c) { return sizeof *c + ws_strmap_bytes(&c->seen); }
 
 void ws_rawcat_free(ws_rawcat *c)
 {
     if (!c)
         return;
-    sm_free(&c->seen);
+    ws_strmap_free(&c->seen);
     free(c);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "strmap.h"
 
 /* The scores must round exactly as Lucene's: no fused multiply-adds (GCC leaves them off in ISO C
  * mode; clang needs telling). */
@@ -14,8 +15,6 @@
 #endif
 
 typedef struct term {
-    uint32_t text;  /* offset of the NUL-terminated term in idx->text */
-    uint32_t len;
     uint32_t post;  /* first posting */
     uint32_t df;    /* number of postings */
     float idf;
@@ -30,12 +29,9 @@ struct ws_search_index {
     uint64_t sum_ttf;     /* total number of terms */
     float avgdl;
     float norm_inverse[256]; /* 1 / (k1 * ((1 - b) + b * dl / avgdl)) per norm byte */
-    char *text;           /* term texts */
-    size_t text_len, text_cap;
+    ws_strmap term_ids;   /* term text -> its index in terms */
     term *terms;
-    size_t n_terms, terms_cap;
-    uint32_t *slots;      /* open addressing: term index + 1, 0 = empty */
-    size_t n_slots;
+    size_t terms_cap;
     uint32_t *post_doc, *post_freq;
 };
 
@@ -80,59 +76,21 @@ int32_t ws_smallfloat_byte4_to_int(uint8_t b)
 /* ---------------------------------------------------------------------------------------------
  * Term dictionary. */
 
-static uint64_t hash_bytes(const char *s, size_t len)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (uint8_t)s[i];
-        h *= 0x100000001b3ull;
-    }
-    return h ^ (h >> 29);
-}
-
 static long find_term(const ws_search_index *idx, const char *s, size_t len)
 {
-    if (!idx->n_slots)
-        return -1;
-    size_t mask = idx->n_slots - 1;
-    for (size_t h = hash_bytes(s, len) & mask;; h = (h + 1) & mask) {
-        uint32_t v = idx->slots[h];
-        if (!v)
-            return -1;
-        const term *t = &idx->terms[v - 1];
-        if (t->len == len && memcmp(idx->text + t->text, s, len) == 0)
-            return (long)(v - 1);
-    }
-}
-
-static int rehash(ws_search_index *idx, size_t n_slots, ws_err *err)
-{
-    uint32_t *slots = calloc(n_slots, sizeof *slots);
-    if (!slots)
-        return ws_fail(err, "search: out of memory");
-    for (size_t i = 0; i < idx->n_terms; i++) {
-        const term *t = &idx->terms[i];
-        size_t h = hash_bytes(idx->text + t->text, t->len) & (n_slots - 1);
-        while (slots[h])
-            h = (h + 1) & (n_slots - 1);
-        slots[h] = (uint32_t)(i + 1);
-    }
-    free(idx->slots);
-    idx->slots = slots;
-    idx->n_slots = n_slots;
-    return 0;
+    return ws_strmap_find(&idx->term_ids, s, len);
 }
 
 /* The id of a term, added when new; -1 on error. */
 static long intern(ws_search_index *idx, const char *s, size_t len, ws_err *err)
 {
-    long id = find_term(idx, s, len);
-    if (id >= 0)
+    int added;
+    long id = ws_strmap_add(&idx->term_ids, s, len, &added);
+    if (id < 0)
+        return ws_fail(err, "search: out of memory");
+    if (!added)
         return id;
-    if ((idx->n_terms + 1) * 2 > idx->n_slots &&
-        rehash(idx, idx->n_slots ? idx->n_slots * 2 : 1024, err))
-        return -1;
-    if (idx->n_terms == idx->terms_cap) {
+    if ((size_t)id == idx->terms_cap) {
         size_t cap = idx->terms_cap ? idx->terms_cap * 2 : 1024;
         term *t = realloc(idx->terms, cap * sizeof *t);
         if (!t)
@@ -140,31 +98,8 @@ static long intern(ws_search_index *idx, const char *s, size_t len, ws_err *err)
         idx->terms = t;
         idx->terms_cap = cap;
     }
-    if (idx->text_len + len + 1 > idx->text_cap) {
-        size_t cap = idx->text_cap ? idx->text_cap : 16384;
-        while (cap < idx->text_len + len + 1)
-            cap *= 2;
-        char *x = realloc(idx->text, cap);
-        if (!x)
-            return ws_fail(err, "search: out of memory");
-        idx->text = x;
-        idx->text_cap = cap;
-    }
-    if (idx->text_len + len + 1 > UINT32_MAX || idx->n_terms >= UINT32_MAX - 1)
-        return ws_fail(err, "search: too many terms");
-    term *t = &idx->terms[idx->n_terms];
-    t->text = (uint32_t)idx->text_len;
-    t->len = (uint32_t)len;
-    t->post = t->df = 0;
-    t->idf = 0;
-    memcpy(idx->text + idx->text_len, s, len);
-    idx->text_len += len;
-    idx->text[idx->text_len++] = '\0';
-    size_t h = hash_bytes(s, len) & (idx->n_slots - 1);
-    while (idx->slots[h])
-        h = (h + 1) & (idx->n_slots - 1);
-    idx->slots[h] = (uint32_t)(idx->n_terms + 1);
-    return (long)idx->n_terms++;
+    idx->terms[id] = (term){0};
+    return id;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -190,9 +125,8 @@ void ws_search_free(ws_search_index *idx)
     free(idx->ids);
     free(idx->id_rank);
     free(idx->norm);
-    free(idx->text);
+    ws_strmap_free(&idx->term_ids);
     free(idx->terms);
-    free(idx->slots);
     free(idx->post_doc);
     free(idx->post_freq);
     free(idx);
@@ -208,7 +142,7 @@ static int finish(ws_search_index *idx, posting *posts, size_t n_posts, ws_err *
     for (size_t i = 0; i < n_posts; i++)
         idx->terms[posts[i].term].df++;
     uint32_t at = 0;
-    for (size_t t = 0; t < idx->n_terms; t++) {
+    for (size_t t = 0; t < ws_strmap_count(&idx->term_ids); t++) {
         idx->terms[t].post = at;
         at += idx->terms[t].df;
         idx->terms[t].df = 0;
@@ -234,7 +168,7 @@ static int finish(ws_search_index *idx, posting *posts, size_t n_posts, ws_err *
         float den = k1 * sum;
         idx->norm_inverse[i] = 1.0f / den;
     }
-    for (size_t t = 0; t < idx->n_terms; t++) {
+    for (size_t t = 0; t < ws_strmap_count(&idx->term_ids); t++) {
         long long df = idx->terms[t].df;
         double x = ((double)(n_with - df) + 0.5) / ((double)df + 0.5);
         idx->terms[t].idf = (float)log(1.0 + x);

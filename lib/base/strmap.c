@@ -1,0 +1,109 @@
+#include "strmap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+
+/* The slot holding the key, or the empty slot where it would go. */
+static size_t slot_of(const ws_strmap *m, const void *key, size_t len)
+{
+    size_t mask = m->n_slots - 1;
+    for (size_t s = (size_t)ws_hash_bytes(key, len) & mask;; s = (s + 1) & mask) {
+        uint32_t v = m->slots[s];
+        if (!v || (m->key_len[v - 1] == len && memcmp(m->arena + m->key_off[v - 1], key, len) == 0))
+            return s;
+    }
+}
+
+long ws_strmap_find(const ws_strmap *m, const void *key, size_t len)
+{
+    if (!m->n_slots)
+        return -1;
+    uint32_t v = m->slots[slot_of(m, key, len)];
+    return v ? (long)v - 1 : -1;
+}
+
+static int rehash(ws_strmap *m, size_t n_slots)
+{
+    uint32_t *slots = calloc(n_slots, sizeof *slots);
+    if (!slots)
+        return -1;
+    free(m->slots);
+    m->slots = slots;
+    m->n_slots = n_slots;
+    for (size_t i = 0; i < m->n; i++)
+        slots[slot_of(m, m->arena + m->key_off[i], m->key_len[i])] = (uint32_t)i + 1;
+    return 0;
+}
+
+static int reserve(ws_strmap *m, size_t len)
+{
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 1024;
+        size_t *off = realloc(m->key_off, cap * sizeof *off);
+        if (!off)
+            return -1;
+        m->key_off = off;
+        uint32_t *l = realloc(m->key_len, cap * sizeof *l);
+        if (!l)
+            return -1;
+        m->key_len = l;
+        m->cap = cap;
+    }
+    if (m->arena_len + len + 1 > m->arena_cap) {
+        size_t cap = m->arena_cap ? m->arena_cap : 65536;
+        while (cap < m->arena_len + len + 1)
+            cap *= 2;
+        char *a = realloc(m->arena, cap);
+        if (!a)
+            return -1;
+        m->arena = a;
+        m->arena_cap = cap;
+    }
+    return 0;
+}
+
+long ws_strmap_add(ws_strmap *m, const void *key, size_t len, int *added)
+{
+    long found = ws_strmap_find(m, key, len);
+    if (added)
+        *added = found < 0;
+    if (found >= 0)
+        return found;
+    if (len > UINT32_MAX || m->n >= UINT32_MAX - 1)
+        return -1;
+    if ((m->n + 1) * 2 > m->n_slots && rehash(m, m->n_slots ? m->n_slots * 2 : 1024))
+        return -1;
+    if (reserve(m, len))
+        return -1;
+    m->key_off[m->n] = m->arena_len;
+    m->key_len[m->n] = (uint32_t)len;
+    if (len)
+        memcpy(m->arena + m->arena_len, key, len);
+    m->arena[m->arena_len + len] = '\0';
+    m->arena_len += len + 1;
+    m->slots[slot_of(m, key, len)] = (uint32_t)m->n + 1;
+    return (long)m->n++;
+}
+
+const char *ws_strmap_key(const ws_strmap *m, size_t i, size_t *len)
+{
+    if (len)
+        *len = m->key_len[i];
+    return m->arena + m->key_off[i];
+}
+
+size_t ws_strmap_bytes(const ws_strmap *m)
+{
+    return m->arena_cap + m->cap * (sizeof *m->key_off + sizeof *m->key_len) + m->n_slots * sizeof *m->slots;
+}
+
+void ws_strmap_free(ws_strmap *m)
+{
+    free(m->arena);
+    free(m->key_off);
+    free(m->key_len);
+    free(m->slots);
+    memset(m, 0, sizeof *m);
+}
