@@ -1,4 +1,4 @@
-/* gen-traj: preferred trajectories for imitation and preference training (DESIGN.md 5): the
+/* gen-traj: preferred trajectories for imitation and preference training (docs/webshop.md, section 5): the
  * oracle expert's successful episodes, a model's rollouts kept by rejection sampling with their
  * loops removed, or WebShop's human demonstrations imported. The work is lib/train/prefdata's. */
 #include <getopt.h>

@@ -1,4 +1,4 @@
-/* pair-prefs: per-state preference pairs from preferred trajectories (DESIGN.md 5): chosen = the
+/* pair-prefs: per-state preference pairs from preferred trajectories (docs/webshop.md, section 5): chosen = the
  * trajectory's action, rejected = what a reference policy would do instead, or a random other
  * action. The work is lib/train/prefdata's. */
 #include <getopt.h>

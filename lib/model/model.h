@@ -1,4 +1,4 @@
-/* model: WebShop's choice model (DESIGN.md 4): a BERT encoder shared by the state and its
+/* model: WebShop's choice model (docs/webshop.md, section 4): a BERT encoder shared by the state and its
  * actions, the state-action bi-attention head that scores each action, and the value head.
  *
  * Owns the parameters (one buffer, Hugging Face / WebShop tensor names), their gradients, and
@@ -37,9 +37,9 @@ typedef struct ws_model_config {
 
 /* Token types (BERT's segment embedding; WebShop's model gives every token type 0). With
  * WS_SEGMENTS_INSTRUCTION a state's instruction is segment B: the tokens after the first
- * "instruction :" up to the first WebShop button token or [SEP] (the way every page of
- * DESIGN.md 2 begins) get type 1, so that a token the action attends to says whether it is the
- * goal's word or the page's (an option value is on the page for every option, in the
+ * "instruction :" up to the first WebShop button token or [SEP] (every page shows the instruction
+ * so, docs/webshop.md section 2) get type 1, so that a token the action attends to says whether
+ * it is the goal's word or the page's (an option value is on the page for every option, in the
  * instruction only for the wanted one). WS_SEGMENTS_MATCH also gives type 1 to each action
  * token (other than [CLS]/[SEP]) that occurs in its state's instruction: an exact-match signal
  * on the action side. Types depend on a decision's own tokens only, never on the batch. */

@@ -1,4 +1,4 @@
-/* prefdata: the data of preference training (DESIGN.md 5): preferred trajectories and per-state
+/* prefdata: the data of preference training (docs/webshop.md, section 5): preferred trajectories and per-state
  * preference pairs.
  *
  * Preferred trajectories (tools/gen-traj):

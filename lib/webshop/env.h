@@ -4,7 +4,7 @@
  * the search index, the analyzer and the noun lexicon. It is not safe to search from two
  * threads at once (the analyzer is single-threaded); use one ws_env per thread.
  * A ws_episode is one shopper session: the goal, the current page and its state, the options
- * chosen, the products opened, the step count. Facts reproduced from WebShop (DESIGN.md 3):
+ * chosen, the products opened, the step count. Facts reproduced from WebShop (docs/webshop.md, sections 2-3):
  * search only on the search page; `next >` on every results page, past the last one too; `< prev`
  * from an item page back to its results page and from a sub-page back to the item page; choosing
  * a value replaces the choice for its option; Buy Now ends the episode with the reward; an
