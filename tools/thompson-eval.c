@@ -22,7 +22,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +47,7 @@
 #include "rng.h"
 #include "runner.h"
 #include "stream.h"
+#include "strbuf.h"
 #include "wordpiece.h"
 
 #define BANDIT_VERSION 1
@@ -281,45 +281,9 @@ static json_t *bandit_record(const ctx *c, const job *j, const ws_arm_post *post
 
 /* ------------------------------------------------------------------ text files */
 
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-    int oom;
-} sbuf;
-
-__attribute__((format(printf, 2, 3))) static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    if (b->oom)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = 1;
-            return;
-        }
-        if (b->s && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap <= b->len + (size_t)n)
-            cap *= 2;
-        char *s = realloc(b->s, cap);
-        if (!s) {
-            b->oom = 1;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-}
-
 /* A whole text file, through lib/io/outfile (renamed into place when complete, as "<path><suffix>"
  * with a suffix). */
-static int write_file(const char *path, const sbuf *b, const char *suffix, ws_err *err)
+static int write_file(const char *path, const ws_strbuf *b, const char *suffix, ws_err *err)
 {
     if (b->oom)
         return ws_fail(err, "%s: out of memory", path);
@@ -421,36 +385,36 @@ static int put_group(ctx *c, ws_writer *w, int run, int fixed, long rounds, cons
     return 0;
 }
 
-static void table_header(sbuf *t, int fixed, int per_run, double level)
+static void table_header(ws_strbuf *t, int fixed, int per_run, double level)
 {
     int pct = (int)lround(level * 100);
     if (fixed)
-        sb_printf(t, "| %sarm | episodes | successes | success rate %% [%d%% Wilson] | score [%d%% t] | P(best) | "
+        ws_strbuf_printf(t, "| %sarm | episodes | successes | success rate %% [%d%% Wilson] | score [%d%% t] | P(best) | "
                      "P(best score) |\n|%s:--|--:|--:|:--|:--|--:|--:|\n",
                   per_run ? "run | " : "", pct, pct, per_run ? "--:|" : "");
     else
-        sb_printf(t, "| %sarm | pulls | share | successes | success rate %% [%d%% CrI] | score [%d%% CrI] | P(best) | "
+        ws_strbuf_printf(t, "| %sarm | pulls | share | successes | success rate %% [%d%% CrI] | score [%d%% CrI] | P(best) | "
                      "P(best score) |\n|%s:--|--:|--:|--:|:--|:--|--:|--:|\n",
                   per_run ? "run | " : "", pct, pct, per_run ? "--:|" : "");
 }
 
-static void table_rows(sbuf *t, const ctx *c, int fixed, int run, long rounds, const arm_report *rep)
+static void table_rows(ws_strbuf *t, const ctx *c, int fixed, int run, long rounds, const arm_report *rep)
 {
     for (int a = 0; a < c->n_arms; a++) {
         const arm_report *r = &rep[a];
         const ws_arm_post *p = r->post;
         if (run >= 0)
-            sb_printf(t, "| %d ", run);
-        sb_printf(t, "| %s | %ld ", c->arms[a].name, p->pulls);
+            ws_strbuf_printf(t, "| %d ", run);
+        ws_strbuf_printf(t, "| %s | %ld ", c->arms[a].name, p->pulls);
         if (!fixed)
-            sb_printf(t, "| %.1f%% ", rounds ? 100.0 * (double)p->pulls / (double)rounds : 0.0);
-        sb_printf(t, "| %ld | %.1f [%.1f, %.1f] ", p->successes, 100 * r->success_value, 100 * r->success_ci.low,
+            ws_strbuf_printf(t, "| %.1f%% ", rounds ? 100.0 * (double)p->pulls / (double)rounds : 0.0);
+        ws_strbuf_printf(t, "| %ld | %.1f [%.1f, %.1f] ", p->successes, 100 * r->success_value, 100 * r->success_ci.low,
                   100 * r->success_ci.high);
         if (isnan(r->score_ci.low))
-            sb_printf(t, "| %.1f [n/a] ", r->score_value);
+            ws_strbuf_printf(t, "| %.1f [n/a] ", r->score_value);
         else
-            sb_printf(t, "| %.1f [%.1f, %.1f] ", r->score_value, r->score_ci.low, r->score_ci.high);
-        sb_printf(t, "| %.3f | %.3f |\n", r->p_best, r->p_best_score);
+            ws_strbuf_printf(t, "| %.1f [%.1f, %.1f] ", r->score_value, r->score_ci.low, r->score_ci.high);
+        ws_strbuf_printf(t, "| %.3f | %.3f |\n", r->p_best, r->p_best_score);
     }
 }
 
@@ -483,22 +447,22 @@ static int mkdir_p(const char *dir, ws_err *err)
 
 static int write_curve(ctx *c, const char *dir, const char *file, const curve *cv, long rounds, ws_err *err)
 {
-    sbuf b = {0};
-    sb_printf(&b, "# round");
+    ws_strbuf b = {0};
+    ws_strbuf_printf(&b, "# round");
     for (int a = 0; a < c->n_arms; a++)
-        sb_printf(&b, "\t%s:success_rate\t%s:score\t%s:pulls", c->arms[a].name, c->arms[a].name, c->arms[a].name);
-    sb_printf(&b, "\n");
+        ws_strbuf_printf(&b, "\t%s:success_rate\t%s:score\t%s:pulls", c->arms[a].name, c->arms[a].name, c->arms[a].name);
+    ws_strbuf_printf(&b, "\n");
     for (long t = 0; t < rounds; t++) {
-        sb_printf(&b, "%ld", t + 1);
+        ws_strbuf_printf(&b, "%ld", t + 1);
         for (int a = 0; a < c->n_arms; a++) {
             size_t i = (size_t)t * (size_t)c->n_arms + (size_t)a;
             if (cv->pulls[i] == 0)
-                sb_printf(&b, "\t?\t?\t0");
+                ws_strbuf_printf(&b, "\t?\t?\t0");
             else
-                sb_printf(&b, "\t%.6g\t%.6g\t%ld", 100.0 * (double)cv->succ[i] / (double)cv->pulls[i],
+                ws_strbuf_printf(&b, "\t%.6g\t%.6g\t%ld", 100.0 * (double)cv->succ[i] / (double)cv->pulls[i],
                           100.0 * cv->rsum[i] / (double)cv->pulls[i], cv->pulls[i]);
         }
-        sb_printf(&b, "\n");
+        ws_strbuf_printf(&b, "\n");
     }
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", dir, file);
@@ -552,17 +516,17 @@ static int write_plots(ctx *c, const char *dir, int fixed, int runs, long rounds
         if (write_curve(c, dir, file, &curves[r], rounds, &c->err))
             return -1;
     }
-    sbuf b = {0};
+    ws_strbuf b = {0};
     if (!fixed) {
-        sb_printf(&b, "arm"); /* a header row, read by columnheader() */
+        ws_strbuf_printf(&b, "arm"); /* a header row, read by columnheader() */
         for (int r = 0; r < runs; r++)
-            sb_printf(&b, "\trun%d", r);
-        sb_printf(&b, "\n");
+            ws_strbuf_printf(&b, "\trun%d", r);
+        ws_strbuf_printf(&b, "\n");
         for (int a = 0; a < c->n_arms; a++) {
-            sb_printf(&b, "%s", c->arms[a].name);
+            ws_strbuf_printf(&b, "%s", c->arms[a].name);
             for (int r = 0; r < runs; r++)
-                sb_printf(&b, "\t%ld", post[(size_t)r * (size_t)c->n_arms + (size_t)a].pulls);
-            sb_printf(&b, "\n");
+                ws_strbuf_printf(&b, "\t%ld", post[(size_t)r * (size_t)c->n_arms + (size_t)a].pulls);
+            ws_strbuf_printf(&b, "\n");
         }
         char path[4200];
         snprintf(path, sizeof path, "%s/pulls.tsv", dir);
@@ -570,11 +534,11 @@ static int write_plots(ctx *c, const char *dir, int fixed, int runs, long rounds
         free(b.s);
         if (rc)
             return -1;
-        b = (sbuf){0};
+        b = (ws_strbuf){0};
     }
     /* the script: self-contained, run in DIR (cd DIR && gnuplot plots.gp) */
     const char *what = fixed ? "fixed budget" : "Thompson sampling";
-    sb_printf(&b, "# thompson-eval plots: cd into this directory and run `gnuplot plots.gp`.\n"
+    ws_strbuf_printf(&b, "# thompson-eval plots: cd into this directory and run `gnuplot plots.gp`.\n"
                   "if (strstrt(GPVAL_TERMINALS, \"pngcairo\") > 0) {\n"
                   "    set terminal pngcairo size 960,560 noenhanced font \",11\"\n"
                   "} else {\n"
@@ -589,10 +553,10 @@ static int write_plots(ctx *c, const char *dir, int fixed, int runs, long rounds
                   "arms = \"",
               rounds > 1 ? rounds : 2);
     for (int a = 0; a < c->n_arms; a++)
-        sb_printf(&b, "%s%s", a ? " " : "", c->arms[a].name);
-    sb_printf(&b, "\"\nn_arms = %d\n", c->n_arms);
+        ws_strbuf_printf(&b, "%s%s", a ? " " : "", c->arms[a].name);
+    ws_strbuf_printf(&b, "\"\nn_arms = %d\n", c->n_arms);
     for (int r = 0; r < runs; r++) {
-        sb_printf(&b,
+        ws_strbuf_printf(&b,
                   "\nset output \"success-run%d.png\"\n"
                   "set title \"Running success rate, run %d (%s)\"\n"
                   "set ylabel \"success rate (%%)\"\n"
@@ -607,7 +571,7 @@ static int write_plots(ctx *c, const char *dir, int fixed, int runs, long rounds
                   r, r, what, r, r, r, what, r);
     }
     if (!fixed)
-        sb_printf(&b,
+        ws_strbuf_printf(&b,
                   "\nset output \"pulls.png\"\n"
                   "set title \"Pulls per arm (%d runs x %ld rounds)\"\n"
                   "unset xrange\n"
@@ -992,10 +956,10 @@ int main(int argc, char **argv)
             ws_cli_die(&cli, WS_EXIT_FAIL, "%s", c.err.msg);
     }
     if (table_path) {
-        sbuf t = {0};
+        ws_strbuf t = {0};
         int pct = (int)lround(level * 100);
         if (is_fixed) {
-            sb_printf(&t,
+            ws_strbuf_printf(&t,
                       "# Fixed-budget evaluation: %d arms x %ld goals (seed %ld)\n\n"
                       "Success rate: observed, %d%% Wilson interval. Score (100 x mean reward): mean, %d%% Student-t\n"
                       "interval. P(best): posterior probability of the highest success rate / score\n"
@@ -1004,7 +968,7 @@ int main(int argc, char **argv)
             table_header(&t, 1, 0, level);
             table_rows(&t, &c, 1, -1, n_rounds, pooled_rep);
         } else {
-            sb_printf(&t,
+            ws_strbuf_printf(&t,
                       "# Thompson-sampling evaluation: %d runs x %ld rounds (seed %ld, objective %s)\n\n"
                       "Success rate and score (100 x mean reward): posterior mean and %d%% equal-tailed credible\n"
                       "interval (Beta(1,1) prior; for the score the reward counts as a fractional Bernoulli\n"
@@ -1015,13 +979,13 @@ int main(int argc, char **argv)
                       n_runs, n_runs == 1 ? "" : "s", total_rounds);
             table_header(&t, 0, 0, level);
             table_rows(&t, &c, 0, -1, total_rounds, pooled_rep);
-            sb_printf(&t, "\n## Per run (%ld rounds each)\n\n", n_rounds);
+            ws_strbuf_printf(&t, "\n## Per run (%ld rounds each)\n\n", n_rounds);
             table_header(&t, 0, 1, level);
             for (int r = 0; r < n_runs; r++)
                 table_rows(&t, &c, 0, r, n_rounds, &reps[(size_t)r * na]);
         }
         if (c.interrupted)
-            sb_printf(&t, "\nInterrupted after %ld of the %ld %s asked for: the table covers those.\n", n_rounds,
+            ws_strbuf_printf(&t, "\nInterrupted after %ld of the %ld %s asked for: the table covers those.\n", n_rounds,
                       asked, is_fixed ? "goals" : "rounds");
         int bad = write_file(table_path, &t, suffix, &c.err);
         free(t.s);

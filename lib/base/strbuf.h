@@ -17,5 +17,10 @@ typedef struct ws_strbuf {
 void ws_strbuf_add(ws_strbuf *b, const char *s, size_t n);
 /* A NUL-terminated string; NULL appends nothing. */
 void ws_strbuf_str(ws_strbuf *b, const char *s);
+/* printf-style. */
+void ws_strbuf_printf(ws_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The string built, handed over (malloc'd; "" when nothing was added), or NULL when memory ran
+ * out (what was built is freed). The buffer is empty again either way. */
+char *ws_strbuf_finish(ws_strbuf *b);
 
 #endif

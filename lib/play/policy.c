@@ -23,18 +23,6 @@ const char *ws_policy_name(ws_policy_kind kind)
     return kind == WS_POLICY_RANDOM ? "random" : "oracle";
 }
 
-char *ws_search_action(const char *instruction)
-{
-    char *s;
-    return asprintf(&s, "search[%s]", instruction) < 0 ? NULL : s;
-}
-
-static char *click(const char *text)
-{
-    char *s;
-    return asprintf(&s, "click[%s]", text) < 0 ? NULL : s;
-}
-
 static char *oom(ws_err *err)
 {
     ws_fail(err, "out of memory");
@@ -45,11 +33,11 @@ static char *act_random(ws_episode *ep, ws_rng *rng, ws_err *err)
 {
     char *a;
     if (ws_episode_has_search_bar(ep))
-        a = ws_search_action(ws_episode_goal(ep)->instruction);
+        a = ws_action_search(ws_episode_goal(ep)->instruction);
     else if (ws_episode_n_clickables(ep) == 0)
         return ws_fail(err, "no action available"), NULL;
     else
-        a = click(ws_episode_clickable(ep, (size_t)ws_rng_below(rng, ws_episode_n_clickables(ep))));
+        a = ws_action_click(ws_episode_clickable(ep, (size_t)ws_rng_below(rng, ws_episode_n_clickables(ep))));
     return a ? a : oom(err);
 }
 
@@ -117,7 +105,7 @@ static char *act_oracle(ws_episode *ep, ws_err *err)
         return oom(err);
     switch (ws_episode_page(ep)) {
     case WS_PAGE_SEARCH:
-        a = ws_search_action(g->instruction);
+        a = ws_action_search(g->instruction);
         break;
     case WS_PAGE_RESULTS: {
         const size_t *results;
@@ -125,23 +113,23 @@ static char *act_oracle(ws_episode *ep, ws_err *err)
         int page = ws_episode_results_page(ep), rank = ws_episode_target_rank(ep);
         int last_page = n ? (int)((n - 1) / WS_RESULTS_PER_PAGE) + 1 : 1;
         if (rank < 0 && !own_results) {
-            a = click("back to search"); /* another search's results: search the instruction */
+            a = ws_action_click("back to search"); /* another search's results: search the instruction */
             break;
         }
         if (rank < 0 && ws_episode_max_results_page(ep) < last_page) {
-            a = click("next >"); /* pages on through all the results before settling */
+            a = ws_action_click("next >"); /* pages on through all the results before settling */
             break;
         }
         if (n == 0) {
-            a = click("back to search"); /* nothing to buy: the step limit will end it */
+            a = ws_action_click("back to search"); /* nothing to buy: the step limit will end it */
             break;
         }
         size_t pick = rank >= 0 ? (size_t)rank : best_lexical_match(ep);
         int pick_page = (int)(pick / WS_RESULTS_PER_PAGE) + 1;
         if (pick_page > page)
-            a = click("next >");
+            a = ws_action_click("next >");
         else if (pick_page < page)
-            a = click("< prev");
+            a = ws_action_click("< prev");
         else {
             char *low = strdup(ws_episode_result_product(ep, pick)->asin);
             if (!low)
@@ -149,7 +137,7 @@ static char *act_oracle(ws_episode *ep, ws_err *err)
             for (char *c = low; *c; c++)
                 if (*c >= 'A' && *c <= 'Z')
                     *c = (char)(*c - 'A' + 'a');
-            a = click(low);
+            a = ws_action_click(low);
             free(low);
         }
         break;
@@ -162,27 +150,27 @@ static char *act_oracle(ws_episode *ep, ws_err *err)
              * results are not the instruction's, and where the instruction's search does not list
              * it, to the results unless this is the product the oracle settles for */
             if (!own_results && rank < 0) {
-                a = click("back to search");
+                a = ws_action_click("back to search");
                 break;
             }
             if (rank >= 0 || ws_episode_result_product(ep, best_lexical_match(ep)) != p) {
-                a = click("< prev");
+                a = ws_action_click("< prev");
                 break;
             }
         }
         for (size_t o = 0; o < p->n_options && !a; o++) {
             int v = wanted_value(g, &p->options[o]);
             if (v >= 0 && ws_episode_chosen(ep, o) != v)
-                a = click(p->options[o].values[v]);
+                a = ws_action_click(p->options[o].values[v]);
         }
         if (!a)
-            a = click("buy now");
+            a = ws_action_click("buy now");
         break;
     }
     case WS_PAGE_DONE:
         return ws_fail(err, "the episode is over"), NULL;
     default:
-        a = click("< prev"); /* sub-pages: back to the item */
+        a = ws_action_click("< prev"); /* sub-pages: back to the item */
         break;
     }
     return a ? a : oom(err);

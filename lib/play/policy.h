@@ -21,8 +21,6 @@ typedef enum { WS_POLICY_RANDOM, WS_POLICY_ORACLE } ws_policy_kind;
 int ws_policy_parse(const char *name, ws_policy_kind *kind);
 const char *ws_policy_name(ws_policy_kind kind);
 
-/* The agent's search action for an instruction: "search[<instruction>]" (caller frees). */
-char *ws_search_action(const char *instruction);
 
 /* The next action in the episode's current state (caller frees); NULL with err on failure. */
 char *ws_policy_act(ws_policy_kind kind, ws_episode *ep, ws_rng *rng, ws_err *err);

@@ -9,7 +9,7 @@ json_t *ws_state_actions(ws_episode *ep)
     if (!actions)
         return NULL;
     if (ws_episode_has_search_bar(ep)) {
-        char *a = ws_search_action(ws_episode_goal(ep)->instruction);
+        char *a = ws_action_search(ws_episode_goal(ep)->instruction);
         if (!a || json_array_append_new(actions, json_string(a))) {
             free(a);
             json_decref(actions);
@@ -19,8 +19,8 @@ json_t *ws_state_actions(ws_episode *ep)
         return actions;
     }
     for (size_t i = 0; i < ws_episode_n_clickables(ep); i++) {
-        char *a;
-        if (asprintf(&a, "click[%s]", ws_episode_clickable(ep, i)) < 0) {
+        char *a = ws_action_click(ws_episode_clickable(ep, i));
+        if (!a) {
             json_decref(actions);
             return NULL;
         }

@@ -12,25 +12,6 @@
 
 /* ------------------------------------------------------------------ small helpers */
 
-static void sb_long(ws_strbuf *b, long v)
-{
-    char tmp[32];
-    int k = snprintf(tmp, sizeof tmp, "%ld", v);
-    ws_strbuf_add(b, tmp, (size_t)k);
-}
-
-/* The finished string (malloc'd), or NULL when memory ran out. */
-static char *sb_done(ws_strbuf *b)
-{
-    if (!b->oom && !b->s)
-        ws_strbuf_add(b, "", 0);
-    if (b->oom) {
-        free(b->s);
-        return NULL;
-    }
-    return b->s;
-}
-
 static const char *step_str(const json_t *step, const char *key)
 {
     return json_string_value(json_object_get(step, key));
@@ -64,53 +45,7 @@ char *ws_step_key(const json_t *step)
     ws_strbuf_str(&b, page);
     ws_strbuf_add(&b, "\x1f", 1);
     ws_strbuf_str(&b, obs);
-    return sb_done(&b);
-}
-
-char *ws_episode_state_key(ws_episode *ep, const char *const *visited)
-{
-    const char *obs = ws_episode_observation(ep);
-    if (!obs)
-        return NULL;
-    ws_page page = ws_episode_page(ep);
-    ws_strbuf b = {0};
-    ws_strbuf_str(&b, ws_page_name(page));
-    ws_strbuf_add(&b, "\x1f", 1);
-    ws_strbuf_str(&b, obs);
-    /* What the page's transitions depend on beyond its text. The search page forgets everything
-     * (a search starts afresh); a results page needs the whole result list (the text shows one
-     * page of it); item pages and their sub-pages also the results page `< prev` returns to, the
-     * item and its chosen options. */
-    if (page != WS_PAGE_SEARCH && page != WS_PAGE_DONE) {
-        const size_t *results;
-        size_t n = ws_episode_results(ep, &results);
-        ws_strbuf_add(&b, "\x1fresults:", 9);
-        for (size_t i = 0; i < n; i++) {
-            ws_strbuf_add(&b, i ? "," : "", i ? 1 : 0);
-            sb_long(&b, (long)results[i]);
-        }
-        ws_strbuf_add(&b, "\x1fpage:", 6);
-        sb_long(&b, ws_episode_results_page(ep));
-    }
-    if (page != WS_PAGE_SEARCH && page != WS_PAGE_RESULTS && page != WS_PAGE_DONE) {
-        const ws_product *item = ws_episode_item(ep);
-        ws_strbuf_add(&b, "\x1fitem:", 6);
-        if (item) {
-            ws_strbuf_str(&b, item->asin);
-            for (size_t o = 0; o < item->n_options; o++) {
-                ws_strbuf_add(&b, o ? "," : ":", 1);
-                sb_long(&b, ws_episode_chosen(ep, o));
-            }
-        }
-    }
-    if (visited) {
-        ws_strbuf_add(&b, "\x1fvisited:", 9);
-        for (size_t i = 0; visited[i]; i++) {
-            ws_strbuf_add(&b, i ? "," : "", i ? 1 : 0);
-            ws_strbuf_str(&b, visited[i]);
-        }
-    }
-    return sb_done(&b);
+    return ws_strbuf_finish(&b);
 }
 
 typedef struct replay_req {
@@ -682,10 +617,10 @@ static int same_text_ci(const char *a, const char *b)
 /* An available action as an action string: "click[x]" for a bare clickable text x. */
 static json_t *as_action(const char *a)
 {
-    if ((strncmp(a, "click[", 6) == 0 || strncmp(a, "search[", 7) == 0) && a[strlen(a) - 1] == ']')
+    if (ws_action_parse(a, NULL, NULL) != WS_ACTION_INVALID)
         return json_string(a);
-    char *s;
-    if (asprintf(&s, "click[%s]", a) < 0)
+    char *s = ws_action_click(a);
+    if (!s)
         return NULL;
     json_t *j = json_string(s);
     free(s);
@@ -728,7 +663,7 @@ json_t *ws_human_trajectory(const json_t *line, long goal_id, ws_err *err)
         int index = -1;
         if (!acts)
             goto oom;
-        if (strncmp(action, "search[", 7) == 0) {
+        if (ws_action_parse(action, NULL, NULL) == WS_ACTION_SEARCH) {
             /* the search page: the query typed is its action */
             if (json_array_append_new(acts, json_string(action))) {
                 json_decref(acts);

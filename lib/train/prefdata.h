@@ -55,12 +55,6 @@ size_t ws_prune_loops(const char *const *keys, size_t n, size_t *keep, ws_prune_
  * `< prev` leads). Malloc'd; NULL when the step has no "obs" string or memory runs out. */
 char *ws_step_key(const json_t *step);
 
-/* The key of the episode's current state: the page, the observation and what the observation
- * need not show but later transitions depend on: the search results and the results page
- * (`< prev` from an item page goes back there), the item and its chosen options, and with
- * `visited` (text_rich mode, where results pages mark opened products) the products opened so
- * far (visited: lower-cased ASINs, NULL-terminated list; NULL otherwise). Malloc'd. */
-char *ws_episode_state_key(ws_episode *ep, const char *const *visited);
 
 /* Loop removal of a finished trajectory record `traj` of `goal`, checked by replay in `ep` (an
  * episode of the environment that played it, with the same episode options; reset here):

@@ -9,6 +9,7 @@
 #include "nouns.h"
 #include "pystr.h"
 #include "search.h"
+#include "strbuf.h"
 
 struct ws_env {
     const ws_catalog *cat;
@@ -467,22 +468,32 @@ int ws_episode_reset(ws_episode *ep, json_t *goal, ws_err *err)
     return 0;
 }
 
-/* "name[arg]" with a non-empty arg, as WebShop's parse_action reads it. */
-static int parse_action(const char *action, char *name, size_t name_cap, const char **arg, size_t *arg_len)
+ws_action_kind ws_action_parse(const char *action, const char **arg, size_t *arg_len)
 {
+    /* "name[arg]" with a non-empty arg, as WebShop's parse_action reads it */
     const char *open = strchr(action, '[');
     size_t n = strlen(action);
-    if (!open || n < 3 || action[n - 1] != ']' || open == action)
-        return -1;
+    if (!open || n < 3 || action[n - 1] != ']' || open == action || open + 1 == action + n - 1)
+        return WS_ACTION_INVALID;
     size_t k = (size_t)(open - action);
-    if (k >= name_cap)
-        return -1;
-    memcpy(name, action, k);
-    name[k] = 0;
-    *arg = open + 1;
-    *arg_len = (size_t)(action + n - 1 - (open + 1));
-    return *arg_len ? 0 : -1;
+    ws_action_kind kind = k == 6 && memcmp(action, "search", 6) == 0  ? WS_ACTION_SEARCH
+                          : k == 5 && memcmp(action, "click", 5) == 0 ? WS_ACTION_CLICK
+                                                                      : WS_ACTION_INVALID;
+    if (kind != WS_ACTION_INVALID && arg) {
+        *arg = open + 1;
+        *arg_len = (size_t)(action + n - 1 - (open + 1));
+    }
+    return kind;
 }
+
+static char *make_action(const char *name, const char *text)
+{
+    char *s;
+    return asprintf(&s, "%s[%s]", name, text) < 0 ? NULL : s;
+}
+
+char *ws_action_search(const char *query) { return make_action("search", query); }
+char *ws_action_click(const char *text) { return make_action("click", text); }
 
 static int open_item(ws_episode *ep, size_t result_pos)
 {
@@ -561,15 +572,15 @@ int ws_episode_step(ws_episode *ep, const char *action, ws_step *out, ws_err *er
         return 0; /* a finished episode ignores further actions */
     }
     ep->steps++;
-    char name[16];
     const char *arg;
     size_t arg_len;
     int rc = 0;
-    if (parse_action(action, name, sizeof name, &arg, &arg_len) == 0) {
+    ws_action_kind kind = ws_action_parse(action, &arg, &arg_len);
+    if (kind != WS_ACTION_INVALID) {
         char *low = ws_py_lower(arg, arg_len, NULL);
         if (!low)
             return ws_fail(err, u8_check((const uint8_t *)arg, arg_len) ? "action is not UTF-8" : "out of memory");
-        if (strcmp(name, "search") == 0 && ep->page == WS_PAGE_SEARCH) {
+        if (kind == WS_ACTION_SEARCH && ep->page == WS_PAGE_SEARCH) {
             out->valid = 1;
             if (ws_env_search(ep->env, low, ep->results, &ep->n_results, err)) {
                 free(low);
@@ -581,7 +592,7 @@ int ws_episode_step(ws_episode *ep, const char *action, ws_step *out, ws_err *er
             ep->results_page = 1;
             ep->max_results_page = 0;
             rc = open_page(ep, WS_PAGE_RESULTS);
-        } else if (strcmp(name, "click") == 0) {
+        } else if (kind == WS_ACTION_CLICK) {
             for (size_t i = 0; i < ep->n_clicks; i++)
                 if (strcmp(ep->clicks[i].text, low) == 0) {
                     out->valid = 1;
@@ -652,6 +663,52 @@ int ws_episode_target_rank(const ws_episode *ep)
     return -1;
 }
 
+char *ws_episode_state_key(ws_episode *ep, const char *const *visited)
+{
+    const char *obs = ws_episode_observation(ep);
+    if (!obs)
+        return NULL;
+    ws_page page = ws_episode_page(ep);
+    ws_strbuf b = {0};
+    ws_strbuf_str(&b, ws_page_name(page));
+    ws_strbuf_add(&b, "\x1f", 1);
+    ws_strbuf_str(&b, obs);
+    /* What the page's transitions depend on beyond its text. The search page forgets everything
+     * (a search starts afresh); a results page needs the whole result list (the text shows one
+     * page of it); item pages and their sub-pages also the results page `< prev` returns to, the
+     * item and its chosen options. */
+    if (page != WS_PAGE_SEARCH && page != WS_PAGE_DONE) {
+        const size_t *results;
+        size_t n = ws_episode_results(ep, &results);
+        ws_strbuf_add(&b, "\x1fresults:", 9);
+        for (size_t i = 0; i < n; i++) {
+            ws_strbuf_add(&b, i ? "," : "", i ? 1 : 0);
+            ws_strbuf_printf(&b, "%zu", results[i]);
+        }
+        ws_strbuf_add(&b, "\x1fpage:", 6);
+        ws_strbuf_printf(&b, "%d", ws_episode_results_page(ep));
+    }
+    if (page != WS_PAGE_SEARCH && page != WS_PAGE_RESULTS && page != WS_PAGE_DONE) {
+        const ws_product *item = ws_episode_item(ep);
+        ws_strbuf_add(&b, "\x1fitem:", 6);
+        if (item) {
+            ws_strbuf_str(&b, item->asin);
+            for (size_t o = 0; o < item->n_options; o++) {
+                ws_strbuf_add(&b, o ? "," : ":", 1);
+                ws_strbuf_printf(&b, "%d", ws_episode_chosen(ep, o));
+            }
+        }
+    }
+    if (visited) {
+        ws_strbuf_add(&b, "\x1fvisited:", 9);
+        for (size_t i = 0; visited[i]; i++) {
+            ws_strbuf_add(&b, i ? "," : "", i ? 1 : 0);
+            ws_strbuf_str(&b, visited[i]);
+        }
+    }
+    return ws_strbuf_finish(&b);
+}
+
 static const char *const decision_kind_names[WS_N_DECISION_KINDS] = {"search", "results", "option", "buy",
                                                                      "navigation"};
 
@@ -660,7 +717,7 @@ ws_decision_kind ws_decision_kind_of(const char *action, const char *obs)
     static const char *const navigation[] = {"click[< prev]",   "click[next >]", "click[back to search]",
                                              "click[description]", "click[features]", "click[reviews]",
                                              "click[attributes]"};
-    if (strncmp(action, "search[", 7) == 0)
+    if (ws_action_parse(action, NULL, NULL) == WS_ACTION_SEARCH)
         return WS_DECISION_SEARCH;
     if (strcmp(action, "click[buy now]") == 0)
         return WS_DECISION_BUY;

@@ -90,6 +90,16 @@ ws_episode *ws_episode_new(ws_env *env, const ws_episode_opts *opts, ws_err *err
 void ws_episode_free(ws_episode *ep);
 /* Start an episode on a goal record (the episode keeps a reference). */
 int ws_episode_reset(ws_episode *ep, json_t *goal, ws_err *err);
+/* The action grammar (docs/webshop.md section 2), owned here: every module builds and reads
+ * action strings with these. "search[<query>]" and "click[<text>]" (caller frees; NULL when out
+ * of memory); ws_action_parse says which kind a string is ("name[arg]" with a non-empty arg, as
+ * WebShop reads it; another name or shape is WS_ACTION_INVALID) and, when arg is not NULL, where
+ * its text is. */
+typedef enum ws_action_kind { WS_ACTION_INVALID, WS_ACTION_SEARCH, WS_ACTION_CLICK } ws_action_kind;
+char *ws_action_search(const char *query);
+char *ws_action_click(const char *text);
+ws_action_kind ws_action_parse(const char *action, const char **arg, size_t *arg_len);
+
 /* "search[text]" or "click[text]" (text matched case-insensitively). Errors only on a broken
  * episode (no goal, out of memory); an unavailable action is a valid call with valid = 0. */
 int ws_episode_step(ws_episode *ep, const char *action, ws_step *out, ws_err *err);
@@ -120,6 +130,13 @@ int ws_episode_target_rank(const ws_episode *ep);
 const char *ws_episode_query(const ws_episode *ep);
 /* The value index chosen for option o of the current item, or -1. */
 int ws_episode_chosen(const ws_episode *ep, size_t o);
+/* The key of the episode's current state (loop removal and replay, lib/train/prefdata): the page,
+ * the observation and what the observation need not show but later transitions depend on: the
+ * search results and the results page (`< prev` from an item page goes back there), the item and
+ * its chosen options, and with `visited` (text_rich mode, where results pages mark opened
+ * products) the products opened so far (visited: lower-cased ASINs, NULL-terminated list; NULL
+ * otherwise). Malloc'd; NULL when memory runs out. */
+char *ws_episode_state_key(ws_episode *ep, const char *const *visited);
 const ws_product *ws_episode_item(const ws_episode *ep);
 
 #endif
