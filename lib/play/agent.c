@@ -98,6 +98,7 @@ int ws_agent_act(ws_agent *ag, ws_episode *const *eps, int n, ws_rng *rngs, ws_d
             d++;
         }
         out[i].index = pick;
+        out[i].actions = json_incref(actions[i]);
         if (!(out[i].action = strdup(json_string_value(json_array_get(actions[i], (size_t)pick))))) {
             ws_fail(err, "out of memory");
             goto done;
@@ -109,6 +110,8 @@ done:
         for (int i = 0; out && i < n; i++) {
             free(out[i].action);
             out[i].action = NULL;
+            json_decref(out[i].actions);
+            out[i].actions = NULL;
         }
     for (int i = 0; actions && i < n; i++)
         json_decref(actions[i]);

@@ -23,6 +23,7 @@ typedef struct ws_agent {
 
 typedef struct ws_decision {
     char *action;  /* malloc'd action string */
+    json_t *actions; /* the state's actions chosen among (a reference the caller releases) */
     int index;     /* among the state's actions */
     double logp;   /* log-probability of the action under the model (0 when not scored) */
     double value;  /* the value head's estimate (0 when not scored) */

@@ -103,7 +103,8 @@ int ws_runner_play(ws_runner *r, json_t *const *goals, int n, json_t **out, ws_e
             ws_decision *d = &r->decisions[a];
             ws_step st;
             r->rngs[i] = r->active_rngs[a]; /* keep the stream's position */
-            if (rc == 0 && ws_traj_step(&r->builders[i], r->eps[i], NULL, d->action, d->scored, d->logp, d->value))
+            if (rc == 0 && ws_traj_step(&r->builders[i], r->eps[i], d->actions, d->action, d->index, d->scored,
+                                        d->logp, d->value))
                 rc = ws_fail(err, "out of memory");
             if (rc == 0 && r->opts.oracle_labels && ws_traj_label_oracle(&r->builders[i], r->eps[i], err))
                 rc = -1;
@@ -113,6 +114,8 @@ int ws_runner_play(ws_runner *r, json_t *const *goals, int n, json_t **out, ws_e
                 ws_traj_after_step(&r->builders[i], r->eps[i]);
             free(d->action);
             d->action = NULL;
+            json_decref(d->actions);
+            d->actions = NULL;
         }
     }
     for (int i = 0; r->opts.agent && i < n; i++) {

@@ -80,8 +80,8 @@ int ws_step_check_index(const json_t *step, int oracle, ws_err *err)
     return 0;
 }
 
-int ws_traj_step(ws_traj_builder *b, ws_episode *ep, json_t *actions, const char *action, int has_scores,
-                 double logp, double value)
+int ws_traj_step(ws_traj_builder *b, ws_episode *ep, json_t *actions, const char *action, int index,
+                 int has_scores, double logp, double value)
 {
     const char *obs = ws_episode_observation(ep);
     json_t *acts = actions ? json_incref(actions) : ws_state_actions(ep);
@@ -90,7 +90,7 @@ int ws_traj_step(ws_traj_builder *b, ws_episode *ep, json_t *actions, const char
         return -1;
     }
     json_t *step = json_pack("{s:s, s:s, s:o, s:s, s:i}", "obs", obs, "page", ws_page_name(ws_episode_page(ep)),
-                             "actions", acts, "action", action, "action_index", index_of(acts, action));
+                             "actions", acts, "action", action, "action_index", index >= 0 ? index : index_of(acts, action));
     if (step && has_scores) {
         json_object_set_new(step, "logp", json_real(logp));
         json_object_set_new(step, "value", json_real(value));
@@ -156,7 +156,7 @@ json_t *ws_run_episode(ws_episode *ep, ws_policy_kind policy, ws_rng *rng, long 
             return NULL;
         }
         ws_step out;
-        int rc = ws_traj_step(&b, ep, NULL, action, 0, 0, 0) ? ws_fail(err, "out of memory")
+        int rc = ws_traj_step(&b, ep, NULL, action, -1, 0, 0, 0) ? ws_fail(err, "out of memory")
                                                                : ws_episode_step(ep, action, &out, err);
         free(action);
         if (rc) {

@@ -30,9 +30,11 @@ typedef struct ws_traj_builder {
 
 int ws_traj_begin(ws_traj_builder *b);
 /* Record the current state and the action about to be taken (before ws_episode_step). logp and
- * value are written when has_scores. actions may be NULL (computed here). */
-int ws_traj_step(ws_traj_builder *b, ws_episode *ep, json_t *actions, const char *action, int has_scores,
-                 double logp, double value);
+ * value are written when has_scores. actions: the state's actions when the caller has them (an
+ * agent scored them), else NULL (built here); index: the action's position in them when known,
+ * else -1 (looked up; -1 is recorded when it is not among them). */
+int ws_traj_step(ws_traj_builder *b, ws_episode *ep, json_t *actions, const char *action, int index,
+                 int has_scores, double logp, double value);
 /* Label the last recorded step with the oracle's action in its state (oracle_action,
  * oracle_index): call after ws_traj_step, before ws_episode_step. 0, or -1 with err. */
 int ws_traj_label_oracle(ws_traj_builder *b, ws_episode *ep, ws_err *err);

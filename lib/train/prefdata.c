@@ -125,7 +125,7 @@ static int replay(ws_episode *ep, json_t *goal, const replay_req *q, double *rew
             const json_t *sc = q->scores ? q->scores[i] : NULL;
             json_t *lp = sc ? json_object_get(sc, "logp") : NULL;
             int has = json_is_number(lp);
-            if (ws_traj_step(q->b, ep, NULL, q->actions[i], has, has ? json_number_value(lp) : 0,
+            if (ws_traj_step(q->b, ep, NULL, q->actions[i], -1, has, has ? json_number_value(lp) : 0,
                              has ? json_number_value(json_object_get(sc, "value")) : 0)) {
                 rc = ws_fail(err, "out of memory");
                 break;

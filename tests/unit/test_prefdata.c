@@ -191,7 +191,7 @@ static json_t *play(ws_episode *ep, json_t *goal, const char *const *actions)
     for (int i = 0; actions[i]; i++) {
         ws_step st;
         assert_false(ws_episode_done(ep));
-        assert_int_equal(ws_traj_step(&b, ep, NULL, actions[i], i > 0, -0.01 * i, 0.5), 0);
+        assert_int_equal(ws_traj_step(&b, ep, NULL, actions[i], -1, i > 0, -0.01 * i, 0.5), 0);
         assert_int_equal(ws_episode_step(ep, actions[i], &st, &err), 0);
         assert_true(st.valid);
         ws_traj_after_step(&b, ep);
