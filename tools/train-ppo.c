@@ -117,11 +117,8 @@ static int collect(json_t **trajs, int n, const ws_vocab *vocab, const ws_train_
             x->actions = calloc((size_t)x->n_actions, sizeof *x->actions);
             x->action_len = calloc((size_t)x->n_actions, sizeof *x->action_len);
             int bad = !x->actions || !x->action_len ||
-                      ws_encode_text(vocab, json_string_value(json_object_get(st, "obs")), to->max_state_len, &x->state,
-                                     &x->state_len, err);
-            for (int j = 0; !bad && j < x->n_actions; j++)
-                bad = ws_encode_text(vocab, json_string_value(json_array_get(acts, (size_t)j)), to->max_action_len,
-                                     &x->actions[j], &x->action_len[j], err);
+                      ws_encode_decision(vocab, json_string_value(json_object_get(st, "obs")), acts, to->max_state_len,
+                                         to->max_action_len, &x->state, &x->state_len, x->actions, x->action_len, err);
             k++;
             if (bad) {
                 free(r), free(v), free(adv), free(ret);

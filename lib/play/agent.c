@@ -59,12 +59,10 @@ int ws_agent_act(ws_agent *ag, ws_episode *const *eps, int n, ws_rng *rngs, ws_d
             ws_fail(err, "out of memory");
             goto done;
         }
-        if (ws_encode_text(ag->vocab, obs, ag->max_state_len, &state_ids[n_dec], &state_len[n_dec], err))
+        if (ws_encode_decision(ag->vocab, obs, actions[i], ag->max_state_len, ag->max_action_len, &state_ids[n_dec],
+                               &state_len[n_dec], &action_ids[n_act], &action_len[n_act], err))
             goto done;
-        for (size_t j = 0; j < k; j++, n_act++)
-            if (ws_encode_text(ag->vocab, json_string_value(json_array_get(actions[i], j)), ag->max_action_len,
-                               &action_ids[n_act], &action_len[n_act], err))
-                goto done;
+        n_act += (int)k;
         dec_episode[n_dec] = i;
         n_actions[n_dec++] = (int)k;
     }

@@ -907,12 +907,10 @@ static int run_queue(ws_pairer *p, ws_pair_sink *sink, void *ctx, ws_err *err)
         for (int d = 0; d < nd; d++) {
             json_t *s = json_array_get(json_object_get(p->q[d].traj, "steps"), p->q[d].step);
             json_t *acts = json_object_get(s, "actions");
-            if (ws_encode_text(p->o.vocab, step_str(s, "obs"), p->o.max_state_len, &state_ids[d], &state_len[d], err))
+            if (ws_encode_decision(p->o.vocab, step_str(s, "obs"), acts, p->o.max_state_len, p->o.max_action_len,
+                                   &state_ids[d], &state_len[d], &action_ids[a], &action_len[a], err))
                 goto done;
-            for (int j = 0; j < p->q[d].n; j++, a++)
-                if (ws_encode_text(p->o.vocab, json_string_value(json_array_get(acts, (size_t)j)), p->o.max_action_len,
-                                   &action_ids[a], &action_len[a], err))
-                    goto done;
+            a += (size_t)p->q[d].n;
             n_actions[d] = p->q[d].n;
         }
         ws_batch b = {nd, (const int32_t *const *)state_ids, state_len, n_actions, (const int32_t *const *)action_ids,
