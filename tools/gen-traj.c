@@ -14,6 +14,7 @@
 #include "encode.h"
 #include "env.h"
 #include "goals.h"
+#include "inputs.h"
 #include "interrupt.h"
 #include "modelio.h"
 #include "playopts.h"
@@ -256,62 +257,53 @@ int main(int argc, char **argv)
     ws_progress progress;
     ws_progress_start(&progress, cli.tool, "goals", 0, cli.quiet);
     ws_reader_opts ro = {.type = "goal", .version = WS_GOAL_VERSION, .check = ws_goal_check_origin, .check_ctx = &cat};
-    int n_inputs = optind < argc ? argc - optind : 1, pending = 0, rc = WS_EOF, done = 0;
-    for (int i = 0; i <= n_inputs && !done && !ws_interrupted(); i++) {
-        /* one pass past the last input plays the goals still pending */
-        ws_reader *r = NULL;
-        const char *path = i < n_inputs ? (optind < argc ? argv[optind + i] : "-") : NULL;
-        if (path && !(r = ws_reader_open(path, &ro, &err)))
+    ws_inputs *in = ws_inputs_open((const char *const *)argv + optind, argc - optind, &ro, &err);
+    if (!in)
+        fail(&cli, w, &err);
+    int pending = 0, rc = WS_RECORD, done = 0;
+    while (rc == WS_RECORD && !done && !ws_interrupted()) {
+        long want = limit > 0 ? limit - t.kept : max_chunk;
+        int chunk = want < (model_path ? po.parallel : 1) ? (int)(model_path ? po.parallel : 1)
+                    : want > max_chunk                  ? max_chunk
+                                                        : (int)want;
+        rc = ws_inputs_next_batch(in, goals, chunk, &pending, &err);
+        if (rc == WS_ERROR || rc == WS_INTERRUPTED)
+            break;
+        int played = pending ? ws_gen_play(gen, goals, pending, out, att, pst, &err) : 0;
+        if (played < 0) {
+            ws_fail_prefix(&err, ws_inputs_name(in));
+            ws_inputs_close(in);
             fail(&cli, w, &err);
-        for (;;) {
-            long want = limit > 0 ? limit - t.kept : max_chunk;
-            int chunk = want < (model_path ? po.parallel : 1) ? (int)(model_path ? po.parallel : 1)
-                        : want > max_chunk                  ? max_chunk
-                                                            : (int)want;
-            rc = r ? ws_reader_next(r, &goals[pending], &err) : WS_EOF;
-            if (rc == WS_RECORD && ++pending < chunk)
-                continue;
-            if (rc == WS_ERROR || rc == WS_INTERRUPTED || (rc == WS_EOF && path))
-                break;
-            int played = pending ? ws_gen_play(gen, goals, pending, out, att, pst, &err) : 0;
-            if (played < 0) {
-                if (path)
-                    ws_fail_prefix(&err, path);
-                ws_reader_close(r);
-                fail(&cli, w, &err);
-            }
-            int bad = 0;
-            for (int k = 0; k < pending; k++) {
-                if (played > 0 && !ws_gen_decided(gen, out[k], att[k]))
-                    done = 1; /* interrupted: the goals decided before this one are written */
-                if (!done && !bad) { /* goals past the N-th kept trajectory do not count */
-                    t.goals++;
-                    t.attempts += att[k];
-                    if (out[k]) {
-                        t.kept++;
-                        t.loops += pst[k].loops;
-                        t.steps_removed += pst[k].steps_removed;
-                        t.replay_failed += pst[k].replay_failed;
-                        bad = ws_writer_put(w, out[k], &err);
-                        done = limit > 0 && t.kept >= limit;
-                    }
-                }
-                json_decref(out[k]);
-                json_decref(goals[k]);
-            }
-            pending = 0;
-            if (bad) {
-                ws_reader_close(r);
-                fail(&cli, w, &err);
-            }
-            ws_progress_update(&progress, t.goals);
-            if (rc == WS_EOF || done || ws_interrupted())
-                break;
         }
-        ws_reader_close(r);
-        if (rc == WS_ERROR)
+        int bad = 0;
+        for (int k = 0; k < pending; k++) {
+            if (played > 0 && !ws_gen_decided(gen, out[k], att[k]))
+                done = 1; /* interrupted: the goals decided before this one are written */
+            if (!done && !bad) { /* goals past the N-th kept trajectory do not count */
+                t.goals++;
+                t.attempts += att[k];
+                if (out[k]) {
+                    t.kept++;
+                    t.loops += pst[k].loops;
+                    t.steps_removed += pst[k].steps_removed;
+                    t.replay_failed += pst[k].replay_failed;
+                    bad = ws_writer_put(w, out[k], &err);
+                    done = limit > 0 && t.kept >= limit;
+                }
+            }
+            json_decref(out[k]);
+            json_decref(goals[k]);
+        }
+        pending = 0;
+        if (bad) {
+            ws_inputs_close(in);
             fail(&cli, w, &err);
+        }
+        ws_progress_update(&progress, t.goals);
     }
+    ws_inputs_close(in);
+    if (rc == WS_ERROR)
+        fail(&cli, w, &err);
     for (int k = 0; k < pending; k++)
         json_decref(goals[k]);
     int status = ws_cli_close_output(&cli, w);

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "env.h"
 #include "goals.h"
+#include "inputs.h"
 #include "interrupt.h"
 #include "policy.h"
 #include "progress.h"
@@ -173,45 +174,36 @@ int main(int argc, char **argv)
     ws_progress progress;
     ws_progress_start(&progress, cli.tool, "episodes", 0, cli.quiet);
     ws_reader_opts ro = {.type = "goal", .version = WS_GOAL_VERSION, .check = ws_goal_check_origin, .check_ctx = &cat};
-    int n_inputs = optind < argc ? argc - optind : 1, pending = 0, rc = WS_EOF;
-    for (int i = 0; i <= n_inputs && !ws_interrupted(); i++) {
-        /* one pass past the last input flushes the goals still pending */
-        ws_reader *r = NULL;
-        const char *path = i < n_inputs ? (optind < argc ? argv[optind + i] : "-") : NULL;
-        if (path && !(r = ws_reader_open(path, &ro, &err)))
+    ws_inputs *in = ws_inputs_open((const char *const *)argv + optind, argc - optind, &ro, &err);
+    if (!in)
+        goto fail;
+    int pending = 0, rc = WS_RECORD;
+    while (rc == WS_RECORD && !ws_interrupted()) {
+        rc = ws_inputs_next_batch(in, goals, slots, &pending, &err);
+        if (rc == WS_ERROR || rc == WS_INTERRUPTED)
+            break;
+        if (pending && ws_runner_play(runner, goals, pending, trajs, &err)) {
+            ws_fail_prefix(&err, ws_inputs_name(in));
+            ws_inputs_close(in);
             goto fail;
-        for (;;) {
-            rc = r ? ws_reader_next(r, &goals[pending], &err) : WS_EOF;
-            if (rc == WS_RECORD && ++pending < slots)
-                continue;
-            if (rc == WS_ERROR || rc == WS_INTERRUPTED || (rc == WS_EOF && path))
-                break;
-            if (pending && ws_runner_play(runner, goals, pending, trajs, &err)) {
-                if (path)
-                    ws_fail_prefix(&err, path);
-                ws_reader_close(r);
-                goto fail;
-            }
-            int bad = 0;
-            for (int k = 0; k < pending; k++) {
-                count(&t, trajs[k]);
-                bad = bad || ws_writer_put(w, trajs[k], &err);
-                json_decref(trajs[k]);
-                json_decref(goals[k]);
-            }
-            pending = 0;
-            if (bad) {
-                ws_reader_close(r);
-                goto fail;
-            }
-            ws_progress_update(&progress, t.episodes);
-            if (rc == WS_EOF || ws_interrupted())
-                break;
         }
-        ws_reader_close(r);
-        if (rc == WS_ERROR)
+        int bad = 0;
+        for (int k = 0; k < pending; k++) {
+            count(&t, trajs[k]);
+            bad = bad || ws_writer_put(w, trajs[k], &err);
+            json_decref(trajs[k]);
+            json_decref(goals[k]);
+        }
+        pending = 0;
+        if (bad) {
+            ws_inputs_close(in);
             goto fail;
+        }
+        ws_progress_update(&progress, t.episodes);
     }
+    ws_inputs_close(in);
+    if (rc == WS_ERROR)
+        goto fail;
     for (int k = 0; k < pending; k++)
         json_decref(goals[k]);
     int status = ws_cli_close_output(&cli, w);

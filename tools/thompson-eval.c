@@ -38,6 +38,7 @@
 #include "encode.h"
 #include "env.h"
 #include "goals.h"
+#include "inputs.h"
 #include "interrupt.h"
 #include "modelio.h"
 #include "outfile.h"
@@ -627,49 +628,28 @@ static void curve_carry(curve *cv, int n_arms, long round)
     }
 }
 
-static int read_goals(ctx *c, ws_catalog *cat, int argc, char **argv, int first)
+/* A goal of the catalog played, with the goal_id the bandit records name it by (the reader puts
+ * the file and line in front of a refusal). */
+static int check_goal(const json_t *goal, void *cat, ws_err *err)
 {
-    ws_reader_opts ro = {.type = "goal", .version = WS_GOAL_VERSION, .check = ws_goal_check_origin, .check_ctx = cat};
-    size_t cap = 0;
-    int n_inputs = first < argc ? argc - first : 1;
-    for (int i = 0; i < n_inputs; i++) {
-        const char *path = first < argc ? argv[first + i] : "-";
-        ws_reader *r = ws_reader_open(path, &ro, &c->err);
-        if (!r)
-            return -1;
-        for (;;) {
-            json_t *g;
-            int rc = ws_reader_next(r, &g, &c->err);
-            if (rc == WS_EOF)
-                break;
-            if (rc == WS_INTERRUPTED) {
-                ws_reader_close(r);
-                return -2;
-            }
-            if (rc == WS_ERROR) {
-                ws_reader_close(r);
-                return -1;
-            }
-            if (!json_is_integer(json_object_get(g, "goal_id"))) {
-                ws_fail(&c->err, "%s:%ld: goal record without an integer goal_id", ws_reader_name(r), ws_reader_line(r));
-                json_decref(g);
-                ws_reader_close(r);
-                return -1;
-            }
-            if (c->n_goals == cap) {
-                cap = cap ? 2 * cap : 1024;
-                json_t **ng = realloc(c->goals, cap * sizeof *ng);
-                if (!ng) {
-                    json_decref(g);
-                    ws_reader_close(r);
-                    return ws_fail(&c->err, "out of memory");
-                }
-                c->goals = ng;
-            }
-            c->goals[c->n_goals++] = g;
-        }
-        ws_reader_close(r);
-    }
+    if (ws_goal_check_origin(goal, cat, err))
+        return -1;
+    return json_is_integer(json_object_get(goal, "goal_id")) ? 0 : ws_fail(err, "goal record without an integer goal_id");
+}
+
+/* The goal records of the file arguments (stdin without any); -2 when interrupted. */
+static int read_goals(ctx *c, ws_catalog *cat, char *const *paths, int n_paths)
+{
+    ws_reader_opts ro = {.type = "goal", .version = WS_GOAL_VERSION, .check = check_goal, .check_ctx = cat};
+    ws_inputs *in = ws_inputs_open((const char *const *)paths, n_paths, &ro, &c->err);
+    if (!in)
+        return -1;
+    int rc = ws_inputs_read_all(in, &c->goals, &c->n_goals, &c->err);
+    ws_inputs_close(in);
+    if (rc == WS_INTERRUPTED)
+        return -2;
+    if (rc != WS_EOF)
+        return -1;
     if (c->n_goals == 0)
         return ws_fail(&c->err, "no goal records in the input");
     return 0;
@@ -781,7 +761,7 @@ int main(int argc, char **argv)
     }
     ws_catalog cat;
     ws_env *env = ws_play_env_new(&po, &cli, dir, &cat);
-    int rc = read_goals(&c, &cat, argc, argv, optind);
+    int rc = read_goals(&c, &cat, argv + optind, argc - optind);
     if (rc == -2)
         return ws_interrupt_status();
     if (rc)

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "encode.h"
 #include "goals.h"
+#include "inputs.h"
 #include "interrupt.h"
 #include "objectives.h"
 #include "playopts.h"
@@ -348,26 +349,13 @@ int main(int argc, char **argv)
         !(vocab = ws_vocab_load(ws_vocab_path(to.vocab_path, vocabbuf, sizeof vocabbuf), &err)))
         ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
     json_t **goals = NULL;
-    size_t n_goals = 0, goals_cap = 0;
+    size_t n_goals = 0;
     ws_reader_opts ro = {.type = "goal", .version = WS_GOAL_VERSION, .check = ws_goal_check_origin, .check_ctx = &cat};
-    for (int i = 0; i < (optind < argc ? argc - optind : 1); i++) {
-        ws_reader *r = ws_reader_open(optind < argc ? argv[optind + i] : "-", &ro, &err);
-        json_t *g;
-        int rc = r ? WS_EOF : WS_ERROR;
-        while (r && (rc = ws_reader_next(r, &g, &err)) == WS_RECORD) {
-            if (n_goals == goals_cap) {
-                goals_cap = goals_cap ? goals_cap * 2 : 1024;
-                json_t **ng = realloc(goals, goals_cap * sizeof *ng);
-                if (!ng)
-                    ws_cli_die(&cli, WS_EXIT_FAIL, "out of memory");
-                goals = ng;
-            }
-            goals[n_goals++] = g;
-        }
-        ws_reader_close(r);
-        if (rc != WS_EOF)
-            ws_cli_die(&cli, WS_EXIT_FAIL, "%s", rc == WS_INTERRUPTED ? "interrupted" : err.msg);
-    }
+    ws_inputs *in = ws_inputs_open((const char *const *)argv + optind, argc - optind, &ro, &err);
+    int rc = in ? ws_inputs_read_all(in, &goals, &n_goals, &err) : WS_ERROR;
+    ws_inputs_close(in);
+    if (rc != WS_EOF)
+        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", rc == WS_INTERRUPTED ? "interrupted" : err.msg);
     ws_agent agent = {.model = run.model, .vocab = vocab, .max_state_len = run.opts.max_state_len,
                       .max_action_len = run.opts.max_action_len, .temperature = 1.0, .score_single = 1};
     ws_runner_opts rop = {.episode = run.opts.episode, .parallel = (int)po.parallel,

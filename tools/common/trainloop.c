@@ -12,6 +12,7 @@
 
 #include "encode.h"
 #include "goals.h"
+#include "inputs.h"
 #include "interrupt.h"
 #include "modelio.h"
 #include "playopts.h"
@@ -457,16 +458,12 @@ static int eval_setup(ws_train_run *run, ws_err *err)
         return -1;
     ws_reader_opts ro = {.type = "goal", .version = WS_GOAL_VERSION, .check = ws_goal_check_origin,
                          .check_ctx = &run->eval_cat};
-    ws_reader *r = ws_reader_open(o->eval_goals, &ro, err);
-    if (!r)
-        return -1;
-    run->eval_goals = calloc((size_t)o->eval_n, sizeof *run->eval_goals);
-    json_t *g;
-    int rc = WS_EOF;
-    while (run->eval_goals && run->n_eval_goals < o->eval_n && (rc = ws_reader_next(r, &g, err)) == WS_RECORD)
-        run->eval_goals[run->n_eval_goals++] = g;
-    ws_reader_close(r);
-    if (!run->eval_goals)
+    ws_inputs *in = ws_inputs_open(&o->eval_goals, 1, &ro, err);
+    run->eval_goals = in ? calloc((size_t)o->eval_n, sizeof *run->eval_goals) : NULL;
+    int n = 0, rc = run->eval_goals ? ws_inputs_next_batch(in, run->eval_goals, (int)o->eval_n, &n, err) : WS_ERROR;
+    run->n_eval_goals = n;
+    ws_inputs_close(in);
+    if (in && !run->eval_goals)
         return ws_fail(err, "out of memory");
     if (rc == WS_ERROR || rc == WS_INTERRUPTED)
         return -1;
