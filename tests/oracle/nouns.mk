@@ -24,6 +24,8 @@ oracle-nouns: $(NOUNS_DRIVER) $(NOUNS_PY)
 	$(NOUNS_PY) tests/oracle/nouns_parity.py check --driver $(NOUNS_DRIVER) --data $(NOUNS_DATA) \
 	    --model $(NOUNS_MODEL)
 
-# Print the tokenizer tables lib/text/nouns.c embeds (to refresh them for another spaCy version).
+# Regenerate lib/text/nouns_tables.h, the tokenizer tables nouns.c embeds (for another spaCy
+# version), as SQLite's mkkeywordhash makes its table: replaced only when the generator succeeds.
 oracle-nouns-tables: $(NOUNS_PY)
-	@$(NOUNS_PY) tests/oracle/nouns_parity.py tables --model $(NOUNS_MODEL)
+	$(NOUNS_PY) tests/oracle/nouns_parity.py tables --model $(NOUNS_MODEL) > lib/text/nouns_tables.h.tmp
+	mv lib/text/nouns_tables.h.tmp lib/text/nouns_tables.h
