@@ -1,6 +1,6 @@
 /* gen-traj: preferred trajectories for imitation and preference training (docs/webshop.md, section 5): the
  * oracle expert's successful episodes, a model's rollouts kept by rejection sampling with their
- * loops removed, or WebShop's human demonstrations imported. The work is lib/train/prefdata's. */
+ * loops removed, or WebShop's human demonstrations imported. The work is lib/train/trajgen's, prune's and human's. */
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -18,7 +18,9 @@
 #include "interrupt.h"
 #include "modelio.h"
 #include "playopts.h"
-#include "prefdata.h"
+#include "human.h"
+#include "prune.h"
+#include "trajgen.h"
 #include "progress.h"
 #include "stream.h"
 #include "trajectory.h"

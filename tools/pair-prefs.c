@@ -1,6 +1,6 @@
 /* pair-prefs: per-state preference pairs from preferred trajectories (docs/webshop.md, section 5): chosen = the
  * trajectory's action, rejected = what a reference policy would do instead, or a random other
- * action. The work is lib/train/prefdata's. */
+ * action. The work is lib/train/pairs'. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@
 #include "interrupt.h"
 #include "modelio.h"
 #include "playopts.h"
-#include "prefdata.h"
+#include "pairs.h"
 #include "progress.h"
 #include "stream.h"
 #include "trajectory.h"

@@ -28,6 +28,12 @@ typedef struct ws_traj_builder {
     int target_rank; /* best rank of the goal product in the episode's searches, -1 if never listed */
 } ws_traj_builder;
 
+/* A string field of a step of a trajectory record ("obs", "action", "page"...), or NULL. */
+static inline const char *ws_traj_step_str(const json_t *step, const char *key)
+{
+    return json_string_value(json_object_get(step, key));
+}
+
 int ws_traj_begin(ws_traj_builder *b);
 /* Record the current state and the action about to be taken (before ws_episode_step). logp and
  * value are written when has_scores. actions: the state's actions when the caller has them (an

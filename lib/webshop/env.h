@@ -130,7 +130,7 @@ int ws_episode_target_rank(const ws_episode *ep);
 const char *ws_episode_query(const ws_episode *ep);
 /* The value index chosen for option o of the current item, or -1. */
 int ws_episode_chosen(const ws_episode *ep, size_t o);
-/* The key of the episode's current state (loop removal and replay, lib/train/prefdata): the page,
+/* The key of the episode's current state (loop removal and replay, lib/train/prune): the page,
  * the observation and what the observation need not show but later transitions depend on: the
  * search results and the results page (`< prev` from an item page goes back there), the item and
  * its chosen options, and with `visited` (text_rich mode, where results pages mark opened

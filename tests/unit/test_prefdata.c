@@ -1,4 +1,4 @@
-/* Unit tests of lib/train/prefdata: loop removal on hand-made step lists (no loop, loops of length 1
+/* Unit tests of preference data (lib/train/prune, trajgen, human, pairs): loop removal on hand-made step lists (no loop, loops of length 1
  * and more, nested loops, loops through the search page) and on real episodes of a small catalog
  * with the replay check; the rules that pick the rejected action of a pair; the pairer; the
  * import of WebShop's human demonstrations. */
@@ -16,7 +16,10 @@
 #include "catalog.h"
 #include "env.h"
 #include "goals.h"
-#include "prefdata.h"
+#include "human.h"
+#include "pairs.h"
+#include "prune.h"
+#include "trajgen.h"
 #include "trajectory.h"
 
 /* ------------------------------------------------------------------ loop removal, pure */
