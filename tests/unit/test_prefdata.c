@@ -16,6 +16,7 @@
 #include "catalog.h"
 #include "env.h"
 #include "goals.h"
+#include "catalog_fixture.h"
 #include "human.h"
 #include "pairs.h"
 #include "prune.h"
@@ -124,64 +125,6 @@ static void test_step_key(void **state)
 }
 
 /* ------------------------------------------------------------------ loop removal on episodes */
-
-typedef struct fixture {
-    char dir[64], path[128];
-    ws_catalog cat;
-    ws_env *env;
-} fixture;
-
-/* A table with options and 14 widgets (two results pages), as in test_env. */
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    strcpy(f->dir, "/tmp/ws-prefdata-XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->path, sizeof f->path, "%s/products.jsonl", f->dir);
-    FILE *out = fopen(f->path, "w");
-    fprintf(out, "{\"id\":\"B000TABLE1\",\"contents\":\"oak console table with drawer\",\"product\":{"
-                 "\"asin\":\"B000TABLE1\",\"Title\":\"Oak Console Table\",\"Description\":\"A solid oak table.\","
-                 "\"BulletPoints\":[\"Material: oak wood\",\"Easy assembly\"],\"Price\":\"$120.5\","
-                 "\"pricing\":[120.5],\"Rating\":\"N.A.\",\"Reviews\":[{\"title\":\"Great\",\"score\":5,"
-                 "\"body\":\"Sturdy.\"}],\"Attributes\":[\"solid wood\",\"easy assembly\"],\"category\":\"garden\","
-                 "\"query\":\"console tables\",\"product_category\":\"Home & Kitchen \xe2\x80\xba Furniture \xe2\x80\xba "
-                 "Tables\",\"options\":{\"color\":[\"natural\",\"black\"],\"size\":[\"small\",\"large\"]}}}\n");
-    for (int i = 0; i < 14; i++)
-        fprintf(out, "{\"id\":\"B00WIDGET%c\",\"contents\":\"widget number %d%s\",\"product\":{\"asin\":"
-                     "\"B00WIDGET%c\",\"Title\":\"Widget %d\",\"Description\":\"\",\"BulletPoints\":[],"
-                     "\"Price\":\"$5.0\",\"pricing\":[5.0],\"Rating\":\"N.A.\",\"Reviews\":[],\"Attributes\":[],"
-                     "\"category\":\"electronics\",\"query\":\"widgets\",\"product_category\":\"\",\"options\":{}}}\n",
-                'A' + i, i, i == 13 ? " widget widget" : "", 'A' + i, i);
-    fclose(out);
-    ws_err err;
-    if (ws_catalog_load_files(&f->cat, f->path, NULL, 1, &err) || !(f->env = ws_env_new(&f->cat, NULL, &err))) {
-        fprintf(stderr, "%s\n", err.msg);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    ws_env_free(f->env);
-    ws_catalog_free(&f->cat);
-    unlink(f->path);
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
-
-static json_t *table_goal(void)
-{
-    return json_pack("{s:s, s:i, s:i, s:s, s:s, s:[s,s], s:{s:s, s:s}, s:f, s:s, s:s, s:s}", "type", "goal", "v", 1,
-                     "goal_id", 7, "asin", "B000TABLE1", "instruction", "i want an oak console table", "attributes",
-                     "solid wood", "easy assembly", "goal_options", "color", "black", "size", "large",
-                     "price_upper", 130.0, "query", "console tables", "product_category",
-                     "Home & Kitchen \xe2\x80\xba Furniture \xe2\x80\xba Tables", "name", "Oak Console Table");
-}
 
 /* Play the actions and record the episode as a trajectory record (with made-up log-probs on
  * steps after the first, to see them carried over). */
