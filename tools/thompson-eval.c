@@ -1,31 +1,16 @@
 /* thompson-eval: compare agents (arms) by Thompson sampling, or on a fixed budget of goals.
  *
- * Thompson mode: R independent runs of N rounds. Each run has its own seeded goal order (a
- * shuffle of the given goals, reused from the start when exhausted) and its own Thompson
- * generator; each round draws one value from every arm's success posterior, plays one episode of
- * the arm with the largest draw on the run's next goal, and updates that arm's posteriors. The
- * runs advance in lockstep, so the episodes that one round of all runs asks of an arm are played
- * together (a model arm scores them in one batch); --batch B lets each run draw B arms from the
- * same posterior before updating (batched Thompson sampling), for more episodes in flight.
- *
- * Fixed mode (--fixed N): every arm plays the first N goals in the given order; the
- * per-episode records have the same shape (round = goal position, run 0).
- *
- * Reproducibility: an episode's random choices come from the runner's stream for (--seed,
- * episode key); the key is the goal_id for run 0's first pass over the goals (so a fixed-mode
- * or run-0 episode equals `rollout --seed S` on that goal) and goal_id + ((run << 20) + pass) << 32
- * otherwise, so stochastic arms (random, --temperature) play independent episodes in each run
- * and pass. Thompson draws use the stream "thompson-draws-<run>", goal orders
- * "thompson-goals-<run>". The same arguments give the same records, byte for byte. */
+ * Options -> the arms' models and runners, the goals -> the schedule (lib/play/evalsched: which
+ * arm plays which goal, the posteriors) with a bandit record per episode -> the reports
+ * (lib/play/evalreport: summary records, the Markdown table, the running curves drawn by gnuplot).
+ * The same arguments give the same records, byte for byte. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,8 +20,9 @@
 #include "bandit.h"
 #include "catalog.h"
 #include "cli.h"
-#include "encode.h"
 #include "env.h"
+#include "evalreport.h"
+#include "evalsched.h"
 #include "goals.h"
 #include "inputs.h"
 #include "interrupt.h"
@@ -45,14 +31,11 @@
 #include "playopts.h"
 #include "policy.h"
 #include "progress.h"
-#include "rng.h"
 #include "runner.h"
 #include "stream.h"
 #include "strbuf.h"
 #include "wordpiece.h"
 
-#define BANDIT_VERSION 1
-#define SUMMARY_VERSION 1
 #define MAX_ARMS 64
 
 static void usage(void)
@@ -117,30 +100,19 @@ typedef struct arm {
     ws_runner *runner;
 } arm;
 
-typedef struct job {
-    int run;
-    long round;
-    int arm;
-    size_t goal;            /* index into the goals */
-    uint64_t key;           /* the episode key (see the top of the file) */
-    double reward;
-    int success;
-    double *draws;          /* the Thompson draws that chose the arm (n_arms) */
-} job;
-
-typedef struct ctx {
-    ws_cli *cli;
-    arm *arms;
-    int n_arms;
-    json_t **goals;
-    size_t n_goals;
-    long seed;
+/* What the command line asks for. */
+typedef struct args {
+    const char *output, *summary_path, *table_path, *plots_dir;
+    long runs, rounds, seed, batch, fixed, mc_draws;
     double level;
-    long mc_draws;
     ws_bandit_objective objective;
-    int interrupted;        /* the reports cover the rounds finished before a signal */
-    ws_err err;
-} ctx;
+    ws_play_opts po;
+    ws_writer_opts wo;
+    arm arms[MAX_ARMS];
+    int n_arms;
+    char *const *goal_files;
+    int n_goal_files;
+} args;
 
 /* ------------------------------------------------------------------ arms */
 
@@ -182,296 +154,6 @@ static void parse_arm(ws_cli *cli, const char *spec, arm *a)
     a->ckpt = what;
 }
 
-/* The episode's goal record: the goal itself, or a shallow copy under the episode key. */
-static json_t *keyed_goal(json_t *goal, uint64_t key)
-{
-    json_int_t id = json_integer_value(json_object_get(goal, "goal_id"));
-    if ((uint64_t)id == key)
-        return json_incref(goal);
-    json_t *g = json_copy(goal);
-    if (g)
-        json_object_set_new(g, "goal_id", json_integer((json_int_t)key));
-    return g;
-}
-
-static uint64_t episode_key(json_t *goal, int run, long pass)
-{
-    uint64_t id = (uint64_t)json_integer_value(json_object_get(goal, "goal_id"));
-    return id + ((((uint64_t)run << 20) + (uint64_t)pass) << 32);
-}
-
-/* Play the jobs of one arm (indices idx[0..n-1] into jobs), `parallel` at a time. */
-static int play_jobs(ctx *c, arm *a, job *jobs, const size_t *idx, size_t n)
-{
-    int slots = ws_runner_parallel(a->runner);
-    json_t *goals[4096], *trajs[4096];
-    for (size_t at = 0; at < n; at += (size_t)slots) {
-        int k = (int)(n - at < (size_t)slots ? n - at : (size_t)slots);
-        int made = 0;
-        for (int i = 0; i < k; i++, made++) {
-            job *j = &jobs[idx[at + (size_t)i]];
-            if (!(goals[i] = keyed_goal(c->goals[j->goal], j->key)))
-                break;
-        }
-        int rc = made < k ? ws_fail(&c->err, "out of memory") : ws_runner_play(a->runner, goals, k, trajs, &c->err);
-        for (int i = 0; i < made; i++)
-            json_decref(goals[i]);
-        if (rc)
-            return ws_fail_prefix(&c->err, a->name);
-        for (int i = 0; i < k; i++) {
-            job *j = &jobs[idx[at + (size_t)i]];
-            j->reward = json_number_value(json_object_get(trajs[i], "reward"));
-            j->success = j->reward == 1.0;
-            json_decref(trajs[i]);
-            if (!(j->reward >= 0 && j->reward <= 1))
-                return ws_fail(&c->err, "%s: reward %g out of [0, 1]", a->name, j->reward);
-        }
-    }
-    return 0;
-}
-
-/* Every job, grouped by arm (each arm's episodes in one batch stream), in arm order. */
-static int play_all(ctx *c, job *jobs, size_t n, size_t *idx)
-{
-    for (int a = 0; a < c->n_arms; a++) {
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++)
-            if (jobs[i].arm == a)
-                idx[k++] = i;
-        if (k && play_jobs(c, &c->arms[a], jobs, idx, k))
-            return -1;
-    }
-    return 0;
-}
-
-/* ------------------------------------------------------------------ records */
-
-static json_t *posterior_json(const ctx *c, const ws_arm_post *post)
-{
-    json_t *o = json_object();
-    for (int a = 0; a < c->n_arms; a++) {
-        const ws_arm_post *p = &post[a];
-        json_object_set_new(
-            o, c->arms[a].name,
-            json_pack("{s:f, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:f}", "alpha", p->alpha, "beta", p->beta, "pulls",
-                      (json_int_t)p->pulls, "successes", (json_int_t)p->successes, "mean", ws_arm_success_mean(p),
-                      "score_alpha", p->score_alpha, "score_beta", p->score_beta, "score_mean", ws_arm_score_mean(p),
-                      "score_sd", ws_arm_score_sd(p)));
-    }
-    return o;
-}
-
-static json_t *bandit_record(const ctx *c, const job *j, const ws_arm_post *post, int fixed)
-{
-    json_t *goal = c->goals[j->goal];
-    json_t *r = json_pack("{s:s, s:i, s:s, s:i, s:I, s:s, s:I, s:f, s:b}", "type", "bandit", "v", BANDIT_VERSION,
-                          "mode", fixed ? "fixed" : "thompson", "run", j->run, "round", (json_int_t)j->round, "arm",
-                          c->arms[j->arm].name, "goal_id", json_integer_value(json_object_get(goal, "goal_id")),
-                          "reward", j->reward, "success", j->success);
-    if (!r)
-        return NULL;
-    if (!fixed) {
-        json_t *d = json_object();
-        for (int a = 0; a < c->n_arms; a++)
-            json_object_set_new(d, c->arms[a].name, json_real(j->draws[a]));
-        json_object_set_new(r, "draws", d);
-    }
-    json_object_set_new(r, "posterior", posterior_json(c, post));
-    return r;
-}
-
-/* ------------------------------------------------------------------ text files */
-
-/* A whole text file, through lib/io/outfile (renamed into place when complete, as "<path><suffix>"
- * with a suffix). */
-static int write_file(const char *path, const ws_strbuf *b, const char *suffix, ws_err *err)
-{
-    if (b->oom)
-        return ws_fail(err, "%s: out of memory", path);
-    ws_outfile *f = ws_outfile_open(path, err);
-    if (!f)
-        return -1;
-    if (ws_outfile_write(f, b->s, b->len, err)) {
-        ws_outfile_discard(f);
-        return -1;
-    }
-    return ws_outfile_commit(f, suffix, err);
-}
-
-/* ------------------------------------------------------------------ summaries */
-
-typedef struct arm_report {
-    const ws_arm_post *post;
-    double p_best, p_best_score;
-    ws_interval success_ci, score_ci;
-    double success_value, score_value;
-} arm_report;
-
-/* Intervals and P(best) for a group of arms (a run, or pooled). */
-static void report_group(const ctx *c, const ws_arm_post *post, int fixed, uint64_t mc_seed, arm_report *out)
-{
-    double pb[MAX_ARMS], pbs[MAX_ARMS];
-    ws_p_best(post, (size_t)c->n_arms, WS_BANDIT_SUCCESS, c->mc_draws, mc_seed, pb);
-    ws_p_best(post, (size_t)c->n_arms, WS_BANDIT_SCORE, c->mc_draws, mc_seed + 1, pbs);
-    for (int a = 0; a < c->n_arms; a++) {
-        const ws_arm_post *p = &post[a];
-        arm_report *r = &out[a];
-        r->post = p;
-        r->p_best = pb[a];
-        r->p_best_score = pbs[a];
-        if (fixed) {
-            r->success_value = ws_arm_success_rate(p);
-            r->success_ci = ws_wilson(p->successes, p->pulls, c->level);
-            r->score_value = ws_arm_mean_score(p);
-            ws_interval t = ws_t_interval(r->score_value, 100 * ws_arm_reward_sd(p), p->pulls, c->level);
-            /* the score lies in [0, 100]: clipping can only raise the coverage */
-            r->score_ci = (ws_interval){fmax(t.low, 0), fmin(t.high, 100)};
-            if (isnan(t.low))
-                r->score_ci = t;
-        } else {
-            r->success_value = ws_arm_success_mean(p);
-            r->success_ci = ws_beta_credible(p->alpha, p->beta, c->level);
-            r->score_value = ws_arm_score_mean(p);
-            ws_interval s = ws_beta_credible(p->score_alpha, p->score_beta, c->level);
-            r->score_ci = (ws_interval){100 * s.low, 100 * s.high};
-        }
-    }
-}
-
-static json_t *summary_json(const char *scope, int run, int fixed, const char *measure, double value, long count)
-{
-    return json_pack("{s:s, s:i, s:s, s:o, s:s, s:s, s:f, s:I}", "type", "summary", "v", SUMMARY_VERSION, "scope",
-                     scope, "run", run < 0 ? json_null() : json_integer(run), "mode", fixed ? "fixed" : "thompson",
-                     "measure", measure, "value", value, "count", (json_int_t)count);
-}
-
-static void add_ci(json_t *r, ws_interval ci, double level, const char *method)
-{
-    if (!isnan(ci.low)) {
-        json_object_set_new(r, "ci_low", json_real(ci.low));
-        json_object_set_new(r, "ci_high", json_real(ci.high));
-        json_object_set_new(r, "ci_level", json_real(level));
-    }
-    json_object_set_new(r, "method", json_string(method));
-}
-
-static int put_group(ctx *c, ws_writer *w, int run, int fixed, long rounds, const arm_report *rep)
-{
-    for (int a = 0; a < c->n_arms; a++) {
-        const arm_report *r = &rep[a];
-        const ws_arm_post *p = r->post;
-        const char *name = c->arms[a].name;
-        json_t *recs[5];
-        recs[0] = summary_json(name, run, fixed, "pulls", (double)p->pulls, rounds);
-        recs[1] = summary_json(name, run, fixed, "success_rate", r->success_value, p->pulls);
-        json_object_set_new(recs[1], "successes", json_integer((json_int_t)p->successes));
-        add_ci(recs[1], r->success_ci, c->level, fixed ? "wilson" : "beta_posterior");
-        recs[2] = summary_json(name, run, fixed, "score", r->score_value, p->pulls);
-        add_ci(recs[2], r->score_ci, c->level, fixed ? "student_t" : "beta_posterior_fractional");
-        recs[3] = summary_json(name, run, fixed, "p_best", r->p_best, c->mc_draws);
-        json_object_set_new(recs[3], "method", json_string("monte_carlo_beta_posterior"));
-        recs[4] = summary_json(name, run, fixed, "p_best_score", r->p_best_score, c->mc_draws);
-        json_object_set_new(recs[4], "method", json_string("monte_carlo_beta_posterior_fractional"));
-        int rc = 0;
-        for (int i = 0; i < 5; i++) {
-            if (c->interrupted)
-                json_object_set_new(recs[i], "interrupted", json_true());
-            if (rc == 0 && ws_writer_put(w, recs[i], &c->err))
-                rc = -1;
-            json_decref(recs[i]);
-        }
-        if (rc)
-            return -1;
-    }
-    return 0;
-}
-
-static void table_header(ws_strbuf *t, int fixed, int per_run, double level)
-{
-    int pct = (int)lround(level * 100);
-    if (fixed)
-        ws_strbuf_printf(t, "| %sarm | episodes | successes | success rate %% [%d%% Wilson] | score [%d%% t] | P(best) | "
-                     "P(best score) |\n|%s:--|--:|--:|:--|:--|--:|--:|\n",
-                  per_run ? "run | " : "", pct, pct, per_run ? "--:|" : "");
-    else
-        ws_strbuf_printf(t, "| %sarm | pulls | share | successes | success rate %% [%d%% CrI] | score [%d%% CrI] | P(best) | "
-                     "P(best score) |\n|%s:--|--:|--:|--:|:--|:--|--:|--:|\n",
-                  per_run ? "run | " : "", pct, pct, per_run ? "--:|" : "");
-}
-
-static void table_rows(ws_strbuf *t, const ctx *c, int fixed, int run, long rounds, const arm_report *rep)
-{
-    for (int a = 0; a < c->n_arms; a++) {
-        const arm_report *r = &rep[a];
-        const ws_arm_post *p = r->post;
-        if (run >= 0)
-            ws_strbuf_printf(t, "| %d ", run);
-        ws_strbuf_printf(t, "| %s | %ld ", c->arms[a].name, p->pulls);
-        if (!fixed)
-            ws_strbuf_printf(t, "| %.1f%% ", rounds ? 100.0 * (double)p->pulls / (double)rounds : 0.0);
-        ws_strbuf_printf(t, "| %ld | %.1f [%.1f, %.1f] ", p->successes, 100 * r->success_value, 100 * r->success_ci.low,
-                  100 * r->success_ci.high);
-        if (isnan(r->score_ci.low))
-            ws_strbuf_printf(t, "| %.1f [n/a] ", r->score_value);
-        else
-            ws_strbuf_printf(t, "| %.1f [%.1f, %.1f] ", r->score_value, r->score_ci.low, r->score_ci.high);
-        ws_strbuf_printf(t, "| %.3f | %.3f |\n", r->p_best, r->p_best_score);
-    }
-}
-
-/* ------------------------------------------------------------------ plots */
-
-/* Running success rate and score per arm over the rounds of one run (the records in order). */
-typedef struct curve {
-    long *pulls, *succ; /* [rounds * arms] cumulative */
-    double *rsum;
-} curve;
-
-static int mkdir_p(const char *dir, ws_err *err)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", dir);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(buf, 0777) && errno != EEXIST)
-                return ws_fail(err, "%s: %s", buf, strerror(errno));
-            *p = '/';
-        }
-    if (mkdir(buf, 0777) && errno != EEXIST)
-        return ws_fail(err, "%s: %s", buf, strerror(errno));
-    struct stat st;
-    if (stat(buf, &st) || !S_ISDIR(st.st_mode))
-        return ws_fail(err, "%s: not a directory", buf);
-    return 0;
-}
-
-static int write_curve(ctx *c, const char *dir, const char *file, const curve *cv, long rounds, ws_err *err)
-{
-    ws_strbuf b = {0};
-    ws_strbuf_printf(&b, "# round");
-    for (int a = 0; a < c->n_arms; a++)
-        ws_strbuf_printf(&b, "\t%s:success_rate\t%s:score\t%s:pulls", c->arms[a].name, c->arms[a].name, c->arms[a].name);
-    ws_strbuf_printf(&b, "\n");
-    for (long t = 0; t < rounds; t++) {
-        ws_strbuf_printf(&b, "%ld", t + 1);
-        for (int a = 0; a < c->n_arms; a++) {
-            size_t i = (size_t)t * (size_t)c->n_arms + (size_t)a;
-            if (cv->pulls[i] == 0)
-                ws_strbuf_printf(&b, "\t?\t?\t0");
-            else
-                ws_strbuf_printf(&b, "\t%.6g\t%.6g\t%ld", 100.0 * (double)cv->succ[i] / (double)cv->pulls[i],
-                          100.0 * cv->rsum[i] / (double)cv->pulls[i], cv->pulls[i]);
-        }
-        ws_strbuf_printf(&b, "\n");
-    }
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    int rc = write_file(path, &b, NULL, err);
-    free(b.s);
-    return rc;
-}
-
 /* Run gnuplot on DIR/plots.gp in DIR. 0 done, 1 gnuplot not found, -1 error. */
 static int run_gnuplot(const char *dir, int quiet, ws_err *err)
 {
@@ -506,128 +188,6 @@ static int run_gnuplot(const char *dir, int quiet, ws_err *err)
     return ws_fail(err, "%s/plots.gp: %s killed by signal %d", dir, prog, WTERMSIG(status));
 }
 
-static int write_plots(ctx *c, const char *dir, int fixed, int runs, long rounds, curve *curves,
-                       const ws_arm_post *post /* [runs * arms] */)
-{
-    if (mkdir_p(dir, &c->err))
-        return -1;
-    char file[64];
-    for (int r = 0; r < runs; r++) {
-        snprintf(file, sizeof file, "running-run%d.tsv", r);
-        if (write_curve(c, dir, file, &curves[r], rounds, &c->err))
-            return -1;
-    }
-    ws_strbuf b = {0};
-    if (!fixed) {
-        ws_strbuf_printf(&b, "arm"); /* a header row, read by columnheader() */
-        for (int r = 0; r < runs; r++)
-            ws_strbuf_printf(&b, "\trun%d", r);
-        ws_strbuf_printf(&b, "\n");
-        for (int a = 0; a < c->n_arms; a++) {
-            ws_strbuf_printf(&b, "%s", c->arms[a].name);
-            for (int r = 0; r < runs; r++)
-                ws_strbuf_printf(&b, "\t%ld", post[(size_t)r * (size_t)c->n_arms + (size_t)a].pulls);
-            ws_strbuf_printf(&b, "\n");
-        }
-        char path[4200];
-        snprintf(path, sizeof path, "%s/pulls.tsv", dir);
-        int rc = write_file(path, &b, NULL, &c->err);
-        free(b.s);
-        if (rc)
-            return -1;
-        b = (ws_strbuf){0};
-    }
-    /* the script: self-contained, run in DIR (cd DIR && gnuplot plots.gp) */
-    const char *what = fixed ? "fixed budget" : "Thompson sampling";
-    ws_strbuf_printf(&b, "# thompson-eval plots: cd into this directory and run `gnuplot plots.gp`.\n"
-                  "if (strstrt(GPVAL_TERMINALS, \"pngcairo\") > 0) {\n"
-                  "    set terminal pngcairo size 960,560 noenhanced font \",11\"\n"
-                  "} else {\n"
-                  "    set terminal png size 960,560 noenhanced\n"
-                  "}\n"
-                  "set datafile separator \"\\t\"\n"
-                  "set datafile missing \"?\"\n"
-                  "set key outside right top\n"
-                  "set grid\n"
-                  "set xlabel \"round\"\n"
-                  "set xrange [1:%ld]\n"
-                  "arms = \"",
-              rounds > 1 ? rounds : 2);
-    for (int a = 0; a < c->n_arms; a++)
-        ws_strbuf_printf(&b, "%s%s", a ? " " : "", c->arms[a].name);
-    ws_strbuf_printf(&b, "\"\nn_arms = %d\n", c->n_arms);
-    for (int r = 0; r < runs; r++) {
-        ws_strbuf_printf(&b,
-                  "\nset output \"success-run%d.png\"\n"
-                  "set title \"Running success rate, run %d (%s)\"\n"
-                  "set ylabel \"success rate (%%)\"\n"
-                  "set yrange [0:100]\n"
-                  "plot for [i=1:n_arms] \"running-run%d.tsv\" using 1:(column(3*i-1)) with lines lw 2 "
-                  "title word(arms, i)\n"
-                  "set output \"score-run%d.png\"\n"
-                  "set title \"Running score, run %d (%s)\"\n"
-                  "set ylabel \"score (100 x mean reward)\"\n"
-                  "plot for [i=1:n_arms] \"running-run%d.tsv\" using 1:(column(3*i)) with lines lw 2 "
-                  "title word(arms, i)\n",
-                  r, r, what, r, r, r, what, r);
-    }
-    if (!fixed)
-        ws_strbuf_printf(&b,
-                  "\nset output \"pulls.png\"\n"
-                  "set title \"Pulls per arm (%d runs x %ld rounds)\"\n"
-                  "unset xrange\n"
-                  "set autoscale y\n"
-                  "set yrange [0:*]\n"
-                  "set xlabel \"arm\"\n"
-                  "set ylabel \"pulls\"\n"
-                  "set style data histograms\n"
-                  "set style histogram clustered gap 1\n"
-                  "set style fill solid 0.8 border -1\n"
-                  "set boxwidth 0.9\n"
-                  "set xtics nomirror\n"
-                  "plot for [r=2:%d] \"pulls.tsv\" using r:xtic(1) title columnheader(r)\n",
-                  runs, rounds, runs + 1);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/plots.gp", dir);
-    int rc = write_file(path, &b, NULL, &c->err);
-    free(b.s);
-    if (rc)
-        return -1;
-    rc = run_gnuplot(dir, c->cli->quiet, &c->err);
-    if (rc == 1)
-        ws_cli_warn(c->cli, "gnuplot not found: %s holds the plot data and plots.gp, no PNG files", dir);
-    return rc < 0 ? -1 : 0;
-}
-
-/* ------------------------------------------------------------------ main */
-
-static void curve_add(curve *cv, int n_arms, long round, int a, double reward)
-{
-    size_t base = (size_t)round * (size_t)n_arms;
-    if (round > 0)
-        for (int k = 0; k < n_arms; k++) {
-            cv->pulls[base + (size_t)k] = cv->pulls[base - (size_t)n_arms + (size_t)k];
-            cv->succ[base + (size_t)k] = cv->succ[base - (size_t)n_arms + (size_t)k];
-            cv->rsum[base + (size_t)k] = cv->rsum[base - (size_t)n_arms + (size_t)k];
-        }
-    cv->pulls[base + (size_t)a]++;
-    cv->succ[base + (size_t)a] += reward == 1.0;
-    cv->rsum[base + (size_t)a] += reward;
-}
-
-/* In fixed mode all arms play the same round: copy forward once, then add each arm. */
-static void curve_carry(curve *cv, int n_arms, long round)
-{
-    if (round == 0)
-        return;
-    size_t base = (size_t)round * (size_t)n_arms;
-    for (int k = 0; k < n_arms; k++) {
-        cv->pulls[base + (size_t)k] = cv->pulls[base - (size_t)n_arms + (size_t)k];
-        cv->succ[base + (size_t)k] = cv->succ[base - (size_t)n_arms + (size_t)k];
-        cv->rsum[base + (size_t)k] = cv->rsum[base - (size_t)n_arms + (size_t)k];
-    }
-}
-
 /* A goal of the catalog played, with the goal_id the bandit records name it by (the reader puts
  * the file and line in front of a refusal). */
 static int check_goal(const json_t *goal, void *cat, ws_err *err)
@@ -637,37 +197,12 @@ static int check_goal(const json_t *goal, void *cat, ws_err *err)
     return json_is_integer(json_object_get(goal, "goal_id")) ? 0 : ws_fail(err, "goal record without an integer goal_id");
 }
 
-/* The goal records of the file arguments (stdin without any); -2 when interrupted. */
-static int read_goals(ctx *c, ws_catalog *cat, char *const *paths, int n_paths)
-{
-    ws_reader_opts ro = {.type = "goal", .version = WS_GOAL_VERSION, .check = check_goal, .check_ctx = cat};
-    ws_inputs *in = ws_inputs_open((const char *const *)paths, n_paths, &ro, &c->err);
-    if (!in)
-        return -1;
-    int rc = ws_inputs_read_all(in, &c->goals, &c->n_goals, &c->err);
-    ws_inputs_close(in);
-    if (rc == WS_INTERRUPTED)
-        return -2;
-    if (rc != WS_EOF)
-        return -1;
-    if (c->n_goals == 0)
-        return ws_fail(&c->err, "no goal records in the input");
-    return 0;
-}
 
-int main(int argc, char **argv)
+static void parse_args(ws_cli *cli, int argc, char **argv, args *g)
 {
-    ws_cli_omp_passive(argv);
-    ws_cli cli = {.tool = "thompson-eval"};
-    const char *output = "-", *summary_path = NULL, *table_path = NULL, *plots_dir = NULL;
-    long runs = 1, rounds = 100, seed = 0, batch = 1, fixed = 0, mc_draws = 100000;
-    double level = 0.95;
-    ws_bandit_objective objective = WS_BANDIT_SUCCESS;
-    ws_play_opts po;
-    ws_play_opts_default(&po);
-    ws_writer_opts wo = {WS_COMPRESS_AUTO, 0};
-    arm arms[MAX_ARMS];
-    int n_arms = 0;
+    *g = (args){.output = "-", .runs = 1, .rounds = 100, .batch = 1, .mc_draws = 100000, .level = 0.95,
+                .objective = WS_BANDIT_SUCCESS, .wo = {WS_COMPRESS_AUTO, 0}};
+    ws_play_opts_default(&g->po);
     enum { OPT_RUNS = 256, OPT_ROUNDS, OPT_SEED, OPT_BATCH, OPT_OBJECTIVE, OPT_FIXED, OPT_SUMMARY, OPT_TABLE,
            OPT_PLOTS, OPT_LEVEL, OPT_DRAWS, OPT_HELP, OPT_VERSION };
     static const struct option longopts[] = {
@@ -684,327 +219,279 @@ int main(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "a:d:o:zq", longopts, NULL)) != -1) {
         switch (opt) {
         case 'a':
-            if (n_arms == MAX_ARMS)
-                ws_cli_usage_error(&cli, "--arm: at most %d arms", MAX_ARMS);
-            parse_arm(&cli, optarg, &arms[n_arms]);
-            for (int k = 0; k < n_arms; k++)
-                if (strcmp(arms[k].name, arms[n_arms].name) == 0)
-                    ws_cli_usage_error(&cli, "--arm: two arms named '%s' (give NAME=...)", arms[k].name);
-            n_arms++;
+            if (g->n_arms == MAX_ARMS)
+                ws_cli_usage_error(cli, "--arm: at most %d arms", MAX_ARMS);
+            parse_arm(cli, optarg, &g->arms[g->n_arms]);
+            for (int k = 0; k < g->n_arms; k++)
+                if (strcmp(g->arms[k].name, g->arms[g->n_arms].name) == 0)
+                    ws_cli_usage_error(cli, "--arm: two arms named '%s' (give NAME=...)", g->arms[k].name);
+            g->n_arms++;
             break;
-        case OPT_RUNS: runs = ws_cli_long(&cli, "--runs", optarg, 1, 1000); break;
-        case OPT_ROUNDS: rounds = ws_cli_long(&cli, "--rounds", optarg, 1, 1000000); break;
-        case OPT_SEED: seed = ws_cli_long(&cli, "--seed", optarg, 0, 0x7fffffffL); break;
-        case OPT_BATCH: batch = ws_cli_long(&cli, "--batch", optarg, 1, 4096); break;
+        case OPT_RUNS: g->runs = ws_cli_long(cli, "--runs", optarg, 1, 1000); break;
+        case OPT_ROUNDS: g->rounds = ws_cli_long(cli, "--rounds", optarg, 1, 1000000); break;
+        case OPT_SEED: g->seed = ws_cli_long(cli, "--seed", optarg, 0, 0x7fffffffL); break;
+        case OPT_BATCH: g->batch = ws_cli_long(cli, "--batch", optarg, 1, 4096); break;
         case OPT_OBJECTIVE:
             if (strcmp(optarg, "success") == 0)
-                objective = WS_BANDIT_SUCCESS;
+                g->objective = WS_BANDIT_SUCCESS;
             else if (strcmp(optarg, "score") == 0)
-                objective = WS_BANDIT_SCORE;
+                g->objective = WS_BANDIT_SCORE;
             else
-                ws_cli_usage_error(&cli, "--objective: expected success or score, got '%s'", optarg);
+                ws_cli_usage_error(cli, "--objective: expected success or score, got '%s'", optarg);
             break;
-        case OPT_FIXED: fixed = ws_cli_long(&cli, "--fixed", optarg, 1, 100000000); break;
-        case OPT_SUMMARY: summary_path = optarg; break;
-        case OPT_TABLE: table_path = optarg; break;
-        case OPT_PLOTS: plots_dir = optarg; break;
-        case OPT_LEVEL: level = ws_cli_double(&cli, "--level", optarg, 0.5, 0.9999); break;
-        case OPT_DRAWS: mc_draws = ws_cli_long(&cli, "--draws", optarg, 100, 100000000); break;
-        case 'o': output = optarg; break;
-        case 'z': wo.compress = WS_COMPRESS_YES; break;
-        case 'q': cli.quiet = 1; break;
-        case OPT_HELP: usage(); return 0;
-        case OPT_VERSION: ws_cli_version(&cli); return 0;
+        case OPT_FIXED: g->fixed = ws_cli_long(cli, "--fixed", optarg, 1, 100000000); break;
+        case OPT_SUMMARY: g->summary_path = optarg; break;
+        case OPT_TABLE: g->table_path = optarg; break;
+        case OPT_PLOTS: g->plots_dir = optarg; break;
+        case OPT_LEVEL: g->level = ws_cli_double(cli, "--level", optarg, 0.5, 0.9999); break;
+        case OPT_DRAWS: g->mc_draws = ws_cli_long(cli, "--draws", optarg, 100, 100000000); break;
+        case 'o': g->output = optarg; break;
+        case 'z': g->wo.compress = WS_COMPRESS_YES; break;
+        case 'q': cli->quiet = 1; break;
+        case OPT_HELP: usage(); exit(0);
+        case OPT_VERSION: ws_cli_version(cli); exit(0);
         default:
-            if (!ws_play_option(&po, &cli, opt, optarg))
-                ws_cli_usage_error(&cli, "unknown option");
+            if (!ws_play_option(&g->po, cli, opt, optarg))
+                ws_cli_usage_error(cli, "unknown option");
         }
     }
-    if (n_arms == 0)
-        ws_cli_usage_error(&cli, "give the arms to compare with --arm (random, oracle or NAME=CKPT)");
-    int any_model = 0;
-    for (int a = 0; a < n_arms; a++)
-        any_model |= arms[a].ckpt != NULL;
+    if (g->n_arms == 0)
+        ws_cli_usage_error(cli, "give the arms to compare with --arm (random, oracle or NAME=CKPT)");
+    g->goal_files = argv + optind;
+    g->n_goal_files = argc - optind;
+}
 
-    char dirbuf[4096];
-    const char *dir = ws_cli_data_dir(&cli, po.data, dirbuf, sizeof dirbuf);
-    ws_interrupt_install();
-
-    ctx c = {.cli = &cli, .arms = arms, .n_arms = n_arms, .seed = seed, .level = level, .mc_draws = mc_draws,
-             .objective = objective};
-    /* the models first, each loaded once: a missing checkpoint fails before any work */
+/* The models first, each loaded once (a missing checkpoint fails before any work), all on the
+ * one vocabulary they were trained with; returns it (NULL without model arms). */
+static ws_vocab *load_models(ws_cli *cli, args *g)
+{
+    ws_err err;
     ws_vocab *vocab = NULL;
     char *vocab_sha[MAX_ARMS] = {0};
     char vocabbuf[PATH_MAX + 64];
-    const char *vocab_path = ws_vocab_path(po.vocab_path, vocabbuf, sizeof vocabbuf);
-    if (any_model)
-        ws_backend_set_threads((int)po.threads);
-    for (int a = 0; a < n_arms; a++) {
-        if (!arms[a].ckpt)
+    const char *vocab_path = ws_vocab_path(g->po.vocab_path, vocabbuf, sizeof vocabbuf);
+    int any_model = 0;
+    for (int a = 0; a < g->n_arms; a++)
+        any_model |= g->arms[a].ckpt != NULL;
+    if (!any_model)
+        return NULL;
+    ws_backend_set_threads((int)g->po.threads);
+    for (int a = 0; a < g->n_arms; a++) {
+        arm *m = &g->arms[a];
+        if (!m->ckpt)
             continue;
         ws_ckpt_meta meta = {0};
-        arms[a].agent = ws_play_agent(&po);
-        if (!(arms[a].agent.model = ws_modelio_load(arms[a].ckpt, &meta, &c.err)))
-            ws_cli_die(&cli, WS_EXIT_FAIL, "arm '%s': %s", arms[a].name, c.err.msg);
-        ws_play_place_model(&po, &cli, arms[a].agent.model);
+        m->agent = ws_play_agent(&g->po);
+        if (!(m->agent.model = ws_modelio_load(m->ckpt, &meta, &err)))
+            ws_cli_die(cli, WS_EXIT_FAIL, "arm '%s': %s", m->name, err.msg);
+        ws_play_place_model(&g->po, cli, m->agent.model);
         if (meta.vocab_sha256 && *meta.vocab_sha256 && !(vocab_sha[a] = strdup(meta.vocab_sha256)))
-            ws_cli_die(&cli, WS_EXIT_FAIL, "out of memory");
+            ws_cli_die(cli, WS_EXIT_FAIL, "out of memory");
         ws_ckpt_meta_free(&meta);
     }
-    if (any_model && !(vocab = ws_vocab_load(vocab_path, &c.err)))
-        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", c.err.msg);
-    for (int a = 0; a < n_arms; a++) {
-        if (arms[a].ckpt && ws_modelio_check_vocab(arms[a].ckpt, vocab_sha[a], vocab_path, vocab, &c.err))
-            ws_cli_die(&cli, WS_EXIT_FAIL, "arm '%s': %s", arms[a].name, c.err.msg);
+    if (!(vocab = ws_vocab_load(vocab_path, &err)))
+        ws_cli_die(cli, WS_EXIT_FAIL, "%s", err.msg);
+    for (int a = 0; a < g->n_arms; a++) {
+        if (g->arms[a].ckpt && ws_modelio_check_vocab(g->arms[a].ckpt, vocab_sha[a], vocab_path, vocab, &err))
+            ws_cli_die(cli, WS_EXIT_FAIL, "arm '%s': %s", g->arms[a].name, err.msg);
         free(vocab_sha[a]);
-        arms[a].agent.vocab = vocab;
+        g->arms[a].agent.vocab = vocab;
     }
-    ws_catalog cat;
-    ws_env *env = ws_play_env_new(&po, &cli, dir, &cat);
-    int rc = read_goals(&c, &cat, argv + optind, argc - optind);
-    if (rc == -2)
-        return ws_interrupt_status();
-    if (rc)
-        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", c.err.msg);
-    if (fixed && (size_t)fixed > c.n_goals)
-        ws_cli_die(&cli, WS_EXIT_FAIL, "--fixed %ld: only %zu goals given", fixed, c.n_goals);
-    if (!fixed && (size_t)rounds > c.n_goals)
-        ws_cli_warn(&cli, "%zu goals for %ld rounds: each run goes through its goal order again", c.n_goals, rounds);
+    return vocab;
+}
 
-    for (int a = 0; a < n_arms; a++) {
-        ws_runner_opts ropts = {.episode = po.episode, .parallel = arms[a].ckpt ? (int)po.parallel : 1, .seed = seed,
-                                .builtin = arms[a].builtin, .agent = arms[a].ckpt ? &arms[a].agent : NULL,
-                                .policy_name = arms[a].ckpt ? arms[a].name : NULL};
-        if (!(arms[a].runner = ws_runner_new(env, &ropts, &c.err)))
-            ws_cli_die(&cli, WS_EXIT_FAIL, "arm '%s': %s", arms[a].name, c.err.msg);
-    }
-    ws_writer *w = ws_writer_open(output, &wo, &c.err);
-    if (!w)
-        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", c.err.msg);
+/* The goal records of the file arguments (stdin without any); dies on an error, exits with the
+ * interrupt status when a signal arrives while reading. */
+static json_t **read_goals(ws_cli *cli, ws_catalog *cat, const args *g, size_t *n_goals)
+{
+    ws_err err;
+    ws_reader_opts ro = {.type = "goal", .version = WS_GOAL_VERSION, .check = check_goal, .check_ctx = cat};
+    ws_inputs *in = ws_inputs_open((const char *const *)g->goal_files, g->n_goal_files, &ro, &err);
+    json_t **goals = NULL;
+    int rc = in ? ws_inputs_read_all(in, &goals, n_goals, &err) : WS_ERROR;
+    ws_inputs_close(in);
+    if (rc == WS_INTERRUPTED)
+        exit(ws_interrupt_status());
+    if (rc != WS_EOF)
+        ws_cli_die(cli, WS_EXIT_FAIL, "%s", err.msg);
+    if (*n_goals == 0)
+        ws_cli_die(cli, WS_EXIT_FAIL, "no goal records in the input");
+    return goals;
+}
 
-    int n_runs = fixed ? 1 : (int)runs;
-    long n_rounds = fixed ? fixed : rounds;
-    size_t na = (size_t)n_arms;
-    ws_arm_post *post = calloc((size_t)n_runs * na, sizeof *post);
-    ws_rng *ts_rng = calloc((size_t)n_runs, sizeof *ts_rng);
-    size_t **order = calloc((size_t)n_runs, sizeof *order);
-    curve *curves = calloc((size_t)n_runs, sizeof *curves);
-    /* jobs of one step: every run's rounds (Thompson) or every arm on a chunk of goals (fixed) */
-    size_t step_jobs = fixed ? na * (size_t)po.parallel : (size_t)n_runs * (size_t)batch;
-    job *jobs = calloc(step_jobs, sizeof *jobs);
-    size_t *idx = calloc(step_jobs, sizeof *idx);
-    double *draws = calloc(step_jobs * na, sizeof *draws);
-    if (!post || !ts_rng || !order || !curves || !jobs || !idx || !draws)
-        ws_cli_die(&cli, WS_EXIT_FAIL, "out of memory");
-    for (size_t i = 0; i < step_jobs; i++)
-        jobs[i].draws = &draws[i * na];
-    for (int r = 0; r < n_runs; r++) {
-        char name[64];
-        for (size_t a = 0; a < na; a++)
-            ws_arm_init(&post[(size_t)r * na + a], 1, 1);
-        snprintf(name, sizeof name, "thompson-draws-%d", r);
-        ws_rng_seed(&ts_rng[r], (uint64_t)seed, name);
-        if (!(order[r] = malloc(c.n_goals * sizeof **order)))
-            ws_cli_die(&cli, WS_EXIT_FAIL, "out of memory");
-        for (size_t i = 0; i < c.n_goals; i++)
-            order[r][i] = i;
-        if (!fixed) {
-            ws_rng shuffle;
-            snprintf(name, sizeof name, "thompson-goals-%d", r);
-            ws_rng_seed(&shuffle, (uint64_t)seed, name);
-            ws_rng_shuffle(&shuffle, order[r], c.n_goals);
-        }
-        size_t cells = (size_t)n_rounds * na;
-        if (plots_dir && (!(curves[r].pulls = calloc(cells, sizeof(long))) ||
-                          !(curves[r].succ = calloc(cells, sizeof(long))) ||
-                          !(curves[r].rsum = calloc(cells, sizeof(double)))))
-            ws_cli_die(&cli, WS_EXIT_FAIL, "out of memory");
-    }
+/* What each played episode leaves: its bandit record, and its point on the running curves. */
+typedef struct visit_ctx {
+    const ws_eval_desc *desc;
+    json_t **goals;
+    ws_writer *w;
+    ws_eval_curve *curves; /* NULL: no plots */
+} visit_ctx;
 
-    ws_progress progress;
-    ws_progress_start(&progress, cli.tool, "episodes", (long)n_runs * n_rounds * (fixed ? n_arms : 1), cli.quiet);
-    long episodes = 0;
-    int failed = 0;
-    long t0 = 0; /* rounds (fixed: goals) every run has finished */
-    for (; t0 < n_rounds && !ws_interrupted() && !failed;) {
-        size_t n = 0;
-        long nb;
-        if (fixed) {
-            nb = n_rounds - t0 < po.parallel ? n_rounds - t0 : po.parallel;
-            for (long b = 0; b < nb; b++)
-                for (int a = 0; a < n_arms; a++) {
-                    job *j = &jobs[n++];
-                    j->run = 0;
-                    j->round = t0 + b;
-                    j->arm = a;
-                    j->goal = order[0][t0 + b];
-                    j->key = episode_key(c.goals[j->goal], 0, 0);
-                }
-        } else {
-            nb = n_rounds - t0 < batch ? n_rounds - t0 : batch;
-            for (int r = 0; r < n_runs; r++)
-                for (long b = 0; b < nb; b++) {
-                    job *j = &jobs[n++];
-                    long t = t0 + b;
-                    j->run = r;
-                    j->round = t;
-                    j->arm = (int)ws_thompson_choose(&post[(size_t)r * na], na, objective, &ts_rng[r], j->draws);
-                    j->goal = order[r][(size_t)t % c.n_goals];
-                    j->key = episode_key(c.goals[j->goal], r, (long)((size_t)t / c.n_goals));
-                }
-        }
-        if (play_all(&c, jobs, n, idx)) {
-            failed = 1;
-            break;
-        }
-        /* updates and records in (run, round, arm) order */
-        for (size_t i = 0; i < n && !failed; i++) {
-            job *j = &jobs[i];
-            ws_arm_post *rp = &post[(size_t)j->run * na];
-            ws_arm_update(&rp[j->arm], j->reward);
-            if (plots_dir) {
-                if (!fixed)
-                    curve_add(&curves[j->run], n_arms, j->round, j->arm, j->reward);
-                else {
-                    if (j->arm == 0)
-                        curve_carry(&curves[0], n_arms, j->round);
-                    size_t cell = (size_t)j->round * na + (size_t)j->arm;
-                    curves[0].pulls[cell]++;
-                    curves[0].succ[cell] += j->success;
-                    curves[0].rsum[cell] += j->reward;
-                }
-            }
-            json_t *rec = bandit_record(&c, j, rp, (int)(fixed != 0));
-            if (!rec || ws_writer_put(w, rec, &c.err)) {
-                if (!rec)
-                    ws_fail(&c.err, "out of memory");
-                failed = 1;
-            }
-            json_decref(rec);
-        }
-        episodes += (long)n;
-        t0 += nb;
-        ws_progress_update(&progress, episodes);
-    }
-    if (failed) {
-        ws_writer_discard(w);
-        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", c.err.msg);
-    }
-    ws_progress_end(&progress);
-    c.interrupted = ws_interrupted() != 0;
-    int status = ws_cli_close_output(&cli, w);
-    /* A cut run reports the rounds it finished, as its records do, under the .partial names (the
-     * final names stay for a complete run); the plots are left out. */
-    const char *suffix = c.interrupted ? ".partial" : NULL;
-    long asked = n_rounds;
-    n_rounds = t0;
-    if (c.interrupted)
-        ws_cli_warn(&cli, "interrupted after %ld of %ld %s%s", n_rounds, asked, fixed ? "goals" : "rounds",
-                    summary_path || table_path ? ": the summary and table cover those (FILE.partial)" : "");
+static int visit_job(void *ctx, const ws_eval_job *j, const ws_arm_post *run_post, ws_err *err)
+{
+    visit_ctx *v = ctx;
+    if (v->curves)
+        ws_eval_curve_add(&v->curves[j->run], v->desc->fixed, v->desc->n_arms, j);
+    json_t *rec = ws_eval_bandit_record(v->desc, j, v->goals[j->goal], run_post);
+    int rc = rec ? ws_writer_put(v->w, rec, err) : ws_fail(err, "out of memory");
+    json_decref(rec);
+    return rc;
+}
 
-    /* reports: per run (Thompson) and pooled */
-    arm_report *reps = calloc((size_t)(n_runs + 1) * na, sizeof *reps);
-    ws_arm_post *pooled = calloc(na, sizeof *pooled);
-    if (!reps || !pooled)
-        ws_cli_die(&cli, WS_EXIT_FAIL, "out of memory");
+/* The summary records, the table and the plots of the rounds every run finished. */
+static void report(ws_cli *cli, const args *g, const ws_eval_desc *d, const ws_eval *e, const ws_eval_curve *curves)
+{
+    ws_err err;
+    size_t na = (size_t)d->n_arms;
+    const char *suffix = d->interrupted ? ".partial" : NULL;
+    ws_arm_report *per_run = calloc((size_t)d->runs * na, sizeof *per_run), *pooled_rep = calloc(na, sizeof *pooled_rep);
+    ws_arm_post *pooled = calloc(na, sizeof *pooled), *all = calloc((size_t)d->runs * na, sizeof *all);
+    if (!per_run || !pooled_rep || !pooled || !all)
+        ws_cli_die(cli, WS_EXIT_FAIL, "out of memory");
+    for (int r = 0; r < d->runs; r++)
+        memcpy(&all[(size_t)r * na], ws_eval_posteriors(e, r), na * sizeof *all);
     for (size_t a = 0; a < na; a++) {
         ws_arm_init(&pooled[a], 1, 1);
-        for (int r = 0; r < n_runs; r++)
-            ws_arm_merge(&pooled[a], &post[(size_t)r * na + a]);
+        for (int r = 0; r < d->runs; r++)
+            ws_arm_merge(&pooled[a], &all[(size_t)r * na + a]);
     }
-    int is_fixed = fixed != 0;
-    uint64_t mc_seed = (uint64_t)seed * 2654435761u + 17;
-    for (int r = 0; r < n_runs && !is_fixed; r++)
-        report_group(&c, &post[(size_t)r * na], 0, mc_seed + 2 * (uint64_t)(r + 1), &reps[(size_t)r * na]);
-    arm_report *pooled_rep = &reps[(size_t)n_runs * na];
-    report_group(&c, pooled, is_fixed, mc_seed, pooled_rep);
-    long total_rounds = (long)n_runs * n_rounds;
+    uint64_t mc_seed = (uint64_t)d->seed * 2654435761u + 17;
+    for (int r = 0; r < d->runs && !d->fixed; r++)
+        ws_eval_report_group(d, &all[(size_t)r * na], mc_seed + 2 * (uint64_t)(r + 1), &per_run[(size_t)r * na]);
+    ws_eval_report_group(d, pooled, mc_seed, pooled_rep);
 
-    if (summary_path) {
-        ws_writer *sw = ws_writer_open(summary_path, NULL, &c.err);
+    if (g->summary_path) {
+        ws_writer *sw = ws_writer_open(g->summary_path, NULL, &err);
         int bad = !sw;
-        for (int r = 0; r < n_runs && !is_fixed && !bad; r++)
-            bad = put_group(&c, sw, r, 0, n_rounds, &reps[(size_t)r * na]) != 0;
+        for (int r = 0; r < d->runs && !d->fixed && !bad; r++)
+            bad = ws_eval_put_summaries(d, sw, r, d->rounds, &per_run[(size_t)r * na], &err) != 0;
         if (!bad)
-            bad = put_group(&c, sw, -1, is_fixed, is_fixed ? n_rounds : total_rounds, pooled_rep) != 0;
+            bad = ws_eval_put_summaries(d, sw, -1, d->fixed ? d->rounds : (long)d->runs * d->rounds, pooled_rep,
+                                        &err) != 0;
         if (bad) {
             if (sw)
                 ws_writer_discard(sw);
-            ws_cli_die(&cli, WS_EXIT_FAIL, "%s", c.err.msg);
+            ws_cli_die(cli, WS_EXIT_FAIL, "%s", err.msg);
         }
-        if ((c.interrupted ? ws_writer_close_partial : ws_writer_close)(sw, &c.err))
-            ws_cli_die(&cli, WS_EXIT_FAIL, "%s", c.err.msg);
+        if ((d->interrupted ? ws_writer_close_partial : ws_writer_close)(sw, &err))
+            ws_cli_die(cli, WS_EXIT_FAIL, "%s", err.msg);
     }
-    if (table_path) {
+    if (g->table_path) {
         ws_strbuf t = {0};
-        int pct = (int)lround(level * 100);
-        if (is_fixed) {
-            ws_strbuf_printf(&t,
-                      "# Fixed-budget evaluation: %d arms x %ld goals (seed %ld)\n\n"
-                      "Success rate: observed, %d%% Wilson interval. Score (100 x mean reward): mean, %d%% Student-t\n"
-                      "interval. P(best): posterior probability of the highest success rate / score\n"
-                      "(Beta(1,1) prior; Monte Carlo, %ld draws).\n\n",
-                      n_arms, n_rounds, seed, pct, pct, mc_draws);
-            table_header(&t, 1, 0, level);
-            table_rows(&t, &c, 1, -1, n_rounds, pooled_rep);
-        } else {
-            ws_strbuf_printf(&t,
-                      "# Thompson-sampling evaluation: %d runs x %ld rounds (seed %ld, objective %s)\n\n"
-                      "Success rate and score (100 x mean reward): posterior mean and %d%% equal-tailed credible\n"
-                      "interval (Beta(1,1) prior; for the score the reward counts as a fractional Bernoulli\n"
-                      "outcome). P(best): posterior probability of the highest success rate / score (Monte\n"
-                      "Carlo, %ld draws). Share: the arm's part of the rounds.\n\n"
-                      "## Pooled over %d run%s (%ld rounds)\n\n",
-                      n_runs, n_rounds, seed, objective == WS_BANDIT_SCORE ? "score" : "success", pct, mc_draws,
-                      n_runs, n_runs == 1 ? "" : "s", total_rounds);
-            table_header(&t, 0, 0, level);
-            table_rows(&t, &c, 0, -1, total_rounds, pooled_rep);
-            ws_strbuf_printf(&t, "\n## Per run (%ld rounds each)\n\n", n_rounds);
-            table_header(&t, 0, 1, level);
-            for (int r = 0; r < n_runs; r++)
-                table_rows(&t, &c, 0, r, n_rounds, &reps[(size_t)r * na]);
-        }
-        if (c.interrupted)
-            ws_strbuf_printf(&t, "\nInterrupted after %ld of the %ld %s asked for: the table covers those.\n", n_rounds,
-                      asked, is_fixed ? "goals" : "rounds");
-        int bad = write_file(table_path, &t, suffix, &c.err);
+        ws_eval_table(d, &t, pooled_rep, per_run);
+        int bad = t.oom ? ws_fail(&err, "%s: out of memory", g->table_path)
+                        : ws_outfile_write_all(g->table_path, t.s, t.len, suffix, &err);
         free(t.s);
         if (bad)
-            ws_cli_die(&cli, WS_EXIT_FAIL, "%s", c.err.msg);
+            ws_cli_die(cli, WS_EXIT_FAIL, "%s", err.msg);
     }
-    if (plots_dir && !c.interrupted && write_plots(&c, plots_dir, is_fixed, n_runs, n_rounds, curves, post))
-        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", c.err.msg);
-    if (!cli.quiet)
-        for (int a = 0; a < n_arms; a++) {
-            const arm_report *r = &pooled_rep[a];
+    if (g->plots_dir && !d->interrupted) {
+        if (ws_eval_write_plot_data(d, g->plots_dir, curves, all, &err))
+            ws_cli_die(cli, WS_EXIT_FAIL, "%s", err.msg);
+        int rc = run_gnuplot(g->plots_dir, cli->quiet, &err);
+        if (rc < 0)
+            ws_cli_die(cli, WS_EXIT_FAIL, "%s", err.msg);
+        if (rc == 1)
+            ws_cli_warn(cli, "gnuplot not found: %s holds the plot data and plots.gp, no PNG files", g->plots_dir);
+    }
+    if (!cli->quiet)
+        for (int a = 0; a < d->n_arms; a++) {
+            const ws_arm_report *r = &pooled_rep[a];
             fprintf(stderr, "thompson-eval: %s: %ld %s, success %.1f%% [%.1f, %.1f], score %.1f, P(best) %.3f\n",
-                    arms[a].name, r->post->pulls, is_fixed ? "episodes" : "pulls", 100 * r->success_value,
+                    d->arm_names[a], r->post->pulls, d->fixed ? "episodes" : "pulls", 100 * r->success_value,
                     100 * r->success_ci.low, 100 * r->success_ci.high, r->score_value, r->p_best);
         }
-
-    for (int r = 0; r < n_runs; r++) {
-        free(order[r]);
-        free(curves[r].pulls);
-        free(curves[r].succ);
-        free(curves[r].rsum);
-    }
-    for (int a = 0; a < n_arms; a++) {
-        ws_runner_free(arms[a].runner);
-        ws_model_free(arms[a].agent.model);
-        free(arms[a].owned);
-    }
-    for (size_t i = 0; i < c.n_goals; i++)
-        json_decref(c.goals[i]);
-    free(c.goals);
-    free(order);
-    free(curves);
-    free(post);
-    free(ts_rng);
-    free(jobs);
-    free(idx);
-    free(draws);
-    free(reps);
+    free(per_run);
+    free(pooled_rep);
     free(pooled);
+    free(all);
+}
+
+int main(int argc, char **argv)
+{
+    ws_cli_omp_passive(argv);
+    ws_cli cli = {.tool = "thompson-eval"};
+    static args g;
+    parse_args(&cli, argc, argv, &g);
+    char dirbuf[4096];
+    const char *dir = ws_cli_data_dir(&cli, g.po.data, dirbuf, sizeof dirbuf);
+    ws_interrupt_install();
+
+    /* set up: models, environment, goals, a runner per arm */
+    ws_err err;
+    ws_vocab *vocab = load_models(&cli, &g);
+    ws_catalog cat;
+    ws_env *env = ws_play_env_new(&g.po, &cli, dir, &cat);
+    size_t n_goals;
+    json_t **goals = read_goals(&cli, &cat, &g, &n_goals);
+    if (!g.fixed && (size_t)g.rounds > n_goals)
+        ws_cli_warn(&cli, "%zu goals for %ld rounds: each run goes through its goal order again", n_goals, g.rounds);
+    ws_eval_arm earms[MAX_ARMS];
+    const char *names[MAX_ARMS];
+    for (int a = 0; a < g.n_arms; a++) {
+        arm *m = &g.arms[a];
+        ws_runner_opts ropts = {.episode = g.po.episode, .parallel = m->ckpt ? (int)g.po.parallel : 1, .seed = g.seed,
+                                .builtin = m->builtin, .agent = m->ckpt ? &m->agent : NULL,
+                                .policy_name = m->ckpt ? m->name : NULL};
+        if (!(m->runner = ws_runner_new(env, &ropts, &err)))
+            ws_cli_die(&cli, WS_EXIT_FAIL, "arm '%s': %s", m->name, err.msg);
+        earms[a] = (ws_eval_arm){m->name, m->runner};
+        names[a] = m->name;
+    }
+    ws_eval_opts eo = {.fixed = g.fixed, .runs = (int)g.runs, .rounds = g.rounds, .batch = g.batch,
+                       .objective = g.objective, .seed = g.seed, .parallel = (int)g.po.parallel};
+    ws_eval *e = ws_eval_new(earms, g.n_arms, goals, n_goals, &eo, &err);
+    if (!e)
+        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
+    int runs = ws_eval_runs(e);
+    ws_eval_desc desc = {.arm_names = names, .n_arms = g.n_arms, .fixed = g.fixed > 0, .runs = runs,
+                         .asked = ws_eval_rounds(e), .seed = g.seed, .objective = g.objective, .level = g.level,
+                         .mc_draws = g.mc_draws};
+    ws_eval_curve *curves = g.plots_dir ? calloc((size_t)runs, sizeof *curves) : NULL;
+    if (g.plots_dir && !curves)
+        ws_cli_die(&cli, WS_EXIT_FAIL, "out of memory");
+    for (int r = 0; curves && r < runs; r++)
+        if (ws_eval_curve_init(&curves[r], desc.asked, g.n_arms))
+            ws_cli_die(&cli, WS_EXIT_FAIL, "out of memory");
+    ws_writer *w = ws_writer_open(g.output, &g.wo, &err);
+    if (!w)
+        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
+
+    /* run: step after step, a bandit record per episode */
+    ws_progress progress;
+    ws_progress_start(&progress, cli.tool, "episodes", (long)runs * desc.asked * (g.fixed ? g.n_arms : 1), cli.quiet);
+    visit_ctx v = {&desc, goals, w, curves};
+    long episodes = 0, n;
+    while (!ws_interrupted() && (n = ws_eval_step(e, visit_job, &v, &err)) > 0)
+        ws_progress_update(&progress, episodes += n);
+    if (!ws_interrupted() && n < 0) {
+        ws_writer_discard(w);
+        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
+    }
+    ws_progress_end(&progress);
+    desc.interrupted = ws_interrupted() != 0;
+    desc.rounds = ws_eval_rounds_done(e);
+    int status = ws_cli_close_output(&cli, w);
+    /* A cut run reports the rounds it finished, as its records do, under the .partial names (the
+     * final names stay for a complete run); the plots are left out. */
+    if (desc.interrupted)
+        ws_cli_warn(&cli, "interrupted after %ld of %ld %s%s", desc.rounds, desc.asked, g.fixed ? "goals" : "rounds",
+                    g.summary_path || g.table_path ? ": the summary and table cover those (FILE.partial)" : "");
+
+    report(&cli, &g, &desc, e, curves);
+
+    for (int r = 0; curves && r < runs; r++)
+        ws_eval_curve_free(&curves[r]);
+    free(curves);
+    ws_eval_free(e);
+    for (int a = 0; a < g.n_arms; a++) {
+        ws_runner_free(g.arms[a].runner);
+        ws_model_free(g.arms[a].agent.model);
+        free(g.arms[a].owned);
+    }
+    for (size_t i = 0; i < n_goals; i++)
+        json_decref(goals[i]);
+    free(goals);
     ws_vocab_free(vocab);
     ws_env_free(env);
     ws_catalog_free(&cat);

@@ -173,3 +173,15 @@ void ws_outfile_discard(ws_outfile *f)
 }
 
 const char *ws_outfile_name(const ws_outfile *f) { return f->name; }
+
+int ws_outfile_write_all(const char *path, const void *data, size_t n, const char *suffix, ws_err *err)
+{
+    ws_outfile *f = ws_outfile_open(path, err);
+    if (!f)
+        return -1;
+    if (ws_outfile_write(f, data, n, err)) {
+        ws_outfile_discard(f);
+        return -1;
+    }
+    return ws_outfile_commit(f, suffix, err);
+}

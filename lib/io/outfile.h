@@ -34,6 +34,9 @@ int ws_outfile_commit(ws_outfile *f, const char *suffix, ws_err *err);
 /* Abandon the output: the temporary file is removed, a replaced name keeps its old contents.
  * Frees f; NULL is ignored. */
 void ws_outfile_discard(ws_outfile *f);
+/* A whole file at once: opened, written, committed (under "<path><suffix>" when suffix is not
+ * NULL), or discarded on failure. */
+int ws_outfile_write_all(const char *path, const void *data, size_t n, const char *suffix, ws_err *err);
 /* The name for messages: the path as given, or "<stdout>". */
 const char *ws_outfile_name(const ws_outfile *f);
 
