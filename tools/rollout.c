@@ -13,6 +13,7 @@
 #include "policy.h"
 #include "progress.h"
 #include "rng.h"
+#include "schemas.h"
 #include "stream.h"
 #include "trajectory.h"
 #include "agent.h"
@@ -57,7 +58,7 @@ typedef struct totals {
 
 static json_t *summary_record(const char *scope, const char *measure, double value, long count)
 {
-    return json_pack("{s:s, s:i, s:s, s:s, s:f, s:I}", "type", "summary", "v", 1, "scope", scope,
+    return json_pack("{s:s, s:i, s:s, s:s, s:f, s:I}", "type", "summary", "v", WS_SUMMARY_VERSION, "scope", scope,
                      "measure", measure, "value", value, "count", (json_int_t)count);
 }
 

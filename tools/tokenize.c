@@ -30,13 +30,10 @@
 #include "env.h"
 #include "interrupt.h"
 #include "progress.h"
+#include "schemas.h"
 #include "stream.h"
 #include "trajectory.h"
 #include "wordpiece.h"
-
-#define TOKENS_VERSION 1
-#define TRAJECTORY_VERSION 1
-#define PAIR_VERSION 1
 
 static void usage(void)
 {
@@ -114,7 +111,7 @@ static json_t *encode_seq(const ws_vocab *v, json_t *text, int max, counts *c, w
 static json_t *state_record(const ws_vocab *v, const opts *o, json_t *goal_id, long step, json_t *obs,
                             json_t *actions, counts *c, const char *where, ws_err *err)
 {
-    json_t *rec = json_pack("{s:s, s:i, s:O, s:I}", "type", "tokens", "v", TOKENS_VERSION, "goal_id", goal_id,
+    json_t *rec = json_pack("{s:s, s:i, s:O, s:I}", "type", "tokens", "v", WS_TOKENS_VERSION, "goal_id", goal_id,
                             "step", (json_int_t)step);
     json_t *acts = json_array();
     if (!rec || !acts) {
@@ -290,7 +287,7 @@ static int do_record(const ws_vocab *v, const opts *o, ws_reader *r, const json_
     int traj = strcmp(type, "trajectory") == 0, pair = strcmp(type, "pair") == 0;
     if (!traj && !pair)
         return ws_fail(err, "%s: expected a trajectory or pair record, got a %s record", where, type);
-    int want = traj ? TRAJECTORY_VERSION : PAIR_VERSION;
+    int want = traj ? WS_TRAJECTORY_VERSION : WS_PAIR_VERSION;
     if (!json_is_integer(ver))
         return ws_fail(err, "%s: %s record has no integer \"v\" (schema version)", where, type);
     if (json_integer_value(ver) != want)

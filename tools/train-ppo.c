@@ -14,6 +14,7 @@
 #include "playopts.h"
 #include "progress.h"
 #include "rng.h"
+#include "schemas.h"
 #include "trainloop.h"
 #include "wordpiece.h"
 
@@ -419,7 +420,7 @@ int main(int argc, char **argv)
         if (ws_dist_sum_doubles(&run.dist, totals, 3, &err))
             ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
         double episodes = (double)po.rollouts * run.dist.size;
-        ws_train_metrics(&run, json_pack("{s:s, s:i, s:s, s:I, s:I, s:f, s:f, s:I, s:I}", "type", "metrics", "v", 1,
+        ws_train_metrics(&run, json_pack("{s:s, s:i, s:s, s:I, s:I, s:f, s:f, s:I, s:I}", "type", "metrics", "v", WS_METRICS_VERSION,
                                          "stage", "rollout", "step", (json_int_t)run.trainer.step, "iteration",
                                          (json_int_t)it + 1, "success_rate", totals[0] / episodes, "score",
                                          totals[1] / episodes, "episodes", (json_int_t)episodes, "decisions",

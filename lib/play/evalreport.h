@@ -15,11 +15,10 @@
 #include "bandit.h"
 #include "err.h"
 #include "evalsched.h"
+#include "schemas.h"
 #include "stream.h"
 #include "strbuf.h"
 
-#define WS_BANDIT_VERSION 1
-#define WS_SUMMARY_VERSION 1
 
 /* What the reports describe. */
 typedef struct ws_eval_desc {

@@ -15,8 +15,8 @@
 #include "policy.h"
 #include "reward.h"
 #include "rng.h"
+#include "schemas.h"
 
-#define WS_TRAJECTORY_VERSION 1
 
 /* The valid actions of the episode's current state, as action strings (new reference). */
 json_t *ws_state_actions(ws_episode *ep);

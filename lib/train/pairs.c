@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "encode.h"
+#include "schemas.h"
 #include "trajectory.h"
 
 int ws_reject_parse(const char *name, ws_reject_rule *rule)
@@ -71,7 +72,7 @@ json_t *ws_pair_record(const json_t *traj, size_t step, int chosen, int rejected
                        const double *ref_logps, const char *ref_sha256)
 {
     json_t *s = json_array_get(json_object_get(traj, "steps"), step);
-    json_t *p = json_pack("{s:s, s:i, s:I, s:I, s:s, s:O, s:i, s:i, s:s}", "type", "pair", "v", 1, "goal_id",
+    json_t *p = json_pack("{s:s, s:i, s:I, s:I, s:s, s:O, s:i, s:i, s:s}", "type", "pair", "v", WS_PAIR_VERSION, "goal_id",
                           json_integer_value(json_object_get(traj, "goal_id")), "step", (json_int_t)step, "obs",
                           ws_traj_step_str(s, "obs"), "actions", json_object_get(s, "actions"), "chosen_index", chosen,
                           "rejected_index", rejected, "source", ws_pair_source_name(source));

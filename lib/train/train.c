@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "rng.h"
+#include "schemas.h"
 #include "stream.h"
 
 static int read_ids(json_t *arr, int vocab_size, int max_len, int32_t **out, int *n, const char *where,
@@ -101,7 +102,7 @@ int ws_dataset_load(ws_dataset *d, const char *const *paths, int n_paths, int ne
                     ws_err *err)
 {
     memset(d, 0, sizeof *d);
-    ws_reader_opts ro = {.type = "tokens", .version = 1};
+    ws_reader_opts ro = {.type = "tokens", .version = WS_TOKENS_VERSION};
     for (int p = 0; p < (n_paths ? n_paths : 1); p++) {
         const char *path = n_paths ? paths[p] : "-";
         ws_reader *r = ws_reader_open(path, &ro, err);

@@ -17,8 +17,8 @@
 
 #include "catalog.h"
 #include "err.h"
+#include "schemas.h"
 
-#define WS_GOAL_VERSION 1
 #define WS_TEST_GOALS 500
 #define WS_EVAL_GOALS 1000
 

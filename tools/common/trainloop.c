@@ -17,6 +17,7 @@
 #include "modelio.h"
 #include "playopts.h"
 #include "progress.h"
+#include "schemas.h"
 #include "wordpiece.h"
 
 void ws_train_opts_default(ws_train_opts *o, const char *stage, double lr)
@@ -508,7 +509,7 @@ static int keep_metrics(ws_train_run *run, ws_err *err)
     const ws_train_opts *o = &run->opts;
     if (!o->resume || strcmp(o->metrics_path, "-") == 0 || access(o->metrics_path, F_OK) != 0)
         return 0;
-    ws_reader_opts ro = {.type = "metrics", .version = 1};
+    ws_reader_opts ro = {.type = "metrics", .version = WS_METRICS_VERSION};
     ws_reader *r = ws_reader_open(o->metrics_path, &ro, err);
     json_t *rec;
     int rc = r ? WS_EOF : WS_ERROR;
@@ -742,7 +743,7 @@ void ws_train_update(ws_train_run *run, json_t *fields, double step_seconds)
         die(run, "", &err);
     }
     int64_t step = run->trainer.step;
-    json_t *rec = json_pack("{s:s, s:i, s:s, s:I}", "type", "metrics", "v", 1, "stage", run->opts.stage, "step",
+    json_t *rec = json_pack("{s:s, s:i, s:s, s:I}", "type", "metrics", "v", WS_METRICS_VERSION, "stage", run->opts.stage, "step",
                             (json_int_t)step);
     if (rec && fields)
         json_object_update(rec, fields);
@@ -766,7 +767,7 @@ void ws_train_update(ws_train_run *run, json_t *fields, double step_seconds)
         double success = 0, score = 0;
         if (eval_run(run, &success, &score, &err))
             die(run, "evaluation: ", &err);
-        ws_train_metrics(run, json_pack("{s:s, s:i, s:s, s:I, s:s, s:f, s:f, s:i, s:f}", "type", "metrics", "v", 1, "stage",
+        ws_train_metrics(run, json_pack("{s:s, s:i, s:s, s:I, s:s, s:f, s:f, s:i, s:f}", "type", "metrics", "v", WS_METRICS_VERSION, "stage",
                                    "eval", "step", (json_int_t)step, "of", o->stage, "success_rate", success, "score",
                                    score, "episodes", run->n_eval_goals, "elapsed_s", ws_now() - run->started));
     }
@@ -873,7 +874,7 @@ static void validate(ws_train_run *run, const ws_dataset *valid, const size_t *o
         }
         json_decref(fields);
     }
-    json_t *rec = sums ? json_pack("{s:s, s:i, s:s, s:I, s:s, s:I}", "type", "metrics", "v", 1, "stage", "valid",
+    json_t *rec = sums ? json_pack("{s:s, s:i, s:s, s:I, s:s, s:I}", "type", "metrics", "v", WS_METRICS_VERSION, "stage", "valid",
                                    "step", (json_int_t)run->trainer.step, "of", run->opts.stage, "states",
                                    (json_int_t)valid->n)
                        : NULL;
