@@ -289,9 +289,12 @@ static int parse(ws_st_file *f, ws_err *err)
         return ws_fail(err, "%s: %zu bytes, too short for a safetensors file (8-byte header length)",
                        fn, f->size);
     uint64_t n = ld64(f->base);
+    /* an absurd length: another kind of file, unless its JSON header is there */
+    if ((n > f->size - 8 || n > WS_ST_MAX_HEADER) && f->size > 8 && f->base[8] != '{')
+        return ws_fail(err, "%s: not a safetensors file (no JSON header after the first 8 bytes)", fn);
     if (n > f->size - 8)
-        return ws_fail(err, "%s: header length %" PRIu64 " runs past the end of the file (%zu bytes)",
-                       fn, n, f->size);
+        return ws_fail(err, "%s: not a safetensors file, or a truncated one: its header length %" PRIu64
+                       " runs past the end of the file (%zu bytes)", fn, n, f->size);
     if (n > WS_ST_MAX_HEADER)
         return ws_fail(err, "%s: header length %" PRIu64 " is over the %" PRIu64 "-byte limit", fn,
                        n, WS_ST_MAX_HEADER);

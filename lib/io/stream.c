@@ -15,6 +15,7 @@
 #include "outfile.h"
 
 #define CHUNK ((size_t)1 << 17)
+#define ZSTD_PIECE ((size_t)1 << 12) /* input handed to one ZSTD_decompressStream call */
 
 /* ------------------------------------------------------------------ bytes */
 
@@ -33,6 +34,8 @@ struct ws_bytes {
     size_t in_len, in_pos;
     uint64_t in_offset;     /* input bytes before in[0] */
     size_t frame_remaining; /* last ZSTD_decompressStream hint: 0 at a frame boundary */
+    uint64_t good_in;       /* input bytes consumed when the last decompressed bytes came out */
+    uint64_t out_bytes;     /* decompressed bytes handed out */
 };
 
 /* Read up to `cap` bytes from the source. Returns bytes read, 0 at end, -1 error, -2 signal. */
@@ -78,6 +81,18 @@ static int is_zstd_magic(const uint8_t *p, size_t n)
     return magic == ZSTD_MAGICNUMBER || (magic & ZSTD_MAGIC_SKIPPABLE_MASK) == ZSTD_MAGIC_SKIPPABLE_START;
 }
 
+/* Another compressor's magic number: its name, else NULL. */
+static const char *other_compression(const uint8_t *p, size_t n)
+{
+    if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
+        return "gzip";
+    if (n >= 3 && memcmp(p, "BZh", 3) == 0)
+        return "bzip2";
+    if (n >= 6 && memcmp(p, "\xfd" "7zXZ\0", 6) == 0)
+        return "xz";
+    return NULL;
+}
+
 int ws_bytes_detect(ws_bytes *b, ws_err *err)
 {
     if (b->detected)
@@ -93,6 +108,10 @@ int ws_bytes_detect(ws_bytes *b, ws_err *err)
             return ws_fail(err, "%s: out of memory", b->name);
         b->zstd = 1;
     }
+    const char *other = other_compression(b->in, b->in_len);
+    if (other)
+        return ws_fail(err, "%s: %s-compressed input: the tools read JSON lines, plain or zstd (decompress it, or "
+                       "recompress with zstd)", b->name, other);
     b->detected = 1;
     return 0;
 }
@@ -170,16 +189,24 @@ ssize_t ws_bytes_read(ws_bytes *b, void *buf, size_t cap, ws_err *err)
             }
             b->in_len = (size_t)n;
         }
-        ZSTD_inBuffer ib = {b->in, b->in_len, b->in_pos};
+        /* fed a piece at a time, so that a corrupt block is reported near where its input ends */
+        size_t piece = b->in_len - b->in_pos < ZSTD_PIECE ? b->in_len : b->in_pos + ZSTD_PIECE;
+        ZSTD_inBuffer ib = {b->in, piece, b->in_pos};
         ZSTD_outBuffer ob = {buf, cap, 0};
         size_t ret = ZSTD_decompressStream(b->dctx, &ob, &ib);
+        /* zstd checks a whole block (up to 128 KiB of output) at once, so a corruption is found
+         * somewhere between the input that last produced output and the input read so far */
         if (ZSTD_isError(ret))
-            return ws_fail(err, "%s: corrupt zstd data near byte offset %" PRIu64 ": %s", b->name,
-                           b->in_offset + ib.pos, ZSTD_getErrorName(ret));
+            return ws_fail(err, "%s: corrupt zstd data between byte offsets %" PRIu64 " and %" PRIu64
+                           " (after %" PRIu64 " good decompressed bytes): %s", b->name, b->good_in,
+                           b->in_offset + piece, b->out_bytes, ZSTD_getErrorName(ret));
         b->frame_remaining = ret;
         b->in_pos = ib.pos;
-        if (ob.pos > 0)
+        if (ob.pos > 0) {
+            b->good_in = b->in_offset + ib.pos;
+            b->out_bytes += ob.pos;
             return (ssize_t)ob.pos;
+        }
     }
 }
 

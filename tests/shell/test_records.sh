@@ -26,7 +26,7 @@ expect_error "empty input" 1 "<stdin>: no records: the input is empty" bash -c "
 head -c 3000 "$T_TMP/c.zst" > "$T_TMP/trunc.zst"
 expect_error "truncated zstd names the byte offset" 1 "truncated zstd frame: input ends at byte offset 3000" "$R" -c "$T_TMP/trunc.zst"
 cp "$T_TMP/c.zst" "$T_TMP/corrupt.zst"; printf '\377\377\377\377' | dd of="$T_TMP/corrupt.zst" bs=1 seek=$(( $(stat -c %s "$T_TMP/c.zst") - 4 )) conv=notrunc 2>/dev/null
-expect_error "corrupt zstd (checksum) names the byte offset" 1 "corrupt zstd data near byte offset [0-9]+" "$R" -c "$T_TMP/corrupt.zst"
+expect_error "corrupt zstd (checksum) names the byte offset" 1 "corrupt zstd data between byte offsets [0-9]+ and [0-9]+" "$R" -c "$T_TMP/corrupt.zst"
 expect_error "missing file" 1 "nope.jsonl: cannot open: No such file" "$R" "$T_TMP/nope.jsonl"
 expect_error "usage error exits 2" 2 "Try 'records --help'" "$R" --level 99
 check "a failed run leaves no output file" bash -c "! '$R' -o '$T_TMP/never.jsonl' '$T_TMP/bad.jsonl' 2>/dev/null && [ ! -e '$T_TMP/never.jsonl' ] && ! ls '$T_TMP'/never.jsonl.tmp-* 2>/dev/null"

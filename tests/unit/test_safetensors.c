@@ -486,6 +486,9 @@ static void test_header_corruption(void **state)
     expect_mem_error(huge, 16, "header length 18446744073709551615 runs past the end of the file (16 bytes)");
     unsigned char past[16] = {9, 0, 0, 0, 0, 0, 0, 0, '{', '}', ' ', ' ', ' ', ' ', ' ', ' '};
     expect_mem_error(past, 16, "header length 9 runs past the end");
+    /* any other file: no JSON object after the length */
+    unsigned char other[16] = {'P', 'K', 3, 4, 20, 0, 0, 0, 8, 0};
+    expect_mem_error(other, 16, "not a safetensors file (no JSON header after the first 8 bytes)");
     /* over the 100 MB limit: a lazily mapped region, never touched past the first bytes */
     size_t big = (size_t)WS_ST_MAX_HEADER + 16;
     unsigned char *region = mmap(NULL, big, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -493,6 +496,7 @@ static void test_header_corruption(void **state)
     uint64_t hl = WS_ST_MAX_HEADER + 1;
     for (int i = 0; i < 8; i++)
         region[i] = (unsigned char)(hl >> (8 * i));
+    region[8] = '{';
     expect_mem_error(region, big, "header length 100000001 is over the 100000000-byte limit");
     munmap(region, big);
 

@@ -204,15 +204,15 @@ static void test_bytes_truncated_and_corrupt(void **state)
     snprintf(want, sizeof want, "truncated zstd frame: input ends at byte offset %zu", 2 * zn - 1);
     expect_bytes_error(two, 2 * zn - 1, want);
     z[zn - 1] ^= 0x5a; /* the content checksum no longer matches */
-    snprintf(want, sizeof want, "mem: corrupt zstd data near byte offset ");
+    snprintf(want, sizeof want, "mem: corrupt zstd data between byte offsets ");
     expect_bytes_error(z, zn, want);
     expect_bytes_error(z, zn, "checksum");
     z[zn - 1] ^= 0x5a;
     z[4] = (char)0xff; /* reserved bits of the frame header descriptor */
-    expect_bytes_error(z, zn, "mem: corrupt zstd data near byte offset 0: ");
+    expect_bytes_error(z, zn, "mem: corrupt zstd data between byte offsets 0 and ");
     /* a valid frame followed by garbage */
     memcpy(two + zn, "garbage!", 8);
-    snprintf(want, sizeof want, "corrupt zstd data near byte offset %zu", zn);
+    snprintf(want, sizeof want, "corrupt zstd data between byte offsets %zu and %zu", zn, zn + 8);
     expect_bytes_error(two, zn + 8, want);
     free(two);
     free(z);
@@ -516,11 +516,15 @@ static void test_truncated_and_corrupt_zstd(void **state)
     snprintf(want, sizeof want, "truncated zstd frame: input ends at byte offset %zu", zn - 3);
     expect_error(z, zn - 3, NULL, want);
     z[zn - 1] ^= 0x5a; /* the content checksum no longer matches */
-    expect_error(z, zn, NULL, "corrupt zstd data near byte offset");
+    expect_error(z, zn, NULL, "corrupt zstd data between byte offsets");
     expect_error(z, zn, NULL, "checksum");
     z[zn - 1] ^= 0x5a;
     z[4] = (char)0xff; /* reserved bits of the frame header descriptor */
-    expect_error(z, zn, NULL, "corrupt zstd data near byte offset 0");
+    expect_error(z, zn, NULL, "corrupt zstd data between byte offsets 0 and");
+    /* another compressor's output is named, not parsed as JSON */
+    expect_error("\x1f\x8b\x08\x00\x00\x00\x00\x00", 8, NULL, "mem: gzip-compressed input");
+    expect_error("BZh91AY&SY", 10, NULL, "mem: bzip2-compressed input");
+    expect_error("\xfd" "7zXZ\0\0\x04", 8, NULL, "mem: xz-compressed input");
     /* a valid frame followed by garbage is not silently ignored */
     char *z2 = compress(text, n, &zn);
     char *tail = malloc(zn + 8);
