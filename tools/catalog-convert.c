@@ -60,7 +60,7 @@ int main(int argc, char **argv)
         {"level", required_argument, 0, 'l'}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, OPT_HELP}, {"version", no_argument, 0, OPT_VERSION}, {0, 0, 0, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "a:H:n:o:zl:q", longopts, NULL)) != -1) {
+    while ((c = ws_cli_getopt(&cli, argc, argv, "a:H:n:o:zl:q", longopts, NULL)) != -1) {
         switch (c) {
         case 'a': attributes_path = optarg; break;
         case 'H': human_path = optarg; break;

@@ -46,7 +46,7 @@ int main(int argc, char **argv)
         {"zstd", no_argument, 0, 'z'}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, OPT_HELP}, {"version", no_argument, 0, OPT_VERSION}, {0, 0, 0, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "s:n:d:o:zq", longopts, NULL)) != -1) {
+    while ((c = ws_cli_getopt(&cli, argc, argv, "s:n:d:o:zq", longopts, NULL)) != -1) {
         switch (c) {
         case 's': split = optarg; break;
         case OPT_HUMAN: source = WS_GOALS_HUMAN; break;

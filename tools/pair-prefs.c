@@ -90,7 +90,7 @@ int main(int argc, char **argv)
         {"zstd", no_argument, 0, 'z'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, OPT_HELP},
         {"version", no_argument, 0, OPT_VERSION}, WS_PLAY_MODEL_LONGOPTS, {0, 0, 0, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "o:zq", longopts, NULL)) != -1) {
+    while ((c = ws_cli_getopt(&cli, argc, argv, "o:zq", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_REF: ref_path = optarg; break;
         case OPT_REJECTED: rule_name = optarg; break;

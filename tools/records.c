@@ -46,7 +46,7 @@ int main(int argc, char **argv)
         {"count", no_argument, 0, 'c'}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, OPT_HELP}, {"version", no_argument, 0, OPT_VERSION}, {0, 0, 0, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "t:V:en:o:zl:cq", longopts, NULL)) != -1) {
+    while ((c = ws_cli_getopt(&cli, argc, argv, "t:V:en:o:zl:cq", longopts, NULL)) != -1) {
         switch (c) {
         case 't': ro.type = optarg; break;
         case 'V': ro.version = (int)ws_cli_long(&cli, "--schema", optarg, 1, 1000); break;

@@ -120,7 +120,7 @@ int main(int argc, char **argv)
         {"help", no_argument, 0, OPT_HELP}, {"version", no_argument, 0, OPT_VERSION},
         WS_PLAY_AGENT_LONGOPTS, WS_PLAY_MODEL_LONGOPTS, WS_PLAY_ENV_LONGOPTS, {0, 0, 0, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "p:m:d:o:zq", longopts, NULL)) != -1) {
+    while ((c = ws_cli_getopt(&cli, argc, argv, "p:m:d:o:zq", longopts, NULL)) != -1) {
         switch (c) {
         case 'p': policy_name = optarg; break;
         case 'm': model_path = optarg; break;

@@ -216,7 +216,7 @@ static void parse_args(ws_cli *cli, int argc, char **argv, args *g)
         {"help", no_argument, 0, OPT_HELP}, {"version", no_argument, 0, OPT_VERSION},
         WS_PLAY_MODEL_LONGOPTS, WS_PLAY_AGENT_LONGOPTS, WS_PLAY_ENV_LONGOPTS, {0, 0, 0, 0}};
     int opt;
-    while ((opt = getopt_long(argc, argv, "a:d:o:zq", longopts, NULL)) != -1) {
+    while ((opt = ws_cli_getopt(cli, argc, argv, "a:d:o:zq", longopts, NULL)) != -1) {
         switch (opt) {
         case 'a':
             if (g->n_arms == MAX_ARMS)

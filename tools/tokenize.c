@@ -311,7 +311,7 @@ int main(int argc, char **argv)
         {"zstd", no_argument, 0, 'z'}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, OPT_HELP}, {"version", no_argument, 0, OPT_VERSION}, {0, 0, 0, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "o:zq", longopts, NULL)) != -1) {
+    while ((c = ws_cli_getopt(&cli, argc, argv, "o:zq", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_VOCAB: vocab_path = optarg; break;
         case OPT_MAX_STATE: o.max_state = (int)ws_cli_long(&cli, "--max-state-len", optarg, 2, 100000); break;

@@ -141,7 +141,7 @@ int main(int argc, char **argv)
     opts.tool_settings = settings;
     opts.n_tool_settings = 2;
     int c, li = -1;
-    while ((c = getopt_long(argc, argv, "b:d:o:q", longopts, &li)) != -1) {
+    while ((c = ws_cli_getopt(&cli, argc, argv, "b:d:o:q", longopts, &li)) != -1) {
         if (li >= 0)
             ws_train_tool_option_given(&opts, longopts[li].name);
         li = -1;

@@ -44,7 +44,7 @@ int main(int argc, char **argv)
                                              {"help", no_argument, 0, OPT_HELP},
                                              {"version", no_argument, 0, OPT_VERSION}, {0, 0, 0, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "b:d:o:q", longopts, NULL)) != -1) {
+    while ((c = ws_cli_getopt(&cli, argc, argv, "b:d:o:q", longopts, NULL)) != -1) {
         if (ws_train_option(&opts, &cli, c, optarg))
             continue;
         switch (c) {

@@ -303,7 +303,7 @@ int main(int argc, char **argv)
     to.tool_settings = settings;
     to.n_tool_settings = (int)(sizeof settings / sizeof settings[0]);
     int c, li = -1;
-    while ((c = getopt_long(argc, argv, "b:d:o:q", longopts, &li)) != -1) {
+    while ((c = ws_cli_getopt(&cli, argc, argv, "b:d:o:q", longopts, &li)) != -1) {
         if (li >= 0)
             ws_train_tool_option_given(&to, longopts[li].name);
         li = -1;

@@ -392,7 +392,7 @@ int main(int argc, char **argv)
         {"data", required_argument, 0, 'd'}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, OPT_HELP}, {"version", no_argument, 0, OPT_VERSION}, {0, 0, 0, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "d:q", longopts, NULL)) != -1) {
+    while ((c = ws_cli_getopt(&cli, argc, argv, "d:q", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_SEED: seed = ws_cli_long(&cli, "--seed", optarg, 0, 0x7fffffffL); break;
         case OPT_MAX_SESSIONS: max_sessions = ws_cli_long(&cli, "--max-sessions", optarg, 1, 1000000); break;

@@ -21,6 +21,10 @@ expect_error "malformed JSON names file:line:column" 1 "^records: $T_TMP/bad.jso
 printf '{"type":"goal","v":1}\n' > "$T_TMP/goal.jsonl"
 expect_error "wrong record type" 1 "goal.jsonl:1: expected a pair record, got a goal record" "$R" -t pair "$T_TMP/goal.jsonl"
 expect_error "wrong schema version" 1 "goal record of schema version 1, this build reads version 7" "$R" -t goal -V 7 "$T_TMP/goal.jsonl"
+expect_error "an unknown option named by the tool, not its path" 2 "^records: unknown option '--bogus'\$" "$R" --bogus
+expect_error "a missing option value named" 2 "^records: option '--type' needs a value\$" "$R" --type
+gzip -c "$T_TMP/goal.jsonl" > "$T_TMP/goal.jsonl.gz"
+expect_error "gzip input named as such" 1 "goal.jsonl.gz: gzip-compressed input" "$R" "$T_TMP/goal.jsonl.gz"
 expect_error "non-object record" 1 ":1: a record must be a JSON object" bash -c "echo '[1]' | '$R'"
 expect_error "empty input" 1 "<stdin>: no records: the input is empty" bash -c "'$R' < /dev/null"
 head -c 3000 "$T_TMP/c.zst" > "$T_TMP/trunc.zst"

@@ -161,3 +161,21 @@ void ws_cli_omp_passive(char **argv)
     setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
     execv(self, argv); /* returns only on failure: then run on with the default */
 }
+
+int ws_cli_getopt(const ws_cli *c, int argc, char **argv, const char *shortopts, const struct option *longopts,
+                  int *longindex)
+{
+    char spec[128];
+    snprintf(spec, sizeof spec, ":%s", shortopts); /* ':' first: a missing value is told apart */
+    opterr = 0;
+    int opt = getopt_long(argc, argv, spec, longopts, longindex);
+    const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+    if (opt == '?') {
+        if (optopt > 0 && optopt < 128 && arg[0] == '-' && arg[1] != '-')
+            ws_cli_usage_error(c, "unknown option '-%c'", optopt);
+        ws_cli_usage_error(c, "unknown option '%s'", arg);
+    }
+    if (opt == ':')
+        ws_cli_usage_error(c, "option '%s' needs a value", arg);
+    return opt;
+}

@@ -7,6 +7,7 @@
 #ifndef WS_CLI_H
 #define WS_CLI_H
 
+#include <getopt.h>
 #include <stdnoreturn.h>
 
 #include "stream.h"
@@ -25,6 +26,11 @@ noreturn void ws_cli_die(const ws_cli *c, int status, const char *fmt, ...)
 void ws_cli_version(const ws_cli *c);
 /* "Try '<tool> --help'." after a usage error; exits 2. */
 noreturn void ws_cli_usage_error(const ws_cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* getopt_long with the tool's own messages: an unknown option or a missing value is a usage error
+ * that names the option (getopt's own would begin with the program's path). */
+int ws_cli_getopt(const ws_cli *c, int argc, char **argv, const char *shortopts, const struct option *longopts,
+                  int *longindex);
 
 /* Strict number parsing for option values: the whole text, within [min, max]. */
 long ws_cli_long(const ws_cli *c, const char *option, const char *text, long min, long max);
