@@ -73,8 +73,11 @@ static int setup(void **state)
 
 static int open_gpu(ws_gpu_math math)
 {
-    if (ws_cuda_device_count() == 0)
+    if (ws_cuda_device_count() == 0) {
+        print_message("# SKIP reason: %s\n", ws_cuda_built() ? "no CUDA device on this machine"
+                                                            : "a build without the CUDA backend (make CUDA=1)");
         return 0;
+    }
     ws_err err;
     gpu = ws_backend_cuda_new(0, math, &err);
     if (!gpu)

@@ -142,6 +142,8 @@ static ws_model *new_model(const ws_model_config *cfg)
 static void parity(ws_gpu_math math, double bound, int webshop)
 {
     if (ws_cuda_device_count() == 0) {
+        print_message("# SKIP reason: %s\n", ws_cuda_built() ? "no CUDA device on this machine"
+                                                            : "a build without the CUDA backend (make CUDA=1)");
         skip();
         return;
     }
