@@ -77,8 +77,6 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int is_readable(const char *p) { return access(p, R_OK) == 0; }
-
 /* `relative` when it passes `ok` from the working directory (returned as is), else the first
  * <dir>/<relative> that does, for the directories above the executable: it lives in
  * <project>/bin/ (or a build-asan/bin/ beside it). NULL when none does. */
@@ -103,15 +101,24 @@ static const char *find_in_project(const char *relative, int (*ok)(const char *)
     return NULL;
 }
 
-const char *ws_project_file(const char *relative, char *buf, size_t cap)
+const char *ws_model_dir(const char *given, char *buf, size_t cap)
 {
-    const char *found = find_in_project(relative, is_readable, buf, cap);
-    return found ? found : relative;
+    const char *env = getenv("WEBSHOP_MODEL");
+    if (given)
+        return given;
+    if (env && *env)
+        return env;
+    const char *found = find_in_project(WS_DEFAULT_MODEL_DIR, is_dir, buf, cap);
+    return found ? found : WS_DEFAULT_MODEL_DIR;
 }
 
 const char *ws_vocab_path(const char *given, char *buf, size_t cap)
 {
-    return given ? given : ws_project_file(WS_DEFAULT_VOCAB, buf, cap);
+    if (given)
+        return given;
+    char dir[PATH_MAX];
+    snprintf(buf, cap, "%s/vocab.txt", ws_model_dir(NULL, dir, sizeof dir));
+    return buf;
 }
 
 const char *ws_data_dir(const char *explicit_dir, char *buf, size_t cap)

@@ -36,21 +36,19 @@ int ws_cli_getopt(const ws_cli *c, int argc, char **argv, const char *shortopts,
 long ws_cli_long(const ws_cli *c, const char *option, const char *text, long min, long max);
 double ws_cli_double(const ws_cli *c, const char *option, const char *text, double min, double max);
 
-/* A file of the project (e.g. WS_DEFAULT_VOCAB): `relative` when it is readable from the working
- * directory, else the path relative to the project the executable was built in (the directories
- * above it: <project>/bin/tool or <project>/build-x/bin/tool) when readable there, else `relative`
- * itself. The result is `relative` or `buf`. */
-const char *ws_project_file(const char *relative, char *buf, size_t cap);
-
-/* The vocabulary the tools encode with by default (make model), and --vocab's value: `given`, or
- * else WS_DEFAULT_VOCAB located by ws_project_file. */
-#define WS_DEFAULT_VOCAB "models/minilm-l6/vocab.txt"
+/* The pre-trained model directory (make model), one rule for every tool, as for the data
+ * directory: `given` (--bert) if given, else $WEBSHOP_MODEL, else WS_DEFAULT_MODEL_DIR in the
+ * working directory or the project the executable was built in. The result is `given`, the
+ * variable's value, or a path in `buf`. */
+#define WS_DEFAULT_MODEL_DIR "models/minilm-l6"
+const char *ws_model_dir(const char *given, char *buf, size_t cap);
+/* --vocab's value: `given`, or else the model directory's vocab.txt (ws_model_dir's rule). */
 const char *ws_vocab_path(const char *given, char *buf, size_t cap);
 
 /* The WebShop data directory: `explicit` if given, else $WEBSHOP_DATA, else ../shared/webshop-1k
  * relative to the working directory, else relative to the project the executable was built in
- * (found as ws_project_file finds files). Returns a path in `buf` (or NULL when nothing was found;
- * buf then holds what was tried). */
+ * (the directories above it: <project>/bin/tool or <project>/build-x/bin/tool). Returns a path
+ * in `buf` (or NULL when nothing was found; buf then holds what was tried). */
 #define WS_DEFAULT_DATA_DIR "../shared/webshop-1k"
 const char *ws_data_dir(const char *explicit_dir, char *buf, size_t cap);
 /* The same for a tool: dies with "<tried>: no WebShop data directory (set --data or WEBSHOP_DATA)"

@@ -52,7 +52,7 @@ const char *ws_play_env_usage(void)
 
 const char *ws_play_model_usage(void)
 {
-    return "      --vocab FILE     the model's vocabulary [" WS_DEFAULT_VOCAB "]\n"
+    return "      --vocab FILE     the model's vocabulary [$WEBSHOP_MODEL/vocab.txt, else " WS_DEFAULT_MODEL_DIR "/vocab.txt]\n"
            "      --max-state-len N, --max-action-len N   token limits [512, 128]\n"
            "      --threads N      CPU threads for the model [all]\n"
            "      --device NAME    cpu, cuda, cuda:N or auto (cuda when a GPU is present) [auto];\n"

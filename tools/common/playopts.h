@@ -21,7 +21,7 @@ typedef struct ws_play_opts {
     ws_episode_opts episode;           /* --max-steps [15], --obs text|text_rich [text] */
     long catalog_seed;                 /* --catalog-seed [233] */
     const char *data;                  /* -d, --data [NULL: ws_data_dir's search] */
-    const char *vocab_path;            /* --vocab [NULL: WS_DEFAULT_VOCAB, see ws_vocab_path] */
+    const char *vocab_path;            /* --vocab [NULL: the model directory's, ws_vocab_path] */
     double temperature;                /* --temperature [0: argmax] */
     double min_temperature;            /* the least --temperature accepted [0] */
     long parallel;                     /* --parallel: episodes in flight [16] */

@@ -59,7 +59,7 @@ static void parse_oversample(ws_train_opts *o, const ws_cli *cli, const char *ar
 
 const char *ws_train_usage(void)
 {
-    return "Model (one of; default --bert models/minilm-l6):\n"
+    return "Model (one of; default --bert $WEBSHOP_MODEL, else the project's models/minilm-l6):\n"
            "      --bert DIR        start from a pre-trained BERT directory (make model)\n"
            "      --config NAME     random initialisation: tiny, mini, or a JSON file\n"
            "      --init CKPT       start from a checkpoint's weights (fresh optimiser)\n"
@@ -105,7 +105,7 @@ const char *ws_train_usage(void)
            "      --valid FILE      held-out tokens records (train-il, train-dpo): the loss and its\n"
            "                        metrics on them, forward passes only, at the start, every\n"
            "                        --eval-every updates and at the end (\"stage\": \"valid\")\n"
-           "      --vocab FILE      vocabulary for encoding observations [models/minilm-l6/vocab.txt]\n"
+           "      --vocab FILE      vocabulary for encoding observations [the model directory's vocab.txt]\n"
            "      --max-state-len N, --max-action-len N   token limits when playing [512, 128]\n"
            "  -d, --data DIR        catalog directory [$WEBSHOP_DATA or ../shared/webshop-1k]\n"
            "Output:\n"
@@ -362,7 +362,8 @@ static ws_model *build_model(const ws_cli *cli, const ws_train_opts *o, ws_ckpt_
             ws_model_init_random(m, (uint64_t)o->seed);
         return m;
     }
-    return ws_modelio_from_bert(o->bert ? o->bert : "models/minilm-l6", 30526, o->segments, o->item_titles,
+    char dirbuf[PATH_MAX];
+    return ws_modelio_from_bert(ws_model_dir(o->bert, dirbuf, sizeof dirbuf), 30526, o->segments, o->item_titles,
                                 (uint64_t)o->seed, err);
 }
 
