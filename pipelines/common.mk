@@ -6,8 +6,8 @@
 # (5,000 generated trajectories, the recipe for 1,500 updates, about 55 minutes of imitation on 2
 # cores; shorter DPO/PPO/self-learning, all 500 test goals), full (the study's scale: 1,000
 # trajectories, its ~3,000 IL updates; all 500 test goals; for a GPU or a patient machine).
-# The imitation recipe (IL_RECIPE): the head learns at 10 times the encoder's rate and each
-# option decision counts twice an epoch; new models get token types (train-il --segments match,
+# The imitation recipe is train-il's defaults (--lr 1e-4; a new model's head at 10 times that;
+# each option decision twice an epoch, --oversample option=2); new models get token types (train-il --segments match,
 # the default: the instruction is segment B, and each action word found in it is marked). With
 # the study's model and settings imitation sits on a plateau (the product found, its options at
 # chance) for 500-1,750 updates or for good, depending on the seed; with the token types the
@@ -23,7 +23,6 @@
 # stopped: a trainer interrupted (or killed after a periodic save) leaves CKPT.partial, which the
 # next make continues (RESUME_OR).
 SIZE  ?= small
-IL_RECIPE := --lr 1e-4 --head-lr 1e-3 --oversample option=2
 SEED  ?= 1
 SEEDS ?= 1 2 3
 RUNS_ROOT ?= runs
@@ -51,7 +50,7 @@ else ifeq ($(SIZE),small)
   N_TRAJ      := 1000
   PAIR_TRAJ   := 100
   TRAIN_ARGS  := -b 8
-  IL_ARGS     := --steps 400 $(IL_RECIPE)
+  IL_ARGS     := --steps 400
   DPO_ARGS    := --steps 120 --lr 2e-5 --beta 0.1
   PPO_ARGS    := --iterations 3 --rollouts 16 --ppo-epochs 2 --minibatches 4 --lr 5e-6
   SELF_ROUNDS := 1
@@ -69,7 +68,7 @@ else ifneq ($(filter $(SIZE),medium full),)
   N_TRAJ      := 1000
   PAIR_TRAJ   := 200
   TRAIN_ARGS  := -b 8
-  IL_ARGS     := --steps 3000 $(IL_RECIPE)
+  IL_ARGS     := --steps 3000
   DPO_ARGS    := --steps 300 --lr 1e-5 --beta 0.1
   PPO_ARGS    := --iterations 20 --rollouts 32 --ppo-epochs 2 --minibatches 4 --lr 5e-6
   SELF_ROUNDS := 3
@@ -90,7 +89,7 @@ ifeq ($(SIZE),medium)
   # 1,500 updates would visit 1,000 trajectories' pages twice), the recipe for 1,500 updates
   # (about 55 minutes on 2 cores); shorter PPO, self-learning and Thompson runs
   N_TRAJ      := 5000
-  IL_ARGS     := --steps 1500 $(IL_RECIPE)
+  IL_ARGS     := --steps 1500
   PPO_ARGS    := --iterations 5 --rollouts 32 --ppo-epochs 2 --minibatches 4 --lr 5e-6
   SELF_ROUNDS := 2
   TS_ARGS     := --runs 1 --rounds 300

@@ -36,8 +36,7 @@ static void usage(void)
            "Products are skipped as WebShop skips them (ASIN \"nan\" or longer than 10 characters, an ASIN\n"
            "seen before) and, unless --strict, when WebShop's loader would fail on them (a missing\n"
            "field, a price text that is not a number, no image); the summary counts each reason.\n\n"
-           "Exit status: 0 on success, 1 on bad input or I/O error, 2 on a usage error,\n"
-           "130/143 when interrupted (complete products are kept: FILE.partial for -o FILE).\n");
+           WS_CLI_EXIT_STATUS_HELP "Interrupted, it keeps the complete products, as FILE.partial for -o FILE.\n");
 }
 
 static const char *reason_name(int rc)

@@ -69,8 +69,7 @@ static void usage(void)
            "  -z, --zstd           compress the output with zstd\n"
            "  -q, --quiet          no progress or summary on stderr\n"
            "      --help, --version\n\n"
-           "Exit status: 0 on success, 1 on bad input or I/O error, 2 on a usage error,\n"
-           "128+signal when interrupted (the complete records kept, as FILE.partial with -o).\n",
+           WS_CLI_EXIT_STATUS_HELP "Interrupted, it keeps the complete records, as FILE.partial for -o FILE.\n",
            WS_GEN_MAX_ATTEMPTS, WS_GEN_MAX_ATTEMPTS, WS_GEN_MAX_ATTEMPTS, ws_play_model_usage(),
            0x7fffffffL / WS_GEN_MAX_ATTEMPTS, ws_play_env_usage());
 }

@@ -26,7 +26,7 @@ static void usage(void)
            "  -q, --quiet        no progress or summary on stderr\n"
            "      --help         show this help\n"
            "      --version      show the version\n\n"
-           "Exit status: 0 on success, 1 on a data error, 2 on a usage error.\n");
+           WS_CLI_EXIT_STATUS_HELP "Interrupted, it keeps the complete goals, as FILE.partial for -o FILE.\n");
 }
 
 int main(int argc, char **argv)

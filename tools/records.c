@@ -26,8 +26,7 @@ static void usage(void)
            "  -q, --quiet        no progress on stderr\n"
            "      --help         show this help\n"
            "      --version      show the version\n\n"
-           "Exit status: 0 on success, 1 on bad input or I/O error, 2 on a usage error,\n"
-           "130/143 when interrupted (complete records are kept: FILE.partial for -o FILE).\n");
+           WS_CLI_EXIT_STATUS_HELP "Interrupted, it keeps the complete records, as FILE.partial for -o FILE.\n");
 }
 
 int main(int argc, char **argv)

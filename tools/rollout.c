@@ -45,9 +45,8 @@ static void usage(void)
            "  -z, --zstd           compress the output with zstd\n"
            "  -q, --quiet          no progress or summary on stderr\n"
            "      --help, --version\n\n"
-           "Exit status: 0 on success, 1 on bad input or I/O error, 2 on a usage error, 130/143 when\n"
-           "interrupted: the complete trajectories and their summary are kept as FILE.partial (the\n"
-           "summary records marked \"interrupted\").\n",
+           WS_CLI_EXIT_STATUS_HELP "Interrupted, it keeps the complete trajectories and their summary, as FILE.partial\n"
+           "(the summary records marked \"interrupted\").\n",
            ws_play_model_usage(), ws_play_env_usage());
 }
 

@@ -85,9 +85,8 @@ static void usage(void)
            "fractional Bernoulli outcome); fixed mode reports observed rates with Wilson intervals and\n"
            "mean scores with Student-t intervals. P(best) is the posterior probability that an arm\n"
            "has the highest success rate (score), by Monte Carlo with a fixed seed.\n\n"
-           "Exit status: 0 on success, 1 on bad input or I/O error, 2 on a usage error, 130/143 when\n"
-           "interrupted: the records, summary and table of the rounds every run finished are kept as\n"
-           "FILE.partial (the summary records marked \"interrupted\"; no plots).\n",
+           WS_CLI_EXIT_STATUS_HELP "Interrupted, it keeps the records, summary and table of the rounds every run finished,\n"
+           "as FILE.partial (the summary records marked \"interrupted\"; no plots).\n",
            ws_play_model_usage(), ws_play_env_usage());
 }
 

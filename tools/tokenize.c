@@ -64,8 +64,7 @@ static void usage(void)
            "  -z, --zstd                compress the output with zstd\n"
            "  -q, --quiet               no progress or summary on stderr\n"
            "      --help, --version\n\n"
-           "Exit status: 0 on success, 1 on bad input or I/O error, 2 on a usage error,\n"
-           "130/143 when interrupted (complete records are kept: FILE.partial for -o FILE).\n");
+           WS_CLI_EXIT_STATUS_HELP "Interrupted, it keeps the complete records, as FILE.partial for -o FILE.\n");
 }
 
 typedef struct opts {

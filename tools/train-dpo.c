@@ -8,7 +8,7 @@
 #include "objectives.h"
 #include "trainloop.h"
 
-static void usage(void)
+static void usage(const ws_train_opts *defaults)
 {
     printf("Usage: train-dpo --init CKPT -o CKPT [--ref CKPT] [OPTION]... [TOKENS]...\n"
            "DPO per state on tokens records with \"chosen\" and \"rejected\" (tokenize's output for\n"
@@ -28,7 +28,7 @@ static void usage(void)
            "      --ref CKPT        the frozen reference policy (usually the IL checkpoint)\n"
            "      --beta X          DPO's temperature [0.1]\n"
            "      --nll-coef X      weight of the chosen action's NLL [0]\n\n%s",
-           ws_train_usage());
+           ws_train_usage(defaults));
 }
 
 typedef struct dpo_ctx {
@@ -152,7 +152,7 @@ int main(int argc, char **argv)
         case OPT_BETA: ctx.beta = ws_cli_double(&cli, "--beta", optarg, 1e-6, 1e6); break;
         case OPT_NLL: ctx.nll_coef = ws_cli_double(&cli, "--nll-coef", optarg, 0, 1e6); break;
         case 'q': cli.quiet = 1; break;
-        case OPT_HELP: usage(); return 0;
+        case OPT_HELP: usage(&opts); return 0;
         case OPT_VERSION: ws_cli_version(&cli); return 0;
         default: ws_cli_usage_error(&cli, "unknown option");
         }

@@ -6,14 +6,14 @@
 #include "objectives.h"
 #include "trainloop.h"
 
-static void usage(void)
+static void usage(const ws_train_opts *defaults)
 {
     printf("Usage: train-il -o CKPT [OPTION]... [TOKENS]...\n"
            "Imitation learning: minimise -log pi(a* | s) over each state's valid actions, averaged\n"
            "over the batch, on tokens records with a \"target\" (tokenize's output for\n"
            "trajectories). Writes the checkpoint atomically and one metrics record per update\n"
            "(loss, accuracy, lr, grad_norm, tokens/s, states/s) to stdout or --metrics.\n\n%s",
-           ws_train_usage());
+           ws_train_usage(defaults));
 }
 
 static int il_loss(void *user, ws_model *policy, const ws_batch *b, const ws_decision_data *const *items,
@@ -38,7 +38,11 @@ int main(int argc, char **argv)
     ws_cli_omp_passive(argv);
     ws_cli cli = {.tool = "train-il"};
     ws_train_opts opts;
-    ws_train_opts_default(&opts, "il", 2e-5);
+    /* the imitation recipe (docs/results, "The imitation plateau"): a new model's head learns at
+     * ten times the encoder's rate, each option decision counts twice an epoch */
+    ws_train_opts_default(&opts, "il", 1e-4);
+    opts.new_head_scale = 10;
+    opts.repeat[WS_DECISION_OPTION] = 2;
     enum { OPT_HELP = 256, OPT_VERSION };
     static const struct option longopts[] = {WS_TRAIN_LONGOPTS, {"quiet", no_argument, 0, 'q'},
                                              {"help", no_argument, 0, OPT_HELP},
@@ -49,7 +53,7 @@ int main(int argc, char **argv)
             continue;
         switch (c) {
         case 'q': cli.quiet = 1; break;
-        case OPT_HELP: usage(); return 0;
+        case OPT_HELP: usage(&opts); return 0;
         case OPT_VERSION: ws_cli_version(&cli); return 0;
         default: ws_cli_usage_error(&cli, "unknown option");
         }

@@ -18,7 +18,7 @@
 #include "trainloop.h"
 #include "wordpiece.h"
 
-static void usage(void)
+static void usage(const ws_train_opts *defaults)
 {
     printf("Usage: train-ppo --init CKPT -o CKPT [OPTION]... [GOALS]...\n"
            "Proximal Policy Optimization with on-policy rollouts: each iteration plays --rollouts\n"
@@ -47,7 +47,7 @@ static void usage(void)
            "      --target-kl X      early stop of a pass [0.05]\n"
            "      --rollout-log FILE also write the collected trajectories\n"
            "The rollouts play in the environment of --max-steps, --obs and --catalog-seed (below).\n\n%s",
-           ws_train_usage());
+           ws_train_usage(defaults));
 }
 
 typedef struct ppo_opts {
@@ -325,7 +325,7 @@ int main(int argc, char **argv)
         case OPT_KL: po.target_kl = ws_cli_double(&cli, "--target-kl", optarg, 0, 1e6); break;
         case OPT_LOG: po.rollout_log = optarg; break;
         case 'q': cli.quiet = 1; break;
-        case OPT_HELP: usage(); return 0;
+        case OPT_HELP: usage(&to); return 0;
         case OPT_VERSION: ws_cli_version(&cli); return 0;
         default: ws_cli_usage_error(&cli, "unknown option");
         }

@@ -46,7 +46,8 @@ static void usage(void)
            "      --max-sessions N sessions open at once [1024]\n"
            "  -d, --data DIR       catalog directory [$WEBSHOP_DATA or ../shared/webshop-1k]\n"
            "  -q, --quiet          no start-up line on stderr\n"
-           "      --help, --version\n");
+           "      --help, --version\n\n"
+           WS_CLI_EXIT_STATUS_HELP "Interrupted, the service ends at once, a request in progress unanswered.\n");
 }
 
 typedef struct session {

@@ -55,5 +55,6 @@ check "--il-data: says how many single-action decisions it leaves out" bash -c "
     --minibatches 1 --il-data '$T_TMP/tok.jsonl' -o '$T_TMP/w.ckpt' '$T_TMP/goals.jsonl' 2>&1 > /dev/null |
   grep -q -- '--il-data: [0-9]* decision(s) with a single valid action left out'"
 expect_error "--valid is refused, not ignored" 2 "--valid is for train-il and train-dpo" "$BIN/train-ppo" -q --init "$T_TMP/il.ckpt" --valid x -o "$T_TMP/x.ckpt"
+expect_error "--steps, -b and --oversample are refused, not ignored" 2 "--steps does not apply to train-ppo: its updates are --iterations" "$BIN/train-ppo" --steps 5 -o "$T_TMP/never.ckpt"
 expect_error "no goals" 1 "no goals to play|no records" bash -c "'$BIN/train-ppo' -q --init '$T_TMP/il.ckpt' -o '$T_TMP/x.ckpt' < /dev/null"
 finish

@@ -13,6 +13,10 @@
 #include "stream.h"
 
 enum { WS_EXIT_OK = 0, WS_EXIT_FAIL = 1, WS_EXIT_USAGE = 2 };
+/* The one exit-status paragraph of every tool's --help; each adds what an interruption keeps. */
+#define WS_CLI_EXIT_STATUS_HELP                                                                      \
+    "Exit status: 0 on success, 1 on bad input or an I/O error, 2 on a usage error, 128+N when\n" \
+    "stopped by signal N (129 SIGHUP, 130 SIGINT/Ctrl-C, 143 SIGTERM).\n"
 
 typedef struct ws_cli {
     const char *tool;

@@ -23,7 +23,7 @@
 void ws_train_opts_default(ws_train_opts *o, const char *stage, double lr)
 {
     *o = (ws_train_opts){.stage = stage, .metrics_path = "-", .steps = -1, .epochs = 3, .batch = 8, .warmup = -1,
-                         .seed = 1, .save_minutes = 10, .clip = 1.0, .head_lr = -1, .segments = WS_SEGMENTS_MATCH,
+                         .seed = 1, .save_minutes = 10, .clip = 1.0, .head_lr = -1, .new_head_scale = 1, .segments = WS_SEGMENTS_MATCH,
                          .item_titles = 1,
                          .eval_every = 100, .eval_n = 100,
                          .max_state_len = WS_DEFAULT_MAX_STATE_LEN,
@@ -57,9 +57,28 @@ static void parse_oversample(ws_train_opts *o, const ws_cli *cli, const char *ar
     free(copy);
 }
 
-const char *ws_train_usage(void)
+const char *ws_train_usage(const ws_train_opts *d)
 {
-    return "Model (one of; default --bert $WEBSHOP_MODEL, else the project's models/minilm-l6):\n"
+    /* the dataset trainers' length, batch and data options; train-ppo's come from its own */
+    int dataset = strcmp(d->stage, "ppo") != 0;
+    static char text[8192];
+    char head_lr[80] = "--lr", oversample[160] = "none";
+    if (d->head_lr >= 0)
+        snprintf(head_lr, sizeof head_lr, "%g", d->head_lr);
+    else if (d->new_head_scale != 1)
+        snprintf(head_lr, sizeof head_lr, "%g x --lr for a new model, else --lr", d->new_head_scale);
+    for (int k = 0, n = 0; k < WS_N_DECISION_KINDS; k++)
+        if (d->repeat[k] > 1)
+            n += snprintf(oversample + n, sizeof oversample - (size_t)n, "%s%s=%d", n ? "," : "",
+                          ws_decision_kind_name((ws_decision_kind)k), d->repeat[k]);
+    char oversample_help[400] = "";
+    if (dataset)
+        snprintf(oversample_help, sizeof oversample_help,
+                 "      --oversample KIND=N[,KIND=N]  visit each decision of KIND (search, results,\n"
+                 "                        option, buy, navigation: the records' \"kind\") N times an\n"
+                 "                        epoch [%s]\n", oversample);
+    snprintf(text, sizeof text,
+           "Model (one of; default --bert $WEBSHOP_MODEL, else the project's models/minilm-l6):\n"
            "      --bert DIR        start from a pre-trained BERT directory (make model)\n"
            "      --config NAME     random initialisation: tiny, mini, or a JSON file\n"
            "      --init CKPT       start from a checkpoint's weights (fresh optimiser)\n"
@@ -72,18 +91,15 @@ const char *ws_train_usage(void)
            "      --item-titles yes|no  a new model reads a product's listing (title, price) with\n"
            "                        its click[ASIN] action, as WebShop's click-item-name [yes]\n"
            "Training:\n"
-           "      --steps N         optimiser updates in all\n"
-           "      --epochs N        passes over the data when --steps is not given [3]\n"
-           "  -b, --batch N         states (decisions) per update [8]\n"
-           "      --lr X            peak learning rate\n"
+           "%s"
+           "      --lr X            peak learning rate [%g]\n"
            "      --head-lr X       peak learning rate of the head (the scorer and value head on top\n"
-           "                        of the encoder, new and random at --bert), same schedule [--lr]\n"
+           "                        of the encoder, new and random at --bert), same schedule\n"
+           "                        [%s]\n"
            "      --min-lr X        floor of the decay [0]\n"
-           "      --warmup N        warm-up updates [10% of the steps]\n"
+           "      --warmup N        warm-up updates [10%% of the steps]\n"
            "      --schedule NAME   linear, cosine or constant [linear]\n"
-           "      --oversample KIND=N[,KIND=N]  (train-il) visit each decision of KIND (search,\n"
-           "                        results, option, buy, navigation: the records' \"kind\") N times\n"
-           "                        an epoch [1]\n"
+           "%s"
            "      --weight-decay X  AdamW's decoupled weight decay [0.01]\n"
            "      --clip X          clip the gradient norm at X; 0: never [1.0]\n"
            "      --seed N          data order and random initialisation [1]\n"
@@ -93,7 +109,7 @@ const char *ws_train_usage(void)
            "      --save-every N    also save CKPT.partial every N updates [0: never]\n"
            "      --save-minutes X  also save CKPT.partial every X minutes; 0: never [10]\n"
            "      --stop-after N    stop (and save CKPT.partial) after N updates of this invocation,\n"
-           "                        keeping the schedule of --steps: a long run in slices, each\n"
+           "                        keeping the run's schedule: a long run in slices, each\n"
            "                        continued with --resume CKPT.partial\n"
            "Evaluation during training:\n"
            "      --eval-goals FILE goal records played with the model (argmax) every --eval-every updates\n"
@@ -102,9 +118,7 @@ const char *ws_train_usage(void)
            "      --max-steps N, --obs text|text_rich, --catalog-seed N   the environment of\n"
            "                        --eval-goals (and of train-ppo's rollouts), as for rollout\n"
            "                        [15, text, " WS_DEFAULT_CATALOG_SEED_TEXT "]\n"
-           "      --valid FILE      held-out tokens records (train-il, train-dpo): the loss and its\n"
-           "                        metrics on them, forward passes only, at the start, every\n"
-           "                        --eval-every updates and at the end (\"stage\": \"valid\")\n"
+           "%s"
            "      --vocab FILE      vocabulary for encoding observations [the model directory's vocab.txt]\n"
            "      --max-state-len N, --max-action-len N   token limits when playing [512, 128]\n"
            "  -d, --data DIR        catalog directory [$WEBSHOP_DATA or ../shared/webshop-1k]\n"
@@ -117,13 +131,32 @@ const char *ws_train_usage(void)
            "Interrupted (SIGINT/SIGTERM/SIGHUP), the run finishes the update in progress and saves\n"
            "CKPT.partial, which --resume CKPT.partial continues; killed, it leaves the last periodic\n"
            "save there. CKPT itself exists only once the run is complete (CKPT.partial is then removed).\n"
-           "Exit status: 0, 1 (error), 2 (usage), 129/130/143.\n"
+           WS_CLI_EXIT_STATUS_HELP "Interrupted, it saves the run as CKPT.partial, which --resume continues.\n"
            "Data parallel: under mpirun every rank takes its share of each batch and the gradients are\n"
-           "summed (MPI; NCCL on GPUs); rank 0 writes the checkpoint and the metrics.\n";
+           "summed (MPI; NCCL on GPUs); rank 0 writes the checkpoint and the metrics.\n",
+           dataset ? "      --steps N         optimiser updates in all\n"
+                     "      --epochs N        passes over the data when --steps is not given [3]\n"
+                     "  -b, --batch N         states (decisions) per update [8]\n"
+                   : "",
+           d->schedule.lr, head_lr,
+           oversample_help,
+           dataset ? "      --valid FILE      held-out tokens records: the loss and its metrics on them,\n"
+                     "                        forward passes only, at the start, every --eval-every updates\n"
+                     "                        and at the end (\"stage\": \"valid\")\n"
+                   : "");
+    return text;
 }
 
 int ws_train_option(ws_train_opts *o, const ws_cli *cli, int c, const char *arg)
 {
+    if (strcmp(o->stage, "ppo") == 0) { /* the dataset trainers' options (--valid: refused below) */
+        const char *name = c == WS_TOPT_STEPS ? "--steps" : c == WS_TOPT_EPOCHS ? "--epochs"
+                         : c == 'b' || c == WS_TOPT_BATCH ? "--batch" : c == WS_TOPT_OVERSAMPLE ? "--oversample"
+                         : NULL;
+        if (name)
+            ws_cli_usage_error(cli, "%s does not apply to train-ppo: its updates are --iterations x --ppo-epochs x "
+                               "--minibatches on its own rollouts", name);
+    }
     switch (c) {
     case WS_TOPT_BERT: o->bert = arg; break;
     case WS_TOPT_CONFIG: o->config = arg; break;
@@ -544,7 +577,9 @@ void ws_train_start(ws_train_run *run, int64_t total_steps, const char *vocab_sh
     o->schedule.total_steps = total_steps;
     o->schedule.warmup_steps = o->warmup >= 0 ? (o->warmup < total_steps ? o->warmup : total_steps) : total_steps / 10;
     o->warmup = o->schedule.warmup_steps; /* what the checkpoint records: the run's, not "10%" */
-    double head_scale = o->head_lr >= 0 && o->schedule.lr > 0 ? o->head_lr / o->schedule.lr : 1.0;
+    if (o->head_lr < 0) /* recorded as a rate, so a resumed run keeps it */
+        o->head_lr = (o->bert || o->config ? o->new_head_scale : 1.0) * o->schedule.lr;
+    double head_scale = o->schedule.lr > 0 ? o->head_lr / o->schedule.lr : 1.0;
     if (o->head_lr > 0 && o->schedule.lr == 0)
         ws_cli_usage_error(run->cli, "--head-lr needs a positive --lr (the head follows its schedule)");
     if (ws_trainer_init(&run->trainer, run->model, &o->adam, &o->schedule, o->clip, head_scale, &err))

@@ -43,7 +43,9 @@ typedef struct ws_train_opts {
     long steps, epochs, batch, warmup, seed, threads, save_every, stop_after;
     double save_minutes; /* also save every so many minutes of wall time; 0: never */
     double clip;
-    double head_lr; /* the head's peak learning rate; < 0: the schedule's (--lr) */
+    double head_lr; /* the head's peak learning rate; < 0: not given (below) */
+    double new_head_scale; /* without --head-lr: the head's rate over --lr for a new model (--bert,
+                            * --config), whose head is random; 1 after --init/--resume */
     int segments;   /* ws_segments of a new model (--bert, --config); --init/--resume keep theirs */
     int item_titles; /* item titles (model.h) of a new model, likewise */
     ws_episode_opts episode; /* --max-steps, --obs: episodes of --eval-goals and train-ppo's rollouts */
@@ -103,8 +105,9 @@ enum {
 int ws_train_option(ws_train_opts *o, const ws_cli *cli, int code, const char *arg);
 /* A tool's long option `name` was given: marks the tool setting of that name, if any. */
 void ws_train_tool_option_given(ws_train_opts *o, const char *name);
-/* The help text of the shared options. */
-const char *ws_train_usage(void);
+/* The help text of the shared options, with the tool's defaults (`defaults`: its options as
+ * ws_train_opts_default and the tool set them); train-ppo's omits what does not apply to it. */
+const char *ws_train_usage(const ws_train_opts *defaults);
 
 typedef struct ws_train_run {
     ws_train_opts opts;
