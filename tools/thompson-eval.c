@@ -40,7 +40,7 @@
 
 static void usage(void)
 {
-    printf("Usage: thompson-eval --arm SPEC --arm SPEC... [OPTION]... [GOALS]...\n"
+    printf("Usage: thompson-eval --arm SPEC [--arm SPEC]... [OPTION]... [GOALS]...\n"
            "Compare agents (arms) on goal records (stdin or GOALS files, e.g. `goals -s eval`) by\n"
            "Thompson sampling: R independent runs of N rounds; each round draws every arm's success\n"
            "posterior (Beta(1,1) prior), plays one episode of the arm with the largest draw on the\n"
@@ -48,7 +48,8 @@ static void usage(void)
            "record per round (arm, goal, reward, the draws, every arm's posterior after the update)\n"
            "goes to stdout, in the order played: round by round, the runs side by side. With\n"
            "--fixed N every arm plays the first N goals instead (no bandit): one record per arm and\n"
-           "goal. The same arguments give the same records, byte for byte.\n\n"
+           "goal. The same arguments give the same records, byte for byte. One arm is enough for a\n"
+           "fixed-budget evaluation; Thompson sampling with one arm plays it every round (a warning).\n\n"
            "Arms:\n"
            "  -a, --arm SPEC       random or oracle (the built-in policies), NAME=CKPT (a checkpoint,\n"
            "                       played by argmax or --temperature), or NAME=random, NAME=oracle;\n"
@@ -423,6 +424,9 @@ int main(int argc, char **argv)
     ws_env *env = ws_play_env_new(&g.po, &cli, dir, &cat);
     size_t n_goals;
     json_t **goals = read_goals(&cli, &cat, &g, &n_goals);
+    if (!g.fixed && g.n_arms == 1)
+        ws_cli_warn(&cli, "one arm: Thompson sampling has nothing to choose, every round plays it (--fixed N "
+                          "evaluates one agent)");
     if (!g.fixed && (size_t)g.rounds > n_goals)
         ws_cli_warn(&cli, "%zu goals for %ld rounds: each run goes through its goal order again", n_goals, g.rounds);
     ws_eval_arm earms[MAX_ARMS];
