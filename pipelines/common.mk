@@ -23,6 +23,8 @@
 # stopped: a trainer interrupted (or killed after a periodic save) leaves CKPT.partial, which the
 # next make continues (RESUME_OR).
 SIZE  ?= small
+# Each stage shows its progress (rate, ETA) on stderr; QUIET=-q silences them.
+QUIET ?=
 SEED  ?= 1
 SEEDS ?= 1 2 3
 RUNS_ROOT ?= runs
@@ -117,20 +119,20 @@ endif
 
 $(RUN)/goals-train.jsonl $(RUN)/goals-eval.jsonl $(RUN)/goals-test.jsonl: | $(PIPELINE_DEPS)
 	@mkdir -p $(RUN)
-	$(BIN)/goals -q -s $(patsubst $(RUN)/goals-%.jsonl,%,$@) -o $@
+	$(BIN)/goals $(QUIET) -s $(patsubst $(RUN)/goals-%.jsonl,%,$@) -o $@
 
 # The common start of every pipeline: oracle trajectories -> tokens -> imitation (the IL agent,
 # also DPO's reference).
 $(RUN)/traj-oracle.jsonl.zst: $(RUN)/goals-train.jsonl
-	$(TIMED) gen-traj $(BIN)/gen-traj -q --oracle -n $(N_TRAJ) --seed $(SEED) $(EPISODE) -o $@ $<
+	$(TIMED) gen-traj $(BIN)/gen-traj $(QUIET) --oracle -n $(N_TRAJ) --seed $(SEED) $(EPISODE) -o $@ $<
 $(RUN)/tok-oracle.jsonl.zst: $(RUN)/traj-oracle.jsonl.zst
-	$(TIMED) tokenize $(BIN)/tokenize -q -o $@ $<
+	$(TIMED) tokenize $(BIN)/tokenize $(QUIET) -o $@ $<
 $(RUN)/il.ckpt: $(RUN)/tok-oracle.jsonl.zst
-	$(TIMED) train-il $(BIN)/train-il -q $(call RESUME_OR,$(MODEL_INIT)) $(TRAIN_ARGS) $(IL_ARGS) --seed $(SEED) \
+	$(TIMED) train-il $(BIN)/train-il $(QUIET) $(call RESUME_OR,$(MODEL_INIT)) $(TRAIN_ARGS) $(IL_ARGS) --seed $(SEED) \
 	    --metrics $(RUN)/il-metrics.jsonl -o $@ $<
 
 # Fixed-budget evaluation of an agent on the first TEST_N test goals: summary records and a table.
 $(RUN)/eval-%.summary.jsonl: $(RUN)/%.ckpt $(RUN)/goals-test.jsonl
-	$(TIMED) eval-$* $(BIN)/thompson-eval -q --fixed $(TEST_N) --arm $*=$< $(EPISODE) --seed $(SEED) \
+	$(TIMED) eval-$* $(BIN)/thompson-eval $(QUIET) --fixed $(TEST_N) --arm $*=$< $(EPISODE) --seed $(SEED) \
 	    --summary $@.tmp --table $(RUN)/eval-$*.md -o $(RUN)/eval-$*.jsonl.zst $(RUN)/goals-test.jsonl
 	@mv $@.tmp $@

@@ -18,3 +18,4 @@ pipeline-paper: $(PAPER_SEEDS)
 	bash pipelines/paper.sh $(PAPER_DIR) $(SIZE) "$(SELF_ROUNDS)" $(foreach s,$(SEEDS),$(RUNS_ROOT)/$(SIZE)-s$(s)) \
 	    > $(PAPER_DIR)/report.md
 	@cat $(PAPER_DIR)/report.md
+	@echo "report: $(PAPER_DIR)/report.md"

@@ -19,20 +19,20 @@ $(RUN)/goals-relabel.jsonl: $(RUN)/goals-train.jsonl
 
 .SECONDEXPANSION:
 $(RUN)/relabel-%.traj.jsonl.zst: $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt $(RUN)/goals-relabel.jsonl
-	$(TIMED) relabel-rollout-$* $(BIN)/rollout -q -m $< --oracle-labels --temperature 1 --seed $(SEED)$* $(EPISODE) \
+	$(TIMED) relabel-rollout-$* $(BIN)/rollout $(QUIET) -m $< --oracle-labels --temperature 1 --seed $(SEED)$* $(EPISODE) \
 	    -o $@ $(RUN)/goals-relabel.jsonl
 $(RUN)/relabel-%.pairs.jsonl.zst: $(RUN)/relabel-%.traj.jsonl.zst $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt
-	$(TIMED) relabel-pairs-$* $(BIN)/pair-prefs -q --rejected agent --ref $(word 2,$^) --ref-logps -o $@ $<
+	$(TIMED) relabel-pairs-$* $(BIN)/pair-prefs $(QUIET) --rejected agent --ref $(word 2,$^) --ref-logps -o $@ $<
 $(RUN)/relabel-%.tok.jsonl.zst: $(RUN)/relabel-%.pairs.jsonl.zst
-	$(BIN)/tokenize -q -o $@ $<
+	$(BIN)/tokenize $(QUIET) -o $@ $<
 $(RUN)/relabel-%.ckpt: $(RUN)/relabel-%.tok.jsonl.zst $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt
-	$(TIMED) relabel-train-dpo-$* $(BIN)/train-dpo -q $(call RESUME_OR,--init $(word 2,$^)) $(TRAIN_ARGS) $(RELABEL_DPO_ARGS) \
+	$(TIMED) relabel-train-dpo-$* $(BIN)/train-dpo $(QUIET) $(call RESUME_OR,--init $(word 2,$^)) $(TRAIN_ARGS) $(RELABEL_DPO_ARGS) \
 	    --seed $(SEED) --metrics $(RUN)/relabel-$*.metrics.jsonl -o $@ $<
 
 $(RUN)/dagger.tok.jsonl.zst: $(RUN)/relabel-1.traj.jsonl.zst
-	$(BIN)/tokenize -q --oracle-target -o $@ $<
+	$(BIN)/tokenize $(QUIET) --oracle-target -o $@ $<
 $(RUN)/dagger.ckpt: $(RUN)/dagger.tok.jsonl.zst $(RUN)/il.ckpt
-	$(TIMED) dagger-train-il $(BIN)/train-il -q $(call RESUME_OR,--init $(RUN)/il.ckpt) $(TRAIN_ARGS) $(RELABEL_IL_ARGS) --seed $(SEED) \
+	$(TIMED) dagger-train-il $(BIN)/train-il $(QUIET) $(call RESUME_OR,--init $(RUN)/il.ckpt) $(TRAIN_ARGS) $(RELABEL_IL_ARGS) --seed $(SEED) \
 	    --metrics $(RUN)/dagger-metrics.jsonl -o $@ $<
 
 # Round 0 is the IL agent: its evaluation is eval-il's (same goals and seed), the arm renamed.
@@ -50,3 +50,4 @@ $(RUN)/report-relabel.md: $(foreach a,$(RELABEL_AGENTS),$(RUN)/eval-$(a).summary
 .PHONY: pipeline-relabel
 pipeline-relabel: $(RUN)/report-relabel.md
 	@cat $<
+	@echo "report: $<"

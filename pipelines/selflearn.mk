@@ -13,16 +13,16 @@ $(RUN)/goals-self.jsonl: $(RUN)/goals-train.jsonl
 # round's agent is the previous one (said in selflearn.log and the report).
 .SECONDEXPANSION:
 $(RUN)/self-%.ckpt: $$(RUN)/self-$$(shell echo $$$$(($$* - 1))).ckpt $(RUN)/goals-self.jsonl
-	$(TIMED) self-gen-traj-$* $(BIN)/gen-traj -q --model $< $(SELF_ARGS) $(EPISODE) --seed $(SEED)$* \
+	$(TIMED) self-gen-traj-$* $(BIN)/gen-traj $(QUIET) --model $< $(SELF_ARGS) $(EPISODE) --seed $(SEED)$* \
 	    -o $(RUN)/self-$*.traj.jsonl.zst $(RUN)/goals-self.jsonl
-	@if [ "$$($(BIN)/records -q -c -e $(RUN)/self-$*.traj.jsonl.zst)" = 0 ]; then \
+	@if [ "$$($(BIN)/records $(QUIET) -c -e $(RUN)/self-$*.traj.jsonl.zst)" = 0 ]; then \
 	    echo "round $*: no successful episode: the agent stays as it was" | tee -a $(RUN)/selflearn.log; \
 	    cp $< $@; \
 	else \
-	    $(TIMED) self-pair-prefs-$* $(BIN)/pair-prefs -q --ref $< --rejected sample --ref-logps --seed $(SEED)$* \
+	    $(TIMED) self-pair-prefs-$* $(BIN)/pair-prefs $(QUIET) --ref $< --rejected sample --ref-logps --seed $(SEED)$* \
 	        -o $(RUN)/self-$*.pairs.jsonl.zst $(RUN)/self-$*.traj.jsonl.zst && \
-	    $(BIN)/tokenize -q -o $(RUN)/self-$*.tok.jsonl.zst $(RUN)/self-$*.pairs.jsonl.zst && \
-	    $(TIMED) self-train-dpo-$* $(BIN)/train-dpo -q $(call RESUME_OR,--init $<) $(TRAIN_ARGS) $(DPO_ARGS) --seed $(SEED) \
+	    $(BIN)/tokenize $(QUIET) -o $(RUN)/self-$*.tok.jsonl.zst $(RUN)/self-$*.pairs.jsonl.zst && \
+	    $(TIMED) self-train-dpo-$* $(BIN)/train-dpo $(QUIET) $(call RESUME_OR,--init $<) $(TRAIN_ARGS) $(DPO_ARGS) --seed $(SEED) \
 	        --metrics $(RUN)/self-$*.metrics.jsonl -o $@ $(RUN)/self-$*.tok.jsonl.zst; \
 	fi
 
@@ -41,3 +41,4 @@ $(RUN)/report-selflearn.md: $(SELF_EVALS)
 .PHONY: pipeline-selflearn
 pipeline-selflearn: $(RUN)/report-selflearn.md
 	@cat $<
+	@echo "report: $<"

@@ -397,8 +397,9 @@ static void report(ws_cli *cli, const args *g, const ws_eval_desc *d, const ws_e
     if (!cli->quiet)
         for (int a = 0; a < d->n_arms; a++) {
             const ws_arm_report *r = &pooled_rep[a];
-            fprintf(stderr, "thompson-eval: %s: %ld %s, success %.1f%% [%.1f, %.1f], score %.1f, P(best) %.3f\n",
-                    d->arm_names[a], r->post->pulls, d->fixed ? "episodes" : "pulls", 100 * r->success_value,
+            fprintf(stderr, "thompson-eval: %s: %ld %s, success %s%.1f%% [%.1f, %.1f], score %.1f, P(best) %.3f\n",
+                    d->arm_names[a], r->post->pulls, d->fixed ? "episodes" : "pulls",
+                    d->fixed ? "" : "(posterior mean) ", 100 * r->success_value,
                     100 * r->success_ci.low, 100 * r->success_ci.high, r->score_value, r->p_best);
         }
     free(per_run);

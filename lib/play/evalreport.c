@@ -136,7 +136,7 @@ static void table_header(ws_strbuf *t, int fixed, int per_run, double level)
                             "P(best score) |\n|%s:--|--:|--:|:--|:--|--:|--:|\n",
                          per_run ? "run | " : "", pct, pct, per_run ? "--:|" : "");
     else
-        ws_strbuf_printf(t, "| %sarm | pulls | share | successes | success rate %% [%d%% CrI] | score [%d%% CrI] | "
+        ws_strbuf_printf(t, "| %sarm | pulls | share | successes | success rate %% (posterior mean) [%d%% CrI] | score [%d%% CrI] | "
                             "P(best) | P(best score) |\n|%s:--|--:|--:|--:|:--|:--|--:|--:|\n",
                          per_run ? "run | " : "", pct, pct, per_run ? "--:|" : "");
 }
@@ -344,7 +344,7 @@ int ws_eval_write_plot_data(const ws_eval_desc *d, const char *dir, const ws_eva
                          "\nset output \"success-run%d.png\"\n"
                          "set title \"Running success rate, run %d (%s)\"\n"
                          "set ylabel \"success rate (%%)\"\n"
-                         "set yrange [0:100]\n"
+                         "set yrange [-2:102]\n" /* a line at 0 or 100 stays off the frame */
                          "plot for [i=1:n_arms] \"running-run%d.tsv\" using 1:(column(3*i-1)) with lines lw 2 "
                          "title word(arms, i)\n"
                          "set output \"score-run%d.png\"\n"

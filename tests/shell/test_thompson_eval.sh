@@ -62,7 +62,7 @@ assert by['oracle', None, 'p_best']['value'] > 0.99
 assert by['oracle', None, 'success_rate']['method'] == 'beta_posterior'
 "
 check "the Markdown table lists both arms, pooled and per run" bash -c "
-  grep -q '^| arm | pulls | share | successes | success rate % \[95% CrI\]' '$T_TMP/t1.md' &&
+  grep -q '^| arm | pulls | share | successes | success rate % (posterior mean) \[95% CrI\]' '$T_TMP/t1.md' &&
   grep -q '^## Per run' '$T_TMP/t1.md' && [ \$(grep -c '^| [01] | oracle |' '$T_TMP/t1.md') = 2 ] &&
   grep -q '^| random | ' '$T_TMP/t1.md'"
 if command -v gnuplot >/dev/null 2>&1; then
