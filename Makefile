@@ -162,7 +162,7 @@ clean:
 	rm -rf $(BUILD) $(BIN) build-asan build-fuzz
 
 # Reproduction pipelines (pipelines/*.mk): pipeline-dpo, pipeline-ppo, pipeline-selflearn, pipeline-relabel,
-# pipeline-paper; SIZE=tiny|small|full, SEED, SEEDS.
+# pipeline-paper; SIZE=tiny|small|medium|full (pipelines/common.mk), SEED, SEEDS.
 include pipelines/common.mk pipelines/dpo.mk pipelines/ppo.mk pipelines/selflearn.mk pipelines/relabel.mk \
     pipelines/paper.mk
 
