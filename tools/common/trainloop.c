@@ -125,7 +125,8 @@ const char *ws_train_usage(const ws_train_opts *d)
            "Output:\n"
            "  -o, --output CKPT     the checkpoint (required), with CKPT.optim (AdamW's state),\n"
            "                        written when the run completes\n"
-           "      --metrics FILE    metrics records here instead of stdout (--resume: continued)\n"
+           "      --metrics FILE    metrics records here instead of stdout (--resume: continued);\n"
+           "                        on a terminal only with --metrics -\n"
            "  -q, --quiet           no progress on stderr\n"
            "      --help, --version\n\n"
            "Interrupted (SIGINT/SIGTERM/SIGHUP), the run finishes the update in progress and saves\n"
@@ -598,7 +599,13 @@ void ws_train_start(ws_train_run *run, int64_t total_steps, const char *vocab_sh
     int root = ws_dist_is_root(&run->dist);
     if (root && o->eval_goals && eval_setup(run, &err))
         die(run, "evaluation: ", &err);
-    if (root && (!(run->metrics = ws_writer_open(o->metrics_path, NULL, &err)) || keep_metrics(run, &err)))
+    /* records on a terminal would bury the progress line: kept only where asked for */
+    int to_terminal = strcmp(o->metrics_path, "-") == 0 && !GIVEN(o, WS_TOPT_METRICS) && isatty(STDOUT_FILENO);
+    if (root && to_terminal && !run->quiet)
+        ws_cli_warn(run->cli, "metrics records not written: stdout is a terminal (give --metrics FILE, or "
+                              "--metrics - to see them)");
+    if (root && !to_terminal &&
+        (!(run->metrics = ws_writer_open(o->metrics_path, NULL, &err)) || keep_metrics(run, &err)))
         die(run, "", &err);
     run->started = run->last_save = ws_now();
 }
