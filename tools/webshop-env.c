@@ -38,7 +38,9 @@ static void usage(void)
            "  {\"op\":\"observe\"}  {\"op\":\"close\"}\n"
            "  {\"op\":\"reward\",\"goal\":{...},\"product\":{...} or \"asin\":A,\"options\":{..},\"price\":P}\n"
            "  {\"op\":\"search\",\"query\":Q}  {\"op\":\"fuzz\",\"a\":A,\"b\":B} (A, B: at most 65536 bytes)\n"
-           "  {\"op\":\"normalize_color\",\"text\":T}  {\"op\":\"nouns\",\"text\":T}\n"
+           "  {\"op\":\"normalize_color\",\"text\":T} (WebShop's: the first colour found, else T;\n"
+           "      \"matched\" tells which)  {\"op\":\"nouns\",\"text\":T}\n"
+           "The reward's product takes WebShop's keys (its title from \"name\", else \"Title\").\n"
            "Every response has \"ok\"; failures carry \"error\" and never stop the service; a request\n"
            "line over 16 MiB is answered with an error and skipped. SIGINT/SIGTERM end the service at\n"
            "once, during a request too (it gets no answer): exit 130/143.\n\n"
@@ -225,6 +227,11 @@ static json_t *op_reward(server *sv, json_t *req)
     } else if (json_is_object(product_json)) {
         if (ws_product_parse(product_json, &partial, "reward: product", &err))
             return error_response("%s", err.msg);
+        /* WebShop's get_reward reads the product's "name" (its products carry "name" and "Title",
+         * the same text in the 1,000-product catalog): accepted, and preferred where both differ */
+        const char *name = json_string_value(json_object_get(product_json, "name"));
+        if (name)
+            partial.title = name;
         p = &partial;
         own_product = 1;
     } else {
@@ -307,8 +314,10 @@ static json_t *op_text(server *sv, json_t *req, const char *op)
     if (!text)
         return error_response("%s: needs a string \"text\"", op);
     if (strcmp(op, "normalize_color") == 0) {
+        /* as WebShop's normalize_color: the first colour of its list found in the text, else the
+         * text itself ("matched" tells which) */
         const char *color = ws_normalize_color(text);
-        return json_pack("{s:b, s:o}", "ok", 1, "color", color ? json_string(color) : json_null());
+        return json_pack("{s:b, s:s, s:b}", "ok", 1, "color", color ? color : text, "matched", color != NULL);
     }
     char **tokens;
     size_t n;

@@ -5,8 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* mpirun (Open MPI's, or an MPICH/PMIx launcher) tells its children who they are. */
-static int launched_by_mpirun(void)
+int ws_dist_launched(void)
 {
     return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
 }
@@ -25,7 +24,7 @@ int ws_dist_init(ws_dist *d, ws_err *err)
     memset(d, 0, sizeof *d);
     d->size = 1;
     d->be = ws_backend_cpu();
-    if (!launched_by_mpirun())
+    if (!ws_dist_launched())
         return 0;
     int rc = MPI_Init(NULL, NULL);
     if (rc != MPI_SUCCESS)

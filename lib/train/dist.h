@@ -30,6 +30,9 @@ typedef struct ws_dist {
 
 /* Join the job mpirun started (detected from its environment), or be the only rank. */
 int ws_dist_init(ws_dist *d, ws_err *err);
+/* Started by mpirun (Open MPI's, or an MPICH/PMIx launcher tells its children who they are);
+ * their stdout is then the launcher's pseudo-terminal, whatever the user's is. */
+int ws_dist_launched(void);
 /* Gradients live on this backend from now on; a GPU backend with comm_* joins its communicator. */
 int ws_dist_use_backend(ws_dist *d, const ws_backend *be, ws_err *err);
 void ws_dist_finish(ws_dist *d);

@@ -36,7 +36,9 @@ import json, sys
 r = [json.loads(l) for l in sys.stdin]
 assert r[0][\"ok\"] and r[0][\"reward\"] == 1.0 and r[0][\"title_score\"] == 1.0, r[0]
 assert r[1][\"ok\"] and r[1][\"r_att\"] == 0.5 and r[1][\"n_att_matched\"] == 1, r[1]
-assert r[2][\"ratio\"] == 100 and r[3][\"color\"] == \"black\" and r[4][\"color\"] is None
+assert r[2][\"ratio\"] == 100 and r[3][\"color\"] == \"black\" and r[3][\"matched\"]
+assert r[4][\"color\"] == \"plain\" and not r[4][\"matched\"], r[4]
+assert r[8][\"ok\"] and r[8][\"title_score\"] == 1.0, r[8]
 assert len(r[5][\"asins\"]) == 50 and r[6][\"ok\"] and \"table\" in r[6][\"nouns\"], r[6]
 assert not r[7][\"ok\"] and \"unknown asin\" in r[7][\"error\"]'
 {\"op\":\"reward\",\"goal\":$goal,\"asin\":\"$(echo "$asin" | tr a-z A-Z)\",\"options\":{\"color\":\"heather charcoal\",\"size\":\"large\"}}
@@ -47,6 +49,7 @@ assert not r[7][\"ok\"] and \"unknown asin\" in r[7][\"error\"]'
 {\"op\":\"search\",\"query\":\"men shorts\"}
 {\"op\":\"nouns\",\"text\":\"Solid Oak Console Table\"}
 {\"op\":\"reward\",\"goal\":{},\"asin\":\"NOPE\"}
+{\"op\":\"reward\",\"goal\":{\"attributes\":[],\"name\":\"Oak table\"},\"product\":{\"name\":\"Oak table\",\"Title\":\"Steel chair\"}}
 REQ"
 
 # 100,000 random and malformed requests: every one answered, the service never exits early.

@@ -600,7 +600,8 @@ void ws_train_start(ws_train_run *run, int64_t total_steps, const char *vocab_sh
     if (root && o->eval_goals && eval_setup(run, &err))
         die(run, "evaluation: ", &err);
     /* records on a terminal would bury the progress line: kept only where asked for */
-    int to_terminal = strcmp(o->metrics_path, "-") == 0 && !GIVEN(o, WS_TOPT_METRICS) && isatty(STDOUT_FILENO);
+    int to_terminal = strcmp(o->metrics_path, "-") == 0 && !GIVEN(o, WS_TOPT_METRICS) && isatty(STDOUT_FILENO) &&
+                      !ws_dist_launched();
     if (root && to_terminal && !run->quiet)
         ws_cli_warn(run->cli, "metrics records not written: stdout is a terminal (give --metrics FILE, or "
                               "--metrics - to see them)");
