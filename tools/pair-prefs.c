@@ -10,6 +10,7 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "encode.h"
+#include "inputs.h"
 #include "interrupt.h"
 #include "modelio.h"
 #include "playopts.h"
@@ -142,30 +143,25 @@ int main(int argc, char **argv)
     ws_progress progress;
     ws_progress_start(&progress, cli.tool, "trajectories", 0, cli.quiet);
     ws_reader_opts ro = {.type = "trajectory", .version = WS_TRAJECTORY_VERSION};
-    int n_inputs = optind < argc ? argc - optind : 1, rc = WS_EOF;
-    for (int i = 0; i < n_inputs && !ws_interrupted(); i++) {
-        const char *path = optind < argc ? argv[optind + i] : "-";
-        ws_reader *r = ws_reader_open(path, &ro, &err);
-        json_t *traj;
-        if (!r)
+    ws_inputs *in = ws_inputs_open((const char *const *)argv + optind, argc - optind, &ro, &err);
+    if (!in)
+        fail(&cli, w, &err);
+    json_t *traj;
+    int rc = WS_EOF;
+    while (!ws_interrupted() && (rc = ws_inputs_next(in, &traj, &err)) == WS_RECORD) {
+        char where[600];
+        snprintf(where, sizeof where, "%s:%ld", ws_inputs_name(in), ws_inputs_line(in));
+        int bad = ws_pairer_add(pairer, traj, where, put_pair, w, &err);
+        json_decref(traj);
+        if (bad) {
+            ws_inputs_close(in);
             fail(&cli, w, &err);
-        while ((rc = ws_reader_next(r, &traj, &err)) == WS_RECORD) {
-            char where[512];
-            snprintf(where, sizeof where, "%s:%ld", ws_reader_name(r), ws_reader_line(r));
-            int bad = ws_pairer_add(pairer, traj, where, put_pair, w, &err);
-            json_decref(traj);
-            if (bad) {
-                ws_reader_close(r);
-                fail(&cli, w, &err);
-            }
-            ws_progress_update(&progress, ws_pairer_stats(pairer)->trajectories);
-            if (ws_interrupted())
-                break;
         }
-        ws_reader_close(r);
-        if (rc == WS_ERROR)
-            fail(&cli, w, &err);
+        ws_progress_update(&progress, ws_pairer_stats(pairer)->trajectories);
     }
+    ws_inputs_close(in);
+    if (rc == WS_ERROR)
+        fail(&cli, w, &err);
     if (!ws_interrupted() && ws_pairer_finish(pairer, put_pair, w, &err))
         fail(&cli, w, &err);
     int status = ws_cli_close_output(&cli, w);

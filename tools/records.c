@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "inputs.h"
 #include "interrupt.h"
 #include "progress.h"
 #include "stream.h"
@@ -69,26 +70,22 @@ int main(int argc, char **argv)
     ws_progress progress;
     ws_progress_start(&progress, cli.tool, "records", 0, cli.quiet);
     long total = 0;
-    int n_inputs = optind < argc ? argc - optind : 1;
-    for (int i = 0; i < n_inputs && total != head && !ws_interrupted(); i++) {
-        const char *path = optind < argc ? argv[optind + i] : "-";
-        ws_reader *r = ws_reader_open(path, &ro, &err);
-        int rc = r ? WS_EOF : WS_ERROR;
-        json_t *rec;
-        while (r && total != head && (rc = ws_reader_next(r, &rec, &err)) == WS_RECORD) {
-            int bad = w && ws_writer_put(w, rec, &err);
-            json_decref(rec);
-            if (bad)
-                break;
-            ws_progress_update(&progress, ++total);
-            if (ws_interrupted())
-                break;
+    ws_inputs *in = ws_inputs_open((const char *const *)argv + optind, argc - optind, &ro, &err);
+    json_t *rec;
+    int rc = in ? WS_EOF : WS_ERROR;
+    while (in && total != head && !ws_interrupted() && (rc = ws_inputs_next(in, &rec, &err)) == WS_RECORD) {
+        int bad = w && ws_writer_put(w, rec, &err);
+        json_decref(rec);
+        if (bad) {
+            rc = WS_ERROR;
+            break;
         }
-        ws_reader_close(r);
-        if (rc == WS_ERROR || (rc == WS_RECORD && total != head && !ws_interrupted())) {
-            ws_writer_discard(w);
-            ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
-        }
+        ws_progress_update(&progress, ++total);
+    }
+    ws_inputs_close(in);
+    if (rc == WS_ERROR) {
+        ws_writer_discard(w);
+        ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
     }
     if (count_only) {
         printf("%ld\n", total);

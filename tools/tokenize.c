@@ -28,6 +28,7 @@
 #include "cli.h"
 #include "encode.h"
 #include "env.h"
+#include "inputs.h"
 #include "interrupt.h"
 #include "progress.h"
 #include "schemas.h"
@@ -274,11 +275,11 @@ static int do_pair(const ws_vocab *v, const opts *o, const json_t *p, ws_writer 
     return put(w, rec, c, err);
 }
 
-static int do_record(const ws_vocab *v, const opts *o, ws_reader *r, const json_t *rec, ws_writer *w,
+static int do_record(const ws_vocab *v, const opts *o, const ws_inputs *in, const json_t *rec, ws_writer *w,
                      counts *c, ws_err *err)
 {
     char where[512];
-    snprintf(where, sizeof where, "%s:%ld", ws_reader_name(r), ws_reader_line(r));
+    snprintf(where, sizeof where, "%s:%ld", ws_inputs_name(in), ws_inputs_line(in));
     const char *type = json_string_value(json_object_get(rec, "type"));
     json_t *ver = json_object_get(rec, "v");
     if (!type)
@@ -339,30 +340,24 @@ int main(int argc, char **argv)
     counts n = {0};
     ws_progress progress;
     ws_progress_start(&progress, cli.tool, "records", 0, cli.quiet);
-    ws_reader_opts ro = {.type = NULL, .version = 1};
-    int n_inputs = optind < argc ? argc - optind : 1;
-    for (int i = 0; i < n_inputs && !ws_interrupted(); i++) {
-        const char *path = optind < argc ? argv[optind + i] : "-";
-        ws_reader *r = ws_reader_open(path, &ro, &err);
-        if (!r)
+    ws_reader_opts ro = {.type = NULL}; /* trajectories or pairs: do_record checks type and version */
+    ws_inputs *in = ws_inputs_open((const char *const *)argv + optind, argc - optind, &ro, &err);
+    if (!in)
+        goto fail;
+    json_t *rec;
+    int rc = WS_EOF;
+    while (!ws_interrupted() && (rc = ws_inputs_next(in, &rec, &err)) == WS_RECORD) {
+        int bad = do_record(v, &o, in, rec, w, &n, &err);
+        json_decref(rec);
+        if (bad) {
+            ws_inputs_close(in);
             goto fail;
-        json_t *rec;
-        int rc;
-        while ((rc = ws_reader_next(r, &rec, &err)) == WS_RECORD) {
-            int bad = do_record(v, &o, r, rec, w, &n, &err);
-            json_decref(rec);
-            if (bad) {
-                ws_reader_close(r);
-                goto fail;
-            }
-            ws_progress_update(&progress, n.outputs);
-            if (ws_interrupted())
-                break;
         }
-        ws_reader_close(r);
-        if (rc == WS_ERROR)
-            goto fail;
+        ws_progress_update(&progress, n.outputs);
     }
+    ws_inputs_close(in);
+    if (rc == WS_ERROR)
+        goto fail;
     int status = ws_cli_close_output(&cli, w);
     if (!cli.quiet) {
         if (n.outputs > 1000)
