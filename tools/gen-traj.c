@@ -91,27 +91,23 @@ static int import_human(ws_cli *cli, const char *path, char **goal_files, int n_
     ws_err err;
     ws_goal_index ix = {0};
     ws_reader_opts go = {.type = "goal", .version = WS_GOAL_VERSION};
-    for (int i = 0; i < n_goal_files && !ws_interrupted(); i++) {
-        ws_reader *r = ws_reader_open(goal_files[i], &go, &err);
-        json_t *g;
-        int rc;
-        if (!r)
+    ws_inputs *in = n_goal_files ? ws_inputs_open((const char *const *)goal_files, n_goal_files, &go, &err) : NULL;
+    json_t *g;
+    int rc = WS_EOF;
+    if (n_goal_files && !in)
+        fail(cli, w, &err);
+    while (in && !ws_interrupted() && (rc = ws_inputs_next(in, &g, &err)) == WS_RECORD) {
+        int bad = ws_goal_index_add(&ix, g, &err);
+        json_decref(g);
+        if (bad) {
+            ws_inputs_fail_here(in, &err);
+            ws_inputs_close(in);
             fail(cli, w, &err);
-        while ((rc = ws_reader_next(r, &g, &err)) == WS_RECORD) {
-            int bad = ws_goal_index_add(&ix, g, &err);
-            json_decref(g);
-            if (bad) {
-                char where[512];
-                snprintf(where, sizeof where, "%s:%ld", ws_reader_name(r), ws_reader_line(r));
-                ws_fail_prefix(&err, where);
-                ws_reader_close(r);
-                fail(cli, w, &err);
-            }
         }
-        ws_reader_close(r);
-        if (rc == WS_ERROR)
-            fail(cli, w, &err);
     }
+    ws_inputs_close(in);
+    if (rc == WS_ERROR)
+        fail(cli, w, &err);
     ws_reader_opts ho = {.type = NULL, .version = 0};
     ws_reader *r = ws_interrupted() ? NULL : ws_reader_open(path, &ho, &err);
     if (!r && !ws_interrupted())
@@ -120,7 +116,7 @@ static int import_human(ws_cli *cli, const char *path, char **goal_files, int n_
     ws_progress progress;
     ws_progress_start(&progress, cli->tool, "lines", 0, cli->quiet);
     json_t *line;
-    int rc = WS_EOF;
+    rc = WS_EOF;
     while (r && (limit <= 0 || written < limit) && (rc = ws_reader_next(r, &line, &err)) == WS_RECORD) {
         char where[512];
         snprintf(where, sizeof where, "%s:%ld", ws_reader_name(r), ws_reader_line(r));
