@@ -3,8 +3,8 @@
  * the CPU backend are included with WS_REAL = double); and of the attention layer alone on
  * sequences long enough for its backward to work in slices. */
 #define WS_REAL double
-#include "../../lib/backend_cpu.c"
-#include "../../lib/model.c"
+#include "../../lib/model/backend_cpu.c"
+#include "../../lib/model/model.c"
 
 #include <setjmp.h>
 #include <stdarg.h>
