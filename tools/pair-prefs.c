@@ -150,7 +150,7 @@ int main(int argc, char **argv)
     int rc = WS_EOF;
     while (!ws_interrupted() && (rc = ws_inputs_next(in, &traj, &err)) == WS_RECORD) {
         char where[600];
-        snprintf(where, sizeof where, "%s:%ld", ws_inputs_name(in), ws_inputs_line(in));
+        ws_inputs_where(in, where, sizeof where);
         int bad = ws_pairer_add(pairer, traj, where, put_pair, w, &err);
         json_decref(traj);
         if (bad) {

@@ -279,7 +279,7 @@ static int do_record(const ws_vocab *v, const opts *o, const ws_inputs *in, cons
                      counts *c, ws_err *err)
 {
     char where[512];
-    snprintf(where, sizeof where, "%s:%ld", ws_inputs_name(in), ws_inputs_line(in));
+    ws_inputs_where(in, where, sizeof where);
     const char *type = json_string_value(json_object_get(rec, "type"));
     json_t *ver = json_object_get(rec, "v");
     if (!type)

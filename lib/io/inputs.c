@@ -81,11 +81,16 @@ int ws_inputs_read_all(ws_inputs *in, json_t ***records, size_t *n, ws_err *err)
 const char *ws_inputs_name(const ws_inputs *in) { return in->name; }
 long ws_inputs_line(const ws_inputs *in) { return in->line; }
 
+const char *ws_inputs_where(const ws_inputs *in, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s:%ld", in->name, in->line);
+    return buf;
+}
+
 void ws_inputs_fail_here(const ws_inputs *in, ws_err *err)
 {
     char where[600];
-    snprintf(where, sizeof where, "%s:%ld", in->name, in->line);
-    ws_fail_prefix(err, where);
+    ws_fail_prefix(err, ws_inputs_where(in, where, sizeof where));
 }
 
 void ws_inputs_close(ws_inputs *in)

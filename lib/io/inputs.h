@@ -30,7 +30,9 @@ int ws_inputs_read_all(ws_inputs *in, json_t ***records, size_t *n, ws_err *err)
 /* The file of the last record handed out and its line ("" and 0 before the first). */
 const char *ws_inputs_name(const ws_inputs *in);
 long ws_inputs_line(const ws_inputs *in);
-/* err's message prefixed with "<file>:<line>: " of the last record handed out. */
+/* "<file>:<line>" of the last record handed out, in buf. */
+const char *ws_inputs_where(const ws_inputs *in, char *buf, size_t cap);
+/* err's message prefixed with that place. */
 void ws_inputs_fail_here(const ws_inputs *in, ws_err *err);
 void ws_inputs_close(ws_inputs *in);
 
