@@ -181,6 +181,35 @@ void ws_dataset_free(ws_dataset *d)
     memset(d, 0, sizeof *d);
 }
 
+int ws_dataset_append(ws_dataset *d, ws_dataset *from, ws_err *err)
+{
+    if (d->visits || from->visits)
+        return ws_fail(err, "datasets are joined before oversampling");
+    if (d->vocab_sha256[0] && from->vocab_sha256[0] && strcmp(d->vocab_sha256, from->vocab_sha256) != 0)
+        return ws_fail(err, "tokenized with another vocabulary (vocab_sha256 %.12s...) than the records before "
+                            "(%.12s...)", from->vocab_sha256, d->vocab_sha256);
+    if (d->n + from->n > d->cap) {
+        ws_decision_data *items = realloc(d->items, (d->n + from->n) * sizeof *items);
+        if (!items)
+            return ws_fail(err, "out of memory");
+        d->items = items;
+        d->cap = d->n + from->n;
+    }
+    if (from->n)
+        memcpy(d->items + d->n, from->items, from->n * sizeof *from->items);
+    d->n += from->n;
+    d->n_visits = d->n;
+    d->tokens += from->tokens;
+    d->n_forced += from->n_forced;
+    if (!d->vocab_sha256[0])
+        memcpy(d->vocab_sha256, from->vocab_sha256, sizeof d->vocab_sha256);
+    if (!d->ref_sha256[0])
+        memcpy(d->ref_sha256, from->ref_sha256, sizeof d->ref_sha256);
+    from->n = 0;
+    ws_dataset_free(from);
+    return 0;
+}
+
 int ws_dataset_oversample(ws_dataset *d, const int *repeat, ws_err *err)
 {
     size_t n_visits = 0, unknown = 0;

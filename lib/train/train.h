@@ -30,6 +30,12 @@ typedef struct ws_decision_data {
     int kind; /* a ws_decision_kind (lib/webshop/env.h); -1 when the record does not say */
 } ws_decision_data;
 
+/* A preference pair: distinct chosen and rejected actions. */
+static inline int ws_decision_is_pair(const ws_decision_data *d)
+{
+    return d->chosen >= 0 && d->rejected >= 0 && d->chosen != d->rejected;
+}
+
 typedef struct ws_dataset {
     ws_decision_data *items;
     size_t n, cap;
@@ -46,12 +52,16 @@ enum { WS_NEED_TARGET = 1, WS_NEED_PAIR = 2 };
 /* Read tokens records from the files (NULL or "-" = stdin). Records lacking the label `need`
  * asks for are an error naming file and line, as are ids outside [0, vocab_size), states or
  * actions longer than max_len tokens (the model's positions: found here, not at the update that
- * meets them) and labels outside the action list. With WS_NEED_TARGET, a decision with a single valid action (WebShop's
- * search step) is counted in n_forced and left out: pi(a|s) = 1 whatever the weights, so it adds
+ * meets them) and labels outside the action list. A decision learnt by imitation (WS_NEED_TARGET, an anchor of
+ * WS_NEED_PAIR_OR_TARGET) with a single valid action (WebShop's search step) is counted in n_forced and left out: pi(a|s) = 1 whatever the weights, so it adds
  * no gradient, only a forward and backward pass and a smaller mean. */
 int ws_dataset_load(ws_dataset *d, const char *const *paths, int n_paths, int need, int vocab_size, int max_len,
                     ws_err *err);
 void ws_dataset_free(ws_dataset *d);
+
+/* Move every record of `from` (emptied) to the end of `d`: one dataset of two kinds of records
+ * (train-dpo's pairs and anchors). Both must come from one vocabulary; call before oversampling. */
+int ws_dataset_append(ws_dataset *d, ws_dataset *from, ws_err *err);
 
 /* Visit every decision of kind k repeat[k] times an epoch (repeat: WS_N_DECISION_KINDS counts,
  * each >= 1), so that rare or hard decisions weigh more in the mean loss without changing it

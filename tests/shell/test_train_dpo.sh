@@ -68,6 +68,28 @@ check "--resume without the options: --beta, --nll-coef and the schedule come fr
   dpo --init '$T_TMP/il.ckpt' -b 3 --steps 5 --lr 2e-3 --beta 0.3 --nll-coef 1.5 -o '$T_TMP/ds.ckpt' &&
   dpo --init '$T_TMP/il.ckpt' -b 3 --steps 5 --lr 2e-3 --beta 0.3 --nll-coef 1.5 --stop-after 2 -o '$T_TMP/dr.ckpt' 2> /dev/null &&
   dpo --resume '$T_TMP/dr.ckpt.partial' -o '$T_TMP/dr.ckpt' && cmp '$T_TMP/ds.ckpt' '$T_TMP/dr.ckpt'"
+# Anchors: the oracle-labelled states (here the trajectories' own tokens) mixed with the pairs.
+check "--anchors: a batch's loss is the mean over its records of DPO (pairs) and X times the NLL (anchors)" bash -c "
+  '$D' -q --init '$T_TMP/il.ckpt' --ref '$T_TMP/il.ckpt' --threads 2 -b 6 --steps 3 --lr 1e-3 --beta 0.5 \
+      --anchors '$T_TMP/tok.jsonl' --anchor-coef 2 -o '$T_TMP/anc.ckpt' '$T_TMP/pairs.jsonl' > '$T_TMP/anc.jsonl' &&
+  python3 tests/validate.py --type metrics < '$T_TMP/anc.jsonl' &&
+  python3 -c '
+import json, math
+m = [json.loads(l) for l in open(\"$T_TMP/anc.jsonl\")]
+assert any(0 < r.get(\"anchors\", 0) < r[\"states\"] for r in m), m
+r = m[0]; a = r.get(\"anchors\", 0); n = r[\"states\"]
+assert a == 0 or r[\"anchor_nll\"] > 0, r
+want = ((n - a) * math.log(2) + 2 * a * r.get(\"anchor_nll\", 0)) / n  # at the reference, DPO is log 2
+assert abs(r[\"loss\"] - want) < 1e-5, (r, want)'"
+check "--anchors: same seed, same bits; --resume keeps --anchor-coef" bash -c "
+  anc() { '$D' -q --ref '$T_TMP/il.ckpt' --threads 2 --anchors '$T_TMP/tok.jsonl' \"\$@\" '$T_TMP/pairs.jsonl' > /dev/null; }
+  anc --init '$T_TMP/il.ckpt' -b 6 --steps 3 --lr 1e-3 --beta 0.5 --anchor-coef 2 -o '$T_TMP/anc-b.ckpt' &&
+  cmp '$T_TMP/anc.ckpt' '$T_TMP/anc-b.ckpt' &&
+  anc --init '$T_TMP/il.ckpt' -b 6 --steps 3 --lr 1e-3 --beta 0.5 --anchor-coef 2 --stop-after 1 -o '$T_TMP/anc-r.ckpt' 2> /dev/null &&
+  anc --resume '$T_TMP/anc-r.ckpt.partial' -o '$T_TMP/anc-r.ckpt' && cmp '$T_TMP/anc.ckpt' '$T_TMP/anc-r.ckpt'"
+expect_error "--anchors must be imitation records (a target), named with file and line" 1 \
+    "--anchors: .*pairs.jsonl:1: no \"target\" action" \
+    "$D" -q --init "$T_TMP/il.ckpt" --ref "$T_TMP/il.ckpt" --anchors "$T_TMP/pairs.jsonl" -o "$T_TMP/x.ckpt" "$T_TMP/pairs.jsonl"
 expect_error "pairs without reference log-probs need --ref" 1 "give --ref CKPT" "$D" -q --init "$T_TMP/il.ckpt" -o "$T_TMP/x.ckpt" "$T_TMP/pairs.jsonl"
 expect_error "trajectory tokens are not pairs" 1 "tok.jsonl:1: needs distinct \"chosen\" and \"rejected\"" "$D" -q --init "$T_TMP/il.ckpt" --ref "$T_TMP/il.ckpt" -o "$T_TMP/x.ckpt" "$T_TMP/tok.jsonl"
 finish
