@@ -4,10 +4,12 @@
 # every state it reaches what it would do from there (rollout --oracle-labels) -> a pair wherever
 # the two differ, chosen = the oracle's action, rejected = the agent's, with the current agent's
 # log-probabilities (pair-prefs --rejected agent) -> train-dpo from the current agent
-# (RELABEL_DPO_ARGS). Round 0's agent is the IL agent. Beside it, DAgger: imitation from the IL agent
-# of the same round-1 states with the oracle's actions as targets (tokenize --oracle-target), the
-# same number of updates, so the report says what the preference loss adds over relabelled
-# imitation. Every agent is evaluated on the test goals and paired with the IL agent goal by goal
+# (RELABEL_DPO_ARGS) on the pairs, with every state of the rollout as an anchor (the oracle's
+# action as an imitation target, tokenize --oracle-target: train-dpo --anchors), without which the
+# one-sided pairs (Buy Now rejected on wrong products, never chosen) teach the agent not to buy.
+# Round 0's agent is the IL agent. Beside it, DAgger: imitation from the IL agent of the same
+# round-1 anchors alone, the same number of updates, so the report says what the preference loss
+# adds over relabelled imitation. Every agent is evaluated on the test goals and paired with the IL agent goal by goal
 # (scripts/paired.sh: exact McNemar test, score difference). Report: $(RUN)/report-relabel.md.
 RELABEL_AGENTS := $(foreach k,$(shell seq 0 $(RELABEL_ROUNDS)),relabel-$(k)) dagger
 
@@ -25,13 +27,13 @@ $(RUN)/relabel-%.pairs.jsonl.zst: $(RUN)/relabel-%.traj.jsonl.zst $$(RUN)/relabe
 	$(TIMED) relabel-pairs-$* $(BIN)/pair-prefs $(QUIET) --rejected agent --ref $(word 2,$^) --ref-logps -o $@ $<
 $(RUN)/relabel-%.tok.jsonl.zst: $(RUN)/relabel-%.pairs.jsonl.zst
 	$(BIN)/tokenize $(QUIET) -o $@ $<
-$(RUN)/relabel-%.ckpt: $(RUN)/relabel-%.tok.jsonl.zst $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt
-	$(TIMED) relabel-train-dpo-$* $(BIN)/train-dpo $(QUIET) $(call RESUME_OR,--init $(word 2,$^)) $(TRAIN_ARGS) $(RELABEL_DPO_ARGS) \
-	    --seed $(SEED) --metrics $(RUN)/relabel-$*.metrics.jsonl -o $@ $<
-
-$(RUN)/dagger.tok.jsonl.zst: $(RUN)/relabel-1.traj.jsonl.zst
+$(RUN)/relabel-%.anchors.jsonl.zst: $(RUN)/relabel-%.traj.jsonl.zst
 	$(BIN)/tokenize $(QUIET) --oracle-target -o $@ $<
-$(RUN)/dagger.ckpt: $(RUN)/dagger.tok.jsonl.zst $(RUN)/il.ckpt
+$(RUN)/relabel-%.ckpt: $(RUN)/relabel-%.tok.jsonl.zst $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt $(RUN)/relabel-%.anchors.jsonl.zst
+	$(TIMED) relabel-train-dpo-$* $(BIN)/train-dpo $(QUIET) $(call RESUME_OR,--init $(word 2,$^)) $(TRAIN_ARGS) $(RELABEL_DPO_ARGS) \
+	    --anchors $(word 3,$^) --seed $(SEED) --metrics $(RUN)/relabel-$*.metrics.jsonl -o $@ $<
+
+$(RUN)/dagger.ckpt: $(RUN)/relabel-1.anchors.jsonl.zst $(RUN)/il.ckpt
 	$(TIMED) dagger-train-il $(BIN)/train-il $(QUIET) $(call RESUME_OR,--init $(RUN)/il.ckpt) $(TRAIN_ARGS) $(RELABEL_IL_ARGS) --seed $(SEED) \
 	    --metrics $(RUN)/dagger-metrics.jsonl -o $@ $<
 

@@ -23,4 +23,26 @@ check "a Python policy through webshop-env: valid trajectory records, one per go
 check "... and tokenize and pair-prefs take its trajectories" bash -c "
   [ \$('$BIN/tokenize' -q '$T_TMP/py.jsonl' | wc -l) -gt 0 ] &&
   '$BIN/pair-prefs' -q --rejected random '$T_TMP/py.jsonl' | '$BIN/records' -q -t pair -c > /dev/null"
+# A trainer in PyTorch (optional): same loss as train-il on the same full batch, and a checkpoint
+# our tools play.
+if ! python3 -c 'import torch' 2> /dev/null; then
+  skip "a PyTorch trainer in place of train-il" "torch is not installed (pip install torch)"
+else
+  "$BIN/train-il" -q --config tiny --segments none --item-titles no --steps 0 --metrics /dev/null -o "$T_TMP/init.ckpt" "$T_TMP/tok.jsonl"
+  N=$(jq -s 'map(select((.actions | length) >= 2)) | length' "$T_TMP/tok.jsonl")
+  check "a PyTorch trainer: its first full-batch loss is train-il's (same checkpoint, same decisions)" bash -c "
+    c=\$('$BIN/train-il' -q --init '$T_TMP/init.ckpt' -b $N --steps 1 --oversample option=1 --threads 1 -o '$T_TMP/c1.ckpt' \
+        '$T_TMP/tok.jsonl' | jq .loss) &&
+    t=\$(python3 examples/torch_trainer.py --init '$T_TMP/init.ckpt' -b $N --steps 1 --threads 1 -o '$T_TMP/t1.ckpt' \
+        '$T_TMP/tok.jsonl' | jq .loss) &&
+    python3 -c 'import sys; c, t = float(sys.argv[1]), float(sys.argv[2]); assert abs(c - t) < 1e-5 * c, (c, t)' \$c \$t"
+  check "... its checkpoint plays in rollout and trains on in train-il" bash -c "
+    python3 examples/torch_trainer.py --init '$T_TMP/init.ckpt' -b 4 --steps 6 --lr 1e-3 --threads 1 -o '$T_TMP/torch.ckpt' \
+        '$T_TMP/tok.jsonl' > '$T_TMP/torch-metrics.jsonl' && [ \$(wc -l < '$T_TMP/torch-metrics.jsonl') = 6 ] &&
+    '$BIN/goals' -q -s test -n 2 | '$BIN/rollout' -q -m '$T_TMP/torch.ckpt' --threads 1 | '$BIN/records' -q -t trajectory -c |
+        grep -qx 2 &&
+    '$BIN/train-il' -q --init '$T_TMP/torch.ckpt' --steps 1 -b 4 --threads 1 --metrics /dev/null -o '$T_TMP/c2.ckpt' '$T_TMP/tok.jsonl'"
+  expect_error "... and refuses a checkpoint whose inputs it does not build" 1 "plain inputs only" \
+      python3 examples/torch_trainer.py --init "$T_TMP/il.ckpt" --steps 1 -o "$T_TMP/x.ckpt" "$T_TMP/tok.jsonl"
+fi
 finish
