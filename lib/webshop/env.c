@@ -166,14 +166,25 @@ void ws_episode_free(ws_episode *ep)
     free(ep);
 }
 
-/* Clickables keep their page order; a text seen before on the page keeps its first meaning. */
+/* Clickables keep their page order, as WebShop's text -> element dict does: a text seen before
+ * keeps its place; an option value met again is the later option's (the dict keeps the last
+ * element), while a button's text keeps its meaning (WebShop routes those by name). "search" is
+ * never a click action (WebShop refuses click[search]). */
 static int add_click(ws_episode *ep, const char *text, click_kind kind, size_t arg, size_t arg2)
 {
     char *low = ws_py_lower(text, strlen(text), NULL);
     if (!low)
         return -1;
+    if (strcmp(low, "search") == 0) {
+        free(low);
+        return 0;
+    }
     for (size_t i = 0; i < ep->n_clicks; i++)
         if (strcmp(ep->clicks[i].text, low) == 0) {
+            if (kind == CLICK_OPTION && ep->clicks[i].kind == CLICK_OPTION) {
+                ep->clicks[i].arg = arg;
+                ep->clicks[i].arg2 = arg2;
+            }
             free(low);
             return 0;
         }
@@ -210,17 +221,18 @@ static int build_clicks(ws_episode *ep)
         break;
     }
     case WS_PAGE_ITEM: {
+        /* WebShop collects the page's buttons first, then its option values */
         rc |= add_click(ep, "Back to Search", CLICK_BACK_TO_SEARCH, 0, 0);
         rc |= add_click(ep, "< Prev", CLICK_PREV, 0, 0);
-        for (size_t o = 0; o < ep->item->n_options; o++)
-            for (size_t v = 0; v < ep->item->options[o].n_values; v++)
-                rc |= add_click(ep, ep->item->options[o].values[v], CLICK_OPTION, o, v);
         rc |= add_click(ep, "Description", CLICK_SUBPAGE, WS_PAGE_DESCRIPTION, 0);
         rc |= add_click(ep, "Features", CLICK_SUBPAGE, WS_PAGE_FEATURES, 0);
         rc |= add_click(ep, "Reviews", CLICK_SUBPAGE, WS_PAGE_REVIEWS, 0);
         if (ep->opts.show_attributes)
             rc |= add_click(ep, "Attributes", CLICK_SUBPAGE, WS_PAGE_ATTRIBUTES, 0);
         rc |= add_click(ep, "Buy Now", CLICK_BUY, 0, 0);
+        for (size_t o = 0; o < ep->item->n_options; o++)
+            for (size_t v = 0; v < ep->item->options[o].n_values; v++)
+                rc |= add_click(ep, ep->item->options[o].values[v], CLICK_OPTION, o, v);
         break;
     }
     default: /* sub-pages */
