@@ -5,11 +5,14 @@
  * threads at once (the analyzer is single-threaded); use one ws_env per thread.
  * A ws_episode is one shopper session: the goal, the current page and its state, the options
  * chosen, the products opened, the step count. Facts reproduced from WebShop (docs/webshop.md, sections 2-3):
- * search only on the search page; `next >` on every results page, past the last one too; `< prev`
+ * observations and valid-action lists byte for byte as its environment makes them from its HTML
+ * templates, quirks included (which option values it marks chosen, the order of its clickables);
+ * a search runs from any page; `next >` on every results page, past the last one too; `< prev`
  * from an item page back to its results page and from a sub-page back to the item page; choosing
- * a value replaces the choice for its option; Buy Now ends the episode with the reward; an
- * action that is not available changes nothing, gives 0 and still counts as a step; the step
- * limit ends the episode with reward 0. */
+ * a value replaces the choice for its option (a value listed twice: the later copy); Back to
+ * Search forgets the products opened; Buy Now ends the episode with the reward; an action that is
+ * not available changes nothing, gives 0 and still counts as a step; the step limit ends the
+ * episode with reward 0. */
 #ifndef WS_ENV_H
 #define WS_ENV_H
 
