@@ -8,16 +8,23 @@ the pipeline. Its heavy parts are stubbed: the search engine answers with our ow
 (webshop-env's "search", whose parity with Anserini tests/oracle/search.mk checks), the reward
 (spaCy) with the reward our record reports, and gym/torch/pyserini/... with empty modules.
 
+The page each episode ends on (the done page after Buy Now) is compared too, replayed in our
+webshop-env (goal_id: the records must come from `goals` with its default seed and catalog).
+
 WebShop's valid actions are what its baseline agent offers: search when the page has a search
 bar, else click[x] for every clickable but "search". A search step is replayed as WebShop would
 run it (on any page).
 
-  webshop_replay.py --webshop DIR --env bin/webshop-env [--data DIR] [--show N] TRAJ.jsonl ...
+  webshop_replay.py --webshop DIR --env bin/webshop-env [--data DIR] [--show N] [--detour] TRAJ.jsonl ...
+--detour replays each episode with a search typed at a random later step (on a results, item or
+sub-page, where agents never see it offered but WebShop runs it) and the rest of its actions as
+played, comparing our webshop-env and WebShop live at every step.
 Prints per-kind mismatch counts: episodes with an observation difference, with a valid-action
 difference, and the first difference of the first N such episodes.
 """
 import argparse
 import json
+import random
 import subprocess
 import sys
 import types
@@ -55,19 +62,29 @@ def load_products(data):
     return {p['asin']: p for p in (json.loads(l)['product'] for l in out.splitlines() if l.strip())}
 
 
-class OurSearch:
-    """Our engine's ranking through webshop-env's JSON-lines service."""
+class OurEnv:
+    """Our environment through webshop-env's JSON-lines service: its engine's ranking, and the
+    observation an episode ends on (the records keep those before each action only)."""
     def __init__(self, env_bin, data):
         args = [env_bin, '-q'] + (['-d', data] if data else [])
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
-    def __call__(self, query):
-        self.proc.stdin.write(json.dumps({'op': 'search', 'query': query}) + '\n')
+    def ask(self, request):
+        self.proc.stdin.write(json.dumps(request) + '\n')
         self.proc.stdin.flush()
         answer = json.loads(self.proc.stdout.readline())
         if not answer.get('ok'):
-            sys.exit(f'webshop_replay: search failed: {answer}')
-        return answer['asins']
+            sys.exit(f'webshop_replay: webshop-env failed on {request}: {answer}')
+        return answer
+
+    def search(self, query):
+        return self.ask({'op': 'search', 'query': query})['asins']
+
+    def last_observation(self, goal_id, mode, actions):
+        answer = self.ask({'op': 'reset', 'goal_id': goal_id, 'obs': mode, 'max_steps': len(actions) + 1})
+        for action in actions:
+            answer = self.ask({'op': 'step', 'action': action})
+        return answer['observation']
 
     def close(self):
         self.proc.stdin.close()
@@ -88,6 +105,9 @@ def main():
     ap.add_argument('--data', default=None)
     ap.add_argument('--show', type=int, default=3)
     ap.add_argument('--dump', action='store_true', help="print WebShop's observations and actions")
+    ap.add_argument('--detour', action='store_true',
+                    help='replay each episode with a search typed at a random later step (seeded by the goal), '
+                         'comparing both environments live')
     ap.add_argument('traj', nargs='+')
     a = ap.parse_args()
 
@@ -100,9 +120,9 @@ def main():
     import web_agent_site.envs.web_agent_text_env as wte
 
     products = load_products(a.data or '../shared/webshop-1k')
-    search = OurSearch(a.env, a.data)
+    ours = OurEnv(a.env, a.data)
     wte.get_top_n_product_from_keywords = \
-        lambda keywords, engine, all_products, item_dict: [item_dict[x] for x in search(' '.join(keywords))]
+        lambda keywords, engine, all_products, item_dict: [item_dict[x] for x in ours.search(' '.join(keywords))]
     current = {}
     wte.get_reward = lambda *args, **kw: (current['reward'], None)
 
@@ -124,32 +144,48 @@ def main():
         current['reward'] = rec.get('reward', 0.0)
         server.goals = [{'instruction_text': rec['instruction'], 'asin': rec.get('asin')}]
         server.user_sessions = {}
-        step_mode = None
-        env = None
+        actions = [x['action'] for x in rec['steps']]
+        step_mode = 'text' if ' [SEP] ' in rec['steps'][0]['obs'] else 'text_rich'
+        mode = mode or step_mode
+        if a.detour:
+            # a search typed on another page than the search page, then the rest as played
+            k = random.Random(rec['goal_id']).randrange(1, len(actions) + 1)
+            actions.insert(k, 'search[' + ' '.join(rec['instruction'].split()[:3]) + ']')
+            live = ours.ask({'op': 'reset', 'goal_id': rec['goal_id'], 'obs': step_mode,
+                             'max_steps': len(actions) + 1})
+        env = wte.WebAgentTextEnv(observation_mode=step_mode, server=server)
+        env.reset(session=0)
         bad_obs = bad_act = None
-        for i, step in enumerate(rec['steps']):
-            if env is None:
-                # the mode from the first observation: text joins pieces with " [SEP] "
-                step_mode = 'text' if ' [SEP] ' in step['obs'] else 'text_rich'
-                mode = mode or step_mode
-                env = wte.WebAgentTextEnv(observation_mode=step_mode, server=server)
-                env.reset(session=0)
-            ours_obs = step['obs']
+        for i, action in enumerate(actions):
+            if a.detour:
+                if live['done']:
+                    break
+                ours_obs, ours_actions = live['observation'], live['actions']
+            else:
+                ours_obs, ours_actions = rec['steps'][i]['obs'], rec['steps'][i]['actions']
             theirs_obs = env.observation
             info = env.get_available_actions()
             if info['has_search_bar']:
                 theirs_act = ['search']
-                ours_act = ['search'] if all(x.startswith('search[') for x in step['actions']) else step['actions']
+                ours_act = ['search'] if all(x.startswith('search[') for x in ours_actions) else ours_actions
             else:
                 theirs_act = [f'click[{x}]' for x in info['clickables'] if x != 'search']
-                ours_act = step['actions']
+                ours_act = ours_actions
             if a.dump:
                 print(json.dumps({'goal_id': rec.get('goal_id'), 'step': i, 'obs': theirs_obs, 'actions': theirs_act}))
             if bad_obs is None and ours_obs != theirs_obs:
                 bad_obs = (i, ours_obs, theirs_obs)
             if bad_act is None and ours_act != theirs_act:
                 bad_act = (i, ours_act, theirs_act)
-            env.step(step['action'])
+            if a.detour:
+                live = ours.ask({'op': 'step', 'action': action})
+                current['reward'] = live.get('reward', 0.0)
+            env.step(action)
+        if bad_obs is None and rec.get('goal_id') is not None:
+            # the page the episode ends on (the done page after Buy Now)
+            final = live['observation'] if a.detour else ours.last_observation(rec['goal_id'], step_mode, actions)
+            if final != env.observation:
+                bad_obs = (len(actions), final, env.observation)
         obs_bad += bad_obs is not None
         act_bad += bad_act is not None
         if (bad_obs or bad_act) and shown < a.show:
@@ -163,8 +199,8 @@ def main():
             if bad_act:
                 i, o, t = bad_act
                 print(f'  step {i} valid actions differ:\n    ours:    {o}\n    webshop: {t}')
-    search.close()
-    print(f'{episodes} episodes ({mode}): {obs_bad} with an observation mismatch, '
+    ours.close()
+    print(f'{episodes} episodes ({mode}{", with a detour" if a.detour else ""}): {obs_bad} with an observation mismatch, '
           f'{act_bad} with a valid-action mismatch')
     return 1 if obs_bad or act_bad else 0
 
