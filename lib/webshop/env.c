@@ -493,7 +493,8 @@ static int render(ws_episode *ep)
         for (size_t o = 0; o < p->n_options; o++) {
             node(&r, PIECE_TEXT, p->options[o].name, 0);
             for (size_t v = 0; v < p->options[o].n_values; v++)
-                node(&r, PIECE_OPTION, p->options[o].values[v], option_marked(url, p->options[o].values[v]));
+                node(&r, PIECE_OPTION, p->options[o].values[v],
+                     ep->opts.mark_chosen ? ep->chosen[o] == (int)v : option_marked(url, p->options[o].values[v]));
         }
         free(url);
         node(&r, PIECE_TEXT, p->title, 0);

@@ -80,6 +80,10 @@ typedef struct ws_episode ws_episode;
 typedef struct ws_episode_opts {
     int max_steps;         /* the step limit; 0 means WebShop's 100 */
     int show_attributes;   /* the item page's Attributes button */
+    /* text_rich: mark exactly the chosen option values, where WebShop's page misses a value with
+     * a quote or a non-ASCII letter and marks a repeated value or an option's name
+     * (docs/webshop.md, section 2). Off: WebShop's page. */
+    int mark_chosen;
     ws_obs_mode obs_mode;
 } ws_episode_opts;
 

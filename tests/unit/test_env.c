@@ -354,6 +354,25 @@ static void test_webshop_pages(void **state)
                                  "[SEP] options [SEP] {\"color\": \"red\"} [SEP] attrs [SEP] None"));
     assert_non_null(strstr(done, " [SEP] Your score (min 0.0, max 1.0) [SEP] 0.0 [SEP] Reward Details [SEP] None"));
     ws_episode_free(ep);
+
+    /* mark_chosen (off by default): exactly the values chosen are marked */
+    ws_episode_opts o = {.obs_mode = WS_OBS_TEXT_RICH, .mark_chosen = 1};
+    ws_err err;
+    ep = ws_episode_new(((fixture *)*state)->env, &o, &err);
+    json_t *g = table_goal();
+    assert_int_equal(ws_episode_reset(ep, g, &err), 0);
+    json_decref(g);
+    act(ep, "search[pillow]");
+    act(ep, "click[b000pillow]");
+    act(ep, "click[16\" x 16\"]");
+    act(ep, "click[red]");
+    const char *obs = ws_episode_observation(ep);
+    const char *top = "You have clicked red.\nYou have clicked 16\" x 16\".\nInstruction:\n";
+    assert_true(strncmp(obs, top, strlen(top)) == 0);
+    assert_non_null(strstr(obs, "  [clicked button] 16\" x 16\" [clicked button_]\n  [button] 20 x 20 [button_]\n"
+                                "color\n  [button] caf\xc3\xa9 [button_]\n  [button] red [button_]\n"
+                                "  [clicked button] red [clicked button_]\nstyle\n  [button] size [button_]\n"));
+    ws_episode_free(ep);
 }
 
 /* ---- reward components on hand-made goals and products */
