@@ -97,7 +97,9 @@ struct ws_episode {
     int *chosen;          /* per option of the item: value index, or -1 */
     size_t *choice_order; /* the options chosen, in the order first chosen (WebShop's dict order) */
     size_t n_choices, chosen_cap;
-    unsigned char *visited; /* per catalog product: opened in this episode */
+    unsigned char *visited; /* per catalog product: opened since the episode or Back to Search began */
+    size_t *opened;         /* those products in the order opened (catalog indices) */
+    size_t n_opened, opened_cap;
     int steps, done;
     ws_reward reward;
     const ws_product *purchased;
@@ -161,6 +163,7 @@ void ws_episode_free(ws_episode *ep)
     free(ep->chosen);
     free(ep->choice_order);
     free(ep->visited);
+    free(ep->opened);
     free(ep->obs);
     free(ep->query);
     if (ep->has_goal)
@@ -576,6 +579,13 @@ const char *ws_episode_observation(ws_episode *ep)
 
 /* ------------------------------------------------------------------ transitions */
 
+static void forget_opened(ws_episode *ep)
+{
+    for (size_t i = 0; i < ep->n_opened; i++)
+        ep->visited[ep->opened[i]] = 0;
+    ep->n_opened = 0;
+}
+
 static int open_page(ws_episode *ep, ws_page page)
 {
     ep->page = page;
@@ -600,7 +610,7 @@ int ws_episode_reset(ws_episode *ep, json_t *goal, ws_err *err)
     ep->item = ep->purchased = NULL;
     ep->n_choices = 0;
     memset(&ep->reward, 0, sizeof ep->reward);
-    memset(ep->visited, 0, ep->env->cat->n);
+    forget_opened(ep);
     if (open_page(ep, WS_PAGE_SEARCH))
         return ws_fail(err, "out of memory");
     return 0;
@@ -653,7 +663,18 @@ static int open_item(ws_episode *ep, size_t result_pos)
     ep->n_choices = 0;
     ep->item = p;
     ep->item_index = idx;
-    ep->visited[idx] = 1;
+    if (!ep->visited[idx]) {
+        if (ep->n_opened == ep->opened_cap) {
+            size_t cap = ep->opened_cap ? 2 * ep->opened_cap : 16;
+            size_t *o = realloc(ep->opened, cap * sizeof *o);
+            if (!o)
+                return -1;
+            ep->opened = o;
+            ep->opened_cap = cap;
+        }
+        ep->opened[ep->n_opened++] = idx;
+        ep->visited[idx] = 1;
+    }
     return open_page(ep, WS_PAGE_ITEM);
 }
 
@@ -681,7 +702,7 @@ static int apply_click(ws_episode *ep, const clickable *c)
     case CLICK_BACK_TO_SEARCH:
         /* WebShop starts the session afresh: the products opened are forgotten too */
         ep->n_results = 0;
-        memset(ep->visited, 0, ep->env->cat->n);
+        forget_opened(ep);
         return open_page(ep, WS_PAGE_SEARCH);
     case CLICK_NEXT:
         ep->results_page++;
@@ -847,10 +868,12 @@ char *ws_episode_state_key(ws_episode *ep, const char *const *visited)
         }
     }
     if (visited) {
+        /* the episode's own record: WebShop's Back to Search forgets what was opened, which a
+         * caller's list of everything opened would not */
         ws_strbuf_add(&b, "\x1fvisited:", 9);
-        for (size_t i = 0; visited[i]; i++) {
+        for (size_t i = 0; i < ep->n_opened; i++) {
             ws_strbuf_add(&b, i ? "," : "", i ? 1 : 0);
-            ws_strbuf_str(&b, visited[i]);
+            ws_strbuf_str(&b, ep->env->cat->products[ep->opened[i]].asin);
         }
     }
     return ws_strbuf_finish(&b);
