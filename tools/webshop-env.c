@@ -33,7 +33,8 @@ static void usage(void)
            "\"id\" is echoed back):\n"
            "  {\"op\":\"reset\",\"goal_id\":N}   or {\"op\":\"reset\",\"goal\":{...goal record...}}\n"
            "      options: \"human\":true (goal_id among human goals), \"max_steps\", \"obs\":\"text_rich\",\n"
-           "      \"show_attributes\":true\n"
+           "      \"show_attributes\":true, \"mark_chosen\":true (text_rich marks exactly the chosen\n"
+           "      values, not WebShop's way: docs/webshop.md, section 2)\n"
            "  {\"op\":\"step\",\"action\":\"search[...]\" or \"click[...]\"}\n"
            "  {\"op\":\"observe\"}  {\"op\":\"close\"}\n"
            "  {\"op\":\"reward\",\"goal\":{...},\"product\":{...} or \"asin\":A,\"options\":{..},\"price\":P}\n"
@@ -166,6 +167,7 @@ static json_t *op_reset(server *sv, json_t *req, const char *name)
             return error_response("reset: \"obs\" must be \"text\" or \"text_rich\"");
     }
     eo.show_attributes = json_is_true(json_object_get(req, "show_attributes"));
+    eo.mark_chosen = json_is_true(json_object_get(req, "mark_chosen"));
 
     session *s = find_session(sv, name);
     if (s) {

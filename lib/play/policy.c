@@ -159,8 +159,9 @@ static char *act_oracle(ws_episode *ep, ws_err *err)
             }
         }
         for (size_t o = 0; o < p->n_options && !a; o++) {
-            int v = wanted_value(g, &p->options[o]);
-            if (v >= 0 && ws_episode_chosen(ep, o) != v)
+            /* by text: a value listed twice is chosen as its later copy (WebShop's click) */
+            int v = wanted_value(g, &p->options[o]), c = ws_episode_chosen(ep, o);
+            if (v >= 0 && (c < 0 || strcmp(p->options[o].values[c], p->options[o].values[v]) != 0))
                 a = ws_action_click(p->options[o].values[v]);
         }
         if (!a)

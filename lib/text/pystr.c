@@ -1,6 +1,7 @@
 #include "pystr.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unicase.h>
@@ -102,4 +103,36 @@ char *ws_py_lower(const char *s, size_t n, size_t *out_len)
     if (out_len)
         *out_len = len;
     return out;
+}
+
+void ws_py_json_string(ws_strbuf *b, const char *s)
+{
+    const uint8_t *u = (const uint8_t *)s;
+    size_t n = strlen(s);
+    ws_strbuf_add(b, "\"", 1);
+    for (size_t i = 0; i < n;) {
+        ucs4_t c;
+        int k = u8_mbtouc(&c, u + i, n - i);
+        i += (size_t)(k > 0 ? k : 1);
+        switch (c) {
+        case '"': ws_strbuf_add(b, "\\\"", 2); continue;
+        case '\\': ws_strbuf_add(b, "\\\\", 2); continue;
+        case '\n': ws_strbuf_add(b, "\\n", 2); continue;
+        case '\r': ws_strbuf_add(b, "\\r", 2); continue;
+        case '\t': ws_strbuf_add(b, "\\t", 2); continue;
+        case '\b': ws_strbuf_add(b, "\\b", 2); continue;
+        case '\f': ws_strbuf_add(b, "\\f", 2); continue;
+        default: break;
+        }
+        if (c >= 0x20 && c <= 0x7e) {
+            char ch = (char)c;
+            ws_strbuf_add(b, &ch, 1);
+        } else if (c < 0x10000) {
+            ws_strbuf_printf(b, "\\u%04x", (unsigned)c);
+        } else {
+            c -= 0x10000;
+            ws_strbuf_printf(b, "\\u%04x\\u%04x", 0xd800u | (unsigned)(c >> 10), 0xdc00u | (unsigned)(c & 0x3ff));
+        }
+    }
+    ws_strbuf_add(b, "\"", 1);
 }

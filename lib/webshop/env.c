@@ -8,6 +8,7 @@
 #include "analyzer.h"
 #include "nouns.h"
 #include "pystr.h"
+#include "rawcatalog.h"
 #include "search.h"
 #include "strbuf.h"
 
@@ -94,8 +95,11 @@ struct ws_episode {
     const ws_product *item;
     size_t item_index;    /* catalog index of the item */
     int *chosen;          /* per option of the item: value index, or -1 */
-    size_t chosen_cap;
-    unsigned char *visited; /* per catalog product: opened in this episode */
+    size_t *choice_order; /* the options chosen, in the order first chosen (WebShop's dict order) */
+    size_t n_choices, chosen_cap;
+    unsigned char *visited; /* per catalog product: opened since the episode or Back to Search began */
+    size_t *opened;         /* those products in the order opened (catalog indices) */
+    size_t n_opened, opened_cap;
     int steps, done;
     ws_reward reward;
     const ws_product *purchased;
@@ -103,7 +107,6 @@ struct ws_episode {
     clickable *clicks;
     size_t n_clicks, clicks_cap;
     char *obs;
-    size_t obs_len, obs_cap;
     int obs_fresh;
 };
 
@@ -158,7 +161,9 @@ void ws_episode_free(ws_episode *ep)
     clear_clicks(ep);
     free(ep->clicks);
     free(ep->chosen);
+    free(ep->choice_order);
     free(ep->visited);
+    free(ep->opened);
     free(ep->obs);
     free(ep->query);
     if (ep->has_goal)
@@ -166,14 +171,25 @@ void ws_episode_free(ws_episode *ep)
     free(ep);
 }
 
-/* Clickables keep their page order; a text seen before on the page keeps its first meaning. */
+/* Clickables keep their page order, as WebShop's text -> element dict does: a text seen before
+ * keeps its place; an option value met again is the later option's (the dict keeps the last
+ * element), while a button's text keeps its meaning (WebShop routes those by name). "search" is
+ * never a click action (WebShop refuses click[search]). */
 static int add_click(ws_episode *ep, const char *text, click_kind kind, size_t arg, size_t arg2)
 {
     char *low = ws_py_lower(text, strlen(text), NULL);
     if (!low)
         return -1;
+    if (strcmp(low, "search") == 0) {
+        free(low);
+        return 0;
+    }
     for (size_t i = 0; i < ep->n_clicks; i++)
         if (strcmp(ep->clicks[i].text, low) == 0) {
+            if (kind == CLICK_OPTION && ep->clicks[i].kind == CLICK_OPTION) {
+                ep->clicks[i].arg = arg;
+                ep->clicks[i].arg2 = arg2;
+            }
             free(low);
             return 0;
         }
@@ -210,17 +226,18 @@ static int build_clicks(ws_episode *ep)
         break;
     }
     case WS_PAGE_ITEM: {
+        /* WebShop collects the page's buttons first, then its option values */
         rc |= add_click(ep, "Back to Search", CLICK_BACK_TO_SEARCH, 0, 0);
         rc |= add_click(ep, "< Prev", CLICK_PREV, 0, 0);
-        for (size_t o = 0; o < ep->item->n_options; o++)
-            for (size_t v = 0; v < ep->item->options[o].n_values; v++)
-                rc |= add_click(ep, ep->item->options[o].values[v], CLICK_OPTION, o, v);
         rc |= add_click(ep, "Description", CLICK_SUBPAGE, WS_PAGE_DESCRIPTION, 0);
         rc |= add_click(ep, "Features", CLICK_SUBPAGE, WS_PAGE_FEATURES, 0);
         rc |= add_click(ep, "Reviews", CLICK_SUBPAGE, WS_PAGE_REVIEWS, 0);
         if (ep->opts.show_attributes)
             rc |= add_click(ep, "Attributes", CLICK_SUBPAGE, WS_PAGE_ATTRIBUTES, 0);
         rc |= add_click(ep, "Buy Now", CLICK_BUY, 0, 0);
+        for (size_t o = 0; o < ep->item->n_options; o++)
+            for (size_t v = 0; v < ep->item->options[o].n_values; v++)
+                rc |= add_click(ep, ep->item->options[o].values[v], CLICK_OPTION, o, v);
         break;
     }
     default: /* sub-pages */
@@ -236,198 +253,321 @@ static int build_clicks(ws_episode *ep)
 
 typedef struct renderer {
     ws_episode *ep;
-    int first;
+    int first; /* text: no " [SEP] " before the first node */
+    ws_strbuf out;
+    const char **clicked; /* text_rich: the options marked chosen, in page order */
+    size_t n_clicked, clicked_cap;
     int failed;
-    char *clicked_prefix; /* text_rich: "You have clicked x.\n" lines, put before the page */
-    size_t prefix_len, prefix_cap;
 } renderer;
 
-static void grow_append(char **buf, size_t *len, size_t *cap, const char *s, size_t n, int *failed)
+/* One text node of WebShop's page as BeautifulSoup finds it in the rendered template: the text as
+ * the template writes it, nothing stripped; a node of ASCII white space only is collapsed to "\n"
+ * (which WebShop then skips) or, without a newline, to " " (which it keeps); an empty text is no
+ * node. text: the nodes' texts, each str.strip()ped, joined by " [SEP] ". text_rich: each node
+ * and "\n", a button as "[button] x [button_]", a product link on a line of its own before it, an
+ * option value indented and, when marked chosen, "[clicked button] x [clicked button_]". */
+static void node(renderer *r, piece_kind kind, const char *text, int clicked)
 {
-    if (*len + n + 1 > *cap) {
-        size_t c = *cap ? *cap : 4096;
-        while (c < *len + n + 1)
-            c *= 2;
-        char *p = realloc(*buf, c);
-        if (!p) {
-            *failed = 1;
-            return;
-        }
-        *buf = p;
-        *cap = c;
-    }
-    memcpy(*buf + *len, s, n);
-    *len += n;
-    (*buf)[*len] = 0;
-}
-
-static void out_str(renderer *r, const char *s)
-{
-    grow_append(&r->ep->obs, &r->ep->obs_len, &r->ep->obs_cap, s, strlen(s), &r->failed);
-}
-
-/* One visible piece of the page. WebShop's text mode joins stripped pieces with " [SEP] ";
- * text_rich puts each on its own line with its button markers. */
-static void piece(renderer *r, piece_kind kind, const char *text, int clicked)
-{
-    /* strip, as WebShop does with each visible text */
-    while (*text == ' ' || *text == '\n' || *text == '\t' || *text == '\r')
-        text++;
     size_t n = strlen(text);
-    while (n && (text[n - 1] == ' ' || text[n - 1] == '\n' || text[n - 1] == '\t' || text[n - 1] == '\r'))
-        n--;
     if (n == 0)
         return;
-    char *t = strndup(text, n);
+    if (strspn(text, " \n\t\f\r") == n) {
+        if (memchr(text, '\n', n))
+            return;
+        text = " ";
+        n = 1;
+    }
+    ws_strbuf *b = &r->out;
+    if (r->ep->opts.obs_mode == WS_OBS_TEXT) {
+        const char *t = text;
+        size_t len = n;
+        ws_py_strip(&t, &len);
+        if (!r->first)
+            ws_strbuf_str(b, " [SEP] ");
+        ws_strbuf_add(b, t, len);
+    } else {
+        switch (kind) {
+        case PIECE_TEXT: ws_strbuf_add(b, text, n); break;
+        case PIECE_BUTTON: ws_strbuf_printf(b, "[button] %s [button_]", text); break;
+        case PIECE_ASIN:
+            ws_strbuf_printf(b, clicked ? "\n[clicked button] %s [clicked button_]" : "\n[button] %s [button_]", text);
+            break;
+        case PIECE_OPTION:
+            ws_strbuf_printf(b, clicked ? "  [clicked button] %s [clicked button_]" : "  [button] %s [button_]", text);
+            if (clicked) {
+                if (r->n_clicked == r->clicked_cap) {
+                    size_t cap = r->clicked_cap ? 2 * r->clicked_cap : 8;
+                    const char **c = realloc(r->clicked, cap * sizeof *c);
+                    if (!c) {
+                        r->failed = 1;
+                        break;
+                    }
+                    r->clicked = c;
+                    r->clicked_cap = cap;
+                }
+                r->clicked[r->n_clicked++] = text;
+            }
+            break;
+        }
+        ws_strbuf_add(b, "\n", 1);
+    }
+    r->first = 0;
+}
+
+/* A node of a literal and a text ("Price: " and the price). */
+static void node2(renderer *r, const char *prefix, const char *text)
+{
+    char *t;
+    if (asprintf(&t, "%s%s", prefix, text) < 0) {
+        r->failed = 1;
+        return;
+    }
+    node(r, PIECE_TEXT, t, 0);
+    free(t);
+}
+
+/* Python's str() of a JSON value, as the template prints a review's score. */
+static void node_value(renderer *r, json_t *v)
+{
+    ws_strbuf b = {0};
+    if (json_is_string(v))
+        ws_strbuf_str(&b, json_string_value(v));
+    else if (json_is_integer(v))
+        ws_strbuf_printf(&b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    else if (json_is_real(v)) {
+        char repr[32];
+        ws_py_float_repr(json_real_value(v), repr);
+        ws_strbuf_str(&b, repr);
+    }
+    char *t = ws_strbuf_finish(&b);
     if (!t) {
         r->failed = 1;
         return;
     }
-    if (r->ep->opts.obs_mode == WS_OBS_TEXT) {
-        if (!r->first)
-            out_str(r, " [SEP] ");
-        out_str(r, t);
-    } else {
-        if (!r->first)
-            out_str(r, "\n");
-        switch (kind) {
-        case PIECE_TEXT: out_str(r, t); break;
-        case PIECE_BUTTON:
-        case PIECE_ASIN:
-            out_str(r, clicked ? "[clicked button] " : "[button] ");
-            out_str(r, t);
-            out_str(r, clicked ? " [clicked button_]" : " [button_]");
-            break;
-        case PIECE_OPTION:
-            out_str(r, clicked ? "  [clicked button] " : "  [button] ");
-            out_str(r, t);
-            out_str(r, clicked ? " [clicked button_]" : " [button_]");
-            if (clicked) {
-                const char *a = "You have clicked ", *b = ".\n";
-                grow_append(&r->clicked_prefix, &r->prefix_len, &r->prefix_cap, a, strlen(a), &r->failed);
-                grow_append(&r->clicked_prefix, &r->prefix_len, &r->prefix_cap, t, n, &r->failed);
-                grow_append(&r->clicked_prefix, &r->prefix_len, &r->prefix_cap, b, strlen(b), &r->failed);
-            }
-            break;
-        }
-    }
+    node(r, PIECE_TEXT, t, 0);
     free(t);
-    r->first = 0;
+}
+
+/* Whether WebShop marks an option value chosen: its item page tests whether the value in double
+ * quotes occurs in the page's URL, which ends with the search words joined by "+", the results
+ * page and json.dumps of the chosen options ({name: value} in the order first chosen). So a value
+ * with a quote, a backslash or a non-ASCII character is never marked (json.dumps escapes it), a
+ * value listed twice is marked twice, and a value equal to a chosen option's name is marked. */
+static int option_marked(const char *url, const char *value)
+{
+    size_t n = strlen(value);
+    for (const char *p = strchr(url, '"'); p; p = strchr(p + 1, '"'))
+        if (strncmp(p + 1, value, n) == 0 && p[n + 1] == '"')
+            return 1;
+    return 0;
+}
+
+static char *item_url(const ws_episode *ep)
+{
+    ws_strbuf b = {0};
+    for (const char *q = ep->query ? ep->query : ""; *q; q++)
+        ws_strbuf_add(&b, *q == ' ' ? "+" : q, 1);
+    ws_strbuf_printf(&b, "/%d/{", ep->results_page);
+    for (size_t i = 0; i < ep->n_choices; i++) {
+        const ws_option *o = &ep->item->options[ep->choice_order[i]];
+        if (i)
+            ws_strbuf_add(&b, ", ", 2);
+        ws_py_json_string(&b, o->name);
+        ws_strbuf_add(&b, ": ", 2);
+        ws_py_json_string(&b, o->values[ep->chosen[ep->choice_order[i]]]);
+    }
+    ws_strbuf_add(&b, "}", 1);
+    return ws_strbuf_finish(&b);
 }
 
 static void instruction_header(renderer *r)
 {
-    piece(r, PIECE_TEXT, "Instruction:", 0);
-    piece(r, PIECE_TEXT, r->ep->goal.instruction, 0);
-    piece(r, PIECE_BUTTON, "Back to Search", 0);
+    node(r, PIECE_TEXT, "Instruction:", 0);
+    node(r, PIECE_TEXT, r->ep->goal.instruction, 0);
+    node(r, PIECE_BUTTON, "Back to Search", 0);
 }
 
+/* Flask's tojson of the chosen options, as the done page prints them: json.dumps with the keys
+ * sorted, then <, >, & and ' escaped as \u003c, \u003e, \u0026, \u0027. */
+static char *options_tojson(const ws_episode *ep)
+{
+    const ws_product *p = ep->item;
+    size_t order[64], n = 0;
+    for (size_t i = 0; i < ep->n_choices && n < 64; i++) {
+        size_t o = ep->choice_order[i], k = n++;
+        while (k > 0 && strcmp(p->options[order[k - 1]].name, p->options[o].name) > 0) {
+            order[k] = order[k - 1];
+            k--;
+        }
+        order[k] = o;
+    }
+    ws_strbuf j = {0};
+    ws_strbuf_add(&j, "{", 1);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            ws_strbuf_add(&j, ", ", 2);
+        ws_py_json_string(&j, p->options[order[i]].name);
+        ws_strbuf_add(&j, ": ", 2);
+        ws_py_json_string(&j, p->options[order[i]].values[ep->chosen[order[i]]]);
+    }
+    ws_strbuf_add(&j, "}", 1);
+    char *s = ws_strbuf_finish(&j);
+    if (!s)
+        return NULL;
+    ws_strbuf b = {0};
+    for (const char *c = s; *c; c++) {
+        const char *esc = *c == '<' ? "\\u003c" : *c == '>' ? "\\u003e" : *c == '&' ? "\\u0026" : *c == '\'' ? "\\u0027" : NULL;
+        if (esc)
+            ws_strbuf_str(&b, esc);
+        else
+            ws_strbuf_add(&b, c, 1);
+    }
+    free(s);
+    return ws_strbuf_finish(&b);
+}
+
+/* WebShop's done page: its hidden details are text like any other (WebShop filters nodes by their
+ * parent tag only), with None where the environment passes nothing. */
+static void done_page(renderer *r)
+{
+    const ws_episode *ep = r->ep;
+    static const char *const before[] = {"Thank you for shopping with us!", "Your code: ", "None",
+                                         " (Paste it in your MTurk interface.)", "Purchased", "asin"};
+    static const char *const after[] = {"attrs", "None", "category", "None", "query", "None", "product category",
+                                        "None", "Target", "asin", "options", "attrs", "price upper",
+                                        "instuction text", "category", "product category", "query", "Goal ",
+                                        "None", "Reward", "Your score (min 0.0, max 1.0)"};
+    for (size_t i = 0; i < sizeof before / sizeof *before; i++)
+        node(r, PIECE_TEXT, before[i], 0);
+    node(r, PIECE_TEXT, ep->purchased ? ep->purchased->asin : "", 0);
+    node(r, PIECE_TEXT, "options", 0);
+    char *json = options_tojson(ep);
+    char reward[32];
+    ws_py_float_repr(ep->reward.reward, reward);
+    if (!json)
+        r->failed = 1;
+    else
+        node(r, PIECE_TEXT, json, 0);
+    for (size_t i = 0; i < sizeof after / sizeof *after; i++)
+        node(r, PIECE_TEXT, after[i], 0);
+    node(r, PIECE_TEXT, reward, 0);
+    node(r, PIECE_TEXT, "Reward Details ", 0);
+    node(r, PIECE_TEXT, "None", 0);
+    free(json);
+}
+
+/* The page as WebShop's templates lay it out, node by node (docs/webshop.md, section 2). */
 static int render(ws_episode *ep)
 {
     renderer r = {.ep = ep, .first = 1};
-    ep->obs_len = 0;
-    out_str(&r, "");
     const ws_product *p = ep->item;
-    char line[256];
+    char line[96];
     switch (ep->page) {
     case WS_PAGE_SEARCH:
-        piece(&r, PIECE_TEXT, "WebShop", 0);
-        piece(&r, PIECE_TEXT, "Instruction:", 0);
-        piece(&r, PIECE_TEXT, ep->goal.instruction, 0);
-        piece(&r, PIECE_BUTTON, "Search", 0);
+        node(&r, PIECE_TEXT, "WebShop", 0);
+        node(&r, PIECE_TEXT, "Instruction: ", 0); /* this page's template has a space there */
+        node(&r, PIECE_TEXT, ep->goal.instruction, 0);
+        node(&r, PIECE_BUTTON, "Search", 0);
         break;
     case WS_PAGE_RESULTS: {
         instruction_header(&r);
         snprintf(line, sizeof line, "Page %d (Total results: %zu)", ep->results_page, ep->n_results);
-        piece(&r, PIECE_TEXT, line, 0);
+        node(&r, PIECE_TEXT, line, 0);
         if (ep->results_page > 1)
-            piece(&r, PIECE_BUTTON, "< Prev", 0);
-        piece(&r, PIECE_BUTTON, "Next >", 0);
+            node(&r, PIECE_BUTTON, "< Prev", 0);
+        node(&r, PIECE_BUTTON, "Next >", 0);
         size_t first = (size_t)(ep->results_page - 1) * WS_RESULTS_PER_PAGE;
         for (size_t i = first; i < ep->n_results && i < first + WS_RESULTS_PER_PAGE; i++) {
             const ws_product *q = &ep->env->cat->products[ep->results[i]];
-            piece(&r, PIECE_ASIN, q->asin, ep->visited[ep->results[i]]);
-            piece(&r, PIECE_TEXT, q->title, 0);
-            piece(&r, PIECE_TEXT, q->price_text, 0);
+            node(&r, PIECE_ASIN, q->asin, ep->visited[ep->results[i]]);
+            node(&r, PIECE_TEXT, q->title, 0);
+            node(&r, PIECE_TEXT, q->price_text, 0);
         }
         break;
     }
-    case WS_PAGE_ITEM:
+    case WS_PAGE_ITEM: {
         instruction_header(&r);
-        piece(&r, PIECE_BUTTON, "< Prev", 0);
-        for (size_t o = 0; o < p->n_options; o++) {
-            piece(&r, PIECE_TEXT, p->options[o].name, 0);
-            for (size_t v = 0; v < p->options[o].n_values; v++)
-                piece(&r, PIECE_OPTION, p->options[o].values[v], ep->chosen[o] == (int)v);
+        node(&r, PIECE_BUTTON, "< Prev", 0);
+        char *url = item_url(ep);
+        if (!url) {
+            r.failed = 1;
+            break;
         }
-        piece(&r, PIECE_TEXT, p->title, 0);
-        snprintf(line, sizeof line, "Price: %s", p->price_text);
-        piece(&r, PIECE_TEXT, line, 0);
-        snprintf(line, sizeof line, "Rating: %s", p->rating);
-        piece(&r, PIECE_TEXT, line, 0);
-        piece(&r, PIECE_BUTTON, "Description", 0);
-        piece(&r, PIECE_BUTTON, "Features", 0);
-        piece(&r, PIECE_BUTTON, "Reviews", 0);
+        for (size_t o = 0; o < p->n_options; o++) {
+            node(&r, PIECE_TEXT, p->options[o].name, 0);
+            for (size_t v = 0; v < p->options[o].n_values; v++)
+                node(&r, PIECE_OPTION, p->options[o].values[v],
+                     ep->opts.mark_chosen ? ep->chosen[o] == (int)v : option_marked(url, p->options[o].values[v]));
+        }
+        free(url);
+        node(&r, PIECE_TEXT, p->title, 0);
+        node2(&r, "Price: ", p->price_text);
+        node2(&r, "Rating: ", p->rating);
+        node(&r, PIECE_BUTTON, "Description", 0);
+        node(&r, PIECE_BUTTON, "Features", 0);
+        node(&r, PIECE_BUTTON, "Reviews", 0);
         if (ep->opts.show_attributes)
-            piece(&r, PIECE_BUTTON, "Attributes", 0);
-        piece(&r, PIECE_BUTTON, "Buy Now", 0);
+            node(&r, PIECE_BUTTON, "Attributes", 0);
+        node(&r, PIECE_BUTTON, "Buy Now", 0);
         break;
+    }
     case WS_PAGE_DESCRIPTION:
     case WS_PAGE_FEATURES:
     case WS_PAGE_REVIEWS:
     case WS_PAGE_ATTRIBUTES:
         instruction_header(&r);
-        piece(&r, PIECE_BUTTON, "< Prev", 0);
+        node(&r, PIECE_BUTTON, "< Prev", 0);
         if (ep->page == WS_PAGE_DESCRIPTION) {
-            piece(&r, PIECE_TEXT, p->description, 0);
+            node(&r, PIECE_TEXT, p->description, 0);
         } else if (ep->page == WS_PAGE_FEATURES) {
             for (size_t i = 0; i < p->n_bullets; i++)
-                piece(&r, PIECE_TEXT, p->bullets[i], 0);
+                node2(&r, " ", p->bullets[i]); /* the template puts a space before each */
         } else if (ep->page == WS_PAGE_ATTRIBUTES) {
             for (size_t i = 0; i < p->n_attributes; i++)
-                piece(&r, PIECE_TEXT, p->attributes[i], 0);
+                node2(&r, " ", p->attributes[i]);
+            node(&r, PIECE_TEXT, p->category, 0);
+            node(&r, PIECE_TEXT, p->query, 0);
+            node(&r, PIECE_TEXT, p->product_category, 0);
         } else {
             size_t i;
             json_t *review;
             json_array_foreach(json_object_get(p->record, "Reviews"), i, review) {
-                static const char *const fields[] = {"title", "score", "body"};
-                for (int f = 0; f < 3; f++) {
-                    json_t *v = json_object_get(review, fields[f]);
-                    if (json_is_string(v))
-                        piece(&r, PIECE_TEXT, json_string_value(v), 0);
-                    else if (json_is_number(v)) {
-                        snprintf(line, sizeof line, "%g", json_number_value(v));
-                        piece(&r, PIECE_TEXT, line, 0);
-                    }
+                const char *title = json_string_value(json_object_get(review, "title"));
+                char *quoted;
+                if (asprintf(&quoted, "\"%s\"", title ? title : "") < 0) {
+                    r.failed = 1;
+                    break;
                 }
+                node(&r, PIECE_TEXT, quoted, 0);
+                free(quoted);
+                node_value(&r, json_object_get(review, "score"));
+                node_value(&r, json_object_get(review, "body"));
             }
         }
         break;
     case WS_PAGE_DONE:
-        piece(&r, PIECE_TEXT, "Thank you for shopping with us!", 0);
-        piece(&r, PIECE_TEXT, "Your score (min 0.0, max 1.0)", 0);
-        snprintf(line, sizeof line, "%.4f", ep->reward.reward);
-        piece(&r, PIECE_TEXT, line, 0);
+        done_page(&r);
         break;
     }
-    if (r.prefix_len && !r.failed) {
-        /* text_rich announces the chosen options first */
-        size_t n = r.prefix_len + ep->obs_len;
-        char *full = malloc(n + 1);
-        if (!full) {
-            r.failed = 1;
-        } else {
-            memcpy(full, r.clicked_prefix, r.prefix_len);
-            memcpy(full + r.prefix_len, ep->obs, ep->obs_len + 1);
-            free(ep->obs);
-            ep->obs = full;
-            ep->obs_len = n;
-            ep->obs_cap = n + 1;
-        }
+    /* text_rich announces each marked option first, the last one on the page at the top */
+    ws_strbuf full = {0};
+    for (size_t i = r.n_clicked; i-- > 0;)
+        ws_strbuf_printf(&full, "You have clicked %s.\n", r.clicked[i]);
+    free(r.clicked);
+    char *page = ws_strbuf_finish(&r.out);
+    r.failed |= !page;
+    ws_strbuf_str(&full, page);
+    free(page);
+    char *obs = ws_strbuf_finish(&full);
+    if (!obs || r.failed) {
+        free(obs);
+        ep->obs_fresh = 0;
+        return -1;
     }
-    free(r.clicked_prefix);
-    ep->obs_fresh = !r.failed;
-    return r.failed ? -1 : 0;
+    free(ep->obs);
+    ep->obs = obs;
+    ep->obs_fresh = 1;
+    return 0;
 }
 
 const char *ws_episode_observation(ws_episode *ep)
@@ -438,6 +578,13 @@ const char *ws_episode_observation(ws_episode *ep)
 }
 
 /* ------------------------------------------------------------------ transitions */
+
+static void forget_opened(ws_episode *ep)
+{
+    for (size_t i = 0; i < ep->n_opened; i++)
+        ep->visited[ep->opened[i]] = 0;
+    ep->n_opened = 0;
+}
 
 static int open_page(ws_episode *ep, ws_page page)
 {
@@ -461,8 +608,9 @@ int ws_episode_reset(ws_episode *ep, json_t *goal, ws_err *err)
     ep->query = NULL;
     ep->results_page = 1;
     ep->item = ep->purchased = NULL;
+    ep->n_choices = 0;
     memset(&ep->reward, 0, sizeof ep->reward);
-    memset(ep->visited, 0, ep->env->cat->n);
+    forget_opened(ep);
     if (open_page(ep, WS_PAGE_SEARCH))
         return ws_fail(err, "out of memory");
     return 0;
@@ -501,16 +649,32 @@ static int open_item(ws_episode *ep, size_t result_pos)
     const ws_product *p = &ep->env->cat->products[idx];
     if (p->n_options > ep->chosen_cap) {
         int *c = realloc(ep->chosen, p->n_options * sizeof *c);
-        if (!c)
+        if (c)
+            ep->chosen = c;
+        size_t *order = realloc(ep->choice_order, p->n_options * sizeof *order);
+        if (order)
+            ep->choice_order = order;
+        if (!c || !order)
             return -1;
-        ep->chosen = c;
         ep->chosen_cap = p->n_options;
     }
     for (size_t o = 0; o < p->n_options; o++)
         ep->chosen[o] = -1; /* a product opened from the results starts with no option chosen */
+    ep->n_choices = 0;
     ep->item = p;
     ep->item_index = idx;
-    ep->visited[idx] = 1;
+    if (!ep->visited[idx]) {
+        if (ep->n_opened == ep->opened_cap) {
+            size_t cap = ep->opened_cap ? 2 * ep->opened_cap : 16;
+            size_t *o = realloc(ep->opened, cap * sizeof *o);
+            if (!o)
+                return -1;
+            ep->opened = o;
+            ep->opened_cap = cap;
+        }
+        ep->opened[ep->n_opened++] = idx;
+        ep->visited[idx] = 1;
+    }
     return open_page(ep, WS_PAGE_ITEM);
 }
 
@@ -536,7 +700,9 @@ static int apply_click(ws_episode *ep, const clickable *c)
     size_t arg = c->arg, arg2 = c->arg2;
     switch (kind) {
     case CLICK_BACK_TO_SEARCH:
+        /* WebShop starts the session afresh: the products opened are forgotten too */
         ep->n_results = 0;
+        forget_opened(ep);
         return open_page(ep, WS_PAGE_SEARCH);
     case CLICK_NEXT:
         ep->results_page++;
@@ -550,6 +716,8 @@ static int apply_click(ws_episode *ep, const clickable *c)
     case CLICK_PRODUCT:
         return open_item(ep, arg);
     case CLICK_OPTION:
+        if (ep->chosen[arg] < 0)
+            ep->choice_order[ep->n_choices++] = arg;
         ep->chosen[arg] = (int)arg2;
         ep->obs_fresh = 0;
         return 0;
@@ -580,7 +748,7 @@ int ws_episode_step(ws_episode *ep, const char *action, ws_step *out, ws_err *er
         char *low = ws_py_lower(arg, arg_len, NULL);
         if (!low)
             return ws_fail(err, u8_check((const uint8_t *)arg, arg_len) ? "action is not UTF-8" : "out of memory");
-        if (kind == WS_ACTION_SEARCH && ep->page == WS_PAGE_SEARCH) {
+        if (kind == WS_ACTION_SEARCH) { /* WebShop runs a search typed on any page */
             out->valid = 1;
             if (ws_env_search(ep->env, low, ep->results, &ep->n_results, err)) {
                 free(low);
@@ -700,10 +868,12 @@ char *ws_episode_state_key(ws_episode *ep, const char *const *visited)
         }
     }
     if (visited) {
+        /* the episode's own record: WebShop's Back to Search forgets what was opened, which a
+         * caller's list of everything opened would not */
         ws_strbuf_add(&b, "\x1fvisited:", 9);
-        for (size_t i = 0; visited[i]; i++) {
+        for (size_t i = 0; i < ep->n_opened; i++) {
             ws_strbuf_add(&b, i ? "," : "", i ? 1 : 0);
-            ws_strbuf_str(&b, visited[i]);
+            ws_strbuf_str(&b, ep->env->cat->products[ep->opened[i]].asin);
         }
     }
     return ws_strbuf_finish(&b);

@@ -5,11 +5,14 @@
  * threads at once (the analyzer is single-threaded); use one ws_env per thread.
  * A ws_episode is one shopper session: the goal, the current page and its state, the options
  * chosen, the products opened, the step count. Facts reproduced from WebShop (docs/webshop.md, sections 2-3):
- * search only on the search page; `next >` on every results page, past the last one too; `< prev`
+ * observations and valid-action lists byte for byte as its environment makes them from its HTML
+ * templates, quirks included (which option values it marks chosen, the order of its clickables);
+ * a search runs from any page; `next >` on every results page, past the last one too; `< prev`
  * from an item page back to its results page and from a sub-page back to the item page; choosing
- * a value replaces the choice for its option; Buy Now ends the episode with the reward; an
- * action that is not available changes nothing, gives 0 and still counts as a step; the step
- * limit ends the episode with reward 0. */
+ * a value replaces the choice for its option (a value listed twice: the later copy); Back to
+ * Search forgets the products opened; Buy Now ends the episode with the reward; an action that is
+ * not available changes nothing, gives 0 and still counts as a step; the step limit ends the
+ * episode with reward 0. */
 #ifndef WS_ENV_H
 #define WS_ENV_H
 
@@ -77,6 +80,10 @@ typedef struct ws_episode ws_episode;
 typedef struct ws_episode_opts {
     int max_steps;         /* the step limit; 0 means WebShop's 100 */
     int show_attributes;   /* the item page's Attributes button */
+    /* text_rich: mark exactly the chosen option values, where WebShop's page misses a value with
+     * a quote or a non-ASCII letter and marks a repeated value or an option's name
+     * (docs/webshop.md, section 2). Off: WebShop's page. */
+    int mark_chosen;
     ws_obs_mode obs_mode;
 } ws_episode_opts;
 
@@ -133,9 +140,10 @@ int ws_episode_chosen(const ws_episode *ep, size_t o);
 /* The key of the episode's current state (loop removal and replay, lib/train/prune): the page,
  * the observation and what the observation need not show but later transitions depend on: the
  * search results and the results page (`< prev` from an item page goes back there), the item and
- * its chosen options, and with `visited` (text_rich mode, where results pages mark opened
- * products) the products opened so far (visited: lower-cased ASINs, NULL-terminated list; NULL
- * otherwise). Malloc'd; NULL when memory runs out. */
+ * its chosen options, and with `visited` non-NULL (text_rich mode, where results pages mark opened
+ * products) the products the episode marks opened, from its own record: since WebShop's Back to
+ * Search forgets them, the list a caller keeps (lower-cased ASINs, NULL-terminated) is no longer
+ * read, only whether it is given. Malloc'd; NULL when memory runs out. */
 char *ws_episode_state_key(ws_episode *ep, const char *const *visited);
 const ws_product *ws_episode_item(const ws_episode *ep);
 

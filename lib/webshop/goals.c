@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pyrandom.h"
 #include "rng.h"
 
 const char *ws_goal_split(long goal_id)
@@ -248,9 +249,8 @@ int ws_goals_build(ws_catalog *cat, ws_goal_source source, uint64_t seed, ws_goa
     if (!catalog_sha256)
         return -1;
     goal_list l = {0};
-    ws_rng price_rng, shuffle_rng;
+    ws_rng price_rng;
     ws_rng_seed(&price_rng, seed, "goal-prices");
-    ws_rng_seed(&shuffle_rng, seed, "goal-shuffle");
     int rc = 0;
     for (size_t i = 0; i < cat->n && rc == 0; i++) {
         const ws_product *p = &cat->products[i];
@@ -274,7 +274,10 @@ int ws_goals_build(ws_catalog *cat, ws_goal_source source, uint64_t seed, ws_goa
     }
     for (size_t i = 0; i < l.n; i++)
         order[i] = i;
-    ws_rng_shuffle(&shuffle_rng, order, l.n);
+    /* WebShop's order: random.seed(seed); random.shuffle(goals), so that the splits hold its goals */
+    ws_pyrandom shuffle_rng;
+    ws_pyrandom_seed(&shuffle_rng, seed);
+    ws_pyrandom_shuffle(&shuffle_rng, order, l.n);
     for (size_t id = 0; id < l.n; id++) {
         json_t *g = l.items[order[id]];
         json_object_set_new(g, "goal_id", json_integer((json_int_t)id));

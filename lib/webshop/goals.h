@@ -4,9 +4,13 @@
  * goal per combination of its option values (option names sorted), sharing one price_upper drawn
  * from the first four multiples of 10 above the product's price (the larger of two distinct
  * draws; no price limit when fewer than two exist). Human goals come from the products'
- * "instructions" lists (WebShop's items_human_ins format). The goal list is shuffled with the
- * seeded stream "goal-shuffle" and goal_id is the position after the shuffle:
- *   test = goal_id 0..499, eval = 500..1499, train = the rest.
+ * "instructions" lists (WebShop's items_human_ins format). The goal list, in WebShop's order
+ * (products in catalog order, combinations in itertools.product order), is shuffled exactly as
+ * WebShop's `random.seed(seed); random.shuffle(goals)` (lib/base/pyrandom), and goal_id is the
+ * position after the shuffle: test = goal_id 0..499, eval = 500..1499, train = the rest; with the
+ * default seed 233 these are WebShop's own splits. Prices and price limits come from the seeded
+ * stream "goal-prices" instead: WebShop draws them from the unseeded global generator before it
+ * seeds, so no two of its runs agree on them.
  * Goals are returned as goal records (schemas/goal.schema.json) owned by the set; each names
  * where it comes from (catalog_sha256, seed), which tools that play goals check. */
 #ifndef WS_GOALS_H

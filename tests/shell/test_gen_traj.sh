@@ -110,7 +110,7 @@ for t in ts:
 print(\"kept\", kept, \"loops\", loops, \"steps removed\", removed, file=open(\"$T_TMP/m0.note\", \"w\"))
 '"
 check "--model: an attempt replays with rollout --seed s*1000+a (before loop removal)" bash -c "
-  sed -n '20,21p' '$T_TMP/train.jsonl' |
+  sed -n '22,23p' '$T_TMP/train.jsonl' |
   '$G' -q -m '$T_TMP/tiny.ckpt' --obs text_rich --attempts 2 --min-reward 0 --parallel 4 --seed 3 --no-prune > '$T_TMP/np.jsonl' &&
   python3 -c '
 import json, subprocess

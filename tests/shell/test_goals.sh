@@ -28,6 +28,9 @@ for l in sys.stdin:
     if opts: assert \" with \" + opts in ins, ins
     if g[\"price_upper\"] is None: assert \"price lower than\" not in ins
     else: assert ins.endswith(\", and price lower than %.2f dollars\" % g[\"price_upper\"]), ins'"
+check "synthetic goals in WebShop's order: its rule, then Python's random.seed(233) + shuffle (and seed 7)" bash -c "
+  '$G' -q -s all | python3 tests/goal_order.py '$WEBSHOP_DATA' 233 &&
+  '$G' -q -s all --seed 7 | python3 tests/goal_order.py '$WEBSHOP_DATA' 7"
 check "-o goals.jsonl.zst writes zstd, -n limits" bash -c "'$G' -q -n 7 -o '$T_TMP/g.jsonl.zst' && [ \$('$BIN/records' -c -t goal '$T_TMP/g.jsonl.zst') = 7 ]"
 cat > "$T_TMP/human.json" <<'H'
 {"B06Y3VLDFB": [{"asin": "B06Y3VLDFB", "instruction": "i need a reclaimed wood console table.",

@@ -2,15 +2,16 @@
 . "$(dirname "$0")/lib.sh"
 if ! have_data; then skip "webshop-env on the real catalog" "no WebShop data at $WEBSHOP_DATA"; finish; fi
 E=$BIN/webshop-env
-goal=$("$BIN/goals" -q -n 1)
+goal=$("$BIN/goals" -q -n 2 | tail -1) # goal 1: two options, colour and size
+opt() { echo "$goal" | python3 -c "import json,sys; print(json.load(sys.stdin)['goal_options']['$1'])"; }
 asin=$(echo "$goal" | python3 -c 'import json,sys; print(json.load(sys.stdin)["asin"].lower())')
 cat > "$T_TMP/session.jsonl" <<REQ
-{"op":"reset","goal_id":0,"id":1}
+{"op":"reset","goal_id":1,"id":1}
 {"op":"step","action":"click[next >]"}
 {"op":"step","action":"search[$(echo "$goal" | python3 -c 'import json,sys; print(json.load(sys.stdin)["instruction"])')]"}
 {"op":"step","action":"click[$asin]"}
-{"op":"step","action":"click[heather charcoal]"}
-{"op":"step","action":"click[large]"}
+{"op":"step","action":"click[$(opt color)]"}
+{"op":"step","action":"click[$(opt size)]"}
 {"op":"step","action":"click[buy now]"}
 {"op":"reset","session":"b","goal":$goal,"obs":"text_rich"}
 {"op":"observe","session":"b"}
@@ -34,14 +35,14 @@ check "reward, fuzz, normalize_color, search and nouns ops" bash -c "
 cat <<'REQ' | '$E' -q | python3 -c '
 import json, sys
 r = [json.loads(l) for l in sys.stdin]
-assert r[0][\"ok\"] and r[0][\"reward\"] == 1.0 and r[0][\"title_score\"] == 1.0, r[0]
+assert r[0][\"ok\"] and r[0][\"reward\"] == 1.0 and r[0][\"r_type\"] == 1.0, r[0]
 assert r[1][\"ok\"] and r[1][\"r_att\"] == 0.5 and r[1][\"n_att_matched\"] == 1, r[1]
 assert r[2][\"ratio\"] == 100 and r[3][\"color\"] == \"black\" and r[3][\"matched\"]
 assert r[4][\"color\"] == \"plain\" and not r[4][\"matched\"], r[4]
 assert r[8][\"ok\"] and r[8][\"title_score\"] == 1.0, r[8]
 assert len(r[5][\"asins\"]) == 50 and r[6][\"ok\"] and \"table\" in r[6][\"nouns\"], r[6]
 assert not r[7][\"ok\"] and \"unknown asin\" in r[7][\"error\"]'
-{\"op\":\"reward\",\"goal\":$goal,\"asin\":\"$(echo "$asin" | tr a-z A-Z)\",\"options\":{\"color\":\"heather charcoal\",\"size\":\"large\"}}
+{\"op\":\"reward\",\"goal\":$goal,\"asin\":\"$(echo "$asin" | tr a-z A-Z)\",\"options\":{\"color\":\"$(opt color)\",\"size\":\"$(opt size)\"}}
 {\"op\":\"reward\",\"goal\":{\"attributes\":[\"oak\",\"steel\"],\"name\":\"Oak table\"},\"product\":{\"Title\":\"Oak table\"}}
 {\"op\":\"fuzz\",\"a\":\"x-large\",\"b\":\"size x large\"}
 {\"op\":\"normalize_color\",\"text\":\"jet black\"}
@@ -142,12 +143,13 @@ wait $pid; status=$?; exec 3>&-
 if [ "$status" -eq 143 ] && [ $(( $(date +%s) - start )) -le 5 ] && [ "$(wc -l < "$T_TMP/slow.out")" -eq 1 ]; then
     ok "SIGTERM during a long request: exit 143 at once"
 else fail "SIGTERM during a long request: exit 143 at once" "status $status" "$(cat "$T_TMP/slow.err")"; fi
+echo "$goal" > "$T_TMP/goal.json"
 check "reset refuses a goal made with another seed than the service's, and one of another catalog" bash -c "
   { printf '{\"op\":\"reset\",\"goal\":%s}\\n' \"\$('$BIN/goals' -q -n 1 --seed 7)\";
-    printf '{\"op\":\"reset\",\"goal\":%s}\\n' \"\$(echo '$goal' | sed 's/\"catalog_sha256\":\"./\"catalog_sha256\":\"x/')\"; } |
+    printf '{\"op\":\"reset\",\"goal\":%s}\\n' \"\$(sed 's/\"catalog_sha256\":\"./\"catalog_sha256\":\"x/' '$T_TMP/goal.json')\"; } |
   '$E' -q | python3 -c '
 import json, sys
 r = [json.loads(l) for l in sys.stdin]
 assert not r[0][\"ok\"] and \"reset: goal 0 was made with --seed 7 but the catalog is priced with seed 233\" in r[0][\"error\"], r[0]
-assert not r[1][\"ok\"] and \"goal 0 was made from another catalog\" in r[1][\"error\"], r[1]'"
+assert not r[1][\"ok\"] and \"goal 1 was made from another catalog\" in r[1][\"error\"], r[1]'"
 finish

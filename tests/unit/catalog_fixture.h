@@ -1,5 +1,5 @@
-/* The unit tests' one catalog (test_env, test_prefdata): a table with options and text, and 14
- * "widget" products (two results pages and a bit), written to a temporary directory; the goal
+/* The unit tests' one catalog (test_env, test_prefdata): a table with options and text, a pillow
+ * cover whose option values exercise WebShop's marking quirks, and 14 "widget" products (two results pages and a bit), written to a temporary directory; the goal
  * that asks for the table. Header-only, included by the tests that use it. */
 #ifndef WS_TEST_CATALOG_FIXTURE_H
 #define WS_TEST_CATALOG_FIXTURE_H
@@ -35,6 +35,13 @@ static inline int setup(void **state)
                  "\"body\":\"Sturdy.\"}],\"Attributes\":[\"solid wood\",\"easy assembly\"],\"category\":\"garden\","
                  "\"query\":\"console tables\",\"product_category\":\"Home & Kitchen \xe2\x80\xba Furniture \xe2\x80\xba "
                  "Tables\",\"options\":{\"color\":[\"natural\",\"black\"],\"size\":[\"small\",\"large\"]}}}\n");
+    /* options whose values WebShop's page marks oddly: a quote, a non-ASCII letter, a value listed
+     * twice, a value equal to another option's name */
+    fprintf(out, "{\"id\":\"B000PILLOW\",\"contents\":\"pillow cover\",\"product\":{\"asin\":\"B000PILLOW\","
+                 "\"Title\":\"Pillow Cover\",\"Description\":\"\",\"BulletPoints\":[\"\"],\"Price\":\"$9.0\","
+                 "\"pricing\":[9.0],\"Rating\":\"N.A.\",\"Reviews\":[],\"Attributes\":[],\"category\":\"garden\","
+                 "\"query\":\"pillows\",\"product_category\":\"\",\"options\":{\"size\":[\"16\\\" x 16\\\"\","
+                 "\"20 x 20\"],\"color\":[\"caf\xc3\xa9\",\"red\",\"red\"],\"style\":[\"size\"]}}}\n");
     for (int i = 0; i < 14; i++)
         fprintf(out, "{\"id\":\"B00WIDGET%c\",\"contents\":\"widget number %d%s\",\"product\":{\"asin\":"
                      "\"B00WIDGET%c\",\"Title\":\"Widget %d\",\"Description\":\"\",\"BulletPoints\":[],"

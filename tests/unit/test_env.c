@@ -1,7 +1,9 @@
 /* Unit tests of lib/webshop/env and lib/webshop/reward on a small catalog the test writes itself: every page
  * type, every action kind (valid and not), option replacement, < prev from item and sub-pages,
  * paging past the last page, the step limit, text_rich, each reward component, the kinds of
- * decision; and the oracle policy (lib/play/policy) reaching reward 1 from off-track states. */
+ * decision; and the oracle policy (lib/play/policy) reaching reward 1 from off-track states.
+ * test_webshop_pages: WebShop's own observations and action lists, quirks included, written by
+ * hand from its templates and environment (docs/webshop.md, section 2), not copied from its output. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -77,7 +79,6 @@ static void test_results_paging(void **state)
     assert_true(has_click(ep, "back to search") && has_click(ep, "next >") && !has_click(ep, "< prev"));
     assert_true(has_click(ep, "b00widgetn")); /* ASINs lower-cased */
     assert_int_equal(ws_episode_n_clickables(ep), 2 + 10);
-    assert_false(act(ep, "search[oak]").valid); /* search only on the search page */
 
     assert_true(act(ep, "click[next >]").valid);
     obs = ws_episode_observation(ep);
@@ -128,7 +129,7 @@ static void test_item_options_and_subpages(void **state)
     act(ep, "click[< prev]");
     act(ep, "click[reviews]");
     assert_int_equal(ws_episode_page(ep), WS_PAGE_REVIEWS);
-    assert_non_null(strstr(ws_episode_observation(ep), "< Prev [SEP] Great [SEP] 5 [SEP] Sturdy."));
+    assert_non_null(strstr(ws_episode_observation(ep), "< Prev [SEP] \"Great\" [SEP] 5 [SEP] Sturdy."));
     act(ep, "click[< prev]");
     assert_true(act(ep, "click[< prev]").valid); /* item -> its results page */
     assert_int_equal(ws_episode_page(ep), WS_PAGE_RESULTS);
@@ -263,6 +264,117 @@ static void test_text_rich(void **state)
     ws_episode_free(ep);
 }
 
+static void assert_clicks(ws_episode *ep, const char *const *want, size_t n)
+{
+    assert_int_equal(ws_episode_n_clickables(ep), n);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(ws_episode_clickable(ep, i), want[i]);
+}
+
+static void test_webshop_pages(void **state)
+{
+    ws_episode *ep = start(*state, 100, WS_OBS_TEXT_RICH);
+    /* each text node on a line of its own, nothing stripped; the search page's "Instruction: " */
+    assert_string_equal(ws_episode_observation(ep),
+                        "WebShop\nInstruction: \ni want an oak console table\n[button] Search [button_]\n");
+    act(ep, "search[oak console table]");
+    assert_string_equal(ws_episode_observation(ep),
+                        "Instruction:\ni want an oak console table\n[button] Back to Search [button_]\n"
+                        "Page 1 (Total results: 1)\n[button] Next > [button_]\n"
+                        "\n[button] B000TABLE1 [button_]\nOak Console Table\n$120.5\n");
+    act(ep, "click[b000table1]");
+    act(ep, "click[black]");
+    act(ep, "click[large]");
+    /* the chosen options announced last first; the buttons before the option values */
+    assert_string_equal(ws_episode_observation(ep),
+                        "You have clicked large.\nYou have clicked black.\n"
+                        "Instruction:\ni want an oak console table\n[button] Back to Search [button_]\n"
+                        "[button] < Prev [button_]\ncolor\n  [button] natural [button_]\n"
+                        "  [clicked button] black [clicked button_]\nsize\n  [button] small [button_]\n"
+                        "  [clicked button] large [clicked button_]\nOak Console Table\nPrice: $120.5\n"
+                        "Rating: N.A.\n[button] Description [button_]\n[button] Features [button_]\n"
+                        "[button] Reviews [button_]\n[button] Buy Now [button_]\n");
+    const char *item_clicks[] = {"back to search", "< prev", "description", "features", "reviews",
+                                 "buy now", "natural", "black", "small", "large"};
+    assert_clicks(ep, item_clicks, 10);
+    act(ep, "click[features]"); /* the template's space before each bullet stays */
+    assert_string_equal(ws_episode_observation(ep), "Instruction:\ni want an oak console table\n"
+                                                    "[button] Back to Search [button_]\n[button] < Prev [button_]\n"
+                                                    " Material: oak wood\n Easy assembly\n");
+    /* a search typed on any page runs */
+    assert_true(act(ep, "search[pillow]").valid);
+    assert_int_equal(ws_episode_page(ep), WS_PAGE_RESULTS);
+    assert_non_null(strstr(ws_episode_observation(ep), "\n[button] B000PILLOW [button_]\n"));
+    act(ep, "click[b000pillow]");
+    act(ep, "click[< prev]");
+    assert_non_null(strstr(ws_episode_observation(ep), "\n[clicked button] B000PILLOW [clicked button_]\n"));
+    act(ep, "click[b000pillow]");
+    act(ep, "click[16\" x 16\"]");
+    act(ep, "click[caf\xc3\xa9]");
+    act(ep, "click[red]");
+    /* marked: what occurs in double quotes in json.dumps of the choices ({"size": "16\" x 16\"",
+     * "color": "red"}): not the quoted or the non-ASCII value, both copies of red, and the value
+     * "size" of another option */
+    assert_string_equal(ws_episode_observation(ep),
+                        "You have clicked size.\nYou have clicked red.\nYou have clicked red.\n"
+                        "Instruction:\ni want an oak console table\n[button] Back to Search [button_]\n"
+                        "[button] < Prev [button_]\nsize\n  [button] 16\" x 16\" [button_]\n"
+                        "  [button] 20 x 20 [button_]\ncolor\n  [button] caf\xc3\xa9 [button_]\n"
+                        "  [clicked button] red [clicked button_]\n  [clicked button] red [clicked button_]\n"
+                        "style\n  [clicked button] size [clicked button_]\nPillow Cover\nPrice: $9.0\n"
+                        "Rating: N.A.\n[button] Description [button_]\n[button] Features [button_]\n"
+                        "[button] Reviews [button_]\n[button] Buy Now [button_]\n");
+    const char *pillow_clicks[] = {"back to search", "< prev", "description", "features", "reviews", "buy now",
+                                   "16\" x 16\"", "20 x 20", "caf\xc3\xa9", "red", "size"};
+    assert_clicks(ep, pillow_clicks, 11);
+    assert_int_equal(ws_episode_chosen(ep, 0), 0);
+    assert_int_equal(ws_episode_chosen(ep, 1), 2); /* the later copy of red, as WebShop's dict keeps */
+    assert_int_equal(ws_episode_chosen(ep, 2), -1);
+    act(ep, "click[features]"); /* an empty bullet is a node of one space */
+    assert_non_null(strstr(ws_episode_observation(ep), "[button] < Prev [button_]\n \n"));
+    /* Back to Search forgets the products opened */
+    act(ep, "click[back to search]");
+    act(ep, "search[pillow]");
+    assert_non_null(strstr(ws_episode_observation(ep), "\n[button] B000PILLOW [button_]\n"));
+    ws_episode_free(ep);
+
+    /* text: the same nodes stripped and joined, an empty bullet an empty piece */
+    ep = start(*state, 100, WS_OBS_TEXT);
+    act(ep, "search[pillow]");
+    act(ep, "click[b000pillow]");
+    act(ep, "click[features]");
+    assert_string_equal(ws_episode_observation(ep), "Instruction: [SEP] i want an oak console table [SEP] Back to "
+                                                    "Search [SEP] < Prev [SEP] ");
+    act(ep, "click[< prev]");
+    act(ep, "click[red]");
+    act(ep, "click[buy now]");
+    const char *done = ws_episode_observation(ep);
+    assert_non_null(strstr(done, "Thank you for shopping with us! [SEP] Your code: [SEP] None [SEP] "
+                                 "(Paste it in your MTurk interface.) [SEP] Purchased [SEP] asin [SEP] B000PILLOW "
+                                 "[SEP] options [SEP] {\"color\": \"red\"} [SEP] attrs [SEP] None"));
+    assert_non_null(strstr(done, " [SEP] Your score (min 0.0, max 1.0) [SEP] 0.0 [SEP] Reward Details [SEP] None"));
+    ws_episode_free(ep);
+
+    /* mark_chosen (off by default): exactly the values chosen are marked */
+    ws_episode_opts o = {.obs_mode = WS_OBS_TEXT_RICH, .mark_chosen = 1};
+    ws_err err;
+    ep = ws_episode_new(((fixture *)*state)->env, &o, &err);
+    json_t *g = table_goal();
+    assert_int_equal(ws_episode_reset(ep, g, &err), 0);
+    json_decref(g);
+    act(ep, "search[pillow]");
+    act(ep, "click[b000pillow]");
+    act(ep, "click[16\" x 16\"]");
+    act(ep, "click[red]");
+    const char *obs = ws_episode_observation(ep);
+    const char *top = "You have clicked red.\nYou have clicked 16\" x 16\".\nInstruction:\n";
+    assert_true(strncmp(obs, top, strlen(top)) == 0);
+    assert_non_null(strstr(obs, "  [clicked button] 16\" x 16\" [clicked button_]\n  [button] 20 x 20 [button_]\n"
+                                "color\n  [button] caf\xc3\xa9 [button_]\n  [button] red [button_]\n"
+                                "  [clicked button] red [clicked button_]\nstyle\n  [button] size [button_]\n"));
+    ws_episode_free(ep);
+}
+
 /* ---- reward components on hand-made goals and products */
 
 static ws_reward reward_of(fixture *f, json_t *goal, json_t *product, const char **values, size_t n, double price)
@@ -369,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_decision_kinds),
         cmocka_unit_test(test_oracle_recovers),
         cmocka_unit_test(test_text_rich),
+        cmocka_unit_test(test_webshop_pages),
         cmocka_unit_test(test_reward_attributes),
         cmocka_unit_test(test_reward_options_and_price),
         cmocka_unit_test(test_reward_type),

@@ -168,6 +168,17 @@ static const char *NORM_FULL =
 static const char *CONTENTS_FULL =
     "caf\xc3\xa9 \xce\xbf\xce\xb4\xce\xbf\xcf\x82 table solid i\xcc\x87 wood. one bullet color: blue, and size2: ";
 
+/* json.dumps of a string (lib/text/pystr), as python3 printed it for the same text */
+static void test_json_string(void **state)
+{
+    (void)state;
+    ws_strbuf b = {0};
+    ws_py_json_string(&b, "a\"b\\c\xc3\xa9\xf0\x9f\x98\x80\x7f\n\t/");
+    char *got = ws_strbuf_finish(&b);
+    assert_string_equal(got, "\"a\\\"b\\\\c\\u00e9\\ud83d\\ude00\\u007f\\n\\t/\"");
+    free(got);
+}
+
 static void test_normalize_full(void **state)
 {
     (void)state;
@@ -461,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_float_repr),
         cmocka_unit_test(test_pricing_texts),
         cmocka_unit_test(test_lower_and_strip),
+        cmocka_unit_test(test_json_string),
         cmocka_unit_test(test_normalize_full),
         cmocka_unit_test(test_normalize_defaults_and_side_data),
         cmocka_unit_test(test_price_texts),

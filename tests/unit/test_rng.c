@@ -1,7 +1,12 @@
 /* lib/base/rng: named streams are independent and repeatable; the policy sampler draws from
  * softmax(logp / T) (frequencies within 4 standard errors over 200,000 draws), takes the argmax
  * at T = 0 (lowest index on ties) without drawing, ignores a constant shift and survives scores
- * whose exponentials overflow. */
+ * whose exponentials overflow. lib/base/pyrandom reproduces CPython's random.seed(n) +
+ * random.shuffle / getrandbits: the expected values were printed by python3 (3.11) with
+ *   random.seed(s); x = list(range(n)); random.shuffle(x)
+ * and the hash h = (h * 1000003 + x[i]) mod 2^61 over the whole permutation; the shell test
+ * test_goals.sh compares against python3 itself on the goal order. */
+#include "pyrandom.h"
 #include "rng.h"
 
 #include <math.h>
@@ -9,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <cmocka.h>
 
 static void test_streams(void **state)
@@ -78,9 +84,50 @@ static void test_softmax_argmax_shift_overflow(void **state)
         assert_int_equal(ws_rng_softmax(&a, huge, 3, 1.0), 0);
 }
 
+static void test_python_shuffle(void **state)
+{
+    (void)state;
+    static const struct {
+        uint64_t seed;
+        size_t n;
+        size_t head[8];
+        uint64_t hash;
+    } cases[] = {
+        {233, 6910, {3963, 2638, 2193, 1856, 4358, 6149, 2504, 3220}, 2062935093337192365ull},
+        {233, 10, {5, 9, 0, 1, 4, 7, 6, 3}, 1164566446435372427ull},
+        {0, 2, {0, 1}, 1},
+        {5, 1000, {910, 516, 275, 950, 612, 970, 52, 75}, 173069401942057322ull},
+        {4294967296ull, 7, {5, 1, 4, 6, 3, 2, 0}, 1958908238163409015ull},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        size_t *x = malloc(cases[c].n * sizeof *x);
+        assert_non_null(x);
+        for (size_t i = 0; i < cases[c].n; i++)
+            x[i] = i;
+        ws_pyrandom r;
+        ws_pyrandom_seed(&r, cases[c].seed);
+        ws_pyrandom_shuffle(&r, x, cases[c].n);
+        uint64_t h = 0;
+        for (size_t i = 0; i < cases[c].n; i++) {
+            if (i < 8)
+                assert_int_equal(x[i], cases[c].head[i]);
+            h = (uint64_t)(((unsigned __int128)h * 1000003u + x[i]) % (1ull << 61));
+        }
+        assert_int_equal(h, cases[c].hash);
+        free(x);
+    }
+    ws_pyrandom r;
+    ws_pyrandom_seed(&r, 233);
+    assert_int_equal(ws_pyrandom_getrandbits(&r, 1), 1);
+    assert_int_equal(ws_pyrandom_getrandbits(&r, 13), 6573);
+    assert_int_equal(ws_pyrandom_getrandbits(&r, 32), 2698614761u);
+    assert_int_equal(ws_pyrandom_getrandbits(&r, 0), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_streams), cmocka_unit_test(test_softmax_frequencies),
-                                       cmocka_unit_test(test_softmax_argmax_shift_overflow)};
+                                       cmocka_unit_test(test_softmax_argmax_shift_overflow),
+                                       cmocka_unit_test(test_python_shuffle)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
