@@ -38,7 +38,7 @@ char *ws_step_key(const json_t *step)
 typedef struct replay_req {
     size_t n;
     const char **actions;       /* n actions to play */
-    int text_rich;              /* track opened products for the keys */
+    int text_rich;              /* keys name the opened products the pages mark */
     char **keys_out;            /* n full keys taken, or NULL */
     char *const *expect_keys;   /* the full key each state must have, or NULL */
     json_t *const *expect_obs;  /* steps whose "obs" each state must show, or NULL */
@@ -46,43 +46,19 @@ typedef struct replay_req {
     ws_traj_builder *b;         /* records the replay, or NULL */
 } replay_req;
 
-static int visited_add(const char ***list, size_t *n, size_t *cap, const char *asin)
-{
-    for (size_t i = 0; i < *n; i++)
-        if (strcmp((*list)[i], asin) == 0)
-            return 0;
-    if (*n + 2 > *cap) {
-        size_t c = *cap ? *cap * 2 : 8;
-        const char **p = realloc(*list, c * sizeof *p);
-        if (!p)
-            return -1;
-        *list = p;
-        *cap = c;
-    }
-    (*list)[(*n)++] = asin;
-    (*list)[*n] = NULL;
-    return 0;
-}
-
 /* 0: replayed (reward in *reward); 1: it did not (why in err); -1: hard error. */
 static int replay(ws_episode *ep, json_t *goal, const replay_req *q, double *reward, ws_err *err)
 {
-    const char **visited = NULL;
-    size_t n_visited = 0, cap_visited = 0;
     int rc = 0;
     if (ws_episode_reset(ep, goal, err))
         return -1;
-    if (q->text_rich) { /* an empty, NULL-terminated list */
-        if (!(visited = calloc(cap_visited = 8, sizeof *visited)))
-            return ws_fail(err, "out of memory");
-    }
     for (size_t i = 0; i < q->n && rc == 0; i++) {
         if (ws_episode_done(ep)) {
             rc = 1, ws_fail(err, "the episode ended after %zu of %zu actions", i, q->n);
             break;
         }
         if (q->keys_out || q->expect_keys) {
-            char *key = ws_episode_state_key(ep, q->text_rich ? visited : NULL);
+            char *key = ws_episode_state_key(ep, q->text_rich);
             if (!key) {
                 rc = ws_fail(err, "out of memory");
                 break;
@@ -128,7 +104,6 @@ static int replay(ws_episode *ep, json_t *goal, const replay_req *q, double *rew
                 break;
             }
         }
-        ws_page before = ws_episode_page(ep);
         ws_step st;
         if (ws_episode_step(ep, q->actions[i], &st, err)) {
             rc = -1;
@@ -140,9 +115,6 @@ static int replay(ws_episode *ep, json_t *goal, const replay_req *q, double *rew
         }
         if (q->b)
             ws_traj_after_step(q->b, ep);
-        if (q->text_rich && before == WS_PAGE_RESULTS && ws_episode_page(ep) == WS_PAGE_ITEM &&
-            visited_add(&visited, &n_visited, &cap_visited, ws_episode_item(ep)->asin) < 0)
-            rc = ws_fail(err, "out of memory");
     }
     if (rc == 0 && !ws_episode_done(ep))
         rc = 1, ws_fail(err, "the episode is not over after its %zu actions", q->n);
@@ -150,7 +122,6 @@ static int replay(ws_episode *ep, json_t *goal, const replay_req *q, double *rew
         const ws_reward *r = ws_episode_reward(ep);
         *reward = r ? r->reward : 0.0;
     }
-    free(visited);
     return rc;
 }
 

@@ -831,7 +831,7 @@ int ws_episode_target_rank(const ws_episode *ep)
     return -1;
 }
 
-char *ws_episode_state_key(ws_episode *ep, const char *const *visited)
+char *ws_episode_state_key(ws_episode *ep, int with_opened)
 {
     const char *obs = ws_episode_observation(ep);
     if (!obs)
@@ -867,9 +867,7 @@ char *ws_episode_state_key(ws_episode *ep, const char *const *visited)
             }
         }
     }
-    if (visited) {
-        /* the episode's own record: WebShop's Back to Search forgets what was opened, which a
-         * caller's list of everything opened would not */
+    if (with_opened) {
         ws_strbuf_add(&b, "\x1fvisited:", 9);
         for (size_t i = 0; i < ep->n_opened; i++) {
             ws_strbuf_add(&b, i ? "," : "", i ? 1 : 0);

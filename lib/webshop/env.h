@@ -140,11 +140,10 @@ int ws_episode_chosen(const ws_episode *ep, size_t o);
 /* The key of the episode's current state (loop removal and replay, lib/train/prune): the page,
  * the observation and what the observation need not show but later transitions depend on: the
  * search results and the results page (`< prev` from an item page goes back there), the item and
- * its chosen options, and with `visited` non-NULL (text_rich mode, where results pages mark opened
- * products) the products the episode marks opened, from its own record: since WebShop's Back to
- * Search forgets them, the list a caller keeps (lower-cased ASINs, NULL-terminated) is no longer
- * read, only whether it is given. Malloc'd; NULL when memory runs out. */
-char *ws_episode_state_key(ws_episode *ep, const char *const *visited);
+ * its chosen options, and with `with_opened` (text_rich mode, where results pages mark opened
+ * products) the products the pages mark opened (those since the episode or its last Back to
+ * Search began). Malloc'd; NULL when memory runs out. */
+char *ws_episode_state_key(ws_episode *ep, int with_opened);
 const ws_product *ws_episode_item(const ws_episode *ep);
 
 #endif
