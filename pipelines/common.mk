@@ -42,6 +42,7 @@ ifeq ($(SIZE),tiny)
   SELF_GOALS  := 6
   RELABEL_ROUNDS := 1
   RELABEL_GOALS  := 6
+  RELABEL_PAIR_COPIES := 1
   RELABEL_DPO_ARGS := $(DPO_ARGS)
   RELABEL_IL_ARGS  := $(DPO_ARGS)
   TEST_N      := 6
@@ -59,9 +60,10 @@ else ifeq ($(SIZE),small)
   SELF_ARGS   := -n 40 --attempts 2
   SELF_GOALS  := 100
   RELABEL_ROUNDS := 2
-  RELABEL_GOALS  := 100
+  RELABEL_GOALS  := 400
+  RELABEL_PAIR_COPIES := 4
   RELABEL_DPO_ARGS := --steps 120 --lr 2e-5 --beta 0.1 --nll-coef 1
-  RELABEL_IL_ARGS  := --steps 120 --lr 2e-5
+  RELABEL_IL_ARGS  := --steps 120 --lr 2e-5 --oversample option=1
   TEST_N      := 100
   TS_ARGS     := --runs 1 --rounds 100
   EPISODE     := --max-steps 15 --obs text_rich
@@ -77,9 +79,10 @@ else ifneq ($(filter $(SIZE),medium full),)
   SELF_ARGS   := -n 100 --attempts 4
   SELF_GOALS  := 200
   RELABEL_ROUNDS := 3
-  RELABEL_GOALS  := 200
-  RELABEL_DPO_ARGS := --steps 200 --lr 1e-5 --beta 0.1 --nll-coef 1
-  RELABEL_IL_ARGS  := --steps 200 --lr 1e-5
+  RELABEL_GOALS  := 1000
+  RELABEL_PAIR_COPIES := 4
+  RELABEL_DPO_ARGS := --steps 200 --lr 2e-5 --beta 0.1 --nll-coef 1
+  RELABEL_IL_ARGS  := --steps 200 --lr 2e-5 --oversample option=1
   TEST_N      := 500
   TS_ARGS     := --runs 3 --rounds 500
   EPISODE     := --max-steps 15 --obs text_rich

@@ -1,16 +1,20 @@
-# make pipeline-relabel: expert-relabelled on-policy preferences (beyond the study). The study's
+# make pipeline-relabel: expert-relabelled on-policy data (beyond the study). The study's
 # self-learning keeps only episodes its agent already wins; here the agent's mistakes are the data.
 # Round k: the current agent plays RELABEL_GOALS train goals by sampling and the oracle says at
-# every state it reaches what it would do from there (rollout --oracle-labels) -> a pair wherever
-# the two differ, chosen = the oracle's action, rejected = the agent's, with the current agent's
-# log-probabilities (pair-prefs --rejected agent) -> train-dpo from the current agent
-# (RELABEL_DPO_ARGS) on the pairs, with every state of the rollout as an anchor (the oracle's
-# action as an imitation target, tokenize --oracle-target: train-dpo --anchors), without which the
-# one-sided pairs (Buy Now rejected on wrong products, never chosen) teach the agent not to buy.
+# every state it reaches what it would do from there (rollout --oracle-labels). Each episode is cut
+# after its first divergence (the first state where the two differ): the states after it are
+# recoveries the agent cannot learn from its text (a `< prev` off the right product as often as
+# off a wrong one), and learning them sent the agent back and forth until the step limit
+# (docs/results, "Expert-relabelled..."). From the cut episodes: the pair at the divergence,
+# chosen = the oracle's action, rejected = the agent's, with the current agent's log-probabilities
+# (pair-prefs --rejected agent), and every state as an anchor (the oracle's action as an imitation
+# target, tokenize --oracle-target) -> train-dpo from the current agent (RELABEL_DPO_ARGS) on the
+# pairs, given RELABEL_PAIR_COPIES times (about one pair per eight records), with the anchors.
 # Round 0's agent is the IL agent. Beside it, DAgger: imitation from the IL agent of the same
 # round-1 anchors alone, the same number of updates, so the report says what the preference loss
-# adds over relabelled imitation. Every agent is evaluated on the test goals and paired with the IL agent goal by goal
-# (scripts/paired.sh: exact McNemar test, score difference). Report: $(RUN)/report-relabel.md.
+# adds over relabelled imitation. Every agent is evaluated on the test goals and paired with the
+# IL agent goal by goal (scripts/paired.sh: exact McNemar test, score difference). Report:
+# $(RUN)/report-relabel.md.
 RELABEL_AGENTS := $(foreach k,$(shell seq 0 $(RELABEL_ROUNDS)),relabel-$(k)) dagger
 
 $(RUN)/relabel-0.ckpt: $(RUN)/il.ckpt
@@ -23,15 +27,22 @@ $(RUN)/goals-relabel.jsonl: $(RUN)/goals-train.jsonl
 $(RUN)/relabel-%.traj.jsonl.zst: $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt $(RUN)/goals-relabel.jsonl
 	$(TIMED) relabel-rollout-$* $(BIN)/rollout $(QUIET) -m $< --oracle-labels --temperature 1 --seed $(SEED)$* $(EPISODE) \
 	    -o $@ $(RUN)/goals-relabel.jsonl
-$(RUN)/relabel-%.pairs.jsonl.zst: $(RUN)/relabel-%.traj.jsonl.zst $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt
+# Each episode up to and including its first divergence (all of it where there is none).
+FIRST_DIVERGENCE := (.steps | map(.action_index != .oracle_index) | index(true)) as $$k | \
+    if $$k == null then . else .steps |= .[:$$k + 1] | .n_steps = $$k + 1 end
+$(RUN)/relabel-%.first.jsonl: $(RUN)/relabel-%.traj.jsonl.zst
+	$(BIN)/records -q $< | jq -c '$(FIRST_DIVERGENCE)' > $@.tmp
+	@mv $@.tmp $@
+$(RUN)/relabel-%.pairs.jsonl.zst: $(RUN)/relabel-%.first.jsonl $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt
 	$(TIMED) relabel-pairs-$* $(BIN)/pair-prefs $(QUIET) --rejected agent --ref $(word 2,$^) --ref-logps -o $@ $<
 $(RUN)/relabel-%.tok.jsonl.zst: $(RUN)/relabel-%.pairs.jsonl.zst
 	$(BIN)/tokenize $(QUIET) -o $@ $<
-$(RUN)/relabel-%.anchors.jsonl.zst: $(RUN)/relabel-%.traj.jsonl.zst
+$(RUN)/relabel-%.anchors.jsonl.zst: $(RUN)/relabel-%.first.jsonl
 	$(BIN)/tokenize $(QUIET) --oracle-target -o $@ $<
 $(RUN)/relabel-%.ckpt: $(RUN)/relabel-%.tok.jsonl.zst $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt $(RUN)/relabel-%.anchors.jsonl.zst
 	$(TIMED) relabel-train-dpo-$* $(BIN)/train-dpo $(QUIET) $(call RESUME_OR,--init $(word 2,$^)) $(TRAIN_ARGS) $(RELABEL_DPO_ARGS) \
-	    --anchors $(word 3,$^) --seed $(SEED) --metrics $(RUN)/relabel-$*.metrics.jsonl -o $@ $<
+	    --anchors $(word 3,$^) --seed $(SEED) --metrics $(RUN)/relabel-$*.metrics.jsonl -o $@ \
+	    $(foreach c,$(shell seq $(RELABEL_PAIR_COPIES)),$<)
 
 $(RUN)/dagger.ckpt: $(RUN)/relabel-1.anchors.jsonl.zst $(RUN)/il.ckpt
 	$(TIMED) dagger-train-il $(BIN)/train-il $(QUIET) $(call RESUME_OR,--init $(RUN)/il.ckpt) $(TRAIN_ARGS) $(RELABEL_IL_ARGS) --seed $(SEED) \

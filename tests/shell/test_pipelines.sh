@@ -21,12 +21,15 @@ check "self-learning's round 0 (the IL agent) takes eval-il's figures instead of
   ! grep -q '^eval-self-0' '$T_TMP/tiny-s1/times.tsv' &&
   diff <(jq -c 'del(.scope)' '$T_TMP/tiny-s1/eval-il.summary.jsonl') <(jq -c 'del(.scope)' '$T_TMP/tiny-s1/eval-self-0.summary.jsonl') &&
   jq -e -s 'map(.scope) | unique == [\"self-0\"]' '$T_TMP/tiny-s1/eval-self-0.summary.jsonl' > /dev/null"
-check "make pipeline-relabel SIZE=tiny: relabelled rounds and DAgger, each paired with the IL agent" bash -c "
+check "make pipeline-relabel SIZE=tiny: relabelled rounds (episodes cut at the first divergence, one pair each) and DAgger, each paired with the IL agent" bash -c "
   $(declare -f mk); PROJECT_ROOT='$PROJECT_ROOT' BIN='$BIN' T_TMP='$T_TMP'
   mk pipeline-relabel > '$T_TMP/relabel.out' 2>&1 &&
   grep -q '^| relabel-1 | il | 6 |' '$T_TMP/tiny-s1/report-relabel.md' &&
   grep -q '^| dagger | il | 6 |' '$T_TMP/tiny-s1/report-relabel.md' &&
-  '$BIN/records' -q '$T_TMP/tiny-s1/relabel-1.pairs.jsonl.zst' | python3 tests/validate.py --type pair"
+  '$BIN/records' -q '$T_TMP/tiny-s1/relabel-1.pairs.jsonl.zst' | python3 tests/validate.py --type pair &&
+  jq -e -s 'all(.[]; [.steps[] | .action_index != .oracle_index] | (index(true) // (length - 1)) == length - 1)' \
+      '$T_TMP/tiny-s1/relabel-1.first.jsonl' > /dev/null &&
+  [ \$('$BIN/records' -q -c '$T_TMP/tiny-s1/relabel-1.pairs.jsonl.zst') = \$(jq -s 'map(select(.steps[-1] | .action_index != .oracle_index)) | length' '$T_TMP/tiny-s1/relabel-1.first.jsonl') ]"
 check "the evaluation records match the schemas" bash -c "
   '$BIN/records' -q '$T_TMP/tiny-s1/thompson-dpo.jsonl.zst' | python3 tests/validate.py --type bandit &&
   python3 tests/validate.py --type summary < '$T_TMP/tiny-s1/eval-dpo.summary.jsonl'"
