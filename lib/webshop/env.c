@@ -392,8 +392,10 @@ static void instruction_header(renderer *r)
 static char *options_tojson(const ws_episode *ep)
 {
     const ws_product *p = ep->item;
-    size_t order[64], n = 0;
-    for (size_t i = 0; i < ep->n_choices && n < 64; i++) {
+    size_t *order = malloc((ep->n_choices ? ep->n_choices : 1) * sizeof *order), n = 0;
+    if (!order)
+        return NULL;
+    for (size_t i = 0; i < ep->n_choices; i++) { /* the chosen options by name, as sort_keys */
         size_t o = ep->choice_order[i], k = n++;
         while (k > 0 && strcmp(p->options[order[k - 1]].name, p->options[o].name) > 0) {
             order[k] = order[k - 1];
@@ -411,6 +413,7 @@ static char *options_tojson(const ws_episode *ep)
         ws_py_json_string(&j, p->options[order[i]].values[ep->chosen[order[i]]]);
     }
     ws_strbuf_add(&j, "}", 1);
+    free(order);
     char *s = ws_strbuf_finish(&j);
     if (!s)
         return NULL;
