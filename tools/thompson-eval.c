@@ -465,7 +465,7 @@ int main(int argc, char **argv)
     ws_progress progress;
     ws_progress_start(&progress, cli.tool, "episodes", (long)runs * desc.asked * (g.fixed ? g.n_arms : 1), cli.quiet);
     visit_ctx v = {&desc, goals, w, curves};
-    long episodes = 0, n;
+    long episodes = 0, n = 0;
     while (!ws_interrupted() && (n = ws_eval_step(e, visit_job, &v, &err)) > 0)
         ws_progress_update(&progress, episodes += n);
     if (!ws_interrupted() && n < 0) {
