@@ -174,10 +174,10 @@ int main(int argc, char **argv)
     ws_progress progress;
     ws_progress_start(&progress, cli.tool, "episodes", 0, cli.quiet);
     ws_reader_opts ro = {.type = "goal", .version = WS_GOAL_VERSION, .check = ws_goal_check_origin, .check_ctx = &cat};
+    int pending = 0, rc = WS_RECORD;
     ws_inputs *in = ws_inputs_open((const char *const *)argv + optind, argc - optind, &ro, &err);
     if (!in)
         goto fail;
-    int pending = 0, rc = WS_RECORD;
     while (rc == WS_RECORD && !ws_interrupted()) {
         rc = ws_inputs_next_batch(in, goals, slots, &pending, &err);
         if (rc == WS_ERROR || rc == WS_INTERRUPTED)
@@ -228,5 +228,9 @@ int main(int argc, char **argv)
     return status;
 fail:
     ws_writer_discard(w);
+    for (int k = 0; k < pending; k++)
+        json_decref(goals[k]);
+    free(goals);
+    free(trajs);
     ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
 }
