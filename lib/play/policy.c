@@ -78,6 +78,36 @@ static int wanted_value(const ws_goal *g, const ws_option *option)
     return best;
 }
 
+/* The reward of buying p with the values the oracle would choose on it. */
+static int purchase_reward(const ws_episode *ep, const ws_product *p, double *reward, ws_err *err)
+{
+    const char *values[WS_MAX_CHOSEN];
+    size_t n = 0;
+    for (size_t o = 0; o < p->n_options && n < WS_MAX_CHOSEN; o++) {
+        int v = wanted_value(ws_episode_goal(ep), &p->options[o]);
+        if (v >= 0)
+            values[n++] = p->options[o].values[v];
+    }
+    ws_reward r;
+    if (ws_episode_reward_of(ep, p, values, n, &r, err))
+        return -1;
+    *reward = r.reward;
+    return 0;
+}
+
+/* Whether the item in hand serves the goal as well as the target would (1, 0, -1 with err): the
+ * oracle then buys it rather than going back for the target. */
+static int serves_as_well(const ws_episode *ep, const ws_product *p, ws_err *err)
+{
+    const ws_product *target = ws_episode_find_product(ep, ws_episode_goal(ep)->asin);
+    double here, there;
+    if (!target)
+        return 0;
+    if (purchase_reward(ep, p, &here, err) || purchase_reward(ep, target, &there, err))
+        return -1;
+    return here >= there;
+}
+
 /* Whether the results in hand answer the oracle's own search (the instruction): 1, 0, -1 out of
  * memory. Other results (an agent's search) may not list the target where its own would. */
 static int results_answer_instruction(const ws_episode *ep)
@@ -145,10 +175,14 @@ static char *act_oracle(ws_episode *ep, ws_err *err)
     case WS_PAGE_ITEM: {
         const ws_product *p = ws_episode_item(ep);
         int rank = ws_episode_target_rank(ep);
-        if (strcmp(p->asin, g->asin) != 0) {
-            /* not the target: back to the results where it is listed, to the search when these
-             * results are not the instruction's, and where the instruction's search does not list
-             * it, to the results unless this is the product the oracle settles for */
+        int as_well = strcmp(p->asin, g->asin) != 0 ? serves_as_well(ep, p, err) : 1;
+        if (as_well < 0)
+            return NULL;
+        if (!as_well) {
+            /* neither the target nor as good: back to the results where the target is listed, to
+             * the search when these results are not the instruction's, and where the
+             * instruction's search does not list it, to the results unless this is the product
+             * the oracle settles for */
             if (!own_results && rank < 0) {
                 a = ws_action_click("back to search");
                 break;
@@ -180,4 +214,32 @@ static char *act_oracle(ws_episode *ep, ws_err *err)
 char *ws_policy_act(ws_policy_kind kind, ws_episode *ep, ws_rng *rng, ws_err *err)
 {
     return kind == WS_POLICY_RANDOM ? act_random(ep, rng, err) : act_oracle(ep, err);
+}
+
+int ws_oracle_outcome(const ws_episode *ep, const char *action, ws_episode **scratch, ws_outcome *out, ws_err *err)
+{
+    if (ws_episode_copy(scratch, ep, err))
+        return -1;
+    ws_episode *w = *scratch;
+    int first = 1;
+    while (!ws_episode_done(w)) {
+        char *a = first && action ? strdup(action) : act_oracle(w, err);
+        if (!a)
+            return first && action ? ws_fail(err, "out of memory") : -1;
+        ws_step st;
+        int rc = ws_episode_step(w, a, &st, err);
+        free(a);
+        if (rc)
+            return -1;
+        first = 0;
+    }
+    const ws_reward *r = ws_episode_reward(w); /* NULL: the step limit ended it, nothing bought */
+    out->reward = r ? r->reward : 0;
+    out->steps = ws_episode_steps(w);
+    return 0;
+}
+
+int ws_outcome_at_least(const ws_outcome *a, const ws_outcome *b)
+{
+    return a->reward > b->reward || (a->reward == b->reward && a->steps <= b->steps);
 }

@@ -7,8 +7,9 @@
  * higher rank). It acts from any state, so it can relabel the states an agent visits: on a
  * sub-page it returns to the item; on another product's page it returns to the results that list
  * the target, or to the search when the results in hand are another search's and do not list it;
- * on such results it goes back to search; a wrong option value it chooses again. Both act through
- * the same actions an agent has. */
+ * on such results it goes back to search; a wrong option value it chooses again. Another product
+ * that serves the goal as well as the target (its reward with the oracle's choice of options at
+ * least the target's) it buys where it stands. Both act through the same actions an agent has. */
 #ifndef WS_POLICY_H
 #define WS_POLICY_H
 
@@ -24,5 +25,17 @@ const char *ws_policy_name(ws_policy_kind kind);
 
 /* The next action in the episode's current state (caller frees); NULL with err on failure. */
 char *ws_policy_act(ws_policy_kind kind, ws_episode *ep, ws_rng *rng, ws_err *err);
+
+/* What the oracle reaches from the episode's current state when `action` is taken first (NULL:
+ * its own), played to the end on *scratch (a ws_episode_copy, made or reused; ep is unchanged):
+ * the reward and the episode's steps by then. How relabelling tells a harmless departure from the
+ * oracle's way (another product as good) from a mistake. 0, or -1 with err. */
+typedef struct ws_outcome {
+    double reward;
+    int steps;
+} ws_outcome;
+int ws_oracle_outcome(const ws_episode *ep, const char *action, ws_episode **scratch, ws_outcome *out, ws_err *err);
+/* Whether outcome a is at least as good as b: a higher reward, or the same in no more steps. */
+int ws_outcome_at_least(const ws_outcome *a, const ws_outcome *b);
 
 #endif

@@ -14,6 +14,7 @@ struct ws_runner {
     ws_rng *active_rngs;
     int *active_index;
     ws_decision *decisions;
+    ws_episode *what_if; /* the oracle's play-outs when it labels a step */
 };
 
 ws_runner *ws_runner_new(ws_env *env, const ws_runner_opts *opts, ws_err *err)
@@ -52,6 +53,7 @@ void ws_runner_free(ws_runner *r)
     free(r->active_rngs);
     free(r->active_index);
     free(r->decisions);
+    ws_episode_free(r->what_if);
     free(r);
 }
 
@@ -106,7 +108,7 @@ int ws_runner_play(ws_runner *r, json_t *const *goals, int n, json_t **out, ws_e
             if (rc == 0 && ws_traj_step(&r->builders[i], r->eps[i], d->actions, d->action, d->index, d->scored,
                                         d->logp, d->value))
                 rc = ws_fail(err, "out of memory");
-            if (rc == 0 && r->opts.oracle_labels && ws_traj_label_oracle(&r->builders[i], r->eps[i], err))
+            if (rc == 0 && r->opts.oracle_labels && ws_traj_label_oracle(&r->builders[i], r->eps[i], &r->what_if, err))
                 rc = -1;
             if (rc == 0 && ws_episode_step(r->eps[i], d->action, &st, err))
                 rc = -1;

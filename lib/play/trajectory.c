@@ -98,17 +98,38 @@ int ws_traj_step(ws_traj_builder *b, ws_episode *ep, json_t *actions, const char
     return step ? json_array_append_new(b->steps, step) : -1;
 }
 
-int ws_traj_label_oracle(ws_traj_builder *b, ws_episode *ep, ws_err *err)
+static json_t *outcome_json(const ws_outcome *o)
+{
+    return json_pack("{s:f, s:i}", "reward", o->reward, "steps", o->steps);
+}
+
+int ws_traj_label_oracle(ws_traj_builder *b, ws_episode *ep, ws_episode **scratch, ws_err *err)
 {
     json_t *step = json_array_get(b->steps, json_array_size(b->steps) - 1);
     if (!step)
         return ws_fail(err, "no step to label");
-    char *a = ws_policy_act(WS_POLICY_ORACLE, ep, NULL, err);
-    if (!a)
+    char *own = ws_policy_act(WS_POLICY_ORACLE, ep, NULL, err);
+    if (!own)
         return -1;
-    int rc = json_object_set_new(step, "oracle_index", json_integer(index_of(json_object_get(step, "actions"), a))) ||
-             json_object_set_new(step, "oracle_action", json_string(a));
-    free(a);
+    const char *taken = ws_traj_step_str(step, "action"), *label = own;
+    int rc = 0;
+    if (strcmp(own, taken) != 0) {
+        /* a departure: the oracle plays on from both actions; the agent's stands when it does as well */
+        ws_outcome mine, theirs;
+        if (ws_oracle_outcome(ep, own, scratch, &mine, err) || ws_oracle_outcome(ep, taken, scratch, &theirs, err)) {
+            free(own);
+            return -1;
+        }
+        if (ws_outcome_at_least(&theirs, &mine)) {
+            label = taken;
+            rc |= json_object_set_new(step, "oracle_own_action", json_string(own));
+        }
+        rc |= json_object_set_new(step, "oracle_outcome", outcome_json(&mine)) ||
+              json_object_set_new(step, "action_outcome", outcome_json(&theirs));
+    }
+    rc |= json_object_set_new(step, "oracle_index", json_integer(index_of(json_object_get(step, "actions"), label))) ||
+          json_object_set_new(step, "oracle_action", json_string(label));
+    free(own);
     return rc ? ws_fail(err, "out of memory") : 0;
 }
 

@@ -41,9 +41,13 @@ int ws_traj_begin(ws_traj_builder *b);
  * else -1 (looked up; -1 is recorded when it is not among them). */
 int ws_traj_step(ws_traj_builder *b, ws_episode *ep, json_t *actions, const char *action, int index,
                  int has_scores, double logp, double value);
-/* Label the last recorded step with the oracle's action in its state (oracle_action,
- * oracle_index): call after ws_traj_step, before ws_episode_step. 0, or -1 with err. */
-int ws_traj_label_oracle(ws_traj_builder *b, ws_episode *ep, ws_err *err);
+/* Label the last recorded step with the oracle's judgement in its state (oracle_action,
+ * oracle_index): its own action, or the action taken when that does as well. Where the two
+ * differ, the oracle plays on from each (ws_oracle_outcome, on *scratch) and the step also keeps
+ * both outcomes (oracle_outcome, action_outcome: reward and steps); the action taken stands when
+ * its outcome is at least the oracle's (ws_outcome_at_least), the oracle's own choice then kept as
+ * oracle_own_action. Call after ws_traj_step, before ws_episode_step. 0, or -1 with err. */
+int ws_traj_label_oracle(ws_traj_builder *b, ws_episode *ep, ws_episode **scratch, ws_err *err);
 /* After ws_episode_step: note what the step revealed (the goal product's rank in a search). */
 void ws_traj_after_step(ws_traj_builder *b, ws_episode *ep);
 /* The finished record (new reference; the builder is reset). */

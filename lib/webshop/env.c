@@ -681,15 +681,91 @@ static int open_item(ws_episode *ep, size_t result_pos)
     return open_page(ep, WS_PAGE_ITEM);
 }
 
+int ws_episode_copy(ws_episode **dst, const ws_episode *src, ws_err *err)
+{
+    if (!src->has_goal)
+        return ws_fail(err, "copy of an episode with no goal");
+    if (!*dst && !(*dst = ws_episode_new(src->env, &src->opts, err)))
+        return -1;
+    ws_episode *d = *dst;
+    if (d->env != src->env)
+        return ws_fail(err, "copy of an episode on another environment");
+    d->opts = src->opts;
+    if (d->has_goal)
+        ws_goal_clear(&d->goal);
+    d->has_goal = 0;
+    if (ws_goal_parse(src->goal.record, &d->goal, err))
+        return -1;
+    d->has_goal = 1;
+    d->page = src->page;
+    memcpy(d->results, src->results, sizeof d->results);
+    d->n_results = src->n_results;
+    free(d->query);
+    d->query = NULL;
+    if (src->query && !(d->query = strdup(src->query)))
+        return ws_fail(err, "out of memory");
+    d->results_page = src->results_page;
+    d->max_results_page = src->max_results_page;
+    d->item = src->item;
+    d->item_index = src->item_index;
+    if (src->chosen_cap > d->chosen_cap) {
+        int *c = realloc(d->chosen, src->chosen_cap * sizeof *c);
+        if (c)
+            d->chosen = c;
+        size_t *order = realloc(d->choice_order, src->chosen_cap * sizeof *order);
+        if (order)
+            d->choice_order = order;
+        if (!c || !order)
+            return ws_fail(err, "out of memory");
+        d->chosen_cap = src->chosen_cap;
+    }
+    if (src->chosen_cap) {
+        memcpy(d->chosen, src->chosen, src->chosen_cap * sizeof *d->chosen);
+        memcpy(d->choice_order, src->choice_order, src->chosen_cap * sizeof *d->choice_order);
+    }
+    d->n_choices = src->n_choices;
+    forget_opened(d);
+    if (src->n_opened > d->opened_cap) {
+        size_t *o = realloc(d->opened, src->n_opened * sizeof *o);
+        if (!o)
+            return ws_fail(err, "out of memory");
+        d->opened = o;
+        d->opened_cap = src->n_opened;
+    }
+    for (size_t i = 0; i < src->n_opened; i++)
+        d->visited[d->opened[i] = src->opened[i]] = 1;
+    d->n_opened = src->n_opened;
+    d->steps = src->steps;
+    d->done = src->done;
+    d->reward = src->reward;
+    d->purchased = src->purchased;
+    /* the clickables and the observation follow from the state */
+    return build_clicks(d) ? ws_fail(err, "out of memory") : 0;
+}
+
+const ws_product *ws_episode_find_product(const ws_episode *ep, const char *asin)
+{
+    return ws_catalog_find(ep->env->cat, asin);
+}
+
+int ws_episode_reward_of(const ws_episode *ep, const ws_product *p, const char *const *values, size_t n,
+                         ws_reward *out, ws_err *err)
+{
+    if (!ep->has_goal)
+        return ws_fail(err, "reward of a purchase in an episode with no goal");
+    return ws_reward_compute(ep->env->nouns, &ep->goal, p, values, n, p->price, out) ? ws_fail(err, "out of memory")
+                                                                                     : 0;
+}
+
 static int buy(ws_episode *ep)
 {
     const ws_product *p = ep->item;
-    const char *values[64];
+    const char *values[WS_MAX_CHOSEN];
     size_t n = 0;
-    for (size_t o = 0; o < p->n_options && n < 64; o++)
+    for (size_t o = 0; o < p->n_options && n < WS_MAX_CHOSEN; o++)
         if (ep->chosen[o] >= 0)
             values[n++] = p->options[o].values[ep->chosen[o]];
-    if (ws_reward_compute(ep->env->nouns, &ep->goal, p, values, n, p->price, &ep->reward))
+    if (ws_episode_reward_of(ep, p, values, n, &ep->reward, NULL))
         return -1;
     ep->purchased = p;
     ep->done = 1;

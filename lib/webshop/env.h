@@ -145,5 +145,17 @@ int ws_episode_chosen(const ws_episode *ep, size_t o);
  * Search began). Malloc'd; NULL when memory runs out. */
 char *ws_episode_state_key(ws_episode *ep, int with_opened);
 const ws_product *ws_episode_item(const ws_episode *ep);
+/* Make *dst the same episode as src, state and all, for what-if play (the oracle's outcome of an
+ * action, lib/play/policy): *dst NULL makes a new episode on src's environment and options; an
+ * earlier copy (of an episode on the same environment) is reused. 0, or -1 with err. */
+int ws_episode_copy(ws_episode **dst, const ws_episode *src, ws_err *err);
+/* The catalog's product with this ASIN, or NULL. */
+const ws_product *ws_episode_find_product(const ws_episode *ep, const char *asin);
+/* The most option values a purchase counts (products have far fewer option groups). */
+#define WS_MAX_CHOSEN 64
+/* The reward buying product p with these option values would get on the episode's goal (the
+ * rule Buy Now applies). 0, or -1 with err. */
+int ws_episode_reward_of(const ws_episode *ep, const ws_product *p, const char *const *values, size_t n,
+                         ws_reward *out, ws_err *err);
 
 #endif

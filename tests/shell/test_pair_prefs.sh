@@ -141,6 +141,23 @@ for l in open('$T_TMP/ol.jsonl'):
         n += 1
         assert 0 <= s['oracle_index'] < len(s['actions']) and s['actions'][s['oracle_index']] == s['oracle_action'], s
 assert n > 12"
+check "rollout --oracle-labels: where the agent departs, both outcomes; its action stands exactly when it does as well" python3 -c "
+import json
+departed = stood = 0
+for l in open('$T_TMP/ol.jsonl'):
+    for s in json.loads(l)['steps']:
+        if 'oracle_outcome' not in s:
+            assert s['oracle_action'] == s['action'] and 'action_outcome' not in s and 'oracle_own_action' not in s, s
+            continue
+        departed += 1
+        o, a = s['oracle_outcome'], s['action_outcome']
+        as_well = a['reward'] > o['reward'] or (a['reward'] == o['reward'] and a['steps'] <= o['steps'])
+        if 'oracle_own_action' in s:
+            stood += 1
+            assert as_well and s['oracle_action'] == s['action'] and s['oracle_own_action'] != s['action'], s
+        else:
+            assert not as_well and s['oracle_action'] != s['action'], s
+assert departed > 0, departed"
 check "pair-prefs --rejected agent: a pair where agent and oracle differ, none where they agree" bash -c "
   '$P' -q --rejected agent '$T_TMP/ol.jsonl' > '$T_TMP/ag.jsonl' &&
   python3 tests/validate.py --type pair < '$T_TMP/ag.jsonl' &&

@@ -249,6 +249,92 @@ static void test_oracle_recovers(void **state)
     assert_true(oracle_after(f, later_page, 2, &n) == 1.0);
 }
 
+/* A copy is the same episode: same page, text, actions and state key; playing it leaves the source
+ * as it was, and the source played the same way ends the same; a copy is reused for another. */
+static void test_episode_copy(void **state)
+{
+    fixture *f = *state;
+    ws_episode *ep = start(f, 100, WS_OBS_TEXT_RICH), *copy = NULL;
+    ws_err err;
+    const char *prefix[] = {"search[oak widget]", "click[b00widgeta]", "click[< prev]", "click[b000table1]",
+                            "click[natural]"};
+    for (int i = 0; i < 5; i++)
+        assert_true(act(ep, prefix[i]).valid);
+    assert_int_equal(ws_episode_copy(&copy, ep, &err), 0);
+    char *key = ws_episode_state_key(ep, 1), *copy_key = ws_episode_state_key(copy, 1);
+    assert_string_equal(key, copy_key);
+    free(copy_key);
+    char *obs = strdup(ws_episode_observation(ep));
+    assert_string_equal(ws_episode_observation(copy), obs);
+    assert_int_equal(ws_episode_n_clickables(copy), ws_episode_n_clickables(ep));
+    assert_int_equal(ws_episode_steps(copy), 5);
+    const char *rest[] = {"click[black]", "click[large]", "click[buy now]"};
+    ws_step last = {0};
+    for (int i = 0; i < 3; i++)
+        last = act(copy, rest[i]);
+    assert_true(last.done && last.reward == 1.0);
+    char *key_after = ws_episode_state_key(ep, 1);
+    assert_string_equal(key_after, key);
+    assert_string_equal(ws_episode_observation(ep), obs);
+    free(key_after);
+    ws_step same = {0};
+    for (int i = 0; i < 3; i++)
+        same = act(ep, rest[i]);
+    assert_true(same.done && same.reward == last.reward);
+    assert_string_equal(ws_episode_observation(ep), ws_episode_observation(copy));
+    /* reused: a copy of a fresh episode is on the search page again, nothing opened */
+    ws_episode *fresh = start(f, 100, WS_OBS_TEXT_RICH);
+    assert_int_equal(ws_episode_copy(&copy, fresh, &err), 0);
+    assert_int_equal(ws_episode_page(copy), WS_PAGE_SEARCH);
+    assert_false(ws_episode_done(copy));
+    assert_true(act(copy, "search[oak widget]").valid);
+    assert_true(act(fresh, "search[oak widget]").valid);
+    assert_string_equal(ws_episode_observation(copy), ws_episode_observation(fresh)); /* none marked opened */
+    free(key);
+    free(obs);
+    ws_episode_free(fresh);
+    ws_episode_free(copy);
+    ws_episode_free(ep);
+}
+
+/* What the oracle reaches after an action: the target's way is best; a wrong product costs the
+ * steps back; another product that serves the goal as well is bought where it stands. */
+static void test_oracle_outcome(void **state)
+{
+    fixture *f = *state;
+    ws_err err;
+    ws_episode *ep = start(f, 100, WS_OBS_TEXT_RICH), *scratch = NULL;
+    assert_true(act(ep, "search[oak widget]").valid);
+    ws_outcome own, wrong;
+    assert_int_equal(ws_oracle_outcome(ep, NULL, &scratch, &own, &err), 0);
+    assert_true(own.reward == 1.0);
+    assert_int_equal(own.steps, 5); /* search, open, black, large, buy */
+    assert_int_equal(ws_oracle_outcome(ep, "click[b00widgeta]", &scratch, &wrong, &err), 0);
+    assert_true(wrong.reward == 1.0);
+    assert_int_equal(wrong.steps, 7); /* the widget and < prev on the way */
+    assert_true(ws_outcome_at_least(&own, &wrong));
+    assert_false(ws_outcome_at_least(&wrong, &own));
+    assert_int_equal(ws_episode_steps(ep), 1); /* ep itself untouched */
+    /* a widget goal: widgets 2 and 3 differ only in their number, which the reward does not weigh */
+    json_t *g = json_pack("{s:s, s:i, s:i, s:s, s:s, s:[], s:{}, s:f, s:s, s:s, s:s}", "type", "goal", "v", 1,
+                          "goal_id", 8, "asin", "B00WIDGETC", "instruction", "i want a widget", "attributes",
+                          "goal_options", "price_upper", 10.0, "query", "widgets", "product_category", "", "name",
+                          "Widget");
+    assert_int_equal(ws_episode_reset(ep, g, &err), 0);
+    json_decref(g);
+    ws_reward target, other;
+    assert_int_equal(ws_episode_reward_of(ep, ws_episode_find_product(ep, "B00WIDGETC"), NULL, 0, &target, &err), 0);
+    assert_int_equal(ws_episode_reward_of(ep, ws_episode_find_product(ep, "B00WIDGETD"), NULL, 0, &other, &err), 0);
+    assert_true(target.reward == other.reward);
+    assert_true(act(ep, "search[widget]").valid);
+    assert_true(act(ep, "click[b00widgetd]").valid);
+    char *a = ws_policy_act(WS_POLICY_ORACLE, ep, NULL, &err);
+    assert_string_equal(a, "click[buy now]");
+    free(a);
+    ws_episode_free(scratch);
+    ws_episode_free(ep);
+}
+
 static void test_text_rich(void **state)
 {
     ws_episode *ep = start(*state, 100, WS_OBS_TEXT_RICH);
@@ -480,6 +566,8 @@ int main(void)
         cmocka_unit_test(test_step_limit),
         cmocka_unit_test(test_decision_kinds),
         cmocka_unit_test(test_oracle_recovers),
+        cmocka_unit_test(test_episode_copy),
+        cmocka_unit_test(test_oracle_outcome),
         cmocka_unit_test(test_text_rich),
         cmocka_unit_test(test_webshop_pages),
         cmocka_unit_test(test_reward_attributes),
