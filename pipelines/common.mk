@@ -134,6 +134,16 @@ $(RUN)/il.ckpt: $(RUN)/tok-oracle.jsonl.zst
 	$(TIMED) train-il $(BIN)/train-il $(QUIET) $(call RESUME_OR,$(MODEL_INIT)) $(TRAIN_ARGS) $(IL_ARGS) --seed $(SEED) \
 	    --metrics $(RUN)/il-metrics.jsonl -o $@ $<
 
+# WebShop's human-written instructions (goals --human): every agent of pipeline-paper also plays
+# all of them, its evaluation named eval-human-AGENT.
+$(RUN)/goals-human.jsonl: | $(PIPELINE_DEPS)
+	@mkdir -p $(RUN)
+	$(BIN)/goals $(QUIET) --human -o $@
+$(RUN)/eval-human-%.summary.jsonl: $(RUN)/%.ckpt $(RUN)/goals-human.jsonl
+	$(BIN)/thompson-eval $(QUIET) --fixed $$(wc -l < $(RUN)/goals-human.jsonl) --arm $*=$< $(EPISODE) --seed $(SEED) \
+	    --summary $@.tmp --table $(RUN)/eval-human-$*.md -o $(RUN)/eval-human-$*.jsonl.zst $(RUN)/goals-human.jsonl
+	@mv $@.tmp $@
+
 # Fixed-budget evaluation of an agent on the first TEST_N test goals: summary records and a table.
 $(RUN)/eval-%.summary.jsonl: $(RUN)/%.ckpt $(RUN)/goals-test.jsonl
 	$(TIMED) eval-$* $(BIN)/thompson-eval $(QUIET) --fixed $(TEST_N) --arm $*=$< $(EPISODE) --seed $(SEED) \

@@ -4,14 +4,18 @@
 if ! have_data; then skip "pipelines" "no WebShop data at $WEBSHOP_DATA"; finish; fi
 if [ ! -f "$PROJECT_ROOT/models/minilm-l6/vocab.txt" ]; then skip "pipelines" "no vocabulary: run make model"; finish; fi
 mk() { make -s --no-print-directory -C "$PROJECT_ROOT" BIN="$BIN" SIZE=tiny SEEDS=1 RUNS_ROOT="$T_TMP" "$@"; }
-check "make pipeline-paper SIZE=tiny: IL, PPO, DPO and self-learning side by side" bash -c "
+check "make pipeline-paper SIZE=tiny: IL, PPO, DPO, self-learning, relabelled RPO and DAgger side by side, on test and human goals, each paired with IL" bash -c "
   $(declare -f mk); PROJECT_ROOT='$PROJECT_ROOT' BIN='$BIN' T_TMP='$T_TMP'
   mk pipeline-paper > '$T_TMP/paper.out' 2>&1 &&
-  for f in report-dpo.md report-ppo.md report-selflearn.md il.ckpt dpo.ckpt ppo.ckpt self-1.ckpt times.tsv; do
+  for f in report-dpo.md report-ppo.md report-selflearn.md report-relabel.md il.ckpt dpo.ckpt ppo.ckpt self-1.ckpt \
+      relabel-1.ckpt dagger.ckpt eval-human-dagger.summary.jsonl times.tsv; do
       [ -s '$T_TMP/tiny-s1/'\$f ] || { echo missing \$f; exit 1; }; done &&
-  grep -q '^| IL (oracle data) |' '$T_TMP/paper-tiny/report.md' && grep -q '^| PPO |' '$T_TMP/paper-tiny/report.md' &&
-  grep -q '^| DPO (oracle-generated data) |' '$T_TMP/paper-tiny/report.md' &&
-  grep -q '^| DPO self-learning' '$T_TMP/paper-tiny/report.md' &&
+  r='$T_TMP/paper-tiny/report.md' &&
+  for row in 'IL (oracle data)' PPO 'DPO (oracle-generated data)' 'DPO self-learning (1 round(s))' \
+      'Relabelled RPO (1 round(s))' \"DAgger (round 1's relabelled states)\"; do
+      grep -qF \"| \$row | \" \$r || { echo no row \$row; exit 1; }; done &&
+  ! grep -q 'n/a\\|nan' \$r &&
+  [ \$(grep -c '^| [a-z0-9-]* | il | ' \$r) = 5 ] && grep -q '^| DAgger .* | [01] of 1 | ' \$r &&
   grep -q '^| dpo |' '$T_TMP/tiny-s1/report-dpo.md'"
 check "a second make runs no stage again" bash -c "
   $(declare -f mk); PROJECT_ROOT='$PROJECT_ROOT' BIN='$BIN' T_TMP='$T_TMP'
