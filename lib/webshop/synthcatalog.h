@@ -27,8 +27,8 @@
  * Deterministic: the same source, seed and index give the same product on every platform, and
  * the first k products do not depend on how many follow (a smaller catalog is a prefix of a
  * larger one).
- * Memory: the source catalog and its pools (a few MB for the 1k) plus the product being built;
- * nothing grows with the number of products generated. */
+ * Memory: the source catalog and its pools plus the product being built (catalog-synth on the 1k:
+ * 24 MB resident at 10k and at 100k products); nothing grows with the number generated. */
 #ifndef WS_SYNTHCATALOG_H
 #define WS_SYNTHCATALOG_H
 
