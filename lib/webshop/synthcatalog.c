@@ -52,7 +52,7 @@ static int usable_source(const json_t *rec)
            json_array_size(images) > 0;
 }
 
-/* Group every usable slot under its key (the key of slot i is keys_of[i], an index into p->keys). */
+/* Group every usable slot under its key (slot i's is key_of[i], an index into p->keys). */
 static int pool_fill(pool *p, const uint32_t *key_of, size_t n)
 {
     size_t k = ws_strmap_count(&p->keys);
