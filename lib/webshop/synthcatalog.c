@@ -303,17 +303,19 @@ int ws_synth_next(ws_synth *s, json_t **raw, json_t **attributes, ws_err *err)
     char asin[11];
     ws_synth_asin(s->counts.products, asin);
     json_t *p = json_object();
-    /* WebShop's raw key order; values shared with the source are referenced, not copied. Every
-     * call runs (|, not ||): each *_set_new takes its value, or frees it when it fails. */
-    int bad = json_object_set_new(p, "name", title ? json_string(title) : NULL) |
-              json_object_set(p, "full_description", json_object_get(record(s, described), "full_description")) |
-              json_object_set_new(p, "pricing", price) | json_object_set(p, "images", json_object_get(a, "images")) |
-              json_object_set(p, "product_category", json_object_get(a, "product_category")) |
-              json_object_set(p, "small_description", json_object_get(record(s, bulleted), "small_description")) |
-              json_object_set_new(p, "customization_options", options) |
-              json_object_set_new(p, "asin", json_string(asin)) |
-              json_object_set(p, "category", json_object_get(a, "category")) |
-              json_object_set(p, "query", json_object_get(a, "query"));
+    /* WebShop's raw key order (one statement each: the order of insertion is the file's); values
+     * shared with the source are referenced, not copied. Every call runs: each *_set_new takes its
+     * value, or frees it when it fails. */
+    int bad = json_object_set_new(p, "name", title ? json_string(title) : NULL);
+    bad |= json_object_set(p, "full_description", json_object_get(record(s, described), "full_description"));
+    bad |= json_object_set_new(p, "pricing", price);
+    bad |= json_object_set(p, "images", json_object_get(a, "images"));
+    bad |= json_object_set(p, "product_category", json_object_get(a, "product_category"));
+    bad |= json_object_set(p, "small_description", json_object_get(record(s, bulleted), "small_description"));
+    bad |= json_object_set_new(p, "customization_options", options);
+    bad |= json_object_set_new(p, "asin", json_string(asin));
+    bad |= json_object_set(p, "category", json_object_get(a, "category"));
+    bad |= json_object_set(p, "query", json_object_get(a, "query"));
     free(title);
     if (bad) {
         json_decref(p);
