@@ -735,6 +735,13 @@ int ws_writer_put(ws_writer *w, const json_t *record, ws_err *err)
     return flush_if_stale(w, err);
 }
 
+int ws_writer_put_text(ws_writer *w, const char *text, size_t n, ws_err *err)
+{
+    if (emit(w, text, n, ZSTD_e_continue, err))
+        return -1;
+    return flush_if_stale(w, err);
+}
+
 int ws_writer_flush(ws_writer *w, ws_err *err)
 {
     clock_gettime(CLOCK_MONOTONIC, &w->last_flush);

@@ -97,6 +97,9 @@ typedef struct ws_writer_opts {
 /* path "-" (or NULL) is stdout; anything else is opened by ws_outfile_open (lib/io/outfile). */
 ws_writer *ws_writer_open(const char *path, const ws_writer_opts *opts, ws_err *err);
 int ws_writer_put(ws_writer *w, const json_t *record, ws_err *err);
+/* Bytes as they are, for a document that is not JSON lines (one huge JSON array written element
+ * by element, as WebShop's raw catalog is), compressed like records. */
+int ws_writer_put_text(ws_writer *w, const char *text, size_t n, ws_err *err);
 /* Push every record written so far to the file or pipe now (an interactive service answers
  * each request at once); a zstd stream stays one frame. */
 int ws_writer_flush(ws_writer *w, ws_err *err);

@@ -16,8 +16,8 @@
 #include "err.h"
 
 /* WebShop's seed (its random.seed(233)): the default of every tool's price seed (--seed of goals
- * and webshop-env, --catalog-seed of the players and trainers). WS_DEFAULT_CATALOG_SEED_TEXT is
- * the same number for help texts. */
+ * and webshop-env, --catalog-seed of the players and trainers) and of catalog-synth's --seed.
+ * WS_DEFAULT_CATALOG_SEED_TEXT is the same number for help texts. */
 #define WS_DEFAULT_CATALOG_SEED 233
 #define WS_DEFAULT_CATALOG_SEED_TEXT "233"
 
