@@ -221,17 +221,17 @@ int ws_oracle_outcome(const ws_episode *ep, const char *action, ws_episode **scr
     if (ws_episode_copy(scratch, ep, err))
         return -1;
     ws_episode *w = *scratch;
-    int first = 1;
+    ws_step st;
+    if (action && !ws_episode_done(w) && ws_episode_step(w, action, &st, err))
+        return -1;
     while (!ws_episode_done(w)) {
-        char *a = first && action ? strdup(action) : act_oracle(w, err);
+        char *a = act_oracle(w, err);
         if (!a)
-            return first && action ? ws_fail(err, "out of memory") : -1;
-        ws_step st;
+            return -1;
         int rc = ws_episode_step(w, a, &st, err);
         free(a);
         if (rc)
             return -1;
-        first = 0;
     }
     const ws_reward *r = ws_episode_reward(w); /* NULL: the step limit ended it, nothing bought */
     out->reward = r ? r->reward : 0;
