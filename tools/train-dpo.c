@@ -195,6 +195,7 @@ int main(int argc, char **argv)
         if (!(ctx.ref = ws_modelio_load(ref_path, NULL, &err)) ||
             !(ref_be = ws_backend_open(opts.device, opts.gpu_math, &err)) || ws_model_to_backend(ctx.ref, ref_be, &err))
             ws_cli_die(&cli, WS_EXIT_FAIL, "--ref: %s", err.msg);
+        ws_model_set_inference(ctx.ref, 1); /* it only scores */
     }
     int status = ws_train_dataset_main(&cli, &opts, WS_NEED_PAIR, (const char *const *)argv + optind, argc - optind,
                                        dpo_loss, &ctx);

@@ -102,6 +102,18 @@ typedef struct layer_acts {
         *ln2_rstd;
 } layer_acts;
 
+/* The batch dimensions the activation buffers scale with: tokens, action tokens, attention
+ * probabilities, sequences, actions, decisions, bi-attention probabilities, bi-attention backward
+ * scratch. */
+enum { DIM_T, DIM_TA, DIM_ATT, DIM_SEQ, DIM_A, DIM_B, DIM_P1, DIM_SCRATCH, N_DIMS };
+
+/* One allocation holding every buffer of a dimension, sized for `cap` units of it (lay_out). */
+typedef struct act_block {
+    void *dev;  /* backend memory */
+    void *host; /* the host mirrors of its buffers off the host backend (else NULL) */
+    size_t cap;
+} act_block;
+
 /* The packing arrays of a batch, on the host (filled by forward) and in the backend's memory. */
 typedef struct pack_buffers {
     int *seq_start, *seq_len, *first_action, *n_actions, *action_decision, *act_tok;
@@ -131,14 +143,13 @@ struct ws_model {
     ws_biattn_buffers bi;
     /* outputs and loss gradients on the host (aliases of the above on the host) */
     ws_real *h_logits, *h_logp, *h_values, *d_dlogits, *d_dvalues;
-    /* backward scratch */
+    /* backward scratch (training only) */
     ws_real *d_res, *d_spare, *d_tmp, *d_ctx, *d_q, *d_k, *d_v, *d_i1, *d_i2, *d_feat, *d_h, *d_pooled, *d_cls, *d_v1,
         *d_vact, *d_bi_scratch;
-    size_t cap_T, cap_Ta, cap_att, cap_seq, cap_A, cap_B, cap_p1, cap_scratch;
+    act_block blocks[N_DIMS]; /* every buffer above, carved from one block per batch dimension */
     int *title_from, *title_len; /* each action's listing in its state (item titles), host */
     size_t cap_titles;
-    void **owned, **owned_host; /* every activation allocation (backend, host), freed together */
-    size_t n_owned, cap_owned, n_owned_host, cap_owned_host;
+    int inference; /* ws_model_set_inference: one layer's buffers, nothing for backward */
     int have_forward;
 };
 
@@ -163,7 +174,8 @@ ws_model *ws_model_new(const ws_model_config *cfg, ws_err *err)
     ws_model *m = calloc(1, sizeof *m);
     size_t max_tensors = N_EMB_TENSORS + N_HEAD_TENSORS + (size_t)cfg->layers * N_LAYER_TENSORS;
     if (!m || !(m->tensors = calloc(max_tensors, sizeof *m->tensors)) ||
-        !(m->layer = calloc((size_t)cfg->layers * N_LAYER_TENSORS + 1, sizeof *m->layer))) {
+        !(m->layer = calloc((size_t)cfg->layers * N_LAYER_TENSORS + 1, sizeof *m->layer)) ||
+        !(m->acts = calloc(cfg->layers ? (size_t)cfg->layers : 1, sizeof *m->acts))) {
         ws_model_free(m);
         ws_fail(err, "out of memory");
         return NULL;
@@ -214,16 +226,14 @@ ws_model *ws_model_new(const ws_model_config *cfg, ws_err *err)
 
 static void free_activations(ws_model *m)
 {
-    for (size_t i = 0; i < m->n_owned; i++)
-        m->be->free(m->be, m->owned[i]);
-    for (size_t i = 0; i < m->n_owned_host; i++)
-        free(m->owned_host[i]);
-    free(m->owned);
-    free(m->owned_host);
-    m->owned = m->owned_host = NULL;
-    m->n_owned = m->cap_owned = m->n_owned_host = m->cap_owned_host = 0;
-    free(m->acts);
-    m->acts = NULL;
+    for (int d = 0; d < N_DIMS; d++) {
+        act_block *blk = &m->blocks[d];
+        if (blk->dev)
+            m->be->free(m->be, blk->dev);
+        free(blk->host);
+        *blk = (act_block){0};
+    }
+    m->have_forward = 0;
 }
 
 static void free_parameters(ws_model *m)
@@ -243,6 +253,7 @@ void ws_model_free(ws_model *m)
     if (!m)
         return;
     free_activations(m);
+    free(m->acts);
     free(m->tensors);
     free(m->layer);
     free(m->title_from);
@@ -263,8 +274,6 @@ int ws_model_to_backend(ws_model *m, const ws_backend *be, ws_err *err)
     if (!m->on_host)
         return ws_fail(err, "model: already on the %s backend", m->be->name);
     free_activations(m);
-    m->cap_T = m->cap_Ta = m->cap_att = m->cap_seq = m->cap_A = m->cap_B = m->cap_p1 = m->cap_scratch = 0;
-    m->have_forward = 0;
     size_t bytes = m->n_params * sizeof(ws_real);
     ws_real *params = be->alloc(be, bytes), *grads = be->alloc(be, bytes);
     if (!params || !grads) {
@@ -381,153 +390,205 @@ void ws_model_init_random(ws_model *m, uint64_t seed)
 
 /* ------------------------------------------------------------------ activation memory */
 
-static int remember(void ***list, size_t *n, size_t *cap, void *p)
+void ws_model_set_inference(ws_model *m, int inference)
 {
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 64;
-        void **l = realloc(*list, c * sizeof *l);
-        if (!l)
-            return -1;
-        *list = l;
-        *cap = c;
-    }
-    (*list)[(*n)++] = p;
-    return 0;
-}
-
-/* Backend memory, zeroed. */
-static void *own(ws_model *m, size_t bytes)
-{
-    void *p = m->be->alloc(m->be, bytes ? bytes : 1);
-    if (p && remember(&m->owned, &m->n_owned, &m->cap_owned, p)) {
-        m->be->free(m->be, p);
-        return NULL;
-    }
-    return p;
-}
-
-/* Host memory for what the host fills or reads; on the host backend, the backend buffer itself. */
-static void *own_host(ws_model *m, void *backend_buffer, size_t bytes)
-{
-    if (m->on_host)
-        return backend_buffer;
-    void *p = calloc(1, bytes ? bytes : 1);
-    if (p && remember(&m->owned_host, &m->n_owned_host, &m->cap_owned_host, p)) {
-        free(p);
-        return NULL;
-    }
-    return p;
-}
-
-/* Size every buffer for the batch; grows (never shrinks) so steady training allocates nothing. */
-static int reserve(ws_model *m, int B, int A, int T, int Ta, size_t att_total, size_t p1_total, size_t scratch)
-{
-    int n_seq = B + A;
-    if ((size_t)T <= m->cap_T && (size_t)Ta <= m->cap_Ta && att_total <= m->cap_att && (size_t)n_seq <= m->cap_seq &&
-        (size_t)A <= m->cap_A && (size_t)B <= m->cap_B && p1_total <= m->cap_p1 && scratch <= m->cap_scratch)
-        return 0;
+    if (m->inference == !!inference)
+        return;
+    /* the buffers are laid out for the other mode: the next forward sizes them anew */
     free_activations(m);
-    size_t cT = (size_t)T * 5 / 4 + 64, cTa = (size_t)Ta * 5 / 4 + 64, catt = att_total * 5 / 4 + 64;
-    size_t cseq = (size_t)n_seq * 5 / 4 + 8, cA = (size_t)A * 5 / 4 + 8, cB = (size_t)B * 5 / 4 + 8;
-    size_t cp1 = p1_total * 5 / 4 + 64, cscr = scratch * 5 / 4 + 64;
-    size_t C = (size_t)m->cfg.hidden, FF = (size_t)m->cfg.intermediate, L = (size_t)m->cfg.layers;
-    size_t VH = (size_t)m->cfg.value_hidden;
-    int ok = 1;
-#define ALLOC(field, count) ok = ok && (m->field = own(m, (count) * sizeof *m->field)) != NULL
-#define ALLOC_PACK(field, count)                                                                                  \
-    ok = ok && (m->dp.field = own(m, (count) * sizeof *m->dp.field)) != NULL &&                                  \
-         (m->hp.field = own_host(m, m->dp.field, (count) * sizeof *m->hp.field)) != NULL
-#define ALLOC_HOST(host, field, count) ok = ok && (m->host = own_host(m, m->field, (count) * sizeof *m->field)) != NULL
-    ALLOC_PACK(seq_start, cseq);
-    ALLOC_PACK(seq_len, cseq);
-    ALLOC_PACK(att_start, cseq);
-    ALLOC_PACK(first_action, cB);
-    ALLOC_PACK(n_actions, cB);
-    ALLOC_PACK(action_decision, cA);
-    ALLOC_PACK(act_tok, cA);
-    ALLOC_PACK(p1_start, cA);
-    ALLOC_PACK(ids, cT);
-    ALLOC_PACK(pos, cT);
-    ALLOC_PACK(types, cT);
-    ALLOC(emb_out, cT * C);
-    ALLOC(emb_mean, cT);
-    ALLOC(emb_rstd, cT);
-    ALLOC(enc_x0, cT * C);
-    m->acts = calloc(L ? L : 1, sizeof *m->acts);
-    ok = ok && m->acts;
-    for (size_t l = 0; ok && l < L; l++) {
-        layer_acts *a = &m->acts[l];
-        ALLOC(acts[l].q, cT * C);
-        ALLOC(acts[l].k, cT * C);
-        ALLOC(acts[l].v, cT * C);
-        ALLOC(acts[l].att, catt);
-        ALLOC(acts[l].ctx, cT * C);
-        ALLOC(acts[l].res1, cT * C);
-        ALLOC(acts[l].ln1, cT * C);
-        ALLOC(acts[l].ln1_mean, cT);
-        ALLOC(acts[l].ln1_rstd, cT);
-        ALLOC(acts[l].ff1, cT * FF);
-        ALLOC(acts[l].gelu, cT * FF);
-        ALLOC(acts[l].res2, cT * C);
-        ALLOC(acts[l].out, cT * C);
-        ALLOC(acts[l].ln2_mean, cT);
-        ALLOC(acts[l].ln2_rstd, cT);
-        a->inp = l == 0 ? m->enc_x0 : m->acts[l - 1].out;
+    m->inference = !!inference;
+}
+
+/* Capacity policy: a dimension that is short grows to max(need + need / 4, 2 x its capacity) (plus
+ * a little), and only that dimension's block is replaced; capacities never shrink. A model that
+ * plays sees batches that vary with the episodes in flight, and reallocating every buffer
+ * whenever any dimension crept past its capacity mapped and cleared gigabytes of fresh pages
+ * again and again; doubling bounds the reallocations of a dimension by the log of its largest
+ * batch, after which play and training allocate nothing. On the CPU the slack costs address
+ * space, not memory: calloc's pages are mapped when first written. */
+static size_t grown_capacity(size_t need, size_t cap)
+{
+    size_t slack = need + need / 4 + 64;
+    return slack > 2 * cap ? slack : 2 * cap;
+}
+
+/* Where a block's buffers go: with base NULL only their sizes are summed. Every buffer starts on
+ * a 256-byte boundary within the block (the GPU's aligned operands, as separate allocations were). */
+typedef struct carver {
+    char *dev, *host;
+    size_t dev_used, host_used;
+} carver;
+
+static void *carve(char *base, size_t *used, size_t bytes)
+{
+    void *p = base ? base + *used : NULL;
+    *used += (bytes + 255) & ~(size_t)255;
+    return p;
+}
+
+/* The buffers of dimension `dim` for `cap` units of it, carved by c: in inference, one layer's
+ * activations (shared by every layer, link_layers) and no backward buffer. */
+static void lay_out(ws_model *m, int dim, size_t cap, carver *c)
+{
+    size_t C = (size_t)m->cfg.hidden, FF = (size_t)m->cfg.intermediate, VH = (size_t)m->cfg.value_hidden;
+    size_t kept_layers = m->inference && m->cfg.layers ? 1 : (size_t)m->cfg.layers;
+    int train = !m->inference;
+#define TAKE(field, count) (m->field = carve(c->dev, &c->dev_used, (count) * sizeof *m->field))
+#define TAKE_HOST(host_field, field, count)                                                                       \
+    (m->host_field = m->on_host ? m->field : carve(c->host, &c->host_used, (count) * sizeof *m->field))
+#define TAKE_PACK(field, count) (TAKE(dp.field, count), TAKE_HOST(hp.field, dp.field, count))
+    switch (dim) {
+    case DIM_T:
+        TAKE_PACK(ids, cap);
+        TAKE_PACK(pos, cap);
+        TAKE_PACK(types, cap);
+        TAKE(emb_out, cap * C);
+        TAKE(emb_mean, cap);
+        TAKE(emb_rstd, cap);
+        TAKE(enc_x0, cap * C);
+        TAKE(bi.mem_dot, cap);
+        for (size_t l = 0; l < kept_layers; l++) {
+            TAKE(acts[l].q, cap * C);
+            TAKE(acts[l].k, cap * C);
+            TAKE(acts[l].v, cap * C);
+            TAKE(acts[l].ctx, cap * C);
+            TAKE(acts[l].res1, cap * C);
+            TAKE(acts[l].ln1, cap * C);
+            TAKE(acts[l].ln1_mean, cap);
+            TAKE(acts[l].ln1_rstd, cap);
+            TAKE(acts[l].ff1, cap * FF);
+            TAKE(acts[l].gelu, cap * FF);
+            TAKE(acts[l].res2, cap * C);
+            TAKE(acts[l].out, cap * C);
+            TAKE(acts[l].ln2_mean, cap);
+            TAKE(acts[l].ln2_rstd, cap);
+        }
+        if (train) {
+            TAKE(d_res, cap * C);
+            TAKE(d_spare, cap * C);
+            TAKE(d_tmp, cap * C);
+            TAKE(d_ctx, cap * C);
+            TAKE(d_q, cap * C);
+            TAKE(d_k, cap * C);
+            TAKE(d_v, cap * C);
+            TAKE(d_i1, cap * FF);
+            TAKE(d_i2, cap * FF);
+        }
+        break;
+    case DIM_TA:
+        TAKE(feat, cap * 4 * C);
+        TAKE(hpre, cap * C);
+        TAKE(h, cap * C);
+        TAKE(bi.w2, cap);
+        TAKE(bi.argmax, cap);
+        TAKE(bi.out1, cap * C);
+        if (train) {
+            TAKE(d_feat, cap * 4 * C);
+            TAKE(d_h, cap * C);
+        }
+        break;
+    case DIM_ATT:
+        for (size_t l = 0; l < kept_layers; l++)
+            TAKE(acts[l].att, cap);
+        break;
+    case DIM_SEQ:
+        TAKE_PACK(seq_start, cap);
+        TAKE_PACK(seq_len, cap);
+        TAKE_PACK(att_start, cap);
+        break;
+    case DIM_A:
+        TAKE_PACK(action_decision, cap);
+        TAKE_PACK(act_tok, cap);
+        TAKE_PACK(p1_start, cap);
+        TAKE(pooled, cap * C);
+        TAKE(bi.out2, cap * C);
+        TAKE(logits, cap);
+        TAKE(logp, cap);
+        TAKE_HOST(h_logits, logits, cap);
+        TAKE_HOST(h_logp, logp, cap);
+        if (train) {
+            TAKE(d_pooled, cap * C);
+            TAKE(d_dlogits, cap);
+        }
+        break;
+    case DIM_B:
+        TAKE_PACK(first_action, cap);
+        TAKE_PACK(n_actions, cap);
+        TAKE(cls, cap * C);
+        TAKE(vpre, cap * VH);
+        TAKE(vact, cap * VH);
+        TAKE(values, cap);
+        TAKE_HOST(h_values, values, cap);
+        if (train) {
+            TAKE(d_cls, cap * C);
+            TAKE(d_v1, cap * VH);
+            TAKE(d_vact, cap * VH);
+            TAKE(d_dvalues, cap);
+        }
+        break;
+    case DIM_P1:
+        TAKE(bi.p1, cap);
+        break;
+    case DIM_SCRATCH:
+        if (train)
+            TAKE(d_bi_scratch, cap);
+        break;
     }
-    ALLOC(feat, cTa * 4 * C);
-    ALLOC(hpre, cTa * C);
-    ALLOC(h, cTa * C);
-    ALLOC(pooled, cA * C);
-    ALLOC(logits, cA);
-    ALLOC(logp, cA);
-    ALLOC(cls, cB * C);
-    ALLOC(vpre, cB * VH);
-    ALLOC(vact, cB * VH);
-    ALLOC(values, cB);
-    ALLOC(bi.p1, cp1);
-    ALLOC(bi.w2, cTa);
-    ALLOC(bi.argmax, cTa);
-    ALLOC(bi.out1, cTa * C);
-    ALLOC(bi.out2, cA * C);
-    ALLOC(bi.mem_dot, cT);
-    ALLOC(d_res, cT * C);
-    ALLOC(d_spare, cT * C);
-    ALLOC(d_tmp, cT * C);
-    ALLOC(d_ctx, cT * C);
-    ALLOC(d_q, cT * C);
-    ALLOC(d_k, cT * C);
-    ALLOC(d_v, cT * C);
-    ALLOC(d_i1, cT * FF);
-    ALLOC(d_i2, cT * FF);
-    ALLOC(d_feat, cTa * 4 * C);
-    ALLOC(d_h, cTa * C);
-    ALLOC(d_pooled, cA * C);
-    ALLOC(d_cls, cB * C);
-    ALLOC(d_v1, cB * VH);
-    ALLOC(d_vact, cB * VH);
-    ALLOC(d_bi_scratch, cscr);
-    ALLOC(d_dlogits, cA);
-    ALLOC(d_dvalues, cB);
-    ALLOC_HOST(h_logits, logits, cA);
-    ALLOC_HOST(h_logp, logp, cA);
-    ALLOC_HOST(h_values, values, cB);
-#undef ALLOC
-#undef ALLOC_PACK
-#undef ALLOC_HOST
-    if (!ok) {
-        free_activations(m);
-        m->cap_T = m->cap_Ta = m->cap_att = m->cap_seq = m->cap_A = m->cap_B = m->cap_p1 = m->cap_scratch = 0;
-        return -1;
+#undef TAKE
+#undef TAKE_HOST
+#undef TAKE_PACK
+}
+
+/* Each layer's input and output. In training every layer has its own activations (backward reads
+ * them all) and reads the previous layer's output. In inference every layer uses layer 0's
+ * buffers, and the hidden states alternate between enc_x0 and layer 0's output: a layer reads
+ * one and writes the other, so no layer's input is overwritten while it is read. */
+static void link_layers(ws_model *m)
+{
+    int L = m->cfg.layers;
+    for (int l = 0; l < L; l++) {
+        if (m->inference && l > 0) {
+            ws_real *other = m->acts[0].out;
+            m->acts[l] = m->acts[0];
+            m->acts[l].out = l % 2 ? m->enc_x0 : other;
+        }
+        m->acts[l].inp = l == 0 ? m->enc_x0 : m->acts[l - 1].out;
     }
-    m->cap_T = cT;
-    m->cap_Ta = cTa;
-    m->cap_att = catt;
-    m->cap_seq = cseq;
-    m->cap_A = cA;
-    m->cap_B = cB;
-    m->cap_p1 = cp1;
-    m->cap_scratch = cscr;
-    return 0;
+}
+
+/* Size the buffers for a batch of need[dim] units of each dimension (the policy: grown_capacity).
+ * A block that cannot be had is left empty (capacity 0), to be tried again by the next batch. */
+static int reserve(ws_model *m, const size_t need[N_DIMS])
+{
+    int grown = 0, rc = 0;
+    for (int d = 0; d < N_DIMS; d++) {
+        act_block *blk = &m->blocks[d];
+        if (need[d] <= blk->cap)
+            continue;
+        size_t cap = grown_capacity(need[d], blk->cap);
+        /* the old contents are not needed: free first, so the two never coexist */
+        if (blk->dev)
+            m->be->free(m->be, blk->dev);
+        free(blk->host);
+        *blk = (act_block){0};
+        carver size = {0};
+        lay_out(m, d, cap, &size);
+        void *dev = size.dev_used ? m->be->alloc(m->be, size.dev_used) : NULL;
+        void *host = size.host_used ? calloc(1, size.host_used) : NULL;
+        if ((size.dev_used && !dev) || (size.host_used && !host)) {
+            if (dev)
+                m->be->free(m->be, dev);
+            free(host);
+            rc = -1;
+            continue;
+        }
+        *blk = (act_block){.dev = dev, .host = host, .cap = cap};
+        lay_out(m, d, cap, &(carver){.dev = dev, .host = host});
+        grown = 1;
+    }
+    if (grown)
+        link_layers(m);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ forward */
@@ -644,7 +705,7 @@ int ws_item_title_span(const int32_t *action, int action_len, const int32_t *sta
 static int find_item_titles(ws_model *m, const ws_batch *b, int A)
 {
     if ((size_t)A > m->cap_titles) {
-        size_t cap = (size_t)A * 5 / 4 + 8;
+        size_t cap = grown_capacity((size_t)A, m->cap_titles);
         int *from = realloc(m->title_from, cap * sizeof *from);
         if (from)
             m->title_from = from;
@@ -715,7 +776,10 @@ int ws_model_forward(ws_model *m, const ws_batch *b, ws_err *err)
             scratch += (size_t)La * b->state_len[i] + 2 * (size_t)La * C + (size_t)La + (size_t)C;
         }
     }
-    if (reserve(m, B, A, T, Ta, att_total, p1_total, scratch))
+    const size_t need[N_DIMS] = {[DIM_T] = (size_t)T, [DIM_TA] = (size_t)Ta, [DIM_ATT] = att_total,
+                                 [DIM_SEQ] = (size_t)(B + A), [DIM_A] = (size_t)A, [DIM_B] = (size_t)B,
+                                 [DIM_P1] = p1_total, [DIM_SCRATCH] = scratch};
+    if (reserve(m, need))
         return ws_fail(err, "model: out of memory for a batch of %d tokens", T);
     ws_pack *pk = &m->pack;
     *pk = (ws_pack){.B = B, .A = A, .n_seq = B + A, .T = T, .Ta = Ta, .att_total = att_total,
@@ -837,6 +901,9 @@ static void layer_backward(ws_model *m, int l, ws_real *dout, ws_real *dinp)
 
 int ws_model_backward(ws_model *m, const ws_real *dlogits, const ws_real *dvalues, ws_err *err)
 {
+    if (m->inference)
+        return ws_fail(err, "model: backward on a model set for inference, which keeps no activations for it "
+                       "(ws_model_set_inference)");
     if (!m->have_forward)
         return ws_fail(err, "model: backward without a forward pass");
     const ws_backend *be = m->be;

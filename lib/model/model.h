@@ -2,7 +2,9 @@
  * actions, the state-action bi-attention head that scores each action, and the value head.
  *
  * Owns the parameters (one buffer, Hugging Face / WebShop tensor names), their gradients, and
- * the activations of the last forward pass, which backward consumes. Forward and backward are
+ * the activations of the last forward pass, which backward consumes (none kept by a model set
+ * for inference, ws_model_set_inference). Activation buffers grow with the largest batch seen and
+ * are kept, so steady training or play allocates nothing. Forward and backward are
  * written out layer by layer (llm.c style) on top of lib/model/backend.h. A batch is a list of
  * decisions; each decision is a state and its valid actions. Sequences are packed without
  * padding, so every state and action attends over exactly its own tokens; the state is encoded
@@ -139,6 +141,15 @@ int ws_model_params_to_host(ws_model *m, ws_err *err);
 /* The parameters and their gradients in the backend's memory (the same as the host's on the CPU). */
 ws_real *ws_model_device_params(ws_model *m);
 ws_real *ws_model_device_grads(ws_model *m);
+
+/* Inference mode, for a model that only plays or scores (forward passes; the agent's, a reference
+ * model's): set it where such a model is loaded, before its first forward. The model then keeps
+ * no activation for backward and has no backward buffer: every encoder layer reuses one set of
+ * buffers, its input and output alternating between two, so a forward needs about 1/layers of the
+ * training activations' memory. Its logits, log-probabilities and values are the training
+ * forward's, bit for bit, for the same batch and threads; ws_model_backward refuses it. Switching
+ * (either way) frees the activations; the next forward sizes them for the mode. */
+void ws_model_set_inference(ws_model *m, int inference);
 
 /* Forward over a batch. Afterwards (on the host, whatever the backend): logits and
  * log-probabilities (log-softmax over each decision's actions), one per action in batch order;

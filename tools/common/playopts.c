@@ -88,6 +88,7 @@ void ws_play_place_model(const ws_play_opts *o, const ws_cli *cli, ws_model *m)
         ws_cli_die(cli, WS_EXIT_FAIL, "%s", err.msg);
     }
     ws_model_own_backend(m);
+    ws_model_set_inference(m, 1);
 }
 
 ws_env *ws_play_env_new(const ws_play_opts *o, const ws_cli *cli, const char *dir, ws_catalog *cat)

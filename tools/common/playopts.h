@@ -67,7 +67,8 @@ ws_agent ws_play_agent(const ws_play_opts *o);
 /* The model of checkpoint `ckpt` with --threads set and its --vocab loaded into *vocab (see
  * ws_modelio_load_with_vocab); dies with the reason on failure. */
 ws_model *ws_play_load_model(const ws_play_opts *o, const ws_cli *cli, const char *ckpt, ws_vocab **vocab);
-/* Move a loaded model onto the backend --device names (the model then owns it); dies on failure. */
+/* Make a loaded model a player: onto the backend --device names (the model then owns it), in
+ * inference mode (ws_model_set_inference: it only plays or scores); dies on failure. */
 void ws_play_place_model(const ws_play_opts *o, const ws_cli *cli, ws_model *m);
 
 /* The catalog of `dir` priced with --catalog-seed, and an environment on it; dies with the reason

@@ -1,0 +1,157 @@
+/* The model's inference mode (ws_model_set_inference): the same logits, log-probabilities, values
+ * and encoder output as the training forward, bit for bit, over batches that grow and shrink (so
+ * buffers are regrown between forwards in both modes, at different times); backward refused in
+ * inference and working again once the model is back in training. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "model.h"
+#include "rng.h"
+
+enum { MAX_DECISIONS = 8, MAX_ACTIONS = 10 };
+
+typedef struct random_batch {
+    int32_t *states[MAX_DECISIONS], *actions[MAX_DECISIONS * MAX_ACTIONS];
+    int state_len[MAX_DECISIONS], n_actions[MAX_DECISIONS], action_len[MAX_DECISIONS * MAX_ACTIONS];
+    ws_batch batch;
+} random_batch;
+
+static int32_t *random_ids(ws_rng *r, int len, int vocab)
+{
+    int32_t *ids = malloc((size_t)len * sizeof *ids);
+    assert_non_null(ids);
+    for (int k = 0; k < len; k++)
+        ids[k] = (int32_t)ws_rng_below(r, (uint64_t)vocab);
+    return ids;
+}
+
+/* A batch of `decisions` decisions whose states have up to max_state tokens. */
+static void make_batch(random_batch *rb, ws_rng *r, int decisions, int max_state, int vocab)
+{
+    memset(rb, 0, sizeof *rb);
+    int a = 0;
+    for (int i = 0; i < decisions; i++) {
+        rb->state_len[i] = 2 + (int)ws_rng_below(r, (uint64_t)max_state - 1);
+        rb->states[i] = random_ids(r, rb->state_len[i], vocab);
+        rb->n_actions[i] = 1 + (int)ws_rng_below(r, MAX_ACTIONS);
+        for (int j = 0; j < rb->n_actions[i]; j++, a++) {
+            rb->action_len[a] = 1 + (int)ws_rng_below(r, 12);
+            rb->actions[a] = random_ids(r, rb->action_len[a], vocab);
+        }
+    }
+    rb->batch = (ws_batch){decisions, (const int32_t *const *)rb->states, rb->state_len, rb->n_actions,
+                           (const int32_t *const *)rb->actions, rb->action_len};
+}
+
+static void free_batch(random_batch *rb)
+{
+    for (int i = 0; i < MAX_DECISIONS; i++)
+        free(rb->states[i]);
+    for (int a = 0; a < MAX_DECISIONS * MAX_ACTIONS; a++)
+        free(rb->actions[a]);
+}
+
+static int batch_actions(const ws_batch *b)
+{
+    int A = 0;
+    for (int i = 0; i < b->n_decisions; i++)
+        A += b->n_actions[i];
+    return A;
+}
+
+static ws_model *new_model(int layers)
+{
+    ws_model_config cfg = {.vocab_size = 100, .hidden = 32, .layers = layers, .heads = 4, .intermediate = 64,
+                           .max_position = 64, .type_vocab = 2, .ln_eps = 1e-12, .value_hidden = 8};
+    ws_err err;
+    ws_model *m = ws_model_new(&cfg, &err);
+    assert_non_null(m);
+    ws_model_init_random(m, 7);
+    return m;
+}
+
+/* Both models' last forward gave the same bits. */
+static void assert_same_forward(const ws_model *x, const ws_model *y, const ws_batch *b)
+{
+    size_t A = (size_t)batch_actions(b), B = (size_t)b->n_decisions;
+    assert_memory_equal(ws_model_logits(x), ws_model_logits(y), A * sizeof(ws_real));
+    assert_memory_equal(ws_model_logp(x), ws_model_logp(y), A * sizeof(ws_real));
+    assert_memory_equal(ws_model_values(x), ws_model_values(y), B * sizeof(ws_real));
+    size_t enc = ws_model_batch_tokens(x) * (size_t)ws_model_get_config(x)->hidden;
+    assert_int_equal(ws_model_batch_tokens(x), ws_model_batch_tokens(y));
+    assert_memory_equal(ws_model_encoder_output(x), ws_model_encoder_output(y), enc * sizeof(ws_real));
+}
+
+/* Decision counts and state lengths that grow, shrink and grow past every earlier batch. */
+static const int sizes[][2] = {{1, 8}, {3, 30}, {2, 10}, {6, 60}, {1, 4}, {8, 64}, {4, 40}};
+
+static void test_inference_matches_training(void **state)
+{
+    (void)state;
+    /* odd and even layer counts end on either of the two alternating buffers; 0: no encoder layer */
+    for (int layers = 0; layers <= 3; layers++) {
+        ws_model *train = new_model(layers), *infer = new_model(layers);
+        ws_model_set_inference(infer, 1);
+        ws_rng r;
+        ws_rng_seed(&r, (uint64_t)layers, "test-model-inference");
+        for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+            random_batch rb;
+            make_batch(&rb, &r, sizes[k][0], sizes[k][1], 100);
+            ws_err err;
+            assert_int_equal(ws_model_forward(train, &rb.batch, &err), 0);
+            assert_int_equal(ws_model_forward(infer, &rb.batch, &err), 0);
+            assert_same_forward(train, infer, &rb.batch);
+            free_batch(&rb);
+        }
+        ws_model_free(train);
+        ws_model_free(infer);
+    }
+}
+
+static void test_backward_refused_in_inference(void **state)
+{
+    (void)state;
+    ws_model *m = new_model(2), *reference = new_model(2);
+    ws_rng r;
+    ws_rng_seed(&r, 1, "test-model-inference");
+    random_batch rb;
+    make_batch(&rb, &r, 3, 20, 100);
+    int A = batch_actions(&rb.batch);
+    ws_real *dlogits = calloc((size_t)A, sizeof *dlogits);
+    assert_non_null(dlogits);
+    dlogits[0] = 1;
+    ws_err err;
+
+    ws_model_set_inference(m, 1);
+    assert_int_equal(ws_model_forward(m, &rb.batch, &err), 0);
+    assert_int_equal(ws_model_backward(m, dlogits, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "inference"));
+
+    /* back in training: forward and backward as a model that never left it */
+    ws_model_set_inference(m, 0);
+    assert_int_equal(ws_model_backward(m, dlogits, NULL, &err), -1); /* its activations went with the mode */
+    assert_int_equal(ws_model_forward(m, &rb.batch, &err), 0);
+    assert_int_equal(ws_model_forward(reference, &rb.batch, &err), 0);
+    assert_same_forward(m, reference, &rb.batch);
+    ws_model_zero_grad(m);
+    ws_model_zero_grad(reference);
+    assert_int_equal(ws_model_backward(m, dlogits, NULL, &err), 0);
+    assert_int_equal(ws_model_backward(reference, dlogits, NULL, &err), 0);
+    assert_memory_equal(ws_model_device_grads(m), ws_model_device_grads(reference),
+                        ws_model_n_params(m) * sizeof(ws_real));
+    free(dlogits);
+    free_batch(&rb);
+    ws_model_free(m);
+    ws_model_free(reference);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_inference_matches_training),
+                                       cmocka_unit_test(test_backward_refused_in_inference)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
