@@ -33,7 +33,9 @@ typedef WS_REAL ws_real;
 
 
 /* Threads for the CPU kernels (OpenMP loops and BLAS alike); 0 means one per core. The same count
- * gives the same bits; another count may change the last bits of matrix products. */
+ * gives the same bits on the same BLAS kernels (OpenBLAS's choice for the CPU, or the
+ * OPENBLAS_CORETYPE of the environment: backend_cpu.c); another count or other kernels may
+ * change the last bits of matrix products. */
 void ws_backend_set_threads(int n);
 int ws_backend_threads(void);
 

@@ -1,5 +1,14 @@
 /* The CPU backend: the reference implementation of lib/model/backend.h (OpenBLAS, OpenMP, fixed
- * reduction orders). */
+ * reduction orders).
+ *
+ * Most of its time is OpenBLAS's sgemm. OpenBLAS (built DYNAMIC_ARCH, as Debian's) picks its
+ * kernels once, while it is loaded and before main(): those OPENBLAS_CORETYPE names, else its
+ * own choice for the CPU. That choice is left to OpenBLAS: Debian 12's 0.3.21 takes its AVX-512
+ * kernels (Cooperlake) on AMD's Zen 4 and Zen 5, which run the encoder's products at about 90% of
+ * a core's fp32 peak, twice the rate of its AVX2 (Haswell) kernels (make bench-gemm; docs/results,
+ * "The model"); an OPENBLAS_CORETYPE in the environment overrides it, for better or worse.
+ * Kernels sum a product in their own order, so the bits of a result are those of the seed, the
+ * thread count and the kernels together. */
 #include "backend.h"
 
 #include <cblas.h>
