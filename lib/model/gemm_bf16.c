@@ -1,0 +1,225 @@
+/* gemm_bf16: bf16 inputs, fp32 accumulation (gemm_bf16.h).
+ *
+ * The layout follows AVX512_BF16's dot product: vdpbf16ps multiplies, in each 32-bit lane, a pair
+ * of bf16 values of one operand by the pair in the same lane of the other and adds both products
+ * into that lane's fp32 sum. So both operands are packed as pairs along k: a 32-bit word holds
+ * op(X)(i, 2p) in its low half and op(X)(i, 2p + 1) in its high half (a zero when K is odd).
+ *
+ * Blocking (as BLIS and OpenBLAS do): a block of B (KC deep, NC wide) is packed once and shared by
+ * the threads; each thread packs its own block of A (MC rows) and runs the microkernel over them,
+ * an MR x NR tile of C in 2 x MR vector accumulators, fed by one broadcast pair of A per row and
+ * two vectors of B pairs per step. With MR = 12, NR = 32 that is 24 accumulators of AVX-512's 32
+ * registers, enough independent sums to keep both vector pipes busy through the instruction's
+ * latency. An NR-wide panel of B (KC/2 x 32 words = 16 KiB) stays in L1 while the A block
+ * (48 KiB) streams from L2.
+ *
+ * Threads share out whole MC-row blocks of C in a fixed order; an element's sum runs through
+ * the K blocks in order whichever thread holds it, so the bits do not depend on the threads. */
+#include "gemm_bf16.h"
+
+#include <omp.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+enum {
+    MR = 12,  /* rows of C per microkernel tile */
+    NR = 32,  /* columns per tile: two vectors of 16 fp32 sums */
+    KC = 256, /* depth of a packed block (even: whole pairs) */
+    MC = 96,  /* rows of a thread's A block: 8 tiles */
+    NC = 512  /* columns of the shared B block */
+};
+
+/* Below this many multiply-adds the threads cost more than they save. */
+#define PARALLEL_MIN_WORK (1 << 18)
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+
+int ws_gemm_bf16_supported(void)
+{
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
+}
+
+/* The first n of 16 lanes (none when n <= 0). */
+static inline __mmask16 first_lanes(int n)
+{
+    return n <= 0 ? 0 : n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+}
+
+/* Pack a panel of op(X): dst[p * width + i] = the bf16 pair (x(i, 2p), x(i, 2p + 1)) for p < kc/2
+ * rounded up, i < width, where x(i, k) = src[i * stride_i + k * stride_k] for i < n_index and 0
+ * beyond (so that a partial tile computes zeros). pairs_contiguous: stride_k == 1 (a row of A, a
+ * row of B^T); else stride_i == 1 (a column of A^T, a row of B). */
+BF16_TARGET static void pack_panel(uint32_t *dst, int width, int n_index, int kc, const float *src, size_t stride_i,
+                                   size_t stride_k, int pairs_contiguous)
+{
+    int kp = (kc + 1) / 2;
+    if (pairs_contiguous) {
+        /* 32 consecutive k of one index convert to 16 consecutive pairs, one per step p */
+        for (int i = 0; i < width; i++) {
+            if (i >= n_index) {
+                for (int p = 0; p < kp; p++)
+                    dst[(size_t)p * width + i] = 0;
+                continue;
+            }
+            const float *x = src + (size_t)i * stride_i;
+            for (int k0 = 0; k0 < kc; k0 += 32) {
+                int left = kc - k0;
+                __m512 lo = _mm512_maskz_loadu_ps(first_lanes(left), x + k0);
+                __m512 hi = _mm512_maskz_loadu_ps(first_lanes(left - 16), x + k0 + 16);
+                uint32_t pairs[16];
+                _mm512_storeu_si512(pairs, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+                int n_pairs = (left + 1) / 2 < 16 ? (left + 1) / 2 : 16;
+                for (int q = 0; q < n_pairs; q++)
+                    dst[(size_t)(k0 / 2 + q) * width + i] = pairs[q];
+            }
+        }
+        return;
+    }
+    /* two rows k = 2p and 2p + 1, 16 indices at a time: convert both (row 2p in the low 16 bf16,
+     * row 2p + 1 in the high 16), then interleave them into pairs */
+    const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7,
+                                                22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    for (int p = 0; p < kp; p++) {
+        const float *even = src + (size_t)(2 * p) * stride_k, *odd = even + stride_k;
+        int has_odd = 2 * p + 1 < kc;
+        for (int i0 = 0; i0 < width; i0 += 16) {
+            __mmask16 valid = first_lanes(n_index - i0);
+            __m512 v0 = _mm512_maskz_loadu_ps(valid, even + i0);
+            __m512 v1 = has_odd ? _mm512_maskz_loadu_ps(valid, odd + i0) : _mm512_setzero_ps();
+            __m512i halves = (__m512i)_mm512_cvtne2ps_pbh(v1, v0);
+            _mm512_mask_storeu_epi32(dst + (size_t)p * width + i0, first_lanes(width - i0),
+                                     _mm512_permutexvar_epi16(interleave, halves));
+        }
+    }
+}
+
+/* One MR x NR tile: C[m, n] = alpha (A panel . B panel) + beta C, m <= MR rows and n <= NR columns
+ * stored (beta == 0: C not read). a: kp steps of MR pairs; b: kp steps of NR pairs. */
+BF16_TARGET static void microkernel(int kp, const uint32_t *a, const uint32_t *b, float *c, size_t ldc, int m, int n,
+                                    float alpha, float beta)
+{
+    __m512 acc[MR][2];
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; i++)
+        acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (int p = 0; p < kp; p++) {
+        __m512bh b0 = (__m512bh)_mm512_load_si512(b), b1 = (__m512bh)_mm512_load_si512(b + 16);
+#pragma GCC unroll 12
+        for (int i = 0; i < MR; i++) {
+            __m512bh ai = (__m512bh)_mm512_set1_epi32((int)a[i]);
+            acc[i][0] = _mm512_dpbf16_ps(acc[i][0], ai, b0);
+            acc[i][1] = _mm512_dpbf16_ps(acc[i][1], ai, b1);
+        }
+        a += MR;
+        b += NR;
+    }
+    __mmask16 cols0 = first_lanes(n), cols1 = first_lanes(n - 16);
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; i++) {
+        if (i >= m)
+            break;
+        float *row = c + (size_t)i * ldc;
+        __m512 r0 = _mm512_mul_ps(va, acc[i][0]), r1 = _mm512_mul_ps(va, acc[i][1]);
+        if (beta != 0) {
+            r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(cols0, row), r0);
+            r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(cols1, row + 16), r1);
+        }
+        _mm512_mask_storeu_ps(row, cols0, r0);
+        _mm512_mask_storeu_ps(row + 16, cols1, r1);
+    }
+}
+
+BF16_TARGET static void gemm_blocked(int a_pairs_contiguous, int b_pairs_contiguous, int M, int N, int K, float alpha,
+                                     const float *A, size_t a_stride_i, size_t a_stride_k, const float *B,
+                                     size_t b_stride_j, size_t b_stride_k, float beta, float *C, size_t ldc,
+                                     uint32_t *b_block, uint32_t *a_blocks)
+{
+    int m_blocks = (M + MC - 1) / MC;
+#pragma omp parallel if ((double)M * N * K >= PARALLEL_MIN_WORK)
+    {
+        uint32_t *a_block = a_blocks + (size_t)omp_get_thread_num() * (KC / 2) * MC;
+        for (int jc = 0; jc < N; jc += NC) {
+            int nc = N - jc < NC ? N - jc : NC, n_panels = (nc + NR - 1) / NR;
+            for (int pc = 0; pc < K; pc += KC) {
+                int kc = K - pc < KC ? K - pc : KC, kp = (kc + 1) / 2;
+                /* the first block of k applies beta; the later ones add to what it left */
+                float block_beta = pc == 0 ? beta : 1.0f;
+#pragma omp for schedule(static)
+                for (int jr = 0; jr < n_panels; jr++) {
+                    int j = jc + jr * NR;
+                    pack_panel(b_block + (size_t)jr * kp * NR, NR, N - j < NR ? N - j : NR, kc,
+                               B + (size_t)j * b_stride_j + (size_t)pc * b_stride_k, b_stride_j, b_stride_k,
+                               b_pairs_contiguous);
+                }
+#pragma omp for schedule(static)
+                for (int ib = 0; ib < m_blocks; ib++) {
+                    int ic = ib * MC, mc = M - ic < MC ? M - ic : MC, m_panels = (mc + MR - 1) / MR;
+                    for (int ir = 0; ir < m_panels; ir++) {
+                        int i = ic + ir * MR;
+                        pack_panel(a_block + (size_t)ir * kp * MR, MR, M - i < MR ? M - i : MR, kc,
+                                   A + (size_t)i * a_stride_i + (size_t)pc * a_stride_k, a_stride_i, a_stride_k,
+                                   a_pairs_contiguous);
+                    }
+                    for (int jr = 0; jr < n_panels; jr++) {
+                        int j = jc + jr * NR, n = N - j < NR ? N - j : NR;
+                        for (int ir = 0; ir < m_panels; ir++) {
+                            int i = ic + ir * MR, m = M - i < MR ? M - i : MR;
+                            microkernel(kp, a_block + (size_t)ir * kp * MR, b_block + (size_t)jr * kp * NR,
+                                        C + (size_t)i * ldc + j, ldc, m, n, alpha, block_beta);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+int ws_gemm_bf16(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
+                 const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
+{
+    if (!ws_gemm_bf16_supported())
+        return -1;
+    if (M <= 0 || N <= 0)
+        return 0;
+    if (K <= 0 || alpha == 0) {
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++)
+                C[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * C[(size_t)i * ldc + j];
+        return 0;
+    }
+    /* One allocation for the call: the shared B block, then an A block per thread. */
+    size_t b_words = (size_t)(KC / 2) * NC, a_words = (size_t)(KC / 2) * MC;
+    size_t words = b_words + (size_t)omp_get_max_threads() * a_words;
+    uint32_t *buffers = aligned_alloc(64, words * sizeof *buffers);
+    if (!buffers)
+        return -1;
+    /* op(A)(i, k) and op(B)(k, j) as strides along the index and along k */
+    int a_plain = trans_a == CblasNoTrans, b_plain = trans_b == CblasNoTrans;
+    gemm_blocked(a_plain, !b_plain, M, N, K, alpha, A, a_plain ? (size_t)lda : 1, a_plain ? 1 : (size_t)lda, B,
+                 b_plain ? 1 : (size_t)ldb, b_plain ? (size_t)ldb : 1, beta, C, (size_t)ldc, buffers,
+                 buffers + b_words);
+    free(buffers);
+    return 0;
+}
+
+#else /* no AVX-512 outside x86-64 */
+
+int ws_gemm_bf16_supported(void)
+{
+    return 0;
+}
+
+int ws_gemm_bf16(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
+                 const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
+{
+    (void)trans_a, (void)trans_b, (void)M, (void)N, (void)K, (void)alpha, (void)A, (void)lda, (void)B, (void)ldb,
+        (void)beta, (void)C, (void)ldc;
+    return -1;
+}
+
+#endif
