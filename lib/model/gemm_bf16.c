@@ -137,12 +137,12 @@ BF16_TARGET static void microkernel(int kp, const uint32_t *a, const uint32_t *b
 BF16_TARGET static void gemm_blocked(int a_pairs_contiguous, int b_pairs_contiguous, int M, int N, int K, float alpha,
                                      const float *A, size_t a_stride_i, size_t a_stride_k, const float *B,
                                      size_t b_stride_j, size_t b_stride_k, float beta, float *C, size_t ldc,
-                                     uint32_t *b_block, uint32_t *a_blocks)
+                                     int threads, uint32_t *b_block, uint32_t *a_blocks, size_t a_block_words)
 {
     int m_blocks = (M + MC - 1) / MC;
-#pragma omp parallel if ((double)M * N * K >= PARALLEL_MIN_WORK)
+#pragma omp parallel num_threads(threads)
     {
-        uint32_t *a_block = a_blocks + (size_t)omp_get_thread_num() * (KC / 2) * MC;
+        uint32_t *a_block = a_blocks + (size_t)omp_get_thread_num() * a_block_words;
         for (int jc = 0; jc < N; jc += NC) {
             int nc = N - jc < NC ? N - jc : NC, n_panels = (nc + NR - 1) / NR;
             for (int pc = 0; pc < K; pc += KC) {
@@ -192,17 +192,24 @@ int ws_gemm_bf16(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int
                 C[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * C[(size_t)i * ldc + j];
         return 0;
     }
-    /* One allocation for the call: the shared B block, then an A block per thread. */
-    size_t b_words = (size_t)(KC / 2) * NC, a_words = (size_t)(KC / 2) * MC;
-    size_t words = b_words + (size_t)omp_get_max_threads() * a_words;
-    uint32_t *buffers = aligned_alloc(64, words * sizeof *buffers);
+    /* One thread for a small product, and inside another parallel region (the attention's
+     * blocks): OpenMP would give the nested region one thread anyway. */
+    int threads = (double)M * N * K < PARALLEL_MIN_WORK || omp_get_active_level() >= omp_get_max_active_levels()
+                      ? 1
+                      : omp_get_max_threads();
+    /* One allocation for the call, as large as the product needs: the shared B block, then an A
+     * block per thread, each a whole number of 64-byte lines (aligned_alloc's size rule). */
+    int kp = (K < KC ? K + 1 : KC) / 2, nc = N < NC ? N : NC, mc = M < MC ? M : MC;
+    size_t b_words = (size_t)kp * ((nc + NR - 1) / NR * NR), a_words = (size_t)kp * ((mc + MR - 1) / MR * MR);
+    b_words = (b_words + 15) / 16 * 16, a_words = (a_words + 15) / 16 * 16;
+    uint32_t *buffers = aligned_alloc(64, (b_words + (size_t)threads * a_words) * sizeof *buffers);
     if (!buffers)
         return -1;
     /* op(A)(i, k) and op(B)(k, j) as strides along the index and along k */
     int a_plain = trans_a == CblasNoTrans, b_plain = trans_b == CblasNoTrans;
     gemm_blocked(a_plain, !b_plain, M, N, K, alpha, A, a_plain ? (size_t)lda : 1, a_plain ? 1 : (size_t)lda, B,
-                 b_plain ? 1 : (size_t)ldb, b_plain ? (size_t)ldb : 1, beta, C, (size_t)ldc, buffers,
-                 buffers + b_words);
+                 b_plain ? 1 : (size_t)ldb, b_plain ? (size_t)ldb : 1, beta, C, (size_t)ldc, threads, buffers,
+                 buffers + b_words, a_words);
     free(buffers);
     return 0;
 }
