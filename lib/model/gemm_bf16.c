@@ -49,6 +49,30 @@ static inline __mmask16 first_lanes(int n)
     return n <= 0 ? 0 : n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
 }
 
+/* Transpose a 16 x 16 block of 32-bit words held as 16 vectors (r[x] = row x). Level by level
+ * (b = 8, 4, 2, 1), rows x and x + b (x without bit b) swap their off-diagonal b x b blocks:
+ * row x takes row x + b's low block into its high half, row x + b takes row x's high block into
+ * its low half; after the four levels every element has crossed the diagonal. */
+BF16_TARGET static void transpose16(__m512i r[16])
+{
+#pragma GCC unroll 4
+    for (int b = 8; b >= 1; b /= 2) {
+        int32_t take_low[16], take_high[16]; /* lanes 0-15: the upper row, 16-31: the lower one */
+        for (int c = 0; c < 16; c++) {
+            take_low[c] = c & b ? 16 + c - b : c;
+            take_high[c] = c & b ? 16 + c : c + b;
+        }
+        __m512i low = _mm512_loadu_si512(take_low), high = _mm512_loadu_si512(take_high);
+#pragma GCC unroll 16
+        for (int x = 0; x < 16; x++)
+            if (!(x & b)) {
+                __m512i upper = r[x], lower = r[x + b];
+                r[x] = _mm512_permutex2var_epi32(upper, low, lower);
+                r[x + b] = _mm512_permutex2var_epi32(upper, high, lower);
+            }
+    }
+}
+
 /* Pack a panel of op(X): dst[p * width + i] = the bf16 pair (x(i, 2p), x(i, 2p + 1)) for p < kc/2
  * rounded up, i < width, where x(i, k) = src[i * stride_i + k * stride_k] for i < n_index and 0
  * beyond (so that a partial tile computes zeros). pairs_contiguous: stride_k == 1 (a row of A, a
@@ -58,23 +82,28 @@ BF16_TARGET static void pack_panel(uint32_t *dst, int width, int n_index, int kc
 {
     int kp = (kc + 1) / 2;
     if (pairs_contiguous) {
-        /* 32 consecutive k of one index convert to 16 consecutive pairs, one per step p */
-        for (int i = 0; i < width; i++) {
-            if (i >= n_index) {
-                for (int p = 0; p < kp; p++)
-                    dst[(size_t)p * width + i] = 0;
-                continue;
-            }
-            const float *x = src + (size_t)i * stride_i;
+        /* 16 indices x 32 consecutive k at a time: each index's 32 values convert to 16 pairs
+         * (a row of words), and the 16 x 16 words are transposed into one vector per step p */
+        for (int i0 = 0; i0 < width; i0 += 16) {
+            int rows = n_index - i0;
+            __mmask16 stored = first_lanes(width - i0);
             for (int k0 = 0; k0 < kc; k0 += 32) {
                 int left = kc - k0;
-                __m512 lo = _mm512_maskz_loadu_ps(first_lanes(left), x + k0);
-                __m512 hi = _mm512_maskz_loadu_ps(first_lanes(left - 16), x + k0 + 16);
-                uint32_t pairs[16];
-                _mm512_storeu_si512(pairs, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+                __m512i words[16];
+                for (int x = 0; x < 16; x++) {
+                    if (x >= rows) {
+                        words[x] = _mm512_setzero_si512();
+                        continue;
+                    }
+                    const float *row = src + (size_t)(i0 + x) * stride_i + k0;
+                    __m512 lo = _mm512_maskz_loadu_ps(first_lanes(left), row);
+                    __m512 hi = _mm512_maskz_loadu_ps(first_lanes(left - 16), row + 16);
+                    words[x] = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+                }
+                transpose16(words);
                 int n_pairs = (left + 1) / 2 < 16 ? (left + 1) / 2 : 16;
                 for (int q = 0; q < n_pairs; q++)
-                    dst[(size_t)(k0 / 2 + q) * width + i] = pairs[q];
+                    _mm512_mask_storeu_epi32(dst + (size_t)(k0 / 2 + q) * width + i0, stored, words[q]);
             }
         }
         return;
