@@ -208,6 +208,26 @@ BF16_TARGET static void gemm_blocked(int a_pairs_contiguous, int b_pairs_contigu
     }
 }
 
+/* The packing buffers of the products a thread calls, kept from one product to the next and grown
+ * when one needs more (a few hundred KiB at most: the blocks' sizes are fixed). Allocated afresh
+ * for every product they cost a page fault per 4 KiB, as long as a small product's arithmetic.
+ * They live as long as the thread: the program's, or one of OpenMP's, which last as long. */
+static _Thread_local uint32_t *kept_buffers;
+static _Thread_local size_t kept_words;
+
+static uint32_t *packing_buffers(size_t words)
+{
+    if (words > kept_words) {
+        uint32_t *grown = aligned_alloc(64, words * sizeof *grown);
+        if (!grown)
+            return NULL;
+        free(kept_buffers);
+        kept_buffers = grown;
+        kept_words = words;
+    }
+    return kept_buffers;
+}
+
 int ws_gemm_bf16(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
                  const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {
@@ -226,12 +246,12 @@ int ws_gemm_bf16(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int
     int threads = (double)M * N * K < PARALLEL_MIN_WORK || omp_get_active_level() >= omp_get_max_active_levels()
                       ? 1
                       : omp_get_max_threads();
-    /* One allocation for the call, as large as the product needs: the shared B block, then an A
+    /* One buffer for the call, as large as the product needs: the shared B block, then an A
      * block per thread, each a whole number of 64-byte lines (aligned_alloc's size rule). */
     int kp = (K < KC ? K + 1 : KC) / 2, nc = N < NC ? N : NC, mc = M < MC ? M : MC;
     size_t b_words = (size_t)kp * ((nc + NR - 1) / NR * NR), a_words = (size_t)kp * ((mc + MR - 1) / MR * MR);
     b_words = (b_words + 15) / 16 * 16, a_words = (a_words + 15) / 16 * 16;
-    uint32_t *buffers = aligned_alloc(64, (b_words + (size_t)threads * a_words) * sizeof *buffers);
+    uint32_t *buffers = packing_buffers(b_words + (size_t)threads * a_words);
     if (!buffers)
         return -1;
     /* op(A)(i, k) and op(B)(k, j) as strides along the index and along k */
@@ -239,7 +259,6 @@ int ws_gemm_bf16(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int
     gemm_blocked(a_plain, !b_plain, M, N, K, alpha, A, a_plain ? (size_t)lda : 1, a_plain ? 1 : (size_t)lda, B,
                  b_plain ? 1 : (size_t)ldb, b_plain ? (size_t)ldb : 1, beta, C, (size_t)ldc, threads, buffers,
                  buffers + b_words, a_words);
-    free(buffers);
     return 0;
 }
 
