@@ -4,7 +4,8 @@
 #   make asan       the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       libFuzzer on the record reader, then the checkpoint reader, FUZZ_SECONDS each (default 60)
 #   make bench      throughput benchmarks (bench/)
-#   make bench-gemm sgemm on the model's products: OpenBLAS's AVX2 kernels, then its choice for this CPU
+#   make bench-gemm sgemm on the model's products: OpenBLAS's AVX2 kernels, then its choice for this CPU;
+#                   beside each, lib/model/gemm_bf16 (bf16 inputs, fp32 sums) where the CPU has AVX512_BF16
 #   make demo       the example pipeline on the default data (examples/)
 #   make deps       install the Debian packages the build needs (when missing)
 #   make CUDA=1     also the CUDA backend (the default when nvcc is found; CUDA=0: CPU only), cuda.mk

@@ -1,6 +1,7 @@
 /* sgemm on the model's own products, one thread, next to the core's peak measured in the same run
  * (fused multiply-adds on 256- and 512-bit vectors, and AVX512_BF16's bf16 dot products where the
- * CPU has them: the rate a bf16 product could reach).
+ * CPU has them: the rate a bf16 product could reach); and, on such CPUs, lib/model/gemm_bf16's
+ * product (bf16 inputs, fp32 sums) on the same shapes, against that bf16 peak.
  * OpenBLAS picks its kernels once, while it is loaded: OPENBLAS_CORETYPE when set, else its own
  * table of CPUs. One run measures one set of kernels; compare them by running it under each:
  *   OPENBLAS_CORETYPE=Haswell build/bench/gemm_bench; env -u OPENBLAS_CORETYPE build/bench/gemm_bench
@@ -18,6 +19,7 @@
 #include <time.h>
 
 #include "backend.h"
+#include "gemm_bf16.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -128,29 +130,38 @@ typedef struct product {
     int M, N, K;
 } product;
 
-/* C[M, N] = op(A) op(B), row-major and contiguous, repeated for 0.3 s of CPU time. */
-static double sgemm_gflops(const product *p)
+/* C[M, N] = op(A) op(B), row-major and contiguous: 0, or -1 when the bf16 product fails. */
+static int run_product(const product *p, int bf16, const float *a, const float *b, float *c)
+{
+    int lda = p->ta == CblasNoTrans ? p->K : p->M, ldb = p->tb == CblasNoTrans ? p->N : p->K;
+    if (bf16)
+        return ws_gemm_bf16(p->ta, p->tb, p->M, p->N, p->K, 1, a, lda, b, ldb, 0, c, p->N);
+    cblas_sgemm(CblasRowMajor, p->ta, p->tb, p->M, p->N, p->K, 1, a, lda, b, ldb, 0, c, p->N);
+    return 0;
+}
+
+/* The product by sgemm or by the bf16 product, repeated for 0.3 s of CPU time (0 on failure). */
+static double gemm_gflops(const product *p, int bf16)
 {
     size_t sa = (size_t)p->M * p->K, sb = (size_t)p->K * p->N, sc = (size_t)p->M * p->N;
     float *a = malloc(sa * sizeof *a), *b = malloc(sb * sizeof *b), *c = calloc(sc, sizeof *c);
-    if (!a || !b || !c) {
-        free(a), free(b), free(c);
-        return 0;
-    }
-    for (size_t i = 0; i < sa; i++)
-        a[i] = (float)(i % 7) * 0.1f;
-    for (size_t i = 0; i < sb; i++)
-        b[i] = (float)(i % 5) * 0.1f;
-    int lda = p->ta == CblasNoTrans ? p->K : p->M, ldb = p->tb == CblasNoTrans ? p->N : p->K;
-    cblas_sgemm(CblasRowMajor, p->ta, p->tb, p->M, p->N, p->K, 1, a, lda, b, ldb, 0, c, p->N); /* warm-up */
+    int failed = !a || !b || !c;
     long reps = 0;
-    double t0 = thread_seconds(), dt;
-    do {
-        cblas_sgemm(CblasRowMajor, p->ta, p->tb, p->M, p->N, p->K, 1, a, lda, b, ldb, 0, c, p->N);
-        reps++;
-    } while ((dt = thread_seconds() - t0) < 0.3);
+    double t0 = 0, dt = 1;
+    if (!failed) {
+        for (size_t i = 0; i < sa; i++)
+            a[i] = (float)(i % 7) * 0.1f;
+        for (size_t i = 0; i < sb; i++)
+            b[i] = (float)(i % 5) * 0.1f;
+        failed = run_product(p, bf16, a, b, c); /* warm-up */
+        t0 = thread_seconds();
+        while (!failed && (dt = thread_seconds() - t0) < 0.3) {
+            failed = run_product(p, bf16, a, b, c);
+            reps++;
+        }
+    }
     free(a), free(b), free(c);
-    return 2.0 * p->M * p->N * p->K * (double)reps / dt / 1e9;
+    return failed ? 0 : 2.0 * p->M * p->N * p->K * (double)reps / dt / 1e9;
 }
 
 static const char *op_name(enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb)
@@ -187,7 +198,7 @@ int main(int argc, char **argv)
         {"head: feat . W1^T (48 actions x 8)", CblasNoTrans, CblasTrans, Ta, HIDDEN, 4 * HIDDEN},
     };
 
-    double peak = 0;
+    double peak = 0, bf16_peak = 0; /* bf16_peak stays 0 where the bf16 product cannot run */
     const char *forced = getenv("OPENBLAS_CORETYPE");
     printf("%s; kernels: %s (OPENBLAS_CORETYPE%s%s); one thread\n", openblas_get_config(), core, forced ? "=" : " ",
            forced ? forced : "unset");
@@ -204,6 +215,8 @@ int main(int argc, char **argv)
     if (__builtin_cpu_supports("avx512bf16")) {
         double bf16 = dpbf16_gflops();
         printf(", bf16 dot products %.1f GFLOP/s (%.1f flops/cycle)", bf16, bf16 / ghz);
+        if (ws_gemm_bf16_supported())
+            bf16_peak = bf16;
     }
     printf("\n");
     int avx512_kernels = strcmp(core, "SkylakeX") == 0 || strcmp(core, "Cooperlake") == 0;
@@ -214,22 +227,33 @@ int main(int argc, char **argv)
     if (!avx512_kernels && __builtin_cpu_supports("avx512f") && forced)
         printf("note: OPENBLAS_CORETYPE keeps OpenBLAS off its AVX-512 kernels on this AVX-512 CPU\n");
 #endif
-    printf("%-44s %-2s %5s %5s %5s %9s %7s\n", "product (T = batch rows, L = tokens)", "op", "M", "N", "K", "GFLOP/s",
+    printf("%-44s %-2s %5s %5s %5s %9s %7s", "product (T = batch rows, L = tokens)", "op", "M", "N", "K", "sgemm",
            peak > 0 ? "of peak" : "");
-    double flops = 0, seconds = 0;
+    if (bf16_peak > 0)
+        printf(" %9s %7s", "bf16", "of peak");
+    printf("  (GFLOP/s)\n");
+    double flops = 0, seconds = 0, bf16_seconds = 0;
     for (size_t i = 0; i < sizeof products / sizeof *products; i++) {
         const product *p = &products[i];
-        double g = sgemm_gflops(p);
+        double g = gemm_gflops(p, 0), f = 2.0 * p->M * p->N * p->K;
         printf("%-44s %-2s %5d %5d %5d %9.1f", p->what, op_name(p->ta, p->tb), p->M, p->N, p->K, g);
         if (peak > 0)
             printf(" %6.0f%%", 100 * g / peak);
+        if (bf16_peak > 0) {
+            double gb = gemm_gflops(p, 1);
+            printf(" %9.1f %6.0f%%", gb, 100 * gb / bf16_peak);
+            bf16_seconds += f / (gb * 1e9);
+        }
         printf("\n");
-        flops += 2.0 * p->M * p->N * p->K;
-        seconds += 2.0 * p->M * p->N * p->K / (g * 1e9);
+        flops += f;
+        seconds += f / (g * 1e9);
     }
-    printf("all of them once each: %.1f GFLOP/s", flops / seconds / 1e9);
+    printf("all of them once each: sgemm %.1f GFLOP/s", flops / seconds / 1e9);
     if (peak > 0)
         printf(" = %.0f%% of the %.1f GFLOP/s peak", 100 * flops / seconds / 1e9 / peak, peak);
+    if (bf16_peak > 0)
+        printf("; bf16 %.1f GFLOP/s = %.0f%% of the %.1f GFLOP/s bf16 peak", flops / bf16_seconds / 1e9,
+               100 * flops / bf16_seconds / 1e9 / bf16_peak, bf16_peak);
     printf("\n");
     return 0;
 }

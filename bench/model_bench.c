@@ -3,7 +3,7 @@
  * precision on a GPU, which is what "model FLOP utilisation" is measured against here; the
  * datasheet peak can be given with --peak-tflops).
  * Usage: build/bench/model_bench [tiny|minilm|base] [decisions] [--device cpu|cuda]
- *        [--gpu-math fp32|tf32|bf16] [--peak-tflops X] [--ragged]
+ *        [--gpu-math fp32|tf32|bf16] [--cpu-math fp32|bf16] [--peak-tflops X] [--ragged]
  * The batch is synthetic but shaped like WebShop's: states of 384 tokens, 12 actions of 8; with
  * --ragged, as real batches come, every state 256-511 tokens and every action 3-13 (about the same
  * means, but no two sequences need the same length). */
@@ -71,7 +71,7 @@ static double backend_gflops(const ws_backend *be, int M, int N, int K)
 int main(int argc, char **argv)
 {
     ws_cli_omp_passive(argv);
-    const char *size = "minilm", *device = "cpu", *math = NULL;
+    const char *size = "minilm", *device = "cpu", *math = NULL, *cpu_math = NULL;
     int B = 4, ragged = 0;
     double peak_tflops = 0;
     for (int i = 1, pos = 0; i < argc; i++) {
@@ -79,6 +79,8 @@ int main(int argc, char **argv)
             device = argv[++i];
         else if (strcmp(argv[i], "--gpu-math") == 0 && i + 1 < argc)
             math = argv[++i];
+        else if (strcmp(argv[i], "--cpu-math") == 0 && i + 1 < argc)
+            cpu_math = argv[++i];
         else if (strcmp(argv[i], "--peak-tflops") == 0 && i + 1 < argc)
             peak_tflops = atof(argv[++i]);
         else if (strcmp(argv[i], "--ragged") == 0)
@@ -97,7 +99,7 @@ int main(int argc, char **argv)
     int Ls = 384, n_act = 12, La = 8;
     ws_err err;
     ws_model *m = ws_model_new(&cfg, &err);
-    const ws_backend *be = m ? ws_backend_open(device, math, &err) : NULL;
+    const ws_backend *be = m ? ws_backend_open(device, math, cpu_math, &err) : NULL;
     if (!m || !be) {
         fprintf(stderr, "model_bench: %s\n", err.msg);
         return 1;
@@ -129,7 +131,9 @@ int main(int argc, char **argv)
     for (int a = 0; a < B * n_act; a++)
         dlogits[a] = (a % n_act == 0) ? -1.0f / B : 0.1f / B;
 
-    int on_cpu = be == ws_backend_cpu();
+    /* the reference rate: OpenBLAS's sgemm on the fp32 CPU backend, else the backend's own
+     * product (the bf16 CPU one, cublasGemmEx) */
+    int on_cpu = be == ws_backend_cpu(), bf16_cpu = ws_backend_on_host(be) && !on_cpu;
     int T = B * (Ls + n_act * La);
     double peak1 = on_cpu ? sgemm_gflops(T, cfg.hidden, cfg.hidden) : backend_gflops(be, T, cfg.hidden, cfg.hidden);
     double peak2 = on_cpu ? sgemm_gflops(T, cfg.intermediate, cfg.hidden)
@@ -157,9 +161,9 @@ int main(int argc, char **argv)
     printf("config %s (hidden %d, layers %d, %zu parameters); "
            "batch %d states x %s%d tokens + %d actions x %s%d tokens; backend %s%s%s\n",
            size, cfg.hidden, cfg.layers, ws_model_n_params(m), B, ragged ? "~" : "", Ls, n_act, ragged ? "~" : "", La,
-           be->name, on_cpu ? "" : " ", on_cpu ? "" : (math ? math : "tf32"));
-    printf("%s rate: %.1f GFLOP/s (T x C x C), %.1f GFLOP/s (T x 4C x C)\n", on_cpu ? "sgemm" : "cublasGemmEx", peak1,
-           peak2);
+           be->name, on_cpu ? "" : " ", on_cpu ? "" : bf16_cpu ? "bf16" : (math ? math : "tf32"));
+    printf("%s rate: %.1f GFLOP/s (T x C x C), %.1f GFLOP/s (T x 4C x C)\n",
+           on_cpu ? "sgemm" : bf16_cpu ? "gemm_bf16" : "cublasGemmEx", peak1, peak2);
     printf("training step: %.4f s (forward %.4f s): %.2f states/s, %.0f tokens/s, %.1f GFLOP/s = %.0f%% of that rate",
            dt, fwd_time / steps, B / dt, (double)ws_model_batch_tokens(m) / dt, flops / dt / 1e9,
            100.0 * flops / dt / 1e9 / peak);

@@ -193,7 +193,7 @@ int main(int argc, char **argv)
         /* the reference runs where the policy does */
         ws_err err;
         if (!(ctx.ref = ws_modelio_load(ref_path, NULL, &err)) ||
-            !(ref_be = ws_backend_open(opts.device, opts.gpu_math, &err)) || ws_model_to_backend(ctx.ref, ref_be, &err))
+            !(ref_be = ws_backend_open(opts.device, opts.gpu_math, opts.cpu_math, &err)) || ws_model_to_backend(ctx.ref, ref_be, &err))
             ws_cli_die(&cli, WS_EXIT_FAIL, "--ref: %s", err.msg);
         ws_model_set_inference(ctx.ref, 1); /* it only scores */
     }

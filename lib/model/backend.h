@@ -182,8 +182,17 @@ struct ws_backend {
     void (*destroy)(ws_backend *be);
 };
 
-/* The CPU backend: immutable, never freed. */
+/* The CPU backend: immutable, never freed. Its matrix products are OpenBLAS's sgemm. */
 const ws_backend *ws_backend_cpu(void);
+/* The same with bf16 matrix products (lib/model/gemm_bf16: bf16 inputs, fp32 sums); every other
+ * kernel, the master weights and the optimiser stay fp32. NULL where the CPU lacks AVX512_BF16. */
+const ws_backend *ws_backend_cpu_bf16(void);
+/* Is be one of the CPU tables (its memory host memory)? */
+int ws_backend_on_host(const ws_backend *be);
+
+/* Matrix-product precision of the CPU backend: fp32 (sgemm) or bf16 (ws_backend_cpu_bf16). */
+typedef enum ws_cpu_math { WS_CPU_MATH_FP32, WS_CPU_MATH_BF16 } ws_cpu_math;
+int ws_cpu_math_parse(const char *name, ws_cpu_math *out);
 
 /* Matrix-product precision of a GPU backend. Master weights, moments and every other kernel stay
  * fp32 whatever the choice. */
@@ -197,9 +206,10 @@ int ws_cuda_device_count(void);
 ws_backend *ws_backend_cuda_new(int device, ws_gpu_math math, ws_err *err);
 
 /* The backend a tool's --device names: "cpu", "cuda", "cuda:N", or "auto" (cuda when a GPU is
- * present, else cpu); math as ws_gpu_math_parse ("tf32" default). NULL with err on failure.
- * Free with ws_backend_close. */
-const ws_backend *ws_backend_open(const char *device, const char *math, ws_err *err);
+ * present, else cpu); gpu_math as ws_gpu_math_parse ("tf32" default) for a GPU, cpu_math as
+ * ws_cpu_math_parse ("fp32" default) for the CPU (bf16 fails with the reason on a CPU without
+ * AVX512_BF16). NULL with err on failure. Free with ws_backend_close. */
+const ws_backend *ws_backend_open(const char *device, const char *gpu_math, const char *cpu_math, ws_err *err);
 void ws_backend_close(const ws_backend *be);
 
 #endif

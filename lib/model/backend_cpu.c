@@ -8,21 +8,58 @@
  * a core's fp32 peak, twice the rate of its AVX2 (Haswell) kernels (make bench-gemm; docs/results,
  * "The model"); an OPENBLAS_CORETYPE in the environment overrides it, for better or worse.
  * Kernels sum a product in their own order, so the bits of a result are those of the seed, the
- * thread count and the kernels together. */
+ * thread count and the kernels together.
+ *
+ * Two tables share these kernels: ws_backend_cpu's products are OpenBLAS's sgemm; those of
+ * ws_backend_cpu_bf16 are lib/model/gemm_bf16's (bf16 inputs, fp32 sums), every matrix product
+ * of the layers (the linear layers, attention, the bi-attention), while everything else
+ * (LayerNorm, softmax, GELU, the losses, AdamW, the fp32 master weights) is the same code. The
+ * double build (the gradient check) multiplies in double whichever table it is given. */
 #include "backend.h"
 
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "gemm_bf16.h"
 #include "optim.h"
 #include "vecmath.h"
 
-/* One name for sgemm and dgemm, chosen by the real type. */
-#define GEMM(...) _Generic((ws_real)0, float: cblas_sgemm, double: cblas_dgemm)(CblasRowMajor, __VA_ARGS__)
+/* A table's own state: which products it runs, and whether a bf16 product failed (it can only
+ * fail to allocate its packing buffers), for ->status to report. */
+typedef struct cpu_ctx {
+    int bf16;
+    atomic_int bf16_failed;
+} cpu_ctx;
+
+static cpu_ctx FP32_CTX = {.bf16 = 0}, BF16_CTX = {.bf16 = 1};
+
+/* The float build's products: the table's choice of sgemm or the bf16 product (row-major). */
+static void cpu_sgemm(const ws_backend *be, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb, int M, int N, int K,
+                      float alpha, const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
+{
+    cpu_ctx *ctx = be->ctx;
+    if (!ctx->bf16)
+        cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    else if (ws_gemm_bf16(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
+        atomic_store(&ctx->bf16_failed, 1);
+}
+
+/* The double build's: always dgemm. */
+static void cpu_dgemm(const ws_backend *be, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb, int M, int N, int K,
+                      double alpha, const double *A, int lda, const double *B, int ldb, double beta, double *C,
+                      int ldc)
+{
+    (void)be;
+    cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/* One name for both, chosen by the real type. */
+#define GEMM(be, ...) _Generic((ws_real)0, float: cpu_sgemm, double: cpu_dgemm)(be, __VA_ARGS__)
 
 void ws_backend_set_threads(int n)
 {
@@ -39,7 +76,6 @@ int ws_backend_threads(void)
 
 static void cpu_matmul_forward(const ws_backend *be, ws_real *out, const ws_real *inp, const ws_real *w, const ws_real *b, int T, int IC, int OC)
 {
-    (void)be;
     if (T <= 0)
         return;
     if (b) {
@@ -47,19 +83,18 @@ static void cpu_matmul_forward(const ws_backend *be, ws_real *out, const ws_real
         for (int t = 0; t < T; t++)
             memcpy(out + (size_t)t * OC, b, (size_t)OC * sizeof *out);
     }
-    GEMM(CblasNoTrans, CblasTrans, T, OC, IC, 1, inp, IC, w, IC, b ? 1 : 0, out, OC);
+    GEMM(be, CblasNoTrans, CblasTrans, T, OC, IC, 1, inp, IC, w, IC, b ? 1 : 0, out, OC);
 }
 
 static void cpu_matmul_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout, const ws_real *inp,
                         const ws_real *w, int T, int IC, int OC)
 {
-    (void)be;
     if (T <= 0)
         return;
     if (dinp)
-        GEMM(CblasNoTrans, CblasNoTrans, T, IC, OC, 1, dout, OC, w, IC, 1, dinp, IC);
+        GEMM(be, CblasNoTrans, CblasNoTrans, T, IC, OC, 1, dout, OC, w, IC, 1, dinp, IC);
     if (dw)
-        GEMM(CblasTrans, CblasNoTrans, OC, IC, T, 1, dout, OC, inp, IC, 1, dw, IC);
+        GEMM(be, CblasTrans, CblasNoTrans, OC, IC, T, 1, dout, OC, inp, IC, 1, dw, IC);
     if (db) {
         /* columns in parallel, rows in order: the same sum whatever the thread count */
 #pragma omp parallel for schedule(static)
@@ -232,7 +267,6 @@ static void softmax_rows(ws_real *x, int rows, int n)
 static void cpu_attention_forward(const ws_backend *be, ws_real *out, ws_real *att, const ws_real *q,
                                   const ws_real *k, const ws_real *v, const ws_pack *pk, int C, int NH)
 {
-    (void)be;
     const int *seq_start = pk->h.seq_start, *seq_len = pk->h.seq_len;
     const size_t *att_start = pk->h.att_start;
     int hs = C / NH;
@@ -242,9 +276,9 @@ static void cpu_attention_forward(const ws_backend *be, ws_real *out, ws_real *a
         int s = block / NH, h = block % NH, L = seq_len[s];
         size_t off = (size_t)seq_start[s] * C + (size_t)h * hs;
         ws_real *p = att + att_start[s] + (size_t)h * L * L;
-        GEMM(CblasNoTrans, CblasTrans, L, L, hs, scale, q + off, C, k + off, C, 0, p, L);
+        GEMM(be, CblasNoTrans, CblasTrans, L, L, hs, scale, q + off, C, k + off, C, 0, p, L);
         softmax_rows(p, L, L);
-        GEMM(CblasNoTrans, CblasNoTrans, L, hs, L, 1, p, L, v + off, C, 0, out + off, C);
+        GEMM(be, CblasNoTrans, CblasNoTrans, L, hs, L, 1, p, L, v + off, C, 0, out + off, C);
     }
 }
 
@@ -256,7 +290,6 @@ static void cpu_attention_backward(const ws_backend *be, ws_real *dq, ws_real *d
                                    const ws_real *dout, const ws_real *att, const ws_real *q, const ws_real *k,
                                    const ws_real *v, const ws_pack *pk, int C, int NH)
 {
-    (void)be;
     const int *seq_start = pk->h.seq_start, *seq_len = pk->h.seq_len;
     const size_t *att_start = pk->h.att_start;
     int hs = C / NH;
@@ -267,7 +300,7 @@ static void cpu_attention_backward(const ws_backend *be, ws_real *dq, ws_real *d
         size_t off = (size_t)seq_start[s] * C + (size_t)h * hs;
         const ws_real *p = att + att_start[s] + (size_t)h * L * L;
         /* dV += P^T dOut */
-        GEMM(CblasTrans, CblasNoTrans, L, hs, L, 1, p, L, dout + off, C, 1, dv + off, C);
+        GEMM(be, CblasTrans, CblasNoTrans, L, hs, L, 1, p, L, dout + off, C, 1, dv + off, C);
         /* the rest a slice of query rows at a time: dP = dOut V^T, dS = P * (dP - rowsum(dP * P)),
          * dQ += scale dS K, dK += scale dS^T Q */
         int rows = ATT_BWD_SCRATCH / L;
@@ -276,7 +309,7 @@ static void cpu_attention_backward(const ws_backend *be, ws_real *dq, ws_real *d
         for (int t0 = 0; t0 < L; t0 += rows) {
             int n = L - t0 < rows ? L - t0 : rows;
             size_t row0 = off + (size_t)t0 * C;
-            GEMM(CblasNoTrans, CblasTrans, n, L, hs, 1, dout + row0, C, v + off, C, 0, ds, L);
+            GEMM(be, CblasNoTrans, CblasTrans, n, L, hs, 1, dout + row0, C, v + off, C, 0, ds, L);
             for (int t = 0; t < n; t++) {
                 ws_real *d = ds + (size_t)t * L;
                 const ws_real *pr = p + (size_t)(t0 + t) * L;
@@ -286,8 +319,8 @@ static void cpu_attention_backward(const ws_backend *be, ws_real *dq, ws_real *d
                 for (int u = 0; u < L; u++)
                     d[u] = (ws_real)(pr[u] * (d[u] - dot));
             }
-            GEMM(CblasNoTrans, CblasNoTrans, n, hs, L, scale, ds, L, k + off, C, 1, dq + row0, C);
-            GEMM(CblasTrans, CblasNoTrans, L, hs, n, scale, ds, L, q + row0, C, 1, dk + off, C);
+            GEMM(be, CblasNoTrans, CblasNoTrans, n, hs, L, scale, ds, L, k + off, C, 1, dq + row0, C);
+            GEMM(be, CblasTrans, CblasNoTrans, L, hs, n, scale, ds, L, q + row0, C, 1, dk + off, C);
         }
     }
 }
@@ -298,7 +331,7 @@ typedef struct biattn_saved {
     int *argmax;
 } biattn_saved;
 
-static void biattn_one_forward(ws_real *feat, const biattn_saved *sv, const ws_real *act, int La, const ws_real *mem,
+static void biattn_one_forward(const ws_backend *be, ws_real *feat, const biattn_saved *sv, const ws_real *act, int La, const ws_real *mem,
                                int Ls, const ws_real *w_in, const ws_real *w_mem, const ws_real *scale, int C)
 {
     ws_real *p1 = sv->p1;
@@ -306,7 +339,7 @@ static void biattn_one_forward(ws_real *feat, const biattn_saved *sv, const ws_r
     for (int t = 0; t < La; t++)
         for (int c = 0; c < C; c++)
             sv->out1[(size_t)t * C + c] = act[(size_t)t * C + c] * scale[c];
-    GEMM(CblasNoTrans, CblasTrans, La, Ls, C, 1, sv->out1, C, mem, C, 0, p1, Ls);
+    GEMM(be, CblasNoTrans, CblasTrans, La, Ls, C, 1, sv->out1, C, mem, C, 0, p1, Ls);
     ws_real *mem_dot = sv->mem_dot;
     for (int u = 0; u < Ls; u++) {
         double s = 0;
@@ -330,7 +363,7 @@ static void biattn_one_forward(ws_real *feat, const biattn_saved *sv, const ws_r
     }
     softmax_rows(p1, La, Ls);
     softmax_rows(sv->w2, 1, La);
-    GEMM(CblasNoTrans, CblasNoTrans, La, C, Ls, 1, p1, Ls, mem, C, 0, sv->out1, C);
+    GEMM(be, CblasNoTrans, CblasNoTrans, La, C, Ls, 1, p1, Ls, mem, C, 0, sv->out1, C);
     for (int c = 0; c < C; c++) {
         double s = 0;
         for (int t = 0; t < La; t++)
@@ -350,7 +383,7 @@ static void biattn_one_forward(ws_real *feat, const biattn_saved *sv, const ws_r
 }
 
 /* dact, dmem, dw_in, dw_mem, dscale are accumulated; scratch: La*Ls + 2*La*C + La + C reals. */
-static void biattn_one_backward(ws_real *dact, ws_real *dmem, ws_real *dw_in, ws_real *dw_mem, ws_real *dscale,
+static void biattn_one_backward(const ws_backend *be, ws_real *dact, ws_real *dmem, ws_real *dw_in, ws_real *dw_mem, ws_real *dscale,
                                 const ws_real *dfeat, const biattn_saved *sv, const ws_real *act, int La,
                                 const ws_real *mem, int Ls, const ws_real *w_in, const ws_real *w_mem,
                                 const ws_real *scale, int C, ws_real *scratch)
@@ -385,8 +418,8 @@ static void biattn_one_backward(ws_real *dact, ws_real *dmem, ws_real *dw_in, ws
         wdot += s * w2[t];
     }
     /* out1 = p1 mem: dp1 = dout1 mem^T, dmem += p1^T dout1 */
-    GEMM(CblasNoTrans, CblasTrans, La, Ls, C, 1, dout1, C, mem, C, 0, datt, Ls);
-    GEMM(CblasTrans, CblasNoTrans, Ls, C, La, 1, p1, Ls, dout1, C, 1, dmem, C);
+    GEMM(be, CblasNoTrans, CblasTrans, La, Ls, C, 1, dout1, C, mem, C, 0, datt, Ls);
+    GEMM(be, CblasTrans, CblasNoTrans, Ls, C, La, 1, p1, Ls, dout1, C, 1, dmem, C);
     for (int t = 0; t < La; t++) {
         ws_real *d = datt + (size_t)t * Ls;
         const ws_real *p = p1 + (size_t)t * Ls;
@@ -419,8 +452,8 @@ static void biattn_one_backward(ws_real *dact, ws_real *dmem, ws_real *dw_in, ws
     for (int t = 0; t < La; t++)
         for (int c = 0; c < C; c++)
             scaled[(size_t)t * C + c] = act[(size_t)t * C + c] * scale[c];
-    GEMM(CblasTrans, CblasNoTrans, Ls, C, La, 1, datt, Ls, scaled, C, 1, dmem, C);
-    GEMM(CblasNoTrans, CblasNoTrans, La, C, Ls, 1, datt, Ls, mem, C, 0, dout1, C);
+    GEMM(be, CblasTrans, CblasNoTrans, Ls, C, La, 1, datt, Ls, scaled, C, 1, dmem, C);
+    GEMM(be, CblasNoTrans, CblasNoTrans, La, C, Ls, 1, datt, Ls, mem, C, 0, dout1, C);
     for (int t = 0; t < La; t++)
         for (int c = 0; c < C; c++) {
             dact[(size_t)t * C + c] += dout1[(size_t)t * C + c] * scale[c];
@@ -462,11 +495,10 @@ static void cpu_biattn_forward(const ws_backend *be, ws_real *feat, const ws_bia
                                const ws_pack *p, const ws_real *w_in, const ws_real *w_mem, const ws_real *scale,
                                int C)
 {
-    (void)be;
     for (int a = 0; a < p->A; a++) {
         int state = p->h.action_decision[a], s = p->B + a;
         biattn_saved one = one_saved(sv, p, a, C);
-        biattn_one_forward(feat + (size_t)p->h.act_tok[a] * 4 * C, &one, enc + (size_t)p->h.seq_start[s] * C,
+        biattn_one_forward(be, feat + (size_t)p->h.act_tok[a] * 4 * C, &one, enc + (size_t)p->h.seq_start[s] * C,
                            p->h.seq_len[s], enc + (size_t)p->h.seq_start[state] * C, p->h.seq_len[state], w_in,
                            w_mem, scale, C);
     }
@@ -477,12 +509,11 @@ static void cpu_biattn_backward(const ws_backend *be, ws_real *d_enc, ws_real *d
                                 const ws_real *enc, const ws_pack *p, const ws_real *w_in, const ws_real *w_mem,
                                 const ws_real *scale, int C, ws_real *scratch)
 {
-    (void)be;
     for (int a = 0; a < p->A; a++) {
         int state = p->h.action_decision[a], s = p->B + a;
         size_t act_row = (size_t)p->h.seq_start[s] * C, mem_row = (size_t)p->h.seq_start[state] * C;
         biattn_saved one = one_saved(sv, p, a, C);
-        biattn_one_backward(d_enc + act_row, d_enc + mem_row, dw_in, dw_mem, dscale,
+        biattn_one_backward(be, d_enc + act_row, d_enc + mem_row, dw_in, dw_mem, dscale,
                             dfeat + (size_t)p->h.act_tok[a] * 4 * C, &one, enc + act_row, p->h.seq_len[s],
                             enc + mem_row, p->h.seq_len[state], w_in, w_mem, scale, C, scratch);
     }
@@ -581,8 +612,9 @@ static void cpu_zero(const ws_backend *be, void *dst, size_t bytes)
 
 static int cpu_status(const ws_backend *be, ws_err *err)
 {
-    (void)be;
-    (void)err;
+    const cpu_ctx *ctx = be->ctx;
+    if (atomic_load(&ctx->bf16_failed))
+        return ws_fail(err, "out of memory for a bf16 matrix product's packing buffers");
     return 0;
 }
 
@@ -607,41 +639,53 @@ static void cpu_adamw(const ws_backend *be, const ws_adamw_opts *o, double lr, i
     ws_adamw_update(o, lr, t, param, grad, m, v, n, decay);
 }
 
-static const ws_backend CPU_BACKEND = {
-    .name = "cpu",
-    .alloc = cpu_alloc,
-    .free = cpu_free,
-    .upload = cpu_copy,
-    .download = cpu_copy,
-    .copy = cpu_copy,
-    .zero = cpu_zero,
-    .status = cpu_status,
-    .matmul_forward = cpu_matmul_forward,
-    .matmul_backward = cpu_matmul_backward,
-    .embedding_forward = cpu_embedding_forward,
-    .embedding_backward = cpu_embedding_backward,
-    .layernorm_forward = cpu_layernorm_forward,
-    .layernorm_backward = cpu_layernorm_backward,
-    .gelu_forward = cpu_gelu_forward,
-    .gelu_backward = cpu_gelu_backward,
-    .add = cpu_add,
-    .relu_forward = cpu_relu_forward,
-    .relu_backward = cpu_relu_backward,
-    .attention_forward = cpu_attention_forward,
-    .attention_backward = cpu_attention_backward,
-    .biattn_forward = cpu_biattn_forward,
-    .biattn_backward = cpu_biattn_backward,
-    .pool_forward = cpu_pool_forward,
-    .pool_backward = cpu_pool_backward,
-    .logsoftmax_forward = cpu_logsoftmax_forward,
-    .cls_forward = cpu_cls_forward,
-    .cls_backward = cpu_cls_backward,
-    .sum_squares = cpu_sum_squares,
-    .scale = cpu_scale,
+/* The kernels of both tables: all but the name and the context. */
+#define CPU_KERNELS \
+    .alloc = cpu_alloc, \
+    .free = cpu_free, \
+    .upload = cpu_copy, \
+    .download = cpu_copy, \
+    .copy = cpu_copy, \
+    .zero = cpu_zero, \
+    .status = cpu_status, \
+    .matmul_forward = cpu_matmul_forward, \
+    .matmul_backward = cpu_matmul_backward, \
+    .embedding_forward = cpu_embedding_forward, \
+    .embedding_backward = cpu_embedding_backward, \
+    .layernorm_forward = cpu_layernorm_forward, \
+    .layernorm_backward = cpu_layernorm_backward, \
+    .gelu_forward = cpu_gelu_forward, \
+    .gelu_backward = cpu_gelu_backward, \
+    .add = cpu_add, \
+    .relu_forward = cpu_relu_forward, \
+    .relu_backward = cpu_relu_backward, \
+    .attention_forward = cpu_attention_forward, \
+    .attention_backward = cpu_attention_backward, \
+    .biattn_forward = cpu_biattn_forward, \
+    .biattn_backward = cpu_biattn_backward, \
+    .pool_forward = cpu_pool_forward, \
+    .pool_backward = cpu_pool_backward, \
+    .logsoftmax_forward = cpu_logsoftmax_forward, \
+    .cls_forward = cpu_cls_forward, \
+    .cls_backward = cpu_cls_backward, \
+    .sum_squares = cpu_sum_squares, \
+    .scale = cpu_scale, \
     .adamw = cpu_adamw,
-};
+
+static const ws_backend CPU_BACKEND = {.name = "cpu", .ctx = &FP32_CTX, CPU_KERNELS};
+static const ws_backend CPU_BF16_BACKEND = {.name = "cpu", .ctx = &BF16_CTX, CPU_KERNELS};
 
 const ws_backend *ws_backend_cpu(void)
 {
     return &CPU_BACKEND;
+}
+
+const ws_backend *ws_backend_cpu_bf16(void)
+{
+    return ws_gemm_bf16_supported() ? &CPU_BF16_BACKEND : NULL;
+}
+
+int ws_backend_on_host(const ws_backend *be)
+{
+    return be == &CPU_BACKEND || be == &CPU_BF16_BACKEND;
 }

@@ -96,7 +96,7 @@ int ws_dist_sum_floats(ws_dist *d, float *x, size_t n, ws_err *err)
         be->allreduce_sum(be, x, n);
         return be->status(be, err);
     }
-    if (be == ws_backend_cpu())
+    if (ws_backend_on_host(be))
         return allreduce_host(x, n, MPI_FLOAT, sizeof *x, err);
     if (n > d->host_cap) {
         float *h = realloc(d->host, n * sizeof *h);

@@ -37,6 +37,7 @@ int ws_play_option(ws_play_opts *o, const ws_cli *cli, int code, const char *arg
     case WS_POPT_THREADS: o->threads = ws_cli_long(cli, "--threads", arg, 1, 1024); break;
     case WS_POPT_DEVICE: o->device = arg; break;
     case WS_POPT_GPU_MATH: o->gpu_math = arg; break;
+    case WS_POPT_CPU_MATH: o->cpu_math = arg; break;
     default: return 0;
     }
     return 1;
@@ -56,7 +57,8 @@ const char *ws_play_model_usage(void)
            "      --max-state-len N, --max-action-len N   token limits [512, 128]\n"
            "      --threads N      CPU threads for the model [all]\n"
            "      --device NAME    cpu, cuda, cuda:N or auto (cuda when a GPU is present) [auto];\n"
-           "      --gpu-math NAME  its matrix products: fp32, tf32 or bf16 [tf32]\n";
+           "      --gpu-math NAME  its matrix products: fp32, tf32 or bf16 [tf32]\n"
+           "      --cpu-math NAME  matrix products on the CPU: fp32, or bf16 on AVX512_BF16 CPUs [fp32]\n";
 }
 
 ws_agent ws_play_agent(const ws_play_opts *o)
@@ -80,7 +82,7 @@ ws_model *ws_play_load_model(const ws_play_opts *o, const ws_cli *cli, const cha
 void ws_play_place_model(const ws_play_opts *o, const ws_cli *cli, ws_model *m)
 {
     ws_err err;
-    const ws_backend *be = ws_backend_open(o->device, o->gpu_math, &err);
+    const ws_backend *be = ws_backend_open(o->device, o->gpu_math, o->cpu_math, &err);
     if (!be)
         ws_cli_die(cli, WS_EXIT_FAIL, "%s", err.msg);
     if (ws_model_to_backend(m, be, &err)) {

@@ -27,6 +27,7 @@ typedef struct ws_play_opts {
     long parallel;                     /* --parallel: episodes in flight [16] */
     long threads;                      /* --threads [0: all] */
     const char *device, *gpu_math;     /* --device [auto], --gpu-math [tf32]: ws_backend_open */
+    const char *cpu_math;              /* --cpu-math [fp32]: ws_backend_open */
     int max_state_len, max_action_len; /* --max-state-len, --max-action-len [512, 128] */
 } ws_play_opts;
 
@@ -34,17 +35,19 @@ void ws_play_opts_default(ws_play_opts *o);
 
 enum {
     WS_POPT_MAX_STEPS = 1100, WS_POPT_OBS, WS_POPT_CATALOG_SEED, WS_POPT_VOCAB, WS_POPT_TEMP, WS_POPT_PARALLEL,
-    WS_POPT_MSL, WS_POPT_MAL, WS_POPT_THREADS, WS_POPT_DEVICE, WS_POPT_GPU_MATH
+    WS_POPT_MSL, WS_POPT_MAL, WS_POPT_THREADS, WS_POPT_DEVICE, WS_POPT_GPU_MATH,
+    WS_POPT_CPU_MATH
 };
 /* The environment: --max-steps, --obs, --catalog-seed, -d/--data (give "d:" in the short options). */
 #define WS_PLAY_ENV_LONGOPTS                                                                                  \
     {"max-steps", required_argument, 0, WS_POPT_MAX_STEPS}, {"obs", required_argument, 0, WS_POPT_OBS},        \
     {"catalog-seed", required_argument, 0, WS_POPT_CATALOG_SEED}, {"data", required_argument, 0, 'd'}
-/* A model: --vocab, --max-state-len, --max-action-len, --threads, --device, --gpu-math. */
+/* A model: --vocab, --max-state-len, --max-action-len, --threads, --device, --gpu-math, --cpu-math. */
 #define WS_PLAY_MODEL_LONGOPTS                                                                                \
     {"vocab", required_argument, 0, WS_POPT_VOCAB}, {"max-state-len", required_argument, 0, WS_POPT_MSL},      \
     {"max-action-len", required_argument, 0, WS_POPT_MAL}, {"threads", required_argument, 0, WS_POPT_THREADS}, \
-    {"device", required_argument, 0, WS_POPT_DEVICE}, {"gpu-math", required_argument, 0, WS_POPT_GPU_MATH}
+    {"device", required_argument, 0, WS_POPT_DEVICE}, {"gpu-math", required_argument, 0, WS_POPT_GPU_MATH}, \
+    {"cpu-math", required_argument, 0, WS_POPT_CPU_MATH}
 /* A model playing episodes: --temperature, --parallel. */
 #define WS_PLAY_AGENT_LONGOPTS                                                                                \
     {"temperature", required_argument, 0, WS_POPT_TEMP}, {"parallel", required_argument, 0, WS_POPT_PARALLEL}
@@ -57,7 +60,7 @@ int ws_play_option(ws_play_opts *o, const ws_cli *cli, int code, const char *arg
 ws_obs_mode ws_play_obs_mode(const ws_cli *cli, const char *arg);
 
 /* Help text: the environment options (4 lines) and the model options --vocab, --max-state-len,
- * --max-action-len, --threads, --device, --gpu-math; a tool words --temperature and --parallel itself. */
+ * --max-action-len, --threads, --device, --gpu-math, --cpu-math; a tool words --temperature and --parallel itself. */
 const char *ws_play_env_usage(void);
 const char *ws_play_model_usage(void);
 

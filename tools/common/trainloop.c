@@ -106,6 +106,8 @@ const char *ws_train_usage(const ws_train_opts *d)
            "      --threads N       CPU threads [all]; the same seed and threads give the same bits\n"
            "      --device NAME     cpu, cuda, cuda:N or auto (cuda when a GPU is present) [auto]\n"
            "      --gpu-math NAME   matrix products on a GPU: fp32, tf32 or bf16 (fp32 weights) [tf32]\n"
+           "      --cpu-math NAME   matrix products on the CPU: fp32, or bf16 on AVX512_BF16 CPUs\n"
+           "                        (bf16 inputs, fp32 sums and weights) [fp32]\n"
            "      --save-every N    also save CKPT.partial every N updates [0: never]\n"
            "      --save-minutes X  also save CKPT.partial every X minutes; 0: never [10]\n"
            "      --stop-after N    stop (and save CKPT.partial) after N updates of this invocation,\n"
@@ -204,6 +206,7 @@ int ws_train_option(ws_train_opts *o, const ws_cli *cli, int c, const char *arg)
     case WS_TOPT_VOCAB: o->vocab_path = arg; break;
     case WS_TOPT_DEVICE: o->device = arg; break;
     case WS_TOPT_GPU_MATH: o->gpu_math = arg; break;
+    case WS_TOPT_CPU_MATH: o->cpu_math = arg; break;
     case 'd':
     case WS_TOPT_DATA: o->data = arg; break;
     case 'o':
@@ -464,7 +467,7 @@ void ws_train_setup(ws_train_run *run, const ws_cli *cli, const ws_train_opts *o
         die(run, "", &err);
     run->quiet = cli->quiet || !ws_dist_is_root(&run->dist);
     ws_ckpt_meta meta = {0};
-    if (!(run->model = build_model(cli, opts, &meta, &err)) || !(run->be = ws_backend_open(opts->device, opts->gpu_math, &err)) ||
+    if (!(run->model = build_model(cli, opts, &meta, &err)) || !(run->be = ws_backend_open(opts->device, opts->gpu_math, opts->cpu_math, &err)) ||
         ws_model_to_backend(run->model, run->be, &err) || ws_dist_use_backend(&run->dist, run->be, &err))
         die(run, "", &err);
     if (meta.vocab_sha256)

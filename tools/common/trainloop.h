@@ -38,7 +38,7 @@ typedef struct ws_run_setting {
 
 typedef struct ws_train_opts {
     const char *stage; /* "il", "dpo", "ppo": metrics and checkpoint metadata */
-    const char *device, *gpu_math; /* the backend (ws_backend_open) */
+    const char *device, *gpu_math, *cpu_math; /* the backend (ws_backend_open) */
     const char *bert, *config, *init, *resume, *output, *metrics_path;
     long steps, epochs, batch, warmup, seed, threads, save_every, stop_after;
     double save_minutes; /* also save every so many minutes of wall time; 0: never */
@@ -80,7 +80,7 @@ enum {
     WS_TOPT_THREADS, WS_TOPT_SAVE_EVERY, WS_TOPT_STOP_AFTER, WS_TOPT_EVAL_GOALS, WS_TOPT_EVAL_EVERY, WS_TOPT_EVAL_N,
     WS_TOPT_VOCAB, WS_TOPT_DATA, WS_TOPT_OUTPUT, WS_TOPT_METRICS, WS_TOPT_MSL, WS_TOPT_MAL, WS_TOPT_DEVICE,
     WS_TOPT_GPU_MATH, WS_TOPT_VALID, WS_TOPT_HEAD_LR, WS_TOPT_OVERSAMPLE, WS_TOPT_SAVE_MINUTES, WS_TOPT_SEGMENTS,
-    WS_TOPT_ITEM_TITLES, WS_TOPT_MAX_STEPS, WS_TOPT_OBS, WS_TOPT_CATALOG_SEED
+    WS_TOPT_ITEM_TITLES, WS_TOPT_MAX_STEPS, WS_TOPT_OBS, WS_TOPT_CATALOG_SEED, WS_TOPT_CPU_MATH
 };
 #define WS_TRAIN_LONGOPTS                                                                                      \
     {"bert", required_argument, 0, WS_TOPT_BERT}, {"config", required_argument, 0, WS_TOPT_CONFIG},             \
@@ -97,7 +97,8 @@ enum {
     {"data", required_argument, 0, WS_TOPT_DATA}, {"output", required_argument, 0, WS_TOPT_OUTPUT},             \
     {"metrics", required_argument, 0, WS_TOPT_METRICS}, {"max-state-len", required_argument, 0, WS_TOPT_MSL},   \
     {"max-action-len", required_argument, 0, WS_TOPT_MAL}, {"device", required_argument, 0, WS_TOPT_DEVICE},   \
-    {"gpu-math", required_argument, 0, WS_TOPT_GPU_MATH}, {"valid", required_argument, 0, WS_TOPT_VALID},      \
+    {"gpu-math", required_argument, 0, WS_TOPT_GPU_MATH}, {"cpu-math", required_argument, 0, WS_TOPT_CPU_MATH}, \
+    {"valid", required_argument, 0, WS_TOPT_VALID},      \
     {"head-lr", required_argument, 0, WS_TOPT_HEAD_LR}, {"oversample", required_argument, 0, WS_TOPT_OVERSAMPLE}, \
     {"save-minutes", required_argument, 0, WS_TOPT_SAVE_MINUTES}, {"segments", required_argument, 0, WS_TOPT_SEGMENTS},   \
     {"item-titles", required_argument, 0, WS_TOPT_ITEM_TITLES}, {"max-steps", required_argument, 0, WS_TOPT_MAX_STEPS}, \

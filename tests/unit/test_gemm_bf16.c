@@ -1,0 +1,241 @@
+/* lib/model/gemm_bf16 against two references, for every transpose combination, sizes 1, 7, 33 and
+ * 389 (= 384 + 5: a partial tile and a second block of k) in each of M, N, K, leading dimensions
+ * wider than the rows, beta 0 (C holds NaNs, which must not be read) and beta 1 (with alpha 0.75):
+ *  - a double-precision product of the bf16-rounded inputs: only fp32 accumulation separates them,
+ *    |C - ref| <= (K + K/128 + 4) u32 S with u32 = 2^-24 and S = |alpha| sum_k |a b| + |beta c|
+ *    (one rounding per product pair and sum, two per block of k, the scaling and beta);
+ *  - sgemm on the fp32 inputs: each input rounds to bf16 within a relative 2^-8, so each product
+ *    within 2^-7 + 2^-16, and both sums add their accumulation error:
+ *    |C - sgemm| <= (2^-7 + 2^-15 + (2K + 8) u32) S, a bound that grows with K through S;
+ *  - the same bits when run twice, and with 1 and 2 threads.
+ * Skipped, with the reason, on a CPU without AVX512_BF16. */
+#include "gemm_bf16.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "backend.h"
+#include "rng.h"
+
+static const int SIZES[] = {1, 7, 33, 389};
+#define N_SIZES (int)(sizeof SIZES / sizeof *SIZES)
+#define U32 (1.0 / 16777216.0) /* 2^-24: fp32's unit roundoff */
+
+static int skip_without_bf16(void)
+{
+    if (ws_gemm_bf16_supported())
+        return 0;
+    print_message("# SKIP reason: this CPU lacks AVX512_BF16 (cpuid)\n");
+    return 1;
+}
+
+/* x rounded to bf16 (round to nearest, ties to even), as a float; inputs here are finite */
+static float bf16_round(float x)
+{
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    bits += 0x7FFF + ((bits >> 16) & 1);
+    bits &= 0xFFFF0000u;
+    memcpy(&x, &bits, sizeof x);
+    return x;
+}
+
+static float *random_matrix(ws_rng *rng, size_t n)
+{
+    float *x = malloc((n ? n : 1) * sizeof *x);
+    assert_non_null(x);
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(2 * ws_rng_uniform(rng) - 1);
+    return x;
+}
+
+/* One case: op(A) [M, K], op(B) [K, N], stored with 3 spare columns in every row. */
+typedef struct gemm_case {
+    enum CBLAS_TRANSPOSE ta, tb;
+    int M, N, K, lda, ldb, ldc;
+    float alpha, beta;
+    float *a, *b, *c0; /* inputs and C before the product */
+} gemm_case;
+
+static gemm_case make_case(ws_rng *rng, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb, int M, int N, int K,
+                           float beta)
+{
+    gemm_case g = {.ta = ta, .tb = tb, .M = M, .N = N, .K = K, .alpha = beta == 0 ? 1.0f : 0.75f, .beta = beta};
+    int a_rows = ta == CblasNoTrans ? M : K, b_rows = tb == CblasNoTrans ? K : N;
+    g.lda = (ta == CblasNoTrans ? K : M) + 3;
+    g.ldb = (tb == CblasNoTrans ? N : K) + 3;
+    g.ldc = N + 3;
+    g.a = random_matrix(rng, (size_t)a_rows * g.lda);
+    g.b = random_matrix(rng, (size_t)b_rows * g.ldb);
+    g.c0 = random_matrix(rng, (size_t)M * g.ldc);
+    if (beta == 0)
+        for (size_t i = 0; i < (size_t)M * g.ldc; i++)
+            g.c0[i] = NAN;
+    return g;
+}
+
+static void free_case(gemm_case *g)
+{
+    free(g->a), free(g->b), free(g->c0);
+}
+
+static float op_a(const gemm_case *g, int i, int k, int rounded)
+{
+    float x = g->ta == CblasNoTrans ? g->a[(size_t)i * g->lda + k] : g->a[(size_t)k * g->lda + i];
+    return rounded ? bf16_round(x) : x;
+}
+
+static float op_b(const gemm_case *g, int k, int j, int rounded)
+{
+    float x = g->tb == CblasNoTrans ? g->b[(size_t)k * g->ldb + j] : g->b[(size_t)j * g->ldb + k];
+    return rounded ? bf16_round(x) : x;
+}
+
+/* C of the bf16 product (caller frees) */
+static float *run_bf16(const gemm_case *g)
+{
+    size_t n = (size_t)g->M * g->ldc;
+    float *c = malloc(n * sizeof *c);
+    assert_non_null(c);
+    memcpy(c, g->c0, n * sizeof *c);
+    assert_int_equal(ws_gemm_bf16(g->ta, g->tb, g->M, g->N, g->K, g->alpha, g->a, g->lda, g->b, g->ldb, g->beta, c,
+                                  g->ldc),
+                     0);
+    return c;
+}
+
+/* The worst |got - ref| / S over C, where ref is the product in double of the inputs (bf16-rounded
+ * or not) and S = |alpha| sum |a b| + |beta c|; also checks the spare columns are untouched. */
+static double worst_scaled_error(const gemm_case *g, const float *got, int rounded)
+{
+    double worst = 0;
+    for (int i = 0; i < g->M; i++) {
+        for (int j = 0; j < g->N; j++) {
+            double sum = 0, size = 0;
+            for (int k = 0; k < g->K; k++) {
+                double p = (double)op_a(g, i, k, rounded) * op_b(g, k, j, rounded);
+                sum += p;
+                size += fabs(p);
+            }
+            double c0 = g->beta == 0 ? 0 : g->c0[(size_t)i * g->ldc + j];
+            double ref = g->alpha * sum + g->beta * c0, scale = fabs(g->alpha) * size + fabs(g->beta * c0);
+            double e = fabs(got[(size_t)i * g->ldc + j] - ref) / (scale > 0 ? scale : 1);
+            worst = e > worst ? e : worst;
+        }
+        for (int j = g->N; j < g->ldc; j++)
+            assert_memory_equal(&got[(size_t)i * g->ldc + j], &g->c0[(size_t)i * g->ldc + j], sizeof(float));
+    }
+    return worst;
+}
+
+/* Every transpose combination, size and beta: calls check(case, C of the bf16 product). */
+static void for_every_case(void (*check)(const gemm_case *g, const float *c, double *worst_seen),
+                           double *worst_seen)
+{
+    const enum CBLAS_TRANSPOSE ops[] = {CblasNoTrans, CblasTrans};
+    ws_rng rng;
+    ws_rng_seed(&rng, 16, "gemm_bf16");
+    for (int t = 0; t < 4; t++)
+        for (int mi = 0; mi < N_SIZES; mi++)
+            for (int ni = 0; ni < N_SIZES; ni++)
+                for (int ki = 0; ki < N_SIZES; ki++)
+                    for (int bi = 0; bi < 2; bi++) {
+                        gemm_case g = make_case(&rng, ops[t / 2], ops[t % 2], SIZES[mi], SIZES[ni], SIZES[ki],
+                                                (float)bi);
+                        float *c = run_bf16(&g);
+                        check(&g, c, worst_seen);
+                        free(c);
+                        free_case(&g);
+                    }
+}
+
+static void check_against_rounded_double(const gemm_case *g, const float *c, double *worst_seen)
+{
+    double worst = worst_scaled_error(g, c, 1), bound = (g->K + g->K / 128 + 4) * U32;
+    if (worst > bound)
+        print_message("# %c%c M=%d N=%d K=%d beta=%g: %.3g > %.3g\n", g->ta == CblasNoTrans ? 'N' : 'T',
+                      g->tb == CblasNoTrans ? 'N' : 'T', g->M, g->N, g->K, g->beta, worst, bound);
+    assert_true(worst <= bound);
+    if (worst / bound > *worst_seen)
+        *worst_seen = worst / bound;
+}
+
+static void test_matches_double_of_rounded_inputs(void **state)
+{
+    (void)state;
+    if (skip_without_bf16())
+        skip();
+    double worst = 0;
+    for_every_case(check_against_rounded_double, &worst);
+    print_message("# against double of the bf16 inputs: worst error %.2f of its bound\n", worst);
+}
+
+static void check_against_sgemm(const gemm_case *g, const float *c, double *worst_seen)
+{
+    size_t n = (size_t)g->M * g->ldc;
+    float *ref = malloc(n * sizeof *ref);
+    assert_non_null(ref);
+    memcpy(ref, g->c0, n * sizeof *ref);
+    cblas_sgemm(CblasRowMajor, g->ta, g->tb, g->M, g->N, g->K, g->alpha, g->a, g->lda, g->b, g->ldb, g->beta, ref,
+                g->ldc);
+    /* the distance to sgemm, scaled by S of the fp32 inputs: the exact product in double stands
+     * in between (each side's error to it bounded separately, then added) */
+    double to_exact_bf16 = worst_scaled_error(g, c, 0), to_exact_sgemm = worst_scaled_error(g, ref, 0);
+    double bound = 1.0 / 128 + 1.0 / 32768 + (2.0 * g->K + 8) * U32;
+    if (to_exact_bf16 + to_exact_sgemm > bound)
+        print_message("# %c%c M=%d N=%d K=%d beta=%g: %.3g + %.3g > %.3g\n", g->ta == CblasNoTrans ? 'N' : 'T',
+                      g->tb == CblasNoTrans ? 'N' : 'T', g->M, g->N, g->K, g->beta, to_exact_bf16, to_exact_sgemm,
+                      bound);
+    assert_true(to_exact_bf16 + to_exact_sgemm <= bound);
+    if (to_exact_bf16 > *worst_seen)
+        *worst_seen = to_exact_bf16;
+    free(ref);
+}
+
+static void test_matches_sgemm_within_bf16_rounding(void **state)
+{
+    (void)state;
+    if (skip_without_bf16())
+        skip();
+    double worst = 0;
+    for_every_case(check_against_sgemm, &worst);
+    print_message("# against the exact fp32 product: worst error %.3g S (bound %.3g S at K = 1)\n", worst,
+                  1.0 / 128 + 1.0 / 32768 + 10 * U32);
+}
+
+static void test_same_bits(void **state)
+{
+    (void)state;
+    if (skip_without_bf16())
+        skip();
+    ws_rng rng;
+    ws_rng_seed(&rng, 16, "gemm_bf16 bits");
+    const enum CBLAS_TRANSPOSE ops[] = {CblasNoTrans, CblasTrans};
+    for (int t = 0; t < 4; t++) {
+        gemm_case g = make_case(&rng, ops[t / 2], ops[t % 2], 389, 1037, 600, 1);
+        size_t bytes = (size_t)g.M * g.ldc * sizeof(float);
+        ws_backend_set_threads(2);
+        float *first = run_bf16(&g), *second = run_bf16(&g);
+        ws_backend_set_threads(1);
+        float *one_thread = run_bf16(&g);
+        assert_memory_equal(first, second, bytes);
+        assert_memory_equal(first, one_thread, bytes);
+        free(first), free(second), free(one_thread);
+        free_case(&g);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_matches_double_of_rounded_inputs),
+                                       cmocka_unit_test(test_matches_sgemm_within_bf16_rounding),
+                                       cmocka_unit_test(test_same_bits)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
