@@ -646,21 +646,29 @@ static char *make_action(const char *name, const char *text)
 char *ws_action_search(const char *query) { return make_action("search", query); }
 char *ws_action_click(const char *text) { return make_action("click", text); }
 
+/* Room for the choices of a product with n options (chosen, choice_order). */
+static int reserve_choices(ws_episode *ep, size_t n)
+{
+    if (n <= ep->chosen_cap)
+        return 0;
+    int *c = realloc(ep->chosen, n * sizeof *c);
+    if (c)
+        ep->chosen = c;
+    size_t *order = realloc(ep->choice_order, n * sizeof *order);
+    if (order)
+        ep->choice_order = order;
+    if (!c || !order)
+        return -1;
+    ep->chosen_cap = n;
+    return 0;
+}
+
 static int open_item(ws_episode *ep, size_t result_pos)
 {
     size_t idx = ep->results[result_pos];
     const ws_product *p = &ep->env->cat->products[idx];
-    if (p->n_options > ep->chosen_cap) {
-        int *c = realloc(ep->chosen, p->n_options * sizeof *c);
-        if (c)
-            ep->chosen = c;
-        size_t *order = realloc(ep->choice_order, p->n_options * sizeof *order);
-        if (order)
-            ep->choice_order = order;
-        if (!c || !order)
-            return -1;
-        ep->chosen_cap = p->n_options;
-    }
+    if (reserve_choices(ep, p->n_options))
+        return -1;
     for (size_t o = 0; o < p->n_options; o++)
         ep->chosen[o] = -1; /* a product opened from the results starts with no option chosen */
     ep->n_choices = 0;
@@ -708,17 +716,8 @@ int ws_episode_copy(ws_episode **dst, const ws_episode *src, ws_err *err)
     d->max_results_page = src->max_results_page;
     d->item = src->item;
     d->item_index = src->item_index;
-    if (src->chosen_cap > d->chosen_cap) {
-        int *c = realloc(d->chosen, src->chosen_cap * sizeof *c);
-        if (c)
-            d->chosen = c;
-        size_t *order = realloc(d->choice_order, src->chosen_cap * sizeof *order);
-        if (order)
-            d->choice_order = order;
-        if (!c || !order)
-            return ws_fail(err, "out of memory");
-        d->chosen_cap = src->chosen_cap;
-    }
+    if (reserve_choices(d, src->chosen_cap))
+        return ws_fail(err, "out of memory");
     if (src->chosen_cap) {
         memcpy(d->chosen, src->chosen, src->chosen_cap * sizeof *d->chosen);
         memcpy(d->choice_order, src->choice_order, src->chosen_cap * sizeof *d->choice_order);
