@@ -21,6 +21,7 @@ Needs torch (an optional dependency of the project, never part of its pipeline).
 JSON line per update, go to stdout: {"step", "loss", "accuracy"}.
 """
 import argparse
+import ctypes
 import hashlib
 import json
 import math
@@ -49,10 +50,16 @@ def read_checkpoint(path):
     return tensors, meta
 
 
+def tensor_bytes(t):
+    """The tensor's float32 data in memory order, without numpy (torch no longer requires it)."""
+    t = t.detach().to(torch.float32).contiguous()
+    return ctypes.string_at(t.data_ptr(), t.numel() * t.element_size())
+
+
 def write_checkpoint(path, tensors, meta):
     """safetensors with the project's metadata; data_sha256 covers the data block as written."""
     names = sorted(tensors)
-    blobs = [tensors[k].detach().contiguous().to(torch.float32).numpy().tobytes() for k in names]
+    blobs = [tensor_bytes(tensors[k]) for k in names]
     header, offset = {}, 0
     for k, b in zip(names, blobs):
         header[k] = {"dtype": "F32", "shape": list(tensors[k].shape), "data_offsets": [offset, offset + len(b)]}
