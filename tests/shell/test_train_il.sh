@@ -130,6 +130,18 @@ check "scripts/decision_accuracy.sh: a row per kind of decision, every non-searc
   [ \$(awk -F'|' 'NR > 2 { n += \$3 } END { print n }' '$T_TMP/kinds.md') = \
     \$(jq '[.steps[] | select(.action | startswith(\"search[\") | not)] | length' '$T_TMP/held-out.jsonl' | paste -sd+ | bc) ]"
 
+check "--valid by kind: each kind's means are those of its decisions alone, and the kinds add up" bash -c "
+  '$BIN/tokenize' -q '$T_TMP/held-out.jsonl' > '$T_TMP/held-out.tok' &&
+  '$T' -q --init '$T_TMP/a.ckpt' --steps 0 --threads 1 --valid '$T_TMP/held-out.tok' -o '$T_TMP/k.ckpt' '$T_TMP/held-out.tok' |
+    jq -c 'select(.stage == \"valid\")' > '$T_TMP/all.valid' &&
+  jq -e '(.by_kind | keys | length) >= 3 and ([.by_kind[].states] | add) == .states' '$T_TMP/all.valid' > /dev/null &&
+  for kind in results option buy; do
+    jq -c --arg k \$kind 'select(.kind == \$k)' '$T_TMP/held-out.tok' > '$T_TMP/one.tok' &&
+    '$T' -q --init '$T_TMP/a.ckpt' --steps 0 --threads 1 --valid '$T_TMP/one.tok' -o '$T_TMP/k.ckpt' '$T_TMP/one.tok' |
+      jq -c 'select(.stage == \"valid\") | {states, loss, accuracy}' > '$T_TMP/one.valid' &&
+    [ \"\$(jq -c --arg k \$kind '.by_kind[\$k]' '$T_TMP/all.valid')\" = \"\$(cat '$T_TMP/one.valid')\" ] || exit 1
+  done"
+
 # --oversample: an epoch visits each option decision N times (more updates per epoch);
 # --head-lr 0: the head's tensors keep their initial values while the encoder learns.
 n_all=$(jq -s 'map(select((.actions | length) > 1)) | length' "$T_TMP/tok.jsonl")

@@ -145,7 +145,8 @@ const char *ws_train_usage(const ws_train_opts *d)
            oversample_help,
            dataset ? "      --valid FILE      held-out tokens records: the loss and its metrics on them,\n"
                      "                        forward passes only, at the start, every --eval-every updates\n"
-                     "                        and at the end (\"stage\": \"valid\")\n"
+                     "                        and at the end (\"stage\": \"valid\"), also by kind of\n"
+                     "                        decision (\"by_kind\")\n"
                    : "");
     return text;
 }
@@ -892,46 +893,98 @@ static int batch_loss(ws_train_run *run, const ws_dataset *d, const size_t *idx,
     return loss(user, run->model, b, w->items, w->dlogits, fields, err);
 }
 
+/* Sum one batch's mean fields, weighted by its n decisions, into sums. */
+static void add_batch_fields(json_t *sums, json_t *fields, int n)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(fields, key, v) if (json_is_real(v)) {
+        json_t *sum = json_object_get(sums, key);
+        double prev = sum ? json_real_value(sum) : 0;
+        json_object_set_new(sums, key, json_real(prev + json_real_value(v) * n));
+    }
+}
+
+/* Divide sums by n into rec. */
+static void set_means(json_t *rec, json_t *sums, size_t n)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(sums, key, v) json_object_set_new(rec, key, json_real(json_real_value(v) / (double)n));
+}
+
+/* The held-out decisions grouped by kind (lib/webshop/env.h's order, those without a kind last), in
+ * file order within a kind, so that every batch of validate holds one kind. */
+static void order_by_kind(const ws_dataset *valid, size_t *order)
+{
+    size_t k = 0;
+    for (int kind = 0; kind <= WS_N_DECISION_KINDS; kind++)
+        for (size_t i = 0; i < valid->n; i++) {
+            int its = valid->items[i].kind;
+            if ((its >= 0 && its < WS_N_DECISION_KINDS ? its : WS_N_DECISION_KINDS) == kind)
+                order[k++] = i;
+        }
+}
+
 /* The objective on every held-out decision, in batches of --batch, forward passes only: one
- * "valid" metrics record whose real-valued fields are means over the decisions. Rank 0 only. */
+ * "valid" metrics record whose real-valued fields are means over the decisions, and the same
+ * means for each kind of decision the records name ("by_kind": where an agent is still wrong,
+ * e.g. the results page or the options, which the overall mean hides). order groups the decisions
+ * by kind (order_by_kind). Rank 0 only. */
 static void validate(ws_train_run *run, const ws_dataset *valid, const size_t *order, batch_work *w,
                      ws_loss_fn loss, void *user)
 {
     if (!valid->n || !ws_dist_is_root(&run->dist))
         return;
     ws_err err;
-    json_t *sums = json_object();
-    for (size_t first = 0; sums && first < valid->n; first += (size_t)run->opts.batch) {
-        int n = (int)(valid->n - first < (size_t)run->opts.batch ? valid->n - first : (size_t)run->opts.batch);
-        json_t *fields = json_object();
-        size_t n_act;
-        if (!fields)
-            ws_fail(&err, "out of memory");
-        if (!fields || batch_loss(run, valid, order + first, n, w, loss, user, fields, &n_act, &err)) {
+    json_t *sums = json_object(), *by_kind = json_object();
+    int failed = !sums || !by_kind;
+    for (size_t group = 0, end; !failed && group < valid->n; group = end) {
+        int kind = valid->items[order[group]].kind;
+        for (end = group; end < valid->n && valid->items[order[end]].kind == kind;)
+            end++;
+        size_t n_kind = end - group;
+        json_t *kind_sums = json_object();
+        failed = !kind_sums;
+        for (size_t first = group; !failed && first < end; first += (size_t)run->opts.batch) {
+            int n = (int)(end - first < (size_t)run->opts.batch ? end - first : (size_t)run->opts.batch);
+            json_t *fields = json_object();
+            size_t n_act;
+            if (!fields)
+                ws_fail(&err, "out of memory");
+            if (!fields || batch_loss(run, valid, order + first, n, w, loss, user, fields, &n_act, &err)) {
+                json_decref(fields);
+                json_decref(kind_sums);
+                json_decref(sums);
+                json_decref(by_kind);
+                die(run, "--valid: ", &err);
+            }
+            add_batch_fields(sums, fields, n);
+            add_batch_fields(kind_sums, fields, n);
             json_decref(fields);
-            json_decref(sums);
-            die(run, "--valid: ", &err);
         }
-        const char *key;
-        json_t *v;
-        json_object_foreach(fields, key, v) if (json_is_real(v)) {
-            json_t *sum = json_object_get(sums, key);
-            double prev = sum ? json_real_value(sum) : 0;
-            json_object_set_new(sums, key, json_real(prev + json_real_value(v) * n));
+        if (!failed && kind >= 0 && kind < WS_N_DECISION_KINDS) {
+            json_t *rec = json_pack("{s:I}", "states", (json_int_t)n_kind);
+            failed = !rec;
+            if (rec) {
+                set_means(rec, kind_sums, n_kind);
+                json_object_set_new(by_kind, ws_decision_kind_name((ws_decision_kind)kind), rec);
+            }
         }
-        json_decref(fields);
+        json_decref(kind_sums);
     }
-    json_t *rec = sums ? json_pack("{s:s, s:i, s:s, s:I, s:s, s:I}", "type", "metrics", "v", WS_METRICS_VERSION, "stage", "valid",
-                                   "step", (json_int_t)run->trainer.step, "of", run->opts.stage, "states",
-                                   (json_int_t)valid->n)
-                       : NULL;
+    json_t *rec = !failed ? json_pack("{s:s, s:i, s:s, s:I, s:s, s:I}", "type", "metrics", "v", WS_METRICS_VERSION,
+                                      "stage", "valid", "step", (json_int_t)run->trainer.step, "of", run->opts.stage,
+                                      "states", (json_int_t)valid->n)
+                          : NULL;
     if (rec) {
-        const char *key;
-        json_t *v;
-        json_object_foreach(sums, key, v) json_object_set_new(rec, key, json_real(json_real_value(v) / (double)valid->n));
+        set_means(rec, sums, valid->n);
+        if (json_object_size(by_kind))
+            json_object_set(rec, "by_kind", by_kind);
         json_object_set_new(rec, "elapsed_s", json_real(ws_now() - run->started));
     }
     json_decref(sums);
+    json_decref(by_kind);
     ws_train_metrics(run, rec);
 }
 
@@ -980,8 +1033,7 @@ int ws_train_dataset_main(const ws_cli *cli, const ws_train_opts *opts, int need
     batch_work work = {.items = malloc((size_t)batch * sizeof *work.items)};
     if (!order || !valid_order || !work.items)
         ws_cli_die(cli, WS_EXIT_FAIL, "out of memory");
-    for (size_t i = 0; i < valid.n; i++)
-        valid_order[i] = i;
+    order_by_kind(&valid, valid_order);
     long current_epoch = -1;
     int64_t last = ws_train_last_step(&run);
     validate(&run, &valid, valid_order, &work, loss, user);
