@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "mapfile.h"
 
 /* WebShop's seed (its random.seed(233)): the default of every tool's price seed (--seed of goals
  * and webshop-env, --catalog-seed of the players and trainers) and of catalog-synth's --seed.
@@ -57,6 +58,7 @@ typedef struct ws_catalog {
     uint64_t seed;
     char *products_path;  /* the file the products came from, for messages */
     char sha256[65];      /* ws_catalog_sha256's result once computed, else "" */
+    ws_mapfile *map;      /* the mapped file the products (and the search index) come from, or NULL */
 } ws_catalog;
 
 /* Load <dir>/products.jsonl.zst (or .jsonl) and <dir>/items_ins_v2_1000.json. On failure the
