@@ -375,8 +375,16 @@ ws_search_index *ws_search_build(const char *const *doc_ids, const char *const *
 
 ws_search_index *ws_search_build_catalog(const ws_catalog *cat, ws_err *err)
 {
-    if (cat->map)
-        return ws_search_open(cat->map, err);
+    if (cat->map) {
+        ws_search_index *idx = ws_search_open(cat->map, err);
+        if (idx && idx->n_docs != cat->n) {
+            ws_fail(err, "%s: corrupt search index (%zu documents for %zu products)", idx->mapped_from, idx->n_docs,
+                    cat->n);
+            ws_search_free(idx);
+            return NULL;
+        }
+        return idx;
+    }
     ws_search_builder *b = ws_search_builder_new(err);
     if (!b)
         return NULL;
