@@ -201,16 +201,15 @@ static int finish(ws_search_builder *bld, ws_err *err)
 ws_search_builder *ws_search_builder_new(ws_err *err)
 {
     ws_search_builder *b = calloc(1, sizeof *b);
-    if (!b || !(b->idx = calloc(1, sizeof *b->idx)) || !(b->an = ws_analyzer_new(err))) {
-        if (b && b->idx)
-            ws_search_builder_free(b); /* the analyzer said why */
-        else {
-            free(b);
-            ws_fail(err, "search: out of memory");
-        }
-        return NULL;
+    if (!b || !(b->idx = calloc(1, sizeof *b->idx))) {
+        free(b);
+        return ws_fail(err, "search: out of memory"), NULL;
     }
     ws_tokens_init(&b->toks);
+    if (!(b->an = ws_analyzer_new(err))) {
+        ws_search_builder_free(b);
+        return NULL;
+    }
     return b;
 }
 
