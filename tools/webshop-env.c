@@ -62,8 +62,9 @@ typedef struct server {
     ws_cli *cli;
     ws_catalog cat;
     ws_env *env;
-    ws_goal_set synthetic, human;
-    int human_built;
+    ws_goal_set sets[2]; /* synthetic, human: built at the first reset by goal_id that needs one
+                          * (a large catalog's goals take longer than the rest of the start) */
+    int built[2];
     uint64_t seed;
     session *sessions;
     size_t n_sessions, max_sessions;
@@ -127,14 +128,12 @@ static json_t *state_response(ws_episode *ep)
 
 static const ws_goal_set *goal_set(server *sv, int human, ws_err *err)
 {
-    if (!human)
-        return &sv->synthetic;
-    if (!sv->human_built) {
-        if (ws_goals_build(&sv->cat, WS_GOALS_HUMAN, sv->seed, &sv->human, err))
+    if (!sv->built[human]) {
+        if (ws_goals_build(&sv->cat, human ? WS_GOALS_HUMAN : WS_GOALS_SYNTHETIC, sv->seed, &sv->sets[human], err))
             return NULL;
-        sv->human_built = 1;
+        sv->built[human] = 1;
     }
-    return &sv->human;
+    return &sv->sets[human];
 }
 
 static json_t *op_reset(server *sv, json_t *req, const char *name)
@@ -423,14 +422,12 @@ int main(int argc, char **argv)
 
     server sv = {.cli = &cli, .seed = (uint64_t)seed, .max_sessions = (size_t)max_sessions};
     ws_err err;
-    if (ws_catalog_load(&sv.cat, dir, sv.seed, &err) ||
-        ws_goals_build(&sv.cat, WS_GOALS_SYNTHETIC, sv.seed, &sv.synthetic, &err) ||
-        !(sv.env = ws_env_new(&sv.cat, NULL, &err)))
+    if (ws_catalog_load(&sv.cat, dir, sv.seed, &err) || !(sv.env = ws_env_new(&sv.cat, NULL, &err)))
         ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
     if (!(sv.sessions = calloc(sv.max_sessions, sizeof *sv.sessions)))
         ws_cli_die(&cli, WS_EXIT_FAIL, "out of memory");
     if (!cli.quiet)
-        fprintf(stderr, "webshop-env: %zu products, %zu goals; reading requests\n", sv.cat.n, sv.synthetic.n);
+        fprintf(stderr, "webshop-env: %zu products; reading requests\n", sv.cat.n);
 
     ws_reader_opts ro = {.allow_empty = 1, .max_line = MAX_REQUEST};
     ws_reader *r = ws_reader_open("-", &ro, &err);
@@ -485,9 +482,9 @@ int main(int argc, char **argv)
     }
     free(sv.sessions);
     ws_env_free(sv.env);
-    ws_goals_free(&sv.synthetic);
-    if (sv.human_built)
-        ws_goals_free(&sv.human);
+    for (int h = 0; h < 2; h++)
+        if (sv.built[h])
+            ws_goals_free(&sv.sets[h]);
     ws_catalog_free(&sv.cat);
     return ws_interrupted() ? ws_interrupt_status() : status;
 }

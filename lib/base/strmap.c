@@ -107,3 +107,26 @@ void ws_strmap_free(ws_strmap *m)
     free(m->slots);
     memset(m, 0, sizeof *m);
 }
+
+int ws_strmap_view(ws_strmap *m, const char *arena, size_t arena_len, const size_t *key_off,
+                   const uint32_t *key_len, size_t n, const uint32_t *slots, size_t n_slots)
+{
+    memset(m, 0, sizeof *m);
+    if ((n_slots ? n >= n_slots : n > 0) || (n_slots & (n_slots - 1)))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (key_off[i] >= arena_len || key_len[i] >= arena_len - key_off[i])
+            return -1;
+    size_t empty = 0;
+    for (size_t s = 0; s < n_slots; s++) {
+        if (slots[s] > n)
+            return -1;
+        empty += slots[s] == 0;
+    }
+    if (n_slots && !empty)
+        return -1; /* a probe for an absent key would never end */
+    /* the map never writes through these: the casts only fit the one struct both uses share */
+    *m = (ws_strmap){.arena = (char *)arena, .arena_len = arena_len, .key_off = (size_t *)key_off,
+                     .key_len = (uint32_t *)key_len, .n = n, .slots = (uint32_t *)slots, .n_slots = n_slots};
+    return 0;
+}

@@ -34,4 +34,11 @@ static inline size_t ws_strmap_count(const ws_strmap *m) { return m->n; }
 size_t ws_strmap_bytes(const ws_strmap *m);
 void ws_strmap_free(ws_strmap *m); /* leaves an empty map */
 
+/* A read-only map over arrays laid out as a map's own (a file mapped into memory holding a map's
+ * arena, key_off, key_len and slots): finds work, adding or freeing must not be called. -1 when
+ * the arrays do not make a map (a key outside the arena, a slot naming no key, no empty slot, a
+ * slot count that is not a power of two), so that no find can read outside them or loop. */
+int ws_strmap_view(ws_strmap *m, const char *arena, size_t arena_len, const size_t *key_off,
+                   const uint32_t *key_len, size_t n, const uint32_t *slots, size_t n_slots);
+
 #endif

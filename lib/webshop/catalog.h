@@ -2,10 +2,14 @@
  *
  * Loads the normalised product stream (products.jsonl.zst: {"id","contents","product"}) and
  * items_ins_v2_1000.json (ASIN -> mined attributes and, for some, the instruction synthetic goals
- * are built from). The catalog owns the parsed JSON; every string in ws_product borrows from it
- * and lives until ws_catalog_free. Each product's price is drawn once, at load, from the seeded
- * stream "prices": pricing[0] for a single price, uniform within [pricing[0], pricing[1]) for a
- * range, as WebShop does. */
+ * are built from), or the mapped catalog built from them (products.wscat beside them,
+ * docs/catalog-format.md): the products' strings, lists and options, their instructions, the
+ * catalog's SHA-256 and the search index, in a file every process maps read-only and shares,
+ * so that a start reads no JSON and builds no index. Both loads give the same ws_product array
+ * (a mapped one has no `record`, no `items_ins`). The catalog owns what the strings borrow from
+ * (the parsed JSON, or the mapping); they live until ws_catalog_free. Each product's price is
+ * drawn once, at load, from the seeded stream "prices": pricing[0] for a single price, uniform
+ * within [pricing[0], pricing[1]) for a range, as WebShop does. */
 #ifndef WS_CATALOG_H
 #define WS_CATALOG_H
 
@@ -14,6 +18,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "mapfile.h"
 
 /* WebShop's seed (its random.seed(233)): the default of every tool's price seed (--seed of goals
  * and webshop-env, --catalog-seed of the players and trainers) and of catalog-synth's --seed.
@@ -43,8 +48,9 @@ typedef struct ws_product {
     const char *instruction;
     const char **instruction_attributes;
     size_t n_instruction_attributes;
-    json_t *record;          /* the product object as loaded (borrowed from the catalog) */
+    json_t *record;          /* the product object as loaded from JSON lines (borrowed), or NULL when mapped */
     json_t *human_goals;     /* the product's "instructions" array, or NULL */
+    json_t *reviews;         /* the product's "Reviews" array when not empty, or NULL */
 } ws_product;
 
 typedef struct ws_catalog {
@@ -57,11 +63,31 @@ typedef struct ws_catalog {
     uint64_t seed;
     char *products_path;  /* the file the products came from, for messages */
     char sha256[65];      /* ws_catalog_sha256's result once computed, else "" */
+    ws_mapfile *map;      /* the mapped file the products (and the search index) come from, or NULL */
+    const char **map_lists;  /* a mapped catalog's string lists, which the products' point into */
+    ws_option *map_options;  /* its options, likewise */
+    json_t *map_json;        /* its reviews and human goals, parsed at load */
 } ws_catalog;
 
-/* Load <dir>/products.jsonl.zst (or .jsonl) and <dir>/items_ins_v2_1000.json. On failure the
- * catalog is left empty (nothing to free). */
+/* The mapped catalog's name in a catalog directory. */
+#define WS_CATALOG_MAPPED_NAME "products.wscat"
+
+/* Load <dir>/products.wscat when it is there, else <dir>/products.jsonl.zst (or .jsonl) and
+ * <dir>/items_ins_v2_1000.json. A mapped file built from other files than those now beside it
+ * (size or modification time), of another format version, truncated or corrupt is an error
+ * naming it and saying why. On failure the catalog is left empty (nothing to free). */
 int ws_catalog_load(ws_catalog *cat, const char *dir, uint64_t seed, ws_err *err);
+/* The JSON-lines files even when a mapped file is there (what needs the records: catalog-synth). */
+int ws_catalog_load_json(ws_catalog *cat, const char *dir, uint64_t seed, ws_err *err);
+
+/* Build <dir>/products.wscat from the JSON-lines files there, streaming the products: memory holds
+ * the search index being built, a fixed record per product and items_ins, never the products'
+ * JSON (docs/catalog-format.md). Written under a temporary name and renamed into place; the same
+ * files give the same bytes. */
+typedef struct ws_catalog_build_stats {
+    size_t products;
+} ws_catalog_build_stats;
+int ws_catalog_build_mapped(const char *dir, ws_catalog_build_stats *stats, ws_err *err);
 /* Load from explicit files; items_ins_path may be NULL (no instructions). */
 int ws_catalog_load_files(ws_catalog *cat, const char *products_path, const char *items_ins_path,
                           uint64_t seed, ws_err *err);

@@ -534,7 +534,7 @@ static int render(ws_episode *ep)
         } else {
             size_t i;
             json_t *review;
-            json_array_foreach(json_object_get(p->record, "Reviews"), i, review) {
+            json_array_foreach(p->reviews, i, review) {
                 const char *title = json_string_value(json_object_get(review, "title"));
                 char *quoted;
                 if (asprintf(&quoted, "\"%s\"", title ? title : "") < 0) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "strbuf.h"
 #include "strmap.h"
 
 /* The scores must round exactly as Lucene's: no fused multiply-adds (GCC leaves them off in ISO C
@@ -20,19 +21,24 @@ typedef struct term {
     float idf;
 } term;
 
+/* The arrays are the same whether built here or mapped from a file (ws_search_write lays them out
+ * as they are), so that one search code serves both and their results cannot differ. */
 struct ws_search_index {
     size_t n_docs;
-    char **ids;
-    uint32_t *id_rank;    /* rank of each document's id in byte order (the tie-break) */
-    uint8_t *norm;        /* SmallFloat.intToByte4(number of terms) per document */
-    size_t doc_count;     /* documents with at least one term */
-    uint64_t sum_ttf;     /* total number of terms */
+    const char *ids;          /* the documents' ids, back to back, each NUL-terminated */
+    size_t ids_len;
+    const uint64_t *id_off;   /* per document: its id's offset in ids */
+    const uint32_t *id_rank;  /* rank of each document's id in byte order (the tie-break) */
+    const uint8_t *norm;      /* SmallFloat.intToByte4(number of terms) per document */
+    size_t doc_count;         /* documents with at least one term */
+    uint64_t sum_ttf;         /* total number of terms */
     float avgdl;
-    float norm_inverse[256]; /* 1 / (k1 * ((1 - b) + b * dl / avgdl)) per norm byte */
-    ws_strmap term_ids;   /* term text -> its index in terms */
-    term *terms;
-    size_t terms_cap;
-    uint32_t *post_doc, *post_freq;
+    float norm_inverse[256];  /* 1 / (k1 * ((1 - b) + b * dl / avgdl)) per norm byte */
+    ws_strmap term_ids;       /* term text -> its index in terms */
+    const term *terms;
+    size_t n_posts;
+    const uint32_t *post_doc, *post_freq;
+    const char *mapped_from;  /* the file the arrays are mapped from (nothing to free), else NULL */
 };
 
 /* ---------------------------------------------------------------------------------------------
@@ -74,91 +80,58 @@ int32_t ws_smallfloat_byte4_to_int(uint8_t b)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Term dictionary. */
-
-static long find_term(const ws_search_index *idx, const char *s, size_t len)
-{
-    return ws_strmap_find(&idx->term_ids, s, len);
-}
-
-/* The id of a term, added when new; -1 on error. */
-static long intern(ws_search_index *idx, const char *s, size_t len, ws_err *err)
-{
-    int added;
-    long id = ws_strmap_add(&idx->term_ids, s, len, &added);
-    if (id < 0)
-        return ws_fail(err, "search: out of memory");
-    if (!added)
-        return id;
-    if ((size_t)id == idx->terms_cap) {
-        size_t cap = idx->terms_cap ? idx->terms_cap * 2 : 1024;
-        term *t = realloc(idx->terms, cap * sizeof *t);
-        if (!t)
-            return ws_fail(err, "search: out of memory");
-        idx->terms = t;
-        idx->terms_cap = cap;
-    }
-    idx->terms[id] = (term){0};
-    return id;
-}
-
-/* ---------------------------------------------------------------------------------------------
  * Build. */
 
 typedef struct posting {
     uint32_t term, doc, freq;
 } posting;
 
+struct ws_search_builder {
+    ws_search_index *idx; /* its term map and statistics fill as documents come */
+    ws_analyzer *an;
+    ws_tokens toks;
+    ws_strbuf ids;
+    uint64_t *id_off;
+    uint8_t *norm;
+    size_t docs_cap;
+    term *terms;
+    size_t terms_cap;
+    posting *posts;
+    size_t n_posts, posts_cap;
+    uint32_t *last_doc, *last_post; /* per term: last document seen, its posting */
+    size_t last_cap;
+};
+
 static int cmp_id_index(const void *a, const void *b, void *arg)
 {
-    char *const *ids = arg;
-    return strcmp(ids[*(const size_t *)a], ids[*(const size_t *)b]);
+    const ws_search_index *idx = arg;
+    return strcmp(idx->ids + idx->id_off[*(const size_t *)a], idx->ids + idx->id_off[*(const size_t *)b]);
 }
 
 void ws_search_free(ws_search_index *idx)
 {
     if (!idx)
         return;
-    if (idx->ids)
-        for (size_t i = 0; i < idx->n_docs; i++)
-            free(idx->ids[i]);
-    free(idx->ids);
-    free(idx->id_rank);
-    free(idx->norm);
-    ws_strmap_free(&idx->term_ids);
-    free(idx->terms);
-    free(idx->post_doc);
-    free(idx->post_freq);
+    if (!idx->mapped_from) {
+        free((void *)idx->ids);
+        free((void *)idx->id_off);
+        free((void *)idx->id_rank);
+        free((void *)idx->norm);
+        ws_strmap_free(&idx->term_ids);
+        free((void *)idx->terms);
+        free((void *)idx->post_doc);
+        free((void *)idx->post_freq);
+    }
     free(idx);
 }
 
-static int finish(ws_search_index *idx, posting *posts, size_t n_posts, ws_err *err)
+/* BM25Similarity's avgFieldLength and norm cache, in Lucene's float operations, from the
+ * collection statistics. The statements are kept separate so that no compiler fuses them into
+ * fused multiply-adds. */
+static void norm_cache(ws_search_index *idx)
 {
-    /* postings grouped by term, in document order within a term (counting sort, stable) */
-    idx->post_doc = malloc((n_posts ? n_posts : 1) * sizeof *idx->post_doc);
-    idx->post_freq = malloc((n_posts ? n_posts : 1) * sizeof *idx->post_freq);
-    if (!idx->post_doc || !idx->post_freq)
-        return ws_fail(err, "search: out of memory");
-    for (size_t i = 0; i < n_posts; i++)
-        idx->terms[posts[i].term].df++;
-    uint32_t at = 0;
-    for (size_t t = 0; t < ws_strmap_count(&idx->term_ids); t++) {
-        idx->terms[t].post = at;
-        at += idx->terms[t].df;
-        idx->terms[t].df = 0;
-    }
-    for (size_t i = 0; i < n_posts; i++) {
-        term *t = &idx->terms[posts[i].term];
-        uint32_t p = t->post + t->df++;
-        idx->post_doc[p] = posts[i].doc;
-        idx->post_freq[p] = posts[i].freq;
-    }
-
-    /* BM25Similarity: avgFieldLength, idf and the norm cache, in Lucene's float operations. The
-     * statements are kept separate so that no compiler fuses them into fused multiply-adds. */
     const float k1 = WS_SEARCH_K1, b = WS_SEARCH_B;
-    long long n_with = (long long)idx->doc_count;
-    idx->avgdl = n_with ? (float)((double)idx->sum_ttf / (double)n_with) : 1.0f;
+    idx->avgdl = idx->doc_count ? (float)((double)idx->sum_ttf / (double)idx->doc_count) : 1.0f;
     for (int i = 0; i < 256; i++) {
         float dl = (float)ws_smallfloat_byte4_to_int((uint8_t)i);
         float one_minus_b = 1.0f - b;
@@ -168,149 +141,367 @@ static int finish(ws_search_index *idx, posting *posts, size_t n_posts, ws_err *
         float den = k1 * sum;
         idx->norm_inverse[i] = 1.0f / den;
     }
-    for (size_t t = 0; t < ws_strmap_count(&idx->term_ids); t++) {
-        long long df = idx->terms[t].df;
+}
+
+static int finish(ws_search_builder *bld, ws_err *err)
+{
+    ws_search_index *idx = bld->idx;
+    size_t n_posts = bld->n_posts, n_terms = ws_strmap_count(&idx->term_ids);
+    term *terms = (term *)idx->terms; /* still the builder's to fill */
+    /* postings grouped by term, in document order within a term (counting sort, stable) */
+    uint32_t *post_doc = malloc((n_posts ? n_posts : 1) * sizeof *post_doc);
+    uint32_t *post_freq = malloc((n_posts ? n_posts : 1) * sizeof *post_freq);
+    idx->post_doc = post_doc;
+    idx->post_freq = post_freq;
+    idx->n_posts = n_posts;
+    if (!post_doc || !post_freq)
+        return ws_fail(err, "search: out of memory");
+    for (size_t i = 0; i < n_posts; i++)
+        terms[bld->posts[i].term].df++;
+    uint32_t at = 0;
+    for (size_t t = 0; t < n_terms; t++) {
+        terms[t].post = at;
+        at += terms[t].df;
+        terms[t].df = 0;
+    }
+    for (size_t i = 0; i < n_posts; i++) {
+        term *t = &terms[bld->posts[i].term];
+        uint32_t p = t->post + t->df++;
+        post_doc[p] = bld->posts[i].doc;
+        post_freq[p] = bld->posts[i].freq;
+    }
+    free(bld->posts);
+    bld->posts = NULL;
+
+    norm_cache(idx);
+    long long n_with = (long long)idx->doc_count;
+    for (size_t t = 0; t < n_terms; t++) {
+        long long df = terms[t].df;
         double x = ((double)(n_with - df) + 0.5) / ((double)df + 0.5);
-        idx->terms[t].idf = (float)log(1.0 + x);
+        terms[t].idf = (float)log(1.0 + x);
     }
 
     /* tie-break ranks */
     size_t *order = malloc((idx->n_docs ? idx->n_docs : 1) * sizeof *order);
-    idx->id_rank = malloc((idx->n_docs ? idx->n_docs : 1) * sizeof *idx->id_rank);
-    if (!order || !idx->id_rank) {
+    uint32_t *id_rank = malloc((idx->n_docs ? idx->n_docs : 1) * sizeof *id_rank);
+    idx->id_rank = id_rank;
+    if (!order || !id_rank) {
         free(order);
         return ws_fail(err, "search: out of memory");
     }
     for (size_t i = 0; i < idx->n_docs; i++)
         order[i] = i;
-    qsort_r(order, idx->n_docs, sizeof *order, cmp_id_index, idx->ids);
+    qsort_r(order, idx->n_docs, sizeof *order, cmp_id_index, idx);
     for (size_t r = 0; r < idx->n_docs; r++)
-        idx->id_rank[order[r]] = (uint32_t)r;
+        id_rank[order[r]] = (uint32_t)r;
     free(order);
     return 0;
+}
+
+ws_search_builder *ws_search_builder_new(ws_err *err)
+{
+    ws_search_builder *b = calloc(1, sizeof *b);
+    if (!b || !(b->idx = calloc(1, sizeof *b->idx))) {
+        free(b);
+        return ws_fail(err, "search: out of memory"), NULL;
+    }
+    ws_tokens_init(&b->toks);
+    if (!(b->an = ws_analyzer_new(err))) {
+        ws_search_builder_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+/* The id of a term, added when new; -1 on error. */
+static long intern(ws_search_builder *b, const char *s, size_t len, ws_err *err)
+{
+    int added;
+    long id = ws_strmap_add(&b->idx->term_ids, s, len, &added);
+    if (id < 0)
+        return ws_fail(err, "search: out of memory");
+    if (!added)
+        return id;
+    if ((size_t)id == b->terms_cap) {
+        size_t cap = b->terms_cap ? b->terms_cap * 2 : 1024;
+        term *t = realloc(b->terms, cap * sizeof *t);
+        if (!t)
+            return ws_fail(err, "search: out of memory");
+        b->terms = t;
+        b->terms_cap = cap;
+    }
+    b->terms[id] = (term){0};
+    return id;
+}
+
+/* Room for term t in the per-term arrays of the last document seen. */
+static int reserve_last(ws_search_builder *b, size_t t)
+{
+    if (t < b->last_cap)
+        return 0;
+    size_t cap = b->last_cap ? b->last_cap * 2 : 4096;
+    while (cap <= t)
+        cap *= 2;
+    uint32_t *a = realloc(b->last_doc, cap * sizeof *a);
+    if (!a)
+        return -1;
+    b->last_doc = a;
+    uint32_t *p = realloc(b->last_post, cap * sizeof *p);
+    if (!p)
+        return -1;
+    b->last_post = p;
+    for (size_t j = b->last_cap; j < cap; j++)
+        b->last_doc[j] = UINT32_MAX;
+    b->last_cap = cap;
+    return 0;
+}
+
+int ws_search_builder_add(ws_search_builder *b, const char *id, const char *text, ws_err *err)
+{
+    ws_search_index *idx = b->idx;
+    size_t d = idx->n_docs;
+    if (d >= UINT32_MAX - 1)
+        return ws_fail(err, "search: too many documents");
+    if (!id)
+        return ws_fail(err, "search: document %zu has no id", d);
+    if (d == b->docs_cap) {
+        size_t cap = b->docs_cap ? b->docs_cap * 2 : 1024;
+        uint64_t *o = realloc(b->id_off, cap * sizeof *o);
+        if (!o)
+            return ws_fail(err, "search: out of memory");
+        b->id_off = o;
+        uint8_t *nm = realloc(b->norm, cap);
+        if (!nm)
+            return ws_fail(err, "search: out of memory");
+        b->norm = nm;
+        b->docs_cap = cap;
+    }
+    b->id_off[d] = b->ids.len;
+    ws_strbuf_add(&b->ids, id, strlen(id) + 1);
+    if (b->ids.oom)
+        return ws_fail(err, "search: out of memory");
+    if (ws_analyze(b->an, text ? text : "", &b->toks, err))
+        return ws_fail_prefix(err, id);
+    ws_tokens *toks = &b->toks;
+    if (toks->n > INT32_MAX)
+        return ws_fail(err, "search: document %s is too long", id);
+    b->norm[d] = ws_smallfloat_int_to_byte4((int32_t)toks->n);
+    idx->n_docs++;
+    idx->sum_ttf += toks->n;
+    if (toks->n)
+        idx->doc_count++;
+    for (size_t i = 0; i < toks->n; i++) {
+        long t = intern(b, ws_token(toks, i), ws_token_len(toks, i), err);
+        if (t < 0)
+            return -1;
+        if (reserve_last(b, (size_t)t))
+            return ws_fail(err, "search: out of memory");
+        if (b->last_doc[t] == d) {
+            b->posts[b->last_post[t]].freq++;
+            continue;
+        }
+        if (b->n_posts == b->posts_cap) {
+            size_t cap = b->posts_cap ? b->posts_cap * 2 : 65536;
+            posting *p = realloc(b->posts, cap * sizeof *p);
+            if (!p)
+                return ws_fail(err, "search: out of memory");
+            b->posts = p;
+            b->posts_cap = cap;
+        }
+        if (b->n_posts >= UINT32_MAX)
+            return ws_fail(err, "search: too many postings");
+        b->posts[b->n_posts] = (posting){(uint32_t)t, (uint32_t)d, 1};
+        b->last_doc[t] = (uint32_t)d;
+        b->last_post[t] = (uint32_t)b->n_posts++;
+    }
+    return 0;
+}
+
+ws_search_index *ws_search_builder_finish(ws_search_builder *b, ws_err *err)
+{
+    ws_search_index *idx = b->idx;
+    /* the arrays change hands first, so that freeing either side frees each once */
+    idx->ids_len = b->ids.len;
+    idx->ids = b->ids.s ? b->ids.s : calloc(1, 1);
+    idx->id_off = b->id_off ? b->id_off : calloc(1, sizeof *idx->id_off);
+    idx->norm = b->norm ? b->norm : calloc(1, 1);
+    idx->terms = b->terms ? b->terms : calloc(1, sizeof *idx->terms);
+    b->ids = (ws_strbuf){0};
+    b->id_off = NULL;
+    b->norm = NULL;
+    b->terms = NULL;
+    int rc = !idx->ids || !idx->id_off || !idx->norm || !idx->terms ? ws_fail(err, "search: out of memory")
+                                                                   : finish(b, err);
+    if (rc) {
+        ws_search_builder_free(b);
+        return NULL;
+    }
+    b->idx = NULL;
+    ws_search_builder_free(b);
+    return idx;
+}
+
+void ws_search_builder_free(ws_search_builder *b)
+{
+    if (!b)
+        return;
+    ws_search_free(b->idx);
+    ws_analyzer_free(b->an);
+    ws_tokens_free(&b->toks);
+    free(b->ids.s);
+    free(b->id_off);
+    free(b->norm);
+    free(b->terms);
+    free(b->posts);
+    free(b->last_doc);
+    free(b->last_post);
+    free(b);
 }
 
 ws_search_index *ws_search_build(const char *const *doc_ids, const char *const *doc_texts, size_t n,
                                  ws_err *err)
 {
-    if (n >= UINT32_MAX)
-        return ws_fail(err, "search: too many documents"), NULL;
-    ws_search_index *idx = calloc(1, sizeof *idx);
-    ws_analyzer *an = ws_analyzer_new(err);
-    ws_tokens toks;
-    ws_tokens_init(&toks);
-    posting *posts = NULL;
-    size_t n_posts = 0, posts_cap = 0;
-    uint32_t *last_doc = NULL, *last_post = NULL; /* per term: last document seen, its posting */
-    size_t last_cap = 0;
-    if (!idx || !an)
-        goto oom;
-    idx->n_docs = n;
-    idx->ids = calloc(n ? n : 1, sizeof *idx->ids);
-    idx->norm = calloc(n ? n : 1, 1);
-    if (!idx->ids || !idx->norm)
-        goto oom;
-    for (size_t d = 0; d < n; d++) {
-        if (!doc_ids[d]) {
-            ws_fail(err, "search: document %zu has no id", d);
-            goto fail;
+    ws_search_builder *b = ws_search_builder_new(err);
+    if (!b)
+        return NULL;
+    for (size_t d = 0; d < n; d++)
+        if (ws_search_builder_add(b, doc_ids[d], doc_texts[d], err)) {
+            ws_search_builder_free(b);
+            return NULL;
         }
-        if (!(idx->ids[d] = strdup(doc_ids[d])))
-            goto oom;
-        const char *text = doc_texts[d] ? doc_texts[d] : "";
-        if (ws_analyze(an, text, &toks, err)) {
-            ws_fail_prefix(err, doc_ids[d]);
-            goto fail;
-        }
-        if (toks.n > INT32_MAX) {
-            ws_fail(err, "search: document %s is too long", doc_ids[d]);
-            goto fail;
-        }
-        idx->norm[d] = ws_smallfloat_int_to_byte4((int32_t)toks.n);
-        idx->sum_ttf += toks.n;
-        if (toks.n)
-            idx->doc_count++;
-        for (size_t i = 0; i < toks.n; i++) {
-            long t = intern(idx, ws_token(&toks, i), ws_token_len(&toks, i), err);
-            if (t < 0)
-                goto fail;
-            if ((size_t)t >= last_cap) {
-                size_t cap = last_cap ? last_cap * 2 : 4096;
-                while (cap <= (size_t)t)
-                    cap *= 2;
-                uint32_t *a = realloc(last_doc, cap * sizeof *a);
-                if (a)
-                    last_doc = a;
-                uint32_t *p = a ? realloc(last_post, cap * sizeof *p) : NULL;
-                if (!p)
-                    goto oom;
-                last_post = p;
-                for (size_t j = last_cap; j < cap; j++)
-                    last_doc[j] = UINT32_MAX;
-                last_cap = cap;
-            }
-            if (last_doc[t] == d) {
-                posts[last_post[t]].freq++;
-                continue;
-            }
-            if (n_posts == posts_cap) {
-                size_t cap = posts_cap ? posts_cap * 2 : 65536;
-                posting *p = realloc(posts, cap * sizeof *p);
-                if (!p)
-                    goto oom;
-                posts = p;
-                posts_cap = cap;
-            }
-            if (n_posts >= UINT32_MAX) {
-                ws_fail(err, "search: too many postings");
-                goto fail;
-            }
-            posts[n_posts] = (posting){(uint32_t)t, (uint32_t)d, 1};
-            last_doc[t] = (uint32_t)d;
-            last_post[t] = (uint32_t)n_posts++;
-        }
-    }
-    if (finish(idx, posts, n_posts, err))
-        goto fail;
-    free(posts);
-    free(last_doc);
-    free(last_post);
-    ws_tokens_free(&toks);
-    ws_analyzer_free(an);
-    return idx;
-oom:
-    ws_fail(err, "search: out of memory");
-fail:
-    free(posts);
-    free(last_doc);
-    free(last_post);
-    ws_tokens_free(&toks);
-    ws_analyzer_free(an);
-    ws_search_free(idx);
-    return NULL;
+    return ws_search_builder_finish(b, err);
 }
 
 ws_search_index *ws_search_build_catalog(const ws_catalog *cat, ws_err *err)
 {
-    const char **ids = malloc((cat->n ? cat->n : 1) * sizeof *ids);
-    const char **texts = malloc((cat->n ? cat->n : 1) * sizeof *texts);
-    if (!ids || !texts) {
-        free(ids);
-        free(texts);
+    if (cat->map) {
+        ws_search_index *idx = ws_search_open(cat->map, err);
+        if (idx && idx->n_docs != cat->n) {
+            ws_fail(err, "%s: corrupt search index (%zu documents for %zu products)", idx->mapped_from, idx->n_docs,
+                    cat->n);
+            ws_search_free(idx);
+            return NULL;
+        }
+        return idx;
+    }
+    ws_search_builder *b = ws_search_builder_new(err);
+    if (!b)
+        return NULL;
+    for (size_t i = 0; i < cat->n; i++)
+        if (ws_search_builder_add(b, cat->products[i].asin, cat->products[i].contents, err)) {
+            ws_search_builder_free(b);
+            return NULL;
+        }
+    return ws_search_builder_finish(b, err);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The index in a mapped file: its arrays as they are in memory, one section each. */
+
+enum {
+    SEC_STATS = 0x100, /* stats: n_docs, doc_count, sum_ttf, n_terms, n_posts (uint64 each) */
+    SEC_IDS,           /* ids */
+    SEC_ID_OFF,
+    SEC_ID_RANK,
+    SEC_NORM,
+    SEC_TERM_ARENA,    /* the term map: ws_strmap's arena, key_off, key_len, slots */
+    SEC_TERM_OFF,
+    SEC_TERM_LEN,
+    SEC_TERM_SLOTS,
+    SEC_TERMS,
+    SEC_POST_DOC,
+    SEC_POST_FREQ
+};
+
+_Static_assert(sizeof(size_t) == sizeof(uint64_t), "the term map's offsets are written as uint64");
+
+int ws_search_write(const ws_search_index *idx, ws_mapfile_writer *w, ws_err *err)
+{
+    const ws_strmap *m = &idx->term_ids;
+    uint64_t stats[5] = {idx->n_docs, idx->doc_count, idx->sum_ttf, m->n, idx->n_posts};
+    return ws_mapfile_add(w, SEC_STATS, stats, sizeof stats, err) ||
+                   ws_mapfile_add(w, SEC_IDS, idx->ids, idx->ids_len, err) ||
+                   ws_mapfile_add(w, SEC_ID_OFF, idx->id_off, idx->n_docs * sizeof *idx->id_off, err) ||
+                   ws_mapfile_add(w, SEC_ID_RANK, idx->id_rank, idx->n_docs * sizeof *idx->id_rank, err) ||
+                   ws_mapfile_add(w, SEC_NORM, idx->norm, idx->n_docs, err) ||
+                   ws_mapfile_add(w, SEC_TERM_ARENA, m->arena, m->arena_len, err) ||
+                   ws_mapfile_add(w, SEC_TERM_OFF, m->key_off, m->n * sizeof *m->key_off, err) ||
+                   ws_mapfile_add(w, SEC_TERM_LEN, m->key_len, m->n * sizeof *m->key_len, err) ||
+                   ws_mapfile_add(w, SEC_TERM_SLOTS, m->slots, m->n_slots * sizeof *m->slots, err) ||
+                   ws_mapfile_add(w, SEC_TERMS, idx->terms, m->n * sizeof *idx->terms, err) ||
+                   ws_mapfile_add(w, SEC_POST_DOC, idx->post_doc, idx->n_posts * sizeof *idx->post_doc, err) ||
+                   ws_mapfile_add(w, SEC_POST_FREQ, idx->post_freq, idx->n_posts * sizeof *idx->post_freq, err)
+               ? -1
+               : 0;
+}
+
+static ws_search_index *corrupt(ws_search_index *idx, const ws_mapfile *m, const char *why, ws_err *err)
+{
+    free(idx);
+    return ws_fail(err, "%s: corrupt search index (%s)", ws_mapfile_path(m), why), NULL;
+}
+
+ws_search_index *ws_search_open(const ws_mapfile *m, ws_err *err)
+{
+    ws_search_index *idx = calloc(1, sizeof *idx);
+    if (!idx)
         return ws_fail(err, "search: out of memory"), NULL;
+    idx->mapped_from = ws_mapfile_path(m);
+    const uint64_t *stats = ws_mapfile_array(m, SEC_STATS, sizeof *stats, 5, NULL, err);
+    if (!stats) {
+        free(idx);
+        return NULL;
     }
-    for (size_t i = 0; i < cat->n; i++) {
-        ids[i] = cat->products[i].asin;
-        texts[i] = cat->products[i].contents;
+    size_t n = (size_t)stats[0], n_terms = (size_t)stats[3], n_slots, arena_len;
+    idx->n_docs = n;
+    idx->doc_count = (size_t)stats[1];
+    idx->sum_ttf = stats[2];
+    idx->n_posts = (size_t)stats[4];
+    if (n >= UINT32_MAX || idx->doc_count > n || idx->n_posts >= UINT32_MAX)
+        return corrupt(idx, m, "statistics out of range", err);
+    const char *arena;
+    const uint32_t *slots;
+    if (!(idx->ids = ws_mapfile_array(m, SEC_IDS, 1, (size_t)-1, &idx->ids_len, err)) ||
+        !(idx->id_off = ws_mapfile_array(m, SEC_ID_OFF, sizeof *idx->id_off, n, NULL, err)) ||
+        !(idx->id_rank = ws_mapfile_array(m, SEC_ID_RANK, sizeof *idx->id_rank, n, NULL, err)) ||
+        !(idx->norm = ws_mapfile_array(m, SEC_NORM, 1, n, NULL, err)) ||
+        !(arena = ws_mapfile_array(m, SEC_TERM_ARENA, 1, (size_t)-1, &arena_len, err)) ||
+        !(slots = ws_mapfile_array(m, SEC_TERM_SLOTS, sizeof *slots, (size_t)-1, &n_slots, err)) ||
+        !(idx->terms = ws_mapfile_array(m, SEC_TERMS, sizeof *idx->terms, n_terms, NULL, err)) ||
+        !(idx->post_doc = ws_mapfile_array(m, SEC_POST_DOC, sizeof *idx->post_doc, idx->n_posts, NULL, err)) ||
+        !(idx->post_freq = ws_mapfile_array(m, SEC_POST_FREQ, sizeof *idx->post_freq, idx->n_posts, NULL, err))) {
+        free(idx);
+        return NULL;
     }
-    ws_search_index *idx = ws_search_build(ids, texts, cat->n, err);
-    free(ids);
-    free(texts);
+    const size_t *key_off = ws_mapfile_array(m, SEC_TERM_OFF, sizeof *key_off, n_terms, NULL, err);
+    const uint32_t *key_len = key_off ? ws_mapfile_array(m, SEC_TERM_LEN, sizeof *key_len, n_terms, NULL, err) : NULL;
+    if (!key_len) {
+        free(idx);
+        return NULL;
+    }
+    if (ws_strmap_view(&idx->term_ids, arena, arena_len, key_off, key_len, n_terms, slots, n_slots))
+        return corrupt(idx, m, "term dictionary", err);
+    /* Every offset a search follows is checked here, once, except a posting's document, which
+     * ws_search checks as it reads it: the postings are the bulk of the file. */
+    if (n && (idx->ids_len == 0 || idx->ids[idx->ids_len - 1] != '\0'))
+        return corrupt(idx, m, "document ids", err);
+    for (size_t d = 0; d < n; d++)
+        if (idx->id_off[d] >= idx->ids_len)
+            return corrupt(idx, m, "document ids", err);
+    for (size_t t = 0; t < n_terms; t++)
+        if (idx->terms[t].post > idx->n_posts || idx->terms[t].df > idx->n_posts - idx->terms[t].post)
+            return corrupt(idx, m, "postings", err);
+    norm_cache(idx);
     return idx;
 }
 
 /* ---------------------------------------------------------------------------------------------
  * Search. */
+
+static long find_term(const ws_search_index *idx, const char *s, size_t len)
+{
+    return ws_strmap_find(&idx->term_ids, s, len);
+}
 
 typedef struct cand {
     float score;
@@ -410,6 +601,11 @@ int ws_search(const ws_search_index *idx, ws_analyzer *an, const char *query, si
         float weight = boost * t->idf;
         for (uint32_t p = t->post; p < t->post + t->df; p++) {
             uint32_t d = idx->post_doc[p];
+            if (d >= idx->n_docs) {
+                rc = ws_fail(err, "%s: corrupt search index (a posting names document %u of %zu)",
+                             idx->mapped_from ? idx->mapped_from : "search", d, idx->n_docs);
+                goto out;
+            }
             float freq = (float)idx->post_freq[p];
             float x = freq * idx->norm_inverse[idx->norm[d]];
             float den = 1.0f + x;
@@ -446,7 +642,7 @@ size_t ws_search_n_docs(const ws_search_index *idx) { return idx->n_docs; }
 
 const char *ws_search_doc_id(const ws_search_index *idx, size_t doc)
 {
-    return doc < idx->n_docs ? idx->ids[doc] : NULL;
+    return doc < idx->n_docs ? idx->ids + idx->id_off[doc] : NULL;
 }
 
 void ws_search_stats(const ws_search_index *idx, size_t *doc_count, uint64_t *sum_term_freq)

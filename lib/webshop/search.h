@@ -12,8 +12,11 @@
  * rounded to float as Lucene's disjunction scorer does, ties broken by document id ascending
  * (byte order), as Anserini's searcher sorts.
  *
- * An index is immutable once built and may be searched from several threads at once, each with
- * its own analyzer. */
+ * An index is built in memory (from a catalog or any documents, all at once or one document at a
+ * time) or mapped read-only from the file a catalog is mapped from (ws_search_write lays its
+ * arrays out there as they are in memory, so both give the same hits and scores to the bit;
+ * docs/catalog-format.md). An index is immutable once built and may be searched from several
+ * threads at once, each with its own analyzer. */
 #ifndef WS_SEARCH_H
 #define WS_SEARCH_H
 
@@ -22,6 +25,7 @@
 
 #include "analyzer.h"
 #include "err.h"
+#include "mapfile.h"
 
 struct ws_catalog;
 
@@ -39,9 +43,25 @@ typedef struct ws_search_index ws_search_index;
 /* Index n documents: doc_ids[i] (e.g. the ASIN; copied) and doc_texts[i] (analyzed, not kept). */
 ws_search_index *ws_search_build(const char *const *doc_ids, const char *const *doc_texts, size_t n,
                                  ws_err *err);
-/* Index a catalog's products: id = asin, text = contents; doc i = cat->products[i]. */
+/* Index a catalog's products: id = asin, text = contents; doc i = cat->products[i]. A catalog
+ * loaded from its mapped file gives the index mapped from that file (nothing is built). */
 ws_search_index *ws_search_build_catalog(const struct ws_catalog *cat, ws_err *err);
 void ws_search_free(ws_search_index *idx);
+
+/* One document at a time, in document order (what ws_search_build does over its arrays); a
+ * builder that failed can only be freed. finish frees the builder either way. */
+typedef struct ws_search_builder ws_search_builder;
+ws_search_builder *ws_search_builder_new(ws_err *err);
+int ws_search_builder_add(ws_search_builder *b, const char *id, const char *text, ws_err *err);
+ws_search_index *ws_search_builder_finish(ws_search_builder *b, ws_err *err);
+void ws_search_builder_free(ws_search_builder *b);
+
+/* The index's sections into a mapped file being written, and an index over them once mapped
+ * (borrowing the mapping, which must outlive it). Opening checks every offset the search
+ * follows, except a posting's document, which ws_search checks as it reads it, so a garbled file
+ * gives an error naming it, never a read outside the mapping. */
+int ws_search_write(const ws_search_index *idx, ws_mapfile_writer *w, ws_err *err);
+ws_search_index *ws_search_open(const ws_mapfile *m, ws_err *err);
 
 /* The best min(k, matching) documents for a query, best first, into hits[0..*n_hits). A query
  * without any indexed term matches nothing (*n_hits = 0, not an error). */

@@ -151,6 +151,33 @@ if [ -x "$BIN/goals" ]; then
     check "the converted catalog yields WebShop's 6,910 goals, same bytes as the real one" bash -c "
       [ \"\$('$BIN/goals' -q -s all --data '$T_TMP/data' | md5sum)\" = \"\$('$BIN/goals' -q -s all | md5sum)\" ] &&
       [ \$('$BIN/goals' -q -s all --data '$T_TMP/data' | wc -l) = 6910 ]"
+    # --index: the mapped catalog serves the same goals, searches and episodes as the JSON lines
+    mkdir -p "$T_TMP/mapped" && cp -p "$T_TMP/data/products.jsonl.zst" "$T_TMP/mapped/" &&
+        ln -s "$INS" "$T_TMP/mapped/items_ins_v2_1000.json"
+    check "--index DIR writes DIR/products.wscat; the same files give the same bytes" bash -c "
+      '$C' -q --index '$T_TMP/mapped' && cp '$T_TMP/mapped/products.wscat' '$T_TMP/first.wscat' &&
+      '$C' --index '$T_TMP/mapped' 2> '$T_TMP/index.err' && cmp '$T_TMP/first.wscat' '$T_TMP/mapped/products.wscat' &&
+      grep -q 'products.wscat: 1000 products in' '$T_TMP/index.err'"
+    check "mapped: the same goals (synthetic and human) as the JSON lines" bash -c "
+      for h in '' --human; do [ \"\$('$BIN/goals' -q -s all \$h --data '$T_TMP/mapped' | md5sum)\" = \
+          \"\$('$BIN/goals' -q -s all \$h --data '$T_TMP/data' | md5sum)\" ] || exit 1; done"
+    check "mapped: webshop-env's search and the oracle's episodes as from the JSON lines" bash -c "
+      '$BIN/goals' -q -s test --data '$T_TMP/data' > '$T_TMP/test-goals.jsonl' &&
+      python3 -c 'import json, sys
+for l in open(sys.argv[1]): print(json.dumps({\"op\": \"search\", \"query\": json.loads(l)[\"instruction\"]}))' \
+          '$T_TMP/test-goals.jsonl' > '$T_TMP/searches.jsonl' &&
+      for d in data mapped; do '$BIN/webshop-env' -q --data '$T_TMP/'\$d < '$T_TMP/searches.jsonl' > '$T_TMP/search-'\$d &&
+          '$BIN/rollout' -q --policy oracle --data '$T_TMP/'\$d '$T_TMP/test-goals.jsonl' > '$T_TMP/oracle-'\$d || exit 1; done &&
+      [ \$(grep -c '\"ok\":true' '$T_TMP/search-mapped') = 500 ] && cmp '$T_TMP/search-data' '$T_TMP/search-mapped' &&
+      cmp '$T_TMP/oracle-data' '$T_TMP/oracle-mapped'"
+    head -c 100000 "$T_TMP/first.wscat" > "$T_TMP/mapped/products.wscat"
+    expect_error "a truncated products.wscat is refused, naming it" 1 \
+        "^goals: $T_TMP/mapped/products.wscat: truncated or incomplete" "$BIN/goals" -q --data "$T_TMP/mapped"
+    cp "$T_TMP/first.wscat" "$T_TMP/mapped/products.wscat" && touch -d '2001-01-01' "$T_TMP/mapped/products.jsonl.zst"
+    expect_error "a products.wscat older than its products file is refused as stale" 1 \
+        "^goals: $T_TMP/mapped/products.wscat: stale: the products file changed since .*catalog-convert --index" \
+        "$BIN/goals" -q --data "$T_TMP/mapped"
+    expect_error "--index takes no raw catalog" 2 "--index DIR reads the directory's files" "$C" --index "$T_TMP/mapped" x.json
 fi
 check "-n 100 writes WebShop's first 100 documents (resources_100)" bash -c "
   '$C' -q -n 100 -a '$INS' -H '$T_TMP/human.json' '$T_TMP/raw.json' > '$T_TMP/first100.jsonl' &&

@@ -1,6 +1,9 @@
 /* Unit tests of lib/webshop/search: SmallFloat length norms, BM25 scores on a tiny hand-made corpus
  * (computed by hand and with Lucene's float operations), query-term boosts, ties in ASIN order,
- * top-k, empty queries; and, where the catalog is present, one query against Lucene's answer. */
+ * top-k, empty queries; the index written to a mapped file and read back (the same hits and
+ * scores; every truncation and every flipped byte refused or harmless); and, where the catalog is
+ * present, one query against Lucene's answer and the mapped index's parity on every goal's
+ * instruction. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +18,8 @@
 
 #include "analyzer.h"
 #include "catalog.h"
+#include "goals.h"
+#include "mapfile.h"
 #include "search.h"
 
 static void test_smallfloat(void **state)
@@ -257,6 +262,173 @@ static void test_catalog_query(void **state)
     ws_catalog_free(&cat);
 }
 
+/* The index through a mapped file: written, mapped, opened (NULL when refused, err says why). */
+static ws_search_index *through_file(const ws_search_index *idx, const char *path, ws_mapfile **m)
+{
+    ws_err err = {{0}};
+    ws_mapfile_writer *w = ws_mapfile_create(path, "test", 1, &err);
+    assert_non_null(w);
+    assert_int_equal(ws_search_write(idx, w, &err), 0);
+    assert_int_equal(ws_mapfile_commit(w, &err), 0);
+    assert_non_null(*m = ws_mapfile_open(path, "test", 1, &err));
+    ws_search_index *mapped = ws_search_open(*m, &err);
+    assert_non_null(mapped);
+    return mapped;
+}
+
+/* Both indexes give the same hits, in the same order, with the same score bits. */
+static void assert_same_search(const ws_search_index *a, const ws_search_index *b, ws_analyzer *an,
+                               const char *query)
+{
+    ws_search_hit ha[WS_SEARCH_TOP], hb[WS_SEARCH_TOP];
+    size_t na, nb;
+    ws_err err = {{0}};
+    assert_int_equal(ws_search(a, an, query, WS_SEARCH_TOP, ha, &na, &err), 0);
+    assert_int_equal(ws_search(b, an, query, WS_SEARCH_TOP, hb, &nb, &err), 0);
+    assert_int_equal(na, nb);
+    for (size_t i = 0; i < na; i++) {
+        assert_int_equal(ha[i].doc, hb[i].doc);
+        assert_memory_equal(&ha[i].score, &hb[i].score, sizeof ha[i].score);
+    }
+}
+
+static const char *const tiny_queries[] = {"red shirt", "shirt", "red red shoes", "large blue", "the", "xyz",
+                                           "shoes shirt large red blue"};
+
+static void test_mapped_index(void **state)
+{
+    fixture *f = *state;
+    char dir[] = "/tmp/ws-search-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/index", dir);
+    ws_mapfile *m;
+    ws_search_index *mapped = through_file(f->idx, path, &m);
+    assert_int_equal(ws_search_n_docs(mapped), 4);
+    assert_string_equal(ws_search_doc_id(mapped, 2), "C2");
+    assert_int_equal(ws_search_doc_freq(mapped, "shirt"), 2);
+    for (size_t q = 0; q < sizeof tiny_queries / sizeof *tiny_queries; q++)
+        assert_same_search(f->idx, mapped, f->an, tiny_queries[q]);
+    ws_search_free(mapped);
+    ws_mapfile_close(m);
+    /* the same index written twice: the same bytes */
+    char again[80];
+    snprintf(again, sizeof again, "%s/again", dir);
+    mapped = through_file(f->idx, again, &m);
+    ws_search_free(mapped);
+    ws_mapfile_close(m);
+    FILE *x = fopen(path, "rb"), *y = fopen(again, "rb");
+    int cx, cy;
+    do {
+        cx = fgetc(x);
+        cy = fgetc(y);
+        assert_int_equal(cx, cy);
+    } while (cx != EOF);
+    fclose(x);
+    fclose(y);
+    unlink(again);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* A damaged file is refused with its name, or (a byte of a section's data changed) gives some
+ * answer or an error, never a read outside the mapping (the asan build checks that). */
+static void test_damaged_index(void **state)
+{
+    fixture *f = *state;
+    char dir[] = "/tmp/ws-search-XXXXXX", path[64], bad[80];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/index", dir);
+    snprintf(bad, sizeof bad, "%s/bad", dir);
+    ws_mapfile *m;
+    ws_search_free(through_file(f->idx, path, &m));
+    ws_mapfile_close(m);
+    FILE *in = fopen(path, "rb");
+    fseek(in, 0, SEEK_END);
+    long size = ftell(in);
+    rewind(in);
+    unsigned char *bytes = malloc((size_t)size);
+    assert_int_equal(fread(bytes, 1, (size_t)size, in), (size_t)size);
+    fclose(in);
+    ws_err err = {{0}};
+    for (long len = 0; len < size; len++) { /* every truncation */
+        FILE *out = fopen(bad, "wb");
+        fwrite(bytes, 1, (size_t)len, out);
+        fclose(out);
+        assert_null(ws_mapfile_open(bad, "test", 1, &err));
+        assert_non_null(strstr(err.msg, bad));
+    }
+    long opened = 0;
+    for (long at = 0; at < size; at++) { /* every byte flipped */
+        bytes[at] ^= 0x5a;
+        FILE *out = fopen(bad, "wb");
+        fwrite(bytes, 1, (size_t)size, out);
+        fclose(out);
+        bytes[at] ^= 0x5a;
+        ws_mapfile *bm = ws_mapfile_open(bad, "test", 1, &err);
+        ws_search_index *idx = bm ? ws_search_open(bm, &err) : NULL;
+        if (!idx) {
+            assert_non_null(strstr(err.msg, bad));
+            ws_mapfile_close(bm);
+            continue;
+        }
+        opened++;
+        for (size_t q = 0; q < sizeof tiny_queries / sizeof *tiny_queries; q++) {
+            ws_search_hit hits[WS_SEARCH_TOP];
+            size_t n;
+            if (ws_search(idx, f->an, tiny_queries[q], WS_SEARCH_TOP, hits, &n, &err) == 0)
+                for (size_t i = 0; i < n; i++)
+                    assert_true(hits[i].doc < ws_search_n_docs(idx));
+        }
+        ws_search_free(idx);
+        ws_mapfile_close(bm);
+    }
+    /* the header, table and trailer are checksummed: only the sections' bytes can open */
+    assert_true(opened > 0 && opened < size / 2);
+    free(bytes);
+    unlink(bad);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* The catalog's index mapped gives what the built one gives on every goal's instruction. */
+static void test_catalog_mapped_parity(void **state)
+{
+    (void)state;
+    const char *dir = getenv("WEBSHOP_DATA");
+    if (!dir)
+        dir = "../shared/webshop-1k";
+    char path[1024];
+    snprintf(path, sizeof path, "%s/products.jsonl.zst", dir);
+    if (access(path, R_OK) != 0) {
+        print_message("# skip: no catalog at %s (set WEBSHOP_DATA)\n", dir);
+        skip();
+    }
+    ws_catalog cat;
+    ws_err err = {{0}};
+    char items[1024];
+    snprintf(items, sizeof items, "%s/items_ins_v2_1000.json", dir);
+    assert_int_equal(ws_catalog_load_files(&cat, path, items, 233, &err), 0);
+    ws_goal_set goals;
+    assert_int_equal(ws_goals_build(&cat, WS_GOALS_SYNTHETIC, 233, &goals, &err), 0);
+    ws_search_index *idx = ws_search_build_catalog(&cat, &err);
+    ws_analyzer *an = ws_analyzer_new(&err);
+    char tmp[] = "/tmp/ws-search-XXXXXX", file[64];
+    assert_non_null(mkdtemp(tmp));
+    snprintf(file, sizeof file, "%s/index", tmp);
+    ws_mapfile *m;
+    ws_search_index *mapped = through_file(idx, file, &m);
+    for (size_t g = 0; g < goals.n; g++)
+        assert_same_search(idx, mapped, an, json_string_value(json_object_get(goals.goals[g], "instruction")));
+    ws_search_free(mapped);
+    ws_mapfile_close(m);
+    unlink(file);
+    rmdir(tmp);
+    ws_analyzer_free(an);
+    ws_search_free(idx);
+    ws_goals_free(&goals);
+    ws_catalog_free(&cat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -268,6 +440,9 @@ int main(void)
         cmocka_unit_test(test_ties_by_asin),
         cmocka_unit_test(test_length_norm_is_lossy),
         cmocka_unit_test(test_catalog_query),
+        cmocka_unit_test_setup_teardown(test_mapped_index, setup_tiny, teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_index, setup_tiny, teardown),
+        cmocka_unit_test(test_catalog_mapped_parity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
