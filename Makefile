@@ -139,10 +139,14 @@ bench-gemm: $(BUILD)/bench/gemm_bench
 	env -u OPENBLAS_CORETYPE $(BUILD)/bench/gemm_bench
 
 # The model's training step next to the same model in PyTorch (installed into .cache/venv-torch).
+# The C step in fp32 and in bf16 beside PyTorch eager in fp32 and under bf16 autocast: the same batch
+# and threads, one run (torch from the system's Python when it has it, else a venv of its own).
 bench-model: $(BENCH_BINS)
 	$(BUILD)/bench/model_bench minilm 4
-	@test -x .cache/venv-torch/bin/python || { python3 -m venv .cache/venv-torch && .cache/venv-torch/bin/pip install -q torch; }
-	.cache/venv-torch/bin/python bench/torch_model.py minilm 4 $$(nproc)
+	$(BUILD)/bench/model_bench minilm 4 --cpu-math bf16
+	@py=python3; $$py -c 'import torch' 2> /dev/null || { py=.cache/venv-torch/bin/python; test -x $$py || \
+	    { python3 -m venv .cache/venv-torch && .cache/venv-torch/bin/pip install -q torch; }; }; \
+	for math in fp32 bf16; do $$py bench/torch_model.py minilm 4 $$(nproc) --math $$math || exit 1; done
 
 # On a GPU (make CUDA=1): CPU-vs-CUDA parity, then each configuration's training step in each
 # precision, then PyTorch on the same GPU where it is installed (TORCH_PYTHON).

@@ -3,8 +3,8 @@
 a reference point for the C implementation. WebShop's own model is a Hugging Face BertModel with the
 BiAttention head; this is the same computation written with torch.nn (no transformers needed).
 Usage: torch_model.py [tiny|minilm|base] [decisions] [threads] [--device cpu|cuda] [--math fp32|tf32|bf16]
-On a GPU, tf32 allows TF32 matrix products and bf16 runs the step under bf16 autocast (fp32 weights),
-as model_bench's --gpu-math does."""
+On a GPU, tf32 allows TF32 matrix products; on either device bf16 runs the step under bf16 autocast
+(fp32 weights), as model_bench's --gpu-math bf16 and --cpu-math bf16 do."""
 import math
 import sys
 import time
@@ -81,11 +81,11 @@ def main():
     opt = torch.optim.AdamW(m.parameters(), lr=1e-5)
     states = torch.randint(0, 30000, (B, Ls), device=device)
     actions = torch.randint(0, 30000, (B * n_act, La), device=device)
-    autocast = device == "cuda" and math_mode == "bf16"
+    autocast = math_mode == "bf16"
 
     def step():
         opt.zero_grad()
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=autocast):
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=autocast):
             loss = m(states, actions, n_act)
         loss.backward()
         opt.step()
@@ -100,7 +100,8 @@ def main():
     sync()
     dt = (time.time() - t0) / n
     tokens = B * Ls + B * n_act * La
-    where = f"{device} {math_mode}" if device == "cuda" else f"{torch.get_num_threads()} threads"
+    where = (f"{device} {math_mode}" if device == "cuda" else
+             f"cpu {'bf16 autocast' if autocast else 'fp32'}, {torch.get_num_threads()} threads")
     print(f"pytorch {torch.__version__} eager, {where}: training step {dt:.4f} s: "
           f"{B / dt:.2f} states/s, {tokens / dt:.0f} tokens/s (each action re-reads its state, as WebShop's model)")
 
