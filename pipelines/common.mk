@@ -7,7 +7,8 @@
 # cores; shorter DPO/PPO/self-learning, all 500 test goals), full (the study's scale: 1,000
 # trajectories, its ~3,000 IL updates; all 500 test goals; for a GPU or a patient machine).
 # The imitation recipe is train-il's defaults (--lr 1e-4; a new model's head at 10 times that;
-# each option decision twice an epoch, --oversample option=2); new models get token types (train-il --segments match,
+# each option and each results-page decision twice an epoch, --oversample option=2,results=2);
+# new models get token types (train-il --segments match,
 # the default: the instruction is segment B, and each action word found in it is marked). With
 # the study's model and settings imitation sits on a plateau (the product found, its options at
 # chance) for 500-1,750 updates or for good, depending on the seed; with the token types the

@@ -38,11 +38,13 @@ int main(int argc, char **argv)
     ws_cli_omp_passive(argv);
     ws_cli cli = {.tool = "train-il"};
     ws_train_opts opts;
-    /* the imitation recipe (docs/results, "The imitation plateau"): a new model's head learns at
-     * ten times the encoder's rate, each option decision counts twice an epoch */
+    /* the imitation recipe (docs/results, "The imitation plateau" and "On WebShop's own split"): a
+     * new model's head learns at ten times the encoder's rate; each option decision and each
+     * results-page decision (the product choice, learnt last) counts twice an epoch */
     ws_train_opts_default(&opts, "il", 1e-4);
     opts.new_head_scale = 10;
     opts.repeat[WS_DECISION_OPTION] = 2;
+    opts.repeat[WS_DECISION_RESULTS] = 2;
     enum { OPT_HELP = 256, OPT_VERSION };
     static const struct option longopts[] = {WS_TRAIN_LONGOPTS, {"quiet", no_argument, 0, 'q'},
                                              {"help", no_argument, 0, OPT_HELP},

@@ -150,6 +150,13 @@ check "--oversample option=3: each option decision visited 3 times an epoch" bas
   [ $n_opt -gt 0 ] && $(declare -f run); T='$T' T_TMP='$T_TMP'
   run --epochs 1 --oversample option=3 -o '$T_TMP/os.ckpt' > '$T_TMP/os.metrics' &&
   [ \$(grep -c '\"stage\":\"il\"' '$T_TMP/os.metrics') = $(( (n_all + 2 * n_opt + 3) / 4 )) ]"
+n_res=$(jq -s 'map(select((.actions | length) > 1 and .kind == "results")) | length' "$T_TMP/tok.jsonl")
+check "by default each option and each results-page decision is visited twice an epoch; --oversample replaces that whole" bash -c "
+  [ $n_res -gt 0 ] && $(declare -f run); T='$T' T_TMP='$T_TMP'
+  run --epochs 1 -o '$T_TMP/os.ckpt' > '$T_TMP/os.metrics' &&
+  [ \$(grep -c '\"stage\":\"il\"' '$T_TMP/os.metrics') = $(( (n_all + n_opt + n_res + 3) / 4 )) ] &&
+  run --epochs 1 --oversample buy=1 -o '$T_TMP/os.ckpt' > '$T_TMP/os.metrics' &&
+  [ \$(grep -c '\"stage\":\"il\"' '$T_TMP/os.metrics') = $(( (n_all + 3) / 4 )) ]"
 jq -c 'del(.kind)' "$T_TMP/tok.jsonl" > "$T_TMP/nokind.jsonl"
 expect_error "--oversample on records without a kind: refused, saying why" 1 "do not say their decision" \
     "$T" -q --config tiny --oversample option=2 -o "$T_TMP/x.ckpt" "$T_TMP/nokind.jsonl"

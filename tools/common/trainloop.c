@@ -38,12 +38,15 @@ void ws_train_opts_default(ws_train_opts *o, const char *stage, double lr)
         o->repeat[k] = 1;
 }
 
-/* --oversample KIND=N[,KIND=N]... */
+/* --oversample KIND=N[,KIND=N]...: the whole set (a kind it does not name is visited once), so that
+ * a command says every weight it trains with whatever the trainer's defaults are. */
 static void parse_oversample(ws_train_opts *o, const ws_cli *cli, const char *arg)
 {
     char *copy = strdup(arg), *save = NULL;
     if (!copy)
         ws_cli_die(cli, WS_EXIT_FAIL, "out of memory");
+    for (int k = 0; k < WS_N_DECISION_KINDS; k++)
+        o->repeat[k] = 1;
     for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(item, '=');
         ws_decision_kind kind;
@@ -76,7 +79,7 @@ const char *ws_train_usage(const ws_train_opts *d)
         snprintf(oversample_help, sizeof oversample_help,
                  "      --oversample KIND=N[,KIND=N]  visit each decision of KIND (search, results,\n"
                  "                        option, buy, navigation: the records' \"kind\") N times an\n"
-                 "                        epoch [%s]\n", oversample);
+                 "                        epoch, a kind not named once [%s]\n", oversample);
     snprintf(text, sizeof text,
            "Model (one of; default --bert $WEBSHOP_MODEL, else the project's models/minilm-l6):\n"
            "      --bert DIR        start from a pre-trained BERT directory (make model)\n"
