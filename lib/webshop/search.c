@@ -611,6 +611,8 @@ static int cmp_u32(const void *a, const void *b)
 typedef struct qterm {
     uint32_t term;
     uint32_t p, end;  /* next posting, end of the term's postings */
+    uint32_t from;    /* first posting of the window, while the clause is essential */
+    uint32_t order;   /* its place in the clauses sorted by max */
     float weight;     /* boost * idf */
     float max;        /* the largest score any of its postings gives */
 } qterm;
@@ -740,11 +742,11 @@ static uint32_t seek(const uint32_t *doc, uint32_t p, uint32_t end, uint32_t d)
 /* MaxScore (Turtle and Flood; Lucene's MaxScoreBulkScorer), over windows of documents. The clauses
  * sorted by their largest score split into non-essential ones, whose largest scores together
  * cannot reach the k-th best score, and essential ones: only documents of essential clauses are
- * candidates. A window's candidates get their essential clauses' scores term at a time; then, in
- * document order, each is dropped as soon as what it has plus what the clauses left could give
- * falls below the k-th best, else it gets its non-essential clauses' scores and its score summed
- * as score_all sums it, in term order (a clause it lacks adds 0.0, which changes no sum), so the
- * scores and ties are exactly score_all's.
+ * candidates. A window's candidates get their essential clauses' scores added term at a time;
+ * then, in document order, each is dropped as soon as what it has plus what the clauses left
+ * could give falls below the k-th best, else its score is summed as score_all sums it, clause by
+ * clause in term order, so the scores and ties are exactly score_all's (the few kept documents
+ * find their essential clauses' postings again in the window).
  *
  * The bounds are conservative: a clause's score is at most its max (monotonic rounding); sums of
  * maxes are taken in double and widened by more than any reordering of a double sum of nq terms
@@ -754,15 +756,13 @@ static int score_pruned(const ws_search_index *idx, query_state *qy, ws_err *err
 {
     size_t nq = qy->nq;
     qterm *q = qy->q;
-    /* a window's per-document clause scores take 4 bytes per clause: 4 KB a clause, at most 256 KB */
-    size_t win = nq <= 64 ? 1024 : nq <= 1024 ? 65536 / nq / 64 * 64 : 64;
+    enum { WIN = 1024 };
     size_t *by = malloc(nq * sizeof *by);           /* clauses by max ascending */
     double *upto = malloc((nq + 1) * sizeof *upto); /* upto[j]: bound on the sum of by[0..j)'s maxes */
-    float *scores = malloc(win * nq * sizeof *scores); /* per window document: its clauses' scores */
-    double *ess = malloc(win * sizeof *ess);           /* per window document: its essential clauses' sum */
-    uint64_t *touched = calloc(win / 64, sizeof *touched);
+    double ess[WIN];                                /* per window document: its essential clauses' sum */
+    uint64_t touched[WIN / 64] = {0};
     int rc = 0;
-    if (!by || !upto || !scores || !ess || !touched) {
+    if (!by || !upto) {
         rc = ws_fail(err, "search: out of memory");
         goto out;
     }
@@ -772,6 +772,8 @@ static int score_pruned(const ws_search_index *idx, query_state *qy, ws_err *err
             by[j] = by[j - 1];
         by[j] = i;
     }
+    for (size_t j = 0; j < nq; j++)
+        q[by[j]].order = (uint32_t)j;
     const double widen = 1.0 + (double)(nq + 2) * 0x1p-50;
     upto[0] = 0;
     for (size_t j = 0; j < nq; j++)
@@ -790,10 +792,10 @@ static int score_pruned(const ws_search_index *idx, query_state *qy, ws_err *err
                 rc = bad_posting(idx, (uint32_t)lo, err);
             break;
         }
-        uint64_t hi = lo + win < idx->n_docs ? lo + win : idx->n_docs;
+        uint64_t hi = lo + WIN < idx->n_docs ? lo + WIN : idx->n_docs;
         for (size_t j = n_ness; j < nq; j++) {
             qterm *t = &q[by[j]];
-            for (; t->p < t->end && pd[t->p] < hi; t->p++) {
+            for (t->from = t->p; t->p < t->end && pd[t->p] < hi; t->p++) {
                 uint32_t d = pd[t->p];
                 if (d < lo) { /* only a damaged file's postings go back */
                     rc = bad_posting(idx, d, err);
@@ -802,19 +804,15 @@ static int score_pruned(const ws_search_index *idx, query_state *qy, ws_err *err
                 size_t i = d - lo;
                 if (!(touched[i / 64] & 1ull << i % 64)) {
                     touched[i / 64] |= 1ull << i % 64;
-                    memset(scores + i * nq, 0, nq * sizeof *scores);
                     ess[i] = 0;
                 }
-                float s = clause_score(t->weight, tf_norm(idx, t->p, d));
-                scores[i * nq + by[j]] = s;
-                ess[i] += (double)s;
+                ess[i] += (double)clause_score(t->weight, tf_norm(idx, t->p, d));
             }
         }
-        for (size_t w = 0; w < win / 64; w++)
+        for (size_t w = 0; w < WIN / 64; w++)
             for (uint64_t bits = touched[w]; bits; bits &= bits - 1) {
                 size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
                 uint32_t d = (uint32_t)(lo + i);
-                float *sc = scores + i * nq;
                 double sum = ess[i];
                 bool kept = true;
                 for (size_t j = n_ness; j-- > 0;) {
@@ -824,30 +822,29 @@ static int score_pruned(const ws_search_index *idx, query_state *qy, ws_err *err
                     }
                     qterm *t = &q[by[j]];
                     t->p = seek(pd, t->p, t->end, d);
-                    if (t->p < t->end && pd[t->p] == d) {
-                        sc[by[j]] = clause_score(t->weight, tf_norm(idx, t->p, d));
-                        sum += (double)sc[by[j]];
-                    }
+                    if (t->p < t->end && pd[t->p] == d)
+                        sum += (double)clause_score(t->weight, tf_norm(idx, t->p, d));
                 }
                 if (!kept)
                     continue;
                 double exact = 0;
-                for (size_t c = 0; c < nq; c++)
-                    exact += (double)sc[c];
+                for (size_t c = 0; c < nq; c++) {
+                    const qterm *t = &q[c];
+                    uint32_t p = t->order < n_ness ? t->p : seek(pd, t->from, t->p, d);
+                    if (p < t->end && pd[p] == d)
+                        exact += (double)clause_score(t->weight, tf_norm(idx, p, d));
+                }
                 top_offer(best, (cand){(float)exact, idx->id_rank[d], d});
                 if (best->n == best->k)
                     kth = best->c[0].score;
             }
-        memset(touched, 0, win / 64 * sizeof *touched);
+        memset(touched, 0, sizeof touched);
         while (n_ness < nq && (float)(upto[n_ness + 1] * widen) < kth)
             n_ness++;
     }
 out:
     free(by);
     free(upto);
-    free(scores);
-    free(ess);
-    free(touched);
     return rc;
 }
 
