@@ -611,7 +611,8 @@ static int cmp_u32(const void *a, const void *b)
 typedef struct qterm {
     uint32_t term;
     uint32_t p, end;  /* next posting, end of the term's postings */
-    uint32_t from;    /* first posting of the window, while the clause is essential */
+    uint32_t from;    /* while the clause's postings in a window are added term at a time: the
+                       * first at or after the last candidate summed */
     uint32_t order;   /* its place in the clauses sorted by max */
     float weight;     /* boost * idf */
     float max;        /* the largest score any of its postings gives */
@@ -795,8 +796,10 @@ static int score_pruned(const ws_search_index *idx, query_state *qy, ws_err *err
             break;
         }
         uint64_t hi = lo + WIN < idx->n_docs ? lo + WIN : idx->n_docs;
-        for (size_t j = n_ness; j < nq; j++) {
-            qterm *t = &q[by[j]];
+        for (size_t c = 0; c < nq; c++) { /* in term order: with every clause essential, the sums are exact */
+            qterm *t = &q[c];
+            if (t->order < n_ness)
+                continue;
             for (t->from = t->p; t->p < t->end && pd[t->p] < hi; t->p++) {
                 uint32_t d = pd[t->p];
                 if (d < lo) { /* only a damaged file's postings go back */
@@ -851,13 +854,13 @@ static int score_pruned(const ws_search_index *idx, query_state *qy, ws_err *err
                 if (!kept || (float)(sum * widen) < kth)
                     continue;
                 double exact = 0;
-                for (size_t c = 0; c < nq; c++) {
-                    const qterm *t = &q[c];
-                    uint32_t p = t->order < m ? t->p : seek(pd, t->from, t->p, d);
+                for (size_t c = 0; n_ness > 0 && c < nq; c++) { /* candidates come in document order */
+                    qterm *t = &q[c];
+                    uint32_t p = t->order < m ? t->p : (t->from = seek(pd, t->from, t->p, d));
                     if (p < t->end && pd[p] == d)
                         exact += (double)clause_score(t->weight, tf_norm(idx, p, d));
                 }
-                top_offer(best, (cand){(float)exact, idx->id_rank[d], d});
+                top_offer(best, (cand){(float)(n_ness ? exact : sum), idx->id_rank[d], d});
                 if (best->n == best->k)
                     kth = best->c[0].score;
             }
