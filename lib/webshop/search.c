@@ -720,7 +720,7 @@ out:
 }
 
 /* The first posting at or after p whose document is at least d (postings ascend by document). */
-static uint32_t seek(const uint32_t *doc, uint32_t p, uint32_t end, uint32_t d)
+static inline uint32_t seek(const uint32_t *doc, uint32_t p, uint32_t end, uint32_t d)
 {
     if (p >= end || doc[p] >= d)
         return p;
@@ -795,7 +795,7 @@ static int score_pruned(const ws_search_index *idx, query_state *qy, ws_err *err
                 rc = bad_posting(idx, (uint32_t)lo, err);
             break;
         }
-        uint64_t hi = lo + WIN < idx->n_docs ? lo + WIN : idx->n_docs;
+        uint64_t hi = lo + WIN < idx->n_docs ? lo + WIN : idx->n_docs, n_cand = 0;
         for (size_t c = 0; c < nq; c++) { /* in term order: with every clause essential, the sums are exact */
             qterm *t = &q[c];
             if (t->order < n_ness)
@@ -810,13 +810,11 @@ static int score_pruned(const ws_search_index *idx, query_state *qy, ws_err *err
                 if (!(touched[i / 64] & 1ull << i % 64)) {
                     touched[i / 64] |= 1ull << i % 64;
                     ess[i] = 0;
+                    n_cand++;
                 }
                 ess[i] += (double)clause_score(t->weight, tf_norm(idx, t->p, d));
             }
         }
-        uint64_t n_cand = 0;
-        for (size_t w = 0; w < WIN / 64; w++)
-            n_cand += (uint64_t)__builtin_popcountll(touched[w]);
         /* by[m..n_ness) are added term at a time, by[0..m) looked up: a clause whose postings in the
          * window (by its density in what is left) are under half the candidates, a lookup costing
          * several times a posting added (measured at 1.18M products) */
