@@ -2,9 +2,10 @@
 """Many sessions in one webshop-env (issue 19, part 4): SESSIONS sessions reset on goal records
 (cycling through GOALS, a goals JSON-lines file), then STEPS rounds in which every session takes
 one step (its search bar's search, else one of its actions picked by session and round, so the
-sessions walk results, products and options), a round's requests written at once and its answers
-read. Prints one Markdown table row: steps per second (resets included), and the service's
-memory with every session open (smaps_rollup: private = anonymous, the rest file-backed).
+sessions walk results, products and options; a finished one is reset), a round's requests
+written at once and its answers read. Prints one Markdown table row: requests per second (resets
+and steps), and the service's memory with every session open (smaps_rollup: private =
+anonymous, the rest file-backed).
 Usage: bench/env_sessions.py WEBSHOP_ENV DATA GOALS SESSIONS STEPS"""
 import json
 import subprocess
@@ -63,9 +64,9 @@ def main():
     rss, private = memory(proc.pid)
     proc.stdin.close()
     proc.wait()
-    print("| %d sessions | %d resets + %d steps in %.2f s: %.0f requests/s | RSS %.0f MB: %.0f MB private, "
-          "%.0f MB file-backed |" % (sessions, n_resets, n_steps, dt, (n_resets + n_steps) / dt, rss, private,
-                                     rss - private))
+    print("| webshop-env mapped: %d sessions, %d resets + %d steps | %.2f s, %.0f requests/s | RSS %.0f MB: "
+          "%.0f MB private, %.0f MB file-backed |" % (sessions, n_resets, n_steps, dt, (n_resets + n_steps) / dt, rss,
+                                                     private, rss - private))
 
 
 if __name__ == "__main__":
