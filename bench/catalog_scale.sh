@@ -3,7 +3,8 @@
 # starts here): generation, conversion and mapped-index build (time, max RSS), sizes on disk,
 # webshop-env's start until its first search answer from the JSON lines and mapped (warm, and
 # cold: the mapped file's pages dropped from the page cache), its memory (private, file-backed
-# shared), and search time per instruction query (the 1k's 500 test goals, through the service).
+# shared), search time per instruction query (the 1k's 500 test goals, through the service), and
+# 1 and SESSIONS (1,000) sessions in one webshop-env: requests/s and memory (bench/env_sessions.py).
 # Usage: bench/catalog_scale.sh N [WORKDIR]   (WORKDIR kept; default runs/bench-scale-N)
 #        JSON=0 skips the start from the JSON lines (minutes and gigabytes past ~100k products);
 #        BIN=DIR takes the programs from DIR (default bin).
@@ -68,6 +69,13 @@ drop_cache "$d/products.wscat"
 serve "webshop-env mapped, cold: first answer" "$w/first.jsonl"
 serve "webshop-env mapped, warm: first answer" "$w/first.jsonl"
 serve "webshop-env mapped: 500 instruction searches" "$w/searches.jsonl"
+# Many sessions in one process: the 1k's test goals without their catalog_sha256 (the reset then
+# takes them on any catalog; their products are not in it, which changes no step's cost).
+"$b/goals" -q -s test | python3 -c 'import json, sys
+for line in sys.stdin: g = json.loads(line); g.pop("catalog_sha256", None); print(json.dumps(g))' > "$w/goals.jsonl"
+for s in 1 "${SESSIONS:-1000}"; do
+    python3 bench/env_sessions.py "$b/webshop-env" "$d" "$w/goals.jsonl" "$s" 8
+done
 echo
 printf 'on disk: raw %s, products.jsonl.zst %s, items_ins %s, products.wscat %s\n' \
     "$(du -h "$w/raw.json.zst" | cut -f1)" "$(du -h "$d/products.jsonl.zst" | cut -f1)" \

@@ -37,10 +37,14 @@ static int rehash(ws_strmap *m, size_t n_slots)
     return 0;
 }
 
+/* Maps start small (an episode keeps one per session for a handful of products, and a thousand
+ * sessions may be open) and double, so a large one pays the same amortised cost. */
+enum { FIRST_KEYS = 16, FIRST_ARENA = 256, FIRST_SLOTS = 32 };
+
 static int reserve(ws_strmap *m, size_t len)
 {
     if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 1024;
+        size_t cap = m->cap ? m->cap * 2 : FIRST_KEYS;
         size_t *off = realloc(m->key_off, cap * sizeof *off);
         if (!off)
             return -1;
@@ -52,7 +56,7 @@ static int reserve(ws_strmap *m, size_t len)
         m->cap = cap;
     }
     if (m->arena_len + len + 1 > m->arena_cap) {
-        size_t cap = m->arena_cap ? m->arena_cap : 65536;
+        size_t cap = m->arena_cap ? m->arena_cap : FIRST_ARENA;
         while (cap < m->arena_len + len + 1)
             cap *= 2;
         char *a = realloc(m->arena, cap);
@@ -73,7 +77,7 @@ long ws_strmap_add(ws_strmap *m, const void *key, size_t len, int *added)
         return found;
     if (len > UINT32_MAX || m->n >= UINT32_MAX - 1)
         return -1;
-    if ((m->n + 1) * 2 > m->n_slots && rehash(m, m->n_slots ? m->n_slots * 2 : 1024))
+    if ((m->n + 1) * 2 > m->n_slots && rehash(m, m->n_slots ? m->n_slots * 2 : FIRST_SLOTS))
         return -1;
     if (reserve(m, len))
         return -1;

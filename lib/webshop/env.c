@@ -11,6 +11,7 @@
 #include "rawcatalog.h"
 #include "search.h"
 #include "strbuf.h"
+#include "strmap.h"
 
 struct ws_env {
     const ws_catalog *cat;
@@ -97,9 +98,10 @@ struct ws_episode {
     int *chosen;          /* per option of the item: value index, or -1 */
     size_t *choice_order; /* the options chosen, in the order first chosen (WebShop's dict order) */
     size_t n_choices, chosen_cap;
-    unsigned char *visited; /* per catalog product: opened since the episode or Back to Search began */
-    size_t *opened;         /* those products in the order opened (catalog indices) */
-    size_t n_opened, opened_cap;
+    /* The products opened since the episode or Back to Search began: their catalog indices as
+     * keys, in the order opened. A set that grows with them, not an array over the catalog: a
+     * session then costs kilobytes whatever the catalog's size. */
+    ws_strmap opened;
     int steps, done;
     ws_reward reward;
     const ws_product *purchased;
@@ -134,8 +136,7 @@ const char *ws_page_name(ws_page page)
 ws_episode *ws_episode_new(ws_env *env, const ws_episode_opts *opts, ws_err *err)
 {
     ws_episode *ep = calloc(1, sizeof *ep);
-    if (!ep || !(ep->visited = calloc(env->cat->n ? env->cat->n : 1, 1))) {
-        free(ep);
+    if (!ep) {
         ws_fail(err, "out of memory");
         return NULL;
     }
@@ -145,6 +146,19 @@ ws_episode *ws_episode_new(ws_env *env, const ws_episode_opts *opts, ws_err *err
     if (ep->opts.max_steps <= 0)
         ep->opts.max_steps = 100;
     return ep;
+}
+
+/* The i-th product opened, and whether a product is among them. */
+static size_t opened_product(const ws_episode *ep, size_t i)
+{
+    size_t idx;
+    memcpy(&idx, ws_strmap_key(&ep->opened, i, NULL), sizeof idx);
+    return idx;
+}
+
+static int was_opened(const ws_episode *ep, size_t idx)
+{
+    return ws_strmap_find(&ep->opened, &idx, sizeof idx) >= 0;
 }
 
 static void clear_clicks(ws_episode *ep)
@@ -162,8 +176,7 @@ void ws_episode_free(ws_episode *ep)
     free(ep->clicks);
     free(ep->chosen);
     free(ep->choice_order);
-    free(ep->visited);
-    free(ep->opened);
+    ws_strmap_free(&ep->opened);
     free(ep->obs);
     free(ep->query);
     if (ep->has_goal)
@@ -482,7 +495,7 @@ static int render(ws_episode *ep)
         size_t first = (size_t)(ep->results_page - 1) * WS_RESULTS_PER_PAGE;
         for (size_t i = first; i < ep->n_results && i < first + WS_RESULTS_PER_PAGE; i++) {
             const ws_product *q = &ep->env->cat->products[ep->results[i]];
-            node(&r, PIECE_ASIN, q->asin, ep->visited[ep->results[i]]);
+            node(&r, PIECE_ASIN, q->asin, was_opened(ep, ep->results[i]));
             node(&r, PIECE_TEXT, q->title, 0);
             node(&r, PIECE_TEXT, q->price_text, 0);
         }
@@ -582,12 +595,7 @@ const char *ws_episode_observation(ws_episode *ep)
 
 /* ------------------------------------------------------------------ transitions */
 
-static void forget_opened(ws_episode *ep)
-{
-    for (size_t i = 0; i < ep->n_opened; i++)
-        ep->visited[ep->opened[i]] = 0;
-    ep->n_opened = 0;
-}
+static void forget_opened(ws_episode *ep) { ws_strmap_free(&ep->opened); }
 
 static int open_page(ws_episode *ep, ws_page page)
 {
@@ -674,18 +682,8 @@ static int open_item(ws_episode *ep, size_t result_pos)
     ep->n_choices = 0;
     ep->item = p;
     ep->item_index = idx;
-    if (!ep->visited[idx]) {
-        if (ep->n_opened == ep->opened_cap) {
-            size_t cap = ep->opened_cap ? 2 * ep->opened_cap : 16;
-            size_t *o = realloc(ep->opened, cap * sizeof *o);
-            if (!o)
-                return -1;
-            ep->opened = o;
-            ep->opened_cap = cap;
-        }
-        ep->opened[ep->n_opened++] = idx;
-        ep->visited[idx] = 1;
-    }
+    if (ws_strmap_add(&ep->opened, &idx, sizeof idx, NULL) < 0)
+        return -1;
     return open_page(ep, WS_PAGE_ITEM);
 }
 
@@ -724,16 +722,11 @@ int ws_episode_copy(ws_episode **dst, const ws_episode *src, ws_err *err)
     }
     d->n_choices = src->n_choices;
     forget_opened(d);
-    if (src->n_opened > d->opened_cap) {
-        size_t *o = realloc(d->opened, src->n_opened * sizeof *o);
-        if (!o)
+    for (size_t i = 0; i < ws_strmap_count(&src->opened); i++) {
+        size_t idx = opened_product(src, i);
+        if (ws_strmap_add(&d->opened, &idx, sizeof idx, NULL) < 0)
             return ws_fail(err, "out of memory");
-        d->opened = o;
-        d->opened_cap = src->n_opened;
     }
-    for (size_t i = 0; i < src->n_opened; i++)
-        d->visited[d->opened[i] = src->opened[i]] = 1;
-    d->n_opened = src->n_opened;
     d->steps = src->steps;
     d->done = src->done;
     d->reward = src->reward;
@@ -947,9 +940,9 @@ char *ws_episode_state_key(ws_episode *ep, int with_opened)
     }
     if (with_opened) {
         ws_strbuf_add(&b, "\x1fvisited:", 9);
-        for (size_t i = 0; i < ep->n_opened; i++) {
+        for (size_t i = 0; i < ws_strmap_count(&ep->opened); i++) {
             ws_strbuf_add(&b, i ? "," : "", i ? 1 : 0);
-            ws_strbuf_str(&b, ep->env->cat->products[ep->opened[i]].asin);
+            ws_strbuf_str(&b, ep->env->cat->products[opened_product(ep, i)].asin);
         }
     }
     return ws_strbuf_finish(&b);

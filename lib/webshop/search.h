@@ -64,9 +64,15 @@ int ws_search_write(const ws_search_index *idx, ws_mapfile_writer *w, ws_err *er
 ws_search_index *ws_search_open(const ws_mapfile *m, ws_err *err);
 
 /* The best min(k, matching) documents for a query, best first, into hits[0..*n_hits). A query
- * without any indexed term matches nothing (*n_hits = 0, not an error). */
+ * without any indexed term matches nothing (*n_hits = 0, not an error). Documents that cannot
+ * reach the k best are skipped (MaxScore, with per-term score bounds stored in the index), in
+ * memory that grows with the query and k, not with the documents. */
 int ws_search(const ws_search_index *idx, ws_analyzer *an, const char *query, size_t k,
               ws_search_hit *hits, size_t *n_hits, ws_err *err);
+/* The same hits and scores, to the bit, from every posting of the query's terms (term at a time,
+ * memory proportional to the documents): the reference ws_search's pruning is checked against. */
+int ws_search_exhaustive(const ws_search_index *idx, ws_analyzer *an, const char *query, size_t k,
+                         ws_search_hit *hits, size_t *n_hits, ws_err *err);
 
 size_t ws_search_n_docs(const ws_search_index *idx);
 const char *ws_search_doc_id(const ws_search_index *idx, size_t doc);

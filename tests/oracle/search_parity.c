@@ -3,6 +3,8 @@
  *
  *   search_parity search DATA K      query lines on stdin -> "docid:scorebits ..." per query
  *                                    (build time and mean latency on stderr)
+ *   search_parity search-exhaustive DATA K   the same from ws_search_exhaustive (every posting
+ *                                    scored), to check ws_search's pruning at any size
  *   search_parity analyze-docs DATA  {"id":..,"tokens":[..]} per product
  *   search_parity analyze-lines      one JSON array of terms per input line
  *   search_parity tokenize-lines     the same with the bare tokenizer
@@ -58,7 +60,7 @@ int main(int argc, char **argv)
 {
     ws_err err = {{0}};
     if (argc < 2) {
-        fprintf(stderr, "usage: search_parity search DATA K | analyze-docs DATA | analyze-lines |"
+        fprintf(stderr, "usage: search_parity search|search-exhaustive DATA K | analyze-docs DATA | analyze-lines |"
                         " tokenize-lines | tables N\n");
         return 2;
     }
@@ -98,7 +100,9 @@ int main(int argc, char **argv)
             json_decref(o);
         }
         ws_catalog_free(&cat);
-    } else if (!strcmp(mode, "search") && argc > 3) {
+    } else if ((!strcmp(mode, "search") || !strcmp(mode, "search-exhaustive")) && argc > 3) {
+        int (*search)(const ws_search_index *, ws_analyzer *, const char *, size_t, ws_search_hit *, size_t *,
+                      ws_err *) = strcmp(mode, "search") ? ws_search_exhaustive : ws_search;
         ws_catalog cat;
         if (ws_catalog_load(&cat, argv[2], 233, &err))
             die("catalog", &err);
@@ -115,7 +119,7 @@ int main(int argc, char **argv)
         while (read_line(&line, &cap, &len)) {
             size_t nh;
             double t1 = now_s();
-            if (ws_search(idx, an, line, k, hits, &nh, &err))
+            if (search(idx, an, line, k, hits, &nh, &err))
                 die("search", &err);
             t_search += now_s() - t1;
             n_queries++;

@@ -1,9 +1,10 @@
 /* Unit tests of lib/webshop/catalog's mapped form: built from the JSON lines and loaded back, it
  * gives the same products (every field, the lookup by ASIN, the catalog's SHA-256, the goals) and
- * its search index the same hits and score bits, on the unit fixture (reviews, options), on the
- * 1k catalog and on a synthetic one (every goal instruction as a query); the same files build the
- * same bytes; a file built from other files is refused as stale; every truncation and every
- * flipped byte is refused with the file's name or harmless (the asan build checks the reads). */
+ * its search index the same hits and score bits (and the pruned search those of the exhaustive
+ * one), on the unit fixture (reviews, options), on the 1k catalog and on a synthetic one (every
+ * goal instruction as a query); the same files build the same bytes; a file built from other
+ * files is refused as stale; every truncation and every flipped byte is refused with the file's
+ * name or harmless (the asan build checks the reads). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,6 +96,13 @@ static void assert_same_search(const ws_catalog *a, const ws_catalog *b, const c
         size_t na, nb;
         assert_int_equal(ws_search(ia, an, queries[q], WS_SEARCH_TOP, ha, &na, &err), 0);
         assert_int_equal(ws_search(ib, an, queries[q], WS_SEARCH_TOP, hb, &nb, &err), 0);
+        assert_int_equal(na, nb);
+        for (size_t i = 0; i < na; i++) {
+            assert_int_equal(ha[i].doc, hb[i].doc);
+            assert_memory_equal(&ha[i].score, &hb[i].score, sizeof ha[i].score);
+        }
+        /* and the pruned search gives what scoring every posting gives */
+        assert_int_equal(ws_search_exhaustive(ib, an, queries[q], WS_SEARCH_TOP, hb, &nb, &err), 0);
         assert_int_equal(na, nb);
         for (size_t i = 0; i < na; i++) {
             assert_int_equal(ha[i].doc, hb[i].doc);

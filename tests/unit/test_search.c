@@ -1,9 +1,11 @@
 /* Unit tests of lib/webshop/search: SmallFloat length norms, BM25 scores on a tiny hand-made corpus
  * (computed by hand and with Lucene's float operations), query-term boosts, ties in ASIN order,
  * top-k, empty queries; the index written to a mapped file and read back (the same hits and
- * scores; every truncation and every flipped byte refused or harmless); and, where the catalog is
- * present, one query against Lucene's answer and the mapped index's parity on every goal's
- * instruction. */
+ * scores; every truncation and every flipped byte refused or harmless); the pruned search against
+ * the exhaustive one on random corpora built to stress its bounds (ties across the k-th score,
+ * a word in almost every document, very long documents, repeated query words); and, where the
+ * catalog is present, one query against Lucene's answer and the mapped index's parity on every
+ * goal's instruction. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +22,7 @@
 #include "catalog.h"
 #include "goals.h"
 #include "mapfile.h"
+#include "rng.h"
 #include "search.h"
 
 static void test_smallfloat(void **state)
@@ -292,6 +295,87 @@ static void assert_same_search(const ws_search_index *a, const ws_search_index *
     }
 }
 
+/* ws_search (pruned) and ws_search_exhaustive: the same hits, order and score bits. */
+static void assert_same_as_exhaustive(const ws_search_index *idx, ws_analyzer *an, const char *query, size_t k)
+{
+    ws_search_hit *ha = malloc((k ? k : 1) * sizeof *ha), *hb = malloc((k ? k : 1) * sizeof *hb);
+    size_t na, nb;
+    ws_err err = {{0}};
+    assert_int_equal(ws_search(idx, an, query, k, ha, &na, &err), 0);
+    assert_int_equal(ws_search_exhaustive(idx, an, query, k, hb, &nb, &err), 0);
+    assert_int_equal(na, nb);
+    for (size_t i = 0; i < na; i++) {
+        assert_int_equal(ha[i].doc, hb[i].doc);
+        assert_memory_equal(&ha[i].score, &hb[i].score, sizeof ha[i].score);
+    }
+    free(ha);
+    free(hb);
+}
+
+/* A word of a skewed vocabulary: low numbers common, high ones rare. */
+static int random_word(ws_rng *r, int vocab)
+{
+    double u = ws_rng_uniform(r);
+    return (int)(vocab * u * u * u);
+}
+
+/* Random corpora over several of the pruned search's windows: words drawn skewed, one word in
+ * almost every document (an idf near 0), some documents very long (tiny scores), every fifth a
+ * copy of an earlier one (equal scores, ordered by id across the k-th place), ids shuffled
+ * against document order; queries of 1 to 30 words with repeats (boosts). */
+static void test_pruned_equals_exhaustive(void **state)
+{
+    (void)state;
+    enum { N_DOCS = 5000, VOCAB = 300, N_QUERIES = 150 };
+    static const size_t ks[] = {1, 3, 10, 50, 700, N_DOCS + 1};
+    ws_err err = {{0}};
+    ws_analyzer *an = ws_analyzer_new(&err);
+    assert_non_null(an);
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        ws_rng r;
+        ws_rng_seed(&r, seed, "test_search");
+        char **texts = calloc(N_DOCS, sizeof *texts), **ids = calloc(N_DOCS, sizeof *ids);
+        size_t *perm = malloc(N_DOCS * sizeof *perm);
+        for (size_t d = 0; d < N_DOCS; d++)
+            perm[d] = d;
+        ws_rng_shuffle(&r, perm, N_DOCS);
+        for (size_t d = 0; d < N_DOCS; d++) {
+            ids[d] = malloc(16);
+            snprintf(ids[d], 16, "D%05zu", perm[d]);
+            if (d > 0 && d % 5 == 0) {
+                texts[d] = strdup(texts[ws_rng_below(&r, d)]);
+                continue;
+            }
+            size_t len = ws_rng_below(&r, 100) == 0 ? 3000 : 1 + ws_rng_below(&r, 40), at = 0;
+            texts[d] = malloc(len * 8 + 8);
+            if (ws_rng_below(&r, 50) != 0)
+                at += (size_t)sprintf(texts[d] + at, "w0 ");
+            for (size_t i = 0; i < len; i++)
+                at += (size_t)sprintf(texts[d] + at, "w%d ", random_word(&r, VOCAB));
+        }
+        ws_search_index *idx = ws_search_build((const char *const *)ids, (const char *const *)texts, N_DOCS, &err);
+        assert_non_null(idx);
+        for (int q = 0; q < N_QUERIES; q++) {
+            char query[400];
+            size_t at = 0, words = 1 + ws_rng_below(&r, 30);
+            for (size_t i = 0; i < words; i++)
+                at += (size_t)sprintf(query + at, "w%d ",
+                                      ws_rng_below(&r, 4) ? random_word(&r, VOCAB) : (int)ws_rng_below(&r, VOCAB + 5));
+            for (size_t i = 0; i < sizeof ks / sizeof *ks; i++)
+                assert_same_as_exhaustive(idx, an, query, ks[i]);
+        }
+        ws_search_free(idx);
+        for (size_t d = 0; d < N_DOCS; d++) {
+            free(texts[d]);
+            free(ids[d]);
+        }
+        free(texts);
+        free(ids);
+        free(perm);
+    }
+    ws_analyzer_free(an);
+}
+
 static const char *const tiny_queries[] = {"red shirt", "shirt", "red red shoes", "large blue", "the", "xyz",
                                            "shoes shirt large red blue"};
 
@@ -306,8 +390,11 @@ static void test_mapped_index(void **state)
     assert_int_equal(ws_search_n_docs(mapped), 4);
     assert_string_equal(ws_search_doc_id(mapped, 2), "C2");
     assert_int_equal(ws_search_doc_freq(mapped, "shirt"), 2);
-    for (size_t q = 0; q < sizeof tiny_queries / sizeof *tiny_queries; q++)
+    for (size_t q = 0; q < sizeof tiny_queries / sizeof *tiny_queries; q++) {
         assert_same_search(f->idx, mapped, f->an, tiny_queries[q]);
+        for (size_t k = 0; k <= 5; k++)
+            assert_same_as_exhaustive(mapped, f->an, tiny_queries[q], k);
+    }
     ws_search_free(mapped);
     ws_mapfile_close(m);
     /* the same index written twice: the same bytes */
@@ -439,6 +526,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty_and_unknown_queries, setup_tiny, teardown),
         cmocka_unit_test(test_ties_by_asin),
         cmocka_unit_test(test_length_norm_is_lossy),
+        cmocka_unit_test(test_pruned_equals_exhaustive),
         cmocka_unit_test(test_catalog_query),
         cmocka_unit_test_setup_teardown(test_mapped_index, setup_tiny, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_index, setup_tiny, teardown),
