@@ -23,12 +23,7 @@
 #include "rawcatalog.h"
 #include "search.h"
 #include "synthcatalog.h"
-
-static const char *data_dir(void)
-{
-    const char *dir = getenv("WEBSHOP_DATA");
-    return dir ? dir : "../shared/webshop-1k";
-}
+#include "real_catalog.h"
 
 static void assert_same_list(const char *const *a, size_t na, const char *const *b, size_t nb)
 {
@@ -338,13 +333,9 @@ static void remove_dir(const char *dir)
 static void test_1k(void **state)
 {
     (void)state;
-    char probe[4096], dir[64];
-    snprintf(probe, sizeof probe, "%s/products.jsonl.zst", data_dir());
-    if (access(probe, R_OK) != 0) {
-        print_message("# skip: no catalog at %s (set WEBSHOP_DATA)\n", data_dir());
-        skip();
-    }
-    assert_int_equal(link_dir(data_dir(), dir), 0);
+    char dir[64];
+    real_catalog_or_skip();
+    assert_int_equal(link_dir(real_catalog_dir(), dir), 0);
     assert_int_equal(check_dir(dir, 233, NULL, 0), 6910);
     remove_dir(dir);
 }
@@ -353,15 +344,10 @@ static void test_1k(void **state)
 static void test_synthetic(void **state)
 {
     (void)state;
-    char probe[4096];
-    snprintf(probe, sizeof probe, "%s/products.jsonl.zst", data_dir());
-    if (access(probe, R_OK) != 0) {
-        print_message("# skip: no catalog at %s (set WEBSHOP_DATA)\n", data_dir());
-        skip();
-    }
+    real_catalog_or_skip();
     ws_err err = {{0}};
     ws_catalog source;
-    assert_int_equal(ws_catalog_load_json(&source, data_dir(), 233, &err), 0);
+    assert_int_equal(ws_catalog_load_json(&source, real_catalog_dir(), 233, &err), 0);
     ws_synth *synth = ws_synth_new(&source, 7, &err);
     ws_rawcat *conv = ws_rawcat_new(NULL, NULL, &err);
     assert_non_null(synth);

@@ -24,6 +24,7 @@
 #include "mapfile.h"
 #include "rng.h"
 #include "search.h"
+#include "real_catalog.h"
 
 static void test_smallfloat(void **state)
 {
@@ -231,15 +232,7 @@ static void test_length_norm_is_lossy(void **state)
 static void test_catalog_query(void **state)
 {
     (void)state;
-    const char *dir = getenv("WEBSHOP_DATA");
-    if (!dir)
-        dir = "../shared/webshop-1k";
-    char path[1024];
-    snprintf(path, sizeof path, "%s/products.jsonl.zst", dir);
-    if (access(path, R_OK) != 0) {
-        print_message("# skip: no catalog at %s (set WEBSHOP_DATA)\n", dir);
-        skip();
-    }
+    const char *dir = real_catalog_or_skip();
     ws_catalog cat;
     ws_err err = {{0}};
     assert_int_equal(ws_catalog_load(&cat, dir, 233, &err), 0);
@@ -481,18 +474,11 @@ static void test_damaged_index(void **state)
 static void test_catalog_mapped_parity(void **state)
 {
     (void)state;
-    const char *dir = getenv("WEBSHOP_DATA");
-    if (!dir)
-        dir = "../shared/webshop-1k";
-    char path[1024];
-    snprintf(path, sizeof path, "%s/products.jsonl.zst", dir);
-    if (access(path, R_OK) != 0) {
-        print_message("# skip: no catalog at %s (set WEBSHOP_DATA)\n", dir);
-        skip();
-    }
+    const char *dir = real_catalog_or_skip();
     ws_catalog cat;
     ws_err err = {{0}};
-    char items[1024];
+    char path[1024], items[1024];
+    snprintf(path, sizeof path, "%s/products.jsonl.zst", dir);
     snprintf(items, sizeof items, "%s/items_ins_v2_1000.json", dir);
     assert_int_equal(ws_catalog_load_files(&cat, path, items, 233, &err), 0);
     ws_goal_set goals;
