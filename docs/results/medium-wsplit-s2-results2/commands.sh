@@ -25,9 +25,10 @@ bin/goals -q -s test -o $R/goals-test.jsonl
 bin/thompson-eval -q --fixed 500 --arm il=$R/il.ckpt --max-steps 15 --obs text_rich --seed 2 --threads 2 \
     --summary $R/eval-il.summary.jsonl --table $R/eval-il.md -o $R/eval-il.jsonl.zst $R/goals-test.jsonl
 # probe-seed3.tsv: the same two recipes on seed 3's data (make SIZE=medium SEED=3
-# runs/medium-s3/tok-oracle.jsonl.zst), --valid by kind every 100 updates, stopped at 200
+# runs/medium-s3/tok-oracle.jsonl.zst), --valid by kind every 100 updates (the session stopped
+# them near 200 and resumed them to 300, then scored the 300-update checkpoints with --steps 0 --valid)
 for recipe in option=2 option=2,results=2; do
-    bin/train-il -q --bert models/minilm-l6 -b 8 --steps 1500 --stop-after 200 --seed 3 --threads 1 \
+    bin/train-il -q --bert models/minilm-l6 -b 8 --steps 1500 --stop-after 300 --seed 3 --threads 1 \
         --oversample $recipe --valid $R/held-out.tok.jsonl --eval-every 100 \
         --metrics $R/s3-$recipe.metrics.jsonl -o $R/s3-$recipe.ckpt runs/medium-s3/tok-oracle.jsonl.zst &
 done
