@@ -24,6 +24,7 @@
 #include "search.h"
 #include "synthcatalog.h"
 #include "real_catalog.h"
+#include "same_hits.h"
 
 static void assert_same_list(const char *const *a, size_t na, const char *const *b, size_t nb)
 {
@@ -91,18 +92,10 @@ static void assert_same_search(const ws_catalog *a, const ws_catalog *b, const c
         size_t na, nb;
         assert_int_equal(ws_search(ia, an, queries[q], WS_SEARCH_TOP, ha, &na, &err), 0);
         assert_int_equal(ws_search(ib, an, queries[q], WS_SEARCH_TOP, hb, &nb, &err), 0);
-        assert_int_equal(na, nb);
-        for (size_t i = 0; i < na; i++) {
-            assert_int_equal(ha[i].doc, hb[i].doc);
-            assert_memory_equal(&ha[i].score, &hb[i].score, sizeof ha[i].score);
-        }
+        assert_same_hits(ha, na, hb, nb);
         /* and the pruned search gives what scoring every posting gives */
         assert_int_equal(ws_search_exhaustive(ib, an, queries[q], WS_SEARCH_TOP, hb, &nb, &err), 0);
-        assert_int_equal(na, nb);
-        for (size_t i = 0; i < na; i++) {
-            assert_int_equal(ha[i].doc, hb[i].doc);
-            assert_memory_equal(&ha[i].score, &hb[i].score, sizeof ha[i].score);
-        }
+        assert_same_hits(ha, na, hb, nb);
     }
     ws_analyzer_free(an);
     ws_search_free(ia);

@@ -25,6 +25,7 @@
 #include "rng.h"
 #include "search.h"
 #include "real_catalog.h"
+#include "same_hits.h"
 
 static void test_smallfloat(void **state)
 {
@@ -281,11 +282,7 @@ static void assert_same_search(const ws_search_index *a, const ws_search_index *
     ws_err err = {{0}};
     assert_int_equal(ws_search(a, an, query, WS_SEARCH_TOP, ha, &na, &err), 0);
     assert_int_equal(ws_search(b, an, query, WS_SEARCH_TOP, hb, &nb, &err), 0);
-    assert_int_equal(na, nb);
-    for (size_t i = 0; i < na; i++) {
-        assert_int_equal(ha[i].doc, hb[i].doc);
-        assert_memory_equal(&ha[i].score, &hb[i].score, sizeof ha[i].score);
-    }
+    assert_same_hits(ha, na, hb, nb);
 }
 
 /* ws_search (pruned) and ws_search_exhaustive: the same hits, order and score bits. */
@@ -296,11 +293,7 @@ static void assert_same_as_exhaustive(const ws_search_index *idx, ws_analyzer *a
     ws_err err = {{0}};
     assert_int_equal(ws_search(idx, an, query, k, ha, &na, &err), 0);
     assert_int_equal(ws_search_exhaustive(idx, an, query, k, hb, &nb, &err), 0);
-    assert_int_equal(na, nb);
-    for (size_t i = 0; i < na; i++) {
-        assert_int_equal(ha[i].doc, hb[i].doc);
-        assert_memory_equal(&ha[i].score, &hb[i].score, sizeof ha[i].score);
-    }
+    assert_same_hits(ha, na, hb, nb);
     free(ha);
     free(hb);
 }
