@@ -22,8 +22,10 @@
 #include "gemm_bf16.h"
 
 #include <omp.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 enum {
     MR = 12,  /* rows of C per microkernel tile */
@@ -33,18 +35,75 @@ enum {
     NC = 512  /* columns of the shared B block */
 };
 
-/* Below this many multiply-adds the threads cost more than they save. */
-#define PARALLEL_MIN_WORK (1 << 18)
+static ws_bf16_kernel best(void);
 
-#if defined(__x86_64__)
-#include <immintrin.h>
+/* The kernel in use: the best unless ws_gemm_bf16_use chose another (set by one thread, before
+ * products run). */
+static ws_bf16_kernel chosen_kernel = WS_BF16_BEST;
 
-#define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+const char *ws_gemm_bf16_kernel_name(ws_bf16_kernel k)
+{
+    return k == WS_BF16_AMX ? "amx" : k == WS_BF16_AVX512 ? "avx512" : k == WS_BF16_NONE ? "none" : "best";
+}
 
 int ws_gemm_bf16_supported(void)
 {
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
+    return best() != WS_BF16_NONE;
+}
+
+ws_bf16_kernel ws_gemm_bf16_kernel(void)
+{
+    return chosen_kernel == WS_BF16_BEST ? best() : chosen_kernel;
+}
+
+int ws_gemm_bf16_use(ws_bf16_kernel k)
+{
+    /* AMX's packing is AVX-512's: a CPU that runs AMX runs both */
+    if (k != WS_BF16_BEST && (k == WS_BF16_NONE || k > best()))
+        return -1;
+    chosen_kernel = k;
+    return 0;
+}
+
+/* Below this many multiply-adds the threads cost more than they save (waking a sleeping thread
+ * takes tens of microseconds): AVX-512's kernel does 2^18 in a few microseconds, AMX 2^24 in
+ * some 30 (384 x 384 x 32 took 35 us on one thread and 3.7 times that on two). */
+#define PARALLEL_MIN_WORK (1 << 18)
+#define PARALLEL_MIN_WORK_AMX (1 << 24)
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+
+/* The best kernel of this CPU, found once: AVX-512 with AVX512_BF16 (which the packing needs
+ * either way), and AMX where cpuid has AMX-TILE and AMX-BF16 (leaf 7: EDX bits 24 and 22) and
+ * Linux grants the process the tile data state (arch_prctl ARCH_REQ_XCOMP_PERM, from Linux 5.16;
+ * without it the first tile instruction faults). */
+enum { ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18 };
+static ws_bf16_kernel best_kernel;
+static pthread_once_t best_kernel_once = PTHREAD_ONCE_INIT;
+static void find_best_kernel(void)
+{
+    if (!(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16"))) {
+        best_kernel = WS_BF16_NONE;
+        return;
+    }
+    best_kernel = WS_BF16_AVX512;
+    unsigned eax, ebx, ecx, edx;
+    if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (edx >> 24 & 1) && (edx >> 22 & 1) &&
+        syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0)
+        best_kernel = WS_BF16_AMX;
+}
+
+static ws_bf16_kernel best(void)
+{
+    pthread_once(&best_kernel_once, find_best_kernel);
+    return best_kernel;
 }
 
 /* The first n of 16 lanes (none when n <= 0). */
@@ -77,55 +136,73 @@ BF16_TARGET static void transpose16(__m512i r[16])
     }
 }
 
-/* Pack a panel of op(X): dst[p * width + i] = the bf16 pair (x(i, 2p), x(i, 2p + 1)) for p < kc/2
- * rounded up, i < width, where x(i, k) = src[i * stride_i + k * stride_k] for i < n_index and 0
- * beyond (so that a partial tile computes zeros). pairs_contiguous: stride_k == 1 (a row of A, a
- * row of B^T); else stride_i == 1 (a column of A^T, a row of B). */
-BF16_TARGET static void pack_panel(uint32_t *dst, int width, int n_index, int kc, const float *src, size_t stride_i,
-                                   size_t stride_k, int pairs_contiguous)
+/* The 16 x 16 block of pair words of op(X) at indices i0 .. i0 + 15 and k from k0 (16 pairs), where
+ * x(i, k) = src[i * stride_i + k * stride_k] for i < n_index and k < n_k, zero beyond. index_major: out[x] holds index i0 + x's 16 pairs
+ * (a row of an AMX tile); else out[q] holds pair p0 + q of the 16 indices (a step of the AVX-512
+ * panels). pairs_contiguous: stride_k == 1 (a row of A, a row of B^T); else stride_i == 1 (a
+ * column of A^T, a row of B). Each layout is read in its natural order and transposed when the
+ * other is wanted. */
+BF16_TARGET static void pair_block(__m512i out[16], const float *src, int i0, int k0, size_t stride_i,
+                                   size_t stride_k, int n_index, int n_k, int pairs_contiguous, int index_major)
 {
-    int kp = (kc + 1) / 2;
-    if (pairs_contiguous) {
-        /* 16 indices x 32 consecutive k at a time: each index's 32 values convert to 16 pairs
-         * (a row of words), and the 16 x 16 words are transposed into one vector per step p */
-        for (int i0 = 0; i0 < width; i0 += 16) {
-            int rows = n_index - i0;
-            __mmask16 stored = first_lanes(width - i0);
-            for (int k0 = 0; k0 < kc; k0 += 32) {
-                int left = kc - k0;
-                __m512i words[16];
-                for (int x = 0; x < 16; x++) {
-                    if (x >= rows) {
-                        words[x] = _mm512_setzero_si512();
-                        continue;
-                    }
-                    const float *row = src + (size_t)(i0 + x) * stride_i + k0;
-                    __m512 lo = _mm512_maskz_loadu_ps(first_lanes(left), row);
-                    __m512 hi = _mm512_maskz_loadu_ps(first_lanes(left - 16), row + 16);
-                    words[x] = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
-                }
-                transpose16(words);
-                int n_pairs = (left + 1) / 2 < 16 ? (left + 1) / 2 : 16;
-                for (int q = 0; q < n_pairs; q++)
-                    _mm512_mask_storeu_epi32(dst + (size_t)(k0 / 2 + q) * width + i0, stored, words[q]);
-            }
-        }
+    n_index -= i0;
+    int k_left = n_k - k0;
+    if (n_index <= 0 || k_left <= 0) { /* all padding: no address of src is formed */
+        for (int x = 0; x < 16; x++)
+            out[x] = _mm512_setzero_si512();
         return;
     }
-    /* two rows k = 2p and 2p + 1, 16 indices at a time: convert both (row 2p in the low 16 bf16,
-     * row 2p + 1 in the high 16), then interleave them into pairs */
+    src += (size_t)i0 * stride_i + (size_t)k0 * stride_k;
+    if (pairs_contiguous) {
+        /* each index's 32 consecutive k convert to its 16 pairs */
+        for (int x = 0; x < 16; x++) {
+            if (x >= n_index) {
+                out[x] = _mm512_setzero_si512();
+                continue;
+            }
+            const float *row = src + (size_t)x * stride_i;
+            __m512 lo = _mm512_maskz_loadu_ps(first_lanes(k_left), row);
+            __m512 hi = _mm512_maskz_loadu_ps(first_lanes(k_left - 16), row + 16);
+            out[x] = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+        }
+        if (!index_major)
+            transpose16(out);
+        return;
+    }
+    /* two rows k = 2q and 2q + 1, 16 indices each: convert both (row 2q in the low 16 bf16, row
+     * 2q + 1 in the high 16), then interleave them into pairs */
     const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7,
                                                 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-    for (int p = 0; p < kp; p++) {
-        const float *even = src + (size_t)(2 * p) * stride_k, *odd = even + stride_k;
-        int has_odd = 2 * p + 1 < kc;
-        for (int i0 = 0; i0 < width; i0 += 16) {
-            __mmask16 valid = first_lanes(n_index - i0);
-            __m512 v0 = _mm512_maskz_loadu_ps(valid, even + i0);
-            __m512 v1 = has_odd ? _mm512_maskz_loadu_ps(valid, odd + i0) : _mm512_setzero_ps();
-            __m512i halves = (__m512i)_mm512_cvtne2ps_pbh(v1, v0);
-            _mm512_mask_storeu_epi32(dst + (size_t)p * width + i0, first_lanes(width - i0),
-                                     _mm512_permutexvar_epi16(interleave, halves));
+    __mmask16 valid = first_lanes(n_index);
+    for (int q = 0; q < 16; q++) {
+        if (2 * q >= k_left) {
+            out[q] = _mm512_setzero_si512();
+            continue;
+        }
+        const float *even = src + (size_t)(2 * q) * stride_k;
+        __m512 v0 = _mm512_maskz_loadu_ps(valid, even);
+        __m512 v1 = 2 * q + 1 < k_left ? _mm512_maskz_loadu_ps(valid, even + stride_k) : _mm512_setzero_ps();
+        out[q] = _mm512_permutexvar_epi16(interleave, (__m512i)_mm512_cvtne2ps_pbh(v1, v0));
+    }
+    if (index_major)
+        transpose16(out);
+}
+
+/* Pack a panel of op(X) for the AVX-512 kernel and AMX's B tiles: dst[p * width + i] = the bf16
+ * pair (x(i, 2p), x(i, 2p + 1)) for p < kp_out, i < width, x as pair_block's
+ * for i < n_index and k < kc, zero beyond (so that a partial tile computes zeros, and pairs padded
+ * to a whole tile add nothing). */
+BF16_TARGET static void pack_panel(uint32_t *dst, int width, int n_index, int kc, int kp_out, const float *src,
+                                   size_t stride_i, size_t stride_k, int pairs_contiguous)
+{
+    for (int i0 = 0; i0 < width; i0 += 16) {
+        __mmask16 stored = first_lanes(width - i0);
+        for (int p0 = 0; p0 < kp_out; p0 += 16) {
+            __m512i block[16];
+            pair_block(block, src, i0, 2 * p0, stride_i, stride_k, n_index, kc, pairs_contiguous, 0);
+            int n_pairs = kp_out - p0 < 16 ? kp_out - p0 : 16;
+            for (int q = 0; q < n_pairs; q++)
+                _mm512_mask_storeu_epi32(dst + (size_t)(p0 + q) * width + i0, stored, block[q]);
         }
     }
 }
@@ -177,6 +254,7 @@ typedef struct product {
     int a_pairs_contiguous, b_pairs_contiguous;
     float *C;
     size_t ldc;
+    const float *bias; /* NULL, or added to every row of C (AMX's kernel only; beta is then 0) */
 } product;
 
 /* Rows ic .. ic + MC - 1 of C, columns jc .. jc + NC - 1, block kb of k: pack the A block, then
@@ -191,7 +269,7 @@ BF16_TARGET static void row_block(const product *p, int ic, int jc, int kb, cons
     float beta = kb == 0 ? p->beta : 1.0f;
     for (int ir = 0; ir < m_panels; ir++) {
         int i = ic + ir * MR;
-        pack_panel(a_block + (size_t)ir * kp * MR, MR, M - i < MR ? M - i : MR, kc,
+        pack_panel(a_block + (size_t)ir * kp * MR, MR, M - i < MR ? M - i : MR, kc, kp,
                    p->A + (size_t)i * p->a_stride_i + (size_t)pc * p->a_stride_k, p->a_stride_i, p->a_stride_k,
                    p->a_pairs_contiguous);
     }
@@ -222,7 +300,7 @@ BF16_TARGET static void gemm_blocked(const product *p, int threads, uint32_t *b_
                 int kb = task / n_panels, jr = task % n_panels, pc = kb * KC, kc = K - pc < KC ? K - pc : KC;
                 int j = jc + jr * NR;
                 pack_panel(b_blocks + kb * b_block_words + (size_t)jr * ((kc + 1) / 2) * NR, NR,
-                           N - j < NR ? N - j : NR, kc, p->B + (size_t)j * p->b_stride_j + (size_t)pc * p->b_stride_k,
+                           N - j < NR ? N - j : NR, kc, (kc + 1) / 2, p->B + (size_t)j * p->b_stride_j + (size_t)pc * p->b_stride_k,
                            p->b_stride_j, p->b_stride_k, p->b_pairs_contiguous);
             }
             /* each MC x NC block of C stays in L2 through all the blocks of k; the loop's end
@@ -232,6 +310,149 @@ BF16_TARGET static void gemm_blocked(const product *p, int threads, uint32_t *b_
                 for (int kb = 0; kb < k_blocks; kb++)
                     row_block(p, ib * MC, jc, kb, b_blocks + kb * b_block_words, a_block);
         }
+    }
+}
+
+/* AMX: the product on Intel's tile unit, where the CPU has one (AMX-TILE and AMX-BF16). One
+ * TDPBF16PS multiplies a 16 x 16-pair tile of A by a 16-pair x 16 tile of B into a 16 x 16 tile of
+ * fp32 sums (pairs summed as vdpbf16ps sums them), some 8 times the AVX-512 dot products' rate. The
+ * kernel keeps a 32 x 32 block of C in four tiles through all of k: two A tiles (16 rows each) and
+ * two B tiles (16 columns each) per step of 16 pairs. B is packed as for the AVX-512 kernel
+ * (NR = 32 columns of pairs, a tile is 16 of its rows read with a 128-byte stride), its pairs
+ * padded with zeros to a whole tile; A as tiles (16 rows of 16 pairs, 1 KiB each). Columns go
+ * AMX_NC_WORDS of packed B at a time, shared by the threads (in L2); each thread takes whole
+ * 32-row blocks of C, so every element is summed in one order whatever the threads. */
+#define AMX_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,amx-tile,amx-bf16")))
+enum { AMX_ROWS = 32, AMX_NC_WORDS = 1 << 19 /* 2 MiB of packed B: L2 holds it */ };
+
+/* The tile configuration every thread loads before its first tile instruction (palette 1): eight
+ * tiles of 16 rows x 64 bytes: 0-3 the sums, 4-5 A, 6-7 B. */
+typedef struct tile_config {
+    uint8_t palette, start_row, reserved[14];
+    uint16_t bytes_per_row[16];
+    uint8_t rows[16];
+} tile_config;
+
+AMX_TARGET static void amx_begin(void)
+{
+    tile_config cfg = {.palette = 1};
+    for (int t = 0; t < 8; t++)
+        cfg.bytes_per_row[t] = 64, cfg.rows[t] = 16;
+    _tile_loadconfig(&cfg);
+}
+
+/* Pack rows i0 .. i0 + 15 of op(A) (zeros from row n_index) as kp_pad / 16 tiles:
+ * dst[q * 256 + x * 16 + w] = pair 16 q + w of row i0 + x. */
+AMX_TARGET static void pack_a_tiles(uint32_t *dst, const float *src, int i0, int n_index, int K, int kp_pad,
+                                    size_t stride_i, size_t stride_k, int pairs_contiguous)
+{
+    for (int p0 = 0; p0 < kp_pad; p0 += 16) {
+        __m512i block[16];
+        pair_block(block, src, i0, 2 * p0, stride_i, stride_k, n_index, K, pairs_contiguous, 1);
+        for (int x = 0; x < 16; x++)
+            _mm512_store_si512(dst + (size_t)p0 * 16 + x * 16, block[x]);
+    }
+}
+
+/* C[m, n] = alpha sums + beta C for the m x n corner of a 32 x 32 block of sums (beta == 0: C not
+ * read), or alpha sums + bias[n] when there is a bias (the sum rounded once, as beta C would be
+ * with C holding the bias and beta 1). */
+AMX_TARGET static void store_block(const float *sums, float *c, size_t ldc, int m, int n, float alpha, float beta,
+                                   const float *bias)
+{
+    __mmask16 cols0 = first_lanes(n), cols1 = first_lanes(n - 16);
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    __m512 bias0 = bias ? _mm512_maskz_loadu_ps(cols0, bias) : _mm512_setzero_ps();
+    __m512 bias1 = bias ? _mm512_maskz_loadu_ps(cols1, bias + 16) : _mm512_setzero_ps();
+    for (int i = 0; i < m; i++) {
+        float *row = c + (size_t)i * ldc;
+        __m512 r0 = _mm512_mul_ps(va, _mm512_load_ps(sums + i * 32));
+        __m512 r1 = _mm512_mul_ps(va, _mm512_load_ps(sums + i * 32 + 16));
+        if (bias) {
+            r0 = _mm512_add_ps(r0, bias0);
+            r1 = _mm512_add_ps(r1, bias1);
+        } else if (beta != 0) {
+            r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(cols0, row), r0);
+            r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(cols1, row + 16), r1);
+        }
+        _mm512_mask_storeu_ps(row, cols0, r0);
+        _mm512_mask_storeu_ps(row + 16, cols1, r1);
+    }
+}
+
+/* A 32 x 32 block of sums over kp_pad pairs: a holds the block's two 16-row tile panels one after
+ * the other, b a packed 32-column panel. */
+AMX_TARGET static void amx_kernel(int kp_pad, const uint32_t *a, const uint32_t *b, float sums[32 * 32])
+{
+    const uint32_t *a_low = a + (size_t)kp_pad * 16;
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    for (int p0 = 0; p0 < kp_pad; p0 += 16) {
+        _tile_loadd(4, a + (size_t)p0 * 16, 64);
+        _tile_loadd(5, a_low + (size_t)p0 * 16, 64);
+        _tile_loadd(6, b + (size_t)p0 * NR, NR * 4);
+        _tile_loadd(7, b + (size_t)p0 * NR + 16, NR * 4);
+        _tile_dpbf16ps(0, 4, 6);
+        _tile_dpbf16ps(1, 4, 7);
+        _tile_dpbf16ps(2, 5, 6);
+        _tile_dpbf16ps(3, 5, 7);
+    }
+    _tile_stored(0, sums, 128);
+    _tile_stored(1, sums + 16, 128);
+    _tile_stored(2, sums + 16 * 32, 128);
+    _tile_stored(3, sums + 16 * 32 + 16, 128);
+}
+
+/* The buffer words the AMX product needs: packed B for amx_columns(K) columns, then per thread a
+ * 32-row block of A tiles. */
+static int amx_pairs(int K)
+{
+    return ((K + 1) / 2 + 15) / 16 * 16;
+}
+
+static int amx_columns(int N, int K)
+{
+    int nc = AMX_NC_WORDS / amx_pairs(K) / NR * NR;
+    nc = nc < NR ? NR : nc;
+    return N < nc ? (N + NR - 1) / NR * NR : nc;
+}
+
+AMX_TARGET static void gemm_amx(const product *p, int threads, uint32_t *b_block, uint32_t *a_blocks,
+                                size_t a_block_words)
+{
+    int M = p->M, N = p->N, K = p->K, kp_pad = amx_pairs(K), NC_AMX = amx_columns(N, K);
+    int m_blocks = (M + AMX_ROWS - 1) / AMX_ROWS;
+#pragma omp parallel num_threads(threads)
+    {
+        uint32_t *a_tiles = a_blocks + (size_t)omp_get_thread_num() * a_block_words;
+        float sums[32 * 32] __attribute__((aligned(64)));
+        amx_begin();
+        for (int jc = 0; jc < N; jc += NC_AMX) {
+            int nc = N - jc < NC_AMX ? N - jc : NC_AMX, n_panels = (nc + NR - 1) / NR;
+#pragma omp for schedule(static)
+            for (int jr = 0; jr < n_panels; jr++) {
+                int j = jc + jr * NR;
+                pack_panel(b_block + (size_t)jr * kp_pad * NR, NR, N - j < NR ? N - j : NR, K, kp_pad,
+                           p->B + (size_t)j * p->b_stride_j, p->b_stride_j, p->b_stride_k, p->b_pairs_contiguous);
+            }
+            /* the loop's end waits for every thread before the next columns' packing overwrites B */
+#pragma omp for schedule(static)
+            for (int ib = 0; ib < m_blocks; ib++) {
+                int i = ib * AMX_ROWS, m = M - i < AMX_ROWS ? M - i : AMX_ROWS;
+                for (int half = 0; half < 2; half++)
+                    pack_a_tiles(a_tiles + (size_t)half * kp_pad * 16, p->A, i + 16 * half, M < i + 32 ? M : i + 32,
+                                 K, kp_pad, p->a_stride_i, p->a_stride_k, p->a_pairs_contiguous);
+                for (int jr = 0; jr < n_panels; jr++) {
+                    int j = jc + jr * NR;
+                    amx_kernel(kp_pad, a_tiles, b_block + (size_t)jr * kp_pad * NR, sums);
+                    store_block(sums, p->C + (size_t)i * p->ldc + j, p->ldc, m, N - j < NR ? N - j : NR, p->alpha,
+                                p->beta, p->bias ? p->bias + j : NULL);
+                }
+            }
+        }
+        _tile_release();
     }
 }
 
@@ -255,13 +476,22 @@ static uint32_t *packing_buffers(size_t words)
     return kept_buffers;
 }
 
-int ws_gemm_bf16(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
-                 const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
+/* C = alpha op(A) op(B) + beta C, or + bias (each row) where bias is not NULL (beta 0). */
+static int gemm(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
+                const float *A, int lda, const float *B, int ldb, float beta, const float *bias, float *C, int ldc)
 {
     if (!ws_gemm_bf16_supported())
         return -1;
     if (M <= 0 || N <= 0)
         return 0;
+    int amx = ws_gemm_bf16_kernel() == WS_BF16_AMX;
+    if (bias && (!amx || K <= 0 || alpha == 0)) {
+        /* the bias as C, added with beta 1 */
+        for (int i = 0; i < M; i++)
+            memcpy(C + (size_t)i * ldc, bias, (size_t)N * sizeof *C);
+        bias = NULL;
+        beta = 1;
+    }
     if (K <= 0 || alpha == 0) {
         for (int i = 0; i < M; i++)
             for (int j = 0; j < N; j++)
@@ -270,14 +500,22 @@ int ws_gemm_bf16(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int
     }
     /* One thread for a small product, and inside another parallel region (the attention's
      * blocks): OpenMP would give the nested region one thread anyway. */
-    int threads = (double)M * N * K < PARALLEL_MIN_WORK || omp_get_active_level() >= omp_get_max_active_levels()
+    int threads = (double)M * N * K < (amx ? PARALLEL_MIN_WORK_AMX : PARALLEL_MIN_WORK) ||
+                          omp_get_active_level() >= omp_get_max_active_levels()
                       ? 1
                       : omp_get_max_threads();
     /* One buffer for the call, as large as the product needs: the shared B blocks (all of K for
-     * NC columns), then an A block per thread, each a whole number of 64-byte lines. */
-    int kp = (K < KC ? K + 1 : KC) / 2, nc = N < NC ? N : NC, mc = M < MC ? M : MC;
-    size_t b_words = (size_t)((K + KC - 1) / KC) * kp * ((nc + NR - 1) / NR * NR);
-    size_t a_words = (size_t)kp * ((mc + MR - 1) / MR * MR);
+     * the columns packed at a time), then an A block per thread, each a whole number of 64-byte
+     * lines. */
+    size_t b_words, a_words;
+    if (amx) {
+        b_words = (size_t)amx_columns(N, K) * amx_pairs(K);
+        a_words = (size_t)AMX_ROWS * amx_pairs(K);
+    } else {
+        int kp = (K < KC ? K + 1 : KC) / 2, nc = N < NC ? N : NC, mc = M < MC ? M : MC;
+        b_words = (size_t)((K + KC - 1) / KC) * kp * ((nc + NR - 1) / NR * NR);
+        a_words = (size_t)kp * ((mc + MR - 1) / MR * MR);
+    }
     b_words = (b_words + 15) / 16 * 16, a_words = (a_words + 15) / 16 * 16;
     uint32_t *buffers = packing_buffers(b_words + (size_t)threads * a_words);
     if (!buffers)
@@ -286,24 +524,40 @@ int ws_gemm_bf16(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int
     const product p = {.M = M, .N = N, .K = K, .alpha = alpha, .beta = beta, .A = A, .B = B,
                        .a_stride_i = a_plain ? (size_t)lda : 1, .a_stride_k = a_plain ? 1 : (size_t)lda,
                        .b_stride_j = b_plain ? 1 : (size_t)ldb, .b_stride_k = b_plain ? (size_t)ldb : 1,
-                       .a_pairs_contiguous = a_plain, .b_pairs_contiguous = !b_plain, .C = C, .ldc = (size_t)ldc};
-    gemm_blocked(&p, threads, buffers, buffers + b_words, a_words);
+                       .a_pairs_contiguous = a_plain, .b_pairs_contiguous = !b_plain, .C = C, .ldc = (size_t)ldc,
+                       .bias = bias};
+    if (amx)
+        gemm_amx(&p, threads, buffers, buffers + b_words, a_words);
+    else
+        gemm_blocked(&p, threads, buffers, buffers + b_words, a_words);
     return 0;
 }
 
 #else /* no AVX-512 outside x86-64 */
 
-int ws_gemm_bf16_supported(void)
+static ws_bf16_kernel best(void)
 {
-    return 0;
+    return WS_BF16_NONE;
 }
 
-int ws_gemm_bf16(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
-                 const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
+static int gemm(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
+                const float *A, int lda, const float *B, int ldb, float beta, const float *bias, float *C, int ldc)
 {
     (void)trans_a, (void)trans_b, (void)M, (void)N, (void)K, (void)alpha, (void)A, (void)lda, (void)B, (void)ldb,
-        (void)beta, (void)C, (void)ldc;
+        (void)beta, (void)bias, (void)C, (void)ldc;
     return -1;
 }
 
 #endif
+
+int ws_gemm_bf16(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
+                 const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
+{
+    return gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, NULL, C, ldc);
+}
+
+int ws_gemm_bf16_bias(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
+                      const float *A, int lda, const float *B, int ldb, const float *bias, float *C, int ldc)
+{
+    return gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, 0, bias, C, ldc);
+}

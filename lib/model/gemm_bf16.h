@@ -7,20 +7,37 @@
  * C is fp32. As with BLAS, beta = 0 never reads C.
  *
  * Results are deterministic whatever the thread count: each element of C is summed in one fixed
- * order (k ascending, in blocks of the kernel's depth), whichever thread computes it. The product
- * needs AVX-512 F/BW/VL and AVX512_BF16; only this file's functions use them, so the rest of the
- * build stays generic, and a caller asks ws_gemm_bf16_supported() before calling ws_gemm_bf16. */
+ * order (k ascending, in blocks of the kernel's depth), whichever thread computes it; the two
+ * kernels' orders differ, so a machine with AMX and one without give different bits (as
+ * OpenBLAS's kernels do). The product needs AVX-512 F/BW/VL and AVX512_BF16, AMX-TILE and AMX-BF16
+ * for the tiles; only this file's functions use them, so the rest of the build stays generic, and
+ * a caller asks ws_gemm_bf16_supported() before calling ws_gemm_bf16. */
 #ifndef WS_GEMM_BF16_H
 #define WS_GEMM_BF16_H
 
 #include <cblas.h>
 
+/* The product's kernels: AVX512_BF16's dot products (AMD Zen 4 and later, Intel from Cooper
+ * Lake), and AMX's tiles (Intel from Sapphire Rapids: some 8 times the dot products' rate, and
+ * other bits: each kernel sums in its own order). */
+typedef enum ws_bf16_kernel { WS_BF16_NONE, WS_BF16_AVX512, WS_BF16_AMX, WS_BF16_BEST } ws_bf16_kernel;
+
 /* 1 when this CPU (and its operating system) runs the bf16 product, else 0 (cpuid). */
 int ws_gemm_bf16_supported(void);
+/* The kernel products use: the best this CPU runs unless ws_gemm_bf16_use chose another. */
+ws_bf16_kernel ws_gemm_bf16_kernel(void);
+/* Use kernel k from now on (WS_BF16_BEST: the best again), for tests and benchmarks that compare
+ * them; call it while no product runs. Returns 0, or -1 when this CPU cannot run k. */
+int ws_gemm_bf16_use(ws_bf16_kernel k);
+const char *ws_gemm_bf16_kernel_name(ws_bf16_kernel k);
 
 /* The product above, over the OpenMP threads (ws_backend_set_threads). Returns 0, or -1 when the
  * CPU lacks the instructions or the packing buffers could not be allocated (C unchanged). */
 int ws_gemm_bf16(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
                  const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
+/* C = alpha op(A) op(B) + bias, the bias (N values) added to every row: the bits of C filled with
+ * the bias and multiplied with beta 1, without that pass over C (AMX adds it as it stores). */
+int ws_gemm_bf16_bias(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
+                      const float *A, int lda, const float *B, int ldb, const float *bias, float *C, int ldc);
 
 #endif

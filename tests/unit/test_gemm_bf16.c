@@ -8,7 +8,8 @@
  *    within 2^-7 + 2^-16, and both sums add their accumulation error:
  *    |C - sgemm| <= (2^-7 + 2^-15 + (2K + 8) u32) S, a bound that grows with K through S;
  *  - the same bits when run twice, and with 1 and 2 threads.
- * Skipped, with the reason, on a CPU without AVX512_BF16. */
+ * Each for every kernel this CPU has (AVX512_BF16's dot products; AMX's tiles); skipped, with the
+ * reason, on a CPU without AVX512_BF16. */
 #include "gemm_bf16.h"
 
 #include <math.h>
@@ -135,25 +136,42 @@ static double worst_scaled_error(const gemm_case *g, const float *got, int round
     return worst;
 }
 
-/* Every transpose combination, size and beta: calls check(case, C of the bf16 product). */
+/* The kernels each test runs (those this CPU has; the others are said and passed over). */
+static const ws_bf16_kernel KERNELS[] = {WS_BF16_AVX512, WS_BF16_AMX};
+#define N_KERNELS (int)(sizeof KERNELS / sizeof *KERNELS)
+
+static int use_kernel(ws_bf16_kernel k)
+{
+    if (ws_gemm_bf16_use(k) == 0)
+        return 1;
+    print_message("# kernel %s: not on this CPU, not tested\n", ws_gemm_bf16_kernel_name(k));
+    return 0;
+}
+
+/* Every kernel, transpose combination, size and beta: calls check(case, C of the bf16 product). */
 static void for_every_case(void (*check)(const gemm_case *g, const float *c, double *worst_seen),
                            double *worst_seen)
 {
     const enum CBLAS_TRANSPOSE ops[] = {CblasNoTrans, CblasTrans};
     ws_rng rng;
     ws_rng_seed(&rng, 16, "gemm_bf16");
-    for (int t = 0; t < 4; t++)
-        for (int mi = 0; mi < N_SIZES; mi++)
-            for (int ni = 0; ni < N_SIZES; ni++)
-                for (int ki = 0; ki < N_SIZES; ki++)
-                    for (int bi = 0; bi < 2; bi++) {
-                        gemm_case g = make_case(&rng, ops[t / 2], ops[t % 2], SIZES[mi], SIZES[ni], SIZES[ki],
-                                                (float)bi);
-                        float *c = run_bf16(&g);
-                        check(&g, c, worst_seen);
-                        free(c);
-                        free_case(&g);
-                    }
+    for (int kernel = 0; kernel < N_KERNELS; kernel++) {
+        if (!use_kernel(KERNELS[kernel]))
+            continue;
+        for (int t = 0; t < 4; t++)
+            for (int mi = 0; mi < N_SIZES; mi++)
+                for (int ni = 0; ni < N_SIZES; ni++)
+                    for (int ki = 0; ki < N_SIZES; ki++)
+                        for (int bi = 0; bi < 2; bi++) {
+                            gemm_case g = make_case(&rng, ops[t / 2], ops[t % 2], SIZES[mi], SIZES[ni], SIZES[ki],
+                                                    (float)bi);
+                            float *c = run_bf16(&g);
+                            check(&g, c, worst_seen);
+                            free(c);
+                            free_case(&g);
+                        }
+    }
+    ws_gemm_bf16_use(WS_BF16_BEST);
 }
 
 static void check_against_rounded_double(const gemm_case *g, const float *c, double *worst_seen)
@@ -218,24 +236,66 @@ static void test_same_bits(void **state)
     ws_rng rng;
     ws_rng_seed(&rng, 16, "gemm_bf16 bits");
     const enum CBLAS_TRANSPOSE ops[] = {CblasNoTrans, CblasTrans};
-    for (int t = 0; t < 4; t++) {
-        gemm_case g = make_case(&rng, ops[t / 2], ops[t % 2], 389, 1037, 600, 1);
-        size_t bytes = (size_t)g.M * g.ldc * sizeof(float);
-        ws_backend_set_threads(2);
-        float *first = run_bf16(&g), *second = run_bf16(&g);
-        ws_backend_set_threads(1);
-        float *one_thread = run_bf16(&g);
-        assert_memory_equal(first, second, bytes);
-        assert_memory_equal(first, one_thread, bytes);
-        free(first), free(second), free(one_thread);
-        free_case(&g);
+    for (int kernel = 0; kernel < N_KERNELS; kernel++) {
+        if (!use_kernel(KERNELS[kernel]))
+            continue;
+        for (int t = 0; t < 4; t++) {
+            /* large enough for several blocks of columns (AMX packs about 1 MiB of B at a time) */
+            gemm_case g = make_case(&rng, ops[t / 2], ops[t % 2], 389, 1037, 600, 1);
+            size_t bytes = (size_t)g.M * g.ldc * sizeof(float);
+            ws_backend_set_threads(2);
+            float *first = run_bf16(&g), *second = run_bf16(&g);
+            ws_backend_set_threads(1);
+            float *one_thread = run_bf16(&g);
+            assert_memory_equal(first, second, bytes);
+            assert_memory_equal(first, one_thread, bytes);
+            double worst = 0;
+            check_against_rounded_double(&g, first, &worst);
+            free(first), free(second), free(one_thread);
+            free_case(&g);
+        }
     }
+    ws_gemm_bf16_use(WS_BF16_BEST);
+}
+
+/* ws_gemm_bf16_bias: the bits of C filled with the bias and multiplied with beta 1. */
+static void test_bias_as_beta_one(void **state)
+{
+    (void)state;
+    if (skip_without_bf16())
+        skip();
+    ws_rng rng;
+    ws_rng_seed(&rng, 16, "gemm_bf16 bias");
+    const enum CBLAS_TRANSPOSE ops[] = {CblasNoTrans, CblasTrans};
+    for (int kernel = 0; kernel < N_KERNELS; kernel++) {
+        if (!use_kernel(KERNELS[kernel]))
+            continue;
+        for (int t = 0; t < 4; t++)
+            for (int si = 0; si < N_SIZES; si++) {
+                int M = SIZES[si], N = SIZES[(si + 1) % N_SIZES], K = SIZES[(si + 2) % N_SIZES];
+                gemm_case g = make_case(&rng, ops[t / 2], ops[t % 2], M, N, K, 1);
+                g.alpha = 1;
+                float *bias = random_matrix(&rng, (size_t)N);
+                for (int i = 0; i < M; i++)
+                    memcpy(g.c0 + (size_t)i * g.ldc, bias, (size_t)N * sizeof *bias);
+                float *as_beta = run_bf16(&g), *with_bias = malloc((size_t)M * g.ldc * sizeof *with_bias);
+                assert_non_null(with_bias);
+                memcpy(with_bias, g.c0, (size_t)M * g.ldc * sizeof *with_bias); /* the spare columns */
+                assert_int_equal(ws_gemm_bf16_bias(g.ta, g.tb, M, N, K, 1, g.a, g.lda, g.b, g.ldb, bias, with_bias,
+                                                   g.ldc),
+                                 0);
+                assert_memory_equal(as_beta, with_bias, (size_t)M * g.ldc * sizeof *with_bias);
+                free(as_beta), free(with_bias), free(bias);
+                free_case(&g);
+            }
+    }
+    ws_gemm_bf16_use(WS_BF16_BEST);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_matches_double_of_rounded_inputs),
                                        cmocka_unit_test(test_matches_sgemm_within_bf16_rounding),
-                                       cmocka_unit_test(test_same_bits)};
+                                       cmocka_unit_test(test_same_bits), cmocka_unit_test(test_bias_as_beta_one)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
