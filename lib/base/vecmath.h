@@ -12,6 +12,18 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Put before a function whose loops call these (or are otherwise long and elementwise): GCC then
+ * compiles it also for AVX-512 (x86-64-v4) and AVX2 (v3) and picks the version for the CPU once,
+ * at load. The build itself stays generic (SSE2: a quarter of AVX-512's width), so one binary
+ * runs everywhere. A version's sums may round differently from another's (vector widths set the
+ * order of a reduction), so bits are those of the CPU, as with OpenBLAS's kernels. Elsewhere
+ * (clang, other architectures) the one generic version. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define WS_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define WS_VECTOR_CLONES
+#endif
+
 /* A float's bits and back (also lib/io/safetensors' widening of f16 and bf16). */
 static inline uint32_t ws_float_bits(float x)
 {

@@ -38,6 +38,14 @@ typedef struct cpu_ctx {
 
 static cpu_ctx FP32_CTX = {.bf16 = 0}, BF16_CTX = {.bf16 = 1};
 
+/* The float build takes lib/base/vecmath's vectorisable e^x and normal cdf/pdf; the double build
+ * (the gradient check) keeps libm's, whose accuracy finite differences need. */
+#define REAL_IS_FLOAT (sizeof(ws_real) == sizeof(float))
+
+/* Columns summed down the rows together (bias and LayerNorm gradients): a row of the block is
+ * one stretch of memory, where a column at a time read a cache line per value. */
+enum { COLUMN_BLOCK = 64 };
+
 /* The float build's products: the table's choice of sgemm or the bf16 product (row-major). */
 static void cpu_sgemm(const ws_backend *be, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb, int M, int N, int K,
                       float alpha, const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
@@ -78,6 +86,13 @@ static void cpu_matmul_forward(const ws_backend *be, ws_real *out, const ws_real
 {
     if (T <= 0)
         return;
+    cpu_ctx *ctx = be->ctx;
+    if (REAL_IS_FLOAT && ctx->bf16 && b) { /* the bias added as the product is stored */
+        if (ws_gemm_bf16_bias(CblasNoTrans, CblasTrans, T, OC, IC, 1, (const float *)inp, IC, (const float *)w, IC,
+                              (const float *)b, (float *)out, OC))
+            atomic_store(&ctx->bf16_failed, 1);
+        return;
+    }
     if (b) {
 #pragma omp parallel for schedule(static)
         for (int t = 0; t < T; t++)
@@ -86,7 +101,7 @@ static void cpu_matmul_forward(const ws_backend *be, ws_real *out, const ws_real
     GEMM(be, CblasNoTrans, CblasTrans, T, OC, IC, 1, inp, IC, w, IC, b ? 1 : 0, out, OC);
 }
 
-static void cpu_matmul_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout, const ws_real *inp,
+WS_VECTOR_CLONES static void cpu_matmul_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout, const ws_real *inp,
                         const ws_real *w, int T, int IC, int OC)
 {
     if (T <= 0)
@@ -96,13 +111,20 @@ static void cpu_matmul_backward(const ws_backend *be, ws_real *dinp, ws_real *dw
     if (dw)
         GEMM(be, CblasTrans, CblasNoTrans, OC, IC, T, 1, dout, OC, inp, IC, 1, dw, IC);
     if (db) {
-        /* columns in parallel, rows in order: the same sum whatever the thread count */
+        /* blocks of columns in parallel, rows in order: each column's sum is the same whatever
+         * the thread count */
 #pragma omp parallel for schedule(static)
-        for (int o = 0; o < OC; o++) {
-            double s = 0;
-            for (int t = 0; t < T; t++)
-                s += dout[(size_t)t * OC + o];
-            db[o] += (ws_real)s;
+        for (int o0 = 0; o0 < OC; o0 += COLUMN_BLOCK) {
+            int n = OC - o0 < COLUMN_BLOCK ? OC - o0 : COLUMN_BLOCK;
+            double s[COLUMN_BLOCK] = {0};
+            for (int t = 0; t < T; t++) {
+                const ws_real *row = dout + (size_t)t * OC + o0;
+#pragma omp simd
+                for (int o = 0; o < n; o++)
+                    s[o] += row[o];
+            }
+            for (int o = 0; o < n; o++)
+                db[o0 + o] += (ws_real)s[o];
         }
     }
 }
@@ -138,7 +160,7 @@ static void cpu_embedding_backward(const ws_backend *be, ws_real *dwte, ws_real 
     }
 }
 
-static void cpu_layernorm_forward(const ws_backend *be, ws_real *out, ws_real *mean, ws_real *rstd, const ws_real *inp, const ws_real *w,
+WS_VECTOR_CLONES static void cpu_layernorm_forward(const ws_backend *be, ws_real *out, ws_real *mean, ws_real *rstd, const ws_real *inp, const ws_real *w,
                           const ws_real *b, int T, int C, ws_real eps)
 {
     (void)be;
@@ -146,9 +168,12 @@ static void cpu_layernorm_forward(const ws_backend *be, ws_real *out, ws_real *m
     for (int t = 0; t < T; t++) {
         const ws_real *x = inp + (size_t)t * C;
         double m = 0, v = 0;
+        /* vector sums (their order fixed by the build): a sum in one chain waited on every add */
+#pragma omp simd reduction(+ : m)
         for (int c = 0; c < C; c++)
             m += x[c];
         m /= C;
+#pragma omp simd reduction(+ : v)
         for (int c = 0; c < C; c++)
             v += (x[c] - m) * (x[c] - m);
         v /= C;
@@ -161,7 +186,7 @@ static void cpu_layernorm_forward(const ws_backend *be, ws_real *out, ws_real *m
     }
 }
 
-static void cpu_layernorm_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout, const ws_real *inp,
+WS_VECTOR_CLONES static void cpu_layernorm_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout, const ws_real *inp,
                            const ws_real *w, const ws_real *mean, const ws_real *rstd, int T, int C)
 {
     (void)be;
@@ -169,6 +194,7 @@ static void cpu_layernorm_backward(const ws_backend *be, ws_real *dinp, ws_real 
     for (int t = 0; t < T; t++) {
         const ws_real *x = inp + (size_t)t * C, *d = dout + (size_t)t * C;
         double dnorm_mean = 0, dnorm_norm_mean = 0;
+#pragma omp simd reduction(+ : dnorm_mean, dnorm_norm_mean)
         for (int c = 0; c < C; c++) {
             double norm = (x[c] - mean[t]) * rstd[t], dnorm = (double)w[c] * d[c];
             dnorm_mean += dnorm;
@@ -182,22 +208,25 @@ static void cpu_layernorm_backward(const ws_backend *be, ws_real *dinp, ws_real 
             di[c] += (ws_real)((dnorm - dnorm_mean - norm * dnorm_norm_mean) * rstd[t]);
         }
     }
+    /* blocks of columns in parallel, each column's sums in row order (as the bias gradient's) */
 #pragma omp parallel for schedule(static)
-    for (int c = 0; c < C; c++) {
-        double sw = 0, sb = 0;
+    for (int c0 = 0; c0 < C; c0 += COLUMN_BLOCK) {
+        int n = C - c0 < COLUMN_BLOCK ? C - c0 : COLUMN_BLOCK;
+        double sw[COLUMN_BLOCK] = {0}, sb[COLUMN_BLOCK] = {0};
         for (int t = 0; t < T; t++) {
-            double d = dout[(size_t)t * C + c];
-            sw += d * (inp[(size_t)t * C + c] - mean[t]) * rstd[t];
-            sb += d;
+            const ws_real *d = dout + (size_t)t * C + c0, *x = inp + (size_t)t * C + c0;
+#pragma omp simd
+            for (int c = 0; c < n; c++) {
+                sw[c] += (double)d[c] * (x[c] - mean[t]) * rstd[t];
+                sb[c] += d[c];
+            }
         }
-        dw[c] += (ws_real)sw;
-        db[c] += (ws_real)sb;
+        for (int c = 0; c < n; c++) {
+            dw[c0 + c] += (ws_real)sw[c];
+            db[c0 + c] += (ws_real)sb[c];
+        }
     }
 }
-
-/* The float build takes lib/base/vecmath's vectorisable e^x and normal cdf/pdf; the double build
- * (the gradient check) keeps libm's, whose accuracy finite differences need. */
-#define REAL_IS_FLOAT (sizeof(ws_real) == sizeof(float))
 
 static inline ws_real exp_real(ws_real x)
 {
@@ -216,7 +245,7 @@ static inline ws_real gelu_grad(ws_real x)
     return (ws_real)(0.5 * (1.0 + erf(x * M_SQRT1_2)) + x * 0.3989422804014327 * exp(-0.5 * x * x));
 }
 
-static void cpu_gelu_forward(const ws_backend *be, ws_real *out, const ws_real *inp, size_t n)
+WS_VECTOR_CLONES static void cpu_gelu_forward(const ws_backend *be, ws_real *out, const ws_real *inp, size_t n)
 {
     (void)be;
 #pragma omp parallel for simd schedule(static)
@@ -224,7 +253,7 @@ static void cpu_gelu_forward(const ws_backend *be, ws_real *out, const ws_real *
         out[i] = gelu(inp[i]);
 }
 
-static void cpu_gelu_backward(const ws_backend *be, ws_real *dinp, const ws_real *inp, const ws_real *dout, size_t n)
+WS_VECTOR_CLONES static void cpu_gelu_backward(const ws_backend *be, ws_real *dinp, const ws_real *inp, const ws_real *dout, size_t n)
 {
     (void)be;
 #pragma omp parallel for simd schedule(static)
@@ -232,7 +261,7 @@ static void cpu_gelu_backward(const ws_backend *be, ws_real *dinp, const ws_real
         dinp[i] += gelu_grad(inp[i]) * dout[i];
 }
 
-static void cpu_add(const ws_backend *be, ws_real *out, const ws_real *a, const ws_real *b, size_t n)
+WS_VECTOR_CLONES static void cpu_add(const ws_backend *be, ws_real *out, const ws_real *a, const ws_real *b, size_t n)
 {
     (void)be;
 #pragma omp parallel for schedule(static)
@@ -241,7 +270,7 @@ static void cpu_add(const ws_backend *be, ws_real *out, const ws_real *a, const 
 }
 
 /* In-place softmax of each of the `rows` rows of length n (the sum in double). */
-static void softmax_rows(ws_real *x, int rows, int n)
+WS_VECTOR_CLONES static void softmax_rows(ws_real *x, int rows, int n)
 {
     for (int r = 0; r < rows; r++) {
         ws_real *row = x + (size_t)r * n, mx = row[0];
@@ -254,9 +283,12 @@ static void softmax_rows(ws_real *x, int rows, int n)
             row[i] = exp_real(row[i] - mx);
             s += row[i];
         }
+        /* the float build multiplies by the sum's inverse: a division per value cost more than
+         * the rest of the row's work */
+        ws_real inverse = (ws_real)(1.0 / s);
 #pragma omp simd
         for (int i = 0; i < n; i++)
-            row[i] = (ws_real)(row[i] / s);
+            row[i] = REAL_IS_FLOAT ? row[i] * inverse : (ws_real)(row[i] / s);
     }
 }
 
@@ -286,7 +318,7 @@ static void cpu_attention_forward(const ws_backend *be, ws_real *out, ws_real *a
  * whole block up to 128 tokens, 32 query rows at a time at 512. */
 #define ATT_BWD_SCRATCH 16384
 
-static void cpu_attention_backward(const ws_backend *be, ws_real *dq, ws_real *dk, ws_real *dv,
+WS_VECTOR_CLONES static void cpu_attention_backward(const ws_backend *be, ws_real *dq, ws_real *dk, ws_real *dv,
                                    const ws_real *dout, const ws_real *att, const ws_real *q, const ws_real *k,
                                    const ws_real *v, const ws_pack *pk, int C, int NH)
 {
@@ -461,7 +493,7 @@ static void biattn_one_backward(const ws_backend *be, ws_real *dact, ws_real *dm
         }
 }
 
-static void cpu_relu_forward(const ws_backend *be, ws_real *out, const ws_real *inp, size_t n, ws_real slope)
+WS_VECTOR_CLONES static void cpu_relu_forward(const ws_backend *be, ws_real *out, const ws_real *inp, size_t n, ws_real slope)
 {
     (void)be;
 #pragma omp parallel for schedule(static)
@@ -469,7 +501,7 @@ static void cpu_relu_forward(const ws_backend *be, ws_real *out, const ws_real *
         out[i] = inp[i] > 0 ? inp[i] : slope * inp[i];
 }
 
-static void cpu_relu_backward(const ws_backend *be, ws_real *dinp, const ws_real *inp, const ws_real *dout, size_t n, ws_real slope)
+WS_VECTOR_CLONES static void cpu_relu_backward(const ws_backend *be, ws_real *dinp, const ws_real *inp, const ws_real *dout, size_t n, ws_real slope)
 {
     (void)be;
 #pragma omp parallel for schedule(static)
@@ -491,7 +523,7 @@ static biattn_saved one_saved(const ws_biattn_buffers *sv, const ws_pack *p, int
 }
 
 /* Actions one after another: the sums into a state's gradient keep one order. */
-static void cpu_biattn_forward(const ws_backend *be, ws_real *feat, const ws_biattn_buffers *sv, const ws_real *enc,
+WS_VECTOR_CLONES static void cpu_biattn_forward(const ws_backend *be, ws_real *feat, const ws_biattn_buffers *sv, const ws_real *enc,
                                const ws_pack *p, const ws_real *w_in, const ws_real *w_mem, const ws_real *scale,
                                int C)
 {
@@ -504,7 +536,7 @@ static void cpu_biattn_forward(const ws_backend *be, ws_real *feat, const ws_bia
     }
 }
 
-static void cpu_biattn_backward(const ws_backend *be, ws_real *d_enc, ws_real *dw_in, ws_real *dw_mem,
+WS_VECTOR_CLONES static void cpu_biattn_backward(const ws_backend *be, ws_real *d_enc, ws_real *dw_in, ws_real *dw_mem,
                                 ws_real *dscale, const ws_real *dfeat, const ws_biattn_buffers *sv,
                                 const ws_real *enc, const ws_pack *p, const ws_real *w_in, const ws_real *w_mem,
                                 const ws_real *scale, int C, ws_real *scratch)
