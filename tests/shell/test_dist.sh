@@ -22,8 +22,6 @@ check "train-il, 2 ranks: runs, rank 0 alone writes 20 metrics records" bash -c 
       '$T_TMP/tok.jsonl' > '$T_TMP/two.metrics' &&
   [ \$(wc -l < '$T_TMP/two.metrics') = 20 ] && python3 tests/validate.py --type metrics < '$T_TMP/two.metrics' &&
   jq -e 'select(.step == 20) | .ranks == 2 and .states == 8' '$T_TMP/two.metrics'"
-check "train-il, 2 ranks x 4 states = 1 rank x 8: weights within 1e-5 relative after 20 updates" \
-  python3 tests/ckpt_diff.py "$T_TMP/one.ckpt" "$T_TMP/two.ckpt" --max-rel 1e-5 --ignore "$GAUGE"
 check "train-il, 2 ranks: per-step loss as the 1-rank run's (mean over all 8 states)" python3 -c "
 import json
 a = [json.loads(l) for l in open('$T_TMP/one.metrics')]
@@ -32,10 +30,16 @@ assert len(a) == len(b) == 20
 for x, y in zip(a, b):
     assert abs(x['loss'] - y['loss']) <= 1e-5 * max(1, abs(x['loss'])), (x, y)
     assert x['accuracy'] == y['accuracy'], (x, y)"
-# Over 10 updates, not 20: the model's max (bi-attention) and ReLUs make a near-tie flip when
-# the weights differ in the last bits, after which two runs part for good. On these 12 goals the
-# 3-rank run meets one at update 11 (gradient norms 2e-4 apart there, 1e-7 before; the same loss).
+# Weights over 10 updates, not 20: the model's max (bi-attention) and ReLUs make a near-tie flip
+# when the weights differ in the last bits, after which two runs part for good (the losses above
+# stay within 1e-5). On these 12 goals the 3-rank run meets one at update 11 (gradient norms 2e-4
+# apart there, 1e-7 before), the 2-rank run between updates 6 and 14 depending on the kernels'
+# rounding (weights within 1e-6 at 10 updates, 1.3e-4 in one tensor at 20).
 il --steps 10 -o "$T_TMP/one10.ckpt" > /dev/null
+check "train-il, 2 ranks x 4 states = 1 rank x 8: weights within 1e-5 relative after 10 updates" bash -c "
+  mpirun -n 2 --oversubscribe '$BIN/train-il' -q --config tiny --threads 1 --lr 1e-3 -b 8 --seed 5 --steps 10 \
+      -o '$T_TMP/two10.ckpt' '$T_TMP/tok.jsonl' > /dev/null &&
+  python3 tests/ckpt_diff.py '$T_TMP/one10.ckpt' '$T_TMP/two10.ckpt' --max-rel 1e-5 --ignore '$GAUGE'"
 check "train-il, 3 ranks over batches of 8 (shards 3+3+2) match too (10 updates)" bash -c "
   mpirun -n 3 --oversubscribe '$BIN/train-il' -q --config tiny --threads 1 --lr 1e-3 -b 8 --seed 5 --steps 10 \
       -o '$T_TMP/three.ckpt' '$T_TMP/tok.jsonl' > /dev/null &&
