@@ -14,7 +14,11 @@
  * ws_backend_cpu_bf16 are lib/model/gemm_bf16's (bf16 inputs, fp32 sums), every matrix product
  * of the layers (the linear layers, attention, the bi-attention), while everything else
  * (LayerNorm, softmax, GELU, the losses, AdamW, the fp32 master weights) is the same code. The
- * double build (the gradient check) multiplies in double whichever table it is given. */
+ * double build (the gradient check) multiplies in double whichever table it is given.
+ *
+ * With the products on AMX (gemm_bf16) the elementwise passes are a large part of a step: those
+ * functions carry WS_VECTOR_CLONES (lib/base/vecmath.h), compiled also for AVX2 and AVX-512 with
+ * fused multiply-adds and chosen at load, where the build's baseline is SSE2. */
 #include "backend.h"
 
 #include <cblas.h>

@@ -1,4 +1,5 @@
-/* gemm_bf16: a matrix product with bf16 inputs and fp32 accumulation on AVX512_BF16 CPUs.
+/* gemm_bf16: a matrix product with bf16 inputs and fp32 accumulation on AVX512_BF16 CPUs (on
+ * AMX tiles where the CPU has them).
  *
  * It owns the bf16 path of the CPU backend's products: the same row-major product as cblas_sgemm,
  *   C[M, N] = alpha op(A)[M, K] . op(B)[K, N] + beta C

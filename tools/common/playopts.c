@@ -58,7 +58,8 @@ const char *ws_play_model_usage(void)
            "      --threads N      CPU threads for the model [all]\n"
            "      --device NAME    cpu, cuda, cuda:N or auto (cuda when a GPU is present) [auto];\n"
            "      --gpu-math NAME  its matrix products: fp32, tf32 or bf16 [tf32]\n"
-           "      --cpu-math NAME  matrix products on the CPU: fp32, or bf16 on AVX512_BF16 CPUs [fp32]\n";
+           "      --cpu-math NAME  matrix products on the CPU: fp32, or bf16 on AVX512_BF16 CPUs\n"
+           "                       (on AMX tiles where the CPU has them) [fp32]\n";
 }
 
 ws_agent ws_play_agent(const ws_play_opts *o)
