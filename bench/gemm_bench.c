@@ -1,7 +1,8 @@
 /* sgemm on the model's own products, one thread, next to the core's peak measured in the same run
- * (fused multiply-adds on 256- and 512-bit vectors, and AVX512_BF16's bf16 dot products where the
- * CPU has them: the rate a bf16 product could reach); and, on such CPUs, lib/model/gemm_bf16's
- * product (bf16 inputs, fp32 sums) on the same shapes, against that bf16 peak.
+ * (fused multiply-adds on 256- and 512-bit vectors, AVX512_BF16's bf16 dot products and AMX's bf16
+ * tile products where the CPU has them: the rates a bf16 product could reach); and, on such CPUs,
+ * lib/model/gemm_bf16's product (bf16 inputs, fp32 sums) on the same shapes, against the peak of
+ * the kernel it uses (AMX where there is one).
  * OpenBLAS picks its kernels once, while it is loaded: OPENBLAS_CORETYPE when set, else its own
  * table of CPUs. One run measures one set of kernels; compare them by running it under each:
  *   OPENBLAS_CORETYPE=Haswell build/bench/gemm_bench; env -u OPENBLAS_CORETYPE build/bench/gemm_bench
@@ -13,6 +14,7 @@
  * kernel (they still share its caches and memory bandwidth). Operands are contiguous; attention's
  * real ones are a head's 32 columns of a [T, 384] matrix. */
 #include <cblas.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,15 +39,16 @@ static double thread_seconds(void)
 }
 
 #if defined(__x86_64__)
-/* The core clock: a chain of dependent integer adds retires one add per cycle on every x86 core
- * since the Pentium Pro, so adds per second is cycles per second (this VM exposes no cycle
- * counter to perf). */
+/* The core clock: a chain of dependent register-to-register adds retires one add per cycle on
+ * every x86 core since the Pentium Pro, so adds per second is cycles per second (this VM exposes
+ * no cycle counter to perf). Adds of an immediate would not do: Intel's cores from Golden Cove
+ * fold chains of them at renaming, several a cycle (they measured 23.7 "GHz"). */
 static double clock_ghz(void)
 {
-    long iters = 2000000, x = 0;
+    long iters = 2000000, x = 0, one = 1;
     double t0 = thread_seconds();
     for (long i = 0; i < iters; i++)
-        __asm__ volatile(".rept 100\n\tadd $1, %0\n\t.endr" : "+r"(x));
+        __asm__ volatile(".rept 100\n\tadd %1, %0\n\t.endr" : "+r"(x) : "r"(one));
     return 100.0 * (double)iters / (thread_seconds() - t0) / 1e9;
 }
 
@@ -121,6 +124,41 @@ __attribute__((target("avx512f,avx512bf16"))) static double dpbf16_gflops(void)
     volatile float keep = _mm512_reduce_add_ps(acc[0]); /* the loop's result is used */
     (void)keep;
     return (double)iters * ACCUMULATORS * 16 * 4 / dt / 1e9;
+}
+
+/* Peak rate of AMX's tile products (TDPBF16PS: a 16 x 32 by 32 x 16 bf16 product into 16 x 16 fp32
+ * sums, 16,384 flops), four independent sums (tiles 0-3) fed by two tiles loaded once. Only
+ * called once gemm_bf16 has its AMX kernel (which asked Linux for the tile state). */
+__attribute__((target("amx-tile,amx-bf16"))) static double amx_gflops(void)
+{
+    struct {
+        uint8_t palette, start_row, reserved[14];
+        uint16_t bytes_per_row[16];
+        uint8_t rows[16];
+    } cfg = {.palette = 1};
+    for (int t = 0; t < 6; t++)
+        cfg.bytes_per_row[t] = 64, cfg.rows[t] = 16;
+    static uint16_t ones[16 * 32] __attribute__((aligned(64)));
+    for (int i = 0; i < 16 * 32; i++)
+        ones[i] = 0x3f80; /* 1.0 */
+    _tile_loadconfig(&cfg);
+    _tile_loadd(4, ones, 64);
+    _tile_loadd(5, ones, 64);
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    long iters = 2000000;
+    double t0 = thread_seconds();
+    for (long n = 0; n < iters; n++) {
+        _tile_dpbf16ps(0, 4, 5);
+        _tile_dpbf16ps(1, 4, 5);
+        _tile_dpbf16ps(2, 4, 5);
+        _tile_dpbf16ps(3, 4, 5);
+    }
+    double dt = thread_seconds() - t0;
+    _tile_release();
+    return (double)iters * 4 * 16384 / dt / 1e9;
 }
 #endif
 
@@ -215,10 +253,17 @@ int main(int argc, char **argv)
     if (__builtin_cpu_supports("avx512bf16")) {
         double bf16 = dpbf16_gflops();
         printf(", bf16 dot products %.1f GFLOP/s (%.1f flops/cycle)", bf16, bf16 / ghz);
-        if (ws_gemm_bf16_supported())
+        if (ws_gemm_bf16_kernel() == WS_BF16_AVX512)
             bf16_peak = bf16;
     }
+    if (ws_gemm_bf16_kernel() == WS_BF16_AMX) {
+        bf16_peak = amx_gflops();
+        printf(", AMX bf16 tiles %.1f GFLOP/s (%.0f flops/cycle)", bf16_peak, bf16_peak / ghz);
+    }
     printf("\n");
+    if (bf16_peak > 0)
+        printf("gemm_bf16's kernel: %s (its peak above is the bf16 column's)\n",
+               ws_gemm_bf16_kernel_name(ws_gemm_bf16_kernel()));
     int avx512_kernels = strcmp(core, "SkylakeX") == 0 || strcmp(core, "Cooperlake") == 0;
     if (avx512_kernels && !__builtin_cpu_supports("avx512f")) {
         printf("%s kernels need AVX-512, which this CPU lacks: not run\n", core);

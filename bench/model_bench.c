@@ -2,6 +2,7 @@
  * backend measured in the same run (OpenBLAS sgemm on the CPU; cublasGemmEx in the chosen
  * precision on a GPU, which is what "model FLOP utilisation" is measured against here; the
  * datasheet peak can be given with --peak-tflops).
+ * Then the forward pass alone in inference mode, as the players (rollout, thompson-eval) run it.
  * Usage: build/bench/model_bench [tiny|minilm|base] [decisions] [--device cpu|cuda]
  *        [--gpu-math fp32|tf32|bf16] [--cpu-math fp32|bf16] [--peak-tflops X] [--ragged]
  * The batch is synthetic but shaped like WebShop's: states of 384 tokens, 12 actions of 8; with
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "gemm_bf16.h"
 #include "model.h"
 #include "progress.h"
 #include "rng.h"
@@ -161,7 +163,9 @@ int main(int argc, char **argv)
     printf("config %s (hidden %d, layers %d, %zu parameters); "
            "batch %d states x %s%d tokens + %d actions x %s%d tokens; backend %s%s%s\n",
            size, cfg.hidden, cfg.layers, ws_model_n_params(m), B, ragged ? "~" : "", Ls, n_act, ragged ? "~" : "", La,
-           be->name, on_cpu ? "" : " ", on_cpu ? "" : bf16_cpu ? "bf16" : (math ? math : "tf32"));
+           be->name, on_cpu ? "" : " ",
+           on_cpu ? "" : bf16_cpu ? ws_gemm_bf16_kernel() == WS_BF16_AMX ? "bf16 (AMX)" : "bf16 (AVX512_BF16)"
+                                  : (math ? math : "tf32"));
     printf("%s rate: %.1f GFLOP/s (T x C x C), %.1f GFLOP/s (T x 4C x C)\n",
            on_cpu ? "sgemm" : bf16_cpu ? "gemm_bf16" : "cublasGemmEx", peak1, peak2);
     printf("training step: %.4f s (forward %.4f s): %.2f states/s, %.0f tokens/s, %.1f GFLOP/s = %.0f%% of that rate",
@@ -170,6 +174,20 @@ int main(int argc, char **argv)
     if (peak_tflops > 0)
         printf(", %.1f%% of %.0f TFLOP/s", 100.0 * flops / dt / 1e12 / peak_tflops, peak_tflops);
     printf("\n");
+    /* as the players run it: inference mode, nothing kept for a backward */
+    ws_model_set_inference(m, 1);
+    int passes = 0;
+    if (ws_model_forward(m, &b, &err))
+        return 1;
+    t0 = ws_now();
+    while (ws_now() - t0 < 3.0 || passes < 2) {
+        if (ws_model_forward(m, &b, &err))
+            return 1;
+        passes++;
+    }
+    double fwd = (ws_now() - t0) / passes, fwd_flops = ws_model_forward_flops(m);
+    printf("forward only (inference mode): %.4f s: %.2f states/s, %.1f GFLOP/s = %.0f%% of that rate\n", fwd, B / fwd,
+           fwd_flops / fwd / 1e9, 100.0 * fwd_flops / fwd / 1e9 / peak);
     ws_model_free(m);
     ws_backend_close(be);
     return 0;

@@ -90,20 +90,30 @@ def main():
         loss.backward()
         opt.step()
 
+    def forward_only():  # as an agent plays: no graph kept
+        with torch.inference_mode(), torch.autocast(device, dtype=torch.bfloat16, enabled=autocast):
+            m(states, actions, n_act)
+
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    step()
-    sync()
-    t0, n = time.time(), 0
-    while time.time() - t0 < 5 or n < 2:
-        step()
-        n += 1
-    sync()
-    dt = (time.time() - t0) / n
+
+    def seconds_each(fn, at_least):
+        fn()
+        sync()
+        t0, n = time.time(), 0
+        while time.time() - t0 < at_least or n < 2:
+            fn()
+            n += 1
+        sync()
+        return (time.time() - t0) / n
+
+    dt = seconds_each(step, 5)
+    fwd = seconds_each(forward_only, 3)
     tokens = B * Ls + B * n_act * La
     where = (f"{device} {math_mode}" if device == "cuda" else
              f"cpu {'bf16 autocast' if autocast else 'fp32'}, {torch.get_num_threads()} threads")
     print(f"pytorch {torch.__version__} eager, {where}: training step {dt:.4f} s: "
-          f"{B / dt:.2f} states/s, {tokens / dt:.0f} tokens/s (each action re-reads its state, as WebShop's model)")
+          f"{B / dt:.2f} states/s, {tokens / dt:.0f} tokens/s (each action re-reads its state, as WebShop's model); "
+          f"forward only (inference mode) {fwd:.4f} s: {B / fwd:.2f} states/s")
 
 
 if __name__ == "__main__":
