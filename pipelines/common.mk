@@ -26,6 +26,10 @@
 SIZE  ?= small
 # Each stage shows its progress (rate, ETA) on stderr; QUIET=-q silences them.
 QUIET ?=
+# The CPU's matrix products in every stage that runs the model: fp32 (OpenBLAS's sgemm), or bf16
+# (lib/model/gemm_bf16: AMX tiles or AVX512_BF16 dot products; docs/results, "bf16 on AMX").
+CPU_MATH ?= fp32
+MATH := --cpu-math $(CPU_MATH)
 SEED  ?= 1
 SEEDS ?= 1 2 3
 RUNS_ROOT ?= runs
@@ -132,7 +136,7 @@ $(RUN)/traj-oracle.jsonl.zst: $(RUN)/goals-train.jsonl
 $(RUN)/tok-oracle.jsonl.zst: $(RUN)/traj-oracle.jsonl.zst
 	$(TIMED) tokenize $(BIN)/tokenize $(QUIET) -o $@ $<
 $(RUN)/il.ckpt: $(RUN)/tok-oracle.jsonl.zst
-	$(TIMED) train-il $(BIN)/train-il $(QUIET) $(call RESUME_OR,$(MODEL_INIT)) $(TRAIN_ARGS) $(IL_ARGS) --seed $(SEED) \
+	$(TIMED) train-il $(BIN)/train-il $(QUIET) $(MATH) $(call RESUME_OR,$(MODEL_INIT)) $(TRAIN_ARGS) $(IL_ARGS) --seed $(SEED) \
 	    --metrics $(RUN)/il-metrics.jsonl -o $@ $<
 
 # WebShop's human-written instructions (goals --human): every agent of pipeline-paper also plays
@@ -141,12 +145,12 @@ $(RUN)/goals-human.jsonl: | $(PIPELINE_DEPS)
 	@mkdir -p $(RUN)
 	$(BIN)/goals $(QUIET) --human -o $@
 $(RUN)/eval-human-%.summary.jsonl: $(RUN)/%.ckpt $(RUN)/goals-human.jsonl
-	$(BIN)/thompson-eval $(QUIET) --fixed $$(wc -l < $(RUN)/goals-human.jsonl) --arm $*=$< $(EPISODE) --seed $(SEED) \
+	$(BIN)/thompson-eval $(QUIET) $(MATH) --fixed $$(wc -l < $(RUN)/goals-human.jsonl) --arm $*=$< $(EPISODE) --seed $(SEED) \
 	    --summary $@.tmp --table $(RUN)/eval-human-$*.md -o $(RUN)/eval-human-$*.jsonl.zst $(RUN)/goals-human.jsonl
 	@mv $@.tmp $@
 
 # Fixed-budget evaluation of an agent on the first TEST_N test goals: summary records and a table.
 $(RUN)/eval-%.summary.jsonl: $(RUN)/%.ckpt $(RUN)/goals-test.jsonl
-	$(TIMED) eval-$* $(BIN)/thompson-eval $(QUIET) --fixed $(TEST_N) --arm $*=$< $(EPISODE) --seed $(SEED) \
+	$(TIMED) eval-$* $(BIN)/thompson-eval $(QUIET) $(MATH) --fixed $(TEST_N) --arm $*=$< $(EPISODE) --seed $(SEED) \
 	    --summary $@.tmp --table $(RUN)/eval-$*.md -o $(RUN)/eval-$*.jsonl.zst $(RUN)/goals-test.jsonl
 	@mv $@.tmp $@

@@ -27,7 +27,7 @@ $(RUN)/goals-relabel.jsonl: $(RUN)/goals-train.jsonl
 
 .SECONDEXPANSION:
 $(RUN)/relabel-%.traj.jsonl.zst: $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt $(RUN)/goals-relabel.jsonl
-	$(TIMED) relabel-rollout-$* $(BIN)/rollout $(QUIET) -m $< --oracle-labels --temperature 1 --seed $(SEED)$* $(EPISODE) \
+	$(TIMED) relabel-rollout-$* $(BIN)/rollout $(QUIET) $(MATH) -m $< --oracle-labels --temperature 1 --seed $(SEED)$* $(EPISODE) \
 	    -o $@ $(RUN)/goals-relabel.jsonl
 # Each episode up to and including its first divergence (all of it where there is none).
 FIRST_DIVERGENCE := (.steps | map(.action_index != .oracle_index) | index(true)) as $$k | \
@@ -36,18 +36,18 @@ $(RUN)/relabel-%.first.jsonl: $(RUN)/relabel-%.traj.jsonl.zst
 	$(BIN)/records -q $< | jq -c '$(FIRST_DIVERGENCE)' > $@.tmp
 	@mv $@.tmp $@
 $(RUN)/relabel-%.pairs.jsonl.zst: $(RUN)/relabel-%.first.jsonl $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt
-	$(TIMED) relabel-pairs-$* $(BIN)/pair-prefs $(QUIET) --rejected agent --ref $(word 2,$^) --ref-logps -o $@ $<
+	$(TIMED) relabel-pairs-$* $(BIN)/pair-prefs $(QUIET) $(MATH) --rejected agent --ref $(word 2,$^) --ref-logps -o $@ $<
 $(RUN)/relabel-%.tok.jsonl.zst: $(RUN)/relabel-%.pairs.jsonl.zst
 	$(BIN)/tokenize $(QUIET) -o $@ $<
 $(RUN)/relabel-%.anchors.jsonl.zst: $(RUN)/relabel-%.first.jsonl
 	$(BIN)/tokenize $(QUIET) --oracle-target -o $@ $<
 $(RUN)/relabel-%.ckpt: $(RUN)/relabel-%.tok.jsonl.zst $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt $(RUN)/relabel-%.anchors.jsonl.zst
-	$(TIMED) relabel-train-dpo-$* $(BIN)/train-dpo $(QUIET) $(call RESUME_OR,--init $(word 2,$^)) $(TRAIN_ARGS) $(RELABEL_DPO_ARGS) \
+	$(TIMED) relabel-train-dpo-$* $(BIN)/train-dpo $(QUIET) $(MATH) $(call RESUME_OR,--init $(word 2,$^)) $(TRAIN_ARGS) $(RELABEL_DPO_ARGS) \
 	    --anchors $(word 3,$^) --seed $(SEED) --metrics $(RUN)/relabel-$*.metrics.jsonl -o $@ \
 	    $(foreach c,$(shell seq $(RELABEL_PAIR_COPIES)),$<)
 
 $(RUN)/dagger.ckpt: $(RUN)/relabel-1.anchors.jsonl.zst $(RUN)/il.ckpt
-	$(TIMED) dagger-train-il $(BIN)/train-il $(QUIET) $(call RESUME_OR,--init $(RUN)/il.ckpt) $(TRAIN_ARGS) $(RELABEL_IL_ARGS) --seed $(SEED) \
+	$(TIMED) dagger-train-il $(BIN)/train-il $(QUIET) $(MATH) $(call RESUME_OR,--init $(RUN)/il.ckpt) $(TRAIN_ARGS) $(RELABEL_IL_ARGS) --seed $(SEED) \
 	    --metrics $(RUN)/dagger-metrics.jsonl -o $@ $<
 
 # Round 0 is the IL agent: its evaluation is eval-il's (same goals and seed), the arm renamed.

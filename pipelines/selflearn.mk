@@ -13,16 +13,16 @@ $(RUN)/goals-self.jsonl: $(RUN)/goals-train.jsonl
 # round's agent is the previous one (said in selflearn.log and the report).
 .SECONDEXPANSION:
 $(RUN)/self-%.ckpt: $$(RUN)/self-$$(shell echo $$$$(($$* - 1))).ckpt $(RUN)/goals-self.jsonl
-	$(TIMED) self-gen-traj-$* $(BIN)/gen-traj $(QUIET) --model $< $(SELF_ARGS) $(EPISODE) --seed $(SEED)$* \
+	$(TIMED) self-gen-traj-$* $(BIN)/gen-traj $(QUIET) $(MATH) --model $< $(SELF_ARGS) $(EPISODE) --seed $(SEED)$* \
 	    -o $(RUN)/self-$*.traj.jsonl.zst $(RUN)/goals-self.jsonl
 	@if [ "$$($(BIN)/records $(QUIET) -c -e $(RUN)/self-$*.traj.jsonl.zst)" = 0 ]; then \
 	    echo "round $*: no successful episode: the agent stays as it was" | tee -a $(RUN)/selflearn.log; \
 	    cp $< $@; \
 	else \
-	    $(TIMED) self-pair-prefs-$* $(BIN)/pair-prefs $(QUIET) --ref $< --rejected sample --ref-logps --seed $(SEED)$* \
+	    $(TIMED) self-pair-prefs-$* $(BIN)/pair-prefs $(QUIET) $(MATH) --ref $< --rejected sample --ref-logps --seed $(SEED)$* \
 	        -o $(RUN)/self-$*.pairs.jsonl.zst $(RUN)/self-$*.traj.jsonl.zst && \
 	    $(BIN)/tokenize $(QUIET) -o $(RUN)/self-$*.tok.jsonl.zst $(RUN)/self-$*.pairs.jsonl.zst && \
-	    $(TIMED) self-train-dpo-$* $(BIN)/train-dpo $(QUIET) $(call RESUME_OR,--init $<) $(TRAIN_ARGS) $(DPO_ARGS) --seed $(SEED) \
+	    $(TIMED) self-train-dpo-$* $(BIN)/train-dpo $(QUIET) $(MATH) $(call RESUME_OR,--init $<) $(TRAIN_ARGS) $(DPO_ARGS) --seed $(SEED) \
 	        --metrics $(RUN)/self-$*.metrics.jsonl -o $@ $(RUN)/self-$*.tok.jsonl.zst; \
 	fi
 
