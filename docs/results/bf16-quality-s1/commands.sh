@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Issue 16's quality check (session of 2026-12-05, an Intel Xeon with AMX; OPENBLAS_CORETYPE unset):
+# seed 1, SIZE=medium's data and settings, 600 updates in fp32 and in bf16, one thread each (run
+# side by side with other jobs: their wall times in times.tsv are not quiet), held-out accuracy by
+# kind every 100 updates, then the 500 test goals, each agent in its own math.
+set -euo pipefail
+R=runs; RUN=$R/medium-s1; Q=$R/bf16-quality
+make SIZE=medium SEED=1 RUNS_ROOT=$R $RUN/tok-oracle.jsonl.zst $RUN/goals-eval.jsonl $RUN/goals-test.jsonl
+bin/gen-traj -q --oracle -n 200 --seed 7 --max-steps 15 --obs text_rich $RUN/goals-eval.jsonl |
+    bin/tokenize -q > $R/held-out.tok.jsonl
+mkdir -p $Q
+for math in fp32 bf16; do
+    bin/train-il -q --bert models/minilm-l6 -b 8 --steps 600 --seed 1 --threads 1 --cpu-math $math \
+        --valid $R/held-out.tok.jsonl --eval-every 100 --metrics $Q/$math.metrics.jsonl -o $Q/$math.ckpt \
+        $RUN/tok-oracle.jsonl.zst
+    bin/thompson-eval -q --fixed 500 --arm il-$math=$Q/$math.ckpt --max-steps 15 --obs text_rich --seed 1 \
+        --threads 1 --cpu-math $math --summary $Q/eval-$math.summary.jsonl --table $Q/eval-$math.md \
+        -o $Q/eval-$math.jsonl.zst $RUN/goals-test.jsonl
+done
+bash scripts/paired.sh $Q/eval-fp32.jsonl.zst $Q/eval-bf16.jsonl.zst > $Q/paired.md
+# seconds per update, two threads, nothing else running: the first 40 updates of the same schedule
+for math in fp32 bf16; do
+    bin/train-il -q --bert models/minilm-l6 -b 8 --steps 1500 --stop-after 40 --seed 1 --threads 2 \
+        --cpu-math $math --save-minutes 0 --metrics $Q/speed-$math.metrics.jsonl -o $Q/speed-$math.ckpt \
+        $RUN/tok-oracle.jsonl.zst
+done
