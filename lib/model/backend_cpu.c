@@ -324,7 +324,6 @@ static ws_real *attention_block_buffer(size_t n)
 static void cpu_attention_forward(const ws_backend *be, ws_real *out, ws_real *att, const ws_real *q,
                                   const ws_real *k, const ws_real *v, const ws_pack *pk, int C, int NH)
 {
-    cpu_ctx *ctx = be->ctx;
     const int *seq_start = pk->h.seq_start, *seq_len = pk->h.seq_len;
     const size_t *att_start = pk->h.att_start;
     int hs = C / NH;
@@ -334,8 +333,8 @@ static void cpu_attention_forward(const ws_backend *be, ws_real *out, ws_real *a
         int s = block / NH, h = block % NH, L = seq_len[s];
         size_t off = (size_t)seq_start[s] * C + (size_t)h * hs;
         ws_real *p = att ? att + att_start[s] + (size_t)h * L * L : attention_block_buffer((size_t)L * L);
-        if (!p) {
-            atomic_store(&ctx->scratch_failed, 1);
+        if (!p) { /* only without att, which comes through a backend table: be is set */
+            atomic_store(&((cpu_ctx *)be->ctx)->scratch_failed, 1);
             continue;
         }
         GEMM(be, CblasNoTrans, CblasTrans, L, L, hs, scale, q + off, C, k + off, C, 0, p, L);
