@@ -3,7 +3,7 @@
 # Size knob: SIZE=tiny (tests: a tiny random model, a few goals, under a minute), small (MiniLM,
 # 1,000 generated trajectories, IL 400 updates of the imitation recipe below: about 15 minutes
 # on 2 cores; DPO 120 updates on pairs from 100 of the trajectories, 100 test goals), medium
-# (5,000 generated trajectories, the recipe for 1,500 updates, about 55 minutes of imitation on 2
+# (5,000 generated trajectories, the recipe for 1,500 updates, about 42 minutes of imitation on 2
 # cores; shorter DPO/PPO/self-learning, all 500 test goals), full (the study's scale: 1,000
 # trajectories, its ~3,000 IL updates; all 500 test goals; for a GPU or a patient machine).
 # The imitation recipe is train-il's defaults (--lr 1e-4; a new model's head at 10 times that;
@@ -97,7 +97,8 @@ endif
 ifeq ($(SIZE),medium)
   # 5,000 trajectories (the product choice learns from each results page, one per trajectory:
   # 1,500 updates would visit 1,000 trajectories' pages twice), the recipe for 1,500 updates
-  # (about 55 minutes on 2 cores); shorter PPO, self-learning and Thompson runs
+  # (about 42 minutes on 2 cores in fp32, 26 with CPU_MATH=bf16 on AMX: docs/results, "bf16 on
+  # AMX"); shorter PPO, self-learning and Thompson runs
   N_TRAJ      := 5000
   IL_ARGS     := --steps 1500
   PPO_ARGS    := --iterations 5 --rollouts 32 --ppo-epochs 2 --minibatches 4 --lr 5e-6
