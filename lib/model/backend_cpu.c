@@ -31,6 +31,7 @@
 
 #include "gemm_bf16.h"
 #include "optim.h"
+#include "scratch.h"
 #include "vecmath.h"
 
 /* A table's own state: which products it runs, and whether a bf16 product failed (it can only
@@ -305,21 +306,7 @@ WS_VECTOR_CLONES static void softmax_rows(ws_real *x, int rows, int n)
  * blocks in one buffer of its own, grown to the largest block (1 MiB at 512 tokens), which stays
  * in its L2 cache, instead of writing and reading back a whole batch's (NH x len^2 per sequence:
  * some 190 MB a layer for 16 states of 500 tokens). The same products, so the same bits. */
-static _Thread_local ws_real *block_buffer;
-static _Thread_local size_t block_buffer_len;
-
-static ws_real *attention_block_buffer(size_t n)
-{
-    if (n > block_buffer_len) {
-        ws_real *grown = malloc(n * sizeof *grown);
-        if (!grown)
-            return NULL;
-        free(block_buffer);
-        block_buffer = grown;
-        block_buffer_len = n;
-    }
-    return block_buffer;
-}
+static _Thread_local ws_scratch attention_block;
 
 static void cpu_attention_forward(const ws_backend *be, ws_real *out, ws_real *att, const ws_real *q,
                                   const ws_real *k, const ws_real *v, const ws_pack *pk, int C, int NH)
@@ -332,7 +319,7 @@ static void cpu_attention_forward(const ws_backend *be, ws_real *out, ws_real *a
     for (int block = 0; block < pk->n_seq * NH; block++) {
         int s = block / NH, h = block % NH, L = seq_len[s];
         size_t off = (size_t)seq_start[s] * C + (size_t)h * hs;
-        ws_real *p = att ? att + att_start[s] + (size_t)h * L * L : attention_block_buffer((size_t)L * L);
+        ws_real *p = att ? att + att_start[s] + (size_t)h * L * L : ws_scratch_get(&attention_block, (size_t)L * L * sizeof *p);
         if (!p) { /* only without att, which comes through a backend table: be is set */
             atomic_store(&((cpu_ctx *)be->ctx)->scratch_failed, 1);
             continue;

@@ -25,7 +25,8 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
+
+#include "scratch.h"
 
 enum {
     MR = 12,  /* rows of C per microkernel tile */
@@ -208,9 +209,10 @@ BF16_TARGET static void pack_panel(uint32_t *dst, int width, int n_index, int kc
 }
 
 /* One MR x NR tile: C[m, n] = alpha (A panel . B panel) + beta C, m <= MR rows and n <= NR columns
- * stored (beta == 0: C not read). a: kp steps of MR pairs; b: kp steps of NR pairs. */
+ * stored (beta == 0: C not read), or + bias[n] where bias is not NULL (rounded once, as beta C
+ * would be with C holding the bias and beta 1). a: kp steps of MR pairs; b: kp steps of NR pairs. */
 BF16_TARGET static void microkernel(int kp, const uint32_t *a, const uint32_t *b, float *c, size_t ldc, int m, int n,
-                                    float alpha, float beta)
+                                    float alpha, float beta, const float *bias)
 {
     __m512 acc[MR][2];
 #pragma GCC unroll 12
@@ -229,13 +231,18 @@ BF16_TARGET static void microkernel(int kp, const uint32_t *a, const uint32_t *b
     }
     __mmask16 cols0 = first_lanes(n), cols1 = first_lanes(n - 16);
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    __m512 bias0 = bias ? _mm512_maskz_loadu_ps(cols0, bias) : _mm512_setzero_ps();
+    __m512 bias1 = bias ? _mm512_maskz_loadu_ps(cols1, bias + 16) : _mm512_setzero_ps();
 #pragma GCC unroll 12
     for (int i = 0; i < MR; i++) {
         if (i >= m)
             break;
         float *row = c + (size_t)i * ldc;
         __m512 r0 = _mm512_mul_ps(va, acc[i][0]), r1 = _mm512_mul_ps(va, acc[i][1]);
-        if (beta != 0) {
+        if (bias) {
+            r0 = _mm512_add_ps(r0, bias0);
+            r1 = _mm512_add_ps(r1, bias1);
+        } else if (beta != 0) {
             r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(cols0, row), r0);
             r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(cols1, row + 16), r1);
         }
@@ -254,7 +261,7 @@ typedef struct product {
     int a_pairs_contiguous, b_pairs_contiguous;
     float *C;
     size_t ldc;
-    const float *bias; /* NULL, or added to every row of C (AMX's kernel only; beta is then 0) */
+    const float *bias; /* NULL, or added to every row of C (beta is then 0) */
 } product;
 
 /* Rows ic .. ic + MC - 1 of C, columns jc .. jc + NC - 1, block kb of k: pack the A block, then
@@ -265,8 +272,9 @@ BF16_TARGET static void row_block(const product *p, int ic, int jc, int kb, cons
     int M = p->M, N = p->N, pc = kb * KC, kc = p->K - pc < KC ? p->K - pc : KC, kp = (kc + 1) / 2;
     int mc = M - ic < MC ? M - ic : MC, m_panels = (mc + MR - 1) / MR;
     int nc = N - jc < NC ? N - jc : NC, n_panels = (nc + NR - 1) / NR;
-    /* the first block of k applies beta; the later ones add to what it left */
+    /* the first block of k applies beta (or adds the bias); the later ones add to what it left */
     float beta = kb == 0 ? p->beta : 1.0f;
+    const float *bias = kb == 0 ? p->bias : NULL;
     for (int ir = 0; ir < m_panels; ir++) {
         int i = ic + ir * MR;
         pack_panel(a_block + (size_t)ir * kp * MR, MR, M - i < MR ? M - i : MR, kc, kp,
@@ -278,7 +286,7 @@ BF16_TARGET static void row_block(const product *p, int ic, int jc, int kb, cons
         for (int ir = 0; ir < m_panels; ir++) {
             int i = ic + ir * MR, m = M - i < MR ? M - i : MR;
             microkernel(kp, a_block + (size_t)ir * kp * MR, b_block + (size_t)jr * kp * NR,
-                        p->C + (size_t)i * p->ldc + j, p->ldc, m, n, p->alpha, beta);
+                        p->C + (size_t)i * p->ldc + j, p->ldc, m, n, p->alpha, beta, bias ? bias + j : NULL);
         }
     }
 }
@@ -457,26 +465,9 @@ AMX_TARGET static void gemm_amx(const product *p, int threads, uint32_t *b_block
     }
 }
 
-/* The packing buffers of the products a thread calls, kept from one product to the next and grown
- * when one needs more (AVX-512: K x NC bf16 values of B, about K KiB, and 48 KiB of A per thread;
- * AMX: up to 2 MiB of B and K KiB of A per thread). Allocated afresh
- * for every product they cost a page fault per 4 KiB, as long as a small product's arithmetic.
- * They live as long as the thread: the program's, or one of OpenMP's, which last as long. */
-static _Thread_local uint32_t *kept_buffers;
-static _Thread_local size_t kept_words;
-
-static uint32_t *packing_buffers(size_t words)
-{
-    if (words > kept_words) {
-        uint32_t *grown = aligned_alloc(64, words * sizeof *grown);
-        if (!grown)
-            return NULL;
-        free(kept_buffers);
-        kept_buffers = grown;
-        kept_words = words;
-    }
-    return kept_buffers;
-}
+/* The packing buffers of the products a thread calls (AVX-512: K x NC bf16 values of B, about K
+ * KiB, and 48 KiB of A per thread; AMX: up to 2 MiB of B and K KiB of A per thread). */
+static _Thread_local ws_scratch packing_buffers;
 
 /* C = alpha op(A) op(B) + beta C, or + bias (each row) where bias is not NULL (beta 0). */
 static int gemm(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
@@ -487,17 +478,10 @@ static int gemm(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int 
     if (M <= 0 || N <= 0)
         return 0;
     int amx = ws_gemm_bf16_kernel() == WS_BF16_AMX;
-    if (bias && (!amx || K <= 0 || alpha == 0)) {
-        /* the bias as C, added with beta 1 */
-        for (int i = 0; i < M; i++)
-            memcpy(C + (size_t)i * ldc, bias, (size_t)N * sizeof *C);
-        bias = NULL;
-        beta = 1;
-    }
     if (K <= 0 || alpha == 0) {
         for (int i = 0; i < M; i++)
             for (int j = 0; j < N; j++)
-                C[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * C[(size_t)i * ldc + j];
+                C[(size_t)i * ldc + j] = bias ? bias[j] : beta == 0 ? 0 : beta * C[(size_t)i * ldc + j];
         return 0;
     }
     /* One thread for a small product, and inside another parallel region (the attention's
@@ -519,7 +503,7 @@ static int gemm(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int 
         a_words = (size_t)kp * ((mc + MR - 1) / MR * MR);
     }
     b_words = (b_words + 15) / 16 * 16, a_words = (a_words + 15) / 16 * 16;
-    uint32_t *buffers = packing_buffers(b_words + (size_t)threads * a_words);
+    uint32_t *buffers = ws_scratch_get(&packing_buffers, (b_words + (size_t)threads * a_words) * sizeof *buffers);
     if (!buffers)
         return -1;
     int a_plain = trans_a == CblasNoTrans, b_plain = trans_b == CblasNoTrans;

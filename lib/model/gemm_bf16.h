@@ -37,7 +37,7 @@ const char *ws_gemm_bf16_kernel_name(ws_bf16_kernel k);
 int ws_gemm_bf16(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
                  const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 /* C = alpha op(A) op(B) + bias, the bias (N values) added to every row: the bits of C filled with
- * the bias and multiplied with beta 1, without that pass over C (AMX adds it as it stores). */
+ * the bias and multiplied with beta 1, without that pass over C (each kernel adds it as it stores C). */
 int ws_gemm_bf16_bias(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
                       const float *A, int lda, const float *B, int ldb, const float *bias, float *C, int ldc);
 

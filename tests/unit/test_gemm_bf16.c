@@ -288,6 +288,11 @@ static void test_bias_as_beta_one(void **state)
                 free(as_beta), free(with_bias), free(bias);
                 free_case(&g);
             }
+        /* no products to sum: every row is the bias */
+        float bias[3] = {1.5f, -2, 0.25f}, c[2 * 3] = {7, 7, 7, 7, 7, 7};
+        assert_int_equal(ws_gemm_bf16_bias(CblasNoTrans, CblasNoTrans, 2, 3, 0, 1, NULL, 1, NULL, 3, bias, c, 3), 0);
+        for (int i = 0; i < 2; i++)
+            assert_memory_equal(c + 3 * i, bias, sizeof bias);
     }
     ws_gemm_bf16_use(WS_BF16_BEST);
 }
