@@ -421,7 +421,7 @@ void ws_catalog_free(ws_catalog *cat)
  * beside them. */
 
 #define MAPPED_KIND "catalog"
-#define MAPPED_VERSION 2u
+#define MAPPED_VERSION 3u
 #define NONE UINT64_MAX /* an absent string (instruction, reviews, human goals) */
 
 enum {

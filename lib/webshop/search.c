@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "catalog.h"
 #include "strbuf.h"
 #include "strmap.h"
@@ -39,7 +43,11 @@ struct ws_search_index {
     const float *term_max_tf; /* per term: the largest tf_norm of its postings (bounds its scores) */
     size_t n_posts;
     const uint32_t *post_doc, *post_freq;
+    const float *post_score;  /* per posting: the score it gives a clause of boost 1 (clause_score
+                               * of its term's idf), so that the pruned search reads a float where
+                               * it would look up a norm, multiply and divide */
     const char *mapped_from;  /* the file the arrays are mapped from (nothing to free), else NULL */
+    int parts;                /* ws_search_set_parts's, 0: by size and threads */
 };
 
 /* ---------------------------------------------------------------------------------------------
@@ -121,6 +129,7 @@ void ws_search_free(ws_search_index *idx)
         ws_strmap_free(&idx->term_ids);
         free((void *)idx->terms);
         free((void *)idx->term_max_tf);
+        free((void *)idx->post_score);
         free((void *)idx->post_doc);
         free((void *)idx->post_freq);
     }
@@ -199,8 +208,10 @@ static int finish(ws_search_builder *bld, ws_err *err)
         terms[t].idf = (float)log(1.0 + x);
     }
     float *max_tf = malloc((n_terms ? n_terms : 1) * sizeof *max_tf);
+    float *post_score = malloc((n_posts ? n_posts : 1) * sizeof *post_score);
     idx->term_max_tf = max_tf;
-    if (!max_tf)
+    idx->post_score = post_score;
+    if (!max_tf || !post_score)
         return ws_fail(err, "search: out of memory");
     for (size_t t = 0; t < n_terms; t++) {
         max_tf[t] = 0;
@@ -208,6 +219,7 @@ static int finish(ws_search_builder *bld, ws_err *err)
             float x = tf_norm(idx, p, post_doc[p]);
             if (x > max_tf[t])
                 max_tf[t] = x;
+            post_score[p] = clause_score(terms[t].idf, x);
         }
     }
 
@@ -441,7 +453,8 @@ enum {
     SEC_TERMS,
     SEC_POST_DOC,
     SEC_POST_FREQ,
-    SEC_TERM_MAX_TF
+    SEC_TERM_MAX_TF,
+    SEC_POST_SCORE
 };
 
 _Static_assert(sizeof(size_t) == sizeof(uint64_t), "the term map's offsets are written as uint64");
@@ -462,7 +475,8 @@ int ws_search_write(const ws_search_index *idx, ws_mapfile_writer *w, ws_err *er
                    ws_mapfile_add(w, SEC_TERMS, idx->terms, m->n * sizeof *idx->terms, err) ||
                    ws_mapfile_add(w, SEC_POST_DOC, idx->post_doc, idx->n_posts * sizeof *idx->post_doc, err) ||
                    ws_mapfile_add(w, SEC_POST_FREQ, idx->post_freq, idx->n_posts * sizeof *idx->post_freq, err) ||
-                   ws_mapfile_add(w, SEC_TERM_MAX_TF, idx->term_max_tf, m->n * sizeof *idx->term_max_tf, err)
+                   ws_mapfile_add(w, SEC_TERM_MAX_TF, idx->term_max_tf, m->n * sizeof *idx->term_max_tf, err) ||
+                   ws_mapfile_add(w, SEC_POST_SCORE, idx->post_score, idx->n_posts * sizeof *idx->post_score, err)
                ? -1
                : 0;
 }
@@ -502,7 +516,8 @@ ws_search_index *ws_search_open(const ws_mapfile *m, ws_err *err)
         !(idx->terms = ws_mapfile_array(m, SEC_TERMS, sizeof *idx->terms, n_terms, NULL, err)) ||
         !(idx->post_doc = ws_mapfile_array(m, SEC_POST_DOC, sizeof *idx->post_doc, idx->n_posts, NULL, err)) ||
         !(idx->post_freq = ws_mapfile_array(m, SEC_POST_FREQ, sizeof *idx->post_freq, idx->n_posts, NULL, err)) ||
-        !(idx->term_max_tf = ws_mapfile_array(m, SEC_TERM_MAX_TF, sizeof *idx->term_max_tf, n_terms, NULL, err))) {
+        !(idx->term_max_tf = ws_mapfile_array(m, SEC_TERM_MAX_TF, sizeof *idx->term_max_tf, n_terms, NULL, err)) ||
+        !(idx->post_score = ws_mapfile_array(m, SEC_POST_SCORE, sizeof *idx->post_score, idx->n_posts, NULL, err))) {
         free(idx);
         return NULL;
     }
@@ -615,6 +630,9 @@ typedef struct qterm {
                        * first at or after the last candidate summed */
     uint32_t order;   /* its place in the clauses sorted by max */
     float weight;     /* boost * idf */
+    float scale;      /* the boost where it is a power of two, else 0: clause_score(boost * idf, x)
+                       * is then boost * clause_score(idf, x) to the bit (each of its rounded
+                       * operations scales exactly by a power of two), the posting's stored score */
     float max;        /* the largest score any of its postings gives */
 } qterm;
 
@@ -669,7 +687,9 @@ static int query_init(query_state *qy, const ws_search_index *idx, ws_analyzer *
         const term *t = &idx->terms[qy->ids[i]];
         float boost = (float)(j - i);
         float weight = boost * t->idf;
+        size_t count = j - i;
         qy->q[qy->nq++] = (qterm){.term = qy->ids[i], .p = t->post, .end = t->post + t->df, .weight = weight,
+                                  .scale = (count & (count - 1)) == 0 ? boost : 0,
                                   .max = clause_score(weight, idx->term_max_tf[qy->ids[i]])};
         i = j;
     }
@@ -719,6 +739,12 @@ out:
     return rc;
 }
 
+/* The score posting p (of document d) gives clause t: the stored one where t's boost allows. */
+static inline float posting_score(const ws_search_index *idx, const qterm *t, uint32_t p, uint32_t d)
+{
+    return t->scale != 0 ? t->scale * idx->post_score[p] : clause_score(t->weight, tf_norm(idx, p, d));
+}
+
 /* The first posting at or after p whose document is at least d (postings ascend by document). */
 static inline uint32_t seek(const uint32_t *doc, uint32_t p, uint32_t end, uint32_t d)
 {
@@ -754,15 +780,20 @@ static inline uint32_t seek(const uint32_t *doc, uint32_t p, uint32_t end, uint3
  * The bounds are conservative: a clause's score is at most its max (monotonic rounding); sums of
  * maxes are taken in double and widened by more than any reordering of a double sum of nq terms
  * can change it; a document is dropped only when that bound, rounded to float as scores are, is
- * strictly below the k-th best, since an equal score may still win its tie by id. */
-static int score_pruned(const ws_search_index *idx, query_state *qy, ws_err *err)
+ * strictly below the k-th best, since an equal score may still win its tie by id.
+ *
+ * This scores the documents of one part of the collection: q's cursors span the part's postings
+ * (docs_end: where the part ends), best collects its k best. kth_shared holds each part's k-th
+ * best score (slot: this one's): a document below another part's k-th best is below k documents
+ * already, so it is dropped as well. */
+static int score_pruned(const ws_search_index *idx, qterm *q, size_t nq, uint64_t docs_end, top *best,
+                        float *kth_shared, int slot, int n_slots, ws_err *err)
 {
-    size_t nq = qy->nq;
-    qterm *q = qy->q;
-    enum { WIN = 1024 };
+    enum { WIN = 4096 }; /* documents a window: 1,024 to 8,192 measured at 100k and 1.18M, 4,096 best */
     size_t *by = malloc(nq * sizeof *by);           /* clauses by max ascending */
     double *upto = malloc((nq + 1) * sizeof *upto); /* upto[j]: bound on the sum of by[0..j)'s maxes */
-    double ess[WIN];                                /* per window document: its essential clauses' sum */
+    double ess[WIN] = {0};                          /* per window document: its essential clauses' sum
+                                                     * (zero again once the window's candidates are read) */
     uint64_t touched[WIN / 64] = {0};
     int rc = 0;
     if (!by || !upto) {
@@ -781,8 +812,7 @@ static int score_pruned(const ws_search_index *idx, query_state *qy, ws_err *err
     upto[0] = 0;
     for (size_t j = 0; j < nq; j++)
         upto[j + 1] = upto[j] + (double)q[by[j]].max;
-    top *best = &qy->best;
-    float kth = -INFINITY; /* the k-th best score once there are k */
+    float kth = -INFINITY; /* the k-th best score once there are k, here or in another part */
     size_t n_ness = 0;     /* by[0..n_ness) are non-essential */
     const uint32_t *pd = idx->post_doc;
     for (;;) {
@@ -790,6 +820,11 @@ static int score_pruned(const ws_search_index *idx, query_state *qy, ws_err *err
         for (size_t j = n_ness; j < nq; j++)
             if (q[by[j]].p < q[by[j]].end && pd[q[by[j]].p] < lo)
                 lo = pd[q[by[j]].p];
+        for (int other = 0; other < n_slots; other++) {
+            float theirs;
+            __atomic_load(&kth_shared[other], &theirs, __ATOMIC_RELAXED);
+            kth = theirs > kth ? theirs : kth;
+        }
         if (lo >= idx->n_docs) {
             if (lo != UINT64_MAX)
                 rc = bad_posting(idx, (uint32_t)lo, err);
@@ -800,44 +835,47 @@ static int score_pruned(const ws_search_index *idx, query_state *qy, ws_err *err
             qterm *t = &q[c];
             if (t->order < n_ness)
                 continue;
-            for (t->from = t->p; t->p < t->end && pd[t->p] < hi; t->p++) {
-                uint32_t d = pd[t->p];
+            uint32_t p = t->from = t->p; /* the cursor in a register, not stored at every posting */
+            for (; p < t->end && pd[p] < hi; p++) {
+                uint32_t d = pd[p];
                 if (d < lo) { /* only a damaged file's postings go back */
                     rc = bad_posting(idx, d, err);
                     goto out;
                 }
-                size_t i = d - lo;
-                if (!(touched[i / 64] & 1ull << i % 64)) {
-                    touched[i / 64] |= 1ull << i % 64;
-                    ess[i] = 0;
-                    n_cand++;
-                }
-                ess[i] += (double)clause_score(t->weight, tf_norm(idx, t->p, d));
+                size_t i = d - lo; /* no branch on whether the document is new: it would mispredict */
+                touched[i / 64] |= 1ull << i % 64;
+                ess[i] += (double)posting_score(idx, t, p, d);
             }
+            t->p = p;
         }
+        for (size_t w = 0; w < WIN / 64; w++)
+            n_cand += (uint64_t)__builtin_popcountll(touched[w]);
         /* by[m..n_ness) are added term at a time, by[0..m) looked up: a clause whose postings in the
          * window (by its density in what is left) are under half the candidates, a lookup costing
          * several times a posting added (measured at 1.18M products) */
         size_t m = n_ness;
-        for (; m > 0 && (uint64_t)(q[by[m - 1]].end - q[by[m - 1]].p) * WIN / (idx->n_docs - lo) * 2 <= n_cand; m--) {
+        for (; m > 0 && lo < docs_end && (uint64_t)(q[by[m - 1]].end - q[by[m - 1]].p) * WIN / (docs_end - lo) * 2 <= n_cand; m--) {
             qterm *t = &q[by[m - 1]];
-            t->p = seek(pd, t->p, t->end, (uint32_t)lo);
-            for (t->from = t->p; t->p < t->end && pd[t->p] < hi; t->p++) {
-                uint32_t d = pd[t->p];
+            uint32_t p = t->from = seek(pd, t->p, t->end, (uint32_t)lo);
+            for (; p < t->end && pd[p] < hi; p++) {
+                uint32_t d = pd[p];
                 if (d < lo) {
                     rc = bad_posting(idx, d, err);
                     goto out;
                 }
+                /* a document not a candidate adds 0 and stays 0; times its bit (1 or 0), as a
+                 * choice compiles to a branch that mispredicts */
                 size_t i = d - lo;
-                if (touched[i / 64] & 1ull << i % 64)
-                    ess[i] += (double)clause_score(t->weight, tf_norm(idx, t->p, d));
+                ess[i] += (double)posting_score(idx, t, p, d) * (double)(touched[i / 64] >> i % 64 & 1);
             }
+            t->p = p;
         }
         for (size_t w = 0; w < WIN / 64; w++)
             for (uint64_t bits = touched[w]; bits; bits &= bits - 1) {
                 size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
                 uint32_t d = (uint32_t)(lo + i);
                 double sum = ess[i];
+                ess[i] = 0;
                 bool kept = true;
                 for (size_t j = m; j-- > 0;) {
                     if ((float)((sum + upto[j + 1]) * widen) < kth) {
@@ -847,7 +885,7 @@ static int score_pruned(const ws_search_index *idx, query_state *qy, ws_err *err
                     qterm *t = &q[by[j]];
                     t->p = seek(pd, t->p, t->end, d);
                     if (t->p < t->end && pd[t->p] == d)
-                        sum += (double)clause_score(t->weight, tf_norm(idx, t->p, d));
+                        sum += (double)posting_score(idx, t, t->p, d);
                 }
                 if (!kept || (float)(sum * widen) < kth)
                     continue;
@@ -856,11 +894,13 @@ static int score_pruned(const ws_search_index *idx, query_state *qy, ws_err *err
                     qterm *t = &q[c];
                     uint32_t p = t->order < m ? t->p : (t->from = seek(pd, t->from, t->p, d));
                     if (p < t->end && pd[p] == d)
-                        exact += (double)clause_score(t->weight, tf_norm(idx, p, d));
+                        exact += (double)posting_score(idx, t, p, d);
                 }
                 top_offer(best, (cand){(float)(n_ness ? exact : sum), idx->id_rank[d], d});
-                if (best->n == best->k)
+                if (best->n == best->k && best->c[0].score > kth) {
                     kth = best->c[0].score;
+                    __atomic_store(&kth_shared[slot], &kth, __ATOMIC_RELAXED);
+                }
             }
         memset(touched, 0, sizeof touched);
         while (n_ness < nq && (float)(upto[n_ness + 1] * widen) < kth)
@@ -872,6 +912,75 @@ out:
     return rc;
 }
 
+/* Parts of the pruned search: a collection this large is split (each part costs a seek per clause
+ * and its own k best), into at most this many. */
+enum { SPLIT_MIN_DOCS = 1 << 16, MAX_PARTS = 8 };
+
+/* The pruned search, the collection split into parts scored by as many threads (a large collection,
+ * outside any parallel region), their best merged: the same hits and scores whatever the parts. */
+static int score_parts(const ws_search_index *idx, query_state *qy, ws_err *err)
+{
+    int n_parts = idx->parts < MAX_PARTS ? idx->parts : MAX_PARTS;
+#ifdef _OPENMP
+    if (n_parts == 0 && idx->n_docs >= SPLIT_MIN_DOCS && omp_get_active_level() == 0)
+        n_parts = omp_get_max_threads() < MAX_PARTS ? omp_get_max_threads() : MAX_PARTS;
+#endif
+    if (n_parts <= 1) {
+        float kth = -INFINITY;
+        return score_pruned(idx, qy->q, qy->nq, idx->n_docs, &qy->best, &kth, 0, 1, err);
+    }
+    size_t nq = qy->nq, k = qy->best.k;
+    qterm *parts_q = malloc((size_t)n_parts * nq * sizeof *parts_q);
+    cand *parts_c = malloc((size_t)(n_parts - 1) * k * sizeof *parts_c);
+    if (!parts_q || !parts_c) {
+        free(parts_q);
+        free(parts_c);
+        return ws_fail(err, "search: out of memory");
+    }
+    top parts_best[MAX_PARTS];
+    float kth[MAX_PARTS];
+    int rc[MAX_PARTS] = {0};
+    ws_err part_err[MAX_PARTS];
+    const uint32_t *pd = idx->post_doc;
+    for (int part = 0; part < n_parts; part++) {
+        /* part's documents begin at begin; its cursors at its first posting, the last part's end
+         * at the lists' ends (where a posting past the documents is found and refused) */
+        uint32_t begin = (uint32_t)(idx->n_docs * part / n_parts), end = (uint32_t)(idx->n_docs * (part + 1) / n_parts);
+        qterm *q = parts_q + (size_t)part * nq;
+        for (size_t c = 0; c < nq; c++) {
+            q[c] = qy->q[c];
+            q[c].p = seek(pd, q[c].p, q[c].end, begin);
+            if (part < n_parts - 1)
+                q[c].end = seek(pd, q[c].p, q[c].end, end);
+        }
+        parts_best[part] = part == 0 ? qy->best : (top){parts_c + (size_t)(part - 1) * k, 0, k};
+        kth[part] = -INFINITY;
+    }
+    int threads = 1;
+#ifdef _OPENMP
+    threads = omp_get_max_threads() < n_parts ? omp_get_max_threads() : n_parts;
+#endif
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+    for (int part = 0; part < n_parts; part++)
+        rc[part] = score_pruned(idx, parts_q + (size_t)part * nq, nq,
+                                part < n_parts - 1 ? idx->n_docs * (part + 1) / n_parts : idx->n_docs,
+                                &parts_best[part], kth, part, n_parts, &part_err[part]);
+    int failed = 0;
+    for (int part = 0; part < n_parts && !failed; part++)
+        if (rc[part]) {
+            failed = -1;
+            if (err)
+                *err = part_err[part];
+        }
+    qy->best = parts_best[0];
+    for (int part = 1; part < n_parts && !failed; part++)
+        for (size_t i = 0; i < parts_best[part].n; i++)
+            top_offer(&qy->best, parts_best[part].c[i]);
+    free(parts_q);
+    free(parts_c);
+    return failed;
+}
+
 static int search(const ws_search_index *idx, ws_analyzer *an, const char *text, size_t k, bool exhaustive,
                   ws_search_hit *hits, size_t *n_hits, ws_err *err)
 {
@@ -879,7 +988,7 @@ static int search(const ws_search_index *idx, ws_analyzer *an, const char *text,
     query_state qy;
     int rc = query_init(&qy, idx, an, text, k, err);
     if (rc == 0)
-        rc = exhaustive ? score_all(idx, &qy, err) : score_pruned(idx, &qy, err);
+        rc = exhaustive ? score_all(idx, &qy, err) : score_parts(idx, &qy, err);
     if (rc == 0)
         *n_hits = top_hits(&qy.best, hits);
     query_free(&qy);
@@ -890,6 +999,11 @@ int ws_search(const ws_search_index *idx, ws_analyzer *an, const char *query, si
               ws_search_hit *hits, size_t *n_hits, ws_err *err)
 {
     return search(idx, an, query, k, false, hits, n_hits, err);
+}
+
+void ws_search_set_parts(ws_search_index *idx, int parts)
+{
+    idx->parts = parts > 0 ? parts : 0;
 }
 
 int ws_search_exhaustive(const ws_search_index *idx, ws_analyzer *an, const char *query, size_t k,

@@ -1,8 +1,8 @@
 /* search: WebShop's search engine, BM25 over the products' `contents` as pyserini/Anserini on
  * Lucene 9 computes it, to the bit.
  *
- * Owns the in-memory inverted index (terms from lib/text/analyzer.h, postings with term frequencies,
- * one-byte length norms) and the ranking: Anserini's bag-of-words query (one SHOULD clause per
+ * Owns the in-memory inverted index (terms from lib/text/analyzer.h, postings with term frequencies
+ * and the clause score each gives a query term of boost 1, one-byte length norms) and the ranking: Anserini's bag-of-words query (one SHOULD clause per
  * distinct query term, boosted by how often the term occurs in the query), Lucene's
  * BM25Similarity with k1 = 0.9, b = 0.4 in single precision (idf = (float) log(1 + (N - n + 0.5) /
  * (n + 0.5)) with N the documents that have a term; document length = its number of terms,
@@ -66,9 +66,14 @@ ws_search_index *ws_search_open(const ws_mapfile *m, ws_err *err);
 /* The best min(k, matching) documents for a query, best first, into hits[0..*n_hits). A query
  * without any indexed term matches nothing (*n_hits = 0, not an error). Documents that cannot
  * reach the k best are skipped (MaxScore, with per-term score bounds stored in the index), in
- * memory that grows with the query and k, not with the documents. */
+ * memory that grows with the query and k, not with the documents. A large collection (65,536
+ * documents and more) is split into parts searched by OpenMP's threads at once, when the call
+ * is not inside a parallel region: the same hits and scores, whatever the threads. */
 int ws_search(const ws_search_index *idx, ws_analyzer *an, const char *query, size_t k,
               ws_search_hit *hits, size_t *n_hits, ws_err *err);
+/* The parts ws_search splits this index's collection into: 0 (the default) by its size and the
+ * threads, n: n parts (at most 8), for tests and benchmarks. Not while searches run. */
+void ws_search_set_parts(ws_search_index *idx, int parts);
 /* The same hits and scores, to the bit, from every posting of the query's terms (term at a time,
  * memory proportional to the documents): the reference ws_search's pruning is checked against. */
 int ws_search_exhaustive(const ws_search_index *idx, ws_analyzer *an, const char *query, size_t k,

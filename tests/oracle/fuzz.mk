@@ -7,7 +7,7 @@ TM_ORACLE_DATA = $(or $(WEBSHOP_DATA),$(wildcard ../shared/webshop-1k))
 
 $(TM_ORACLE_DRIVER): tests/oracle/fuzz_driver.c $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(OMP) $(WARN) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -o $@
 
 .PHONY: oracle-fuzz
 oracle-fuzz: $(TM_ORACLE_DRIVER)

@@ -13,7 +13,7 @@ NOUNS_DRIVER := $(BUILD)/tests/oracle/nouns_driver
 
 $(NOUNS_DRIVER): tests/oracle/nouns_driver.c $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(OMP) $(WARN) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -o $@
 
 $(NOUNS_PY):
 	python3 -m venv $(NOUNS_VENV)

@@ -49,7 +49,7 @@ $(SO_CACHE)/index.built: $(SEARCH_ORACLE_JAR) $(SEARCH_ORACLE_DATA)/products.jso
 
 $(SO_OUT)/search_parity: tests/oracle/search_parity.c $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(OMP) $(WARN) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -o $@
 
 $(SO_OUT)/queries-goals.txt: $(BIN)/goals $(SEARCH_ORACLE_DATA)/products.jsonl.zst
 	@mkdir -p $(@D)

@@ -20,7 +20,7 @@ TOK_RAW     := $(BUILD)/tests/oracle/tokenizer_driver_raw
 
 $(TOK_DRIVER): tests/oracle/tokenizer_driver.c $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(OMP) $(WARN) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -o $@
 
 # lib/text/wordpiece.c without its table of HF differences: what utf8proc alone gives.
 $(TOK_RAW): tests/oracle/tokenizer_driver.c lib/text/wordpiece.c lib/base/err.c lib/text/wordpiece.h

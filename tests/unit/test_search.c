@@ -285,15 +285,21 @@ static void assert_same_search(const ws_search_index *a, const ws_search_index *
     assert_same_hits(ha, na, hb, nb);
 }
 
-/* ws_search (pruned) and ws_search_exhaustive: the same hits, order and score bits. */
-static void assert_same_as_exhaustive(const ws_search_index *idx, ws_analyzer *an, const char *query, size_t k)
+/* ws_search (pruned; the collection whole and split into 2 and 3 parts) and
+ * ws_search_exhaustive: the same hits, order and score bits. */
+static void assert_same_as_exhaustive(ws_search_index *idx, ws_analyzer *an, const char *query, size_t k)
 {
     ws_search_hit *ha = malloc((k ? k : 1) * sizeof *ha), *hb = malloc((k ? k : 1) * sizeof *hb);
     size_t na, nb;
     ws_err err = {{0}};
-    assert_int_equal(ws_search(idx, an, query, k, ha, &na, &err), 0);
     assert_int_equal(ws_search_exhaustive(idx, an, query, k, hb, &nb, &err), 0);
-    assert_same_hits(ha, na, hb, nb);
+    static const int parts[] = {1, 2, 3};
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+        ws_search_set_parts(idx, parts[i]);
+        assert_int_equal(ws_search(idx, an, query, k, ha, &na, &err), 0);
+        assert_same_hits(ha, na, hb, nb);
+    }
+    ws_search_set_parts(idx, 0);
     free(ha);
     free(hb);
 }
