@@ -106,6 +106,10 @@ ifeq ($(SIZE),medium)
   TS_ARGS     := --runs 1 --rounds 300
 endif
 
+# The relabelled rounds' rollouts sample at this temperature (0: the agent's own argmax, the
+# mistakes it makes when evaluated).
+RELABEL_TEMPERATURE ?= 1
+
 # Knobs a size sets that a run may also override: N_TRAJ (oracle trajectories for imitation),
 # PAIR_TRAJ (how many of them DPO's pairs come from; all by default).
 PAIR_TRAJ ?= $(N_TRAJ)

@@ -27,7 +27,7 @@ $(RUN)/goals-relabel.jsonl: $(RUN)/goals-train.jsonl
 
 .SECONDEXPANSION:
 $(RUN)/relabel-%.traj.jsonl.zst: $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt $(RUN)/goals-relabel.jsonl
-	$(TIMED) relabel-rollout-$* $(BIN)/rollout $(QUIET) $(MATH) -m $< --oracle-labels --temperature 1 --seed $(SEED)$* $(EPISODE) \
+	$(TIMED) relabel-rollout-$* $(BIN)/rollout $(QUIET) $(MATH) -m $< --oracle-labels --temperature $(RELABEL_TEMPERATURE) --seed $(SEED)$* $(EPISODE) \
 	    -o $@ $(RUN)/goals-relabel.jsonl
 # Each episode up to and including its first divergence (all of it where there is none).
 FIRST_DIVERGENCE := (.steps | map(.action_index != .oracle_index) | index(true)) as $$k | \
