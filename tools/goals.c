@@ -88,10 +88,13 @@ int main(int argc, char **argv)
     for (size_t id = 0; id < goals.n && (limit < 0 || written < limit) && !ws_interrupted(); id++) {
         if (!ws_split_matches(split, (long)id))
             continue;
-        if (ws_writer_put(w, goals.goals[id], &err)) {
+        json_t *goal = ws_goals_get(&goals, id, &err);
+        if (!goal || ws_writer_put(w, goal, &err)) {
+            json_decref(goal);
             ws_writer_discard(w);
             ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);
         }
+        json_decref(goal);
         written++;
     }
     int status = ws_cli_close_output(&cli, w);

@@ -136,6 +136,8 @@ static const ws_goal_set *goal_set(server *sv, int human, ws_err *err)
     return &sv->sets[human];
 }
 
+static json_t *reset_session(server *sv, json_t *req, const char *name, json_t *goal);
+
 static json_t *op_reset(server *sv, json_t *req, const char *name)
 {
     ws_err err;
@@ -148,12 +150,24 @@ static json_t *op_reset(server *sv, json_t *req, const char *name)
         if (!json_is_integer(goal_id) || json_integer_value(goal_id) < 0 ||
             (size_t)json_integer_value(goal_id) >= set->n)
             return error_response("reset: needs \"goal\" or a \"goal_id\" in [0, %zu)", set->n);
-        goal = set->goals[json_integer_value(goal_id)];
-    } else if (!json_is_object(goal)) {
-        return error_response("reset: \"goal\" must be an object");
-    } else if (ws_goal_check_origin(goal, &sv->cat, &err)) {
-        return error_response("reset: %s", err.msg);
+        json_t *made = ws_goals_get(set, (size_t)json_integer_value(goal_id), &err);
+        if (!made)
+            return error_response("reset: %s", err.msg);
+        json_t *r = reset_session(sv, req, name, made);
+        json_decref(made);
+        return r;
     }
+    if (!json_is_object(goal))
+        return error_response("reset: \"goal\" must be an object");
+    if (ws_goal_check_origin(goal, &sv->cat, &err))
+        return error_response("reset: %s", err.msg);
+    return reset_session(sv, req, name, goal);
+}
+
+/* A session (new, or the named one restarted) on goal. */
+static json_t *reset_session(server *sv, json_t *req, const char *name, json_t *goal)
+{
+    ws_err err;
     ws_episode_opts eo = {.max_steps = 100, .obs_mode = WS_OBS_TEXT};
     json_t *v;
     if ((v = json_object_get(req, "max_steps"))) {

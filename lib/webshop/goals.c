@@ -6,6 +6,7 @@
 
 #include "pyrandom.h"
 #include "rng.h"
+#include "strmap.h"
 
 const char *ws_goal_split(long goal_id)
 {
@@ -57,37 +58,6 @@ static void strip_dots(const char *s, const char **start, int *len)
     *len = (int)(e - b);
 }
 
-typedef struct goal_list {
-    json_t **items;
-    size_t n, cap;
-} goal_list;
-
-static int push(goal_list *l, json_t *g)
-{
-    if (!g)
-        return -1;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 1024;
-        json_t **p = realloc(l->items, cap * sizeof *p);
-        if (!p) {
-            json_decref(g);
-            return -1;
-        }
-        l->items = p;
-        l->cap = cap;
-    }
-    l->items[l->n++] = g;
-    return 0;
-}
-
-static json_t *string_array(const char **v, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_string(v[i]));
-    return a;
-}
-
 static json_t *goal_base(const ws_product *p, const char *source, const char *instruction,
                          json_t *attributes, json_t *options, int has_upper, double upper)
 {
@@ -109,195 +79,268 @@ static json_t *goal_base(const ws_product *p, const char *source, const char *in
     return g;
 }
 
+static json_t *string_array(const char **v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+/* One source of goals in WebShop's order (products in catalog order): a product's synthetic goals,
+ * one per combination of its option values, or one of its human goals. */
+struct ws_goal_origin {
+    uint64_t first;  /* WebShop's index (before the shuffle) of its first goal */
+    uint64_t n;      /* its goals */
+    uint32_t product;
+    uint32_t human;  /* a human goal: its index in the product's instructions */
+    int has_upper;   /* its goals' price limit */
+    double upper;
+    double weight;   /* its goals' weight */
+};
+
+/* The options of a product sorted by name, as WebShop's get_synthetic_goals takes them, and how
+ * many combinations of their values there are. */
 static int cmp_option_name(const void *a, const void *b)
 {
     return strcmp((*(const ws_option *const *)a)->name, (*(const ws_option *const *)b)->name);
 }
 
-static int synthetic_goals(const ws_product *p, ws_rng *price_rng, goal_list *out, ws_err *err)
+static uint64_t combinations(const ws_product *p)
 {
-    double upper = 0;
-    int has_upper = draw_price_upper(p->price, price_rng, &upper);
-    char price_text[96] = "";
-    if (has_upper)
-        snprintf(price_text, sizeof price_text, ", and price lower than %.2f dollars", upper);
+    uint64_t combos = 1;
+    for (size_t i = 0; i < p->n_options; i++)
+        combos *= p->options[i].n_values; /* an option without values yields no goal, as in WebShop */
+    return combos;
+}
 
+/* The synthetic goal of product p for combination c (a mixed-radix number over its options sorted
+ * by name, the last varying fastest: itertools.product's order). */
+static json_t *synthetic_goal(const ws_product *p, const struct ws_goal_origin *o, uint64_t c, ws_err *err)
+{
+    char price_text[96] = "";
+    if (o->has_upper)
+        snprintf(price_text, sizeof price_text, ", and price lower than %.2f dollars", o->upper);
     size_t k = p->n_options;
     const ws_option **sorted = calloc(k ? k : 1, sizeof *sorted);
     size_t *digit = calloc(k ? k : 1, sizeof *digit);
-    if (!sorted || !digit) {
-        free(sorted);
-        free(digit);
-        return ws_fail(err, "out of memory");
-    }
+    char *text = NULL;
+    json_t *g = NULL;
+    if (!sorted || !digit)
+        goto out;
     for (size_t i = 0; i < k; i++)
         sorted[i] = &p->options[i];
     qsort(sorted, k, sizeof *sorted, cmp_option_name);
-    size_t combos = 1;
-    for (size_t i = 0; i < k; i++)
-        combos *= sorted[i]->n_values; /* an option without values yields no goal, as in WebShop */
-
+    for (size_t i = k; i-- > 0;) {
+        digit[i] = (size_t)(c % sorted[i]->n_values);
+        c /= sorted[i]->n_values;
+    }
     const char *base;
     int base_len;
     strip_dots(p->instruction, &base, &base_len);
-    int rc = 0;
-    for (size_t c = 0; c < combos && rc == 0; c++) {
-        /* The combination as a mixed-radix number, last option varying fastest (itertools.product). */
-        size_t rest = c;
-        for (size_t i = k; i-- > 0;) {
-            digit[i] = rest % sorted[i]->n_values;
-            rest /= sorted[i]->n_values;
-        }
-        size_t len = (size_t)base_len + strlen(price_text) + 16;
-        for (size_t i = 0; i < k; i++)
-            len += strlen(sorted[i]->name) + strlen(sorted[i]->values[digit[i]]) + 8;
-        char *text = malloc(len);
-        if (!text) {
-            rc = ws_fail(err, "out of memory");
-            break;
-        }
-        int n = snprintf(text, len, "%.*s", base_len, base);
-        json_t *options = json_object();
-        for (size_t i = 0; i < k; i++) {
-            const char *name = sorted[i]->name, *value = sorted[i]->values[digit[i]];
-            n += snprintf(text + n, len - (size_t)n, "%s%s: %s", i ? ", and " : " with ", name, value);
-            json_object_set_new(options, name, json_string(value));
-        }
-        snprintf(text + n, len - (size_t)n, "%s", price_text);
-        json_t *g = goal_base(p, "synthetic", text,
-                              string_array(p->instruction_attributes, p->n_instruction_attributes),
-                              options, has_upper, upper);
-        free(text);
-        if (push(out, g))
-            rc = ws_fail(err, "out of memory");
+    size_t len = (size_t)base_len + strlen(price_text) + 16;
+    for (size_t i = 0; i < k; i++)
+        len += strlen(sorted[i]->name) + strlen(sorted[i]->values[digit[i]]) + 8;
+    if (!(text = malloc(len)))
+        goto out;
+    int n = snprintf(text, len, "%.*s", base_len, base);
+    json_t *options = json_object();
+    for (size_t i = 0; i < k; i++) {
+        const char *name = sorted[i]->name, *value = sorted[i]->values[digit[i]];
+        n += snprintf(text + n, len - (size_t)n, "%s%s: %s", i ? ", and " : " with ", name, value);
+        json_object_set_new(options, name, json_string(value));
     }
+    snprintf(text + n, len - (size_t)n, "%s", price_text);
+    g = goal_base(p, "synthetic", text, string_array(p->instruction_attributes, p->n_instruction_attributes),
+                  options, o->has_upper, o->upper);
+out:
     free(sorted);
     free(digit);
-    return rc;
+    free(text);
+    if (!g)
+        ws_fail(err, "out of memory");
+    return g;
 }
 
-static int human_goals(const ws_product *p, ws_rng *price_rng, goal_list *out, ws_err *err)
+/* A human goal's fields, checked; 1 when WebShop skips it (no attributes). */
+static int human_fields(const ws_product *p, size_t i, const char **instruction, json_t **attributes,
+                        json_t **options, ws_err *err)
 {
-    size_t i;
-    json_t *h;
-    json_array_foreach(p->human_goals, i, h) {
-        const char *instruction = json_string_value(json_object_get(h, "instruction"));
-        json_t *attributes = json_object_get(h, "instruction_attributes");
-        json_t *options = json_object_get(h, "instruction_options");
-        if (!instruction || !json_is_array(attributes))
-            return ws_fail(err, "%s: instructions[%zu]: needs \"instruction\" and \"instruction_attributes\"",
-                           p->asin, i);
-        if (json_array_size(attributes) == 0)
-            continue; /* WebShop skips human goals without attributes */
-        double upper = 0;
-        int has_upper = draw_price_upper(p->price, price_rng, &upper);
-        const char *base;
-        int base_len;
-        strip_dots(instruction, &base, &base_len);
-        char *text;
-        int n = has_upper ? asprintf(&text, "%.*s, and price lower than %.2f dollars", base_len, base, upper)
-                          : asprintf(&text, "%.*s", base_len, base);
-        if (n < 0)
+    json_t *h = json_array_get(p->human_goals, i);
+    *instruction = json_string_value(json_object_get(h, "instruction"));
+    *attributes = json_object_get(h, "instruction_attributes");
+    *options = json_object_get(h, "instruction_options");
+    if (!*instruction || !json_is_array(*attributes))
+        return ws_fail(err, "%s: instructions[%zu]: needs \"instruction\" and \"instruction_attributes\"", p->asin, i);
+    return json_array_size(*attributes) == 0; /* WebShop skips human goals without attributes */
+}
+
+static json_t *human_goal(const ws_product *p, const struct ws_goal_origin *o, ws_err *err)
+{
+    const char *instruction;
+    json_t *attributes, *options;
+    if (human_fields(p, o->human, &instruction, &attributes, &options, err) < 0)
+        return NULL;
+    const char *base;
+    int base_len;
+    strip_dots(instruction, &base, &base_len);
+    char *text;
+    int n = o->has_upper ? asprintf(&text, "%.*s, and price lower than %.2f dollars", base_len, base, o->upper)
+                         : asprintf(&text, "%.*s", base_len, base);
+    if (n < 0)
+        return ws_fail(err, "out of memory"), NULL;
+    json_t *g = goal_base(p, "human", text, json_deep_copy(attributes),
+                          json_is_array(options) ? json_deep_copy(options) : json_array(), o->has_upper, o->upper);
+    free(text);
+    if (!g)
+        ws_fail(err, "out of memory");
+    return g;
+}
+
+static int add_origin(ws_goal_set *set, size_t *cap, struct ws_goal_origin o, ws_err *err)
+{
+    if (set->n_origins == *cap) {
+        size_t grown = *cap ? *cap * 2 : 1024;
+        struct ws_goal_origin *p = realloc(set->origins, grown * sizeof *p);
+        if (!p)
             return ws_fail(err, "out of memory");
-        json_t *g = goal_base(p, "human", text, json_deep_copy(attributes),
-                              json_is_array(options) ? json_deep_copy(options) : json_array(),
-                              has_upper, upper);
-        free(text);
-        if (push(out, g))
-            return ws_fail(err, "out of memory");
+        set->origins = p;
+        *cap = grown;
     }
+    o.first = set->n;
+    set->origins[set->n_origins++] = o;
+    set->n += o.n;
     return 0;
 }
 
-/* WebShop's weight: the mean over the goal's attributes of 1 / (goals sharing that attribute). */
-static int set_weights(goal_list *l, ws_goal_source source)
+/* WebShop's weight of a synthetic goal: the mean over its attributes of 1 / (goals sharing that
+ * attribute); every goal of a product has the product's attributes. Human goals weigh 1. */
+static int set_weights(ws_goal_set *set, ws_err *err)
 {
-    json_t *counts = json_object();
-    if (!counts)
-        return -1;
-    for (size_t g = 0; g < l->n; g++) {
-        size_t i;
-        json_t *a;
-        json_array_foreach(json_object_get(l->items[g], "attributes"), i, a) {
-            const char *key = json_string_value(a);
-            json_int_t c = json_integer_value(json_object_get(counts, key));
-            json_object_set_new(counts, key, json_integer(c + 1));
-        }
-    }
-    for (size_t g = 0; g < l->n; g++) {
-        json_t *attrs = json_object_get(l->items[g], "attributes");
-        double w = 1.0;
-        if (source == WS_GOALS_SYNTHETIC && json_array_size(attrs)) {
+    ws_strmap names = {0};
+    uint64_t *counts = NULL;
+    size_t counts_cap = 0;
+    int rc = 0;
+    for (int pass = 0; pass < 2 && rc == 0; pass++)
+        for (size_t o = 0; o < set->n_origins && rc == 0; o++) {
+            struct ws_goal_origin *g = &set->origins[o];
+            const ws_product *p = &set->cat->products[g->product];
+            g->weight = 1.0;
+            if (set->source != WS_GOALS_SYNTHETIC || p->n_instruction_attributes == 0)
+                continue;
             double sum = 0;
-            size_t i;
-            json_t *a;
-            json_array_foreach(attrs, i, a)
-                sum += 1.0 / (double)json_integer_value(json_object_get(counts, json_string_value(a)));
-            w = sum / (double)json_array_size(attrs);
+            for (size_t i = 0; i < p->n_instruction_attributes; i++) {
+                const char *a = p->instruction_attributes[i];
+                if (pass == 0) { /* count */
+                    long id = ws_strmap_add(&names, a, strlen(a), NULL);
+                    if (id >= 0 && (size_t)id >= counts_cap) {
+                        size_t grown = counts_cap ? counts_cap * 2 : 256;
+                        uint64_t *c = realloc(counts, grown * sizeof *c);
+                        if (c) {
+                            memset(c + counts_cap, 0, (grown - counts_cap) * sizeof *c);
+                            counts = c;
+                            counts_cap = grown;
+                        }
+                    }
+                    if (id < 0 || (size_t)id >= counts_cap) {
+                        rc = ws_fail(err, "out of memory");
+                        break;
+                    }
+                    counts[id] += g->n;
+                } else {
+                    sum += 1.0 / (double)counts[ws_strmap_find(&names, a, strlen(a))];
+                }
+            }
+            if (pass == 1)
+                g->weight = sum / (double)p->n_instruction_attributes;
         }
-        json_object_set_new(l->items[g], "weight", json_real(w));
-    }
-    json_decref(counts);
-    return 0;
+    ws_strmap_free(&names);
+    free(counts);
+    return rc;
 }
 
 int ws_goals_build(ws_catalog *cat, ws_goal_source source, uint64_t seed, ws_goal_set *set,
                    ws_err *err)
 {
-    memset(set, 0, sizeof *set);
-    const char *catalog_sha256 = ws_catalog_sha256(cat, err);
-    if (!catalog_sha256)
+    *set = (ws_goal_set){.cat = cat, .source = source, .seed = seed};
+    if (!(set->catalog_sha256 = ws_catalog_sha256(cat, err)))
         return -1;
-    goal_list l = {0};
     ws_rng price_rng;
     ws_rng_seed(&price_rng, seed, "goal-prices");
+    size_t cap = 0;
     int rc = 0;
     for (size_t i = 0; i < cat->n && rc == 0; i++) {
         const ws_product *p = &cat->products[i];
-        if (source == WS_GOALS_SYNTHETIC && p->instruction)
-            rc = synthetic_goals(p, &price_rng, &l, err);
-        else if (source == WS_GOALS_HUMAN && p->human_goals)
-            rc = human_goals(p, &price_rng, &l, err);
+        struct ws_goal_origin o = {.product = (uint32_t)i};
+        if (source == WS_GOALS_SYNTHETIC && p->instruction) {
+            /* one price limit per product, drawn even when it has no goal, as WebShop does */
+            o.has_upper = draw_price_upper(p->price, &price_rng, &o.upper);
+            o.n = combinations(p);
+            if (o.n)
+                rc = add_origin(set, &cap, o, err);
+        } else if (source == WS_GOALS_HUMAN && p->human_goals) {
+            for (size_t h = 0; h < json_array_size(p->human_goals) && rc == 0; h++) {
+                const char *instruction;
+                json_t *attributes, *options;
+                int skip = human_fields(p, h, &instruction, &attributes, &options, err);
+                if (skip < 0)
+                    rc = -1;
+                if (skip)
+                    continue;
+                o.human = (uint32_t)h;
+                o.n = 1;
+                o.has_upper = draw_price_upper(p->price, &price_rng, &o.upper);
+                rc = add_origin(set, &cap, o, err);
+            }
+        }
     }
-    if (rc == 0 && set_weights(&l, source))
-        rc = ws_fail(err, "out of memory");
-    size_t *order = rc == 0 ? malloc((l.n ? l.n : 1) * sizeof *order) : NULL;
-    json_t **shuffled = order ? malloc((l.n ? l.n : 1) * sizeof *shuffled) : NULL;
-    if (rc == 0 && !shuffled)
+    if (rc == 0)
+        rc = set_weights(set, err);
+    if (rc == 0 && !(set->order = malloc((set->n ? set->n : 1) * sizeof *set->order)))
         rc = ws_fail(err, "out of memory");
     if (rc) {
-        for (size_t i = 0; i < l.n; i++)
-            json_decref(l.items[i]);
-        free(l.items);
-        free(order);
+        ws_goals_free(set);
         return -1;
     }
-    for (size_t i = 0; i < l.n; i++)
-        order[i] = i;
+    for (size_t i = 0; i < set->n; i++)
+        set->order[i] = i;
     /* WebShop's order: random.seed(seed); random.shuffle(goals), so that the splits hold its goals */
     ws_pyrandom shuffle_rng;
     ws_pyrandom_seed(&shuffle_rng, seed);
-    ws_pyrandom_shuffle(&shuffle_rng, order, l.n);
-    for (size_t id = 0; id < l.n; id++) {
-        json_t *g = l.items[order[id]];
-        json_object_set_new(g, "goal_id", json_integer((json_int_t)id));
-        json_object_set_new(g, "split", json_string(ws_goal_split((long)id)));
-        json_object_set_new(g, "catalog_sha256", json_string(catalog_sha256));
-        json_object_set_new(g, "seed", json_integer((json_int_t)seed));
-        shuffled[id] = g;
-    }
-    free(order);
-    free(l.items);
-    set->goals = shuffled;
-    set->n = l.n;
+    ws_pyrandom_shuffle(&shuffle_rng, set->order, set->n);
     return 0;
+}
+
+json_t *ws_goals_get(const ws_goal_set *set, size_t goal_id, ws_err *err)
+{
+    if (goal_id >= set->n)
+        return ws_fail(err, "goal %zu: there are %zu goals", goal_id, set->n), NULL;
+    uint64_t w = set->order[goal_id];
+    size_t lo = 0, hi = set->n_origins; /* the last origin whose first goal is at or before w */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (set->origins[mid].first <= w)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    const struct ws_goal_origin *o = &set->origins[lo];
+    const ws_product *p = &set->cat->products[o->product];
+    json_t *g = set->source == WS_GOALS_SYNTHETIC ? synthetic_goal(p, o, w - o->first, err) : human_goal(p, o, err);
+    if (!g)
+        return NULL;
+    json_object_set_new(g, "goal_id", json_integer((json_int_t)goal_id));
+    json_object_set_new(g, "split", json_string(ws_goal_split((long)goal_id)));
+    json_object_set_new(g, "weight", json_real(o->weight));
+    json_object_set_new(g, "catalog_sha256", json_string(set->catalog_sha256));
+    json_object_set_new(g, "seed", json_integer((json_int_t)set->seed));
+    return g;
 }
 
 void ws_goals_free(ws_goal_set *set)
 {
-    for (size_t i = 0; i < set->n; i++)
-        json_decref(set->goals[i]);
-    free(set->goals);
+    free(set->origins);
+    free(set->order);
     memset(set, 0, sizeof *set);
 }
 

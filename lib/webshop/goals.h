@@ -11,8 +11,12 @@
  * default seed 233 these are WebShop's own splits. Prices and price limits come from the seeded
  * stream "goal-prices" instead: WebShop draws them from the unseeded global generator before it
  * seeds, so no two of its runs agree on them.
- * Goals are returned as goal records (schemas/goal.schema.json) owned by the set; each names
- * where it comes from (catalog_sha256, seed), which tools that play goals check. */
+ * A goal set holds what its goals are made from, not the goals: per product (or human goal) its
+ * first goal's place in WebShop's order, its price limit and weight, and the shuffled order
+ * (about 40 bytes a product and 8 a goal: some 110 MB for the 7.5 million synthetic goals of
+ * 1.18M products, where the goal records would take gigabytes). ws_goals_get makes one goal
+ * record (schemas/goal.schema.json) when asked; each names where it comes from (catalog_sha256,
+ * seed), which tools that play goals check. */
 #ifndef WS_GOALS_H
 #define WS_GOALS_H
 
@@ -29,12 +33,22 @@
 typedef enum { WS_GOALS_SYNTHETIC, WS_GOALS_HUMAN } ws_goal_source;
 
 typedef struct ws_goal_set {
-    json_t **goals; /* goal records, index = goal_id */
-    size_t n;
+    size_t n; /* goals: goal_id 0 .. n - 1 */
+    /* what they are made from (the catalog must outlive the set) */
+    ws_catalog *cat;
+    ws_goal_source source;
+    uint64_t seed;
+    const char *catalog_sha256;
+    struct ws_goal_origin *origins; /* in WebShop's order */
+    size_t n_origins;
+    size_t *order; /* goal_id -> the goal's place in WebShop's order */
 } ws_goal_set;
 
 int ws_goals_build(ws_catalog *cat, ws_goal_source source, uint64_t seed, ws_goal_set *set,
                    ws_err *err);
+/* The record of goal goal_id, made now (a new reference); NULL with err when out of range or out
+ * of memory. The same goal gives the same record every time. */
+json_t *ws_goals_get(const ws_goal_set *set, size_t goal_id, ws_err *err);
 void ws_goals_free(ws_goal_set *set);
 
 /* A goal record read back for an episode and its reward. Strings borrow from the record, which

@@ -124,18 +124,29 @@ static size_t check_dir(const char *dir, uint64_t seed, const char *const *extra
         assert_int_equal(ws_goals_build(&json, src, seed, &ga, &err), 0);
         assert_int_equal(ws_goals_build(&mapped, src, seed, &gb, &err), 0);
         assert_int_equal(ga.n, gb.n);
-        for (size_t g = 0; g < ga.n; g++)
-            assert_true(json_equal(ga.goals[g], gb.goals[g]));
+        json_t **goals = malloc((ga.n + 1) * sizeof *goals);
+        for (size_t g = 0; g < ga.n; g++) {
+            goals[g] = ws_goals_get(&ga, g, &err);
+            json_t *other = ws_goals_get(&gb, g, &err);
+            assert_non_null(goals[g]);
+            assert_true(json_equal(goals[g], other));
+            json_decref(other);
+        }
         if (src == WS_GOALS_SYNTHETIC) {
             const char **queries = malloc((ga.n + n_extra + 1) * sizeof *queries);
             for (size_t g = 0; g < ga.n; g++)
-                queries[g] = json_string_value(json_object_get(ga.goals[g], "instruction"));
+                queries[g] = json_string_value(json_object_get(goals[g], "instruction"));
             if (n_extra)
                 memcpy(queries + ga.n, extra, n_extra * sizeof *extra);
             assert_same_search(&json, &mapped, queries, ga.n + n_extra);
             free(queries);
             n_goals = ga.n;
         }
+        for (size_t g = 0; g < ga.n; g++)
+            json_decref(goals[g]);
+        free(goals);
+        assert_null(ws_goals_get(&ga, ga.n, &err)); /* past the last goal */
+        assert_non_null(strstr(err.msg, "goals"));
         ws_goals_free(&ga);
         ws_goals_free(&gb);
     }

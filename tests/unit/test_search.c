@@ -489,8 +489,12 @@ static void test_catalog_mapped_parity(void **state)
     snprintf(file, sizeof file, "%s/index", tmp);
     ws_mapfile *m;
     ws_search_index *mapped = through_file(idx, file, &m);
-    for (size_t g = 0; g < goals.n; g++)
-        assert_same_search(idx, mapped, an, json_string_value(json_object_get(goals.goals[g], "instruction")));
+    for (size_t g = 0; g < goals.n; g++) {
+        json_t *goal = ws_goals_get(&goals, g, &err);
+        assert_non_null(goal);
+        assert_same_search(idx, mapped, an, json_string_value(json_object_get(goal, "instruction")));
+        json_decref(goal);
+    }
     ws_search_free(mapped);
     ws_mapfile_close(m);
     unlink(file);
