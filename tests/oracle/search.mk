@@ -13,6 +13,10 @@
 #
 # Needs a JDK >= 21 (SEARCH_ORACLE_JDK), python3, zstd, jq and the catalog (WEBSHOP_DATA).
 # Not run by CI. SEARCH_ORACLE_SWEEP=--no-sweep skips the code-point sweep (about 30 s).
+# A large synthetic catalog (catalog-synth, catalog-convert): SEARCH_ORACLE_QUERIES=N compares the
+# first N goal instructions only, without the second set (a title and attributes per product), e.g.
+#   make oracle-search SEARCH_ORACLE_DATA=runs/bench-scale-100000/data SEARCH_ORACLE_QUERIES=1000
+# Each catalog directory gets its own Anserini index and query files.
 
 SEARCH_ORACLE_DATA ?= $(or $(WEBSHOP_DATA),../shared/webshop-1k)
 SEARCH_ORACLE_JDK ?= $(lastword $(sort $(wildcard /usr/lib/jvm/java-2[1-9]-openjdk-* \
@@ -20,8 +24,11 @@ SEARCH_ORACLE_JDK ?= $(lastword $(sort $(wildcard /usr/lib/jvm/java-2[1-9]-openj
 SEARCH_ORACLE_PYSERINI := 1.6.0
 SEARCH_ORACLE_JAR := .cache/pyserini/anserini-1.7.1-fatjar.jar
 SEARCH_ORACLE_SWEEP ?=
-SO_CACHE := .cache/search-oracle
+SEARCH_ORACLE_QUERIES ?=
+SO_KEY := $(subst /,_,$(abspath $(SEARCH_ORACLE_DATA)))
+SO_CACHE := .cache/search-oracle/$(SO_KEY)
 SO_OUT := $(BUILD)/oracle-search
+SO_QUERIES := $(SO_OUT)/$(SO_KEY)
 
 .PHONY: oracle-search
 
@@ -51,20 +58,22 @@ $(SO_OUT)/search_parity: tests/oracle/search_parity.c $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(OMP) $(WARN) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -o $@
 
-$(SO_OUT)/queries-goals.txt: $(BIN)/goals $(SEARCH_ORACLE_DATA)/products.jsonl.zst
+$(SO_QUERIES)/queries-goals$(SEARCH_ORACLE_QUERIES).txt: $(BIN)/goals $(SEARCH_ORACLE_DATA)/products.jsonl.zst
 	@mkdir -p $(@D)
-	$(BIN)/goals --split all -q -d $(SEARCH_ORACLE_DATA) | jq -r .instruction > $@.tmp && mv $@.tmp $@
+	$(BIN)/goals --split all -q $(if $(SEARCH_ORACLE_QUERIES),-n $(SEARCH_ORACLE_QUERIES)) -d $(SEARCH_ORACLE_DATA) | \
+	    jq -r .instruction > $@.tmp && mv $@.tmp $@
 
-$(SO_OUT)/queries-extra.txt: $(BIN)/goals tests/oracle/search_parity.py $(SEARCH_ORACLE_DATA)/products.jsonl.zst
+$(SO_QUERIES)/queries-extra.txt: $(BIN)/goals tests/oracle/search_parity.py $(SEARCH_ORACLE_DATA)/products.jsonl.zst
 	@mkdir -p $(@D)
 	$(BIN)/goals --split all -q --human -d $(SEARCH_ORACLE_DATA) | jq -r .instruction > $@.tmp
 	python3 tests/oracle/search_parity.py extra-queries $(SEARCH_ORACLE_DATA) $@.more
 	cat $@.more >> $@.tmp && rm -f $@.more && mv $@.tmp $@
 
+SO_EXTRA := $(if $(SEARCH_ORACLE_QUERIES),,$(SO_QUERIES)/queries-extra.txt)
 oracle-search: $(SO_OUT)/search_parity $(SO_CACHE)/classes/SearchOracle.class $(SO_CACHE)/index.built \
-               $(SO_OUT)/queries-goals.txt $(SO_OUT)/queries-extra.txt
+               $(SO_QUERIES)/queries-goals$(SEARCH_ORACLE_QUERIES).txt $(SO_EXTRA)
 	python3 tests/oracle/search_parity.py run --java $(SEARCH_ORACLE_JDK)/bin/java \
 	    --jar $(SEARCH_ORACLE_JAR) --classes $(SO_CACHE)/classes --index $(SO_CACHE)/index \
 	    --c-driver $(SO_OUT)/search_parity --data $(SEARCH_ORACLE_DATA) \
-	    --queries goals=$(SO_OUT)/queries-goals.txt --queries extra=$(SO_OUT)/queries-extra.txt \
+	    --queries goals=$(SO_QUERIES)/queries-goals$(SEARCH_ORACLE_QUERIES).txt $(if $(SO_EXTRA),--queries extra=$(SO_EXTRA)) \
 	    $(SEARCH_ORACLE_SWEEP)
