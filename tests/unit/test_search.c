@@ -451,12 +451,15 @@ static void test_damaged_index(void **state)
             continue;
         }
         opened++;
-        for (size_t q = 0; q < sizeof tiny_queries / sizeof *tiny_queries; q++) {
-            ws_search_hit hits[WS_SEARCH_TOP];
-            size_t n;
-            if (ws_search(idx, f->an, tiny_queries[q], WS_SEARCH_TOP, hits, &n, &err) == 0)
-                for (size_t i = 0; i < n; i++)
-                    assert_true(hits[i].doc < ws_search_n_docs(idx));
+        for (int parts = 1; parts <= 3; parts += 2) { /* whole, and split as a large collection is */
+            ws_search_set_parts(idx, parts);
+            for (size_t q = 0; q < sizeof tiny_queries / sizeof *tiny_queries; q++) {
+                ws_search_hit hits[WS_SEARCH_TOP];
+                size_t n;
+                if (ws_search(idx, f->an, tiny_queries[q], WS_SEARCH_TOP, hits, &n, &err) == 0)
+                    for (size_t i = 0; i < n; i++)
+                        assert_true(hits[i].doc < ws_search_n_docs(idx));
+            }
         }
         ws_search_free(idx);
         ws_mapfile_close(bm);
