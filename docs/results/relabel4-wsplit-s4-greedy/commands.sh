@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
 # Session of 2026-12-05 (an Intel Xeon with AMX): relabel round 1 and DAgger from seed 4's IL agent
-# (runs/medium-s4, made by medium-wsplit-s4-bf16/commands.sh), the agent's argmax on 2,000 train goals.
+# (runs/medium-s4, made by medium-wsplit-s4-bf16/commands.sh), the agent's argmax on 2,000 train
+# goals, in a run folder of its own (its IL files linked) so that the sampled round can sit beside it.
 set -euo pipefail
-make SIZE=medium SEED=4 CPU_MATH=bf16 RELABEL_TEMPERATURE=0 RELABEL_GOALS=2000 \
-    runs/medium-s4/eval-relabel-1.summary.jsonl runs/medium-s4/eval-dagger.summary.jsonl
-bash scripts/paired.sh runs/medium-s4/eval-il.jsonl.zst runs/medium-s4/eval-relabel-1.jsonl.zst runs/medium-s4/eval-dagger.jsonl.zst
+R=runs/medium-s4-argmax
+mkdir -p $R
+for f in goals-train.jsonl goals-test.jsonl traj-oracle.jsonl.zst tok-oracle.jsonl.zst il.ckpt il.ckpt.optim \
+         eval-il.summary.jsonl eval-il.jsonl.zst eval-il.md; do
+    ln -sf "$PWD/runs/medium-s4/$f" $R/$f
+done
+make SIZE=medium SEED=4 CPU_MATH=bf16 RUN=$R RELABEL_TEMPERATURE=0 RELABEL_GOALS=2000 \
+    $R/eval-relabel-1.summary.jsonl $R/eval-dagger.summary.jsonl
+bash scripts/paired.sh $R/eval-il.jsonl.zst $R/eval-relabel-1.jsonl.zst $R/eval-dagger.jsonl.zst
