@@ -12,3 +12,6 @@ done
 make SIZE=medium SEED=4 CPU_MATH=bf16 RUN=$R RELABEL_TEMPERATURE=0 RELABEL_GOALS=2000 \
     $R/eval-relabel-1.summary.jsonl $R/eval-dagger.summary.jsonl
 bash scripts/paired.sh $R/eval-il.jsonl.zst $R/eval-relabel-1.jsonl.zst $R/eval-dagger.jsonl.zst
+# the pipeline's own (sampled) round beside it, in runs/medium-s4 itself
+make SIZE=medium SEED=4 CPU_MATH=bf16 runs/medium-s4/eval-relabel-1.summary.jsonl runs/medium-s4/eval-dagger.summary.jsonl
+bash scripts/paired.sh runs/medium-s4/eval-il.jsonl.zst runs/medium-s4/eval-relabel-1.jsonl.zst runs/medium-s4/eval-dagger.jsonl.zst
