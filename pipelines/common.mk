@@ -97,7 +97,7 @@ endif
 ifeq ($(SIZE),medium)
   # 5,000 trajectories (the product choice learns from each results page, one per trajectory:
   # 1,500 updates would visit 1,000 trajectories' pages twice), the recipe for 1,500 updates
-  # (about 42 minutes on 2 cores in fp32, 26 with CPU_MATH=bf16 on AMX: docs/results, "bf16 on
+  # (about 42 minutes on 2 cores in fp32, 27 with CPU_MATH=bf16 on AMX: docs/results, "bf16 on
   # AMX"); shorter PPO, self-learning and Thompson runs
   N_TRAJ      := 5000
   IL_ARGS     := --steps 1500

@@ -1,7 +1,8 @@
 # make pipeline-relabel: expert-relabelled on-policy data (beyond the study). The study's
 # self-learning keeps only episodes its agent already wins; here the agent's mistakes are the data.
-# Round k: the current agent plays RELABEL_GOALS train goals by sampling and the oracle judges
-# every state it reaches (rollout --oracle-labels): its own action, unless the agent's does as well
+# Round k: the current agent plays RELABEL_GOALS train goals, sampling at RELABEL_TEMPERATURE (0:
+# its argmax), and the oracle judges every state it reaches (rollout --oracle-labels): its own
+# action, unless the agent's does as well
 # (the oracle playing on from each: as much reward in no more steps, e.g. another product as good
 # as the target, which the oracle then buys where it stands). Each episode is cut
 # after its first divergence (the first state where the two differ): the states after it are

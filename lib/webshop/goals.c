@@ -217,43 +217,45 @@ static int add_origin(ws_goal_set *set, size_t *cap, struct ws_goal_origin o, ws
  * attribute); every goal of a product has the product's attributes. Human goals weigh 1. */
 static int set_weights(ws_goal_set *set, ws_err *err)
 {
-    ws_strmap names = {0};
+    for (size_t o = 0; o < set->n_origins; o++)
+        set->origins[o].weight = 1.0;
+    if (set->source != WS_GOALS_SYNTHETIC)
+        return 0;
+    ws_strmap names = {0}; /* attribute -> its index in counts */
     uint64_t *counts = NULL;
     size_t counts_cap = 0;
     int rc = 0;
-    for (int pass = 0; pass < 2 && rc == 0; pass++)
-        for (size_t o = 0; o < set->n_origins && rc == 0; o++) {
-            struct ws_goal_origin *g = &set->origins[o];
-            const ws_product *p = &set->cat->products[g->product];
-            g->weight = 1.0;
-            if (set->source != WS_GOALS_SYNTHETIC || p->n_instruction_attributes == 0)
-                continue;
-            double sum = 0;
-            for (size_t i = 0; i < p->n_instruction_attributes; i++) {
-                const char *a = p->instruction_attributes[i];
-                if (pass == 0) { /* count */
-                    long id = ws_strmap_add(&names, a, strlen(a), NULL);
-                    if (id >= 0 && (size_t)id >= counts_cap) {
-                        size_t grown = counts_cap ? counts_cap * 2 : 256;
-                        uint64_t *c = realloc(counts, grown * sizeof *c);
-                        if (c) {
-                            memset(c + counts_cap, 0, (grown - counts_cap) * sizeof *c);
-                            counts = c;
-                            counts_cap = grown;
-                        }
-                    }
-                    if (id < 0 || (size_t)id >= counts_cap) {
-                        rc = ws_fail(err, "out of memory");
-                        break;
-                    }
-                    counts[id] += g->n;
-                } else {
-                    sum += 1.0 / (double)counts[ws_strmap_find(&names, a, strlen(a))];
+    for (size_t o = 0; o < set->n_origins && rc == 0; o++) {
+        const ws_product *p = &set->cat->products[set->origins[o].product];
+        for (size_t i = 0; i < p->n_instruction_attributes && rc == 0; i++) {
+            const char *a = p->instruction_attributes[i];
+            long id = ws_strmap_add(&names, a, strlen(a), NULL);
+            if (id >= 0 && (size_t)id >= counts_cap) {
+                size_t grown = counts_cap ? counts_cap * 2 : 256;
+                uint64_t *c = realloc(counts, grown * sizeof *c);
+                if (c) {
+                    memset(c + counts_cap, 0, (grown - counts_cap) * sizeof *c);
+                    counts = c;
+                    counts_cap = grown;
                 }
             }
-            if (pass == 1)
-                g->weight = sum / (double)p->n_instruction_attributes;
+            if (id < 0 || (size_t)id >= counts_cap)
+                rc = ws_fail(err, "out of memory");
+            else
+                counts[id] += set->origins[o].n;
         }
+    }
+    for (size_t o = 0; o < set->n_origins && rc == 0; o++) {
+        const ws_product *p = &set->cat->products[set->origins[o].product];
+        if (p->n_instruction_attributes == 0)
+            continue;
+        double sum = 0;
+        for (size_t i = 0; i < p->n_instruction_attributes; i++) {
+            const char *a = p->instruction_attributes[i];
+            sum += 1.0 / (double)counts[ws_strmap_find(&names, a, strlen(a))];
+        }
+        set->origins[o].weight = sum / (double)p->n_instruction_attributes;
+    }
     ws_strmap_free(&names);
     free(counts);
     return rc;

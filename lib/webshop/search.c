@@ -685,9 +685,9 @@ static int query_init(query_state *qy, const ws_search_index *idx, ws_analyzer *
         while (j < n && qy->ids[j] == qy->ids[i])
             j++;
         const term *t = &idx->terms[qy->ids[i]];
-        float boost = (float)(j - i);
-        float weight = boost * t->idf;
         size_t count = j - i;
+        float boost = (float)count;
+        float weight = boost * t->idf;
         qy->q[qy->nq++] = (qterm){.term = qy->ids[i], .p = t->post, .end = t->post + t->df, .weight = weight,
                                   .scale = (count & (count - 1)) == 0 ? boost : 0,
                                   .max = clause_score(weight, idx->term_max_tf[qy->ids[i]])};
