@@ -132,11 +132,11 @@ struct ws_backend {
     void (*relu_backward)(const ws_backend *be, ws_real *dinp, const ws_real *inp, const ws_real *dout, size_t n,
                           ws_real slope);
     /* Multi-head self-attention within each packed sequence, scaled by 1/sqrt(C / NH). q, k, v, out:
-     * [T, C]; att [att_total]: the softmax probabilities, saved for the backward, NH blocks of
-     * len^2 per sequence: on the CPU at att_start[s]; another backend may lay the blocks out its
-     * own way within att_total (only its own attention_backward reads them). On a host backend
-     * (ws_backend_on_host) att may be NULL where no backward follows (inference): each block's
-     * probabilities then live only while the block is computed, in a buffer of the thread's. */
+     * [T, C]; att [att_total]: the softmax probabilities saved for the backward, NH blocks of len^2
+     * per sequence laid out the backend's own way (only its own attention_backward reads them).
+     * A host backend (ws_backend_on_host) takes att NULL and saves nothing: each block's
+     * probabilities live only while the block is computed, in a buffer of the thread's, and its
+     * backward computes them again from q and k (the same bits). */
     void (*attention_forward)(const ws_backend *be, ws_real *out, ws_real *att, const ws_real *q, const ws_real *k,
                               const ws_real *v, const ws_pack *p, int C, int NH);
     void (*attention_backward)(const ws_backend *be, ws_real *dq, ws_real *dk, ws_real *dv, const ws_real *dout,

@@ -39,7 +39,7 @@
 typedef struct cpu_ctx {
     int bf16;
     atomic_int bf16_failed;
-    atomic_int scratch_failed; /* an attention block's buffer (inference) could not be had */
+    atomic_int scratch_failed; /* an attention block's buffer could not be had */
 } cpu_ctx;
 
 static cpu_ctx FP32_CTX = {.bf16 = 0}, BF16_CTX = {.bf16 = 1};
@@ -300,76 +300,82 @@ WS_VECTOR_CLONES static void softmax_rows(ws_real *x, int rows, int n)
 
 /* Attention works one (sequence, head) block at a time, blocks spread over the threads: the
  * products are small (L x L x head size), too small for the BLAS to share out, and each block
- * writes its own rows of att and its own columns of the outputs, so the result does not depend
- * on which thread takes which block. Inside the parallel region the BLAS runs single-threaded. */
-/* Without att (inference) a block's probabilities need not outlive it: each thread computes its
- * blocks in one buffer of its own, grown to the largest block (1 MiB at 512 tokens), which stays
- * in its L2 cache, instead of writing and reading back a whole batch's (NH x len^2 per sequence:
- * some 190 MB a layer for 16 states of 500 tokens). The same products, so the same bits. */
+ * writes its own columns of the outputs, so the result does not depend on which thread takes
+ * which block. Inside the parallel region the BLAS runs single-threaded.
+ *
+ * A block's probabilities live only while the block is computed, in a buffer of the thread's
+ * grown to the largest block (1 MiB at 512 tokens, in L2 or close to it), and the backward
+ * computes them again from q and k: the same products in the same order, so the same bits.
+ * Saving them instead wrote NH x len^2 values per sequence and layer to memory and read them back
+ * (some 170 MB a step for 4 states of 384 tokens; 190 MB a layer for 16 states of 500 tokens),
+ * which cost more than the products that make them. att is therefore not used here (backend.h). */
 static _Thread_local ws_scratch attention_block;
+
+/* The block's probabilities into p (L x L): softmax(scale q k^T) row by row. */
+static void block_probabilities(const ws_backend *be, ws_real *p, const ws_real *q, const ws_real *k, int L, int C,
+                                int hs, ws_real scale)
+{
+    GEMM(be, CblasNoTrans, CblasTrans, L, L, hs, scale, q, C, k, C, 0, p, L);
+    softmax_rows(p, L, L);
+}
 
 static void cpu_attention_forward(const ws_backend *be, ws_real *out, ws_real *att, const ws_real *q,
                                   const ws_real *k, const ws_real *v, const ws_pack *pk, int C, int NH)
 {
+    (void)att;
     const int *seq_start = pk->h.seq_start, *seq_len = pk->h.seq_len;
-    const size_t *att_start = pk->h.att_start;
     int hs = C / NH;
     ws_real scale = (ws_real)(1.0 / sqrt((double)hs));
 #pragma omp parallel for schedule(dynamic, 1)
     for (int block = 0; block < pk->n_seq * NH; block++) {
         int s = block / NH, h = block % NH, L = seq_len[s];
         size_t off = (size_t)seq_start[s] * C + (size_t)h * hs;
-        ws_real *p = att ? att + att_start[s] + (size_t)h * L * L : ws_scratch_get(&attention_block, (size_t)L * L * sizeof *p);
-        if (!p) { /* only without att, which comes through a backend table: be is set */
+        ws_real *p = ws_scratch_get(&attention_block, (size_t)L * L * sizeof *p);
+        if (!p) {
             atomic_store(&((cpu_ctx *)be->ctx)->scratch_failed, 1);
             continue;
         }
-        GEMM(be, CblasNoTrans, CblasTrans, L, L, hs, scale, q + off, C, k + off, C, 0, p, L);
-        softmax_rows(p, L, L);
+        block_probabilities(be, p, q + off, k + off, L, C, hs, scale);
         GEMM(be, CblasNoTrans, CblasNoTrans, L, hs, L, 1, p, L, v + off, C, 0, out + off, C);
     }
 }
-
-/* Elements of dS a thread holds at once in the backward, on its stack (64 KiB of floats): a
- * whole block up to 128 tokens, 32 query rows at a time at 512. */
-#define ATT_BWD_SCRATCH 16384
 
 WS_VECTOR_CLONES static void cpu_attention_backward(const ws_backend *be, ws_real *dq, ws_real *dk, ws_real *dv,
                                    const ws_real *dout, const ws_real *att, const ws_real *q, const ws_real *k,
                                    const ws_real *v, const ws_pack *pk, int C, int NH)
 {
+    (void)att;
     const int *seq_start = pk->h.seq_start, *seq_len = pk->h.seq_len;
-    const size_t *att_start = pk->h.att_start;
     int hs = C / NH;
     ws_real scale = (ws_real)(1.0 / sqrt((double)hs));
 #pragma omp parallel for schedule(dynamic, 1)
     for (int block = 0; block < pk->n_seq * NH; block++) {
         int s = block / NH, h = block % NH, L = seq_len[s];
         size_t off = (size_t)seq_start[s] * C + (size_t)h * hs;
-        const ws_real *p = att + att_start[s] + (size_t)h * L * L;
-        /* dV += P^T dOut */
-        GEMM(be, CblasTrans, CblasNoTrans, L, hs, L, 1, p, L, dout + off, C, 1, dv + off, C);
-        /* the rest a slice of query rows at a time: dP = dOut V^T, dS = P * (dP - rowsum(dP * P)),
-         * dQ += scale dS K, dK += scale dS^T Q */
-        int rows = ATT_BWD_SCRATCH / L;
-        rows = rows < 1 ? 1 : rows > L ? L : rows;
-        ws_real ds[(size_t)rows * L];
-        for (int t0 = 0; t0 < L; t0 += rows) {
-            int n = L - t0 < rows ? L - t0 : rows;
-            size_t row0 = off + (size_t)t0 * C;
-            GEMM(be, CblasNoTrans, CblasTrans, n, L, hs, 1, dout + row0, C, v + off, C, 0, ds, L);
-            for (int t = 0; t < n; t++) {
-                ws_real *d = ds + (size_t)t * L;
-                const ws_real *pr = p + (size_t)(t0 + t) * L;
-                double dot = 0;
-                for (int u = 0; u < L; u++)
-                    dot += (double)d[u] * pr[u];
-                for (int u = 0; u < L; u++)
-                    d[u] = (ws_real)(pr[u] * (d[u] - dot));
-            }
-            GEMM(be, CblasNoTrans, CblasNoTrans, n, hs, L, scale, ds, L, k + off, C, 1, dq + row0, C);
-            GEMM(be, CblasTrans, CblasNoTrans, L, hs, n, scale, ds, L, q + row0, C, 1, dk + off, C);
+        /* the probabilities P, then dS, both L x L, in the thread's buffer */
+        ws_real *p = ws_scratch_get(&attention_block, 2 * (size_t)L * L * sizeof *p), *ds = p + (size_t)L * L;
+        if (!p) {
+            atomic_store(&((cpu_ctx *)be->ctx)->scratch_failed, 1);
+            continue;
         }
+        /* dV += P^T dOut, dP = dOut V^T, dS = P * (dP - rowsum(dP * P)), dQ += scale dS K,
+         * dK += scale dS^T Q: whole blocks, so that each product packs its operands once */
+        block_probabilities(be, p, q + off, k + off, L, C, hs, scale);
+        GEMM(be, CblasTrans, CblasNoTrans, L, hs, L, 1, p, L, dout + off, C, 1, dv + off, C);
+        GEMM(be, CblasNoTrans, CblasTrans, L, L, hs, 1, dout + off, C, v + off, C, 0, ds, L);
+        for (int t = 0; t < L; t++) {
+            ws_real *d = ds + (size_t)t * L;
+            const ws_real *pr = p + (size_t)t * L;
+            double dot = 0; /* in vector lanes: a chain of L dependent adds was most of the loop */
+#pragma omp simd reduction(+ : dot)
+            for (int u = 0; u < L; u++)
+                dot += (double)d[u] * pr[u];
+#pragma omp simd
+            for (int u = 0; u < L; u++)
+                d[u] = (ws_real)(pr[u] * (d[u] - dot));
+        }
+        GEMM(be, CblasNoTrans, CblasNoTrans, L, hs, L, scale, ds, L, k + off, C, 1, dq + off, C);
+        GEMM(be, CblasTrans, CblasNoTrans, L, hs, L, scale, ds, L, q + off, C, 1, dk + off, C);
     }
 }
 

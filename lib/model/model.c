@@ -488,9 +488,9 @@ static void lay_out(ws_model *m, int dim, size_t cap, carver *c)
         }
         break;
     case DIM_ATT:
-        /* the CPU in inference keeps each attention block in a buffer of its thread's (backend.h) */
+        /* the CPU keeps each attention block in a buffer of its thread's (backend.h) */
         for (size_t l = 0; l < kept_layers; l++)
-            if (train || !m->on_host)
+            if (!m->on_host)
                 TAKE(acts[l].att, cap);
             else
                 m->acts[l].att = NULL;

@@ -1,7 +1,7 @@
 /* Gradient check of the choice model: analytic gradients of every parameter tensor against
  * central finite differences, on a tiny model compiled here in double precision (the model and
  * the CPU backend are included with WS_REAL = double); and of the attention layer alone on
- * sequences long enough for its backward to work in slices. */
+ * a sequence of 300 tokens. */
 #define WS_REAL double
 #include "../../lib/model/backend_cpu.c"
 #include "../../lib/model/model.c"
@@ -114,13 +114,12 @@ static void test_gradients(void **state)
     ws_model_free(m);
 }
 
-/* The attention layer alone on sequences longer than one slice of its backward (query rows are
- * taken ATT_BWD_SCRATCH / len at a time): 300 tokens is 54 rows a slice, the last one short, and
- * a short sequence beside it; loss = sum(out * g). */
+/* The attention layer alone, a long sequence (its backward works on whole 300 x 300 blocks,
+ * computing the probabilities again from q and k) beside a short one; loss = sum(out * g). */
 static double attention_loss(const double *q, const double *k, const double *v, const double *g, double *out,
-                             double *att, const ws_pack *pk, int C, int NH)
+                             const ws_pack *pk, int C, int NH)
 {
-    cpu_attention_forward(NULL, out, att, q, k, v, pk, C, NH);
+    cpu_attention_forward(ws_backend_cpu(), out, NULL, q, k, v, pk, C, NH);
     double l = 0;
     for (int i = 0; i < pk->T * C; i++)
         l += out[i] * g[i];
@@ -132,32 +131,30 @@ static void test_attention_long(void **state)
     (void)state;
     enum { C = 6, NH = 2, T = 305 };
     static const int seq_start[] = {0, 300}, seq_len[] = {300, 5};
-    static const size_t att_start[] = {0, (size_t)NH * 300 * 300};
-    ws_pack pk = {.n_seq = 2, .T = T, .max_len = 300, .att_total = (size_t)NH * (300 * 300 + 5 * 5)};
+    ws_pack pk = {.n_seq = 2, .T = T, .max_len = 300};
     pk.h.seq_start = seq_start;
     pk.h.seq_len = seq_len;
-    pk.h.att_start = att_start;
-    assert_true(ATT_BWD_SCRATCH / 300 < 300);
-    double *buf = calloc((size_t)T * C * 8 + pk.att_total, sizeof *buf);
+    double *buf = calloc((size_t)T * C * 8, sizeof *buf);
     assert_non_null(buf);
     double *q = buf, *k = q + T * C, *v = k + T * C, *g = v + T * C, *out = g + T * C, *dq = out + T * C,
-           *dk = dq + T * C, *dv = dk + T * C, *att = dv + T * C;
+           *dk = dq + T * C, *dv = dk + T * C;
     ws_rng r;
     ws_rng_seed(&r, 7, "attention-gradcheck");
     for (int i = 0; i < T * C * 4; i++)
         q[i] = 2 * ws_rng_uniform(&r) - 1; /* q, k, v and g */
-    attention_loss(q, k, v, g, out, att, &pk, C, NH);
-    cpu_attention_backward(NULL, dq, dk, dv, g, att, q, k, v, &pk, C, NH);
+    attention_loss(q, k, v, g, out, &pk, C, NH);
+    cpu_attention_backward(ws_backend_cpu(), dq, dk, dv, g, NULL, q, k, v, &pk, C, NH);
+    assert_int_equal(cpu_status(ws_backend_cpu(), NULL), 0);
     double *inputs[] = {q, k, v}, *grads[] = {dq, dk, dv};
     const double eps = 1e-5;
     for (int which = 0; which < 3; which++) {
         double diff2 = 0, norm = 0;
-        for (int i = 0; i < T * C; i += 23) { /* rows of every slice, every column, both sequences */
+        for (int i = 0; i < T * C; i += 23) { /* rows of both sequences, every column */
             double *p = &inputs[which][i], saved = *p;
             *p = saved + eps;
-            double up = attention_loss(q, k, v, g, out, att, &pk, C, NH);
+            double up = attention_loss(q, k, v, g, out, &pk, C, NH);
             *p = saved - eps;
-            double down = attention_loss(q, k, v, g, out, att, &pk, C, NH);
+            double down = attention_loss(q, k, v, g, out, &pk, C, NH);
             *p = saved;
             double numeric = (up - down) / (2 * eps), a = grads[which][i];
             diff2 += (a - numeric) * (a - numeric);
