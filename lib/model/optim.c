@@ -83,12 +83,22 @@ int ws_adamw_default_decay(const char *name, int ndim)
     return 1;
 }
 
-/* Sum of squares of one block, in double, in index order. */
+/* Sum of squares of one block, in double: eight running sums (element i into sum i mod 8), then
+ * added in order. One running sum was a chain of dependent adds, a third of the time of a whole
+ * AdamW update; eight vectorise, and fix the order whatever the vector width. */
+enum { SUMSQ_LANES = 8 };
 static double block_sumsq(const float *g, size_t n)
 {
+    double lane[SUMSQ_LANES] = {0};
+    size_t i = 0;
+    for (; i + SUMSQ_LANES <= n; i += SUMSQ_LANES)
+        for (int j = 0; j < SUMSQ_LANES; j++)
+            lane[j] += (double)g[i + j] * g[i + j];
+    for (int j = 0; i < n; i++, j++)
+        lane[j] += (double)g[i] * g[i];
     double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += (double)g[i] * g[i];
+    for (int j = 0; j < SUMSQ_LANES; j++)
+        s += lane[j];
     return s;
 }
 

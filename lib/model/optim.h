@@ -10,8 +10,9 @@
  *
  * Determinism: the element updates are independent, so they are split over OpenMP threads
  * without changing a single bit; the gradient norm is summed in double over fixed blocks of
- * WS_NORM_BLOCK elements whose partial sums are then added in block order, so it does not
- * depend on the number of threads either.
+ * WS_NORM_BLOCK elements (each in eight running sums, element i of the block into sum i mod 8,
+ * then added in order) whose partial sums are then added in block order, so it does not depend
+ * on the number of threads (nor on the vector width) either.
  *
  * Schedules follow Hugging Face transformers' get_*_schedule_with_warmup: `step` is the
  * 0-based index of the update about to be applied (the number of updates done so far), and

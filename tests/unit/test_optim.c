@@ -196,16 +196,22 @@ static void test_norm_deterministic(void **state)
         y[i] = (float)i * 1e-3f;
     const float *g[2] = {x, y};
     size_t nn[2] = {n, 777};
-    double want = 0;
+    /* optim.h's order: blocks of WS_NORM_BLOCK, each in eight running sums (element i of the block
+     * into sum i mod 8) added in order, the blocks' sums added in order, tensor by tensor */
+    double want = 0, py = 0;
     for (size_t b = 0; b * WS_NORM_BLOCK < n; b++) {
-        double part = 0;
+        double lane[8] = {0}, part = 0;
         for (size_t i = b * WS_NORM_BLOCK; i < n && i < (b + 1) * WS_NORM_BLOCK; i++)
-            part += (double)x[i] * x[i];
+            lane[(i - b * WS_NORM_BLOCK) % 8] += (double)x[i] * x[i];
+        for (int j = 0; j < 8; j++)
+            part += lane[j];
         want += part;
     }
-    double py = 0;
+    double ylane[8] = {0};
     for (size_t i = 0; i < 777; i++)
-        py += (double)y[i] * y[i];
+        ylane[i % 8] += (double)y[i] * y[i];
+    for (int j = 0; j < 8; j++)
+        py += ylane[j];
     want = sqrt(want + py);
     double one = 0, many = 0;
 #ifdef _OPENMP
