@@ -306,7 +306,8 @@ WS_VECTOR_CLONES static void softmax_rows(ws_real *x, int rows, int n)
  * which block. Inside the parallel region the BLAS runs single-threaded.
  *
  * A block's probabilities live only while the block is computed, in a buffer of the thread's
- * grown to the largest block (1 MiB at 512 tokens, in L2 or close to it), and the backward
+ * grown to the largest block (1 MiB at 512 tokens, 2 MiB in the backward, which holds dS beside
+ * them: in L2 or close to it), and the backward
  * computes them again from q and k: the same products in the same order, so the same bits.
  * Saving them instead wrote NH x len^2 values per sequence and layer to memory and read them back
  * (some 170 MB a step for 4 states of 384 tokens; 190 MB a layer for 16 states of 500 tokens),
