@@ -24,3 +24,14 @@ for math in fp32 bf16; do
         --cpu-math $math --save-minutes 0 --metrics $Q/speed-$math.metrics.jsonl -o $Q/speed-$math.ckpt \
         $RUN/tok-oracle.jsonl.zst
 done
+# Again with the attention of a322541 (probabilities computed again in the backward, whole-block
+# backward products) and the gradient norm in eight lanes: the bf16 run alone (one thread, beside
+# another job), its held-out curve in held-out-bf16-now.tsv, eval-bf16-now.md, paired-bf16-now.md
+# (against the fp32 agent above)
+bin/train-il -q --bert models/minilm-l6 -b 8 --steps 600 --seed 1 --threads 1 --cpu-math bf16 \
+    --valid $R/held-out.tok.jsonl --eval-every 100 --metrics $Q/bf16-now.metrics.jsonl -o $Q/bf16-now.ckpt \
+    $RUN/tok-oracle.jsonl.zst
+bin/thompson-eval -q --fixed 500 --arm il-bf16-new=$Q/bf16-now.ckpt --max-steps 15 --obs text_rich --seed 1 \
+    --threads 1 --cpu-math bf16 --summary $Q/eval-bf16-now.summary.jsonl --table $Q/eval-bf16-now.md \
+    -o $Q/eval-bf16-now.jsonl.zst $RUN/goals-test.jsonl
+bash scripts/paired.sh $Q/eval-fp32.jsonl.zst $Q/eval-bf16-now.jsonl.zst > $Q/paired-bf16-now.md
