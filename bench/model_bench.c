@@ -102,7 +102,7 @@ static int train_step(ws_model *m, const ws_backend *be, const ws_batch *b, cons
 
 int main(int argc, char **argv)
 {
-    ws_cli_omp_passive(argv);
+    ws_cli_omp_wait(argv, WS_OMP_SPINCOUNT);
     const char *size = "minilm", *device = "cpu", *math = NULL, *cpu_math = NULL;
     int B = 4, ragged = 0;
     double peak_tflops = 0;

@@ -170,7 +170,7 @@ static int import_human(ws_cli *cli, const char *path, char **goal_files, int n_
 
 int main(int argc, char **argv)
 {
-    ws_cli_omp_passive(argv);
+    ws_cli_omp_wait(argv, WS_OMP_SPINCOUNT);
     ws_cli cli = {.tool = "gen-traj"};
     const char *model_path = NULL, *human_path = NULL, *output = "-";
     int oracle = 0, prune = 1;

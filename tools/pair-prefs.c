@@ -75,7 +75,7 @@ static noreturn void fail(const ws_cli *cli, ws_writer *w, const ws_err *err)
 
 int main(int argc, char **argv)
 {
-    ws_cli_omp_passive(argv);
+    ws_cli_omp_wait(argv, WS_OMP_SPINCOUNT);
     ws_cli cli = {.tool = "pair-prefs"};
     const char *ref_path = NULL, *rule_name = NULL, *output = "-";
     ws_play_opts mo; /* the model options */

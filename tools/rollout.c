@@ -105,7 +105,7 @@ static void count(totals *t, json_t *traj)
 
 int main(int argc, char **argv)
 {
-    ws_cli_omp_passive(argv);
+    ws_cli_omp_wait(argv, WS_OMP_SPINCOUNT);
     ws_cli cli = {.tool = "rollout"};
     const char *policy_name = NULL, *model_path = NULL, *output = "-", *summary_path = NULL;
     long seed = 0;

@@ -410,7 +410,7 @@ static void report(ws_cli *cli, const args *g, const ws_eval_desc *d, const ws_e
 
 int main(int argc, char **argv)
 {
-    ws_cli_omp_passive(argv);
+    ws_cli_omp_wait(argv, WS_OMP_SPINCOUNT);
     ws_cli cli = {.tool = "thompson-eval"};
     static args g;
     parse_args(&cli, argc, argv, &g);

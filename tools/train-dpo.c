@@ -134,7 +134,7 @@ static int dpo_loss(void *user, ws_model *policy, const ws_batch *b, const ws_de
 
 int main(int argc, char **argv)
 {
-    ws_cli_omp_passive(argv);
+    ws_cli_omp_wait(argv, WS_OMP_SPINCOUNT);
     ws_cli cli = {.tool = "train-dpo"};
     ws_train_opts opts;
     ws_train_opts_default(&opts, "dpo", 1e-5);

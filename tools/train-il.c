@@ -35,7 +35,7 @@ static int il_loss(void *user, ws_model *policy, const ws_batch *b, const ws_dec
 
 int main(int argc, char **argv)
 {
-    ws_cli_omp_passive(argv);
+    ws_cli_omp_wait(argv, WS_OMP_SPINCOUNT);
     ws_cli cli = {.tool = "train-il"};
     ws_train_opts opts;
     /* the imitation recipe (docs/results, "The imitation plateau" and "On WebShop's own split"): a

@@ -273,7 +273,7 @@ out:
 
 int main(int argc, char **argv)
 {
-    ws_cli_omp_passive(argv);
+    ws_cli_omp_wait(argv, WS_OMP_SPINCOUNT);
     ws_cli cli = {.tool = "train-ppo"};
     ws_train_opts to;
     ws_train_opts_default(&to, "ppo", 1e-5);

@@ -408,7 +408,7 @@ static void while_busy(int busy)
 
 int main(int argc, char **argv)
 {
-    ws_cli_omp_passive(argv); /* the search's threads, beside a trainer on the same cores */
+    ws_cli_omp_wait(argv, "0"); /* a search is one parallel region of a millisecond or more: no spin */
     ws_cli cli = {.tool = "webshop-env"};
     const char *data = NULL;
     long seed = WS_DEFAULT_CATALOG_SEED, max_sessions = 1024;

@@ -156,7 +156,7 @@ int ws_cli_close_output(const ws_cli *c, ws_writer *w)
     return WS_EXIT_OK;
 }
 
-void ws_cli_omp_passive(char **argv)
+void ws_cli_omp_wait(char **argv, const char *spincount)
 {
     if (getenv("OMP_WAIT_POLICY"))
         return;
@@ -166,6 +166,7 @@ void ws_cli_omp_passive(char **argv)
         return; /* nowhere to re-execute from: run on with the default */
     self[n] = 0;
     setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    setenv("GOMP_SPINCOUNT", spincount, 0); /* the user's count, where given */
     execv(self, argv); /* returns only on failure: then run on with the default */
 }
 

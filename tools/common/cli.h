@@ -60,13 +60,20 @@ const char *ws_data_dir(const char *explicit_dir, char *buf, size_t cap);
 const char *ws_cli_data_dir(const ws_cli *c, const char *explicit_dir, char *buf, size_t cap);
 
 /* Call first thing in main() of a tool that runs the model or the search (both run OpenMP
- * threads). OpenMP threads that spin-wait at barriers (libgomp's default) collapse when the
- * machine is busier than its cores: a training step measured 7x slower with two other processes
- * running, webshop-env's searches at 1.18M products 1.7x slower. Unless the user chose an
- * OMP_WAIT_POLICY, the tool re-executes itself once with PASSIVE (the runtime reads it only at
- * start-up), by its own path so that ps, top and pgrep still show the tool's name. Nothing may
+ * threads). OpenMP threads that spin-wait at barriers for long (libgomp's default: 300,000 spins)
+ * collapse when the machine is busier than its cores: a training step measured 7x slower with
+ * two other processes running, webshop-env's searches at 1.18M products 1.7x slower; threads that
+ * sleep at once (OMP_WAIT_POLICY=PASSIVE) pay a wake-up at every parallel region of a step. So,
+ * unless the user chose an OMP_WAIT_POLICY, the tool re-executes itself once (the runtime reads
+ * these only at start-up) with PASSIVE and, for libgomp, GOMP_SPINCOUNT=spincount spins before
+ * sleeping unless given. The model tools take WS_OMP_SPINCOUNT: MiniLM's bf16 step, 2 threads,
+ * alone 0.389-0.400 s (no spin 0.415-0.425); beside two other jobs on the 2 cores 1.16-1.22 s (no
+ * spin 1.00-1.08, the 300,000-spin default 1.92). webshop-env takes "0": a search is one region
+ * of a millisecond or more, alone the same rate either way, beside two jobs better without. It
+ * re-executes by its own path so that ps, top and pgrep still show the tool's name. Nothing may
  * have been read from stdin before this call. */
-void ws_cli_omp_passive(char **argv);
+#define WS_OMP_SPINCOUNT "20000"
+void ws_cli_omp_wait(char **argv, const char *spincount);
 
 /* Finish the tool's output: a normal close, or the .partial close after a signal. Dies on error;
  * returns the exit status the tool should use. */
