@@ -17,9 +17,9 @@
 #include "cli.h"
 #include "gemm_bf16.h"
 #include "model.h"
-#include "optim.h"
 #include "progress.h"
 #include "rng.h"
+#include "train.h"
 
 static double sgemm_gflops(int M, int N, int K)
 {
@@ -72,31 +72,20 @@ static double backend_gflops(const ws_backend *be, int M, int N, int K)
     return 2.0 * M * N * K * reps / dt / 1e9;
 }
 
-/* AdamW's state for the benchmark's updates. */
-typedef struct adam_state {
-    ws_adamw_opts opts;
-    float *params, *grads, *m, *v;
-    size_t n;
-    int64_t t; /* updates done */
-} adam_state;
-
-/* One training step; adds the forward's seconds to *fwd_time. */
-static int train_step(ws_model *m, const ws_backend *be, const ws_batch *b, const ws_real *dlogits, adam_state *a,
+/* One training step as the trainers take it (lib/train: forward, backward, then the trainer's
+ * update: the gradient norm clipped, AdamW); adds the forward's seconds to *fwd_time. */
+static int train_step(ws_model *m, const ws_backend *be, const ws_batch *b, const ws_real *dlogits, ws_trainer *tr,
                       double *fwd_time, ws_err *err)
 {
-    double f0 = ws_now();
+    double f0 = ws_now(), norm, lr;
     if (ws_model_forward(m, b, err)) /* ends with its outputs on the host: synchronous */
         return -1;
     *fwd_time += ws_now() - f0;
     ws_model_zero_grad(m);
-    if (ws_model_backward(m, dlogits, NULL, err))
-        return -1;
-    ws_clip_grad_norm(be, &a->grads, &a->n, 1, 1.0);
-    if (ws_adamw_step(be, &a->opts, 1e-5, ++a->t, &a->params, (const float *const *)&a->grads, &a->m, &a->v, &a->n,
-                      NULL, NULL, 1, err))
+    if (ws_model_backward(m, dlogits, NULL, err) || ws_trainer_update(tr, &norm, &lr, err))
         return -1;
     float sync;
-    be->download(be, &sync, a->params, sizeof sync); /* waits for the update */
+    be->download(be, &sync, tr->params[0], sizeof sync); /* waits for the update */
     return 0;
 }
 
@@ -171,26 +160,19 @@ int main(int argc, char **argv)
     double peak2 = on_cpu ? sgemm_gflops(T, cfg.intermediate, cfg.hidden)
                           : backend_gflops(be, T, cfg.intermediate, cfg.hidden);
     double peak = peak1 > peak2 ? peak1 : peak2;
-    /* A step as the trainers take it (lib/train): forward, backward, the gradient norm clipped,
-     * AdamW over every parameter (one tensor here: the same passes over memory). */
-    size_t n_params = ws_model_n_params(m);
-    float *params = ws_model_device_params(m), *grads = ws_model_device_grads(m);
-    float *adam_m = be->alloc(be, n_params * sizeof *adam_m), *adam_v = be->alloc(be, n_params * sizeof *adam_v);
-    if (!adam_m || !adam_v) {
-        fprintf(stderr, "model_bench: out of memory for AdamW's moments\n");
-        return 1;
-    }
-    be->zero(be, adam_m, n_params * sizeof *adam_m);
-    be->zero(be, adam_v, n_params * sizeof *adam_v);
-    adam_state adam = {ws_adamw_defaults(), params, grads, adam_m, adam_v, n_params, 0};
+    const ws_adamw_opts adam = ws_adamw_defaults();
+    const ws_lr_schedule schedule = {.kind = WS_LR_CONSTANT, .lr = 1e-5};
+    ws_trainer tr;
+    if (ws_trainer_init(&tr, m, &adam, &schedule, 1.0, 1.0, &err))
+        goto failed;
     double fwd_time = 0;
-    if (train_step(m, be, &b, dlogits, &adam, &fwd_time, &err)) /* warm-up */
+    if (train_step(m, be, &b, dlogits, &tr, &fwd_time, &err)) /* warm-up */
         goto failed;
     fwd_time = 0;
     int steps = 0;
     double t0 = ws_now();
     while (ws_now() - t0 < 5.0 || steps < 2) {
-        if (train_step(m, be, &b, dlogits, &adam, &fwd_time, &err))
+        if (train_step(m, be, &b, dlogits, &tr, &fwd_time, &err))
             goto failed;
         steps++;
     }
@@ -223,8 +205,7 @@ int main(int argc, char **argv)
     double fwd = (ws_now() - t0) / passes, fwd_flops = ws_model_forward_flops(m);
     printf("forward only (inference mode): %.4f s: %.2f states/s, %.1f GFLOP/s = %.0f%% of that rate\n", fwd, B / fwd,
            fwd_flops / fwd / 1e9, 100.0 * fwd_flops / fwd / 1e9 / peak);
-    be->free(be, adam_m);
-    be->free(be, adam_v);
+    ws_trainer_free(&tr);
     ws_model_free(m);
     ws_backend_close(be);
     return 0;
