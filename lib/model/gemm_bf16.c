@@ -428,31 +428,67 @@ static int amx_columns(int N, int K)
     return N < nc ? (N + NR - 1) / NR * NR : nc;
 }
 
+/* An operand whose k runs down its rows (op(A) = A^T, op(B) = B) is packed by k: the threads take
+ * 16 pairs of k (32 rows) at a time across all its indices, so that each reads whole rows in
+ * order. Packed an index block at a time instead, a block read 128 bytes of every row of the
+ * operand, rows kilobytes apart: the weight gradients' products (dout^T inp, K = the batch's
+ * tokens) ran at half the rate of the others. */
+AMX_TARGET static void pack_by_k(uint32_t *dst, const float *src, int width_pad, int n_index, int K, int kp_pad,
+                                 size_t stride_i, size_t stride_k, int a_tiles)
+{
+#pragma omp for schedule(static)
+    for (int p0 = 0; p0 < kp_pad; p0 += 16)
+        for (int i0 = 0; i0 < width_pad; i0 += 16) {
+            __m512i block[16];
+            pair_block(block, src, i0, 2 * p0, stride_i, stride_k, n_index, K, 0, a_tiles);
+            if (a_tiles) { /* A's 32-row blocks, each two 16-row tile panels (pack_a_tiles's) */
+                uint32_t *tiles = dst + (size_t)(i0 / 32) * AMX_ROWS * kp_pad + (size_t)(i0 / 16 % 2) * kp_pad * 16;
+                for (int x = 0; x < 16; x++)
+                    _mm512_store_si512(tiles + (size_t)p0 * 16 + x * 16, block[x]);
+            } else { /* B's NR-column panels (pack_panel's) */
+                uint32_t *panel = dst + (size_t)(i0 / NR) * kp_pad * NR + i0 % NR;
+                int n_pairs = kp_pad - p0 < 16 ? kp_pad - p0 : 16;
+                for (int q = 0; q < n_pairs; q++)
+                    _mm512_storeu_si512(panel + (size_t)(p0 + q) * NR, block[q]);
+            }
+        }
+}
+
 AMX_TARGET static void gemm_amx(const product *p, int threads, uint32_t *b_block, uint32_t *a_blocks,
                                 size_t a_block_words)
 {
     int M = p->M, N = p->N, K = p->K, kp_pad = amx_pairs(K), NC_AMX = amx_columns(N, K);
-    int m_blocks = (M + AMX_ROWS - 1) / AMX_ROWS;
+    int m_blocks = (M + AMX_ROWS - 1) / AMX_ROWS, a_by_k = !p->a_pairs_contiguous;
 #pragma omp parallel num_threads(threads)
     {
-        uint32_t *a_tiles = a_blocks + (size_t)omp_get_thread_num() * a_block_words;
+        uint32_t *a_tiles = a_blocks + (a_by_k ? 0 : (size_t)omp_get_thread_num() * a_block_words);
         float sums[32 * 32] __attribute__((aligned(64)));
         amx_begin();
+        if (a_by_k) /* all of A, once */
+            pack_by_k(a_blocks, p->A, m_blocks * AMX_ROWS, M, K, kp_pad, p->a_stride_i, p->a_stride_k, 1);
         for (int jc = 0; jc < N; jc += NC_AMX) {
             int nc = N - jc < NC_AMX ? N - jc : NC_AMX, n_panels = (nc + NR - 1) / NR;
+            if (p->b_pairs_contiguous) {
 #pragma omp for schedule(static)
-            for (int jr = 0; jr < n_panels; jr++) {
-                int j = jc + jr * NR;
-                pack_panel(b_block + (size_t)jr * kp_pad * NR, NR, N - j < NR ? N - j : NR, K, kp_pad,
-                           p->B + (size_t)j * p->b_stride_j, p->b_stride_j, p->b_stride_k, p->b_pairs_contiguous);
+                for (int jr = 0; jr < n_panels; jr++) {
+                    int j = jc + jr * NR;
+                    pack_panel(b_block + (size_t)jr * kp_pad * NR, NR, N - j < NR ? N - j : NR, K, kp_pad,
+                               p->B + (size_t)j * p->b_stride_j, p->b_stride_j, p->b_stride_k, 1);
+                }
+            } else {
+                pack_by_k(b_block, p->B + (size_t)jc * p->b_stride_j, n_panels * NR, N - jc < nc ? N - jc : nc, K,
+                          kp_pad, p->b_stride_j, p->b_stride_k, 0);
             }
-            /* the loop's end waits for every thread before the next columns' packing overwrites B */
+            /* the loops' ends wait for every thread before the next columns' packing overwrites B */
 #pragma omp for schedule(static)
             for (int ib = 0; ib < m_blocks; ib++) {
                 int i = ib * AMX_ROWS, m = M - i < AMX_ROWS ? M - i : AMX_ROWS;
-                for (int half = 0; half < 2; half++)
-                    pack_a_tiles(a_tiles + (size_t)half * kp_pad * 16, p->A, i + 16 * half, M < i + 32 ? M : i + 32,
-                                 K, kp_pad, p->a_stride_i, p->a_stride_k, p->a_pairs_contiguous);
+                if (a_by_k)
+                    a_tiles = a_blocks + (size_t)ib * AMX_ROWS * kp_pad;
+                else
+                    for (int half = 0; half < 2; half++)
+                        pack_a_tiles(a_tiles + (size_t)half * kp_pad * 16, p->A, i + 16 * half, M < i + 32 ? M : i + 32,
+                                     K, kp_pad, p->a_stride_i, p->a_stride_k, p->a_pairs_contiguous);
                 for (int jr = 0; jr < n_panels; jr++) {
                     int j = jc + jr * NR;
                     amx_kernel(kp_pad, a_tiles, b_block + (size_t)jr * kp_pad * NR, sums);
@@ -497,13 +533,16 @@ static int gemm(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int 
     if (amx) {
         b_words = (size_t)amx_columns(N, K) * amx_pairs(K);
         a_words = (size_t)AMX_ROWS * amx_pairs(K);
+        if (trans_a != CblasNoTrans) /* A packed whole, shared (pack_by_k) */
+            a_words *= (size_t)(M + AMX_ROWS - 1) / AMX_ROWS;
     } else {
         int kp = (K < KC ? K + 1 : KC) / 2, nc = N < NC ? N : NC, mc = M < MC ? M : MC;
         b_words = (size_t)((K + KC - 1) / KC) * kp * ((nc + NR - 1) / NR * NR);
         a_words = (size_t)kp * ((mc + MR - 1) / MR * MR);
     }
     b_words = (b_words + 15) / 16 * 16, a_words = (a_words + 15) / 16 * 16;
-    uint32_t *buffers = ws_scratch_get(&packing_buffers, (b_words + (size_t)threads * a_words) * sizeof *buffers);
+    size_t a_copies = amx && trans_a != CblasNoTrans ? 1 : (size_t)threads;
+    uint32_t *buffers = ws_scratch_get(&packing_buffers, (b_words + a_copies * a_words) * sizeof *buffers);
     if (!buffers)
         return -1;
     int a_plain = trans_a == CblasNoTrans, b_plain = trans_b == CblasNoTrans;
