@@ -168,10 +168,10 @@ struct ws_backend {
     /* The sum of squares of n values, in double; the CPU sums fixed blocks (lib/model/optim.h) so the
      * result does not depend on the thread count. */
     double (*sum_squares)(const ws_backend *be, const float *x, size_t n);
-    void (*scale)(const ws_backend *be, float *x, size_t n, float factor);
-    /* One AdamW update of one tensor (lib/model/optim.h's ws_adamw_update, same formula). */
+    /* One AdamW update of one tensor from grad * grad_scale (lib/model/optim.h's ws_adamw_update,
+     * same formula). */
     void (*adamw)(const ws_backend *be, const ws_adamw_opts *o, double lr, int64_t t, float *param,
-                  const float *grad, float *m, float *v, size_t n, int decay);
+                  const float *grad, float grad_scale, float *m, float *v, size_t n, int decay);
 
     /* ---- data parallel on the device (NULL on the CPU: lib/train/dist all-reduces host memory with MPI).
      * Rank 0 makes an id (at most 256 bytes) that lib/train/dist broadcasts; every rank then joins. */

@@ -688,19 +688,11 @@ static double cpu_sum_squares(const ws_backend *be, const float *x, size_t n)
     return ws_sum_squares(x, n);
 }
 
-static void cpu_scale(const ws_backend *be, float *x, size_t n, float factor)
-{
-    (void)be;
-#pragma omp parallel for schedule(static) if (n >= 65536)
-    for (size_t i = 0; i < n; i++)
-        x[i] *= factor;
-}
-
 static void cpu_adamw(const ws_backend *be, const ws_adamw_opts *o, double lr, int64_t t, float *param,
-                      const float *grad, float *m, float *v, size_t n, int decay)
+                      const float *grad, float grad_scale, float *m, float *v, size_t n, int decay)
 {
     (void)be;
-    ws_adamw_update(o, lr, t, param, grad, m, v, n, decay);
+    ws_adamw_update(o, lr, t, param, grad, grad_scale, m, v, n, decay);
 }
 
 /* The kernels of both tables: all but the name and the context. */
@@ -733,7 +725,6 @@ static void cpu_adamw(const ws_backend *be, const ws_adamw_opts *o, double lr, i
     .cls_forward = cpu_cls_forward, \
     .cls_backward = cpu_cls_backward, \
     .sum_squares = cpu_sum_squares, \
-    .scale = cpu_scale, \
     .adamw = cpu_adamw,
 
 static const ws_backend CPU_BACKEND = {.name = "cpu", .ctx = &FP32_CTX, CPU_KERNELS};

@@ -459,19 +459,14 @@ __global__ void k_relu_backward(float *dinp, const float *inp, const float *dout
     GRID_STRIDE(i, n) dinp[i] += inp[i] > 0 ? dout[i] : slope * dout[i];
 }
 
-__global__ void k_scale(float *x, size_t n, float factor)
-{
-    GRID_STRIDE(i, n) x[i] *= factor;
-}
-
 /* lib/model/optim.c's ws_adamw_update element for element; _rn intrinsics keep the compiler from fusing
  * multiply-adds, so the result is the CPU's to the bit. */
-__global__ void k_adamw(float *param, const float *grad, float *m, float *v, size_t n, int do_decay, float keep,
-                        float w1, float b2, float w2, float step_size, float bc2_sqrt, float eps)
+__global__ void k_adamw(float *param, const float *grad, float grad_scale, float *m, float *v, size_t n, int do_decay,
+                        float keep, float w1, float b2, float w2, float step_size, float bc2_sqrt, float eps)
 {
     GRID_STRIDE(i, n)
     {
-        float p = param[i], g = grad[i], mo = m[i], vo = v[i];
+        float p = param[i], g = __fmul_rn(grad[i], grad_scale), mo = m[i], vo = v[i];
         if (do_decay)
             p = __fmul_rn(p, keep);
         float mi = __fadd_rn(mo, __fmul_rn(w1, __fsub_rn(g, mo)));
@@ -1641,16 +1636,8 @@ double cu_sum_squares(const ws_backend *be, const float *x, size_t n)
     return *c->host_result;
 }
 
-void cu_scale(const ws_backend *be, float *x, size_t n, float factor)
-{
-    Ctx *c = begin(be);
-    if (!c || !n)
-        return;
-    LAUNCH(c, k_scale, grid_for(n, BLOCK), BLOCK, 0, x, n, factor);
-}
-
 void cu_adamw(const ws_backend *be, const ws_adamw_opts *o, double lr, int64_t t, float *param, const float *grad,
-              float *m, float *v, size_t n, int decay)
+              float grad_scale, float *m, float *v, size_t n, int decay)
 {
     Ctx *c = begin(be);
     if (!c || !n)
@@ -1661,8 +1648,8 @@ void cu_adamw(const ws_backend *be, const ws_adamw_opts *o, double lr, int64_t t
     const float w1 = (float)(1.0 - o->beta1), b2 = (float)o->beta2, w2 = (float)(1.0 - o->beta2);
     const double bc1 = 1.0 - pow(o->beta1, (double)t), bc2 = 1.0 - pow(o->beta2, (double)t);
     const float step_size = (float)(lr / bc1), bc2_sqrt = (float)sqrt(bc2), eps = (float)o->eps;
-    LAUNCH(c, k_adamw, grid_for(n, BLOCK), BLOCK, 0, param, grad, m, v, n, do_decay, keep, w1, b2, w2, step_size,
-           bc2_sqrt, eps);
+    LAUNCH(c, k_adamw, grid_for(n, BLOCK), BLOCK, 0, param, grad, grad_scale, m, v, n, do_decay, keep, w1, b2, w2,
+           step_size, bc2_sqrt, eps);
 }
 
 /* ---- data parallel */
@@ -1837,7 +1824,6 @@ extern "C" ws_backend *ws_backend_cuda_new(int device, ws_gpu_math math, ws_err 
     be->cls_forward = cu_cls_forward;
     be->cls_backward = cu_cls_backward;
     be->sum_squares = cu_sum_squares;
-    be->scale = cu_scale;
     be->adamw = cu_adamw;
     be->comm_unique_id = cu_comm_unique_id;
     be->comm_init = cu_comm_init;

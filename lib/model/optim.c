@@ -30,7 +30,7 @@ int ws_adamw_check(const ws_adamw_opts *o, ws_err *err)
 }
 
 void ws_adamw_update(const ws_adamw_opts *o, double lr, int64_t t, float *param, const float *grad,
-                     float *m, float *v, size_t n, int decay)
+                     float grad_scale, float *m, float *v, size_t n, int decay)
 {
     const float keep = (float)(1.0 - lr * o->weight_decay);
     const int do_decay = decay && o->weight_decay != 0;
@@ -39,7 +39,7 @@ void ws_adamw_update(const ws_adamw_opts *o, double lr, int64_t t, float *param,
     const float step_size = (float)(lr / bc1), bc2_sqrt = (float)sqrt(bc2), eps = (float)o->eps;
     WS_PARALLEL_FOR
     for (size_t i = 0; i < n; i++) {
-        float p = param[i], g = grad[i];
+        float p = param[i], g = grad[i] * grad_scale;
         if (do_decay)
             p *= keep;
         float mi = m[i] + w1 * (g - m[i]);
@@ -52,7 +52,7 @@ void ws_adamw_update(const ws_adamw_opts *o, double lr, int64_t t, float *param,
 }
 
 int ws_adamw_step(const ws_backend *be, const ws_adamw_opts *o, double lr, int64_t t, float *const *params,
-                  const float *const *grads, float *const *m, float *const *v, const size_t *numel,
+                  const float *const *grads, float grad_scale, float *const *m, float *const *v, const size_t *numel,
                   const unsigned char *decay, const double *lr_scale, size_t n_tensors, ws_err *err)
 {
     if (ws_adamw_check(o, err))
@@ -66,7 +66,7 @@ int ws_adamw_step(const ws_backend *be, const ws_adamw_opts *o, double lr, int64
             return ws_fail(err, "AdamW learning-rate scale %g of tensor %zu must be finite and non-negative",
                            lr_scale[i], i);
     for (size_t i = 0; i < n_tensors; i++)
-        be->adamw(be, o, lr_scale ? lr * lr_scale[i] : lr, t, params[i], grads[i], m[i], v[i], numel[i],
+        be->adamw(be, o, lr_scale ? lr * lr_scale[i] : lr, t, params[i], grads[i], grad_scale, m[i], v[i], numel[i],
                   decay ? decay[i] : 1);
     return be->status(be, err);
 }
@@ -136,16 +136,11 @@ double ws_grad_norm(const ws_backend *be, const float *const *grads, const size_
     return sqrt(total);
 }
 
-double ws_clip_grad_norm(const ws_backend *be, float *const *grads, const size_t *numel, size_t n_tensors,
-                         double max_norm)
+float ws_clip_factor(double norm, double max_norm)
 {
-    double norm = ws_grad_norm(be, (const float *const *)grads, numel, n_tensors);
     if (!isfinite(norm) || !(max_norm > 0) || norm <= max_norm)
-        return norm;
-    const float scale = (float)(max_norm / (norm + 1e-6));
-    for (size_t k = 0; k < n_tensors; k++)
-        be->scale(be, grads[k], numel[k], scale);
-    return norm;
+        return 1.0f;
+    return (float)(max_norm / (norm + 1e-6));
 }
 
 static const char *const LR_NAMES[] = {"constant", "linear", "cosine"};

@@ -42,17 +42,20 @@ ws_adamw_opts ws_adamw_defaults(void);
 /* Ranges: 0 <= beta < 1, eps > 0, weight_decay >= 0 (all finite); err names the field. */
 int ws_adamw_check(const ws_adamw_opts *o, ws_err *err);
 
-/* One update of one tensor of n elements (see above). decay: 0 for no weight decay. */
+/* One update of one tensor of n elements (see above), from the gradient grad * grad_scale (each
+ * product rounded to float, as scaling the gradient in place first would round it; 1 for the
+ * gradient as it is). decay: 0 for no weight decay. */
 void ws_adamw_update(const ws_adamw_opts *o, double lr, int64_t t, float *param, const float *grad,
-                     float *m, float *v, size_t n, int decay);
+                     float grad_scale, float *m, float *v, size_t n, int decay);
 
 /* One update of n_tensors tensors: params[i], grads[i], m[i], v[i] hold numel[i] floats in the
- * memory of backend `be`, which applies ws_adamw_update's formula; decay[i] != 0 applies weight
+ * memory of backend `be`, which applies ws_adamw_update's formula to grads[i] * grad_scale (the
+ * clipping factor: ws_clip_factor); decay[i] != 0 applies weight
  * decay to tensor i (decay NULL: every tensor); tensor i takes the rate lr * lr_scale[i]
  * (lr_scale NULL: lr for every tensor). Refuses (before touching anything) t < 1, a negative or
  * non-finite lr or scale, invalid opts. */
 int ws_adamw_step(const ws_backend *be, const ws_adamw_opts *o, double lr, int64_t t, float *const *params,
-                  const float *const *grads, float *const *m, float *const *v, const size_t *numel,
+                  const float *const *grads, float grad_scale, float *const *m, float *const *v, const size_t *numel,
                   const unsigned char *decay, const double *lr_scale, size_t n_tensors, ws_err *err);
 
 /* The usual decay rule for BERT-style models: 0 (no decay) for biases (names ending in "bias"),
@@ -61,15 +64,14 @@ int ws_adamw_step(const ws_backend *be, const ws_adamw_opts *o, double lr, int64
 int ws_adamw_default_decay(const char *name, int ndim);
 
 /* The L2 norm of all gradients together, in backend memory: the tensors' sums of squares (on
- * the CPU, the fixed blocks described above) added in tensor order. When max_norm > 0 and
- * the norm exceeds it, every gradient is scaled by max_norm / (norm + 1e-6), as
- * torch.nn.utils.clip_grad_norm_ does. Returns the norm before clipping. A non-finite norm
- * (a NaN or infinite gradient) is returned as is and nothing is scaled, so the caller can
- * skip the update. */
-double ws_clip_grad_norm(const ws_backend *be, float *const *grads, const size_t *numel, size_t n_tensors,
-                         double max_norm);
-/* The norm only. */
+ * the CPU, the fixed blocks described above) added in tensor order. */
 double ws_grad_norm(const ws_backend *be, const float *const *grads, const size_t *numel, size_t n_tensors);
+/* The factor torch.nn.utils.clip_grad_norm_ scales the gradients by: max_norm / (norm + 1e-6)
+ * when max_norm > 0 and the norm exceeds it, else 1. The update applies it as it reads each
+ * gradient (ws_adamw_step), instead of a pass over all of them that writes them scaled: the same
+ * bits, a pass over the gradients' memory fewer. A non-finite norm (a NaN or infinite gradient)
+ * gives 1: the caller skips that update. */
+float ws_clip_factor(double norm, double max_norm);
 /* The sum of squares of one tensor, in double, over fixed blocks added in order (the norm's part). */
 double ws_sum_squares(const float *x, size_t n);
 

@@ -399,11 +399,12 @@ int ws_trainer_state_to_device(ws_trainer *t, ws_err *err)
 
 int ws_trainer_update(ws_trainer *t, double *grad_norm, double *lr, ws_err *err)
 {
-    *grad_norm = ws_clip_grad_norm(t->be, t->grads, t->numel, t->n_tensors, t->clip);
+    *grad_norm = ws_grad_norm(t->be, (const float *const *)t->grads, t->numel, t->n_tensors);
     *lr = ws_lr_at(&t->schedule, t->step);
     if (!isfinite(*grad_norm))
         return ws_fail(err, "step %lld: the gradient norm is %g: update skipped", (long long)t->step + 1, *grad_norm);
-    if (ws_adamw_step(t->be, &t->adam, *lr, t->step + 1, t->params, (const float *const *)t->grads, t->m, t->v,
+    if (ws_adamw_step(t->be, &t->adam, *lr, t->step + 1, t->params, (const float *const *)t->grads,
+                      ws_clip_factor(*grad_norm, t->clip), t->m, t->v,
                       t->numel, t->decay, t->lr_scale, t->n_tensors, err))
         return -1;
     t->step++;

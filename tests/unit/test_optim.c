@@ -50,7 +50,7 @@ static void test_adamw_hand_computed(void **state)
     ws_err err;
     for (int t = 1; t <= 3; t++) {
         g[0] = g[1] = gs[t - 1];
-        assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, 0.1, t, params, grads, ms, vs, numel, decay, NULL, 2, &err), 0);
+        assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, 0.1, t, params, grads, 1.0f, ms, vs, numel, decay, NULL, 2, &err), 0);
         assert_near(p[0], want_p0[t - 1], 2e-7);
         assert_near(p[1], want_p1[t - 1], 4e-7);
         assert_near(m[0], want_m[t - 1], 1e-8);
@@ -66,15 +66,15 @@ static void test_adamw_pure_decay_and_defaults(void **state)
     assert_true(o.beta1 == 0.9 && o.beta2 == 0.999 && o.eps == 1e-8 && o.weight_decay == 0.01);
     /* zero gradient: the Adam part is 0 / (0 + eps) = 0, only the decay acts */
     float p[3] = {2.0f, -4.0f, 0.5f}, g[3] = {0}, m[3] = {0}, v[3] = {0};
-    ws_adamw_update(&o, 1e-3, 1, p, g, m, v, 3, 1);
+    ws_adamw_update(&o, 1e-3, 1, p, g, 1.0f, m, v, 3, 1);
     assert_true(p[0] == 2.0f * (float)(1 - 1e-5));
     assert_true(p[1] == -4.0f * (float)(1 - 1e-5));
-    ws_adamw_update(&o, 1e-3, 2, p, g, m, v, 3, 0);
+    ws_adamw_update(&o, 1e-3, 2, p, g, 1.0f, m, v, 3, 0);
     assert_true(p[0] == 2.0f * (float)(1 - 1e-5)); /* no decay: unchanged */
     /* the first Adam step moves every element by about lr against its gradient's sign */
     float q[4] = {0, 0, 0, 0}, gq[4] = {1e-3f, -5.0f, 100.0f, -1e-6f}, mq[4] = {0}, vq[4] = {0};
     o.weight_decay = 0;
-    ws_adamw_update(&o, 0.01, 1, q, gq, mq, vq, 4, 1);
+    ws_adamw_update(&o, 0.01, 1, q, gq, 1.0f, mq, vq, 4, 1);
     assert_near(q[0], -0.01, 1e-7);
     assert_near(q[1], 0.01, 1e-7);
     assert_near(q[2], -0.01, 1e-7);
@@ -94,14 +94,14 @@ static void test_adamw_lr_scale(void **state)
     const double scale[3] = {2.0, 1.0, 0.0};
     ws_err err;
     for (int t = 1; t <= 3; t++) {
-        assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, 0.05, t, params, grads, ms, vs, numel, NULL, scale, 3, &err), 0);
-        ws_adamw_update(&o, 0.1, t, &ref, &g, &rm, &rv, 1, 1);
+        assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, 0.05, t, params, grads, 1.0f, ms, vs, numel, NULL, scale, 3, &err), 0);
+        ws_adamw_update(&o, 0.1, t, &ref, &g, 1.0f, &rm, &rv, 1, 1);
         assert_true(p[0] == ref);
     }
     assert_true(p[1] != ref && p[1] < 1.0f);
     assert_true(p[2] == 1.0f && m[2] == m[0]);
     const double bad[3] = {1.0, -1.0, 1.0};
-    assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, 0.05, 4, params, grads, ms, vs, numel, NULL, bad, 3, &err), -1);
+    assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, 0.05, 4, params, grads, 1.0f, ms, vs, numel, NULL, bad, 3, &err), -1);
     assert_non_null(strstr(err.msg, "scale -1 of tensor 1"));
 }
 
@@ -114,13 +114,13 @@ static void test_adamw_refusals(void **state)
     const float *gp = &g;
     size_t n = 1;
     ws_err err;
-    assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, 0.1, 0, &pp, &gp, &mp, &vp, &n, NULL, NULL, 1, &err), -1);
+    assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, 0.1, 0, &pp, &gp, 1.0f, &mp, &vp, &n, NULL, NULL, 1, &err), -1);
     assert_non_null(strstr(err.msg, "the first update is step 1"));
-    assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, -0.1, 1, &pp, &gp, &mp, &vp, &n, NULL, NULL, 1, &err), -1);
+    assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, -0.1, 1, &pp, &gp, 1.0f, &mp, &vp, &n, NULL, NULL, 1, &err), -1);
     assert_non_null(strstr(err.msg, "learning rate"));
-    assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, NAN, 1, &pp, &gp, &mp, &vp, &n, NULL, NULL, 1, &err), -1);
+    assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, NAN, 1, &pp, &gp, 1.0f, &mp, &vp, &n, NULL, NULL, 1, &err), -1);
     o.beta1 = 1.0;
-    assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, 0.1, 1, &pp, &gp, &mp, &vp, &n, NULL, NULL, 1, &err), -1);
+    assert_int_equal(ws_adamw_step(ws_backend_cpu(), &o, 0.1, 1, &pp, &gp, 1.0f, &mp, &vp, &n, NULL, NULL, 1, &err), -1);
     assert_non_null(strstr(err.msg, "beta1 1 is outside [0, 1)"));
     o = ws_adamw_defaults();
     o.beta2 = -0.1;
@@ -152,32 +152,34 @@ static void test_clip(void **state)
 {
     (void)state;
     float a[2] = {3, 4}, b[1] = {12};
-    float *g[2] = {a, b};
+    const float *g[2] = {a, b};
     size_t n[2] = {2, 1};
-    /* norm 13: over the limit -> scaled by 6.5 / (13 + 1e-6) */
-    double norm = ws_clip_grad_norm(ws_backend_cpu(), g, n, 2, 6.5);
+    double norm = ws_grad_norm(ws_backend_cpu(), g, n, 2);
     assert_true(norm == 13.0);
-    float scale = (float)(6.5 / (13.0 + 1e-6));
-    assert_true(a[0] == 3 * scale && a[1] == 4 * scale && b[0] == 12 * scale);
-    assert_near(ws_grad_norm(ws_backend_cpu(), (const float *const *)g, n, 2), 6.5, 1e-5);
-    /* under the limit, or no limit: unchanged */
-    a[0] = 3, a[1] = 4, b[0] = 12;
-    assert_true(ws_clip_grad_norm(ws_backend_cpu(), g, n, 2, 20) == 13.0);
-    assert_true(a[0] == 3 && b[0] == 12);
-    assert_true(ws_clip_grad_norm(ws_backend_cpu(), g, n, 2, 0) == 13.0);
-    assert_true(ws_clip_grad_norm(ws_backend_cpu(), g, n, 2, 13.0) == 13.0);
-    assert_true(a[1] == 4);
-    /* non-finite gradients: the norm says so and nothing is scaled */
-    b[0] = NAN;
-    assert_true(isnan(ws_clip_grad_norm(ws_backend_cpu(), g, n, 2, 1.0)));
-    assert_true(a[0] == 3);
-    b[0] = INFINITY;
-    assert_true(isinf(ws_clip_grad_norm(ws_backend_cpu(), g, n, 2, 1.0)));
-    assert_true(a[0] == 3);
-    /* no tensors, empty tensors */
+    /* over the limit: max_norm / (norm + 1e-6); under it, at it, or no limit: 1 */
+    assert_true(ws_clip_factor(norm, 6.5) == (float)(6.5 / (13.0 + 1e-6)));
+    assert_true(ws_clip_factor(norm, 20) == 1.0f);
+    assert_true(ws_clip_factor(norm, 13.0) == 1.0f);
+    assert_true(ws_clip_factor(norm, 0) == 1.0f);
+    /* non-finite norms: 1 (the trainer skips the update) */
+    assert_true(ws_clip_factor(NAN, 1.0) == 1.0f && ws_clip_factor(INFINITY, 1.0) == 1.0f);
     assert_true(ws_grad_norm(ws_backend_cpu(), NULL, NULL, 0) == 0.0);
-    size_t zero = 0;
-    assert_true(ws_clip_grad_norm(ws_backend_cpu(), g, &zero, 1, 1.0) == 0.0);
+    /* the update with the factor is, bit for bit, the update of the gradients scaled in place
+     * first (as the clipping did before it was folded into the update) */
+    ws_adamw_opts o = ws_adamw_defaults();
+    float factor = ws_clip_factor(norm, 6.5), scaled[3], p[3] = {0.5f, -1.0f, 2.0f}, q[3], m[3] = {0}, v[3] = {0},
+          mq[3] = {0}, vq[3] = {0};
+    memcpy(q, p, sizeof q);
+    for (int i = 0; i < 3; i++)
+        scaled[i] = (i < 2 ? a[i] : b[0]) * factor;
+    float joined[3] = {a[0], a[1], b[0]};
+    for (int64_t t = 1; t <= 3; t++) {
+        ws_adamw_update(&o, 1e-2, t, p, joined, factor, m, v, 3, 1);
+        ws_adamw_update(&o, 1e-2, t, q, scaled, 1.0f, mq, vq, 3, 1);
+    }
+    assert_memory_equal(p, q, sizeof p);
+    assert_memory_equal(m, mq, sizeof m);
+    assert_memory_equal(v, vq, sizeof v);
 }
 
 /* The norm of a large gradient is the same, bit for bit, whatever the number of threads, and
@@ -312,9 +314,9 @@ static void test_schedule_with_adamw(void **state)
     ws_adamw_opts o = ws_adamw_defaults();
     o.weight_decay = 0;
     float p = 1, g = 1, m = 0, v = 0;
-    ws_adamw_update(&o, ws_lr_at(&s, 0), 1, &p, &g, &m, &v, 1, 1); /* warm-up: lr 0 */
+    ws_adamw_update(&o, ws_lr_at(&s, 0), 1, &p, &g, 1.0f, &m, &v, 1, 1); /* warm-up: lr 0 */
     assert_true(p == 1.0f);
-    ws_adamw_update(&o, ws_lr_at(&s, 1), 2, &p, &g, &m, &v, 1, 1); /* lr 0.1 */
+    ws_adamw_update(&o, ws_lr_at(&s, 1), 2, &p, &g, 1.0f, &m, &v, 1, 1); /* lr 0.1 */
     assert_near(p, 0.9, 1e-6);
 }
 
