@@ -502,7 +502,8 @@ AMX_TARGET static void gemm_amx(const product *p, int threads, uint32_t *b_block
 }
 
 /* The packing buffers of the products a thread calls (AVX-512: K x NC bf16 values of B, about K
- * KiB, and 48 KiB of A per thread; AMX: up to 2 MiB of B and K KiB of A per thread). */
+ * KiB, and 48 KiB of A per thread; AMX: up to 2 MiB of B and K KiB of A per thread, or all of A
+ * once, M x K bf16 values, where it is packed by k). */
 static _Thread_local ws_scratch packing_buffers;
 
 /* C = alpha op(A) op(B) + beta C, or + bias (each row) where bias is not NULL (beta 0). */
