@@ -56,6 +56,17 @@ check "an interrupted stage leaves CKPT.partial, not its target; the next make r
   make -s --no-print-directory -C '$PROJECT_ROOT' BIN='$BIN' SIZE=tiny SEED=1 RUNS_ROOT='$T_TMP/int' \
       IL_ARGS='--steps 200 --threads 1 --save-every 10' '$I/il.ckpt' > '$T_TMP/int2.out' 2>&1 &&
   [ ! -e '$I/il.ckpt.partial' ] && jq -s -e 'map(select(.stage == \"il\") | .step) == [range(1; 201)]' '$I/il-metrics.jsonl' > /dev/null"
+# A size that sets IL_MORE_ARGS (SIZE=medium) imitates in two passes: il-first.ckpt, then il.ckpt
+# trained on from it, each with its metrics and its row in times.tsv.
+check "IL_MORE_ARGS: a second pass of imitation from the first pass's agent" bash -c "
+  $(declare -f mk); PROJECT_ROOT='$PROJECT_ROOT' BIN='$BIN' T_TMP='$T_TMP'
+  mk SEED=7 IL_MORE_ARGS='--steps 3 --lr 5e-4' '$T_TMP/tiny-s7/il.ckpt' > '$T_TMP/two-pass.out' 2>&1 &&
+  [ -s '$T_TMP/tiny-s7/il-first.ckpt' ] && ! cmp -s '$T_TMP/tiny-s7/il-first.ckpt' '$T_TMP/tiny-s7/il.ckpt' &&
+  jq -s -e 'map(select(.stage == \"il\") | .step) == [range(1; 7)]' '$T_TMP/tiny-s7/il-first-metrics.jsonl' > /dev/null &&
+  jq -s -e 'map(select(.stage == \"il\")) | map(.step) == [1, 2, 3] and (map(.lr) | max) <= 5e-4' \
+      '$T_TMP/tiny-s7/il-metrics.jsonl' > /dev/null &&
+  [ \"\$(cut -f1 '$T_TMP/tiny-s7/times.tsv' | grep '^train-il' | paste -sd,)\" = train-il,train-il-more ] &&
+  mk -n SEED=8 IL_MORE_ARGS='--steps 3' '$T_TMP/tiny-s8/il.ckpt' | grep -q -- '--init $T_TMP/tiny-s8/il-first.ckpt .*--steps 3'"
 # scripts/paired.sh on made-up outcomes: 26 goals only A wins, 12 only B, 62 both: exact McNemar
 # p = 0.034 (binomial, two-sided), score difference -14 points per discordant goal on average.
 python3 -c "
