@@ -146,15 +146,13 @@ $(RUN)/traj-oracle.jsonl.zst: $(RUN)/goals-train.jsonl
 $(RUN)/tok-oracle.jsonl.zst: $(RUN)/traj-oracle.jsonl.zst
 	$(TIMED) tokenize $(BIN)/tokenize $(QUIET) -o $@ $<
 # Where a size sets IL_MORE_ARGS the IL agent is a second pass of imitation on the same
-# trajectories from the first pass's agent (il-first.ckpt), with a fresh optimiser and schedule.
-ifeq ($(IL_MORE_ARGS),)
-$(RUN)/il.ckpt: $(RUN)/tok-oracle.jsonl.zst
+# trajectories from the first pass's agent (il-first.ckpt), with a fresh optimiser and schedule;
+# elsewhere the first pass is the IL agent.
+IL_FIRST := $(if $(IL_MORE_ARGS),il-first,il)
+$(RUN)/$(IL_FIRST).ckpt: $(RUN)/tok-oracle.jsonl.zst
 	$(TIMED) train-il $(BIN)/train-il $(QUIET) $(MATH) $(call RESUME_OR,$(MODEL_INIT)) $(TRAIN_ARGS) $(IL_ARGS) --seed $(SEED) \
-	    --metrics $(RUN)/il-metrics.jsonl -o $@ $<
-else
-$(RUN)/il-first.ckpt: $(RUN)/tok-oracle.jsonl.zst
-	$(TIMED) train-il $(BIN)/train-il $(QUIET) $(MATH) $(call RESUME_OR,$(MODEL_INIT)) $(TRAIN_ARGS) $(IL_ARGS) --seed $(SEED) \
-	    --metrics $(RUN)/il-first-metrics.jsonl -o $@ $<
+	    --metrics $(RUN)/$(IL_FIRST)-metrics.jsonl -o $@ $<
+ifneq ($(IL_MORE_ARGS),)
 $(RUN)/il.ckpt: $(RUN)/il-first.ckpt $(RUN)/tok-oracle.jsonl.zst
 	$(TIMED) train-il-more $(BIN)/train-il $(QUIET) $(MATH) $(call RESUME_OR,--init $<) $(TRAIN_ARGS) $(IL_MORE_ARGS) --seed $(SEED) \
 	    --metrics $(RUN)/il-metrics.jsonl -o $@ $(RUN)/tok-oracle.jsonl.zst

@@ -350,14 +350,14 @@ AMX_TARGET static void amx_begin(void)
     _tile_loadconfig(&cfg);
 }
 
-/* Pack rows i0 .. i0 + 15 of op(A) (zeros from row n_index) as kp_pad / 16 tiles:
- * dst[q * 256 + x * 16 + w] = pair 16 q + w of row i0 + x. */
+/* Pack rows i0 .. i0 + 15 of A (op(A) = A, its k along its rows; A^T is pack_by_k's) as
+ * kp_pad / 16 tiles: dst[q * 256 + x * 16 + w] = pair 16 q + w of row i0 + x. */
 AMX_TARGET static void pack_a_tiles(uint32_t *dst, const float *src, int i0, int n_index, int K, int kp_pad,
-                                    size_t stride_i, size_t stride_k, int pairs_contiguous)
+                                    size_t stride_i)
 {
     for (int p0 = 0; p0 < kp_pad; p0 += 16) {
         __m512i block[16];
-        pair_block(block, src, i0, 2 * p0, stride_i, stride_k, n_index, K, pairs_contiguous, 1);
+        pair_block(block, src, i0, 2 * p0, stride_i, 1, n_index, K, 1, 1);
         for (int x = 0; x < 16; x++)
             _mm512_store_si512(dst + (size_t)p0 * 16 + x * 16, block[x]);
     }
@@ -488,7 +488,7 @@ AMX_TARGET static void gemm_amx(const product *p, int threads, uint32_t *b_block
                 else
                     for (int half = 0; half < 2; half++)
                         pack_a_tiles(a_tiles + (size_t)half * kp_pad * 16, p->A, i + 16 * half, M < i + 32 ? M : i + 32,
-                                     K, kp_pad, p->a_stride_i, p->a_stride_k, p->a_pairs_contiguous);
+                                     K, kp_pad, p->a_stride_i);
                 for (int jr = 0; jr < n_panels; jr++) {
                     int j = jc + jr * NR;
                     amx_kernel(kp_pad, a_tiles, b_block + (size_t)jr * kp_pad * NR, sums);

@@ -163,7 +163,16 @@ static void test_clip(void **state)
     assert_true(ws_clip_factor(norm, 0) == 1.0f);
     /* non-finite norms: 1 (the trainer skips the update) */
     assert_true(ws_clip_factor(NAN, 1.0) == 1.0f && ws_clip_factor(INFINITY, 1.0) == 1.0f);
+    /* non-finite gradients: the norm says so (the trainer then skips the update); no tensors,
+     * empty tensors: 0 */
+    b[0] = NAN;
+    assert_true(isnan(ws_grad_norm(ws_backend_cpu(), g, n, 2)));
+    b[0] = INFINITY;
+    assert_true(isinf(ws_grad_norm(ws_backend_cpu(), g, n, 2)));
+    b[0] = 12;
     assert_true(ws_grad_norm(ws_backend_cpu(), NULL, NULL, 0) == 0.0);
+    size_t zero = 0;
+    assert_true(ws_grad_norm(ws_backend_cpu(), g, &zero, 1) == 0.0);
     /* the update with the factor is, bit for bit, the update of the gradients scaled in place
      * first (as the clipping did before it was folded into the update) */
     ws_adamw_opts o = ws_adamw_defaults();
