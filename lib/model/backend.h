@@ -105,9 +105,12 @@ struct ws_backend {
     /* out[T, OC] = inp[T, IC] . w[OC, IC]^T + b (b may be NULL) */
     void (*matmul_forward)(const ws_backend *be, ws_real *out, const ws_real *inp, const ws_real *w,
                            const ws_real *b, int T, int IC, int OC);
-    /* dinp += dout . w; dw += dout^T . inp; db += column sums of dout (dinp, db may be NULL) */
+    /* dinp = dout . w, or dinp += dout . w where accumulate; dw += dout^T . inp; db += column sums
+     * of dout (dinp, db may be NULL). The parameters' gradients always add up (a backward may run
+     * more than once an update); an activation's gradient is written by its first producer, so
+     * that nothing has to zero it first (a pass over memory for each of a layer's buffers). */
     void (*matmul_backward)(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout,
-                            const ws_real *inp, const ws_real *w, int T, int IC, int OC);
+                            const ws_real *inp, const ws_real *w, int T, int IC, int OC, int accumulate);
     /* out[t] = wte[ids[t]] + wpe[pos[t]] + wtt[types[t]]; ids, pos, types in backend memory. Backward
      * adds each table row's gradients in token order (the same bits on every backend). */
     void (*embedding_forward)(const ws_backend *be, ws_real *out, const int32_t *ids, const int32_t *pos,
@@ -119,15 +122,16 @@ struct ws_backend {
     /* BERT's LayerNorm (biased variance, eps inside the square root); mean and rstd are saved. */
     void (*layernorm_forward)(const ws_backend *be, ws_real *out, ws_real *mean, ws_real *rstd, const ws_real *inp,
                               const ws_real *w, const ws_real *b, int T, int C, ws_real eps);
+    /* dinp = (or += where accumulate) the input's gradient; dw, db add up (as matmul_backward's) */
     void (*layernorm_backward)(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout,
                                const ws_real *inp, const ws_real *w, const ws_real *mean, const ws_real *rstd,
-                               int T, int C);
-    /* GELU with erf, as BERT's "gelu" */
+                               int T, int C, int accumulate);
+    /* GELU with erf, as BERT's "gelu"; the backward writes dinp = GELU'(inp) dout */
     void (*gelu_forward)(const ws_backend *be, ws_real *out, const ws_real *inp, size_t n);
     void (*gelu_backward)(const ws_backend *be, ws_real *dinp, const ws_real *inp, const ws_real *dout, size_t n);
     /* out = a + b (out may be a or b) */
     void (*add)(const ws_backend *be, ws_real *out, const ws_real *a, const ws_real *b, size_t n);
-    /* ReLU / LeakyReLU (slope 0.01, as PyTorch's default); backward from the input. */
+    /* ReLU / LeakyReLU (slope 0.01, as PyTorch's default); the backward, from the input, writes dinp. */
     void (*relu_forward)(const ws_backend *be, ws_real *out, const ws_real *inp, size_t n, ws_real slope);
     void (*relu_backward)(const ws_backend *be, ws_real *dinp, const ws_real *inp, const ws_real *dout, size_t n,
                           ws_real slope);
@@ -136,7 +140,8 @@ struct ws_backend {
      * per sequence laid out the backend's own way (only its own attention_backward reads them).
      * A host backend (ws_backend_on_host) takes att NULL and saves nothing: each block's
      * probabilities live only while the block is computed, in a buffer of the thread's, and its
-     * backward computes them again from q and k (the same bits). */
+     * backward computes them again from q and k (the same bits). The backward writes dq, dk and
+     * dv (every row belongs to one sequence). */
     void (*attention_forward)(const ws_backend *be, ws_real *out, ws_real *att, const ws_real *q, const ws_real *k,
                               const ws_real *v, const ws_pack *p, int C, int NH);
     void (*attention_backward)(const ws_backend *be, ws_real *dq, ws_real *dk, ws_real *dv, const ws_real *dout,

@@ -108,12 +108,12 @@ static void cpu_matmul_forward(const ws_backend *be, ws_real *out, const ws_real
 }
 
 WS_VECTOR_CLONES static void cpu_matmul_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout, const ws_real *inp,
-                        const ws_real *w, int T, int IC, int OC)
+                        const ws_real *w, int T, int IC, int OC, int accumulate)
 {
     if (T <= 0)
         return;
     if (dinp)
-        GEMM(be, CblasNoTrans, CblasNoTrans, T, IC, OC, 1, dout, OC, w, IC, 1, dinp, IC);
+        GEMM(be, CblasNoTrans, CblasNoTrans, T, IC, OC, 1, dout, OC, w, IC, accumulate ? 1 : 0, dinp, IC);
     if (dw)
         GEMM(be, CblasTrans, CblasNoTrans, OC, IC, T, 1, dout, OC, inp, IC, 1, dw, IC);
     if (db) {
@@ -193,7 +193,7 @@ WS_VECTOR_CLONES static void cpu_layernorm_forward(const ws_backend *be, ws_real
 }
 
 WS_VECTOR_CLONES static void cpu_layernorm_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout, const ws_real *inp,
-                           const ws_real *w, const ws_real *mean, const ws_real *rstd, int T, int C)
+                           const ws_real *w, const ws_real *mean, const ws_real *rstd, int T, int C, int accumulate)
 {
     (void)be;
 #pragma omp parallel for schedule(static)
@@ -211,7 +211,8 @@ WS_VECTOR_CLONES static void cpu_layernorm_backward(const ws_backend *be, ws_rea
         ws_real *di = dinp + (size_t)t * C;
         for (int c = 0; c < C; c++) {
             double norm = (x[c] - mean[t]) * rstd[t], dnorm = (double)w[c] * d[c];
-            di[c] += (ws_real)((dnorm - dnorm_mean - norm * dnorm_norm_mean) * rstd[t]);
+            ws_real g = (ws_real)((dnorm - dnorm_mean - norm * dnorm_norm_mean) * rstd[t]);
+            di[c] = accumulate ? di[c] + g : g;
         }
     }
     /* blocks of columns in parallel, each column's sums in row order (as the bias gradient's) */
@@ -264,7 +265,7 @@ WS_VECTOR_CLONES static void cpu_gelu_backward(const ws_backend *be, ws_real *di
     (void)be;
 #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++)
-        dinp[i] += gelu_grad(inp[i]) * dout[i];
+        dinp[i] = gelu_grad(inp[i]) * dout[i];
 }
 
 WS_VECTOR_CLONES static void cpu_add(const ws_backend *be, ws_real *out, const ws_real *a, const ws_real *b, size_t n)
@@ -361,10 +362,10 @@ WS_VECTOR_CLONES static void cpu_attention_backward(const ws_backend *be, ws_rea
             atomic_store(&((cpu_ctx *)be->ctx)->scratch_failed, 1);
             continue;
         }
-        /* dV += P^T dOut, dP = dOut V^T, dS = P * (dP - rowsum(dP * P)), dQ += scale dS K,
-         * dK += scale dS^T Q: whole blocks, so that each product packs its operands once */
+        /* dV = P^T dOut, dP = dOut V^T, dS = P * (dP - rowsum(dP * P)), dQ = scale dS K,
+         * dK = scale dS^T Q: whole blocks, so that each product packs its operands once */
         block_probabilities(be, p, q + off, k + off, L, C, hs, scale);
-        GEMM(be, CblasTrans, CblasNoTrans, L, hs, L, 1, p, L, dout + off, C, 1, dv + off, C);
+        GEMM(be, CblasTrans, CblasNoTrans, L, hs, L, 1, p, L, dout + off, C, 0, dv + off, C);
         GEMM(be, CblasNoTrans, CblasTrans, L, L, hs, 1, dout + off, C, v + off, C, 0, ds, L);
         for (int t = 0; t < L; t++) {
             ws_real *d = ds + (size_t)t * L;
@@ -377,8 +378,8 @@ WS_VECTOR_CLONES static void cpu_attention_backward(const ws_backend *be, ws_rea
             for (int u = 0; u < L; u++)
                 d[u] = (ws_real)(pr[u] * (d[u] - dot));
         }
-        GEMM(be, CblasNoTrans, CblasNoTrans, L, hs, L, scale, ds, L, k + off, C, 1, dq + off, C);
-        GEMM(be, CblasTrans, CblasNoTrans, L, hs, L, scale, ds, L, q + off, C, 1, dk + off, C);
+        GEMM(be, CblasNoTrans, CblasNoTrans, L, hs, L, scale, ds, L, k + off, C, 0, dq + off, C);
+        GEMM(be, CblasTrans, CblasNoTrans, L, hs, L, scale, ds, L, q + off, C, 0, dk + off, C);
     }
 }
 
@@ -531,7 +532,7 @@ WS_VECTOR_CLONES static void cpu_relu_backward(const ws_backend *be, ws_real *di
     (void)be;
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++)
-        dinp[i] += inp[i] > 0 ? dout[i] : slope * dout[i];
+        dinp[i] = inp[i] > 0 ? dout[i] : slope * dout[i];
 }
 
 /* ------------------------------------------------------------------ the batched head */

@@ -436,7 +436,7 @@ __global__ void k_gelu_backward(float *dinp, const float *inp, const float *dout
     {
         double x = inp[i];
         double grad = 0.5 * (1.0 + erf(x * M_SQRT1_2)) + x * inv_sqrt_2pi * exp(-0.5 * x * x);
-        dinp[i] += (float)(grad * dout[i]);
+        dinp[i] = (float)(grad * dout[i]);
     }
 }
 
@@ -456,7 +456,7 @@ __global__ void k_relu_forward(float *out, const float *inp, size_t n, float slo
 
 __global__ void k_relu_backward(float *dinp, const float *inp, const float *dout, size_t n, float slope)
 {
-    GRID_STRIDE(i, n) dinp[i] += inp[i] > 0 ? dout[i] : slope * dout[i];
+    GRID_STRIDE(i, n) dinp[i] = inp[i] > 0 ? dout[i] : slope * dout[i];
 }
 
 /* lib/model/optim.c's ws_adamw_update element for element; _rn intrinsics keep the compiler from fusing
@@ -542,7 +542,7 @@ __global__ void k_layernorm_forward(float *out, float *mean, float *rstd, const 
 }
 
 __global__ void k_layernorm_backward(float *dinp, const float *dout, const float *inp, const float *w,
-                                     const float *mean, const float *rstd, int T, int C)
+                                     const float *mean, const float *rstd, int T, int C, int accumulate)
 {
     int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32, lane = threadIdx.x % 32;
     if (row >= T)
@@ -562,7 +562,8 @@ __global__ void k_layernorm_backward(float *dinp, const float *dout, const float
     for (int c = lane; c < C; c += 32) {
         float norm = (x[c] - mu) * rs;
         double dn = (double)w[c] * d[c];
-        di[c] += (float)((dn - dm - norm * dnm) * rs);
+        float g = (float)((dn - dm - norm * dnm) * rs);
+        di[c] = accumulate ? di[c] + g : g;
     }
 }
 
@@ -1033,14 +1034,15 @@ void cu_matmul_forward(const ws_backend *be, ws_real *out, const ws_real *inp, c
 }
 
 void cu_matmul_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout,
-                        const ws_real *inp, const ws_real *w, int T, int IC, int OC)
+                        const ws_real *inp, const ws_real *w, int T, int IC, int OC, int accumulate)
 {
+    float dinp_beta = accumulate ? 1.0f : 0.0f;
     Ctx *c = begin(be);
     if (!c || T <= 0)
         return;
     if (c->math != WS_MATH_BF16 || OC <= 0 || IC <= 0) {
         if (dinp)
-            gemm(c, false, false, T, IC, OC, 1.0f, dout, OC, w, IC, 1.0f, dinp, IC);
+            gemm(c, false, false, T, IC, OC, 1.0f, dout, OC, w, IC, dinp_beta, dinp, IC);
         if (dw)
             gemm(c, true, false, OC, IC, T, 1.0f, dout, OC, inp, IC, 1.0f, dw, IC);
     } else if (dinp || dw) {
@@ -1048,7 +1050,7 @@ void cu_matmul_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_rea
         if (dinp) {
             const __nv_bfloat16 *w16 = to_bf16(c, 1, w, (size_t)OC * IC);
             if (dout16 && w16)
-                gemm_bf16(c, false, false, T, IC, OC, 1.0f, dout16, OC, w16, IC, 1.0f, dinp, IC);
+                gemm_bf16(c, false, false, T, IC, OC, 1.0f, dout16, OC, w16, IC, dinp_beta, dinp, IC);
         }
         if (dw) {
             const __nv_bfloat16 *inp16 = to_bf16(c, 2, inp, (size_t)T * IC);
@@ -1123,13 +1125,13 @@ void cu_layernorm_forward(const ws_backend *be, ws_real *out, ws_real *mean, ws_
 
 void cu_layernorm_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout,
                            const ws_real *inp, const ws_real *w, const ws_real *mean, const ws_real *rstd, int T,
-                           int C)
+                           int C, int accumulate)
 {
     Ctx *c = begin(be);
     if (!c || T <= 0 || C <= 0)
         return;
     LAUNCH(c, k_layernorm_backward, (unsigned)((T + WARPS - 1) / WARPS), BLOCK, 0, dinp, dout, inp, w, mean, rstd, T,
-           C);
+           C, accumulate);
     colreduce(c, LnCols{dout, inp, mean, rstd, C}, T, C, dw, db);
 }
 
@@ -1407,7 +1409,7 @@ void cu_attention_backward(const ws_backend *be, ws_real *dq, ws_real *dk, ws_re
     float *dP = (float *)scratch(c, (p->att_total ? p->att_total : 1) * sizeof(float)); /* att's layout */
     if (!dP)
         return;
-    /* dP = dOut V^T; dV += P^T dOut; then dS = P * (dP - rowsum(dP * P)) in place. dP has att's
+    /* dP = dOut V^T; dV = P^T dOut; then dS = P * (dP - rowsum(dP * P)) in place. dP has att's
      * layout. */
     float **S = attn_ptrs(c, pl, PtrBases{{dP, (float *)att, (float *)dout, (float *)v, dv}, {1, 1, 0, 0, 0}});
     if (!S)
@@ -1418,11 +1420,11 @@ void cu_attention_backward(const ws_backend *be, ws_real *dq, ws_real *dk, ws_re
         size_t off = (size_t)pl->h_off[n + i0];
         int Lp = ws_att_row(L), rows = cnt * L;
         gemm_ptrs(c, pl->compute, false, true, L, L, hs, 1.0f, dO + i0, C, Vp + i0, C, 0.0f, dPp + i0, Lp, cnt);
-        gemm_ptrs(c, pl->compute, true, false, L, hs, L, 1.0f, Pp + i0, Lp, dO + i0, C, 1.0f, dV + i0, C, cnt);
+        gemm_ptrs(c, pl->compute, true, false, L, hs, L, 1.0f, Pp + i0, Lp, dO + i0, C, 0.0f, dV + i0, C, cnt);
         LAUNCH(c, k_softmax_rows_backward, (unsigned)((rows + WARPS - 1) / WARPS), BLOCK, 0, dP + off, att + off, rows,
                L, Lp);
     }
-    /* dQ += scale dS K; dK += scale dS^T Q. The pointer arrays are rewritten after the products
+    /* dQ = scale dS K; dK = scale dS^T Q. The pointer arrays are rewritten after the products
      * above have read them: one stream orders it. */
     S = attn_ptrs(c, pl, PtrBases{{dP, (float *)k, (float *)q, dq, dk}, {1, 0, 0, 0, 0}});
     if (!S)
@@ -1431,8 +1433,8 @@ void cu_attention_backward(const ws_backend *be, ws_real *dq, ws_real *dk, ws_re
         int L = pl->group_L[g], i0 = pl->group_first[g], cnt = group_items(pl, g);
         float **dSp = S, **Kp = S + n, **Qp = S + 2 * n, **dQ = S + 3 * n, **dK = S + 4 * n;
         int Lp = ws_att_row(L);
-        gemm_ptrs(c, pl->compute, false, false, L, hs, L, scale, dSp + i0, Lp, Kp + i0, C, 1.0f, dQ + i0, C, cnt);
-        gemm_ptrs(c, pl->compute, true, false, L, hs, L, scale, dSp + i0, Lp, Qp + i0, C, 1.0f, dK + i0, C, cnt);
+        gemm_ptrs(c, pl->compute, false, false, L, hs, L, scale, dSp + i0, Lp, Kp + i0, C, 0.0f, dQ + i0, C, cnt);
+        gemm_ptrs(c, pl->compute, true, false, L, hs, L, scale, dSp + i0, Lp, Qp + i0, C, 0.0f, dK + i0, C, cnt);
     }
 }
 

@@ -866,41 +866,34 @@ int ws_model_forward(ws_model *m, const ws_batch *b, ws_err *err)
 
 static void layer_backward(ws_model *m, int l, ws_real *dout, ws_real *dinp)
 {
-    /* dout: gradient of the layer's output; dinp receives the gradient of its input (zeroed here) */
+    /* dout: gradient of the layer's output; dinp receives the gradient of its input. Each gradient
+     * buffer is written by its first producer and added into by the others, never zeroed. */
     const ws_backend *be = m->be;
     layer_acts *a = &m->acts[l];
     int T = m->pack.T, C = m->cfg.hidden, FF = m->cfg.intermediate;
-    size_t TC = (size_t)T * C * sizeof(ws_real), TI = (size_t)T * FF * sizeof(ws_real);
+    size_t TC = (size_t)T * C * sizeof(ws_real);
     ws_real *d_res2 = m->d_tmp, *d_ln1 = m->d_ctx;
-    be->zero(be, d_res2, TC);
     be->layernorm_backward(be, d_res2, G(m, LT(m, l, LN2W)), G(m, LT(m, l, LN2B)), dout, a->res2,
-                           P(m, LT(m, l, LN2W)), a->ln2_mean, a->ln2_rstd, T, C);
+                           P(m, LT(m, l, LN2W)), a->ln2_mean, a->ln2_rstd, T, C, 0);
     /* res2 = ff2 + ln1 */
     be->copy(be, d_ln1, d_res2, TC);
-    be->zero(be, m->d_i2, TI);
     be->matmul_backward(be, m->d_i2, G(m, LT(m, l, FW)), G(m, LT(m, l, FB)), d_res2, a->gelu, P(m, LT(m, l, FW)), T,
-                        FF, C);
-    be->zero(be, m->d_i1, TI);
+                        FF, C, 0);
     be->gelu_backward(be, m->d_i1, a->ff1, m->d_i2, (size_t)T * FF);
     be->matmul_backward(be, d_ln1, G(m, LT(m, l, IW)), G(m, LT(m, l, IB)), m->d_i1, a->ln1, P(m, LT(m, l, IW)), T, C,
-                        FF);
+                        FF, 1);
     ws_real *d_res1 = m->d_tmp;
-    be->zero(be, d_res1, TC);
     be->layernorm_backward(be, d_res1, G(m, LT(m, l, LN1W)), G(m, LT(m, l, LN1B)), d_ln1, a->res1,
-                           P(m, LT(m, l, LN1W)), a->ln1_mean, a->ln1_rstd, T, C);
+                           P(m, LT(m, l, LN1W)), a->ln1_mean, a->ln1_rstd, T, C, 0);
     /* res1 = proj(ctx) + inp */
     be->copy(be, dinp, d_res1, TC);
     ws_real *d_ctx = m->d_ctx;
-    be->zero(be, d_ctx, TC);
     be->matmul_backward(be, d_ctx, G(m, LT(m, l, OW)), G(m, LT(m, l, OB)), d_res1, a->ctx, P(m, LT(m, l, OW)), T, C,
-                        C);
-    be->zero(be, m->d_q, TC);
-    be->zero(be, m->d_k, TC);
-    be->zero(be, m->d_v, TC);
+                        C, 0);
     be->attention_backward(be, m->d_q, m->d_k, m->d_v, d_ctx, a->att, a->q, a->k, a->v, &m->pack, C, m->cfg.heads);
-    be->matmul_backward(be, dinp, G(m, LT(m, l, QW)), G(m, LT(m, l, QB)), m->d_q, a->inp, P(m, LT(m, l, QW)), T, C, C);
-    be->matmul_backward(be, dinp, G(m, LT(m, l, KW)), G(m, LT(m, l, KB)), m->d_k, a->inp, P(m, LT(m, l, KW)), T, C, C);
-    be->matmul_backward(be, dinp, G(m, LT(m, l, VW)), G(m, LT(m, l, VB)), m->d_v, a->inp, P(m, LT(m, l, VW)), T, C, C);
+    be->matmul_backward(be, dinp, G(m, LT(m, l, QW)), G(m, LT(m, l, QB)), m->d_q, a->inp, P(m, LT(m, l, QW)), T, C, C, 1);
+    be->matmul_backward(be, dinp, G(m, LT(m, l, KW)), G(m, LT(m, l, KB)), m->d_k, a->inp, P(m, LT(m, l, KW)), T, C, C, 1);
+    be->matmul_backward(be, dinp, G(m, LT(m, l, VW)), G(m, LT(m, l, VB)), m->d_v, a->inp, P(m, LT(m, l, VW)), T, C, C, 1);
 }
 
 int ws_model_backward(ws_model *m, const ws_real *dlogits, const ws_real *dvalues, ws_err *err)
@@ -928,30 +921,24 @@ int ws_model_backward(ws_model *m, const ws_real *dlogits, const ws_real *dvalue
     be->zero(be, d_enc, TC);
 
     /* action scores: logits = linear_2(mean over tokens of relu(linear_1(feat))) */
-    be->zero(be, m->d_pooled, (size_t)A * C * sizeof *m->d_pooled);
     be->matmul_backward(be, m->d_pooled, G(m, m->head[H_W2]), G(m, m->head[H_B2]), dlogits, m->pooled,
-                        P(m, m->head[H_W2]), A, C, 1);
+                        P(m, m->head[H_W2]), A, C, 1, 0);
     ws_real *d_hrelu = m->d_h;
     be->zero(be, d_hrelu, (size_t)Ta * C * sizeof *d_hrelu);
     be->pool_backward(be, d_hrelu, m->d_pooled, pk, C);
     ws_real *d_hpre = m->d_tmp; /* Ta * C fits in T * C */
-    be->zero(be, d_hpre, (size_t)Ta * C * sizeof *d_hpre);
     be->relu_backward(be, d_hpre, m->hpre, d_hrelu, (size_t)Ta * C, 0);
-    be->zero(be, m->d_feat, (size_t)Ta * 4 * C * sizeof *m->d_feat);
     be->matmul_backward(be, m->d_feat, G(m, m->head[H_W1]), G(m, m->head[H_B1]), d_hpre, m->feat,
-                        P(m, m->head[H_W1]), Ta, 4 * C, C);
+                        P(m, m->head[H_W1]), Ta, 4 * C, C, 0);
     be->biattn_backward(be, d_enc, G(m, m->head[H_IN]), G(m, m->head[H_MEM]), G(m, m->head[H_SCALE]), m->d_feat,
                         &m->bi, enc, pk, P(m, m->head[H_IN]), P(m, m->head[H_MEM]), P(m, m->head[H_SCALE]), C,
                         m->d_bi_scratch);
     if (dvalues) {
-        be->zero(be, m->d_vact, (size_t)B * VH * sizeof *m->d_vact);
         be->matmul_backward(be, m->d_vact, G(m, m->head[H_V2W]), G(m, m->head[H_V2B]), dvalues, m->vact,
-                            P(m, m->head[H_V2W]), B, VH, 1);
-        be->zero(be, m->d_v1, (size_t)B * VH * sizeof *m->d_v1);
+                            P(m, m->head[H_V2W]), B, VH, 1, 0);
         be->relu_backward(be, m->d_v1, m->vpre, m->d_vact, (size_t)B * VH, (ws_real)0.01);
-        be->zero(be, m->d_cls, (size_t)B * C * sizeof *m->d_cls);
         be->matmul_backward(be, m->d_cls, G(m, m->head[H_V1W]), G(m, m->head[H_V1B]), m->d_v1, m->cls,
-                            P(m, m->head[H_V1W]), B, C, VH);
+                            P(m, m->head[H_V1W]), B, C, VH, 0);
         be->cls_backward(be, d_enc, m->d_cls, pk, C);
     }
 
@@ -964,9 +951,8 @@ int ws_model_backward(ws_model *m, const ws_real *dlogits, const ws_real *dvalue
         dinp = t;
     }
     ws_real *d_emb = dinp;
-    be->zero(be, d_emb, TC);
     be->layernorm_backward(be, d_emb, G(m, m->emb[ELNW]), G(m, m->emb[ELNB]), dout, m->emb_out, P(m, m->emb[ELNW]),
-                           m->emb_mean, m->emb_rstd, T, C);
+                           m->emb_mean, m->emb_rstd, T, C, 0);
     be->embedding_backward(be, G(m, m->emb[WTE]), G(m, m->emb[WPE]), G(m, m->emb[WTT]), d_emb, m->dp.ids, m->dp.pos,
                            m->dp.types, T, C);
     return be->status(be, err);

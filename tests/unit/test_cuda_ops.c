@@ -109,17 +109,19 @@ static void matmul(ws_gpu_math math, double bound, const char *tag)
         snprintf(name, sizeof name, "matmul fwd %s%s", tag, with_bias ? " +bias" : "");
         check(name, &out, bound);
     }
-    cpu->matmul_backward(cpu, dinp.h, dw.h, db.h, dout.h, inp.h, w.h, T, IC, OC);
-    gpu->matmul_backward(gpu, dinp.d, dw.d, db.d, dout.d, inp.d, w.d, T, IC, OC);
-    snprintf(name, sizeof name, "matmul bwd dinp %s", tag);
-    check(name, &dinp, bound);
-    snprintf(name, sizeof name, "matmul bwd dw %s", tag);
-    check(name, &dw, bound);
-    snprintf(name, sizeof name, "matmul bwd db %s", tag);
-    check(name, &db, bound);
+    for (int accumulate = 1; accumulate >= 0; accumulate--) { /* dinp added into, then written */
+        cpu->matmul_backward(cpu, dinp.h, dw.h, db.h, dout.h, inp.h, w.h, T, IC, OC, accumulate);
+        gpu->matmul_backward(gpu, dinp.d, dw.d, db.d, dout.d, inp.d, w.d, T, IC, OC, accumulate);
+        snprintf(name, sizeof name, "matmul bwd dinp %s%s", tag, accumulate ? " +=" : "");
+        check(name, &dinp, bound);
+        snprintf(name, sizeof name, "matmul bwd dw %s", tag);
+        check(name, &dw, bound);
+        snprintf(name, sizeof name, "matmul bwd db %s", tag);
+        check(name, &db, bound);
+    }
     /* without the optional outputs */
-    cpu->matmul_backward(cpu, NULL, dw.h, NULL, dout.h, inp.h, w.h, T, IC, OC);
-    gpu->matmul_backward(gpu, NULL, dw.d, NULL, dout.d, inp.d, w.d, T, IC, OC);
+    cpu->matmul_backward(cpu, NULL, dw.h, NULL, dout.h, inp.h, w.h, T, IC, OC, 0);
+    gpu->matmul_backward(gpu, NULL, dw.d, NULL, dout.d, inp.d, w.d, T, IC, OC, 0);
     snprintf(name, sizeof name, "matmul bwd dw only %s", tag);
     check(name, &dw, bound);
     FREE_TWINS(&inp, &w, &b, &out, &dout, &dinp, &dw, &db);
@@ -199,11 +201,13 @@ static void test_layernorm(void **state)
         check("layernorm fwd", &out, 1e-5);
         check("layernorm fwd mean", &mean, 1e-5);
         check("layernorm fwd rstd", &rstd, 1e-5);
-        cpu->layernorm_backward(cpu, dinp.h, dw.h, db.h, dout.h, inp.h, w.h, mean.h, rstd.h, T, C);
-        gpu->layernorm_backward(gpu, dinp.d, dw.d, db.d, dout.d, inp.d, w.d, mean.d, rstd.d, T, C);
-        check("layernorm bwd dinp", &dinp, 1e-5);
-        check("layernorm bwd dw", &dw, 1e-5);
-        check("layernorm bwd db", &db, 1e-5);
+        for (int accumulate = 1; accumulate >= 0; accumulate--) {
+            cpu->layernorm_backward(cpu, dinp.h, dw.h, db.h, dout.h, inp.h, w.h, mean.h, rstd.h, T, C, accumulate);
+            gpu->layernorm_backward(gpu, dinp.d, dw.d, db.d, dout.d, inp.d, w.d, mean.d, rstd.d, T, C, accumulate);
+            check(accumulate ? "layernorm bwd dinp +=" : "layernorm bwd dinp", &dinp, 1e-5);
+            check("layernorm bwd dw", &dw, 1e-5);
+            check("layernorm bwd db", &db, 1e-5);
+        }
         FREE_TWINS(&inp, &w, &b, &out, &mean, &rstd, &dout, &dinp, &dw, &db);
     }
     close_gpu();

@@ -65,6 +65,15 @@ static void test_gradients(void **state)
         a += n_actions[i];
     }
     memcpy(dvalues, coef_value, sizeof dvalues);
+    /* A backward with other output gradients first, so that every gradient buffer of the model
+     * holds other values: the backward writes each one before it reads it (nothing is zeroed),
+     * and a value left over would show in the check below. */
+    double other_dlogits[5], other_dvalues[2];
+    for (int a = 0; a < 5; a++)
+        other_dlogits[a] = -2.5 * dlogits[a] + 0.1;
+    for (int i = 0; i < 2; i++)
+        other_dvalues[i] = 3 * dvalues[i] - 0.2;
+    assert_int_equal(ws_model_backward(m, other_dlogits, other_dvalues, &err), 0);
     ws_model_zero_grad(m);
     assert_int_equal(ws_model_backward(m, dlogits, dvalues, &err), 0);
     double *analytic = malloc(m->n_params * sizeof *analytic);
@@ -143,6 +152,8 @@ static void test_attention_long(void **state)
     for (int i = 0; i < T * C * 4; i++)
         q[i] = 2 * ws_rng_uniform(&r) - 1; /* q, k, v and g */
     attention_loss(q, k, v, g, out, &pk, C, NH);
+    for (int i = 0; i < T * C * 3; i++)
+        dq[i] = NAN; /* dq, dk, dv: the backward writes every element */
     cpu_attention_backward(ws_backend_cpu(), dq, dk, dv, g, NULL, q, k, v, &pk, C, NH);
     assert_int_equal(cpu_status(ws_backend_cpu(), NULL), 0);
     double *inputs[] = {q, k, v}, *grads[] = {dq, dk, dv};
