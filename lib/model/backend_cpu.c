@@ -276,8 +276,9 @@ WS_VECTOR_CLONES static void cpu_add(const ws_backend *be, ws_real *out, const w
         out[i] = a[i] + b[i];
 }
 
-/* In-place softmax of each of the `rows` rows of length n (the sum in double). */
-WS_VECTOR_CLONES static void softmax_rows(ws_real *x, int rows, int n)
+/* In place, each of the `rows` rows of length n becomes e^(x - its maximum), and sum[r] row r's
+ * sum (in double): softmax's rows before their normalisation. */
+WS_VECTOR_CLONES static void exp_rows(ws_real *x, int rows, int n, double *sum)
 {
     for (int r = 0; r < rows; r++) {
         /* from -inf over the whole row: starting at row[0] left n - 1 values, so a scalar tail in
@@ -292,6 +293,17 @@ WS_VECTOR_CLONES static void softmax_rows(ws_real *x, int rows, int n)
             row[i] = exp_real(row[i] - mx);
             s += row[i];
         }
+        sum[r] = s;
+    }
+}
+
+/* In-place softmax of each of the `rows` rows of length n. */
+WS_VECTOR_CLONES static void softmax_rows(ws_real *x, int rows, int n)
+{
+    for (int r = 0; r < rows; r++) {
+        ws_real *row = x + (size_t)r * n;
+        double s;
+        exp_rows(row, 1, n, &s);
         /* the float build multiplies by the sum's inverse: a division per value cost more than
          * the rest of the row's work */
         ws_real inverse = (ws_real)(1.0 / s);
@@ -312,15 +324,45 @@ WS_VECTOR_CLONES static void softmax_rows(ws_real *x, int rows, int n)
  * computes them again from q and k: the same products in the same order, so the same bits.
  * Saving them instead wrote NH x len^2 values per sequence and layer to memory and read them back
  * (some 170 MB a step for 4 states of 384 tokens; 190 MB a layer for 16 states of 500 tokens),
- * which cost more than the products that make them. att is therefore not used here (backend.h). */
+ * which cost more than the products that make them. att is therefore not used here (backend.h).
+ *
+ * The probabilities are never normalised in place: softmax(S) V = diag(1 / rowsum) (E V) with
+ * E = e^(S - rowmax), so the block keeps E and scales the L x head-size rows of the products
+ * instead of the L x L probabilities, a pass over the block fewer in the forward and in the
+ * backward. */
 static _Thread_local ws_scratch attention_block;
 
-/* The block's probabilities into p (L x L): softmax(scale q k^T) row by row. */
-static void block_probabilities(const ws_backend *be, ws_real *p, const ws_real *q, const ws_real *k, int L, int C,
-                                int hs, ws_real scale)
+/* A thread's block buffers: E (L x L), then in the backward dS (L x L) and dOut's rows scaled
+ * (L x hs); the rows' sums (double) and their inverses. */
+typedef struct attention_buffers {
+    ws_real *e, *ds, *dout_scaled, *inverse;
+    double *sum;
+} attention_buffers;
+
+static int attention_buffers_get(const ws_backend *be, attention_buffers *ab, int L, int hs, int backward)
 {
-    GEMM(be, CblasNoTrans, CblasTrans, L, L, hs, scale, q, C, k, C, 0, p, L);
-    softmax_rows(p, L, L);
+    size_t square = (size_t)L * L, reals = square * (backward ? 2 : 1) + (backward ? (size_t)L * hs : 0) + L;
+    double *sum = ws_scratch_get(&attention_block, (size_t)L * sizeof(double) + reals * sizeof(ws_real));
+    if (!sum) {
+        atomic_store(&((cpu_ctx *)be->ctx)->scratch_failed, 1);
+        return -1;
+    }
+    ab->sum = sum;
+    ab->e = (ws_real *)(sum + L);
+    ab->ds = backward ? ab->e + square : NULL;
+    ab->dout_scaled = backward ? ab->ds + square : NULL;
+    ab->inverse = backward ? ab->dout_scaled + (size_t)L * hs : ab->e + square;
+    return 0;
+}
+
+/* The block's E = e^(scale q k^T - rowmax) into ab->e (L x L), each row's 1 / sum into ab->inverse. */
+static void block_exponentials(const ws_backend *be, const attention_buffers *ab, const ws_real *q, const ws_real *k,
+                               int L, int C, int hs, ws_real scale)
+{
+    GEMM(be, CblasNoTrans, CblasTrans, L, L, hs, scale, q, C, k, C, 0, ab->e, L);
+    exp_rows(ab->e, L, L, ab->sum);
+    for (int t = 0; t < L; t++)
+        ab->inverse[t] = (ws_real)(1.0 / ab->sum[t]);
 }
 
 static void cpu_attention_forward(const ws_backend *be, ws_real *out, ws_real *att, const ws_real *q,
@@ -334,13 +376,16 @@ static void cpu_attention_forward(const ws_backend *be, ws_real *out, ws_real *a
     for (int block = 0; block < pk->n_seq * NH; block++) {
         int s = block / NH, h = block % NH, L = seq_len[s];
         size_t off = (size_t)seq_start[s] * C + (size_t)h * hs;
-        ws_real *p = ws_scratch_get(&attention_block, (size_t)L * L * sizeof *p);
-        if (!p) {
-            atomic_store(&((cpu_ctx *)be->ctx)->scratch_failed, 1);
+        attention_buffers ab;
+        if (attention_buffers_get(be, &ab, L, hs, 0))
             continue;
+        block_exponentials(be, &ab, q + off, k + off, L, C, hs, scale);
+        GEMM(be, CblasNoTrans, CblasNoTrans, L, hs, L, 1, ab.e, L, v + off, C, 0, out + off, C);
+        for (int t = 0; t < L; t++) {
+            ws_real *row = out + off + (size_t)t * C;
+            for (int j = 0; j < hs; j++)
+                row[j] *= ab.inverse[t];
         }
-        block_probabilities(be, p, q + off, k + off, L, C, hs, scale);
-        GEMM(be, CblasNoTrans, CblasNoTrans, L, hs, L, 1, p, L, v + off, C, 0, out + off, C);
     }
 }
 
@@ -356,30 +401,33 @@ WS_VECTOR_CLONES static void cpu_attention_backward(const ws_backend *be, ws_rea
     for (int block = 0; block < pk->n_seq * NH; block++) {
         int s = block / NH, h = block % NH, L = seq_len[s];
         size_t off = (size_t)seq_start[s] * C + (size_t)h * hs;
-        /* the probabilities P, then dS, both L x L, in the thread's buffer */
-        ws_real *p = ws_scratch_get(&attention_block, 2 * (size_t)L * L * sizeof *p), *ds = p + (size_t)L * L;
-        if (!p) {
-            atomic_store(&((cpu_ctx *)be->ctx)->scratch_failed, 1);
+        attention_buffers ab;
+        if (attention_buffers_get(be, &ab, L, hs, 1))
             continue;
-        }
-        /* dV = P^T dOut, dP = dOut V^T, dS = P * (dP - rowsum(dP * P)), dQ = scale dS K,
-         * dK = scale dS^T Q: whole blocks, so that each product packs its operands once */
-        block_probabilities(be, p, q + off, k + off, L, C, hs, scale);
-        GEMM(be, CblasTrans, CblasNoTrans, L, hs, L, 1, p, L, dout + off, C, 0, dv + off, C);
-        GEMM(be, CblasNoTrans, CblasTrans, L, L, hs, 1, dout + off, C, v + off, C, 0, ds, L);
+        /* P = diag(inverse) E. dV = P^T dOut = E^T (diag(inverse) dOut), dP = dOut V^T,
+         * dS = P * (dP - rowsum(dP * P)), dQ = scale dS K, dK = scale dS^T Q: whole blocks, so
+         * that each product packs its operands once */
+        block_exponentials(be, &ab, q + off, k + off, L, C, hs, scale);
+        for (int t = 0; t < L; t++)
+            for (int j = 0; j < hs; j++)
+                ab.dout_scaled[(size_t)t * hs + j] = dout[off + (size_t)t * C + j] * ab.inverse[t];
+        GEMM(be, CblasTrans, CblasNoTrans, L, hs, L, 1, ab.e, L, ab.dout_scaled, hs, 0, dv + off, C);
+        GEMM(be, CblasNoTrans, CblasTrans, L, L, hs, 1, dout + off, C, v + off, C, 0, ab.ds, L);
         for (int t = 0; t < L; t++) {
-            ws_real *d = ds + (size_t)t * L;
-            const ws_real *pr = p + (size_t)t * L;
+            ws_real *d = ab.ds + (size_t)t * L;
+            const ws_real *e = ab.e + (size_t)t * L;
             double dot = 0; /* in vector lanes: a chain of L dependent adds was most of the loop */
 #pragma omp simd reduction(+ : dot)
             for (int u = 0; u < L; u++)
-                dot += (double)d[u] * pr[u];
+                dot += (double)d[u] * e[u];
+            dot *= ab.inverse[t];
+            double inverse = ab.inverse[t];
 #pragma omp simd
             for (int u = 0; u < L; u++)
-                d[u] = (ws_real)(pr[u] * (d[u] - dot));
+                d[u] = (ws_real)(e[u] * inverse * (d[u] - dot));
         }
-        GEMM(be, CblasNoTrans, CblasNoTrans, L, hs, L, scale, ds, L, k + off, C, 0, dq + off, C);
-        GEMM(be, CblasTrans, CblasNoTrans, L, hs, L, scale, ds, L, q + off, C, 0, dk + off, C);
+        GEMM(be, CblasNoTrans, CblasNoTrans, L, hs, L, scale, ab.ds, L, k + off, C, 0, dq + off, C);
+        GEMM(be, CblasTrans, CblasNoTrans, L, hs, L, scale, ab.ds, L, q + off, C, 0, dk + off, C);
     }
 }
 
