@@ -277,23 +277,41 @@ WS_VECTOR_CLONES static void cpu_add(const ws_backend *be, ws_real *out, const w
 }
 
 /* In place, each of the `rows` rows of length n becomes e^(x - its maximum), and sum[r] row r's
- * sum (in double): softmax's rows before their normalisation. */
+ * sum (in double): softmax's rows before their normalisation. Both passes keep ROW_LANES partial
+ * results and fold them pairwise at the end: OpenMP's simd reductions left one chain of dependent
+ * maxima (or sums) through the row and then folded their lanes one by one. The sum's order is
+ * fixed: lane j takes the values j, j + ROW_LANES, ... and lane 0 the tail. */
+enum { ROW_LANES = 32 };
+
 WS_VECTOR_CLONES static void exp_rows(ws_real *x, int rows, int n, double *sum)
 {
     for (int r = 0; r < rows; r++) {
-        /* from -inf over the whole row: starting at row[0] left n - 1 values, so a scalar tail in
-         * every row (15 of 384) that cost a third of the softmax */
-        ws_real *row = x + (size_t)r * n, mx = -INFINITY;
-#pragma omp simd reduction(max : mx)
-        for (int i = 0; i < n; i++)
-            mx = row[i] > mx ? row[i] : mx;
-        double s = 0;
-#pragma omp simd reduction(+ : s)
-        for (int i = 0; i < n; i++) {
-            row[i] = exp_real(row[i] - mx);
-            s += row[i];
+        ws_real *row = x + (size_t)r * n, mx[ROW_LANES];
+        for (int j = 0; j < ROW_LANES; j++)
+            mx[j] = -INFINITY;
+        int i = 0;
+        for (; i + ROW_LANES <= n; i += ROW_LANES)
+            for (int j = 0; j < ROW_LANES; j++)
+                mx[j] = row[i + j] > mx[j] ? row[i + j] : mx[j];
+        for (; i < n; i++)
+            mx[0] = row[i] > mx[0] ? row[i] : mx[0];
+        for (int w = ROW_LANES / 2; w > 0; w /= 2)
+            for (int j = 0; j < w; j++)
+                mx[j] = mx[j + w] > mx[j] ? mx[j + w] : mx[j];
+        double s[ROW_LANES] = {0};
+        for (i = 0; i + ROW_LANES <= n; i += ROW_LANES)
+            for (int j = 0; j < ROW_LANES; j++) {
+                row[i + j] = exp_real(row[i + j] - mx[0]);
+                s[j] += row[i + j];
+            }
+        for (; i < n; i++) {
+            row[i] = exp_real(row[i] - mx[0]);
+            s[0] += row[i];
         }
-        sum[r] = s;
+        for (int w = ROW_LANES / 2; w > 0; w /= 2)
+            for (int j = 0; j < w; j++)
+                s[j] += s[j + w];
+        sum[r] = s[0];
     }
 }
 
@@ -332,6 +350,52 @@ WS_VECTOR_CLONES static void softmax_rows(ws_real *x, int rows, int n)
  * backward. */
 static _Thread_local ws_scratch attention_block;
 
+/* Blocks of at most this many tokens (the actions' few tokens) are multiplied here, in ws_real
+ * with sums in k order, not by the BLAS or the bf16 product: a call to either costs about a
+ * microsecond whatever its size, and a MiniLM step made some 24,000 such calls for its actions'
+ * 8 x 8 x 32 products. */
+enum { SMALL_BLOCK = 32 };
+
+/* C[M, N] = alpha op(A) op(B), C not read, for M, N, K up to a block's tokens or the head size
+ * (N K <= 2 SMALL_BLOCK^2). B^T's columns are copied into rows first, so that every product runs
+ * along rows of C. */
+WS_VECTOR_CLONES static void small_product(enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb, int M, int N, int K,
+                                           ws_real alpha, const ws_real *A, int lda, const ws_real *B, int ldb,
+                                           ws_real *C, int ldc)
+{
+    ws_real b_rows[2 * SMALL_BLOCK * SMALL_BLOCK];
+    if (tb != CblasNoTrans) {
+        for (int p = 0; p < K; p++)
+            for (int j = 0; j < N; j++)
+                b_rows[p * N + j] = B[(size_t)j * ldb + p];
+        B = b_rows;
+        ldb = N;
+    }
+    for (int i = 0; i < M; i++) {
+        ws_real *c = C + (size_t)i * ldc;
+        for (int j = 0; j < N; j++)
+            c[j] = 0;
+        for (int p = 0; p < K; p++) {
+            ws_real a = alpha * (ta == CblasNoTrans ? A[(size_t)i * lda + p] : A[(size_t)p * lda + i]);
+            const ws_real *b = B + (size_t)p * ldb;
+#pragma omp simd
+            for (int j = 0; j < N; j++)
+                c[j] += a * b[j];
+        }
+    }
+}
+
+/* The product of a block of L tokens: small_product for a few tokens, else the backend's. */
+static void block_product(const ws_backend *be, int L, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb, int M,
+                          int N, int K, ws_real alpha, const ws_real *A, int lda, const ws_real *B, int ldb,
+                          ws_real *C, int ldc)
+{
+    if (L <= SMALL_BLOCK && N * K <= 2 * SMALL_BLOCK * SMALL_BLOCK)
+        small_product(ta, tb, M, N, K, alpha, A, lda, B, ldb, C, ldc);
+    else
+        GEMM(be, ta, tb, M, N, K, alpha, A, lda, B, ldb, 0, C, ldc);
+}
+
 /* A thread's block buffers: E (L x L), then in the backward dS (L x L) and dOut's rows scaled
  * (L x hs); the rows' sums (double) and their inverses. */
 typedef struct attention_buffers {
@@ -359,7 +423,7 @@ static int attention_buffers_get(const ws_backend *be, attention_buffers *ab, in
 static void block_exponentials(const ws_backend *be, const attention_buffers *ab, const ws_real *q, const ws_real *k,
                                int L, int C, int hs, ws_real scale)
 {
-    GEMM(be, CblasNoTrans, CblasTrans, L, L, hs, scale, q, C, k, C, 0, ab->e, L);
+    block_product(be, L, CblasNoTrans, CblasTrans, L, L, hs, scale, q, C, k, C, ab->e, L);
     exp_rows(ab->e, L, L, ab->sum);
     for (int t = 0; t < L; t++)
         ab->inverse[t] = (ws_real)(1.0 / ab->sum[t]);
@@ -380,7 +444,7 @@ static void cpu_attention_forward(const ws_backend *be, ws_real *out, ws_real *a
         if (attention_buffers_get(be, &ab, L, hs, 0))
             continue;
         block_exponentials(be, &ab, q + off, k + off, L, C, hs, scale);
-        GEMM(be, CblasNoTrans, CblasNoTrans, L, hs, L, 1, ab.e, L, v + off, C, 0, out + off, C);
+        block_product(be, L, CblasNoTrans, CblasNoTrans, L, hs, L, 1, ab.e, L, v + off, C, out + off, C);
         for (int t = 0; t < L; t++) {
             ws_real *row = out + off + (size_t)t * C;
             for (int j = 0; j < hs; j++)
@@ -411,8 +475,8 @@ WS_VECTOR_CLONES static void cpu_attention_backward(const ws_backend *be, ws_rea
         for (int t = 0; t < L; t++)
             for (int j = 0; j < hs; j++)
                 ab.dout_scaled[(size_t)t * hs + j] = dout[off + (size_t)t * C + j] * ab.inverse[t];
-        GEMM(be, CblasTrans, CblasNoTrans, L, hs, L, 1, ab.e, L, ab.dout_scaled, hs, 0, dv + off, C);
-        GEMM(be, CblasNoTrans, CblasTrans, L, L, hs, 1, dout + off, C, v + off, C, 0, ab.ds, L);
+        block_product(be, L, CblasTrans, CblasNoTrans, L, hs, L, 1, ab.e, L, ab.dout_scaled, hs, dv + off, C);
+        block_product(be, L, CblasNoTrans, CblasTrans, L, L, hs, 1, dout + off, C, v + off, C, ab.ds, L);
         for (int t = 0; t < L; t++) {
             ws_real *d = ab.ds + (size_t)t * L;
             const ws_real *e = ab.e + (size_t)t * L;
@@ -426,8 +490,8 @@ WS_VECTOR_CLONES static void cpu_attention_backward(const ws_backend *be, ws_rea
             for (int u = 0; u < L; u++)
                 d[u] = (ws_real)(e[u] * inverse * (d[u] - dot));
         }
-        GEMM(be, CblasNoTrans, CblasNoTrans, L, hs, L, scale, ab.ds, L, k + off, C, 0, dq + off, C);
-        GEMM(be, CblasTrans, CblasNoTrans, L, hs, L, scale, ab.ds, L, q + off, C, 0, dk + off, C);
+        block_product(be, L, CblasNoTrans, CblasNoTrans, L, hs, L, scale, ab.ds, L, k + off, C, dq + off, C);
+        block_product(be, L, CblasTrans, CblasNoTrans, L, hs, L, scale, ab.ds, L, q + off, C, dk + off, C);
     }
 }
 
