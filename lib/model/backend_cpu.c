@@ -51,6 +51,10 @@ static cpu_ctx FP32_CTX = {.bf16 = 0}, BF16_CTX = {.bf16 = 1};
 /* Columns summed down the rows together (bias and LayerNorm gradients): a row of the block is
  * one stretch of memory, where a column at a time read a cache line per value. */
 enum { COLUMN_BLOCK = 64 };
+/* A row's sums (a softmax's, a LayerNorm's) run in ROW_LANES partial sums folded pairwise at the
+ * end: OpenMP's simd reductions left one chain of dependent adds (or maxima) through the row and
+ * then folded their lanes one by one, a third of a 384-long row's time. */
+enum { ROW_LANES = 32 };
 
 /* The float build's products: the table's choice of sgemm or the bf16 product (row-major). */
 static void cpu_sgemm(const ws_backend *be, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb, int M, int N, int K,
@@ -196,22 +200,34 @@ WS_VECTOR_CLONES static void cpu_layernorm_backward(const ws_backend *be, ws_rea
                            const ws_real *w, const ws_real *mean, const ws_real *rstd, int T, int C, int accumulate)
 {
     (void)be;
+    /* each row's two means in ROW_LANES partial sums folded pairwise (as exp_rows's), the
+     * element formula in ws_real: in double it ran at half the vector width */
 #pragma omp parallel for schedule(static)
     for (int t = 0; t < T; t++) {
-        const ws_real *x = inp + (size_t)t * C, *d = dout + (size_t)t * C;
-        double dnorm_mean = 0, dnorm_norm_mean = 0;
-#pragma omp simd reduction(+ : dnorm_mean, dnorm_norm_mean)
-        for (int c = 0; c < C; c++) {
-            double norm = (x[c] - mean[t]) * rstd[t], dnorm = (double)w[c] * d[c];
-            dnorm_mean += dnorm;
-            dnorm_norm_mean += dnorm * norm;
+        const ws_real *x = inp + (size_t)t * C, *d = dout + (size_t)t * C, mu = mean[t], rs = rstd[t];
+        ws_real dnorm_sum[ROW_LANES] = {0}, dnorm_norm_sum[ROW_LANES] = {0};
+        int c = 0;
+        for (; c + ROW_LANES <= C; c += ROW_LANES)
+            for (int j = 0; j < ROW_LANES; j++) {
+                ws_real norm = (x[c + j] - mu) * rs, dnorm = w[c + j] * d[c + j];
+                dnorm_sum[j] += dnorm;
+                dnorm_norm_sum[j] += dnorm * norm;
+            }
+        for (; c < C; c++) {
+            ws_real norm = (x[c] - mu) * rs, dnorm = w[c] * d[c];
+            dnorm_sum[0] += dnorm;
+            dnorm_norm_sum[0] += dnorm * norm;
         }
-        dnorm_mean /= C;
-        dnorm_norm_mean /= C;
+        for (int width = ROW_LANES / 2; width > 0; width /= 2)
+            for (int j = 0; j < width; j++) {
+                dnorm_sum[j] += dnorm_sum[j + width];
+                dnorm_norm_sum[j] += dnorm_norm_sum[j + width];
+            }
+        ws_real dnorm_mean = dnorm_sum[0] / C, dnorm_norm_mean = dnorm_norm_sum[0] / C;
         ws_real *di = dinp + (size_t)t * C;
-        for (int c = 0; c < C; c++) {
-            double norm = (x[c] - mean[t]) * rstd[t], dnorm = (double)w[c] * d[c];
-            ws_real g = (ws_real)((dnorm - dnorm_mean - norm * dnorm_norm_mean) * rstd[t]);
+#pragma omp simd
+        for (c = 0; c < C; c++) {
+            ws_real norm = (x[c] - mu) * rs, g = (w[c] * d[c] - dnorm_mean - norm * dnorm_norm_mean) * rs;
             di[c] = accumulate ? di[c] + g : g;
         }
     }
@@ -278,10 +294,8 @@ WS_VECTOR_CLONES static void cpu_add(const ws_backend *be, ws_real *out, const w
 
 /* In place, each of the `rows` rows of length n becomes e^(x - its maximum), and sum[r] row r's
  * sum (in double): softmax's rows before their normalisation. Both passes keep ROW_LANES partial
- * results and fold them pairwise at the end: OpenMP's simd reductions left one chain of dependent
- * maxima (or sums) through the row and then folded their lanes one by one. The sum's order is
- * fixed: lane j takes the values j, j + ROW_LANES, ... and lane 0 the tail. */
-enum { ROW_LANES = 32 };
+ * results and fold them pairwise at the end. The sum's order is fixed: lane j takes the values
+ * j, j + ROW_LANES, ... and lane 0 the tail. */
 
 WS_VECTOR_CLONES static void exp_rows(ws_real *x, int rows, int n, double *sum)
 {
