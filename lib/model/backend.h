@@ -126,9 +126,16 @@ struct ws_backend {
     void (*layernorm_backward)(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout,
                                const ws_real *inp, const ws_real *w, const ws_real *mean, const ws_real *rstd,
                                int T, int C, int accumulate);
-    /* GELU with erf, as BERT's "gelu"; the backward writes dinp = GELU'(inp) dout */
-    void (*gelu_forward)(const ws_backend *be, ws_real *out, const ws_real *inp, size_t n);
-    void (*gelu_backward)(const ws_backend *be, ws_real *dinp, const ws_real *inp, const ws_real *dout, size_t n);
+    /* The feed-forward block's first product and its GELU (with erf, as BERT's "gelu"), in one call
+     * so that a backend can apply the GELU to the product's blocks while they are in cache:
+     * out = inp . w^T + b (kept for the backward) and act = GELU(out). */
+    void (*matmul_gelu_forward)(const ws_backend *be, ws_real *out, ws_real *act, const ws_real *inp, const ws_real *w,
+                                const ws_real *b, int T, int IC, int OC);
+    /* The backward of the product that reads act, through the GELU: dinp = GELU'(pre) * (dout . w)
+     * (written), pre being the GELU's input (matmul_gelu_forward's out); dw and db as
+     * matmul_backward's. */
+    void (*matmul_gelu_backward)(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout,
+                                 const ws_real *inp, const ws_real *w, const ws_real *pre, int T, int IC, int OC);
     /* out = a + b (out may be a or b) */
     void (*add)(const ws_backend *be, ws_real *out, const ws_real *a, const ws_real *b, size_t n);
     /* ReLU / LeakyReLU (slope 0.01, as PyTorch's default); the backward, from the input, writes dinp. */

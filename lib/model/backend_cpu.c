@@ -268,20 +268,86 @@ static inline ws_real gelu_grad(ws_real x)
     return (ws_real)(0.5 * (1.0 + erf(x * M_SQRT1_2)) + x * 0.3989422804014327 * exp(-0.5 * x * x));
 }
 
-WS_VECTOR_CLONES static void cpu_gelu_forward(const ws_backend *be, ws_real *out, const ws_real *inp, size_t n)
+WS_VECTOR_CLONES static void gelu_rows(ws_real *act, size_t ld_act, const ws_real *pre, size_t ld_pre, int rows,
+                                       int n)
 {
-    (void)be;
-#pragma omp parallel for simd schedule(static)
-    for (size_t i = 0; i < n; i++)
-        out[i] = gelu(inp[i]);
+    for (int r = 0; r < rows; r++) {
+        ws_real *a = act + (size_t)r * ld_act;
+        const ws_real *x = pre + (size_t)r * ld_pre;
+#pragma omp simd
+        for (int i = 0; i < n; i++)
+            a[i] = gelu(x[i]);
+    }
 }
 
-WS_VECTOR_CLONES static void cpu_gelu_backward(const ws_backend *be, ws_real *dinp, const ws_real *inp, const ws_real *dout, size_t n)
+/* d = GELU'(pre) d, in place */
+WS_VECTOR_CLONES static void gelu_grad_rows(ws_real *d, size_t ld_d, const ws_real *pre, size_t ld_pre, int rows, int n)
 {
-    (void)be;
-#pragma omp parallel for simd schedule(static)
-    for (size_t i = 0; i < n; i++)
-        dinp[i] = gelu_grad(inp[i]) * dout[i];
+    for (int r = 0; r < rows; r++) {
+        ws_real *g = d + (size_t)r * ld_d;
+        const ws_real *x = pre + (size_t)r * ld_pre;
+#pragma omp simd
+        for (int i = 0; i < n; i++)
+            g[i] = gelu_grad(x[i]) * g[i];
+    }
+}
+
+/* The bf16 product's epilogues: the GELU of each finished block of the product into act, or the
+ * block multiplied by GELU'(pre) (the product's C and act, or C and pre, share their layout). */
+typedef struct gelu_epilogue {
+    ws_real *act;
+    const ws_real *pre;
+    size_t ld;
+} gelu_epilogue;
+
+static void gelu_block(const void *arg, float *c, size_t ldc, int i0, int j0, int m, int n)
+{
+    const gelu_epilogue *g = arg;
+    gelu_rows(g->act + (size_t)i0 * g->ld + j0, g->ld, (const ws_real *)c, ldc, m, n);
+}
+
+static void gelu_grad_block(const void *arg, float *c, size_t ldc, int i0, int j0, int m, int n)
+{
+    const gelu_epilogue *g = arg;
+    gelu_grad_rows((ws_real *)c, ldc, g->pre + (size_t)i0 * g->ld + j0, g->ld, m, n);
+}
+
+static void cpu_matmul_gelu_forward(const ws_backend *be, ws_real *out, ws_real *act, const ws_real *inp,
+                                    const ws_real *w, const ws_real *b, int T, int IC, int OC)
+{
+    cpu_ctx *ctx = be->ctx;
+    if (REAL_IS_FLOAT && ctx->bf16 && T > 0) {
+        const gelu_epilogue g = {.act = act, .ld = (size_t)OC};
+        const ws_gemm_epilogue then = {.apply = gelu_block, .arg = &g};
+        if (ws_gemm_bf16_epilogue(CblasNoTrans, CblasTrans, T, OC, IC, 1, (const float *)inp, IC, (const float *)w,
+                                  IC, 0, (const float *)b, (float *)out, OC, &then))
+            atomic_store(&ctx->bf16_failed, 1);
+        return;
+    }
+    cpu_matmul_forward(be, out, inp, w, b, T, IC, OC);
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < T; t++)
+        gelu_rows(act + (size_t)t * OC, 0, out + (size_t)t * OC, 0, 1, OC);
+}
+
+static void cpu_matmul_gelu_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db,
+                                     const ws_real *dout, const ws_real *inp, const ws_real *w, const ws_real *pre,
+                                     int T, int IC, int OC)
+{
+    cpu_ctx *ctx = be->ctx;
+    if (REAL_IS_FLOAT && ctx->bf16 && T > 0) {
+        const gelu_epilogue g = {.pre = pre, .ld = (size_t)IC};
+        const ws_gemm_epilogue then = {.apply = gelu_grad_block, .arg = &g};
+        if (ws_gemm_bf16_epilogue(CblasNoTrans, CblasNoTrans, T, IC, OC, 1, (const float *)dout, OC, (const float *)w,
+                                  IC, 0, NULL, (float *)dinp, IC, &then))
+            atomic_store(&ctx->bf16_failed, 1);
+        cpu_matmul_backward(be, NULL, dw, db, dout, inp, w, T, IC, OC, 0);
+        return;
+    }
+    cpu_matmul_backward(be, dinp, dw, db, dout, inp, w, T, IC, OC, 0);
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < T; t++)
+        gelu_grad_rows(dinp + (size_t)t * IC, 0, pre + (size_t)t * IC, 0, 1, IC);
 }
 
 WS_VECTOR_CLONES static void cpu_add(const ws_backend *be, ws_real *out, const ws_real *a, const ws_real *b, size_t n)
@@ -837,8 +903,8 @@ static void cpu_adamw(const ws_backend *be, const ws_adamw_opts *o, double lr, i
     .embedding_backward = cpu_embedding_backward, \
     .layernorm_forward = cpu_layernorm_forward, \
     .layernorm_backward = cpu_layernorm_backward, \
-    .gelu_forward = cpu_gelu_forward, \
-    .gelu_backward = cpu_gelu_backward, \
+    .matmul_gelu_forward = cpu_matmul_gelu_forward, \
+    .matmul_gelu_backward = cpu_matmul_gelu_backward, \
     .add = cpu_add, \
     .relu_forward = cpu_relu_forward, \
     .relu_backward = cpu_relu_backward, \

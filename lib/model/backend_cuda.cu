@@ -1135,20 +1135,28 @@ void cu_layernorm_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_
     colreduce(c, LnCols{dout, inp, mean, rstd, C}, T, C, dw, db);
 }
 
-void cu_gelu_forward(const ws_backend *be, ws_real *out, const ws_real *inp, size_t n)
+/* The product, then the GELU over it: two launches (cuBLAS has no such epilogue here). */
+void cu_matmul_gelu_forward(const ws_backend *be, ws_real *out, ws_real *act, const ws_real *inp, const ws_real *w,
+                            const ws_real *b, int T, int IC, int OC)
 {
+    cu_matmul_forward(be, out, inp, w, b, T, IC, OC);
     Ctx *c = begin(be);
+    size_t n = (size_t)(T > 0 ? T : 0) * (size_t)(OC > 0 ? OC : 0);
     if (!c || !n)
         return;
-    LAUNCH(c, k_gelu_forward, grid_for(n, BLOCK), BLOCK, 0, out, inp, n);
+    LAUNCH(c, k_gelu_forward, grid_for(n, BLOCK), BLOCK, 0, act, out, n);
 }
 
-void cu_gelu_backward(const ws_backend *be, ws_real *dinp, const ws_real *inp, const ws_real *dout, size_t n)
+/* dinp = dout . w, then GELU'(pre) times it in place */
+void cu_matmul_gelu_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout,
+                             const ws_real *inp, const ws_real *w, const ws_real *pre, int T, int IC, int OC)
 {
+    cu_matmul_backward(be, dinp, dw, db, dout, inp, w, T, IC, OC, 0);
     Ctx *c = begin(be);
+    size_t n = (size_t)(T > 0 ? T : 0) * (size_t)(IC > 0 ? IC : 0);
     if (!c || !n)
         return;
-    LAUNCH(c, k_gelu_backward, grid_for(n, BLOCK), BLOCK, 0, dinp, inp, dout, n);
+    LAUNCH(c, k_gelu_backward, grid_for(n, BLOCK), BLOCK, 0, dinp, pre, dinp, n);
 }
 
 void cu_add(const ws_backend *be, ws_real *out, const ws_real *a, const ws_real *b, size_t n)
@@ -1811,8 +1819,8 @@ extern "C" ws_backend *ws_backend_cuda_new(int device, ws_gpu_math math, ws_err 
     be->embedding_backward = cu_embedding_backward;
     be->layernorm_forward = cu_layernorm_forward;
     be->layernorm_backward = cu_layernorm_backward;
-    be->gelu_forward = cu_gelu_forward;
-    be->gelu_backward = cu_gelu_backward;
+    be->matmul_gelu_forward = cu_matmul_gelu_forward;
+    be->matmul_gelu_backward = cu_matmul_gelu_backward;
     be->add = cu_add;
     be->relu_forward = cu_relu_forward;
     be->relu_backward = cu_relu_backward;

@@ -262,7 +262,15 @@ typedef struct product {
     float *C;
     size_t ldc;
     const float *bias; /* NULL, or added to every row of C (beta is then 0) */
+    const ws_gemm_epilogue *epilogue; /* NULL, or run on each finished block of C */
 } product;
+
+/* Rows i .. i + m - 1, columns j .. j + n - 1 of C are final. */
+static void finished(const product *p, int i, int j, int m, int n)
+{
+    if (p->epilogue)
+        p->epilogue->apply(p->epilogue->arg, p->C + (size_t)i * p->ldc + j, p->ldc, i, j, m, n);
+}
 
 /* Rows ic .. ic + MC - 1 of C, columns jc .. jc + NC - 1, block kb of k: pack the A block, then
  * every tile. b_block: that block of k of the packed columns. */
@@ -314,9 +322,11 @@ BF16_TARGET static void gemm_blocked(const product *p, int threads, uint32_t *b_
             /* each MC x NC block of C stays in L2 through all the blocks of k; the loop's end
              * waits for every thread before the next columns' packing overwrites B */
 #pragma omp for schedule(static)
-            for (int ib = 0; ib < m_blocks; ib++)
+            for (int ib = 0; ib < m_blocks; ib++) {
                 for (int kb = 0; kb < k_blocks; kb++)
                     row_block(p, ib * MC, jc, kb, b_blocks + kb * b_block_words, a_block);
+                finished(p, ib * MC, jc, p->M - ib * MC < MC ? p->M - ib * MC : MC, nc);
+            }
         }
     }
 }
@@ -495,6 +505,7 @@ AMX_TARGET static void gemm_amx(const product *p, int threads, uint32_t *b_block
                     store_block(sums, p->C + (size_t)i * p->ldc + j, p->ldc, m, N - j < NR ? N - j : NR, p->alpha,
                                 p->beta, p->bias ? p->bias + j : NULL);
                 }
+                finished(p, i, jc, m, nc);
             }
         }
         _tile_release();
@@ -508,7 +519,8 @@ static _Thread_local ws_scratch packing_buffers;
 
 /* C = alpha op(A) op(B) + beta C, or + bias (each row) where bias is not NULL (beta 0). */
 static int gemm(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
-                const float *A, int lda, const float *B, int ldb, float beta, const float *bias, float *C, int ldc)
+                const float *A, int lda, const float *B, int ldb, float beta, const float *bias, float *C, int ldc,
+                const ws_gemm_epilogue *epilogue)
 {
     if (!ws_gemm_bf16_supported())
         return -1;
@@ -519,6 +531,8 @@ static int gemm(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int 
         for (int i = 0; i < M; i++)
             for (int j = 0; j < N; j++)
                 C[(size_t)i * ldc + j] = bias ? bias[j] : beta == 0 ? 0 : beta * C[(size_t)i * ldc + j];
+        if (epilogue)
+            epilogue->apply(epilogue->arg, C, (size_t)ldc, 0, 0, M, N);
         return 0;
     }
     /* One thread for a small product, and inside another parallel region (the attention's
@@ -551,7 +565,7 @@ static int gemm(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int 
                        .a_stride_i = a_plain ? (size_t)lda : 1, .a_stride_k = a_plain ? 1 : (size_t)lda,
                        .b_stride_j = b_plain ? 1 : (size_t)ldb, .b_stride_k = b_plain ? (size_t)ldb : 1,
                        .a_pairs_contiguous = a_plain, .b_pairs_contiguous = !b_plain, .C = C, .ldc = (size_t)ldc,
-                       .bias = bias};
+                       .bias = bias, .epilogue = epilogue};
     if (amx)
         gemm_amx(&p, threads, buffers, buffers + b_words, a_words);
     else
@@ -567,10 +581,11 @@ static ws_bf16_kernel best(void)
 }
 
 static int gemm(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
-                const float *A, int lda, const float *B, int ldb, float beta, const float *bias, float *C, int ldc)
+                const float *A, int lda, const float *B, int ldb, float beta, const float *bias, float *C, int ldc,
+                const ws_gemm_epilogue *epilogue)
 {
     (void)trans_a, (void)trans_b, (void)M, (void)N, (void)K, (void)alpha, (void)A, (void)lda, (void)B, (void)ldb,
-        (void)beta, (void)bias, (void)C, (void)ldc;
+        (void)beta, (void)bias, (void)C, (void)ldc, (void)epilogue;
     return -1;
 }
 
@@ -579,11 +594,18 @@ static int gemm(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int 
 int ws_gemm_bf16(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
                  const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {
-    return gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, NULL, C, ldc);
+    return gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, NULL, C, ldc, NULL);
 }
 
 int ws_gemm_bf16_bias(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
                       const float *A, int lda, const float *B, int ldb, const float *bias, float *C, int ldc)
 {
-    return gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, 0, bias, C, ldc);
+    return gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, 0, bias, C, ldc, NULL);
+}
+
+int ws_gemm_bf16_epilogue(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K,
+                          float alpha, const float *A, int lda, const float *B, int ldb, float beta,
+                          const float *bias, float *C, int ldc, const ws_gemm_epilogue *epilogue)
+{
+    return gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, bias ? 0 : beta, bias, C, ldc, epilogue);
 }

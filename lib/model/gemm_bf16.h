@@ -17,6 +17,7 @@
 #define WS_GEMM_BF16_H
 
 #include <cblas.h>
+#include <stddef.h>
 
 /* The product's kernels: AVX512_BF16's dot products (AMD Zen 4 and later, Intel from Cooper
  * Lake), and AMX's tiles (Intel from Sapphire Rapids: some 8 times the dot products' rate, and
@@ -40,5 +41,20 @@ int ws_gemm_bf16(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int
  * the bias and multiplied with beta 1, without that pass over C (each kernel adds it as it stores C). */
 int ws_gemm_bf16_bias(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
                       const float *A, int lda, const float *B, int ldb, const float *bias, float *C, int ldc);
+
+/* Work on C's finished elements while they are in cache: apply(arg, c, ldc, i0, j0, m, n) runs
+ * for each block of C once its sums are complete (rows i0 .. i0 + m - 1 and columns j0 .. j0 + n
+ * - 1, c = &C[i0 * ldc + j0]), on the thread that computed the block. The blocks are disjoint
+ * and cover C, so an elementwise function gives the bits of the same pass over C afterwards,
+ * without reading C back from memory. */
+typedef struct ws_gemm_epilogue {
+    void (*apply)(const void *arg, float *c, size_t ldc, int i0, int j0, int m, int n);
+    const void *arg;
+} ws_gemm_epilogue;
+
+/* ws_gemm_bf16 (bias NULL) or ws_gemm_bf16_bias (beta then 0), then the epilogue on every block. */
+int ws_gemm_bf16_epilogue(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K,
+                          float alpha, const float *A, int lda, const float *B, int ldb, float beta,
+                          const float *bias, float *C, int ldc, const ws_gemm_epilogue *epilogue);
 
 #endif

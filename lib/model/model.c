@@ -144,7 +144,7 @@ struct ws_model {
     /* outputs and loss gradients on the host (aliases of the above on the host) */
     ws_real *h_logits, *h_logp, *h_values, *d_dlogits, *d_dvalues;
     /* backward scratch (training only) */
-    ws_real *d_res, *d_spare, *d_tmp, *d_ctx, *d_q, *d_k, *d_v, *d_i1, *d_i2, *d_feat, *d_h, *d_pooled, *d_cls, *d_v1,
+    ws_real *d_res, *d_spare, *d_tmp, *d_ctx, *d_q, *d_k, *d_v, *d_i1, *d_feat, *d_h, *d_pooled, *d_cls, *d_v1,
         *d_vact, *d_bi_scratch;
     act_block blocks[N_DIMS]; /* every buffer above, carved from one block per batch dimension */
     int *title_from, *title_len; /* each action's listing in its state (item titles), host */
@@ -472,7 +472,6 @@ static void lay_out(ws_model *m, int dim, size_t cap, carver *c)
             TAKE(d_k, cap * C);
             TAKE(d_v, cap * C);
             TAKE(d_i1, cap * FF);
-            TAKE(d_i2, cap * FF);
         }
         break;
     case DIM_TA:
@@ -610,8 +609,7 @@ static void layer_forward(ws_model *m, int l)
     be->add(be, a->res1, a->res1, a->inp, (size_t)T * C);
     be->layernorm_forward(be, a->ln1, a->ln1_mean, a->ln1_rstd, a->res1, P(m, LT(m, l, LN1W)), P(m, LT(m, l, LN1B)),
                           T, C, (ws_real)m->cfg.ln_eps);
-    be->matmul_forward(be, a->ff1, a->ln1, P(m, LT(m, l, IW)), P(m, LT(m, l, IB)), T, C, FF);
-    be->gelu_forward(be, a->gelu, a->ff1, (size_t)T * FF);
+    be->matmul_gelu_forward(be, a->ff1, a->gelu, a->ln1, P(m, LT(m, l, IW)), P(m, LT(m, l, IB)), T, C, FF);
     be->matmul_forward(be, a->res2, a->gelu, P(m, LT(m, l, FW)), P(m, LT(m, l, FB)), T, FF, C);
     be->add(be, a->res2, a->res2, a->ln1, (size_t)T * C);
     be->layernorm_forward(be, a->out, a->ln2_mean, a->ln2_rstd, a->res2, P(m, LT(m, l, LN2W)), P(m, LT(m, l, LN2B)),
@@ -877,9 +875,8 @@ static void layer_backward(ws_model *m, int l, ws_real *dout, ws_real *dinp)
                            P(m, LT(m, l, LN2W)), a->ln2_mean, a->ln2_rstd, T, C, 0);
     /* res2 = ff2 + ln1 */
     be->copy(be, d_ln1, d_res2, TC);
-    be->matmul_backward(be, m->d_i2, G(m, LT(m, l, FW)), G(m, LT(m, l, FB)), d_res2, a->gelu, P(m, LT(m, l, FW)), T,
-                        FF, C, 0);
-    be->gelu_backward(be, m->d_i1, a->ff1, m->d_i2, (size_t)T * FF);
+    be->matmul_gelu_backward(be, m->d_i1, G(m, LT(m, l, FW)), G(m, LT(m, l, FB)), d_res2, a->gelu,
+                             P(m, LT(m, l, FW)), a->ff1, T, FF, C);
     be->matmul_backward(be, d_ln1, G(m, LT(m, l, IW)), G(m, LT(m, l, IB)), m->d_i1, a->ln1, P(m, LT(m, l, IW)), T, C,
                         FF, 1);
     ws_real *d_res1 = m->d_tmp;

@@ -124,6 +124,21 @@ static void matmul(ws_gpu_math math, double bound, const char *tag)
     gpu->matmul_backward(gpu, NULL, dw.d, NULL, dout.d, inp.d, w.d, T, IC, OC, 0);
     snprintf(name, sizeof name, "matmul bwd dw only %s", tag);
     check(name, &dw, bound);
+    /* through a GELU: out and act = GELU(out); dinp = GELU'(pre) (dout . w), pre = inp here */
+    twin act = twin_random((size_t)T * OC, 9, 0, 0);
+    cpu->matmul_gelu_forward(cpu, out.h, act.h, inp.h, w.h, b.h, T, IC, OC);
+    gpu->matmul_gelu_forward(gpu, out.d, act.d, inp.d, w.d, b.d, T, IC, OC);
+    snprintf(name, sizeof name, "matmul+gelu fwd out %s", tag);
+    check(name, &out, bound);
+    snprintf(name, sizeof name, "matmul+gelu fwd act %s", tag);
+    check(name, &act, bound);
+    cpu->matmul_gelu_backward(cpu, dinp.h, dw.h, db.h, dout.h, inp.h, w.h, inp.h, T, IC, OC);
+    gpu->matmul_gelu_backward(gpu, dinp.d, dw.d, db.d, dout.d, inp.d, w.d, inp.d, T, IC, OC);
+    snprintf(name, sizeof name, "matmul+gelu bwd dinp %s", tag);
+    check(name, &dinp, bound);
+    snprintf(name, sizeof name, "matmul+gelu bwd dw %s", tag);
+    check(name, &dw, bound);
+    FREE_TWINS(&act);
     FREE_TWINS(&inp, &w, &b, &out, &dout, &dinp, &dw, &db);
     close_gpu();
 }
@@ -223,12 +238,6 @@ static void test_elementwise(void **state)
     const size_t n = 1001;
     twin x = twin_random(n, 1, -3, 3), y = twin_random(n, 2, -3, 3), out = twin_random(n, 3, 0, 0),
          dout = twin_random(n, 4, -1, 1), dinp = twin_random(n, 5, -1, 1);
-    cpu->gelu_forward(cpu, out.h, x.h, n);
-    gpu->gelu_forward(gpu, out.d, x.d, n);
-    check("gelu fwd", &out, 1e-6);
-    cpu->gelu_backward(cpu, dinp.h, x.h, dout.h, n);
-    gpu->gelu_backward(gpu, dinp.d, x.d, dout.d, n);
-    check("gelu bwd", &dinp, 1e-6);
     for (int leaky = 0; leaky < 2; leaky++) {
         float slope = leaky ? 0.01f : 0;
         cpu->relu_forward(cpu, out.h, x.h, n, slope);

@@ -297,10 +297,79 @@ static void test_bias_as_beta_one(void **state)
     ws_gemm_bf16_use(WS_BF16_BEST);
 }
 
+/* The epilogue's view: every element of C once, final; what it writes from C (here D = C^2 + 1,
+ * and C itself halved) is what the same pass over C afterwards writes, bit for bit. */
+typedef struct epilogue_probe {
+    float *d;
+    int *visits;
+    size_t ld;
+} epilogue_probe;
+
+static void probe_block(const void *arg, float *c, size_t ldc, int i0, int j0, int m, int n)
+{
+    const epilogue_probe *e = arg;
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            float *x = c + (size_t)i * ldc + j;
+            e->d[(size_t)(i0 + i) * e->ld + j0 + j] = *x * *x + 1;
+            e->visits[(size_t)(i0 + i) * e->ld + j0 + j]++;
+            *x *= 0.5f;
+        }
+}
+
+static void test_epilogue_sees_final_blocks(void **state)
+{
+    (void)state;
+    if (skip_without_bf16())
+        skip();
+    ws_rng rng;
+    ws_rng_seed(&rng, 16, "gemm_bf16 epilogue");
+    const enum CBLAS_TRANSPOSE ops[] = {CblasNoTrans, CblasTrans};
+    const int shapes[][3] = {{1, 1, 1}, {33, 70, 5}, {96, 512, 257}, {100, 600, 40}, {37, 1100, 300}, {40, 700, 1600}, {5, 7, 0}};
+    for (int kernel = 0; kernel < N_KERNELS; kernel++) {
+        if (!use_kernel(KERNELS[kernel]))
+            continue;
+        for (int t = 0; t < 4; t++)
+            for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++)
+                for (int with_bias = 0; with_bias < 2; with_bias++) {
+                    int M = shapes[si][0], N = shapes[si][1], K = shapes[si][2];
+                    gemm_case g = make_case(&rng, ops[t / 2], ops[t % 2], M, N, K, with_bias ? 0 : 1);
+                    float *bias = with_bias ? random_matrix(&rng, (size_t)N) : NULL;
+                    size_t n = (size_t)M * g.ldc;
+                    float *plain = malloc(n * sizeof *plain), *c = malloc(n * sizeof *c),
+                          *d = malloc(n * sizeof *d);
+                    int *visits = calloc(n, sizeof *visits);
+                    assert_true(plain && c && d && visits);
+                    memcpy(plain, g.c0, n * sizeof *plain);
+                    memcpy(c, g.c0, n * sizeof *c);
+                    assert_int_equal(ws_gemm_bf16_epilogue(g.ta, g.tb, M, N, K, g.alpha, g.a, g.lda, g.b, g.ldb,
+                                                           g.beta, bias, plain, g.ldc, NULL),
+                                     0);
+                    const epilogue_probe probe = {.d = d, .visits = visits, .ld = g.ldc};
+                    const ws_gemm_epilogue then = {.apply = probe_block, .arg = &probe};
+                    assert_int_equal(ws_gemm_bf16_epilogue(g.ta, g.tb, M, N, K, g.alpha, g.a, g.lda, g.b, g.ldb,
+                                                           g.beta, bias, c, g.ldc, &then),
+                                     0);
+                    for (int i = 0; i < M; i++)
+                        for (int j = 0; j < N; j++) {
+                            size_t at = (size_t)i * g.ldc + j;
+                            float x = plain[at], d_ref = x * x + 1, c_ref = x * 0.5f;
+                            assert_int_equal(visits[at], 1);
+                            assert_memory_equal(&d[at], &d_ref, sizeof d_ref);
+                            assert_memory_equal(&c[at], &c_ref, sizeof c_ref);
+                        }
+                    free(plain), free(c), free(d), free(visits), free(bias);
+                    free_case(&g);
+                }
+    }
+    ws_gemm_bf16_use(WS_BF16_BEST);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_matches_double_of_rounded_inputs),
                                        cmocka_unit_test(test_matches_sgemm_within_bf16_rounding),
-                                       cmocka_unit_test(test_same_bits), cmocka_unit_test(test_bias_as_beta_one)};
+                                       cmocka_unit_test(test_same_bits), cmocka_unit_test(test_bias_as_beta_one),
+                                       cmocka_unit_test(test_epilogue_sees_final_blocks)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
