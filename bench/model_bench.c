@@ -54,13 +54,13 @@ static double backend_gflops(const ws_backend *be, int M, int N, int K)
         h[i] = (float)(i % 7) * 0.1f;
     be->upload(be, a, h, sa * sizeof *a);
     be->upload(be, b, h, sb * sizeof *b);
-    be->matmul_forward(be, c, a, b, NULL, M, K, N);
+    be->matmul_forward(be, c, a, b, NULL, NULL, M, K, N);
     be->download(be, &sync, c, sizeof sync);
     int reps = 0;
     double t0 = ws_now();
     while (ws_now() - t0 < 1.0) {
         for (int k = 0; k < 10; k++)
-            be->matmul_forward(be, c, a, b, NULL, M, K, N);
+            be->matmul_forward(be, c, a, b, NULL, NULL, M, K, N);
         be->download(be, &sync, c, sizeof sync); /* waits for the products */
         reps += 10;
     }

@@ -102,15 +102,17 @@ struct ws_backend {
     int (*status)(const ws_backend *be, ws_err *err);
 
     /* ---- layers */
-    /* out[T, OC] = inp[T, IC] . w[OC, IC]^T + b (b may be NULL) */
+    /* out[T, OC] = inp[T, IC] . w[OC, IC]^T + b + add (b, add may be NULL; add: a residual of
+     * out's shape, added as the product is stored where the backend can) */
     void (*matmul_forward)(const ws_backend *be, ws_real *out, const ws_real *inp, const ws_real *w,
-                           const ws_real *b, int T, int IC, int OC);
-    /* dinp = dout . w, or dinp += dout . w where accumulate; dw += dout^T . inp; db += column sums
-     * of dout (dinp, db may be NULL). The parameters' gradients always add up (a backward may run
-     * more than once an update); an activation's gradient is written by its first producer, so
-     * that nothing has to zero it first (a pass over memory for each of a layer's buffers). */
+                           const ws_real *b, const ws_real *add, int T, int IC, int OC);
+    /* dinp = dout . w + add (add NULL: nothing; add == dinp: dinp adds up); dw += dout^T . inp;
+     * db += column sums of dout (dinp, db may be NULL). The parameters' gradients always add up
+     * (a backward may run more than once an update); an activation's gradient is written by its
+     * first producer, so that nothing has to zero it first (a pass over memory for each of a
+     * layer's buffers), and a residual's gradient is added as the product is stored. */
     void (*matmul_backward)(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout,
-                            const ws_real *inp, const ws_real *w, int T, int IC, int OC, int accumulate);
+                            const ws_real *inp, const ws_real *w, const ws_real *add, int T, int IC, int OC);
     /* out[t] = wte[ids[t]] + wpe[pos[t]] + wtt[types[t]]; ids, pos, types in backend memory. Backward
      * adds each table row's gradients in token order (the same bits on every backend). */
     void (*embedding_forward)(const ws_backend *be, ws_real *out, const int32_t *ids, const int32_t *pos,

@@ -93,14 +93,41 @@ int ws_backend_threads(void)
     return openblas_get_num_threads();
 }
 
-static void cpu_matmul_forward(const ws_backend *be, ws_real *out, const ws_real *inp, const ws_real *w, const ws_real *b, int T, int IC, int OC)
+/* out += add, rows of n values (leading dimensions ld_out, ld_add) */
+WS_VECTOR_CLONES static void add_rows(ws_real *out, size_t ld_out, const ws_real *add, size_t ld_add, int rows, int n)
+{
+    for (int r = 0; r < rows; r++) {
+        ws_real *o = out + (size_t)r * ld_out;
+        const ws_real *a = add + (size_t)r * ld_add;
+#pragma omp simd
+        for (int i = 0; i < n; i++)
+            o[i] += a[i];
+    }
+}
+
+/* The bf16 product's epilogue that adds a matrix of C's shape (a residual) to each finished block. */
+typedef struct residual {
+    const ws_real *add;
+    size_t ld;
+} residual;
+
+static void residual_block(const void *arg, float *c, size_t ldc, int i0, int j0, int m, int n)
+{
+    const residual *r = arg;
+    add_rows((ws_real *)c, ldc, r->add + (size_t)i0 * r->ld + j0, r->ld, m, n);
+}
+
+static void cpu_matmul_forward(const ws_backend *be, ws_real *out, const ws_real *inp, const ws_real *w,
+                               const ws_real *b, const ws_real *add, int T, int IC, int OC)
 {
     if (T <= 0)
         return;
     cpu_ctx *ctx = be->ctx;
-    if (REAL_IS_FLOAT && ctx->bf16 && b) { /* the bias added as the product is stored */
-        if (ws_gemm_bf16_bias(CblasNoTrans, CblasTrans, T, OC, IC, 1, (const float *)inp, IC, (const float *)w, IC,
-                              (const float *)b, (float *)out, OC))
+    if (REAL_IS_FLOAT && ctx->bf16 && b) { /* the bias added as the product is stored, then add */
+        const residual r = {.add = add, .ld = (size_t)OC};
+        const ws_gemm_epilogue then = {.apply = residual_block, .arg = &r};
+        if (ws_gemm_bf16_epilogue(CblasNoTrans, CblasTrans, T, OC, IC, 1, (const float *)inp, IC, (const float *)w,
+                                  IC, 0, (const float *)b, (float *)out, OC, add ? &then : NULL))
             atomic_store(&ctx->bf16_failed, 1);
         return;
     }
@@ -110,15 +137,33 @@ static void cpu_matmul_forward(const ws_backend *be, ws_real *out, const ws_real
             memcpy(out + (size_t)t * OC, b, (size_t)OC * sizeof *out);
     }
     GEMM(be, CblasNoTrans, CblasTrans, T, OC, IC, 1, inp, IC, w, IC, b ? 1 : 0, out, OC);
+    if (add) {
+#pragma omp parallel for schedule(static)
+        for (int t = 0; t < T; t++)
+            add_rows(out + (size_t)t * OC, 0, add + (size_t)t * OC, 0, 1, OC);
+    }
 }
 
 WS_VECTOR_CLONES static void cpu_matmul_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout, const ws_real *inp,
-                        const ws_real *w, int T, int IC, int OC, int accumulate)
+                        const ws_real *w, const ws_real *add, int T, int IC, int OC)
 {
     if (T <= 0)
         return;
-    if (dinp)
-        GEMM(be, CblasNoTrans, CblasNoTrans, T, IC, OC, 1, dout, OC, w, IC, accumulate ? 1 : 0, dinp, IC);
+    cpu_ctx *ctx = be->ctx;
+    if (dinp && add && add != dinp && REAL_IS_FLOAT && ctx->bf16) { /* dinp = dout . w, then + add as it is stored */
+        const residual r = {.add = add, .ld = (size_t)IC};
+        const ws_gemm_epilogue then = {.apply = residual_block, .arg = &r};
+        if (ws_gemm_bf16_epilogue(CblasNoTrans, CblasNoTrans, T, IC, OC, 1, (const float *)dout, OC, (const float *)w,
+                                  IC, 0, NULL, (float *)dinp, IC, &then))
+            atomic_store(&ctx->bf16_failed, 1);
+    } else if (dinp) {
+        if (add && add != dinp) {
+#pragma omp parallel for schedule(static)
+            for (int t = 0; t < T; t++)
+                memcpy(dinp + (size_t)t * IC, add + (size_t)t * IC, (size_t)IC * sizeof *dinp);
+        }
+        GEMM(be, CblasNoTrans, CblasNoTrans, T, IC, OC, 1, dout, OC, w, IC, add ? 1 : 0, dinp, IC);
+    }
     if (dw)
         GEMM(be, CblasTrans, CblasNoTrans, OC, IC, T, 1, dout, OC, inp, IC, 1, dw, IC);
     if (db) {
@@ -326,7 +371,7 @@ static void cpu_matmul_gelu_forward(const ws_backend *be, ws_real *out, ws_real 
             atomic_store(&ctx->bf16_failed, 1);
         return;
     }
-    cpu_matmul_forward(be, out, inp, w, b, T, IC, OC);
+    cpu_matmul_forward(be, out, inp, w, b, NULL, T, IC, OC);
 #pragma omp parallel for schedule(static)
     for (int t = 0; t < T; t++)
         gelu_rows(act + (size_t)t * OC, 0, out + (size_t)t * OC, 0, 1, OC);
@@ -343,10 +388,10 @@ static void cpu_matmul_gelu_backward(const ws_backend *be, ws_real *dinp, ws_rea
         if (ws_gemm_bf16_epilogue(CblasNoTrans, CblasNoTrans, T, IC, OC, 1, (const float *)dout, OC, (const float *)w,
                                   IC, 0, NULL, (float *)dinp, IC, &then))
             atomic_store(&ctx->bf16_failed, 1);
-        cpu_matmul_backward(be, NULL, dw, db, dout, inp, w, T, IC, OC, 0);
+        cpu_matmul_backward(be, NULL, dw, db, dout, inp, w, NULL, T, IC, OC);
         return;
     }
-    cpu_matmul_backward(be, dinp, dw, db, dout, inp, w, T, IC, OC, 0);
+    cpu_matmul_backward(be, dinp, dw, db, dout, inp, w, NULL, T, IC, OC);
 #pragma omp parallel for schedule(static)
     for (int t = 0; t < T; t++)
         gelu_grad_rows(dinp + (size_t)t * IC, 0, pre + (size_t)t * IC, 0, 1, IC);

@@ -1011,12 +1011,10 @@ const __nv_bfloat16 *to_bf16(Ctx *c, int slot, const float *x, size_t n)
     return LAUNCHED(c, k_to_bf16) ? h : NULL;
 }
 
-void cu_matmul_forward(const ws_backend *be, ws_real *out, const ws_real *inp, const ws_real *w, const ws_real *b,
-                       int T, int IC, int OC)
+/* out = inp . w^T + b, T and OC positive */
+static void forward_product(Ctx *c, ws_real *out, const ws_real *inp, const ws_real *w, const ws_real *b, int T,
+                            int IC, int OC)
 {
-    Ctx *c = begin(be);
-    if (!c || T <= 0 || OC <= 0)
-        return;
     if (b)
         LAUNCH(c, k_fill_rows, grid_for((size_t)T * OC, BLOCK), BLOCK, 0, out, b, (size_t)T * OC, OC);
     if (c->math != WS_MATH_BF16) {
@@ -1033,13 +1031,26 @@ void cu_matmul_forward(const ws_backend *be, ws_real *out, const ws_real *inp, c
         gemm_bf16(c, false, true, T, OC, IC, 1.0f, inp16, IC, w16, IC, b ? 1.0f : 0.0f, out, OC);
 }
 
-void cu_matmul_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout,
-                        const ws_real *inp, const ws_real *w, int T, int IC, int OC, int accumulate)
+void cu_matmul_forward(const ws_backend *be, ws_real *out, const ws_real *inp, const ws_real *w, const ws_real *b,
+                       const ws_real *add, int T, int IC, int OC)
 {
-    float dinp_beta = accumulate ? 1.0f : 0.0f;
+    Ctx *c = begin(be);
+    if (!c || T <= 0 || OC <= 0)
+        return;
+    forward_product(c, out, inp, w, b, T, IC, OC);
+    if (add)
+        LAUNCH(c, k_add, grid_for((size_t)T * OC, BLOCK), BLOCK, 0, out, out, add, (size_t)T * OC);
+}
+
+void cu_matmul_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout,
+                        const ws_real *inp, const ws_real *w, const ws_real *add, int T, int IC, int OC)
+{
+    float dinp_beta = add ? 1.0f : 0.0f;
     Ctx *c = begin(be);
     if (!c || T <= 0)
         return;
+    if (dinp && add && add != dinp && IC > 0)
+        CK(c, cudaMemcpyAsync(dinp, add, (size_t)T * IC * sizeof *dinp, cudaMemcpyDeviceToDevice, c->stream));
     if (c->math != WS_MATH_BF16 || OC <= 0 || IC <= 0) {
         if (dinp)
             gemm(c, false, false, T, IC, OC, 1.0f, dout, OC, w, IC, dinp_beta, dinp, IC);
@@ -1139,7 +1150,7 @@ void cu_layernorm_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_
 void cu_matmul_gelu_forward(const ws_backend *be, ws_real *out, ws_real *act, const ws_real *inp, const ws_real *w,
                             const ws_real *b, int T, int IC, int OC)
 {
-    cu_matmul_forward(be, out, inp, w, b, T, IC, OC);
+    cu_matmul_forward(be, out, inp, w, b, NULL, T, IC, OC);
     Ctx *c = begin(be);
     size_t n = (size_t)(T > 0 ? T : 0) * (size_t)(OC > 0 ? OC : 0);
     if (!c || !n)
@@ -1151,7 +1162,7 @@ void cu_matmul_gelu_forward(const ws_backend *be, ws_real *out, ws_real *act, co
 void cu_matmul_gelu_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout,
                              const ws_real *inp, const ws_real *w, const ws_real *pre, int T, int IC, int OC)
 {
-    cu_matmul_backward(be, dinp, dw, db, dout, inp, w, T, IC, OC, 0);
+    cu_matmul_backward(be, dinp, dw, db, dout, inp, w, NULL, T, IC, OC);
     Ctx *c = begin(be);
     size_t n = (size_t)(T > 0 ? T : 0) * (size_t)(IC > 0 ? IC : 0);
     if (!c || !n)

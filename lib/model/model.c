@@ -601,17 +601,15 @@ static void layer_forward(ws_model *m, int l)
     const ws_backend *be = m->be;
     layer_acts *a = &m->acts[l];
     int T = m->pack.T, C = m->cfg.hidden, FF = m->cfg.intermediate;
-    be->matmul_forward(be, a->q, a->inp, P(m, LT(m, l, QW)), P(m, LT(m, l, QB)), T, C, C);
-    be->matmul_forward(be, a->k, a->inp, P(m, LT(m, l, KW)), P(m, LT(m, l, KB)), T, C, C);
-    be->matmul_forward(be, a->v, a->inp, P(m, LT(m, l, VW)), P(m, LT(m, l, VB)), T, C, C);
+    be->matmul_forward(be, a->q, a->inp, P(m, LT(m, l, QW)), P(m, LT(m, l, QB)), NULL, T, C, C);
+    be->matmul_forward(be, a->k, a->inp, P(m, LT(m, l, KW)), P(m, LT(m, l, KB)), NULL, T, C, C);
+    be->matmul_forward(be, a->v, a->inp, P(m, LT(m, l, VW)), P(m, LT(m, l, VB)), NULL, T, C, C);
     be->attention_forward(be, a->ctx, a->att, a->q, a->k, a->v, &m->pack, C, m->cfg.heads);
-    be->matmul_forward(be, a->res1, a->ctx, P(m, LT(m, l, OW)), P(m, LT(m, l, OB)), T, C, C);
-    be->add(be, a->res1, a->res1, a->inp, (size_t)T * C);
+    be->matmul_forward(be, a->res1, a->ctx, P(m, LT(m, l, OW)), P(m, LT(m, l, OB)), a->inp, T, C, C);
     be->layernorm_forward(be, a->ln1, a->ln1_mean, a->ln1_rstd, a->res1, P(m, LT(m, l, LN1W)), P(m, LT(m, l, LN1B)),
                           T, C, (ws_real)m->cfg.ln_eps);
     be->matmul_gelu_forward(be, a->ff1, a->gelu, a->ln1, P(m, LT(m, l, IW)), P(m, LT(m, l, IB)), T, C, FF);
-    be->matmul_forward(be, a->res2, a->gelu, P(m, LT(m, l, FW)), P(m, LT(m, l, FB)), T, FF, C);
-    be->add(be, a->res2, a->res2, a->ln1, (size_t)T * C);
+    be->matmul_forward(be, a->res2, a->gelu, P(m, LT(m, l, FW)), P(m, LT(m, l, FB)), a->ln1, T, FF, C);
     be->layernorm_forward(be, a->out, a->ln2_mean, a->ln2_rstd, a->res2, P(m, LT(m, l, LN2W)), P(m, LT(m, l, LN2B)),
                           T, C, (ws_real)m->cfg.ln_eps);
 }
@@ -838,17 +836,17 @@ int ws_model_forward(ws_model *m, const ws_batch *b, ws_err *err)
     /* head: each action attends over its state; its score is linear_2 of the mean over its tokens */
     be->biattn_forward(be, m->feat, &m->bi, enc, pk, P(m, m->head[H_IN]), P(m, m->head[H_MEM]),
                        P(m, m->head[H_SCALE]), C);
-    be->matmul_forward(be, m->hpre, m->feat, P(m, m->head[H_W1]), P(m, m->head[H_B1]), Ta, 4 * C, C);
+    be->matmul_forward(be, m->hpre, m->feat, P(m, m->head[H_W1]), P(m, m->head[H_B1]), NULL, Ta, 4 * C, C);
     be->relu_forward(be, m->h, m->hpre, (size_t)Ta * C, 0);
     be->pool_forward(be, m->pooled, m->h, pk, C);
-    be->matmul_forward(be, m->logits, m->pooled, P(m, m->head[H_W2]), P(m, m->head[H_B2]), A, C, 1);
+    be->matmul_forward(be, m->logits, m->pooled, P(m, m->head[H_W2]), P(m, m->head[H_B2]), NULL, A, C, 1);
     be->logsoftmax_forward(be, m->logp, m->logits, pk);
     /* value head on each state's [CLS] */
     be->cls_forward(be, m->cls, enc, pk, C);
     int VH = cfg->value_hidden;
-    be->matmul_forward(be, m->vpre, m->cls, P(m, m->head[H_V1W]), P(m, m->head[H_V1B]), B, C, VH);
+    be->matmul_forward(be, m->vpre, m->cls, P(m, m->head[H_V1W]), P(m, m->head[H_V1B]), NULL, B, C, VH);
     be->relu_forward(be, m->vact, m->vpre, (size_t)B * VH, (ws_real)0.01);
-    be->matmul_forward(be, m->values, m->vact, P(m, m->head[H_V2W]), P(m, m->head[H_V2B]), B, VH, 1);
+    be->matmul_forward(be, m->values, m->vact, P(m, m->head[H_V2W]), P(m, m->head[H_V2B]), NULL, B, VH, 1);
     if (!m->on_host) {
         be->download(be, m->h_logits, m->logits, (size_t)A * sizeof *m->h_logits);
         be->download(be, m->h_logp, m->logp, (size_t)A * sizeof *m->h_logp);
@@ -869,28 +867,28 @@ static void layer_backward(ws_model *m, int l, ws_real *dout, ws_real *dinp)
     const ws_backend *be = m->be;
     layer_acts *a = &m->acts[l];
     int T = m->pack.T, C = m->cfg.hidden, FF = m->cfg.intermediate;
-    size_t TC = (size_t)T * C * sizeof(ws_real);
     ws_real *d_res2 = m->d_tmp, *d_ln1 = m->d_ctx;
     be->layernorm_backward(be, d_res2, G(m, LT(m, l, LN2W)), G(m, LT(m, l, LN2B)), dout, a->res2,
                            P(m, LT(m, l, LN2W)), a->ln2_mean, a->ln2_rstd, T, C, 0);
-    /* res2 = ff2 + ln1 */
-    be->copy(be, d_ln1, d_res2, TC);
     be->matmul_gelu_backward(be, m->d_i1, G(m, LT(m, l, FW)), G(m, LT(m, l, FB)), d_res2, a->gelu,
                              P(m, LT(m, l, FW)), a->ff1, T, FF, C);
-    be->matmul_backward(be, d_ln1, G(m, LT(m, l, IW)), G(m, LT(m, l, IB)), m->d_i1, a->ln1, P(m, LT(m, l, IW)), T, C,
-                        FF, 1);
+    /* res2 = ff2 + ln1: d_ln1 = d_res2 + the first feed-forward product's */
+    be->matmul_backward(be, d_ln1, G(m, LT(m, l, IW)), G(m, LT(m, l, IB)), m->d_i1, a->ln1, P(m, LT(m, l, IW)),
+                        d_res2, T, C, FF);
     ws_real *d_res1 = m->d_tmp;
     be->layernorm_backward(be, d_res1, G(m, LT(m, l, LN1W)), G(m, LT(m, l, LN1B)), d_ln1, a->res1,
                            P(m, LT(m, l, LN1W)), a->ln1_mean, a->ln1_rstd, T, C, 0);
-    /* res1 = proj(ctx) + inp */
-    be->copy(be, dinp, d_res1, TC);
     ws_real *d_ctx = m->d_ctx;
-    be->matmul_backward(be, d_ctx, G(m, LT(m, l, OW)), G(m, LT(m, l, OB)), d_res1, a->ctx, P(m, LT(m, l, OW)), T, C,
-                        C, 0);
+    be->matmul_backward(be, d_ctx, G(m, LT(m, l, OW)), G(m, LT(m, l, OB)), d_res1, a->ctx, P(m, LT(m, l, OW)), NULL,
+                        T, C, C);
     be->attention_backward(be, m->d_q, m->d_k, m->d_v, d_ctx, a->att, a->q, a->k, a->v, &m->pack, C, m->cfg.heads);
-    be->matmul_backward(be, dinp, G(m, LT(m, l, QW)), G(m, LT(m, l, QB)), m->d_q, a->inp, P(m, LT(m, l, QW)), T, C, C, 1);
-    be->matmul_backward(be, dinp, G(m, LT(m, l, KW)), G(m, LT(m, l, KB)), m->d_k, a->inp, P(m, LT(m, l, KW)), T, C, C, 1);
-    be->matmul_backward(be, dinp, G(m, LT(m, l, VW)), G(m, LT(m, l, VB)), m->d_v, a->inp, P(m, LT(m, l, VW)), T, C, C, 1);
+    /* res1 = proj(ctx) + inp: dinp = d_res1 + the three products' */
+    be->matmul_backward(be, dinp, G(m, LT(m, l, QW)), G(m, LT(m, l, QB)), m->d_q, a->inp, P(m, LT(m, l, QW)), d_res1,
+                        T, C, C);
+    be->matmul_backward(be, dinp, G(m, LT(m, l, KW)), G(m, LT(m, l, KB)), m->d_k, a->inp, P(m, LT(m, l, KW)), dinp,
+                        T, C, C);
+    be->matmul_backward(be, dinp, G(m, LT(m, l, VW)), G(m, LT(m, l, VB)), m->d_v, a->inp, P(m, LT(m, l, VW)), dinp,
+                        T, C, C);
 }
 
 int ws_model_backward(ws_model *m, const ws_real *dlogits, const ws_real *dvalues, ws_err *err)
@@ -919,23 +917,23 @@ int ws_model_backward(ws_model *m, const ws_real *dlogits, const ws_real *dvalue
 
     /* action scores: logits = linear_2(mean over tokens of relu(linear_1(feat))) */
     be->matmul_backward(be, m->d_pooled, G(m, m->head[H_W2]), G(m, m->head[H_B2]), dlogits, m->pooled,
-                        P(m, m->head[H_W2]), A, C, 1, 0);
+                        P(m, m->head[H_W2]), NULL, A, C, 1);
     ws_real *d_hrelu = m->d_h;
     be->zero(be, d_hrelu, (size_t)Ta * C * sizeof *d_hrelu);
     be->pool_backward(be, d_hrelu, m->d_pooled, pk, C);
     ws_real *d_hpre = m->d_tmp; /* Ta * C fits in T * C */
     be->relu_backward(be, d_hpre, m->hpre, d_hrelu, (size_t)Ta * C, 0);
     be->matmul_backward(be, m->d_feat, G(m, m->head[H_W1]), G(m, m->head[H_B1]), d_hpre, m->feat,
-                        P(m, m->head[H_W1]), Ta, 4 * C, C, 0);
+                        P(m, m->head[H_W1]), NULL, Ta, 4 * C, C);
     be->biattn_backward(be, d_enc, G(m, m->head[H_IN]), G(m, m->head[H_MEM]), G(m, m->head[H_SCALE]), m->d_feat,
                         &m->bi, enc, pk, P(m, m->head[H_IN]), P(m, m->head[H_MEM]), P(m, m->head[H_SCALE]), C,
                         m->d_bi_scratch);
     if (dvalues) {
         be->matmul_backward(be, m->d_vact, G(m, m->head[H_V2W]), G(m, m->head[H_V2B]), dvalues, m->vact,
-                            P(m, m->head[H_V2W]), B, VH, 1, 0);
+                            P(m, m->head[H_V2W]), NULL, B, VH, 1);
         be->relu_backward(be, m->d_v1, m->vpre, m->d_vact, (size_t)B * VH, (ws_real)0.01);
         be->matmul_backward(be, m->d_cls, G(m, m->head[H_V1W]), G(m, m->head[H_V1B]), m->d_v1, m->cls,
-                            P(m, m->head[H_V1W]), B, C, VH, 0);
+                            P(m, m->head[H_V1W]), NULL, B, C, VH);
         be->cls_backward(be, d_enc, m->d_cls, pk, C);
     }
 

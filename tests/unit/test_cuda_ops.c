@@ -104,15 +104,21 @@ static void matmul(ws_gpu_math math, double bound, const char *tag)
          dw = twin_random((size_t)OC * IC, 7, -1, 1), db = twin_random(OC, 8, -1, 1);
     char name[64];
     for (int with_bias = 0; with_bias < 2; with_bias++) {
-        cpu->matmul_forward(cpu, out.h, inp.h, w.h, with_bias ? b.h : NULL, T, IC, OC);
-        gpu->matmul_forward(gpu, out.d, inp.d, w.d, with_bias ? b.d : NULL, T, IC, OC);
+        cpu->matmul_forward(cpu, out.h, inp.h, w.h, with_bias ? b.h : NULL, NULL, T, IC, OC);
+        gpu->matmul_forward(gpu, out.d, inp.d, w.d, with_bias ? b.d : NULL, NULL, T, IC, OC);
         snprintf(name, sizeof name, "matmul fwd %s%s", tag, with_bias ? " +bias" : "");
         check(name, &out, bound);
+        cpu->matmul_forward(cpu, out.h, inp.h, w.h, with_bias ? b.h : NULL, dout.h, T, IC, OC);
+        gpu->matmul_forward(gpu, out.d, inp.d, w.d, with_bias ? b.d : NULL, dout.d, T, IC, OC);
+        snprintf(name, sizeof name, "matmul fwd %s%s + add", tag, with_bias ? " +bias" : "");
+        check(name, &out, bound);
     }
-    for (int accumulate = 1; accumulate >= 0; accumulate--) { /* dinp added into, then written */
-        cpu->matmul_backward(cpu, dinp.h, dw.h, db.h, dout.h, inp.h, w.h, T, IC, OC, accumulate);
-        gpu->matmul_backward(gpu, dinp.d, dw.d, db.d, dout.d, inp.d, w.d, T, IC, OC, accumulate);
-        snprintf(name, sizeof name, "matmul bwd dinp %s%s", tag, accumulate ? " +=" : "");
+    for (int mode = 0; mode < 3; mode++) { /* dinp added into, written, written plus a residual */
+        const float *add_h = mode == 0 ? dinp.h : mode == 2 ? inp.h : NULL;
+        const float *add_d = mode == 0 ? dinp.d : mode == 2 ? inp.d : NULL;
+        cpu->matmul_backward(cpu, dinp.h, dw.h, db.h, dout.h, inp.h, w.h, add_h, T, IC, OC);
+        gpu->matmul_backward(gpu, dinp.d, dw.d, db.d, dout.d, inp.d, w.d, add_d, T, IC, OC);
+        snprintf(name, sizeof name, "matmul bwd dinp %s%s", tag, mode == 0 ? " +=" : mode == 2 ? " + add" : "");
         check(name, &dinp, bound);
         snprintf(name, sizeof name, "matmul bwd dw %s", tag);
         check(name, &dw, bound);
@@ -120,8 +126,8 @@ static void matmul(ws_gpu_math math, double bound, const char *tag)
         check(name, &db, bound);
     }
     /* without the optional outputs */
-    cpu->matmul_backward(cpu, NULL, dw.h, NULL, dout.h, inp.h, w.h, T, IC, OC, 0);
-    gpu->matmul_backward(gpu, NULL, dw.d, NULL, dout.d, inp.d, w.d, T, IC, OC, 0);
+    cpu->matmul_backward(cpu, NULL, dw.h, NULL, dout.h, inp.h, w.h, NULL, T, IC, OC);
+    gpu->matmul_backward(gpu, NULL, dw.d, NULL, dout.d, inp.d, w.d, NULL, T, IC, OC);
     snprintf(name, sizeof name, "matmul bwd dw only %s", tag);
     check(name, &dw, bound);
     /* through a GELU: out and act = GELU(out); dinp = GELU'(pre) (dout . w), pre = inp here */
