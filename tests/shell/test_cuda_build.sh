@@ -104,7 +104,7 @@ static int smoke(const ws_backend *be)
     be->upload(be, d_inp, inp, sizeof inp);
     be->upload(be, d_w, w, sizeof w);
     be->upload(be, d_b, b, sizeof b);
-    be->matmul_forward(be, d_out, d_inp, d_w, d_b, 2, 3, 2);
+    be->matmul_forward(be, d_out, d_inp, d_w, d_b, NULL, 2, 3, 2);
     double ss = be->sum_squares(be, d_out, 4);
     be->download(be, out, d_out, sizeof out);
     ws_err err = {{0}};
