@@ -4,7 +4,7 @@
 # 1,000 generated trajectories, IL 400 updates of the imitation recipe below: about 15 minutes
 # on 2 cores; DPO 120 updates on pairs from 100 of the trajectories, 100 test goals), medium
 # (5,000 generated trajectories, the recipe for 1,500 updates and a second pass of 1,500 at half
-# its rate, about 77 minutes of imitation on 2 cores in fp32, 40 in bf16 on AMX; shorter
+# its rate, about 77 minutes of imitation on 2 cores in fp32, 37 in bf16 on AMX; shorter
 # DPO/PPO/self-learning, all 500 test goals), full (the study's scale: 1,000
 # trajectories, its ~3,000 IL updates; all 500 test goals; for a GPU or a patient machine).
 # The imitation recipe is train-il's defaults (--lr 1e-4; a new model's head at 10 times that;
@@ -101,7 +101,7 @@ ifeq ($(SIZE),medium)
   # then a second pass of 1,500 at half the peak rate with a fresh optimiser (IL_MORE_ARGS): the
   # first pass sees about half of the trajectories' decisions once, and the second took seeds
   # 1-5 up by 4.2, 3.0, 3.4, 3.4 and 1.0 points (docs/results, "The study's stages from today's
-  # SIZE=medium agents, and longer imitation"). About 2 x 39 minutes on 2 cores in fp32, 2 x 20
+  # SIZE=medium agents, and longer imitation"). About 2 x 39 minutes on 2 cores in fp32, 2 x 18
   # with CPU_MATH=bf16 on AMX; shorter PPO, self-learning and Thompson runs
   N_TRAJ      := 5000
   IL_ARGS     := --steps 1500
