@@ -35,3 +35,14 @@ bin/thompson-eval -q --fixed 500 --arm il-bf16-new=$Q/bf16-now.ckpt --max-steps 
     --threads 1 --cpu-math bf16 --summary $Q/eval-bf16-now.summary.jsonl --table $Q/eval-bf16-now.md \
     -o $Q/eval-bf16-now.jsonl.zst $RUN/goals-test.jsonl
 bash scripts/paired.sh $Q/eval-fp32.jsonl.zst $Q/eval-bf16-now.jsonl.zst > $Q/paired-bf16-now.md
+# Again with the code of session 2026-12-05 evening (f35d0c0: attention's softmax unnormalised in
+# place, small blocks in plain loops, row sums in lanes, LayerNorm backward in float, GELU inside
+# its products): the bf16 run alone (one thread, beside another job), held-out-bf16-final.tsv,
+# eval-bf16-final.md, paired-bf16-final.md (against the fp32 agent above)
+bin/train-il -q --bert models/minilm-l6 -b 8 --steps 600 --seed 1 --threads 1 --cpu-math bf16 \
+    --valid $R/held-out.tok.jsonl --eval-every 100 --metrics $Q/bf16-final.metrics.jsonl -o $Q/bf16-final.ckpt \
+    $RUN/tok-oracle.jsonl.zst
+bin/thompson-eval -q --fixed 500 --arm il-bf16-final=$Q/bf16-final.ckpt --max-steps 15 --obs text_rich --seed 1 \
+    --threads 1 --cpu-math bf16 --summary $Q/eval-bf16-final.summary.jsonl --table $Q/eval-bf16-final.md \
+    -o $Q/eval-bf16-final.jsonl.zst $RUN/goals-test.jsonl
+bash scripts/paired.sh $Q/eval-fp32.jsonl.zst $Q/eval-bf16-final.jsonl.zst > $Q/paired-bf16-final.md
