@@ -138,8 +138,6 @@ struct ws_backend {
      * matmul_backward's. */
     void (*matmul_gelu_backward)(const ws_backend *be, ws_real *dinp, ws_real *dw, ws_real *db, const ws_real *dout,
                                  const ws_real *inp, const ws_real *w, const ws_real *pre, int T, int IC, int OC);
-    /* out = a + b (out may be a or b) */
-    void (*add)(const ws_backend *be, ws_real *out, const ws_real *a, const ws_real *b, size_t n);
     /* ReLU / LeakyReLU (slope 0.01, as PyTorch's default); the backward, from the input, writes dinp. */
     void (*relu_forward)(const ws_backend *be, ws_real *out, const ws_real *inp, size_t n, ws_real slope);
     void (*relu_backward)(const ws_backend *be, ws_real *dinp, const ws_real *inp, const ws_real *dout, size_t n,

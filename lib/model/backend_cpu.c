@@ -246,8 +246,8 @@ WS_VECTOR_CLONES static void cpu_layernorm_backward(const ws_backend *be, ws_rea
                            const ws_real *w, const ws_real *mean, const ws_real *rstd, int T, int C, int accumulate)
 {
     (void)be;
-    /* each row's two means in ROW_LANES partial sums folded pairwise (as exp_rows's), the
-     * element formula in ws_real: in double it ran at half the vector width */
+    /* each row's two means in ROW_LANES partial sums folded pairwise, the element formula in
+     * ws_real: in double it ran at half the vector width */
 #pragma omp parallel for schedule(static)
     for (int t = 0; t < T; t++) {
         const ws_real *x = inp + (size_t)t * C, *d = dout + (size_t)t * C, mu = mean[t], rs = rstd[t];
@@ -395,14 +395,6 @@ static void cpu_matmul_gelu_backward(const ws_backend *be, ws_real *dinp, ws_rea
 #pragma omp parallel for schedule(static)
     for (int t = 0; t < T; t++)
         gelu_grad_rows(dinp + (size_t)t * IC, 0, pre + (size_t)t * IC, 0, 1, IC);
-}
-
-WS_VECTOR_CLONES static void cpu_add(const ws_backend *be, ws_real *out, const ws_real *a, const ws_real *b, size_t n)
-{
-    (void)be;
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++)
-        out[i] = a[i] + b[i];
 }
 
 /* In place, each of the `rows` rows of length n becomes e^(x - its maximum), and sum[r] row r's
@@ -964,7 +956,6 @@ static void cpu_adamw(const ws_backend *be, const ws_adamw_opts *o, double lr, i
     .layernorm_backward = cpu_layernorm_backward, \
     .matmul_gelu_forward = cpu_matmul_gelu_forward, \
     .matmul_gelu_backward = cpu_matmul_gelu_backward, \
-    .add = cpu_add, \
     .relu_forward = cpu_relu_forward, \
     .relu_backward = cpu_relu_backward, \
     .attention_forward = cpu_attention_forward, \

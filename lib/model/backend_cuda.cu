@@ -1170,14 +1170,6 @@ void cu_matmul_gelu_backward(const ws_backend *be, ws_real *dinp, ws_real *dw, w
     LAUNCH(c, k_gelu_backward, grid_for(n, BLOCK), BLOCK, 0, dinp, pre, dinp, n);
 }
 
-void cu_add(const ws_backend *be, ws_real *out, const ws_real *a, const ws_real *b, size_t n)
-{
-    Ctx *c = begin(be);
-    if (!c || !n)
-        return;
-    LAUNCH(c, k_add, grid_for(n, BLOCK), BLOCK, 0, out, a, b, n);
-}
-
 void cu_relu_forward(const ws_backend *be, ws_real *out, const ws_real *inp, size_t n, ws_real slope)
 {
     Ctx *c = begin(be);
@@ -1832,7 +1824,6 @@ extern "C" ws_backend *ws_backend_cuda_new(int device, ws_gpu_math math, ws_err 
     be->layernorm_backward = cu_layernorm_backward;
     be->matmul_gelu_forward = cu_matmul_gelu_forward;
     be->matmul_gelu_backward = cu_matmul_gelu_backward;
-    be->add = cu_add;
     be->relu_forward = cu_relu_forward;
     be->relu_backward = cu_relu_backward;
     be->attention_forward = cu_attention_forward;
