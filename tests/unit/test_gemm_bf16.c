@@ -325,7 +325,8 @@ static void test_epilogue_sees_final_blocks(void **state)
     ws_rng rng;
     ws_rng_seed(&rng, 16, "gemm_bf16 epilogue");
     const enum CBLAS_TRANSPOSE ops[] = {CblasNoTrans, CblasTrans};
-    const int shapes[][3] = {{1, 1, 1}, {33, 70, 5}, {96, 512, 257}, {100, 600, 40}, {37, 1100, 300}, {40, 700, 1600}, {5, 7, 0}};
+    const int shapes[][3] = {{1, 1, 1},      {33, 70, 5},     {96, 512, 257}, {100, 600, 40},
+                             {37, 1100, 300}, {40, 700, 1600}, {5, 7, 0}};
     for (int kernel = 0; kernel < N_KERNELS; kernel++) {
         if (!use_kernel(KERNELS[kernel]))
             continue;
