@@ -123,7 +123,7 @@ static void cpu_matmul_forward(const ws_backend *be, ws_real *out, const ws_real
     if (T <= 0)
         return;
     cpu_ctx *ctx = be->ctx;
-    if (REAL_IS_FLOAT && ctx->bf16 && b) { /* the bias added as the product is stored, then add */
+    if (REAL_IS_FLOAT && ctx->bf16) { /* the bias, then add, added as the product is stored */
         const residual r = {.add = add, .ld = (size_t)OC};
         const ws_gemm_epilogue then = {.apply = residual_block, .arg = &r};
         if (ws_gemm_bf16_epilogue(CblasNoTrans, CblasTrans, T, OC, IC, 1, (const float *)inp, IC, (const float *)w,
@@ -150,11 +150,12 @@ WS_VECTOR_CLONES static void cpu_matmul_backward(const ws_backend *be, ws_real *
     if (T <= 0)
         return;
     cpu_ctx *ctx = be->ctx;
-    if (dinp && add && add != dinp && REAL_IS_FLOAT && ctx->bf16) { /* dinp = dout . w, then + add as it is stored */
+    if (dinp && REAL_IS_FLOAT && ctx->bf16) { /* add == dinp: beta 1; another add as the product is stored */
         const residual r = {.add = add, .ld = (size_t)IC};
         const ws_gemm_epilogue then = {.apply = residual_block, .arg = &r};
         if (ws_gemm_bf16_epilogue(CblasNoTrans, CblasNoTrans, T, IC, OC, 1, (const float *)dout, OC, (const float *)w,
-                                  IC, 0, NULL, (float *)dinp, IC, &then))
+                                  IC, add && add == dinp ? 1 : 0, NULL, (float *)dinp, IC,
+                                  add && add != dinp ? &then : NULL))
             atomic_store(&ctx->bf16_failed, 1);
     } else if (dinp) {
         if (add && add != dinp) {
@@ -401,7 +402,6 @@ static void cpu_matmul_gelu_backward(const ws_backend *be, ws_real *dinp, ws_rea
  * sum: softmax's rows before their normalisation. The maxima run in ROW_LANES lanes folded
  * pairwise; the sum in ROW_LANES lanes of ws_real (lane j takes the values j, j + ROW_LANES, ...
  * and lane 0 the tail: a dozen values each in a row of 384), then the lanes in order in double. */
-
 WS_VECTOR_CLONES static void exp_rows(ws_real *x, int rows, int n, double *sum)
 {
     for (int r = 0; r < rows; r++) {

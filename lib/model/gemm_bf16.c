@@ -597,12 +597,6 @@ int ws_gemm_bf16(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int
     return gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, NULL, C, ldc, NULL);
 }
 
-int ws_gemm_bf16_bias(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
-                      const float *A, int lda, const float *B, int ldb, const float *bias, float *C, int ldc)
-{
-    return gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, 0, bias, C, ldc, NULL);
-}
-
 int ws_gemm_bf16_epilogue(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K,
                           float alpha, const float *A, int lda, const float *B, int ldb, float beta,
                           const float *bias, float *C, int ldc, const ws_gemm_epilogue *epilogue)

@@ -37,11 +37,6 @@ const char *ws_gemm_bf16_kernel_name(ws_bf16_kernel k);
  * CPU lacks the instructions or the packing buffers could not be allocated (C unchanged). */
 int ws_gemm_bf16(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
                  const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
-/* C = alpha op(A) op(B) + bias, the bias (N values) added to every row: the bits of C filled with
- * the bias and multiplied with beta 1, without that pass over C (each kernel adds it as it stores C). */
-int ws_gemm_bf16_bias(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
-                      const float *A, int lda, const float *B, int ldb, const float *bias, float *C, int ldc);
-
 /* Work on C's finished elements while they are in cache: apply(arg, c, ldc, i0, j0, m, n) runs
  * for each block of C once its sums are complete (rows i0 .. i0 + m - 1 and columns j0 .. j0 + n
  * - 1, c = &C[i0 * ldc + j0]), on the thread that computed the block. The blocks are disjoint
@@ -52,7 +47,10 @@ typedef struct ws_gemm_epilogue {
     const void *arg;
 } ws_gemm_epilogue;
 
-/* ws_gemm_bf16 (bias NULL) or ws_gemm_bf16_bias (beta then 0), then the epilogue on every block. */
+/* ws_gemm_bf16, or with bias (not NULL) C = alpha op(A) op(B) + bias, the bias (N values) added to
+ * every row: the bits of C filled with the bias and multiplied with beta 1, without that pass
+ * over C (each kernel adds it as it stores C; beta is then not used); then, where epilogue is not
+ * NULL, the epilogue on every block. */
 int ws_gemm_bf16_epilogue(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K,
                           float alpha, const float *A, int lda, const float *B, int ldb, float beta,
                           const float *bias, float *C, int ldc, const ws_gemm_epilogue *epilogue);

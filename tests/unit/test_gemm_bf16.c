@@ -258,7 +258,7 @@ static void test_same_bits(void **state)
     ws_gemm_bf16_use(WS_BF16_BEST);
 }
 
-/* ws_gemm_bf16_bias: the bits of C filled with the bias and multiplied with beta 1. */
+/* ws_gemm_bf16_epilogue with a bias: the bits of C filled with the bias and multiplied with beta 1. */
 static void test_bias_as_beta_one(void **state)
 {
     (void)state;
@@ -281,8 +281,8 @@ static void test_bias_as_beta_one(void **state)
                 float *as_beta = run_bf16(&g), *with_bias = malloc((size_t)M * g.ldc * sizeof *with_bias);
                 assert_non_null(with_bias);
                 memcpy(with_bias, g.c0, (size_t)M * g.ldc * sizeof *with_bias); /* the spare columns */
-                assert_int_equal(ws_gemm_bf16_bias(g.ta, g.tb, M, N, K, 1, g.a, g.lda, g.b, g.ldb, bias, with_bias,
-                                                   g.ldc),
+                assert_int_equal(ws_gemm_bf16_epilogue(g.ta, g.tb, M, N, K, 1, g.a, g.lda, g.b, g.ldb, 0, bias,
+                                                       with_bias, g.ldc, NULL),
                                  0);
                 assert_memory_equal(as_beta, with_bias, (size_t)M * g.ldc * sizeof *with_bias);
                 free(as_beta), free(with_bias), free(bias);
@@ -290,7 +290,8 @@ static void test_bias_as_beta_one(void **state)
             }
         /* no products to sum: every row is the bias */
         float bias[3] = {1.5f, -2, 0.25f}, c[2 * 3] = {7, 7, 7, 7, 7, 7};
-        assert_int_equal(ws_gemm_bf16_bias(CblasNoTrans, CblasNoTrans, 2, 3, 0, 1, NULL, 1, NULL, 3, bias, c, 3), 0);
+        assert_int_equal(
+            ws_gemm_bf16_epilogue(CblasNoTrans, CblasNoTrans, 2, 3, 0, 1, NULL, 1, NULL, 3, 0, bias, c, 3, NULL), 0);
         for (int i = 0; i < 2; i++)
             assert_memory_equal(c + 3 * i, bias, sizeof bias);
     }
