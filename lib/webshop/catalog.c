@@ -421,7 +421,7 @@ void ws_catalog_free(ws_catalog *cat)
  * beside them. */
 
 #define MAPPED_KIND "catalog"
-#define MAPPED_VERSION 3u
+#define MAPPED_VERSION 4u
 #define NONE UINT64_MAX /* an absent string (instruction, reviews, human goals) */
 
 enum {
@@ -629,7 +629,7 @@ static int build(builder *b, const dir_files *f, ws_catalog_build_stats *stats, 
         ws_product p;
         int bad = load_product(&p, rec, where, err) || (items && product_instruction(items, f->items, &p, err)) ||
                   hash_json(&sha, rec) || put_product(b, &p, err) ||
-                  ws_search_builder_add(sb, p.asin, p.contents, err);
+                  ws_search_builder_add_product(sb, &p, err);
         ws_product_clear(&p);
         json_decref(rec);
         if (bad)

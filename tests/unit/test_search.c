@@ -80,7 +80,7 @@ static int setup_tiny(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     ws_err err = {{0}};
-    f->idx = ws_search_build(tiny_ids, tiny_texts, 4, &err);
+    f->idx = ws_search_build(tiny_ids, tiny_texts, NULL, 4, &err);
     f->an = ws_analyzer_new(&err);
     if (!f->idx || !f->an)
         return -1;
@@ -178,7 +178,7 @@ static void test_ties_by_asin(void **state)
     const char *ids[] = {"B2", "A9", "B10", "B1", "Z0"};
     const char *texts[] = {"blue hat", "blue hat", "blue hat", "blue hat", "red scarf"};
     ws_err err = {{0}};
-    ws_search_index *idx = ws_search_build(ids, texts, 5, &err);
+    ws_search_index *idx = ws_search_build(ids, texts, NULL, 5, &err);
     ws_analyzer *an = ws_analyzer_new(&err);
     assert_non_null(idx);
     assert_non_null(an);
@@ -216,7 +216,7 @@ static void test_length_norm_is_lossy(void **state)
     const char *ids[] = {"X1", "X2", "X3"};
     const char *texts[] = {a, b, "lamp shade"};
     ws_err err = {{0}};
-    ws_search_index *idx = ws_search_build(ids, texts, 3, &err);
+    ws_search_index *idx = ws_search_build(ids, texts, NULL, 3, &err);
     ws_analyzer *an = ws_analyzer_new(&err);
     ws_search_hit hits[4];
     size_t n;
@@ -287,12 +287,17 @@ static void assert_same_search(const ws_search_index *a, const ws_search_index *
 
 /* ws_search (pruned; the collection whole and split into 2 and 3 parts) and
  * ws_search_exhaustive: the same hits, order and score bits. */
-static void assert_same_as_exhaustive(ws_search_index *idx, ws_analyzer *an, const char *query, size_t k)
+/* idx's pruned search (1, 2 and 3 parts) and exhaustive one give what ref's exhaustive one gives
+ * (ref: the same documents, another order in the index). */
+static void assert_same_as_exhaustive(ws_search_index *idx, ws_search_index *ref, ws_analyzer *an, const char *query,
+                                      size_t k)
 {
     ws_search_hit *ha = malloc((k ? k : 1) * sizeof *ha), *hb = malloc((k ? k : 1) * sizeof *hb);
     size_t na, nb;
     ws_err err = {{0}};
-    assert_int_equal(ws_search_exhaustive(idx, an, query, k, hb, &nb, &err), 0);
+    assert_int_equal(ws_search_exhaustive(idx, an, query, k, ha, &na, &err), 0);
+    assert_int_equal(ws_search_exhaustive(ref, an, query, k, hb, &nb, &err), 0);
+    assert_same_hits(ha, na, hb, nb);
     static const int parts[] = {1, 2, 3};
     for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
         ws_search_set_parts(idx, parts[i]);
@@ -314,11 +319,13 @@ static int random_word(ws_rng *r, int vocab)
 /* Random corpora over several of the pruned search's windows: words drawn skewed, one word in
  * almost every document (an idf near 0), some documents very long (tiny scores), every fifth a
  * copy of an earlier one (equal scores, ordered by id across the k-th place), ids shuffled
- * against document order; queries of 1 to 30 words with repeats (boosts). */
+ * against document order; queries of 1 to 30 words with repeats (boosts). Indexed in groups (of
+ * documents drawing more of their words from the group's part of the vocabulary, so that windows
+ * differ in their bounds and some are skipped) and as given: the same hits and scores. */
 static void test_pruned_equals_exhaustive(void **state)
 {
     (void)state;
-    enum { N_DOCS = 5000, VOCAB = 300, N_QUERIES = 150 };
+    enum { N_DOCS = 13000, VOCAB = 300, N_GROUPS = 7, N_QUERIES = 150 };
     static const size_t ks[] = {1, 3, 10, 50, 700, N_DOCS + 1};
     ws_err err = {{0}};
     ws_analyzer *an = ws_analyzer_new(&err);
@@ -326,7 +333,8 @@ static void test_pruned_equals_exhaustive(void **state)
     for (uint64_t seed = 1; seed <= 3; seed++) {
         ws_rng r;
         ws_rng_seed(&r, seed, "test_search");
-        char **texts = calloc(N_DOCS, sizeof *texts), **ids = calloc(N_DOCS, sizeof *ids);
+        char **texts = calloc(N_DOCS, sizeof *texts), **ids = calloc(N_DOCS, sizeof *ids),
+             **groups = calloc(N_DOCS, sizeof *groups);
         size_t *perm = malloc(N_DOCS * sizeof *perm);
         for (size_t d = 0; d < N_DOCS; d++)
             perm[d] = d;
@@ -334,6 +342,9 @@ static void test_pruned_equals_exhaustive(void **state)
         for (size_t d = 0; d < N_DOCS; d++) {
             ids[d] = malloc(16);
             snprintf(ids[d], 16, "D%05zu", perm[d]);
+            int g = (int)ws_rng_below(&r, N_GROUPS);
+            groups[d] = malloc(16);
+            snprintf(groups[d], 16, "g%d", g);
             if (d > 0 && d % 5 == 0) {
                 texts[d] = strdup(texts[ws_rng_below(&r, d)]);
                 continue;
@@ -343,10 +354,15 @@ static void test_pruned_equals_exhaustive(void **state)
             if (ws_rng_below(&r, 50) != 0)
                 at += (size_t)sprintf(texts[d] + at, "w0 ");
             for (size_t i = 0; i < len; i++)
-                at += (size_t)sprintf(texts[d] + at, "w%d ", random_word(&r, VOCAB));
+                at += (size_t)sprintf(texts[d] + at, "w%d ",
+                                      ws_rng_below(&r, 2) ? random_word(&r, VOCAB)
+                                                          : g * (VOCAB / N_GROUPS) + random_word(&r, VOCAB / N_GROUPS));
         }
-        ws_search_index *idx = ws_search_build((const char *const *)ids, (const char *const *)texts, N_DOCS, &err);
+        ws_search_index *idx = ws_search_build((const char *const *)ids, (const char *const *)texts,
+                                               (const char *const *)groups, N_DOCS, &err);
+        ws_search_index *ref = ws_search_build((const char *const *)ids, (const char *const *)texts, NULL, N_DOCS, &err);
         assert_non_null(idx);
+        assert_non_null(ref);
         for (int q = 0; q < N_QUERIES; q++) {
             char query[400];
             size_t at = 0, words = 1 + ws_rng_below(&r, 30);
@@ -354,15 +370,18 @@ static void test_pruned_equals_exhaustive(void **state)
                 at += (size_t)sprintf(query + at, "w%d ",
                                       ws_rng_below(&r, 4) ? random_word(&r, VOCAB) : (int)ws_rng_below(&r, VOCAB + 5));
             for (size_t i = 0; i < sizeof ks / sizeof *ks; i++)
-                assert_same_as_exhaustive(idx, an, query, ks[i]);
+                assert_same_as_exhaustive(idx, ref, an, query, ks[i]);
         }
         ws_search_free(idx);
+        ws_search_free(ref);
         for (size_t d = 0; d < N_DOCS; d++) {
             free(texts[d]);
             free(ids[d]);
+            free(groups[d]);
         }
         free(texts);
         free(ids);
+        free(groups);
         free(perm);
     }
     ws_analyzer_free(an);
@@ -385,7 +404,7 @@ static void test_mapped_index(void **state)
     for (size_t q = 0; q < sizeof tiny_queries / sizeof *tiny_queries; q++) {
         assert_same_search(f->idx, mapped, f->an, tiny_queries[q]);
         for (size_t k = 0; k <= 5; k++)
-            assert_same_as_exhaustive(mapped, f->an, tiny_queries[q], k);
+            assert_same_as_exhaustive(mapped, f->idx, f->an, tiny_queries[q], k);
     }
     ws_search_free(mapped);
     ws_mapfile_close(m);
