@@ -1195,8 +1195,8 @@ static int score_parts(const ws_search_index *idx, query_state *qy, ws_err *err)
     size_t k = qy->best.k;
     if (plan_init(&pl, idx, qy, err))
         return -1;
-    cand *parts_c = malloc((size_t)n_parts * k * sizeof *parts_c);
-    if (!parts_c) {
+    cand *parts_c = n_parts > 1 ? malloc((size_t)(n_parts - 1) * k * sizeof *parts_c) : NULL;
+    if (n_parts > 1 && !parts_c) {
         free(pl.bound);
         return ws_fail(err, "search: out of memory");
     }
@@ -1204,17 +1204,21 @@ static int score_parts(const ws_search_index *idx, query_state *qy, ws_err *err)
     float kth[MAX_PARTS];
     int rc[MAX_PARTS] = {0};
     ws_err part_err[MAX_PARTS];
-    for (int part = 0; part < n_parts; part++) {
-        parts_best[part] = (top){parts_c + (size_t)part * k, 0, k};
+    for (int part = 0; part < n_parts; part++) { /* the first part collects into the query's best */
+        parts_best[part] = part == 0 ? qy->best : (top){parts_c + (size_t)(part - 1) * k, 0, k};
         kth[part] = -INFINITY;
     }
     int threads = 1;
 #ifdef _OPENMP
     threads = omp_get_max_threads() < n_parts ? omp_get_max_threads() : n_parts;
 #endif
-#pragma omp parallel for num_threads(threads) schedule(static, 1) if (n_parts > 1)
-    for (int part = 0; part < n_parts; part++)
-        rc[part] = score_part(idx, qy, &pl, part, n_parts, &parts_best[part], kth, &part_err[part]);
+    if (n_parts == 1) /* not even a team of one: a small collection's search takes microseconds */
+        rc[0] = score_part(idx, qy, &pl, 0, 1, &parts_best[0], kth, &part_err[0]);
+    else {
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+        for (int part = 0; part < n_parts; part++)
+            rc[part] = score_part(idx, qy, &pl, part, n_parts, &parts_best[part], kth, &part_err[part]);
+    }
     int failed = 0;
     for (int part = 0; part < n_parts && !failed; part++)
         if (rc[part]) {
@@ -1222,7 +1226,8 @@ static int score_parts(const ws_search_index *idx, query_state *qy, ws_err *err)
             if (err)
                 *err = part_err[part];
         }
-    for (int part = 0; part < n_parts && !failed; part++)
+    qy->best = parts_best[0];
+    for (int part = 1; part < n_parts && !failed; part++)
         for (size_t i = 0; i < parts_best[part].n; i++)
             top_offer(&qy->best, parts_best[part].c[i]);
     free(pl.bound);
