@@ -46,7 +46,7 @@ $(SO_CACHE)/index.built: $(SEARCH_ORACLE_JAR) $(SEARCH_ORACLE_DATA)/products.jso
 	@test -x "$(SEARCH_ORACLE_JDK)/bin/java" || \
 	    { echo "oracle-search: needs a JDK >= 21; set SEARCH_ORACLE_JDK=/path/to/jdk" >&2; exit 1; }
 	rm -rf $(SO_CACHE)/index
-	tmp=$$(mktemp -d) && zstd -dcq $(SEARCH_ORACLE_DATA)/products.jsonl.zst > $$tmp/documents.jsonl && \
+	tmp=$$(mktemp -d) && zstd -dcq < $(SEARCH_ORACLE_DATA)/products.jsonl.zst > $$tmp/documents.jsonl && \
 	$(SEARCH_ORACLE_JDK)/bin/java -cp $(SEARCH_ORACLE_JAR) io.anserini.index.IndexCollection \
 	    -collection JsonCollection -input $$tmp -index $(SO_CACHE)/index \
 	    -generator DefaultLuceneDocumentGenerator -threads 1 \
