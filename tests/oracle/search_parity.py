@@ -122,8 +122,8 @@ def cmd_run(a):
           f"({os.path.basename(a.jar)}), BM25 k1=0.9 b=0.4, top 50")
 
     # 1. analyzer on every product's contents
-    raw = subprocess.run(["zstd", "-dcq", os.path.join(a.data, "products.jsonl.zst")],
-                         check=True, stdout=subprocess.PIPE).stdout
+    with open(os.path.join(a.data, "products.jsonl.zst"), "rb") as f:  # a link named to zstd is skipped
+        raw = subprocess.run(["zstd", "-dcq"], stdin=f, check=True, stdout=subprocess.PIPE).stdout
     jd = [json.loads(l) for l in run(java + ["analyze-docs"], stdin_bytes=raw)]
     cd = [json.loads(l) for l in run(cdrv + ["analyze-docs", a.data])]
     docs_same = sum(x == y for x, y in zip(jd, cd))
