@@ -199,7 +199,8 @@ static int cmp_group(const void *a, const void *b, void *arg)
 {
     const ws_strmap *groups = arg;
     size_t la, lb;
-    const char *x = ws_strmap_key(groups, *(const uint32_t *)a, &la), *y = ws_strmap_key(groups, *(const uint32_t *)b, &lb);
+    const char *x = ws_strmap_key(groups, *(const uint32_t *)a, &la);
+    const char *y = ws_strmap_key(groups, *(const uint32_t *)b, &lb);
     int c = memcmp(x, y, la < lb ? la : lb);
     return c ? c : (la > lb) - (la < lb);
 }
@@ -1018,8 +1019,9 @@ typedef struct wclause {
     float max;
 } wclause;
 
-/* The windows of one part (w = part mod n_parts), best bound first, scored by MaxScore (Turtle and Flood; Lucene's MaxScoreBulkScorer) with the window's own bounds,
- * until a window's bound falls below the k-th best: every later one is lower. In a window the
+/* The windows of one part (w = part mod n_parts), best bound first, scored by MaxScore (Turtle
+ * and Flood; Lucene's MaxScoreBulkScorer) with the window's own bounds, until a window's bound
+ * falls below the k-th best: every later one is lower. In a window the
  * clauses sorted by their largest score there split into non-essential ones, whose largest scores
  * together cannot reach the k-th best score, and essential ones: only documents of essential
  * clauses are candidates. The candidates get their essential clauses' scores added term at a
@@ -1033,8 +1035,8 @@ typedef struct wclause {
  * maxes are taken in double and widened by more than any reordering of a double sum of nq terms
  * can change it; a window or document is dropped only when that bound, rounded to float as
  * scores are, is strictly below the k-th best, since an equal score may still win its tie by id.
- * kth_shared holds each part's k-th best score (slot: this one's): the parts' windows are
- * disjoint, so a document below another part's k-th best is below k documents already. */
+ * kth_shared holds each part's k-th best score (slot `part`: this one's): the parts' windows
+ * are disjoint, so a document below another part's k-th best is below k documents already. */
 static int score_part(const ws_search_index *idx, const query_state *qy, const plan *pl, int part, int n_parts,
                       top *best, float *kth_shared, ws_err *err)
 {

@@ -360,7 +360,8 @@ static void test_pruned_equals_exhaustive(void **state)
         }
         ws_search_index *idx = ws_search_build((const char *const *)ids, (const char *const *)texts,
                                                (const char *const *)groups, N_DOCS, &err);
-        ws_search_index *ref = ws_search_build((const char *const *)ids, (const char *const *)texts, NULL, N_DOCS, &err);
+        ws_search_index *ref =
+            ws_search_build((const char *const *)ids, (const char *const *)texts, NULL, N_DOCS, &err);
         assert_non_null(idx);
         assert_non_null(ref);
         for (int q = 0; q < N_QUERIES; q++) {

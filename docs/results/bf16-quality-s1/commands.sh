@@ -46,3 +46,14 @@ bin/thompson-eval -q --fixed 500 --arm il-bf16-final=$Q/bf16-final.ckpt --max-st
     --threads 1 --cpu-math bf16 --summary $Q/eval-bf16-final.summary.jsonl --table $Q/eval-bf16-final.md \
     -o $Q/eval-bf16-final.jsonl.zst $RUN/goals-test.jsonl
 bash scripts/paired.sh $Q/eval-fp32.jsonl.zst $Q/eval-bf16-final.jsonl.zst > $Q/paired-bf16-final.md
+# Time to an agent, end to end (session 2026-12-05, late; the code of the search's window bounds,
+# the model code unchanged since f35d0c0's successors): two threads, nothing else running, the
+# 500 test goals played by train-il itself every 100 updates (their time taken out of the
+# training time), then the final agent again by thompson-eval; time-to-2threads.tsv,
+# eval-time-to-2threads.md
+bin/train-il -q --bert models/minilm-l6 -b 8 --steps 600 --seed 1 --threads 2 --cpu-math bf16 \
+    --eval-goals $RUN/goals-test.jsonl --eval-every 100 --eval-n 500 --obs text_rich --max-steps 15 \
+    --save-minutes 0 --metrics $Q/time-to.metrics.jsonl -o $Q/time-to.ckpt $RUN/tok-oracle.jsonl.zst
+bin/thompson-eval -q --fixed 500 --arm il-bf16-2t=$Q/time-to.ckpt --max-steps 15 --obs text_rich --seed 1 \
+    --threads 2 --cpu-math bf16 --summary $Q/eval-time-to.summary.jsonl --table $Q/eval-time-to-2threads.md \
+    -o $Q/eval-time-to.jsonl.zst $RUN/goals-test.jsonl
