@@ -14,12 +14,14 @@ for s in 5 4; do
         $RUN/eval-human-ppo.summary.jsonl $RUN/eval-human-self-2.summary.jsonl
 done
 bash pipelines/paper.sh docs/results/part4-medium medium 2 1 runs/medium-s5 runs/medium-s4 > report.md
-# Seed 3 (a later session; its IL agent 87.0%, medium-wsplit-s3/), two threads with nothing else
-# running, so the stages' wall times are quiet; report-s3.md by pipelines/paper.sh
+# Seeds 3 and 1 (a later session; their first-pass IL agents 87.0% and 82.2%), two threads, nothing else
+# running, so the stages' wall times are quiet; report-s3.md and report-s1.md by pipelines/paper.sh
 export OMP_NUM_THREADS=2
-RUN=runs/medium-s3
-make SIZE=medium SEED=3 CPU_MATH=bf16 RUN=$RUN $RUN/eval-dpo.summary.jsonl $RUN/eval-ppo.summary.jsonl \
-    $RUN/report-selflearn.md
-make SIZE=medium SEED=3 CPU_MATH=bf16 RUN=$RUN $RUN/eval-human-il.summary.jsonl $RUN/eval-human-dpo.summary.jsonl \
-    $RUN/eval-human-ppo.summary.jsonl $RUN/eval-human-self-2.summary.jsonl
-bash pipelines/paper.sh docs/results/part4-medium medium 2 1 $RUN > report-s3.md
+for s in 3 1; do
+    RUN=runs/medium-s$s
+    make SIZE=medium SEED=$s CPU_MATH=bf16 RUN=$RUN $RUN/eval-dpo.summary.jsonl $RUN/eval-ppo.summary.jsonl \
+        $RUN/report-selflearn.md
+    make SIZE=medium SEED=$s CPU_MATH=bf16 RUN=$RUN $RUN/eval-human-il.summary.jsonl $RUN/eval-human-dpo.summary.jsonl \
+        $RUN/eval-human-ppo.summary.jsonl $RUN/eval-human-self-2.summary.jsonl
+    bash pipelines/paper.sh docs/results/part4-medium medium 2 1 $RUN > report-s$s.md
+done
