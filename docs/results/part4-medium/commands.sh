@@ -14,10 +14,11 @@ for s in 5 4; do
         $RUN/eval-human-ppo.summary.jsonl $RUN/eval-human-self-2.summary.jsonl
 done
 bash pipelines/paper.sh docs/results/part4-medium medium 2 1 runs/medium-s5 runs/medium-s4 > report.md
-# Seeds 3 and 1 (a later session; their first-pass IL agents 87.0% and 82.2%), two threads, nothing else
-# running, so the stages' wall times are quiet; report-s3.md and report-s1.md by pipelines/paper.sh
+# Seeds 3, 1 and 2 (a later session; the first-pass IL agents of 3 and 1, 87.0% and 82.2%, and
+# seed 2's agent of the two-pass recipe, 87.2%), two threads, nothing else running, so the stages'
+# wall times are quiet; report-s3.md, report-s1.md and report-s2.md by pipelines/paper.sh
 export OMP_NUM_THREADS=2
-for s in 3 1; do
+for s in 3 1 2; do
     RUN=runs/medium-s$s
     make SIZE=medium SEED=$s CPU_MATH=bf16 RUN=$RUN $RUN/eval-dpo.summary.jsonl $RUN/eval-ppo.summary.jsonl \
         $RUN/report-selflearn.md
