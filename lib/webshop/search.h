@@ -56,7 +56,7 @@ void ws_search_free(ws_search_index *idx);
 /* One document at a time, in document order (what ws_search_build does over its arrays); a
  * builder that failed can only be freed. finish frees the builder either way.
  * The group (NULL: "") changes no hit or score: the index numbers its documents group by group
- * (the groups' keys in byte order, each group's documents as given), so that documents alike
+ * (the groups' keys in byte order; in a group shortest first, then as given), so that documents alike
  * share the search's windows, whose score bounds are then tight (a query's windows of other
  * groups are skipped whole); hits still name documents by their place as given. */
 typedef struct ws_search_builder ws_search_builder;
