@@ -352,12 +352,18 @@ typedef struct tile_config {
     uint8_t rows[16];
 } tile_config;
 
+/* A constant, not a local filled before the load: GCC 12 drops the stores into such a local in
+ * an out-of-line copy of this function (it does not see ldtilecfg read them), and the load then
+ * faults; inlined into gemm_amx, as now, the stores happen to stay. */
+static const tile_config AMX_CONFIG = {
+    .palette = 1,
+    .bytes_per_row = {64, 64, 64, 64, 64, 64, 64, 64},
+    .rows = {16, 16, 16, 16, 16, 16, 16, 16},
+};
+
 AMX_TARGET static void amx_begin(void)
 {
-    tile_config cfg = {.palette = 1};
-    for (int t = 0; t < 8; t++)
-        cfg.bytes_per_row[t] = 64, cfg.rows[t] = 16;
-    _tile_loadconfig(&cfg);
+    _tile_loadconfig(&AMX_CONFIG);
 }
 
 /* Pack rows i0 .. i0 + 15 of A (op(A) = A, its k along its rows; A^T is pack_by_k's) as
