@@ -94,8 +94,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_A)
 
 unit-bins: $(UNIT_BINS)
 
-# The one test command (README, .ci/run): unit binaries and shell tests, summed by tests/run.
-test: all unit-bins
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+# The one test command (README, .ci/run): unit binaries and shell tests, summed by tests/run. The
+# benchmarks are built with it (not run) so that an API change cannot leave them behind.
+test: all unit-bins $(BENCH_BINS)
 	@BIN=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) bash tests/run
 
 check: test
@@ -126,7 +128,6 @@ fuzz:
 demo: all
 	bash examples/quickstart.sh
 
-BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(COMMON_A) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(OMP) $(LDFLAGS) $< $(COMMON_A) $(LIB_A) $(LDLIBS) -o $@

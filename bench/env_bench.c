@@ -23,8 +23,13 @@ static void run_policy(ws_env *env, const ws_goal_set *goals, ws_policy_kind kin
         for (size_t g = 0; g < goals->n; g++) {
             ws_rng rng;
             ws_rng_seed(&rng, (uint64_t)g, "bench");
-            if (ws_episode_reset(ep, goals->goals[g], &err))
+            json_t *goal = ws_goals_get(goals, g, &err);
+            int failed = !goal || ws_episode_reset(ep, goal, &err);
+            json_decref(goal);
+            if (failed) {
+                fprintf(stderr, "env_bench: goal %zu: %s\n", g, err.msg);
                 exit(1);
+            }
             while (!ws_episode_done(ep)) {
                 searches += ws_episode_has_search_bar(ep);
                 char *a = ws_policy_act(kind, ep, &rng, &err);
@@ -68,9 +73,15 @@ int main(int argc, char **argv)
 
     size_t hits[WS_SEARCH_TOP], n;
     t0 = ws_now();
-    for (size_t g = 0; g < goals.n; g++)
-        if (ws_env_search(env, json_string_value(json_object_get(goals.goals[g], "instruction")), hits, &n, &err))
+    for (size_t g = 0; g < goals.n; g++) {
+        json_t *goal = ws_goals_get(&goals, g, &err);
+        int failed = !goal || ws_env_search(env, json_string_value(json_object_get(goal, "instruction")), hits, &n, &err);
+        json_decref(goal);
+        if (failed) {
+            fprintf(stderr, "env_bench: goal %zu: %s\n", g, err.msg);
             return 1;
+        }
+    }
     double dt = ws_now() - t0;
     printf("search: %zu goal instructions, %.1f us per query (top %d)\n", goals.n, 1e6 * dt / (double)goals.n,
            WS_SEARCH_TOP);
