@@ -203,6 +203,11 @@ const ws_backend *ws_backend_cpu(void);
 const ws_backend *ws_backend_cpu_bf16(void);
 /* Is be one of the CPU tables (its memory host memory)? */
 int ws_backend_on_host(const ws_backend *be);
+/* Does every row of a sequence's encoding come out the same whatever else the batch holds? The
+ * bf16 CPU table's: its products sum each element in one order, and attention, LayerNorm and the
+ * rest work per sequence or per row. Not OpenBLAS's sgemm, which picks its kernels by the
+ * product's shape (kept encodings, ws_model_cache_encodings, rely on this). */
+int ws_backend_rows_independent(const ws_backend *be);
 
 /* Matrix-product precision of the CPU backend: fp32 (sgemm) or bf16 (ws_backend_cpu_bf16). */
 typedef enum ws_cpu_math { WS_CPU_MATH_FP32, WS_CPU_MATH_BF16 } ws_cpu_math;

@@ -987,3 +987,8 @@ int ws_backend_on_host(const ws_backend *be)
 {
     return be == &CPU_BACKEND || be == &CPU_BF16_BACKEND;
 }
+
+int ws_backend_rows_independent(const ws_backend *be)
+{
+    return be == &CPU_BF16_BACKEND;
+}

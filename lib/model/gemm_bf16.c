@@ -33,7 +33,7 @@ enum {
     NR = 32,  /* columns per tile: two vectors of 16 fp32 sums */
     KC = 256, /* depth of a packed block (even: whole pairs) */
     MC = 96,  /* rows of a thread's A block: 8 tiles */
-    NC = 512  /* columns of the shared B block */
+    NC = 1536 /* columns of the shared B block */
 };
 
 static ws_bf16_kernel best(void);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "enccache.h"
 #include "rng.h"
 
 /* ------------------------------------------------------------------ configuration */
@@ -151,6 +152,12 @@ struct ws_model {
     size_t cap_titles;
     int inference; /* ws_model_set_inference: one layer's buffers, nothing for backward */
     int have_forward;
+    /* ws_model_cache_encodings: the actions' encoder rows kept, and the batch the encoder runs on
+     * when some are found there (its sequences, and where each of the batch's comes from) */
+    ws_enccache cache;
+    pack_buffers encoded;
+    int *seq_source, *key_first;
+    size_t cap_encoded_tokens, cap_encoded_seqs;
 };
 
 static size_t add_tensor(ws_model *m, const char *name, int ndim, int64_t d0, int64_t d1, int decay)
@@ -258,6 +265,15 @@ void ws_model_free(ws_model *m)
     free(m->layer);
     free(m->title_from);
     free(m->title_len);
+    ws_enccache_free(&m->cache);
+    free(m->encoded.ids);
+    free(m->encoded.pos);
+    free(m->encoded.types);
+    free(m->encoded.seq_start);
+    free(m->encoded.seq_len);
+    free(m->encoded.att_start);
+    free(m->seq_source);
+    free(m->key_first);
     free_parameters(m);
     free(m->grads);
     if (m->owns_backend)
@@ -273,6 +289,7 @@ int ws_model_to_backend(ws_model *m, const ws_backend *be, ws_err *err)
         return 0;
     if (!m->on_host)
         return ws_fail(err, "model: already on the %s backend", m->be->name);
+    ws_enccache_clear(&m->cache); /* other arithmetic */
     free_activations(m);
     size_t bytes = m->n_params * sizeof(ws_real);
     ws_real *params = be->alloc(be, bytes), *grads = be->alloc(be, bytes);
@@ -319,8 +336,17 @@ int ws_model_params_to_host(ws_model *m, ws_err *err)
 const ws_model_config *ws_model_get_config(const ws_model *m) { return &m->cfg; }
 size_t ws_model_n_tensors(const ws_model *m) { return m->n_tensors; }
 const ws_tensor *ws_model_tensor(const ws_model *m, size_t i) { return &m->tensors[i]; }
-ws_real *ws_model_params(ws_model *m) { return m->host_params; }
-ws_real *ws_model_device_params(ws_model *m) { return m->params; }
+/* Whoever takes the parameters for writing may change them: the kept encodings go. */
+ws_real *ws_model_params(ws_model *m)
+{
+    ws_enccache_clear(&m->cache);
+    return m->host_params;
+}
+ws_real *ws_model_device_params(ws_model *m)
+{
+    ws_enccache_clear(&m->cache);
+    return m->params;
+}
 ws_real *ws_model_device_grads(ws_model *m) { return m->grads; }
 size_t ws_model_n_params(const ws_model *m) { return m->n_params; }
 const ws_real *ws_model_logits(const ws_model *m) { return m->h_logits; }
@@ -360,6 +386,7 @@ void ws_model_init_random(ws_model *m, uint64_t seed)
 {
     ws_rng rng;
     ws_rng_seed(&rng, seed, "model-init");
+    ws_enccache_clear(&m->cache);
     for (size_t i = 0; i < m->n_tensors; i++) {
         const ws_tensor *t = &m->tensors[i];
         ws_real *p = m->host_params + t->offset;
@@ -397,6 +424,22 @@ void ws_model_set_inference(ws_model *m, int inference)
     /* the buffers are laid out for the other mode: the next forward sizes them anew */
     free_activations(m);
     m->inference = !!inference;
+    if (!inference) /* training changes the weights: the kept encodings go, and keeping with them */
+        ws_enccache_free(&m->cache);
+}
+
+int ws_model_cache_encodings(ws_model *m, size_t bytes, ws_err *err)
+{
+    ws_enccache_free(&m->cache);
+    if (bytes && ws_enccache_init(&m->cache, m->cfg.hidden, bytes))
+        return ws_fail(err, "model: no encoding cache for hidden size %d", m->cfg.hidden);
+    return 0;
+}
+
+void ws_model_cache_stats(const ws_model *m, size_t *found_tokens, size_t *encoded_tokens)
+{
+    *found_tokens = m->cache.hit_tokens;
+    *encoded_tokens = m->cache.miss_tokens;
 }
 
 /* Capacity policy: a dimension that is short grows to max(need + need / 4, 2 x its capacity) (plus
@@ -614,10 +657,11 @@ static void layer_forward(ws_model *m, int l)
                           T, C, (ws_real)m->cfg.ln_eps);
 }
 
-static const ws_real *encoder_out(const ws_model *m)
+static ws_real *encoder_out(const ws_model *m)
 {
     return m->cfg.layers ? m->acts[m->cfg.layers - 1].out : m->enc_x0;
 }
+
 
 /* Copy the packing arrays the host filled into the backend's memory. */
 static void upload_pack(ws_model *m)
@@ -724,6 +768,156 @@ static int find_item_titles(ws_model *m, const ws_batch *b, int A)
     return 0;
 }
 
+/* The embeddings and every layer over the batch m->pack describes, whose tokens are ids, pos and
+ * types (backend memory). */
+static void run_encoder(ws_model *m, const int32_t *ids, const int32_t *pos, const int32_t *types)
+{
+    const ws_backend *be = m->be;
+    int T = m->pack.T, C = m->cfg.hidden;
+    be->embedding_forward(be, m->emb_out, ids, pos, types, T, C, P(m, m->emb[WTE]), P(m, m->emb[WPE]),
+                          P(m, m->emb[WTT]));
+    be->layernorm_forward(be, m->enc_x0, m->emb_mean, m->emb_rstd, m->emb_out, P(m, m->emb[ELNW]),
+                          P(m, m->emb[ELNB]), T, C, (ws_real)m->cfg.ln_eps);
+    for (int l = 0; l < m->cfg.layers; l++)
+        layer_forward(m, l);
+}
+
+/* Room in the encoded batch's arrays for `tokens` tokens and `seqs` sequences. */
+static int reserve_encoded(ws_model *m, size_t tokens, size_t seqs)
+{
+    pack_buffers *e = &m->encoded;
+    if (tokens > m->cap_encoded_tokens) {
+        size_t cap = grown_capacity(tokens, m->cap_encoded_tokens);
+        int32_t **arrays[] = {&e->ids, &e->pos, &e->types};
+        for (size_t k = 0; k < sizeof arrays / sizeof *arrays; k++) {
+            int32_t *grown = realloc(*arrays[k], cap * sizeof *grown);
+            if (!grown)
+                return -1;
+            *arrays[k] = grown;
+        }
+        m->cap_encoded_tokens = cap;
+    }
+    if (seqs > m->cap_encoded_seqs) {
+        size_t cap = grown_capacity(seqs, m->cap_encoded_seqs);
+        int **arrays[] = {&e->seq_start, &e->seq_len, &m->seq_source, &m->key_first};
+        for (size_t k = 0; k < sizeof arrays / sizeof *arrays; k++) {
+            int *grown = realloc(*arrays[k], cap * sizeof *grown);
+            if (!grown)
+                return -1;
+            *arrays[k] = grown;
+        }
+        size_t *att = realloc(e->att_start, cap * sizeof *att);
+        if (!att)
+            return -1;
+        e->att_start = att;
+        m->cap_encoded_seqs = cap;
+    }
+    return 0;
+}
+
+enum { ENCODE_HERE = -1, FROM_CACHE = -2 }; /* seq_source: else the batch's sequence it repeats */
+
+/* The key of sequence s of the packed batch, built into the cache. */
+static int sequence_key(ws_model *m, int s)
+{
+    const pack_buffers *h = &m->hp;
+    int t0 = h->seq_start[s];
+    return ws_enccache_key(&m->cache, h->ids + t0, h->types + t0, h->seq_len[s]);
+}
+
+/* The encoder as run_encoder's, for a model that keeps its actions' encodings (host memory,
+ * inference): it runs on the states and on the actions not kept, each distinct one once; the others'
+ * rows are copied from the cache or from their twin in the batch, and the new ones kept. The output
+ * is the rows the encoder would have given for the whole batch (enccache.h: why the same bits). */
+static int encode_with_cache(ws_model *m, ws_err *err)
+{
+    ws_pack *pk = &m->pack;
+    const pack_buffers *h = &m->hp;
+    pack_buffers *e = &m->encoded;
+    int C = m->cfg.hidden, n_seq = pk->n_seq;
+    if (n_seq == pk->B) { /* no action: nothing to find */
+        run_encoder(m, m->dp.ids, m->dp.pos, m->dp.types);
+        return 0;
+    }
+    if (reserve_encoded(m, (size_t)pk->T, (size_t)n_seq))
+        return ws_fail(err, "model: out of memory for a batch of %d tokens", pk->T);
+    int *source = m->seq_source, *first_of_key = m->key_first, n_encoded = 0, t = 0;
+    size_t att = 0;
+    ws_strmap new_keys = {0}; /* the actions not kept, each distinct one once */
+    for (int s = 0; s < n_seq; s++) {
+        int len = h->seq_len[s];
+        source[s] = ENCODE_HERE;
+        if (s >= pk->B) {
+            if (sequence_key(m, s)) {
+                ws_strmap_free(&new_keys);
+                return ws_fail(err, "model: out of memory for a batch of %d tokens", pk->T);
+            }
+            if (ws_enccache_find(&m->cache, len)) {
+                source[s] = FROM_CACHE;
+                m->cache.hit_tokens += (size_t)len;
+                continue;
+            }
+            int added;
+            long k = ws_strmap_add(&new_keys, m->cache.key, (size_t)len * sizeof *m->cache.key, &added);
+            if (k < 0) {
+                ws_strmap_free(&new_keys);
+                return ws_fail(err, "model: out of memory for a batch of %d tokens", pk->T);
+            }
+            if (!added) {
+                source[s] = first_of_key[k];
+                m->cache.hit_tokens += (size_t)len;
+                continue;
+            }
+            first_of_key[k] = s;
+            m->cache.miss_tokens += (size_t)len;
+        }
+        int t0 = h->seq_start[s];
+        memcpy(e->ids + t, h->ids + t0, (size_t)len * sizeof *e->ids);
+        memcpy(e->pos + t, h->pos + t0, (size_t)len * sizeof *e->pos);
+        memcpy(e->types + t, h->types + t0, (size_t)len * sizeof *e->types);
+        e->seq_start[n_encoded] = t;
+        e->seq_len[n_encoded] = len;
+        e->att_start[n_encoded] = att;
+        att += att_room(m->cfg.heads, len);
+        t += len;
+        n_encoded++;
+    }
+    ws_strmap_free(&new_keys);
+
+    const ws_pack whole = *pk;
+    pk->T = t;
+    pk->n_seq = n_encoded;
+    pk->h.seq_start = pk->d.seq_start = e->seq_start;
+    pk->h.seq_len = pk->d.seq_len = e->seq_len;
+    pk->h.att_start = pk->d.att_start = e->att_start;
+    run_encoder(m, e->ids, e->pos, e->types);
+    *pk = whole;
+
+    /* the encoded rows to their places in the whole batch: last first, since each moves to a place
+     * at or after its own, beyond those of the sequences before it */
+    ws_real *out = encoder_out(m);
+    size_t row = (size_t)C * sizeof *out;
+    for (int k = n_encoded - 1, s = n_seq - 1; s >= 0; s--)
+        if (source[s] == ENCODE_HERE) {
+            memmove(out + (size_t)h->seq_start[s] * C, out + (size_t)e->seq_start[k] * C, (size_t)h->seq_len[s] * row);
+            k--;
+        }
+    /* then the kept ones (before anything is added, which may empty the cache), the twins, and the
+     * new actions kept */
+    for (int s = pk->B; s < n_seq; s++)
+        if (source[s] == FROM_CACHE && sequence_key(m, s) == 0)
+            memcpy(out + (size_t)h->seq_start[s] * C, ws_enccache_find(&m->cache, h->seq_len[s]),
+                   (size_t)h->seq_len[s] * row);
+    for (int s = pk->B; s < n_seq; s++)
+        if (source[s] >= 0)
+            memcpy(out + (size_t)h->seq_start[s] * C, out + (size_t)h->seq_start[source[s]] * C,
+                   (size_t)h->seq_len[s] * row);
+    for (int s = pk->B; s < n_seq; s++)
+        if (source[s] == ENCODE_HERE && sequence_key(m, s) == 0)
+            (void)ws_enccache_add(&m->cache, h->seq_len[s], out + (size_t)h->seq_start[s] * C);
+    return 0;
+}
+
 /* The token types of the packed batch (ws_segments); ids and sequences already packed. */
 static void token_types(ws_model *m)
 {
@@ -825,12 +1019,11 @@ int ws_model_forward(ws_model *m, const ws_batch *b, ws_err *err)
     token_types(m);
     upload_pack(m);
 
-    be->embedding_forward(be, m->emb_out, m->dp.ids, m->dp.pos, m->dp.types, T, C, P(m, m->emb[WTE]), P(m, m->emb[WPE]),
-                          P(m, m->emb[WTT]));
-    be->layernorm_forward(be, m->enc_x0, m->emb_mean, m->emb_rstd, m->emb_out, P(m, m->emb[ELNW]),
-                          P(m, m->emb[ELNB]), T, C, (ws_real)cfg->ln_eps);
-    for (int l = 0; l < cfg->layers; l++)
-        layer_forward(m, l);
+    if (m->cache.budget_rows && m->inference && ws_backend_rows_independent(m->be)) {
+        if (encode_with_cache(m, err))
+            return -1;
+    } else
+        run_encoder(m, m->dp.ids, m->dp.pos, m->dp.types);
     const ws_real *enc = encoder_out(m);
 
     /* head: each action attends over its state; its score is linear_2 of the mean over its tokens */

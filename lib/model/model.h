@@ -150,6 +150,18 @@ ws_real *ws_model_device_grads(ws_model *m);
  * forward's, bit for bit, for the same batch and threads; ws_model_backward refuses it. Switching
  * (either way) frees the activations; the next forward sizes them for the mode. */
 void ws_model_set_inference(ws_model *m, int inference);
+/* For players whose weights no longer change: keep the encoder's output of each action sequence
+ * (its tokens and token types), up to `bytes` of rows, and encode an action seen before, in this
+ * batch or an earlier one, no more: the same bits as encoding it, less work (enccache.h). Only
+ * a model in inference mode on a backend whose rows do not depend on the batch uses them (the
+ * CPU's bf16 products: ws_backend_rows_independent; elsewhere this changes nothing); leaving
+ * inference mode turns this off, and
+ * a new backend, random weights or taking the parameters for writing (ws_model_params,
+ * ws_model_device_params) forget what is kept. bytes 0: off (the default). */
+int ws_model_cache_encodings(ws_model *m, size_t bytes, ws_err *err);
+/* Action tokens found kept (or repeated in their batch) and action tokens encoded, since the
+ * cache was set. */
+void ws_model_cache_stats(const ws_model *m, size_t *found_tokens, size_t *encoded_tokens);
 
 /* Forward over a batch. Afterwards (on the host, whatever the backend): logits and
  * log-probabilities (log-softmax over each decision's actions), one per action in batch order;

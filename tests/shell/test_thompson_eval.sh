@@ -156,6 +156,16 @@ b = [json.loads(l) for l in open(\"$T_TMP/mb.jsonl\")]
 assert len(b) == 6 and all(set(r[\"posterior\"]) == {\"tiny\", \"random\", \"oracle\"} for r in b)
 f = [json.loads(l) for l in open(\"$T_TMP/mf.jsonl\")]
 assert [r[\"arm\"] for r in f] == [\"tiny\", \"oracle\"] * 2'"
+    # kept action encodings (--encoding-cache, on by default; the bf16 products only) change nothing
+    if grep -qw avx512_bf16 /proc/cpuinfo; then
+        check "--cpu-math bf16: the same records with the actions' encodings kept and without" bash -c "
+          run() { '$TE' -q --arm 'tiny=$T_TMP/tiny.ckpt' --fixed 12 --max-steps 6 --threads 2 --cpu-math bf16 \"\$@\" \
+            '$T_TMP/eval.jsonl'; }
+          run > '$T_TMP/kept.jsonl' && run --encoding-cache 0 > '$T_TMP/none.jsonl' &&
+          cmp '$T_TMP/kept.jsonl' '$T_TMP/none.jsonl'"
+    else
+        skip "--cpu-math bf16: the same records with the actions' encodings kept and without" "no AVX512_BF16"
+    fi
 else
     skip "a model arm (tiny checkpoint)" "no models/minilm-l6/vocab.txt (make model)"
 fi

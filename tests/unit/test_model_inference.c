@@ -1,7 +1,9 @@
 /* The model's inference mode (ws_model_set_inference): the same logits, log-probabilities, values
  * and encoder output as the training forward, bit for bit, over batches that grow and shrink (so
  * buffers are regrown between forwards in both modes, at different times); backward refused in
- * inference and working again once the model is back in training. */
+ * inference and working again once the model is back in training. Kept action encodings
+ * (ws_model_cache_encodings): the same bits as encoding every action, on each CPU backend, with
+ * actions repeated inside a batch and across batches, and a cache small enough to be emptied. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "gemm_bf16.h"
 #include "model.h"
 #include "rng.h"
 
@@ -149,9 +152,74 @@ static void test_backward_refused_in_inference(void **state)
     ws_model_free(reference);
 }
 
+/* A batch like make_batch's whose actions are drawn from `pool` fixed sequences, so that the same
+ * action comes back within the batch and in later ones. */
+static void make_repeating_batch(random_batch *rb, ws_rng *r, int decisions, int max_state, int vocab,
+                                 int32_t *const *pool, const int *pool_len, int n_pool)
+{
+    make_batch(rb, r, decisions, max_state, vocab);
+    for (int a = 0; a < batch_actions(&rb->batch); a++) {
+        int p = (int)ws_rng_below(r, (uint64_t)n_pool);
+        free(rb->actions[a]);
+        rb->actions[a] = malloc((size_t)pool_len[p] * sizeof *rb->actions[a]);
+        assert_non_null(rb->actions[a]);
+        memcpy(rb->actions[a], pool[p], (size_t)pool_len[p] * sizeof *pool[p]);
+        rb->action_len[a] = pool_len[p];
+    }
+}
+
+static void test_kept_encodings_give_the_same_bits(void **state)
+{
+    (void)state;
+    enum { POOL = 6 };
+    ws_rng r;
+    ws_rng_seed(&r, 5, "test-model-inference");
+    int32_t *pool[POOL];
+    int pool_len[POOL];
+    for (int p = 0; p < POOL; p++) {
+        pool_len[p] = 1 + (int)ws_rng_below(&r, 12);
+        pool[p] = random_ids(&r, pool_len[p], 100);
+    }
+    /* the fp32 table does not keep them (OpenBLAS's rows depend on the batch's shape) */
+    const ws_backend *backends[] = {ws_backend_cpu_bf16(), ws_backend_cpu()};
+    /* room for everything, and for about two actions (emptied again and again) */
+    const size_t budgets[] = {1 << 20, 24 * 32 * sizeof(ws_real)};
+    for (size_t b = 0; b < sizeof backends / sizeof *backends; b++) {
+        if (!backends[b]) /* no bf16 products on this CPU */
+            continue;
+        for (size_t k = 0; k < sizeof budgets / sizeof *budgets; k++) {
+            ws_err err;
+            ws_model *plain = new_model(2), *kept = new_model(2);
+            assert_int_equal(ws_model_to_backend(plain, backends[b], &err), 0);
+            assert_int_equal(ws_model_to_backend(kept, backends[b], &err), 0);
+            ws_model_set_inference(plain, 1);
+            ws_model_set_inference(kept, 1);
+            assert_int_equal(ws_model_cache_encodings(kept, budgets[k], &err), 0);
+            for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+                random_batch rb;
+                make_repeating_batch(&rb, &r, sizes[i][0], sizes[i][1], 100, pool, pool_len, POOL);
+                assert_int_equal(ws_model_forward(plain, &rb.batch, &err), 0);
+                assert_int_equal(ws_model_forward(kept, &rb.batch, &err), 0);
+                assert_same_forward(plain, kept, &rb.batch);
+                free_batch(&rb);
+            }
+            size_t found, encoded;
+            ws_model_cache_stats(kept, &found, &encoded);
+            int uses_them = ws_backend_rows_independent(backends[b]);
+            assert_int_equal(found > 0, uses_them);
+            assert_int_equal(encoded > 0, uses_them);
+            ws_model_free(plain);
+            ws_model_free(kept);
+        }
+    }
+    for (int p = 0; p < POOL; p++)
+        free(pool[p]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_inference_matches_training),
-                                       cmocka_unit_test(test_backward_refused_in_inference)};
+                                       cmocka_unit_test(test_backward_refused_in_inference),
+                                       cmocka_unit_test(test_kept_encodings_give_the_same_bits)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,6 +29,7 @@ typedef struct ws_play_opts {
     const char *device, *gpu_math;     /* --device [auto], --gpu-math [tf32]: ws_backend_open */
     const char *cpu_math;              /* --cpu-math [fp32]: ws_backend_open */
     int max_state_len, max_action_len; /* --max-state-len, --max-action-len [512, 128] */
+    long encoding_cache_mb;            /* --encoding-cache MB: actions' encodings kept [1024; 0 off] */
 } ws_play_opts;
 
 void ws_play_opts_default(ws_play_opts *o);
@@ -36,18 +37,20 @@ void ws_play_opts_default(ws_play_opts *o);
 enum {
     WS_POPT_MAX_STEPS = 1100, WS_POPT_OBS, WS_POPT_CATALOG_SEED, WS_POPT_VOCAB, WS_POPT_TEMP, WS_POPT_PARALLEL,
     WS_POPT_MSL, WS_POPT_MAL, WS_POPT_THREADS, WS_POPT_DEVICE, WS_POPT_GPU_MATH,
-    WS_POPT_CPU_MATH
+    WS_POPT_CPU_MATH, WS_POPT_ENCODING_CACHE
 };
 /* The environment: --max-steps, --obs, --catalog-seed, -d/--data (give "d:" in the short options). */
 #define WS_PLAY_ENV_LONGOPTS                                                                                  \
     {"max-steps", required_argument, 0, WS_POPT_MAX_STEPS}, {"obs", required_argument, 0, WS_POPT_OBS},        \
     {"catalog-seed", required_argument, 0, WS_POPT_CATALOG_SEED}, {"data", required_argument, 0, 'd'}
-/* A model: --vocab, --max-state-len, --max-action-len, --threads, --device, --gpu-math, --cpu-math. */
+/* A model: --vocab, --max-state-len, --max-action-len, --threads, --device, --gpu-math, --cpu-math,
+ * --encoding-cache. */
 #define WS_PLAY_MODEL_LONGOPTS                                                                                \
     {"vocab", required_argument, 0, WS_POPT_VOCAB}, {"max-state-len", required_argument, 0, WS_POPT_MSL},      \
     {"max-action-len", required_argument, 0, WS_POPT_MAL}, {"threads", required_argument, 0, WS_POPT_THREADS}, \
     {"device", required_argument, 0, WS_POPT_DEVICE}, {"gpu-math", required_argument, 0, WS_POPT_GPU_MATH}, \
-    {"cpu-math", required_argument, 0, WS_POPT_CPU_MATH}
+    {"cpu-math", required_argument, 0, WS_POPT_CPU_MATH},                                                      \
+    {"encoding-cache", required_argument, 0, WS_POPT_ENCODING_CACHE}
 /* A model playing episodes: --temperature, --parallel. */
 #define WS_PLAY_AGENT_LONGOPTS                                                                                \
     {"temperature", required_argument, 0, WS_POPT_TEMP}, {"parallel", required_argument, 0, WS_POPT_PARALLEL}
@@ -60,7 +63,8 @@ int ws_play_option(ws_play_opts *o, const ws_cli *cli, int code, const char *arg
 ws_obs_mode ws_play_obs_mode(const ws_cli *cli, const char *arg);
 
 /* Help text: the environment options (4 lines) and the model options --vocab, --max-state-len,
- * --max-action-len, --threads, --device, --gpu-math, --cpu-math; a tool words --temperature and --parallel itself. */
+ * --max-action-len, --threads, --device, --gpu-math, --cpu-math, --encoding-cache; a tool words
+ * --temperature and --parallel itself. */
 const char *ws_play_env_usage(void);
 const char *ws_play_model_usage(void);
 
@@ -71,7 +75,9 @@ ws_agent ws_play_agent(const ws_play_opts *o);
  * ws_modelio_load_with_vocab); dies with the reason on failure. */
 ws_model *ws_play_load_model(const ws_play_opts *o, const ws_cli *cli, const char *ckpt, ws_vocab **vocab);
 /* Make a loaded model a player: onto the backend --device names (the model then owns it), in
- * inference mode (ws_model_set_inference: it only plays or scores); dies on failure. */
+ * inference mode (ws_model_set_inference: it only plays or scores), keeping its actions'
+ * encodings (--encoding-cache, ws_model_cache_encodings: its weights no longer change); dies on
+ * failure. */
 void ws_play_place_model(const ws_play_opts *o, const ws_cli *cli, ws_model *m);
 
 /* The catalog of `dir` priced with --catalog-seed, and an environment on it; dies with the reason
