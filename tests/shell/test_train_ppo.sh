@@ -50,6 +50,19 @@ check "--eval-goals plays with --obs and --catalog-seed (train-il)" bash -c "
       -o '$T_TMP/e.ckpt' '$T_TMP/tok.jsonl' > /dev/null 2>&1 &&
   '$BIN/train-il' -q --init '$T_TMP/il.ckpt' --threads 2 --steps 1 --eval-goals '$T_TMP/eval7.jsonl' --eval-n 4 \
       --catalog-seed 7 --obs text_rich -o '$T_TMP/e.ckpt' '$T_TMP/tok.jsonl' | grep -q '\"stage\": *\"eval\"'"
+# The periodic evaluation plays in inference mode (bf16: the actions' encodings kept while it
+# lasts) and goes back to training: the updates must not see it.
+for math in fp32 bf16; do
+    if [ $math = bf16 ] && ! grep -qw avx512_bf16 /proc/cpuinfo; then
+        skip "--eval-goals leaves the training as it was ($math)" "no AVX512_BF16"; continue
+    fi
+    check "--eval-goals leaves the training as it was ($math): the same weights, bit for bit" bash -c "
+      il() { '$BIN/train-il' -q --init '$T_TMP/il.ckpt' --threads 2 --steps 4 --cpu-math $math \"\$@\" '$T_TMP/tok.jsonl'; }
+      il -o '$T_TMP/plain-$math.ckpt' > /dev/null &&
+      il --eval-goals '$T_TMP/eval7.jsonl' --eval-n 4 --eval-every 2 --catalog-seed 7 --obs text_rich \
+        -o '$T_TMP/evald-$math.ckpt' | [ \$(grep -c '\"stage\": *\"eval\"') = 2 ] &&
+      python3 tests/ckpt_diff.py '$T_TMP/plain-$math.ckpt' '$T_TMP/evald-$math.ckpt' --max-rel 0"
+done
 check "--il-data: says how many single-action decisions it leaves out" bash -c "
   '$BIN/train-ppo' --init '$T_TMP/il.ckpt' --threads 2 --iterations 1 --rollouts 2 --parallel 2 --ppo-epochs 1 \
     --minibatches 1 --il-data '$T_TMP/tok.jsonl' -o '$T_TMP/w.ckpt' '$T_TMP/goals.jsonl' 2>&1 > /dev/null |

@@ -12,7 +12,7 @@ void ws_play_opts_default(ws_play_opts *o)
 {
     *o = (ws_play_opts){.episode = {.max_steps = 15, .obs_mode = WS_OBS_TEXT}, .catalog_seed = WS_DEFAULT_CATALOG_SEED, .parallel = 16,
                         .max_state_len = WS_DEFAULT_MAX_STATE_LEN, .max_action_len = WS_DEFAULT_MAX_ACTION_LEN,
-                        .encoding_cache_mb = 1024};
+                        .encoding_cache_mb = WS_DEFAULT_ENCODING_CACHE_MB};
 }
 
 ws_obs_mode ws_play_obs_mode(const ws_cli *cli, const char *arg)
@@ -63,7 +63,7 @@ const char *ws_play_model_usage(void)
            "      --cpu-math NAME  matrix products on the CPU: fp32, or bf16 on AVX512_BF16 CPUs\n"
            "                       (on AMX tiles where the CPU has them) [fp32]\n"
            "      --encoding-cache MB  keep up to MB of the actions' encodings and encode a repeated\n"
-           "                       action once: the same results, faster (bf16 CPU products only) [1024]\n";
+           "                       action once: the same results, faster (bf16 CPU products only) [" WS_PLAY_TEXT(WS_DEFAULT_ENCODING_CACHE_MB) "]\n";
 }
 
 ws_agent ws_play_agent(const ws_play_opts *o)

@@ -17,6 +17,12 @@
 #include "env.h"
 #include "wordpiece.h"
 
+/* Megabytes of the actions' encodings a player keeps (ws_model_cache_encodings): a 500-goal
+ * evaluation of a MiniLM agent keeps about 125. */
+#define WS_DEFAULT_ENCODING_CACHE_MB 1024
+#define WS_PLAY_TEXT_OF(x) #x
+#define WS_PLAY_TEXT(x) WS_PLAY_TEXT_OF(x) /* a number macro's digits, for help text */
+
 typedef struct ws_play_opts {
     ws_episode_opts episode;           /* --max-steps [15], --obs text|text_rich [text] */
     long catalog_seed;                 /* --catalog-seed [233] */
@@ -29,7 +35,7 @@ typedef struct ws_play_opts {
     const char *device, *gpu_math;     /* --device [auto], --gpu-math [tf32]: ws_backend_open */
     const char *cpu_math;              /* --cpu-math [fp32]: ws_backend_open */
     int max_state_len, max_action_len; /* --max-state-len, --max-action-len [512, 128] */
-    long encoding_cache_mb;            /* --encoding-cache MB: actions' encodings kept [1024; 0 off] */
+    long encoding_cache_mb;            /* --encoding-cache MB: actions' encodings kept [WS_DEFAULT_ENCODING_CACHE_MB; 0 off] */
 } ws_play_opts;
 
 void ws_play_opts_default(ws_play_opts *o);

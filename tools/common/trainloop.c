@@ -518,6 +518,8 @@ static int eval_setup(ws_train_run *run, ws_err *err)
     return (run->eval_runner = ws_runner_new(run->eval_env, &ro2, err)) ? 0 : -1;
 }
 
+/* The weights of this step play as a player's would: in inference mode, each distinct action
+ * encoded once while the evaluation lasts (ws_model_cache_encodings), then back to training. */
 static int eval_run(ws_train_run *run, double *success, double *score, ws_err *err)
 {
     int slots = ws_runner_parallel(run->eval_runner);
@@ -525,9 +527,16 @@ static int eval_run(ws_train_run *run, double *success, double *score, ws_err *e
     double s = 0, r = 0;
     if (!out)
         return ws_fail(err, "out of memory");
+    ws_model_set_inference(run->model, 1);
+    if (ws_model_cache_encodings(run->model, (size_t)WS_DEFAULT_ENCODING_CACHE_MB << 20, err)) {
+        ws_model_set_inference(run->model, 0);
+        free(out);
+        return -1;
+    }
     for (int i = 0; i < run->n_eval_goals; i += slots) {
         int k = run->n_eval_goals - i < slots ? run->n_eval_goals - i : slots;
         if (ws_runner_play(run->eval_runner, run->eval_goals + i, k, out, err)) {
+            ws_model_set_inference(run->model, 0);
             free(out);
             return -1;
         }
@@ -538,6 +547,7 @@ static int eval_run(ws_train_run *run, double *success, double *score, ws_err *e
             json_decref(out[j]);
         }
     }
+    ws_model_set_inference(run->model, 0);
     free(out);
     *success = run->n_eval_goals ? s / run->n_eval_goals : 0;
     *score = run->n_eval_goals ? 100.0 * r / run->n_eval_goals : 0;
