@@ -33,7 +33,7 @@ typedef struct ws_enccache {
     size_t n_rows, cap_rows;
     int32_t *key;          /* the key being built */
     size_t cap_key;
-    size_t hit_tokens, miss_tokens; /* since the cache was made: tokens found, tokens encoded */
+    size_t found_tokens, encoded_tokens; /* action tokens since the cache was made (the model counts) */
 } ws_enccache;
 
 /* A cache of at most `bytes` of rows of `width` reals (bytes 0: off). Returns -1 only when

@@ -438,8 +438,8 @@ int ws_model_cache_encodings(ws_model *m, size_t bytes, ws_err *err)
 
 void ws_model_cache_stats(const ws_model *m, size_t *found_tokens, size_t *encoded_tokens)
 {
-    *found_tokens = m->cache.hit_tokens;
-    *encoded_tokens = m->cache.miss_tokens;
+    *found_tokens = m->cache.found_tokens;
+    *encoded_tokens = m->cache.encoded_tokens;
 }
 
 /* Capacity policy: a dimension that is short grows to max(need + need / 4, 2 x its capacity) (plus
@@ -662,7 +662,6 @@ static ws_real *encoder_out(const ws_model *m)
     return m->cfg.layers ? m->acts[m->cfg.layers - 1].out : m->enc_x0;
 }
 
-
 /* Copy the packing arrays the host filled into the backend's memory. */
 static void upload_pack(ws_model *m)
 {
@@ -854,7 +853,7 @@ static int encode_with_cache(ws_model *m, ws_err *err)
             }
             if (ws_enccache_find(&m->cache, len)) {
                 source[s] = FROM_CACHE;
-                m->cache.hit_tokens += (size_t)len;
+                m->cache.found_tokens += (size_t)len;
                 continue;
             }
             int added;
@@ -865,11 +864,11 @@ static int encode_with_cache(ws_model *m, ws_err *err)
             }
             if (!added) {
                 source[s] = first_of_key[k];
-                m->cache.hit_tokens += (size_t)len;
+                m->cache.found_tokens += (size_t)len;
                 continue;
             }
             first_of_key[k] = s;
-            m->cache.miss_tokens += (size_t)len;
+            m->cache.encoded_tokens += (size_t)len;
         }
         int t0 = h->seq_start[s];
         memcpy(e->ids + t, h->ids + t0, (size_t)len * sizeof *e->ids);
