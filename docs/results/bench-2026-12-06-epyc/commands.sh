@@ -31,3 +31,8 @@ bin/train-il -q --bert models/minilm-l6 -b 8 --steps 600 --seed 1 --threads 2 --
     --eval-goals runs/medium-s1/goals-test.jsonl --eval-every 100 --eval-n 500 --obs text_rich --max-steps 15 \
     --save-minutes 0 --metrics runs/time-to/time-to.metrics.jsonl -o runs/time-to/time-to.ckpt \
     runs/medium-s1/tok-oracle.jsonl.zst
+# SIZE=medium's first pass, the 500 test goals every 300 updates: time-to-first-pass.tsv
+bin/train-il -q --bert models/minilm-l6 -b 8 --steps 1500 --seed 1 --threads 2 --cpu-math bf16 \
+    --eval-goals runs/medium-s1/goals-test.jsonl --eval-every 300 --eval-n 500 --obs text_rich --max-steps 15 \
+    --save-minutes 0 --metrics runs/time-to/first-pass.metrics.jsonl -o runs/time-to/first-pass.ckpt \
+    runs/medium-s1/tok-oracle.jsonl.zst
