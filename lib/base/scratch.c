@@ -1,17 +1,16 @@
 #include "scratch.h"
 
-#include <stdlib.h>
+#include "bigmem.h"
 
 void *ws_scratch_get(ws_scratch *s, size_t bytes)
 {
     if (bytes > s->bytes) {
-        size_t rounded = (bytes + 63) / 64 * 64; /* aligned_alloc wants a multiple of the alignment */
-        void *grown = aligned_alloc(64, rounded);
+        void *grown = ws_calloc_big(1, bytes);
         if (!grown)
             return NULL;
-        free(s->p);
+        ws_free_big(s->p);
         s->p = grown;
-        s->bytes = rounded;
+        s->bytes = bytes;
     }
     return s->p;
 }

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bigmem.h"
 #include "gemm_bf16.h"
 #include "optim.h"
 #include "scratch.h"
@@ -887,13 +888,13 @@ static void cpu_cls_backward(const ws_backend *be, ws_real *d_enc, const ws_real
 static void *cpu_alloc(const ws_backend *be, size_t bytes)
 {
     (void)be;
-    return calloc(1, bytes ? bytes : 1);
+    return ws_calloc_big(1, bytes ? bytes : 1);
 }
 
 static void cpu_free(const ws_backend *be, void *p)
 {
     (void)be;
-    free(p);
+    ws_free_big(p);
 }
 
 /* upload, download and copy are all one memcpy on the host */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigmem.h"
 #include "enccache.h"
 #include "rng.h"
 
@@ -221,8 +222,8 @@ ws_model *ws_model_new(const ws_model_config *cfg, ws_err *err)
     m->head[H_V2B] = add_tensor(m, "linear_3.2.bias", 1, 1, 0, 0);
     m->be = ws_backend_cpu();
     m->on_host = 1;
-    m->host_params = m->params = calloc(m->n_params, sizeof *m->params);
-    m->grads = calloc(m->n_params, sizeof *m->grads);
+    m->host_params = m->params = ws_calloc_big(m->n_params, sizeof *m->params);
+    m->grads = ws_calloc_big(m->n_params, sizeof *m->grads);
     if (!m->params || !m->grads) {
         ws_fail(err, "out of memory for %zu parameters", m->n_params);
         ws_model_free(m);
@@ -251,7 +252,7 @@ static void free_parameters(ws_model *m)
         m->params = m->host_params;
         m->grads = NULL;
     }
-    free(m->params);
+    ws_free_big(m->params);
     m->params = m->host_params = NULL;
 }
 
@@ -275,7 +276,7 @@ void ws_model_free(ws_model *m)
     free(m->seq_source);
     free(m->key_first);
     free_parameters(m);
-    free(m->grads);
+    ws_free_big(m->grads);
     if (m->owns_backend)
         ws_backend_close(m->be);
     free(m);
@@ -307,7 +308,7 @@ int ws_model_to_backend(ws_model *m, const ws_backend *be, ws_err *err)
         be->free(be, grads);
         return -1;
     }
-    free(m->grads);
+    ws_free_big(m->grads);
     m->params = params;
     m->grads = grads;
     m->be = be;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigmem.h"
 #include "rng.h"
 #include "schemas.h"
 #include "stream.h"
@@ -322,8 +323,8 @@ int ws_trainer_init(ws_trainer *t, ws_model *m, const ws_adamw_opts *adam, const
     t->schedule = *schedule;
     t->clip = clip;
     t->n_tensors = n;
-    t->adam_m = calloc(np, sizeof *t->adam_m);
-    t->adam_v = calloc(np, sizeof *t->adam_v);
+    t->adam_m = ws_calloc_big(np, sizeof *t->adam_m);
+    t->adam_v = ws_calloc_big(np, sizeof *t->adam_v);
     t->on_host = ws_model_device_params(m) == ws_model_params(m);
     if (t->on_host) {
         t->dev_m = t->adam_m;
@@ -365,8 +366,8 @@ void ws_trainer_free(ws_trainer *t)
         if (t->dev_v)
             t->be->free(t->be, t->dev_v);
     }
-    free(t->adam_m);
-    free(t->adam_v);
+    ws_free_big(t->adam_m);
+    ws_free_big(t->adam_v);
     free(t->params);
     free(t->grads);
     free(t->m);
