@@ -7,7 +7,7 @@
  * the page tables again. Linux backs anonymous memory with 2 MiB pages only where the program
  * asks (transparent_hugepage "madvise", Debian's default), so an array of at least 2 MiB is
  * mapped here on its own, aligned to 2 MiB and advised as such before anything is written to it
- * (docs/results, "Huge pages": the step 6-10% faster on the AMD EPYC). The advice is a hint:
+ * (docs/results, "Huge pages": the bf16 step about 8% faster on the AMD EPYC). The advice is a hint:
  * where the kernel has no such pages the memory is ordinary memory, never an error. Pages are
  * still brought in by the first write, so capacity reserved and not used costs no memory.
  * Smaller arrays, and every array under AddressSanitizer (which checks only the heap), come from
