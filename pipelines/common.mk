@@ -4,7 +4,7 @@
 # 1,000 generated trajectories, IL 400 updates of the imitation recipe below: about 15 minutes
 # on 2 cores; DPO 120 updates on pairs from 100 of the trajectories, 100 test goals), medium
 # (5,000 generated trajectories, the recipe for 1,500 updates and a second pass of 1,500 at half
-# its rate, about 77 minutes of imitation on 2 cores in fp32, 37 in bf16 on AMX; shorter
+# its rate, about 37 minutes of imitation on 2 cores in bf16 on AMX, 72 on the AMD EPYC; shorter
 # DPO/PPO/self-learning, all 500 test goals), full (the study's scale: 1,000
 # trajectories, its ~3,000 IL updates; all 500 test goals; for a GPU or a patient machine).
 # The imitation recipe is train-il's defaults (--lr 1e-4; a new model's head at 10 times that;
@@ -27,9 +27,14 @@
 SIZE  ?= small
 # Each stage shows its progress (rate, ETA) on stderr; QUIET=-q silences them.
 QUIET ?=
-# The CPU's matrix products in every stage that runs the model: fp32 (OpenBLAS's sgemm), or bf16
-# (lib/model/gemm_bf16: AMX tiles or AVX512_BF16 dot products; docs/results, "bf16 on AMX").
-CPU_MATH ?= fp32
+# The CPU's matrix products in every stage that runs the model: fp32 (OpenBLAS's sgemm), bf16
+# (lib/model/gemm_bf16: AMX tiles or AVX512_BF16 dot products; docs/results, "bf16 on AMX"), or
+# auto, the default: bf16 where the CPU has it, else fp32. bf16's agents were measured as good as
+# fp32's (600-update runs within fp32's interval three times; SIZE=small and medium's five seeds
+# were trained in bf16), at about half the time: SIZE=medium's imitation takes some 72 minutes on
+# the AMD EPYC in bf16 and would take about two hours in fp32 (estimated from the step), past the
+# 90 minutes the size promises.
+CPU_MATH ?= auto
 MATH := --cpu-math $(CPU_MATH)
 SEED  ?= 1
 SEEDS ?= 1 2 3
@@ -101,8 +106,9 @@ ifeq ($(SIZE),medium)
   # then a second pass of 1,500 at half the peak rate with a fresh optimiser (IL_MORE_ARGS): the
   # first pass sees about half of the trajectories' decisions once, and the second took seeds
   # 1-5 up by 4.2, 3.0, 3.4, 3.4 and 1.0 points (docs/results, "The study's stages from today's
-  # SIZE=medium agents, and longer imitation"). About 2 x 39 minutes on 2 cores in fp32, 2 x 18
-  # with CPU_MATH=bf16 on AMX; shorter PPO, self-learning and Thompson runs
+  # SIZE=medium agents, and longer imitation"). About 2 x 18 minutes on 2 cores in bf16 on AMX, 2 x 36
+  # on the AMD EPYC (2 x 39 on AMX's Xeon with CPU_MATH=fp32); shorter PPO, self-learning and
+  # Thompson runs
   N_TRAJ      := 5000
   IL_ARGS     := --steps 1500
   IL_MORE_ARGS := --steps 1500 --lr 5e-5

@@ -32,6 +32,8 @@ int ws_cpu_math_parse(const char *name, ws_cpu_math *out)
         *out = WS_CPU_MATH_FP32;
     else if (strcmp(name, "bf16") == 0)
         *out = WS_CPU_MATH_BF16;
+    else if (strcmp(name, "auto") == 0)
+        *out = WS_CPU_MATH_AUTO;
     else
         return -1;
     return 0;
@@ -42,6 +44,8 @@ static const ws_backend *open_cpu(ws_cpu_math math, ws_err *err)
     if (math == WS_CPU_MATH_FP32)
         return ws_backend_cpu();
     const ws_backend *be = ws_backend_cpu_bf16();
+    if (!be && math == WS_CPU_MATH_AUTO)
+        return ws_backend_cpu();
     if (!be)
         ws_fail(err, "--cpu-math bf16: this CPU lacks AVX512_BF16 (avx512_bf16 in /proc/cpuinfo); use fp32");
     return be;
@@ -54,7 +58,7 @@ const ws_backend *ws_backend_open(const char *device, const char *gpu_math, cons
     if (gpu_math && ws_gpu_math_parse(gpu_math, &gm))
         return ws_fail(err, "--gpu-math %s: not fp32, tf32 or bf16", gpu_math), NULL;
     if (cpu_math && ws_cpu_math_parse(cpu_math, &cm))
-        return ws_fail(err, "--cpu-math %s: not fp32 or bf16", cpu_math), NULL;
+        return ws_fail(err, "--cpu-math %s: not fp32, bf16 or auto", cpu_math), NULL;
     if (!device || strcmp(device, "auto") == 0)
         return ws_cuda_device_count() > 0 ? ws_backend_cuda_new(0, gm, err) : open_cpu(cm, err);
     if (strcmp(device, "cpu") == 0)

@@ -209,8 +209,10 @@ int ws_backend_on_host(const ws_backend *be);
  * product's shape (kept encodings, ws_model_cache_encodings, rely on this). */
 int ws_backend_rows_independent(const ws_backend *be);
 
-/* Matrix-product precision of the CPU backend: fp32 (sgemm) or bf16 (ws_backend_cpu_bf16). */
-typedef enum ws_cpu_math { WS_CPU_MATH_FP32, WS_CPU_MATH_BF16 } ws_cpu_math;
+/* Matrix-product precision of the CPU backend: fp32 (sgemm), bf16 (ws_backend_cpu_bf16), or auto:
+ * bf16 where the CPU has AVX512_BF16, else fp32 (the pipelines' default: bf16's quality was
+ * measured equal to fp32's, docs/results "bf16 on AMX", at about twice the speed). */
+typedef enum ws_cpu_math { WS_CPU_MATH_FP32, WS_CPU_MATH_BF16, WS_CPU_MATH_AUTO } ws_cpu_math;
 int ws_cpu_math_parse(const char *name, ws_cpu_math *out);
 
 /* Matrix-product precision of a GPU backend. Master weights, moments and every other kernel stay
@@ -227,7 +229,7 @@ ws_backend *ws_backend_cuda_new(int device, ws_gpu_math math, ws_err *err);
 /* The backend a tool's --device names: "cpu", "cuda", "cuda:N", or "auto" (cuda when a GPU is
  * present, else cpu); gpu_math as ws_gpu_math_parse ("tf32" default) for a GPU, cpu_math as
  * ws_cpu_math_parse ("fp32" default) for the CPU (bf16 fails with the reason on a CPU without
- * AVX512_BF16). NULL with err on failure. Free with ws_backend_close. */
+ * AVX512_BF16; auto then takes fp32). NULL with err on failure. Free with ws_backend_close. */
 const ws_backend *ws_backend_open(const char *device, const char *gpu_math, const char *cpu_math, ws_err *err);
 void ws_backend_close(const ws_backend *be);
 

@@ -28,7 +28,11 @@ else
     expect_error "--cpu-math bf16 on a CPU without AVX512_BF16: exit 1, with the reason" 1 "lacks AVX512_BF16" \
         "$T" -q --config tiny --cpu-math bf16 --steps 1 -o "$T_TMP/x.ckpt" "$T_TMP/tok.jsonl"
 fi
-expect_error "--cpu-math with an unknown name: exit 1" 1 "--cpu-math fp8: not fp32 or bf16" \
+check "--cpu-math auto: bf16's bits where the CPU has AVX512_BF16, else fp32's" bash -c "
+  $(declare -f run); T='$T' T_TMP='$T_TMP'
+  run --steps 6 --cpu-math auto -o '$T_TMP/auto.ckpt' > /dev/null &&
+  if grep -qw avx512_bf16 /proc/cpuinfo; then cmp '$T_TMP/auto.ckpt' '$T_TMP/h.ckpt'; else cmp '$T_TMP/auto.ckpt' '$T_TMP/a.ckpt'; fi"
+expect_error "--cpu-math with an unknown name: exit 1" 1 "--cpu-math fp8: not fp32, bf16 or auto" \
     "$T" -q --config tiny --cpu-math fp8 --steps 1 -o "$T_TMP/x.ckpt" "$T_TMP/tok.jsonl"
 check "metrics records match the schema, one per update" bash -c "
   [ \$(wc -l < '$T_TMP/a.metrics') = 6 ] && python3 tests/validate.py --type metrics < '$T_TMP/a.metrics'"

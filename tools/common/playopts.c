@@ -61,7 +61,8 @@ const char *ws_play_model_usage(void)
            "      --device NAME    cpu, cuda, cuda:N or auto (cuda when a GPU is present) [auto];\n"
            "      --gpu-math NAME  its matrix products: fp32, tf32 or bf16 [tf32]\n"
            "      --cpu-math NAME  matrix products on the CPU: fp32, or bf16 on AVX512_BF16 CPUs\n"
-           "                       (on AMX tiles where the CPU has them) [fp32]\n"
+           "                       (on AMX tiles where the CPU has them), or auto: bf16 where\n"
+           "                       the CPU has it, else fp32 [fp32]\n"
            "      --encoding-cache MB  keep up to MB of the actions' encodings and encode a repeated\n"
            "                       action once: the same results, faster (bf16 CPU products only) [" WS_PLAY_TEXT(WS_DEFAULT_ENCODING_CACHE_MB) "]\n";
 }
