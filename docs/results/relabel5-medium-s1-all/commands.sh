@@ -33,3 +33,9 @@ for a in rpo dagger; do
         --summary $R/eval-$a.summary.jsonl --table $R/eval-$a.md -o $R/eval-$a.jsonl.zst $R/goals-test.jsonl
 done
 bash scripts/paired.sh $R/eval-il.jsonl.zst $R/eval-rpo.jsonl.zst $R/eval-dagger.jsonl.zst
+# The control: a third pass of plain imitation on the oracle's trajectories, the same updates and rate
+bin/train-il -q --cpu-math bf16 --threads 2 --init $R/il.ckpt -b 8 --steps $STEPS --lr $LR --seed 1 \
+    --metrics $R/third-metrics.jsonl -o $R/third.ckpt $R/tok-oracle.jsonl.zst
+bin/thompson-eval -q --cpu-math bf16 --fixed 500 --arm third=$R/third.ckpt $EP --seed 1 \
+    --summary $R/eval-third.summary.jsonl --table $R/eval-third.md -o $R/eval-third.jsonl.zst $R/goals-test.jsonl
+bash scripts/paired.sh $R/eval-il.jsonl.zst $R/eval-third.jsonl.zst
