@@ -106,8 +106,8 @@ ifeq ($(SIZE),medium)
   # then a second pass of 1,500 at half the peak rate with a fresh optimiser (IL_MORE_ARGS): the
   # first pass sees about half of the trajectories' decisions once, and the second took seeds
   # 1-5 up by 4.2, 3.0, 3.4, 3.4 and 1.0 points (docs/results, "The study's stages from today's
-  # SIZE=medium agents, and longer imitation"). About 2 x 18 minutes on 2 cores in bf16 on AMX, 2 x 36
-  # on the AMD EPYC (2 x 39 on AMX's Xeon with CPU_MATH=fp32); shorter PPO, self-learning and
+  # SIZE=medium agents, and longer imitation"). About 2 x 18 minutes on 2 cores in bf16 on the Xeon with
+  # AMX (2 x 39 there with CPU_MATH=fp32), 2 x 36 on the AMD EPYC; shorter PPO, self-learning and
   # Thompson runs
   N_TRAJ      := 5000
   IL_ARGS     := --steps 1500
