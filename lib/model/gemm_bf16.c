@@ -9,7 +9,9 @@
  * packed once, in KC-deep blocks, and shared by the threads. Each thread then takes its run of
  * MC-row blocks of C through every block of k, packing its block of A for each and running the
  * microkernel over it: an MR x NR tile of C in 2 x MR vector accumulators, fed by one broadcast
- * pair of A per row and two vectors of B pairs per step. With MR = 12, NR = 32 that is 24
+ * pair of A per row and two vectors of B pairs per step. Where A's k runs along its rows (op(A) =
+ * A: every product but the weight gradients') its block is only converted to pairs, row by row,
+ * and the kernel broadcasts each row's pair from there; only A^T is packed into panels. With MR = 12, NR = 32 that is 24
  * accumulators of AVX-512's 32 registers, enough independent sums to keep both vector pipes busy
  * through the instruction's latency. An NR-wide panel of B (KC/2 x 32 words = 16 KiB) stays in
  * L1 while the A block (48 KiB) streams from L2, and the MC x NC block of C stays in L2 through
@@ -33,7 +35,8 @@ enum {
     NR = 32,  /* columns per tile: two vectors of 16 fp32 sums */
     KC = 256, /* depth of a packed block (even: whole pairs) */
     MC = 96,  /* rows of a thread's A block: 8 tiles */
-    NC = 1536 /* columns of the shared B block */
+    NC = 1536, /* columns of the shared B block */
+    A_ROW_WORDS = KC / 2 /* words between rows of an A block converted in place (convert_rows) */
 };
 
 static ws_bf16_kernel best(void);
@@ -210,9 +213,14 @@ BF16_TARGET static void pack_panel(uint32_t *dst, int width, int n_index, int kc
 
 /* One MR x NR tile: C[m, n] = alpha (A panel . B panel) + beta C, m <= MR rows and n <= NR columns
  * stored (beta == 0: C not read), or + bias[n] where bias is not NULL (rounded once, as beta C
- * would be with C holding the bias and beta 1). a: kp steps of MR pairs; b: kp steps of NR pairs. */
-BF16_TARGET static void microkernel(int kp, const uint32_t *a, const uint32_t *b, float *c, size_t ldc, int m, int n,
-                                    float alpha, float beta, const float *bias)
+ * would be with C holding the bias and beta 1). b: kp steps of NR pairs; a: row i's pair p at
+ * a[i * a_row + p * a_step], either a packed panel (a_row 1, a_step MR: pack_panel's) or rows of
+ * A converted in place (a_row A_ROW_WORDS, a_step 1: convert_rows'). Always inlined with those
+ * two constants, so that each layout compiles to broadcasts at fixed offsets; the sums run in
+ * the same order either way. */
+BF16_TARGET static inline __attribute__((always_inline)) void
+tile_product(int kp, const uint32_t *a, size_t a_row, size_t a_step, const uint32_t *b, float *c, size_t ldc, int m,
+             int n, float alpha, float beta, const float *bias)
 {
     __m512 acc[MR][2];
 #pragma GCC unroll 12
@@ -222,11 +230,11 @@ BF16_TARGET static void microkernel(int kp, const uint32_t *a, const uint32_t *b
         __m512bh b0 = (__m512bh)_mm512_load_si512(b), b1 = (__m512bh)_mm512_load_si512(b + 16);
 #pragma GCC unroll 12
         for (int i = 0; i < MR; i++) {
-            __m512bh ai = (__m512bh)_mm512_set1_epi32((int)a[i]);
+            __m512bh ai = (__m512bh)_mm512_set1_epi32((int)a[i * a_row]);
             acc[i][0] = _mm512_dpbf16_ps(acc[i][0], ai, b0);
             acc[i][1] = _mm512_dpbf16_ps(acc[i][1], ai, b1);
         }
-        a += MR;
+        a += a_step;
         b += NR;
     }
     __mmask16 cols0 = first_lanes(n), cols1 = first_lanes(n - 16);
@@ -248,6 +256,43 @@ BF16_TARGET static void microkernel(int kp, const uint32_t *a, const uint32_t *b
         }
         _mm512_mask_storeu_ps(row, cols0, r0);
         _mm512_mask_storeu_ps(row + 16, cols1, r1);
+    }
+}
+
+BF16_TARGET static void microkernel(int kp, const uint32_t *a, const uint32_t *b, float *c, size_t ldc, int m, int n,
+                                    float alpha, float beta, const float *bias)
+{
+    tile_product(kp, a, 1, MR, b, c, ldc, m, n, alpha, beta, bias);
+}
+
+BF16_TARGET static void microkernel_rows(int kp, const uint32_t *a, const uint32_t *b, float *c, size_t ldc, int m,
+                                         int n, float alpha, float beta, const float *bias)
+{
+    tile_product(kp, a, A_ROW_WORDS, 1, b, c, ldc, m, n, alpha, beta, bias);
+}
+
+/* Rows of A whose k runs along them (op(A) = A), converted to pair words in place of packing:
+ * dst[r * A_ROW_WORDS + q] = the pair (A(r, 2q), A(r, 2q + 1)) for r < rows, q < (kc + 1) / 2
+ * (a zero for an odd kc's last high half), and zero rows from rows to padded_rows (the tile's
+ * rows past A's end compute zeros that are never stored). This is pair_block's conversion
+ * without its transpose, which cost more than the conversion: a product with few columns (one
+ * attention head's 32) spent more time packing its A than multiplying. */
+BF16_TARGET static void convert_rows(uint32_t *dst, const float *src, size_t lda, int rows, int padded_rows, int kc)
+{
+    int kp = (kc + 1) / 2;
+    for (int r = 0; r < padded_rows; r++) {
+        uint32_t *out = dst + (size_t)r * A_ROW_WORDS;
+        const float *row = src + (size_t)r * lda;
+        for (int q0 = 0; q0 < kp; q0 += 16) {
+            __m512i pairs = _mm512_setzero_si512();
+            if (r < rows) {
+                int k_left = kc - 2 * q0;
+                __m512 lo = _mm512_maskz_loadu_ps(first_lanes(k_left), row + 2 * q0);
+                __m512 hi = _mm512_maskz_loadu_ps(first_lanes(k_left - 16), row + 2 * q0 + 16);
+                pairs = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+            }
+            _mm512_mask_storeu_epi32(out + q0, first_lanes(kp - q0), pairs);
+        }
     }
 }
 
@@ -283,18 +328,28 @@ BF16_TARGET static void row_block(const product *p, int ic, int jc, int kb, cons
     /* the first block of k applies beta (or adds the bias); the later ones add to what it left */
     float beta = kb == 0 ? p->beta : 1.0f;
     const float *bias = kb == 0 ? p->bias : NULL;
-    for (int ir = 0; ir < m_panels; ir++) {
-        int i = ic + ir * MR;
-        pack_panel(a_block + (size_t)ir * kp * MR, MR, M - i < MR ? M - i : MR, kc, kp,
-                   p->A + (size_t)i * p->a_stride_i + (size_t)pc * p->a_stride_k, p->a_stride_i, p->a_stride_k,
-                   p->a_pairs_contiguous);
-    }
+    int rows = p->a_pairs_contiguous;
+    if (rows)
+        convert_rows(a_block, p->A + (size_t)ic * p->a_stride_i + pc, p->a_stride_i, mc, m_panels * MR, kc);
+    else
+        for (int ir = 0; ir < m_panels; ir++) {
+            int i = ic + ir * MR;
+            pack_panel(a_block + (size_t)ir * kp * MR, MR, M - i < MR ? M - i : MR, kc, kp,
+                       p->A + (size_t)i * p->a_stride_i + (size_t)pc * p->a_stride_k, p->a_stride_i, p->a_stride_k,
+                       0);
+        }
     for (int jr = 0; jr < n_panels; jr++) {
         int j = jc + jr * NR, n = N - j < NR ? N - j : NR;
         for (int ir = 0; ir < m_panels; ir++) {
             int i = ic + ir * MR, m = M - i < MR ? M - i : MR;
-            microkernel(kp, a_block + (size_t)ir * kp * MR, b_block + (size_t)jr * kp * NR,
-                        p->C + (size_t)i * p->ldc + j, p->ldc, m, n, p->alpha, beta, bias ? bias + j : NULL);
+            float *c = p->C + (size_t)i * p->ldc + j;
+            const uint32_t *b = b_block + (size_t)jr * kp * NR;
+            const float *bias_j = bias ? bias + j : NULL;
+            if (rows)
+                microkernel_rows(kp, a_block + (size_t)ir * MR * A_ROW_WORDS, b, c, p->ldc, m, n, p->alpha, beta,
+                                 bias_j);
+            else
+                microkernel(kp, a_block + (size_t)ir * kp * MR, b, c, p->ldc, m, n, p->alpha, beta, bias_j);
         }
     }
 }
@@ -559,7 +614,7 @@ static int gemm(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int 
     } else {
         int kp = (K < KC ? K + 1 : KC) / 2, nc = N < NC ? N : NC, mc = M < MC ? M : MC;
         b_words = (size_t)((K + KC - 1) / KC) * kp * ((nc + NR - 1) / NR * NR);
-        a_words = (size_t)kp * ((mc + MR - 1) / MR * MR);
+        a_words = (size_t)(trans_a == CblasNoTrans ? A_ROW_WORDS : kp) * ((mc + MR - 1) / MR * MR);
     }
     b_words = (b_words + 15) / 16 * 16, a_words = (a_words + 15) / 16 * 16;
     size_t a_copies = amx && trans_a != CblasNoTrans ? 1 : (size_t)threads;
