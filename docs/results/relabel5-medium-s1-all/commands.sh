@@ -39,3 +39,8 @@ bin/train-il -q --cpu-math bf16 --threads 2 --init $R/il.ckpt -b 8 --steps $STEP
 bin/thompson-eval -q --cpu-math bf16 --fixed 500 --arm third=$R/third.ckpt $EP --seed 1 \
     --summary $R/eval-third.summary.jsonl --table $R/eval-third.md -o $R/eval-third.jsonl.zst $R/goals-test.jsonl
 bash scripts/paired.sh $R/eval-il.jsonl.zst $R/eval-third.jsonl.zst
+# Where the IL agent loses (losses.md): its argmax on the 500 test goals with the oracle judging
+# every state, the oracle's own episodes, and the losses by kind
+bin/rollout -q --cpu-math bf16 -m $R/il.ckpt --oracle-labels --seed 1 --threads 2 $EP -o /tmp/il-test-traj.jsonl.zst $R/goals-test.jsonl
+bin/rollout -q -p oracle --seed 1 $EP -o /tmp/oracle-test-traj.jsonl.zst $R/goals-test.jsonl
+python3 scripts/loss_kinds.py /tmp/il-test-traj.jsonl.zst /tmp/oracle-test-traj.jsonl.zst $R/goals-test.jsonl > $R/losses.md
