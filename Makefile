@@ -98,7 +98,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 # The one test command (README, .ci/run): unit binaries and shell tests, summed by tests/run. The
 # benchmarks are built with it (not run) so that an API change cannot leave them behind.
 test: all unit-bins $(BENCH_BINS)
-	@BIN=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) bash tests/run
+	@BIN=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) BENCH_DIR=$(abspath $(BUILD)/bench) bash tests/run
 
 check: test
 
@@ -149,14 +149,18 @@ bench-gemm: $(BUILD)/bench/gemm_bench
 # PyTorch runs with glibc's malloc keeping freed memory (TORCH_MALLOC): with the defaults each step
 # gave its large tensors back to the kernel and faulted them in again, and its step took 0.96-1.71 s
 # where it takes 0.63-0.67 s kept (docs/results, "Packing by k"): the comparison is with PyTorch
-# at its best.
+# at its best. Then the steps paired (bench/paired_step.py): one C bf16 step, one of PyTorch fp32 and
+# one under autocast in turn, PAIRED_ROUNDS rounds, each round's ratios (separate runs on a shared
+# machine see different moments of its speed).
+PAIRED_ROUNDS ?= 20
 TORCH_MALLOC := MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=17179869184
 bench-model: $(BENCH_BINS)
 	$(BUILD)/bench/model_bench minilm 4
 	$(BUILD)/bench/model_bench minilm 4 --cpu-math bf16
 	@py=python3; $$py -c 'import torch' 2> /dev/null || { py=.cache/venv-torch/bin/python; test -x $$py || \
 	    { python3 -m venv .cache/venv-torch && .cache/venv-torch/bin/pip install -q torch; }; }; \
-	for math in fp32 bf16; do $(TORCH_MALLOC) $$py bench/torch_model.py minilm 4 $$(nproc) --math $$math || exit 1; done
+	for math in fp32 bf16; do $(TORCH_MALLOC) $$py bench/torch_model.py minilm 4 $$(nproc) --math $$math || exit 1; done; \
+	$(TORCH_MALLOC) $$py bench/paired_step.py $(BUILD)/bench/model_bench $(PAIRED_ROUNDS) $$(nproc)
 
 # On a GPU (make CUDA=1): CPU-vs-CUDA parity, then each configuration's training step in each
 # precision, then PyTorch on the same GPU where it is installed (TORCH_PYTHON).

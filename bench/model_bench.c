@@ -5,7 +5,11 @@
  * datasheet peak can be given with --peak-tflops).
  * Then the forward pass alone in inference mode, as the players (rollout, thompson-eval) run it.
  * Usage: build/bench/model_bench [tiny|minilm|base] [decisions] [--device cpu|cuda]
- *        [--gpu-math fp32|tf32|bf16] [--cpu-math fp32|bf16] [--peak-tflops X] [--ragged]
+ *        [--gpu-math fp32|tf32|bf16] [--cpu-math fp32|bf16] [--peak-tflops X] [--ragged] [--serve]
+ * --serve: after one warm-up step print "ready", then take one training step for each line read
+ * from stdin and print its seconds, until end of input: bench/paired_step.py times the C step
+ * and PyTorch's one after the other this way, so that both see the same moments of a shared
+ * machine.
  * The batch is synthetic but shaped like WebShop's: states of 384 tokens, 12 actions of 8; with
  * --ragged, as real batches come, every state 256-511 tokens and every action 3-13 (about the same
  * means, but no two sequences need the same length). */
@@ -93,7 +97,7 @@ int main(int argc, char **argv)
 {
     ws_cli_omp_wait(argv, WS_OMP_SPINCOUNT);
     const char *size = "minilm", *device = "cpu", *math = NULL, *cpu_math = NULL;
-    int B = 4, ragged = 0;
+    int B = 4, ragged = 0, serve = 0;
     double peak_tflops = 0;
     for (int i = 1, pos = 0; i < argc; i++) {
         if (strcmp(argv[i], "--device") == 0 && i + 1 < argc)
@@ -106,6 +110,8 @@ int main(int argc, char **argv)
             peak_tflops = atof(argv[++i]);
         else if (strcmp(argv[i], "--ragged") == 0)
             ragged = 1;
+        else if (strcmp(argv[i], "--serve") == 0)
+            serve = 1;
         else if (pos++ == 0)
             size = argv[i];
         else
@@ -152,14 +158,6 @@ int main(int argc, char **argv)
     for (int a = 0; a < B * n_act; a++)
         dlogits[a] = (a % n_act == 0) ? -1.0f / B : 0.1f / B;
 
-    /* the reference rate: OpenBLAS's sgemm on the fp32 CPU backend, else the backend's own
-     * product (the bf16 CPU one, cublasGemmEx) */
-    int on_cpu = be == ws_backend_cpu(), bf16_cpu = ws_backend_on_host(be) && !on_cpu;
-    int T = B * (Ls + n_act * La);
-    double peak1 = on_cpu ? sgemm_gflops(T, cfg.hidden, cfg.hidden) : backend_gflops(be, T, cfg.hidden, cfg.hidden);
-    double peak2 = on_cpu ? sgemm_gflops(T, cfg.intermediate, cfg.hidden)
-                          : backend_gflops(be, T, cfg.intermediate, cfg.hidden);
-    double peak = peak1 > peak2 ? peak1 : peak2;
     const ws_adamw_opts adam = ws_adamw_defaults();
     const ws_lr_schedule schedule = {.kind = WS_LR_CONSTANT, .lr = 1e-5};
     ws_trainer tr;
@@ -168,6 +166,27 @@ int main(int argc, char **argv)
     double fwd_time = 0;
     if (train_step(m, be, &b, dlogits, &tr, &fwd_time, &err)) /* warm-up */
         goto failed;
+    if (serve) {
+        char line[64];
+        printf("ready\n");
+        fflush(stdout);
+        while (fgets(line, sizeof line, stdin)) {
+            double t0 = ws_now();
+            if (train_step(m, be, &b, dlogits, &tr, &fwd_time, &err))
+                goto failed;
+            printf("%.6f\n", ws_now() - t0);
+            fflush(stdout);
+        }
+        goto done;
+    }
+    /* the reference rate: OpenBLAS's sgemm on the fp32 CPU backend, else the backend's own
+     * product (the bf16 CPU one, cublasGemmEx) */
+    int on_cpu = be == ws_backend_cpu(), bf16_cpu = ws_backend_on_host(be) && !on_cpu;
+    int T = B * (Ls + n_act * La);
+    double peak1 = on_cpu ? sgemm_gflops(T, cfg.hidden, cfg.hidden) : backend_gflops(be, T, cfg.hidden, cfg.hidden);
+    double peak2 = on_cpu ? sgemm_gflops(T, cfg.intermediate, cfg.hidden)
+                          : backend_gflops(be, T, cfg.intermediate, cfg.hidden);
+    double peak = peak1 > peak2 ? peak1 : peak2;
     fwd_time = 0;
     int steps = 0;
     double t0 = ws_now();
@@ -205,6 +224,7 @@ int main(int argc, char **argv)
     double fwd = (ws_now() - t0) / passes, fwd_flops = ws_model_forward_flops(m);
     printf("forward only (inference mode): %.4f s: %.2f states/s, %.1f GFLOP/s = %.0f%% of that rate\n", fwd, B / fwd,
            fwd_flops / fwd / 1e9, 100.0 * fwd_flops / fwd / 1e9 / peak);
+done:
     ws_trainer_free(&tr);
     ws_model_free(m);
     ws_backend_close(be);

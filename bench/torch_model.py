@@ -60,19 +60,9 @@ class Model(nn.Module):
         return F.cross_entropy(logits, torch.zeros(logits.shape[0], dtype=torch.long, device=logits.device))
 
 
-def main():
-    args, device, math_mode = [], "cpu", "tf32"
-    it = iter(sys.argv[1:])
-    for a in it:
-        if a == "--device":
-            device = next(it)
-        elif a == "--math":
-            math_mode = next(it)
-        else:
-            args.append(a)
-    size = args[0] if len(args) > 0 else "minilm"
-    B = int(args[1]) if len(args) > 1 else 4
-    torch.set_num_threads(int(args[2]) if len(args) > 2 else torch.get_num_threads())
+def build(size="minilm", B=4, device="cpu", math_mode="tf32"):
+    """The model, its optimiser and model_bench's batch; returns step() (forward, backward,
+    AdamW) and forward_only() (as an agent plays)."""
     C, layers, H, FF = SIZES[size]
     Ls, n_act, La = 384, 12, 8
     torch.manual_seed(1)
@@ -90,9 +80,28 @@ def main():
         loss.backward()
         opt.step()
 
-    def forward_only():  # as an agent plays: no graph kept
+    def forward_only():
         with torch.inference_mode(), torch.autocast(device, dtype=torch.bfloat16, enabled=autocast):
             m(states, actions, n_act)
+
+    return step, forward_only, B * Ls + B * n_act * La
+
+
+def main():
+    args, device, math_mode = [], "cpu", "tf32"
+    it = iter(sys.argv[1:])
+    for a in it:
+        if a == "--device":
+            device = next(it)
+        elif a == "--math":
+            math_mode = next(it)
+        else:
+            args.append(a)
+    size = args[0] if len(args) > 0 else "minilm"
+    B = int(args[1]) if len(args) > 1 else 4
+    torch.set_num_threads(int(args[2]) if len(args) > 2 else torch.get_num_threads())
+    step, forward_only, tokens = build(size, B, device, math_mode)
+    autocast = math_mode == "bf16"
 
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
 
@@ -108,7 +117,6 @@ def main():
 
     dt = seconds_each(step, 5)
     fwd = seconds_each(forward_only, 3)
-    tokens = B * Ls + B * n_act * La
     where = (f"{device} {math_mode}" if device == "cuda" else
              f"cpu {'bf16 autocast' if autocast else 'fp32'}, {torch.get_num_threads()} threads")
     print(f"pytorch {torch.__version__} eager, {where}: training step {dt:.4f} s: "

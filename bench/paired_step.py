@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""The C training step against PyTorch's, paired: one step of each in turn, many rounds.
+
+Usage: paired_step.py MODEL_BENCH [rounds] [threads] [--cpu-math bf16|fp32]
+  MODEL_BENCH  build/bench/model_bench (run with --serve: one step per line asked)
+  rounds       rounds of one step each (default 20); threads: for both (default: all cores)
+
+Each round times one C step (model_bench's --cpu-math, bf16 by default), one PyTorch eager fp32
+step and one PyTorch bf16 autocast step on model_bench's batch (bench/torch_model.py's model), the
+three in a rotating order, and never two at once. On a machine shared with others the speed of a
+core drifts over seconds; separate runs of several seconds each (make bench-model's) see
+different moments of that drift, while the steps of one round see nearly the same one, so the
+round's ratios are the comparison. Prints every round and, per PyTorch mode, the ratio's median,
+range and how many rounds reached 2x (fp32) or 1x (autocast).
+"""
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_model  # noqa: E402  (the same model and batch as its own benchmark)
+
+
+def main():
+    args = [a for a in sys.argv[1:]]
+    cpu_math = "bf16"
+    if "--cpu-math" in args:
+        i = args.index("--cpu-math")
+        cpu_math = args[i + 1]
+        del args[i:i + 2]
+    if not args:
+        sys.exit(__doc__)
+    bench = args[0]
+    rounds = int(args[1]) if len(args) > 1 else 20
+    threads = int(args[2]) if len(args) > 2 else os.cpu_count()
+    torch.set_num_threads(threads)
+    # glibc's malloc settings meant for PyTorch (make bench-model's TORCH_MALLOC) are not the C step's
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    env["OMP_NUM_THREADS"] = str(threads)
+    c = subprocess.Popen([bench, "minilm", "4", "--cpu-math", cpu_math, "--serve"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True, env=env)
+    if c.stdout.readline().strip() != "ready":
+        sys.exit("paired_step: %s did not start" % bench)
+
+    def c_step():
+        c.stdin.write("step\n")
+        c.stdin.flush()
+        return float(c.stdout.readline())
+
+    def timed(fn):
+        def run():
+            t0 = time.perf_counter()
+            fn()
+            return time.perf_counter() - t0
+        return run
+
+    steps = {"C " + cpu_math: c_step}
+    for mode, name in (("fp32", "torch fp32"), ("bf16", "torch bf16 autocast")):
+        step, _, _ = torch_model.build("minilm", 4, "cpu", mode)
+        step()  # warm-up
+        steps[name] = timed(step)
+    names = list(steps)
+    times = {n: [] for n in names}
+    print("pytorch %s, %d threads; one step each a round, the order rotating" % (torch.__version__, threads))
+    for r in range(rounds):
+        order = names[r % len(names):] + names[:r % len(names)]
+        for n in order:
+            times[n].append(steps[n]())
+        print("round %2d: " % (r + 1) + ", ".join("%s %.4f s" % (n, times[n][-1]) for n in names) +
+              "; ratios " + ", ".join("%.2f" % (times[n][-1] / times[names[0]][-1]) for n in names[1:]), flush=True)
+    c.stdin.close()
+    c.wait()
+    for n in names:
+        print("%s: median %.4f s, range %.4f-%.4f" % (n, statistics.median(times[n]), min(times[n]), max(times[n])))
+    for n, bar in zip(names[1:], (2.0, 1.0)):
+        ratios = [t / tc for t, tc in zip(times[n], times[names[0]])]
+        print("%s / %s: median %.2fx, range %.2f-%.2fx, at least %gx in %d of %d rounds" %
+              (n, names[0], statistics.median(ratios), min(ratios), max(ratios), bar,
+               sum(x >= bar for x in ratios), rounds))
+
+
+if __name__ == "__main__":
+    main()
