@@ -26,7 +26,7 @@ import torch_model  # noqa: E402  (the same model and batch as its own benchmark
 
 
 def main():
-    args = [a for a in sys.argv[1:]]
+    args = list(sys.argv[1:])
     cpu_math = "bf16"
     if "--cpu-math" in args:
         i = args.index("--cpu-math")

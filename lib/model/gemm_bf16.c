@@ -11,9 +11,9 @@
  * microkernel over it: an MR x NR tile of C in 2 x MR vector accumulators, fed by one broadcast
  * pair of A per row and two vectors of B pairs per step. Where A's k runs along its rows (op(A) =
  * A: every product but the weight gradients') its block is only converted to pairs, row by row,
- * and the kernel broadcasts each row's pair from there; only A^T is packed into panels. With MR = 12, NR = 32 that is 24
- * accumulators of AVX-512's 32 registers, enough independent sums to keep both vector pipes busy
- * through the instruction's latency. An NR-wide panel of B (KC/2 x 32 words = 16 KiB) stays in
+ * and the kernel broadcasts each row's pair from there; only A^T is packed into panels. With
+ * MR = 12, NR = 32 that is 24 accumulators of AVX-512's 32 registers, enough independent sums to
+ * keep both vector pipes busy through the instruction's latency. An NR-wide panel of B (KC/2 x 32 words = 16 KiB) stays in
  * L1 while the A block (48 KiB) streams from L2, and the MC x NC block of C stays in L2 through
  * all the blocks of k: with the blocks of k outside the row blocks (B packed one block of k at a
  * time), a large C went back to memory once per block of k, at a third less rate with a batch's
