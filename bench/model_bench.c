@@ -228,6 +228,11 @@ done:
     ws_trainer_free(&tr);
     ws_model_free(m);
     ws_backend_close(be);
+    for (int i = 0; i < B; i++)
+        free(states[i]);
+    for (int a = 0; a < B * n_act; a++)
+        free(acts[a]);
+    free(states), free(acts), free(slen), free(nact), free(alen), free(dlogits);
     return 0;
 failed:
     fprintf(stderr, "model_bench: %s\n", err.msg);
