@@ -13,11 +13,11 @@
  * A: every product but the weight gradients') its block is only converted to pairs, row by row,
  * and the kernel broadcasts each row's pair from there; only A^T is packed into panels. With
  * MR = 12, NR = 32 that is 24 accumulators of AVX-512's 32 registers, enough independent sums to
- * keep both vector pipes busy through the instruction's latency. An NR-wide panel of B (KC/2 x 32 words = 16 KiB) stays in
- * L1 while the A block (48 KiB) streams from L2, and the MC x NC block of C stays in L2 through
- * all the blocks of k: with the blocks of k outside the row blocks (B packed one block of k at a
- * time), a large C went back to memory once per block of k, at a third less rate with a batch's
- * 4,600 rows.
+ * keep both vector pipes busy through the instruction's latency. An NR-wide panel of B (KC/2 x 32
+ * words = 16 KiB) stays in L1 while the A block (48 KiB) streams from L2, and the MC x NC block of
+ * C stays in L2 through all the blocks of k: with the blocks of k outside the row blocks (B packed
+ * one block of k at a time), a large C went back to memory once per block of k, at a third less
+ * rate with a batch's 4,600 rows.
  *
  * Threads share out whole MC-row blocks of C in a fixed order; an element's sum runs through
  * the K blocks in order whichever thread holds it, so the bits do not depend on the threads. */
@@ -140,6 +140,15 @@ BF16_TARGET static void transpose16(__m512i r[16])
     }
 }
 
+/* The 16 pair words of a row's next 32 values, k_left of them present (zeros past them): word q
+ * holds row[2q] in its low half and row[2q + 1] in its high half. */
+BF16_TARGET static inline __m512i row_pairs(const float *row, int k_left)
+{
+    __m512 lo = _mm512_maskz_loadu_ps(first_lanes(k_left), row);
+    __m512 hi = _mm512_maskz_loadu_ps(first_lanes(k_left - 16), row + 16);
+    return (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+}
+
 /* The 16 x 16 block of pair words of op(X) at indices i0 .. i0 + 15 and k from k0 (16 pairs), where
  * x(i, k) = src[i * stride_i + k * stride_k] for i < n_index and k < n_k, zero beyond. index_major: out[x] holds index i0 + x's 16 pairs
  * (a row of an AMX tile); else out[q] holds pair p0 + q of the 16 indices (a step of the AVX-512
@@ -164,10 +173,7 @@ BF16_TARGET static void pair_block(__m512i out[16], const float *src, int i0, in
                 out[x] = _mm512_setzero_si512();
                 continue;
             }
-            const float *row = src + (size_t)x * stride_i;
-            __m512 lo = _mm512_maskz_loadu_ps(first_lanes(k_left), row);
-            __m512 hi = _mm512_maskz_loadu_ps(first_lanes(k_left - 16), row + 16);
-            out[x] = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+            out[x] = row_pairs(src + (size_t)x * stride_i, k_left);
         }
         if (!index_major)
             transpose16(out);
@@ -284,13 +290,7 @@ BF16_TARGET static void convert_rows(uint32_t *dst, const float *src, size_t lda
         uint32_t *out = dst + (size_t)r * A_ROW_WORDS;
         const float *row = src + (size_t)r * lda;
         for (int q0 = 0; q0 < kp; q0 += 16) {
-            __m512i pairs = _mm512_setzero_si512();
-            if (r < rows) {
-                int k_left = kc - 2 * q0;
-                __m512 lo = _mm512_maskz_loadu_ps(first_lanes(k_left), row + 2 * q0);
-                __m512 hi = _mm512_maskz_loadu_ps(first_lanes(k_left - 16), row + 2 * q0 + 16);
-                pairs = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
-            }
+            __m512i pairs = r < rows ? row_pairs(row + 2 * q0, kc - 2 * q0) : _mm512_setzero_si512();
             _mm512_mask_storeu_epi32(out + q0, first_lanes(kp - q0), pairs);
         }
     }
@@ -328,8 +328,8 @@ BF16_TARGET static void row_block(const product *p, int ic, int jc, int kb, cons
     /* the first block of k applies beta (or adds the bias); the later ones add to what it left */
     float beta = kb == 0 ? p->beta : 1.0f;
     const float *bias = kb == 0 ? p->bias : NULL;
-    int rows = p->a_pairs_contiguous;
-    if (rows)
+    int a_in_rows = p->a_pairs_contiguous; /* converted in place (convert_rows), else packed */
+    if (a_in_rows)
         convert_rows(a_block, p->A + (size_t)ic * p->a_stride_i + pc, p->a_stride_i, mc, m_panels * MR, kc);
     else
         for (int ir = 0; ir < m_panels; ir++) {
@@ -345,7 +345,7 @@ BF16_TARGET static void row_block(const product *p, int ic, int jc, int kb, cons
             float *c = p->C + (size_t)i * p->ldc + j;
             const uint32_t *b = b_block + (size_t)jr * kp * NR;
             const float *bias_j = bias ? bias + j : NULL;
-            if (rows)
+            if (a_in_rows)
                 microkernel_rows(kp, a_block + (size_t)ir * MR * A_ROW_WORDS, b, c, p->ldc, m, n, p->alpha, beta,
                                  bias_j);
             else
