@@ -200,9 +200,9 @@ clean:
 	rm -rf $(BUILD) $(BIN) build-asan build-fuzz
 
 # Reproduction pipelines (pipelines/*.mk): pipeline-dpo, pipeline-ppo, pipeline-selflearn, pipeline-relabel,
-# pipeline-paper; SIZE=tiny|small|medium|full (pipelines/common.mk), SEED, SEEDS.
+# pipeline-second-pass, pipeline-paper; SIZE=tiny|small|medium|full (pipelines/common.mk), SEED, SEEDS.
 include pipelines/common.mk pipelines/dpo.mk pipelines/ppo.mk pipelines/selflearn.mk pipelines/relabel.mk \
-    pipelines/paper.mk
+    pipelines/secondpass.mk pipelines/paper.mk
 
 # Parity checks against third-party reference implementations (PyPI oracles); not run by CI.
 -include $(sort $(wildcard tests/oracle/*.mk))

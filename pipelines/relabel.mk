@@ -33,14 +33,21 @@ $(RUN)/relabel-%.traj.jsonl.zst: $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).
 # Each episode up to and including its first divergence (all of it where there is none).
 FIRST_DIVERGENCE := (.steps | map(.action_index != .oracle_index) | index(true)) as $$k | \
     if $$k == null then . else .steps |= .[:$$k + 1] | .n_steps = $$k + 1 end
-$(RUN)/relabel-%.first.jsonl: $(RUN)/relabel-%.traj.jsonl.zst
+$(RUN)/%.first.jsonl: $(RUN)/%.traj.jsonl.zst
 	$(BIN)/records -q $< | jq -c '$(FIRST_DIVERGENCE)' > $@.tmp
 	@mv $@.tmp $@
+# The divergences alone: each cut episode's last state where the agent's action was not the
+# oracle's, labelled with the oracle's (pipeline-second-pass's DAgger).
+$(RUN)/%.departures.jsonl: $(RUN)/%.first.jsonl
+	jq -c 'select(.steps[-1].action_index != .steps[-1].oracle_index) | .steps |= .[-1:] | .n_steps = 1' $< > $@.tmp
+	@mv $@.tmp $@
+$(RUN)/%.departures.tok.jsonl.zst: $(RUN)/%.departures.jsonl
+	$(BIN)/tokenize $(QUIET) --oracle-target -o $@ $<
 $(RUN)/relabel-%.pairs.jsonl.zst: $(RUN)/relabel-%.first.jsonl $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt
 	$(TIMED) relabel-pairs-$* $(BIN)/pair-prefs $(QUIET) $(MATH) --rejected agent --ref $(word 2,$^) --ref-logps -o $@ $<
-$(RUN)/relabel-%.tok.jsonl.zst: $(RUN)/relabel-%.pairs.jsonl.zst
+$(RUN)/%.tok.jsonl.zst: $(RUN)/%.pairs.jsonl.zst
 	$(BIN)/tokenize $(QUIET) -o $@ $<
-$(RUN)/relabel-%.anchors.jsonl.zst: $(RUN)/relabel-%.first.jsonl
+$(RUN)/%.anchors.jsonl.zst: $(RUN)/%.first.jsonl
 	$(BIN)/tokenize $(QUIET) --oracle-target -o $@ $<
 $(RUN)/relabel-%.ckpt: $(RUN)/relabel-%.tok.jsonl.zst $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt $(RUN)/relabel-%.anchors.jsonl.zst
 	$(TIMED) relabel-train-dpo-$* $(BIN)/train-dpo $(QUIET) $(MATH) $(call RESUME_OR,--init $(word 2,$^)) $(TRAIN_ARGS) $(RELABEL_DPO_ARGS) \

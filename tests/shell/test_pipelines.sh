@@ -67,6 +67,24 @@ check "IL_MORE_ARGS: a second pass of imitation from the first pass's agent" bas
       '$T_TMP/tiny-s7/il-metrics.jsonl' > /dev/null &&
   [ \"\$(cut -f1 '$T_TMP/tiny-s7/times.tsv' | grep '^train-il' | paste -sd,)\" = train-il,train-il-more ] &&
   mk -n SEED=8 IL_MORE_ARGS='--steps 3' '$T_TMP/tiny-s8/il.ckpt' | grep -q -- '--init $T_TMP/tiny-s8/il-first.ckpt .*--steps 3'"
+check "make pipeline-second-pass: from the first pass, plain imitation, DAgger and RPO on its divergences, each paired with the first pass and the recipe" bash -c "
+  $(declare -f mk); PROJECT_ROOT='$PROJECT_ROOT' BIN='$BIN' T_TMP='$T_TMP'
+  S='$T_TMP/tiny-s7' &&
+  mk SEED=7 IL_MORE_ARGS='--steps 3 --lr 5e-4' SECOND_COPIES=2 pipeline-second-pass > '$T_TMP/second.out' 2>&1 &&
+  for a in il-first il second-dagger second-rpo; do grep -q \"^| \$a | 6 | \" \$S/report-second.md || { echo no row \$a; exit 1; }; done &&
+  [ \$(grep -c '^| [a-z-]* | il-first | 6 |' \$S/report-second.md) = 3 ] && [ \$(grep -c '^| second-[a-z]* | il | 6 |' \$S/report-second.md) = 2 ] &&
+  n=\$(jq -s 'map(select(.steps[-1] | .action_index != .oracle_index)) | length' \$S/second.first.jsonl) &&
+  [ \$n -gt 0 ] && [ \$(wc -l < \$S/second.departures.jsonl) = \$n ] && [ \$('$BIN/records' -q -c \$S/second.pairs.jsonl.zst) = \$n ] &&
+  jq -e -s 'all(.[]; .n_steps == 1 and .steps[0].action_index != .steps[0].oracle_index)' \$S/second.departures.jsonl > /dev/null &&
+  '$BIN/records' -q \$S/second.pairs.jsonl.zst | python3 tests/validate.py --type pair &&
+  mk -n SEED=8 IL_MORE_ARGS='--steps 3' pipeline-second-pass > '$T_TMP/second-n.out' &&
+  grep -A1 -- 'second-train-dpo .*--init $T_TMP/tiny-s8/il-first.ckpt .*--steps 3' '$T_TMP/second-n.out' |
+      grep -q -- '--beta 1 --nll-coef 1 --anchors $T_TMP/tiny-s8/tok-oracle' &&
+  grep -A2 -- 'second-train-il .*--init $T_TMP/tiny-s8/il-first.ckpt .*--steps 3' '$T_TMP/second-n.out' |
+      grep -q -- 'tok-oracle.jsonl.zst .*departures.tok.jsonl.zst .*departures.tok.jsonl.zst'"
+check "pipeline-second-pass refuses a size without a second pass" bash -c "
+  $(declare -f mk); PROJECT_ROOT='$PROJECT_ROOT' BIN='$BIN' T_TMP='$T_TMP'
+  ! mk -n pipeline-second-pass > '$T_TMP/second-refused.out' 2>&1 && grep -q 'needs a size with a second pass' '$T_TMP/second-refused.out'"
 # scripts/paired.sh on made-up outcomes: 26 goals only A wins, 12 only B, 62 both: exact McNemar
 # p = 0.034 (binomial, two-sided), score difference -14 points per discordant goal on average.
 python3 -c "
