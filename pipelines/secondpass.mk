@@ -15,7 +15,10 @@
 # second-rpo's loss is second-dagger's plus the DPO term, so their difference is the preference
 # loss's. Every agent is evaluated on the test goals and paired goal by goal with the first pass
 # (its start) and with il (scripts/paired.sh). Report: $(RUN)/report-second.md.
-ifneq ($(filter pipeline-second-pass,$(MAKECMDGOALS)),)
+# pipeline-second-pass-seeds: the same for each of SEEDS (independent: make -j runs them side by
+# side), then the table over seeds: each agent's mean gain over its first pass and on how many
+# seeds it beats it (pipelines/second-pass.sh): $(RUNS_ROOT)/second-pass-$(SIZE)/report.md.
+ifneq ($(filter pipeline-second-pass pipeline-second-pass-seeds,$(MAKECMDGOALS)),)
   ifeq ($(IL_MORE_ARGS),)
     $(error pipeline-second-pass needs a size with a second pass of imitation (IL_MORE_ARGS: SIZE=medium))
   endif
@@ -55,7 +58,18 @@ $(RUN)/report-second.md: $(foreach a,$(SECOND_AGENTS),$(RUN)/eval-$(a).summary.j
 	    $(foreach a,second-dagger second-rpo,$(RUN)/eval-$(a).jsonl.zst); } > $@.tmp
 	@mv $@.tmp $@
 
-.PHONY: pipeline-second-pass
+SECOND_SEEDS := $(addprefix second-pass-seed-,$(SEEDS))
+SECOND_DIR ?= $(RUNS_ROOT)/second-pass-$(SIZE)
+.PHONY: pipeline-second-pass pipeline-second-pass-seeds $(SECOND_SEEDS)
 pipeline-second-pass: $(RUN)/report-second.md
 	@cat $<
 	@echo "report: $<"
+
+$(SECOND_SEEDS): second-pass-seed-%: | $(PIPELINE_DEPS)
+	@$(MAKE) --no-print-directory SIZE=$(SIZE) SEED=$* RUN=$(RUNS_ROOT)/$(SIZE)-s$* $(RUNS_ROOT)/$(SIZE)-s$*/report-second.md
+pipeline-second-pass-seeds: $(SECOND_SEEDS)
+	@mkdir -p $(SECOND_DIR)
+	BIN=$(BIN) bash pipelines/second-pass.sh $(SIZE) $(foreach s,$(SEEDS),$(RUNS_ROOT)/$(SIZE)-s$(s)) > $(SECOND_DIR)/report.md.tmp
+	@mv $(SECOND_DIR)/report.md.tmp $(SECOND_DIR)/report.md
+	@cat $(SECOND_DIR)/report.md
+	@echo "report: $(SECOND_DIR)/report.md"

@@ -82,6 +82,11 @@ check "make pipeline-second-pass: from the first pass, plain imitation, DAgger a
       grep -q -- '--beta 1 --nll-coef 1 --anchors $T_TMP/tiny-s8/tok-oracle' &&
   grep -A2 -- 'second-train-il .*--init $T_TMP/tiny-s8/il-first.ckpt .*--steps 3' '$T_TMP/second-n.out' |
       grep -q -- 'tok-oracle.jsonl.zst .*departures.tok.jsonl.zst .*departures.tok.jsonl.zst'"
+check "make pipeline-second-pass-seeds: the table over seeds, each agent's gain over its first pass and the seeds it beats it on" bash -c "
+  $(declare -f mk); PROJECT_ROOT='$PROJECT_ROOT' BIN='$BIN' T_TMP='$T_TMP'
+  mk SEEDS=7 IL_MORE_ARGS='--steps 3 --lr 5e-4' SECOND_COPIES=2 pipeline-second-pass-seeds > '$T_TMP/second-seeds.out' 2>&1 &&
+  r='$T_TMP/second-pass-tiny/report.md' && [ \$(grep -c '^| 7 | ' \$r) = 3 ] &&
+  for a in 'imitation (the recipe)' DAgger RPO; do grep -q \"^| \$a | [+-][0-9.]* | -*[0-9.]* | [01] of 1 |\" \$r || { echo no row \$a; exit 1; }; done"
 check "pipeline-second-pass refuses a size without a second pass" bash -c "
   $(declare -f mk); PROJECT_ROOT='$PROJECT_ROOT' BIN='$BIN' T_TMP='$T_TMP'
   ! mk -n pipeline-second-pass > '$T_TMP/second-refused.out' 2>&1 && grep -q 'needs a size with a second pass' '$T_TMP/second-refused.out'"
