@@ -25,9 +25,7 @@ ifneq ($(filter pipeline-second-pass pipeline-second-pass-seeds,$(MAKECMDGOALS))
 endif
 SECOND_AGENTS := il-first il second-dagger second-rpo
 SECOND_COPIES ?= 16
-# beta 1 bounds the DPO term's push. Seed 1: with the study's 0.1 the pairs' log-ratio gap grew
-# to 46 nats while the anchors' NLL rose, and the agent stayed at its first pass's 82.8%; 0.3:
-# 21 nats, 85.2%; 1: 13.5 nats, 88.6%, DAgger's success (docs/results, "A bounded preference loss").
+# beta 1, as in the relabelled rounds (common.mk says why)
 SECOND_DPO_ARGS ?= --beta 1 --nll-coef 1
 
 $(RUN)/goals-second.jsonl: $(RUN)/goals-train.jsonl
