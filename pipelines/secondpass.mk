@@ -12,8 +12,8 @@
 #   il            the recipe's second pass: imitation of the oracle's trajectories (common.mk)
 #   second-dagger imitation of the trajectories and the departure states (DAgger)
 #   second-rpo    train-dpo on the pairs (SECOND_DPO_ARGS) with the trajectories as anchors
-# second-rpo's loss is second-dagger's plus the DPO term, so their difference is the preference
-# loss's. Every agent is evaluated on the test goals and paired goal by goal with the first pass
+# second-rpo's loss is second-dagger's plus the DPO term, but for train-il's oversampling of the
+# option and results decisions (its default), which train-dpo does not do. Every agent is evaluated on the test goals and paired goal by goal with the first pass
 # (its start) and with il (scripts/paired.sh). Report: $(RUN)/report-second.md.
 # pipeline-second-pass-seeds: the same for each of SEEDS (independent: make -j runs them side by
 # side), then the table over seeds: each agent's mean gain over its first pass and on how many
