@@ -49,3 +49,19 @@ s bin/thompson-eval -q --cpu-math bf16 --fixed 500 --arm rpo-il-b1=$O/rpo-il-b1.
 { bash scripts/paired.sh $F/eval-il.jsonl.zst $O/eval-rpo-il-b1.jsonl.zst $F/eval-rpo.jsonl.zst $F/eval-dagger.jsonl.zst
   bash scripts/paired.sh $F/eval-rpo.jsonl.zst $O/eval-rpo-il-b1.jsonl.zst | tail -1
   bash scripts/paired.sh $F/eval-dagger.jsonl.zst $O/eval-rpo-il-b1.jsonl.zst | tail -1; } > $O/paired-finished.md
+
+# the same two on the finished agent with another training seed (data order), side by side on one
+# thread each: does beta 1's edge hold?
+deps=()
+for c in $(seq $COPIES); do deps+=($F/round.departures.tok.jsonl.zst); done
+s bin/train-dpo -q --cpu-math bf16 --threads 1 --init $F/il.ckpt -b 8 --steps 600 --lr 3e-5 --beta 1 --nll-coef 1 \
+    --anchors $F/round.anchors.jsonl.zst --seed 2 --metrics $O/rpo-il-b1-s2-metrics.jsonl -o $O/rpo-il-b1-s2.ckpt "${fpairs[@]}" &
+s bin/train-il -q --cpu-math bf16 --threads 1 --init $F/il.ckpt -b 8 --steps 600 --lr 3e-5 --oversample option=1 --seed 2 \
+    --metrics $O/dagger-il-s2-metrics.jsonl -o $O/dagger-il-s2.ckpt $F/round.anchors.jsonl.zst "${deps[@]}" &
+wait
+for a in rpo-il-b1-s2 dagger-il-s2; do
+    s bin/thompson-eval -q --cpu-math bf16 --fixed 500 --arm $a=$O/$a.ckpt $EP --seed 1 \
+        --summary $O/eval-$a.summary.jsonl --table $O/eval-$a.md -o $O/eval-$a.jsonl.zst $F/goals-test.jsonl
+done
+{ bash scripts/paired.sh $F/eval-il.jsonl.zst $O/eval-rpo-il-b1-s2.jsonl.zst $O/eval-dagger-il-s2.jsonl.zst
+  bash scripts/paired.sh $O/eval-dagger-il-s2.jsonl.zst $O/eval-rpo-il-b1-s2.jsonl.zst | tail -1; } > $O/paired-finished-s2.md
