@@ -122,8 +122,8 @@ endif
 # with 0.1 the DPO term keeps pushing the rejected actions down long after the pair is ranked
 # (a 46-nat gap by the end) and the agent unlearns the oracle's trajectories; with 1 it
 # saturates within about ten nats. SIZE=medium, seed 1: as the second pass 88.6% against 82.6%,
-# from the finished agent 88.6% against 85.8% (docs/results, "A bounded preference loss";
-# SIZE=small not measured).
+# from the finished agent 88.6% and 86.8% (two training seeds) against 85.8% (docs/results, "A
+# bounded preference loss"; SIZE=small not measured).
 # The relabelled rounds' rollouts sample at this temperature (0: the agent's own argmax, the
 # mistakes it makes when evaluated).
 RELABEL_TEMPERATURE ?= 1
