@@ -14,6 +14,8 @@ label() { case $1 in il) echo "imitation (the recipe)" ;; second-dagger) echo DA
 success() { jq -r --arg arm "$2" 'select(.scope == $arm and .measure == "success_rate") | .value * 1000 | round / 10' \
     "$1/eval-$2.summary.jsonl"; }
 seed() { local r; r=$(basename "$1"); echo "${r##*-s}"; }
+# "base_only agent_only p" of paired.sh's row for OTHER against BASE
+discordant() { BIN=${BIN:-bin} bash scripts/paired.sh "$1" "$2" | awk -F' *\\| *' 'NR == 3 { print $5, $6, $7 }'; }
 
 echo "# The relabelled stage as the second pass (size $size, seeds: ${#runs[@]})"
 echo
@@ -28,13 +30,10 @@ for r in "${runs[@]}"; do
     first=$(success "$r" il-first)
     for a in "${agents[@]}"; do
         s=$(success "$r" "$a")
-        # "| agent | vs | goals | base only | agent only | p | score |" -> "base_only agent_only p"
-        read -r fb fa fp < <(BIN=${BIN:-bin} bash scripts/paired.sh "$r/eval-il-first.jsonl.zst" "$r/eval-$a.jsonl.zst" |
-            awk -F' *\\| *' 'NR == 3 { print $5, $6, $7 }')
+        read -r fb fa fp < <(discordant "$r/eval-il-first.jsonl.zst" "$r/eval-$a.jsonl.zst")
         vs_il="" il_p=""
         if [ "$a" != il ]; then
-            read -r ib ia il_p < <(BIN=${BIN:-bin} bash scripts/paired.sh "$r/eval-il.jsonl.zst" "$r/eval-$a.jsonl.zst" |
-                awk -F' *\\| *' 'NR == 3 { print $5, $6, $7 }')
+            read -r ib ia il_p < <(discordant "$r/eval-il.jsonl.zst" "$r/eval-$a.jsonl.zst")
             vs_il="$ib / $ia"
         fi
         echo "| $(seed "$r") | $first | $(label "$a") | $s | $fb / $fa | $fp | $vs_il | $il_p |"
