@@ -11,7 +11,8 @@
  * microkernel over it: an MR x NR tile of C in 2 x MR vector accumulators, fed by one broadcast
  * pair of A per row and two vectors of B pairs per step. Where A's k runs along its rows (op(A) =
  * A: every product but the weight gradients') its block is only converted to pairs, row by row,
- * and the kernel broadcasts each row's pair from there; only A^T is packed into panels. With
+ * and the kernel broadcasts each row's pair from there; A^T (the weight gradients' dout^T) is
+ * packed into panels, all of it before the row blocks, shared (pack_by_rows). With
  * MR = 12, NR = 32 that is 24 accumulators of AVX-512's 32 registers, enough independent sums to
  * keep both vector pipes busy through the instruction's latency. An NR-wide panel of B (KC/2 x 32
  * words = 16 KiB) stays in L1 while the A block (48 KiB) streams from L2, and the MC x NC block of
@@ -198,18 +199,19 @@ BF16_TARGET static void pair_block(__m512i out[16], const float *src, int i0, in
         transpose16(out);
 }
 
-/* Pack a panel of op(X) for the AVX-512 kernel and AMX's B tiles: dst[p * width + i] = the bf16
- * pair (x(i, 2p), x(i, 2p + 1)) for p < kp_out, i < width, x as pair_block's
- * for i < n_index and k < kc, zero beyond (so that a partial tile computes zeros, and pairs padded
- * to a whole tile add nothing). */
+/* Pack a panel of op(X) whose k runs along the rows in memory (B^T: the forward's weights) for
+ * the AVX-512 kernel and AMX's B tiles: dst[p * width + i] = the bf16 pair (x(i, 2p), x(i, 2p + 1))
+ * for p < kp_out, i < width, x as pair_block's (stride_k 1) for i < n_index and k < kc, zero
+ * beyond (so that a partial tile computes zeros, and pairs padded to a whole tile add nothing).
+ * Operands whose k runs down the rows are packed whole instead (pack_by_rows). */
 BF16_TARGET static void pack_panel(uint32_t *dst, int width, int n_index, int kc, int kp_out, const float *src,
-                                   size_t stride_i, size_t stride_k, int pairs_contiguous)
+                                   size_t stride_i)
 {
     for (int i0 = 0; i0 < width; i0 += 16) {
         __mmask16 stored = first_lanes(width - i0);
         for (int p0 = 0; p0 < kp_out; p0 += 16) {
             __m512i block[16];
-            pair_block(block, src, i0, 2 * p0, stride_i, stride_k, n_index, kc, pairs_contiguous, 0);
+            pair_block(block, src, i0, 2 * p0, stride_i, 1, n_index, kc, 1, 0);
             int n_pairs = kp_out - p0 < 16 ? kp_out - p0 : 16;
             for (int q = 0; q < n_pairs; q++)
                 _mm512_mask_storeu_epi32(dst + (size_t)(p0 + q) * width + i0, stored, block[q]);
@@ -317,8 +319,9 @@ static void finished(const product *p, int i, int j, int m, int n)
         p->epilogue->apply(p->epilogue->arg, p->C + (size_t)i * p->ldc + j, p->ldc, i, j, m, n);
 }
 
-/* Rows ic .. ic + MC - 1 of C, columns jc .. jc + NC - 1, block kb of k: pack the A block, then
- * every tile. b_block: that block of k of the packed columns. */
+/* Rows ic .. ic + MC - 1 of C, columns jc .. jc + NC - 1, block kb of k: convert the A block's
+ * rows (op(A) = A) into a_block, then every tile; op(A) = A^T comes packed in a_block already
+ * (pack_by_rows). b_block: that block of k of the packed columns. */
 BF16_TARGET static void row_block(const product *p, int ic, int jc, int kb, const uint32_t *b_block,
                                   uint32_t *a_block)
 {
@@ -328,16 +331,9 @@ BF16_TARGET static void row_block(const product *p, int ic, int jc, int kb, cons
     /* the first block of k applies beta (or adds the bias); the later ones add to what it left */
     float beta = kb == 0 ? p->beta : 1.0f;
     const float *bias = kb == 0 ? p->bias : NULL;
-    int a_in_rows = p->a_pairs_contiguous; /* converted in place (convert_rows), else packed */
+    int a_in_rows = p->a_pairs_contiguous;
     if (a_in_rows)
         convert_rows(a_block, p->A + (size_t)ic * p->a_stride_i + pc, p->a_stride_i, mc, m_panels * MR, kc);
-    else
-        for (int ir = 0; ir < m_panels; ir++) {
-            int i = ic + ir * MR;
-            pack_panel(a_block + (size_t)ir * kp * MR, MR, M - i < MR ? M - i : MR, kc, kp,
-                       p->A + (size_t)i * p->a_stride_i + (size_t)pc * p->a_stride_k, p->a_stride_i, p->a_stride_k,
-                       0);
-        }
     for (int jr = 0; jr < n_panels; jr++) {
         int j = jc + jr * NR, n = N - j < NR ? N - j : NR;
         for (int ir = 0; ir < m_panels; ir++) {
@@ -354,6 +350,37 @@ BF16_TARGET static void row_block(const product *p, int ic, int jc, int kb, cons
     }
 }
 
+/* An operand whose k runs down its rows (op(A) = A^T, op(B) = B), all of it packed once into
+ * pack_panel's panels of `width` indices (MR for A, NR for B): for each group of group_panels
+ * panels (A: the panels of MC rows; B: all the columns packed at a time) and block of k, a block
+ * of block_words at dst + (group * k_blocks + kb) * block_words, panel after panel. The threads
+ * take 32 whole rows of the operand (16 pairs) at a time across all its indices, so that each
+ * row is read in order. Packed one panel or block at a time instead (as each thread reached
+ * it), every block read a few dozen values from each of 256 rows thousands of bytes apart and
+ * waited on memory: the weight gradients' products ran 5-10 points of the peak below the
+ * others. */
+BF16_TARGET static void pack_by_rows(uint32_t *dst, size_t block_words, int group_panels, int width, const float *src,
+                                     size_t stride_i, size_t stride_k, int n_index, int K)
+{
+    int k_blocks = (K + KC - 1) / KC, step = width < 16 ? width : 16, padded = (n_index + width - 1) / width * width;
+#pragma omp for schedule(static)
+    for (int chunk = 0; chunk < (K + 31) / 32; chunk++) {
+        int k0 = chunk * 32, kb = k0 / KC, pc = kb * KC, kc = K - pc < KC ? K - pc : KC, kp = (kc + 1) / 2;
+        int p0 = (k0 - pc) / 2, n_pairs = kp - p0 < 16 ? kp - p0 : 16;
+        for (int i = 0; i < padded; i += step) {
+            int panel = i / width;
+            __m512i block[16];
+            pair_block(block, src, i, k0, stride_i, stride_k, n_index < i + step ? n_index : i + step, K, 0, 0);
+            uint32_t *out = dst + ((size_t)(panel / group_panels) * k_blocks + kb) * block_words +
+                            ((size_t)(panel % group_panels) * kp + p0) * width + i % width;
+            for (int q = 0; q < n_pairs; q++)
+                _mm512_mask_storeu_epi32(out + (size_t)q * width, first_lanes(step), block[q]);
+        }
+    }
+}
+
+/* a_blocks: an A block per thread where op(A) = A (its rows converted there), else all of A^T
+ * packed (pack_by_rows), a_block_words a block. */
 BF16_TARGET static void gemm_blocked(const product *p, int threads, uint32_t *b_blocks, uint32_t *a_blocks,
                                      size_t a_block_words)
 {
@@ -362,24 +389,32 @@ BF16_TARGET static void gemm_blocked(const product *p, int threads, uint32_t *b_
 #pragma omp parallel num_threads(threads)
     {
         uint32_t *a_block = a_blocks + (size_t)omp_get_thread_num() * a_block_words;
+        if (!p->a_pairs_contiguous) /* all of A^T, once; the loop's end waits for it */
+            pack_by_rows(a_blocks, a_block_words, MC / MR, MR, p->A, p->a_stride_i, p->a_stride_k, p->M, K);
         for (int jc = 0; jc < N; jc += NC) {
             int nc = N - jc < NC ? N - jc : NC, n_panels = (nc + NR - 1) / NR;
             size_t b_block_words = (size_t)kp_max * n_panels * NR; /* one block of k of these columns */
             /* all of K for these columns, packed once */
+            if (p->b_pairs_contiguous) {
 #pragma omp for schedule(static)
-            for (int task = 0; task < k_blocks * n_panels; task++) {
-                int kb = task / n_panels, jr = task % n_panels, pc = kb * KC, kc = K - pc < KC ? K - pc : KC;
-                int j = jc + jr * NR;
-                pack_panel(b_blocks + kb * b_block_words + (size_t)jr * ((kc + 1) / 2) * NR, NR,
-                           N - j < NR ? N - j : NR, kc, (kc + 1) / 2, p->B + (size_t)j * p->b_stride_j + (size_t)pc * p->b_stride_k,
-                           p->b_stride_j, p->b_stride_k, p->b_pairs_contiguous);
+                for (int task = 0; task < k_blocks * n_panels; task++) {
+                    int kb = task / n_panels, jr = task % n_panels, pc = kb * KC, kc = K - pc < KC ? K - pc : KC;
+                    int j = jc + jr * NR;
+                    pack_panel(b_blocks + kb * b_block_words + (size_t)jr * ((kc + 1) / 2) * NR, NR,
+                               N - j < NR ? N - j : NR, kc, (kc + 1) / 2, p->B + (size_t)j * p->b_stride_j + pc,
+                               p->b_stride_j);
+                }
+            } else {
+                pack_by_rows(b_blocks, b_block_words, n_panels, NR, p->B + (size_t)jc * p->b_stride_j, p->b_stride_j,
+                             p->b_stride_k, nc, K);
             }
             /* each MC x NC block of C stays in L2 through all the blocks of k; the loop's end
              * waits for every thread before the next columns' packing overwrites B */
 #pragma omp for schedule(static)
             for (int ib = 0; ib < m_blocks; ib++) {
                 for (int kb = 0; kb < k_blocks; kb++)
-                    row_block(p, ib * MC, jc, kb, b_blocks + kb * b_block_words, a_block);
+                    row_block(p, ib * MC, jc, kb, b_blocks + kb * b_block_words,
+                              p->a_pairs_contiguous ? a_block : a_blocks + ((size_t)ib * k_blocks + kb) * a_block_words);
                 finished(p, ib * MC, jc, p->M - ib * MC < MC ? p->M - ib * MC : MC, nc);
             }
         }
@@ -544,7 +579,7 @@ AMX_TARGET static void gemm_amx(const product *p, int threads, uint32_t *b_block
                 for (int jr = 0; jr < n_panels; jr++) {
                     int j = jc + jr * NR;
                     pack_panel(b_block + (size_t)jr * kp_pad * NR, NR, N - j < NR ? N - j : NR, K, kp_pad,
-                               p->B + (size_t)j * p->b_stride_j, p->b_stride_j, p->b_stride_k, 1);
+                               p->B + (size_t)j * p->b_stride_j, p->b_stride_j);
                 }
             } else {
                 pack_by_k(b_block, p->B + (size_t)jc * p->b_stride_j, n_panels * NR, N - jc < nc ? N - jc : nc, K,
@@ -617,7 +652,10 @@ static int gemm(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int 
         a_words = (size_t)(trans_a == CblasNoTrans ? A_ROW_WORDS : kp) * ((mc + MR - 1) / MR * MR);
     }
     b_words = (b_words + 15) / 16 * 16, a_words = (a_words + 15) / 16 * 16;
-    size_t a_copies = amx && trans_a != CblasNoTrans ? 1 : (size_t)threads;
+    /* A^T packed whole: shared, once (AMX: one buffer; AVX-512: a block for each MC rows and block of k) */
+    size_t a_copies = trans_a == CblasNoTrans ? (size_t)threads
+                      : amx                   ? 1
+                                              : (size_t)((M + MC - 1) / MC) * ((K + KC - 1) / KC);
     uint32_t *buffers = ws_scratch_get(&packing_buffers, (b_words + a_copies * a_words) * sizeof *buffers);
     if (!buffers)
         return -1;
