@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """The C training step against PyTorch's, paired: one step of each in turn, many rounds.
 
-Usage: paired_step.py MODEL_BENCH [rounds] [threads] [--cpu-math bf16|fp32]
+Usage: paired_step.py MODEL_BENCH [rounds] [threads] [--cpu-math bf16|fp32] [--decisions N]
   MODEL_BENCH  build/bench/model_bench (run with --serve: one step per line asked)
   rounds       rounds of one step each (default 20); threads: for both (default: all cores)
+  --decisions  decisions a batch (default 4, the benchmarks'; the trainers' recipes take 8: -b 8)
 
 Each round times one C step (model_bench's --cpu-math, bf16 by default), one PyTorch eager fp32
 step and one PyTorch bf16 autocast step on model_bench's batch (bench/torch_model.py's model), the
@@ -27,11 +28,13 @@ import torch_model  # noqa: E402  (the same model and batch as its own benchmark
 
 def main():
     args = list(sys.argv[1:])
-    cpu_math = "bf16"
-    if "--cpu-math" in args:
-        i = args.index("--cpu-math")
-        cpu_math = args[i + 1]
-        del args[i:i + 2]
+    options = {"--cpu-math": "bf16", "--decisions": "4"}
+    for name in options:
+        if name in args:
+            i = args.index(name)
+            options[name] = args[i + 1]
+            del args[i:i + 2]
+    cpu_math, decisions = options["--cpu-math"], int(options["--decisions"])
     if not args:
         sys.exit(__doc__)
     bench = args[0]
@@ -41,7 +44,7 @@ def main():
     # glibc's malloc settings meant for PyTorch (make bench-model's TORCH_MALLOC) are not the C step's
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
     env["OMP_NUM_THREADS"] = str(threads)
-    c = subprocess.Popen([bench, "minilm", "4", "--cpu-math", cpu_math, "--serve"], stdin=subprocess.PIPE,
+    c = subprocess.Popen([bench, "minilm", str(decisions), "--cpu-math", cpu_math, "--serve"], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, text=True, env=env)
     if c.stdout.readline().strip() != "ready":
         sys.exit("paired_step: %s did not start" % bench)
@@ -60,12 +63,13 @@ def main():
 
     steps = {"C " + cpu_math: c_step}
     for mode, name in (("fp32", "torch fp32"), ("bf16", "torch bf16 autocast")):
-        step, _, _ = torch_model.build("minilm", 4, "cpu", mode)
+        step, _, _ = torch_model.build("minilm", decisions, "cpu", mode)
         step()  # warm-up
         steps[name] = timed(step)
     names = list(steps)
     times = {n: [] for n in names}
-    print("pytorch %s, %d threads; one step each a round, the order rotating" % (torch.__version__, threads))
+    print("pytorch %s, %d threads, %d decisions a batch; one step each a round, the order rotating" %
+          (torch.__version__, threads, decisions))
     for r in range(rounds):
         order = names[r % len(names):] + names[:r % len(names)]
         for n in order:
