@@ -594,9 +594,15 @@ WS_VECTOR_CLONES static void cpu_attention_backward(const ws_backend *be, ws_rea
          * dS = P * (dP - rowsum(dP * P)), dQ = scale dS K, dK = scale dS^T Q: whole blocks, so
          * that each product packs its operands once */
         block_exponentials(be, &ab, q + off, k + off, L, C, hs, scale);
-        for (int t = 0; t < L; t++)
+        for (int t = 0; t < L; t++) {
+            /* the row's factor in a local: read through the pointer, the compiler could not
+             * rule out the stores changing it and left the loop scalar */
+            ws_real inverse = ab.inverse[t], *scaled = ab.dout_scaled + (size_t)t * hs;
+            const ws_real *row = dout + off + (size_t)t * C;
+#pragma omp simd
             for (int j = 0; j < hs; j++)
-                ab.dout_scaled[(size_t)t * hs + j] = dout[off + (size_t)t * C + j] * ab.inverse[t];
+                scaled[j] = row[j] * inverse;
+        }
         block_product(be, L, CblasTrans, CblasNoTrans, L, hs, L, 1, ab.e, L, ab.dout_scaled, hs, dv + off, C);
         block_product(be, L, CblasNoTrans, CblasTrans, L, L, hs, 1, dout + off, C, v + off, C, ab.ds, L);
         for (int t = 0; t < L; t++) {
