@@ -459,7 +459,7 @@ __global__ void k_relu_backward(float *dinp, const float *inp, const float *dout
     GRID_STRIDE(i, n) dinp[i] = inp[i] > 0 ? dout[i] : slope * dout[i];
 }
 
-/* lib/model/optim.c's ws_adamw_update element for element; _rn intrinsics keep the compiler from fusing
+/* lib/model/optim.c's adamw_element, element for element; _rn intrinsics keep the compiler from fusing
  * multiply-adds, so the result is the CPU's to the bit. */
 __global__ void k_adamw(float *param, const float *grad, float grad_scale, float *m, float *v, size_t n, int do_decay,
                         float keep, float w1, float b2, float w2, float step_size, float bc2_sqrt, float eps)
@@ -1655,14 +1655,9 @@ void cu_adamw(const ws_backend *be, const ws_adamw_opts *o, double lr, int64_t t
     Ctx *c = begin(be);
     if (!c || !n)
         return;
-    /* the scalars exactly as ws_adamw_update computes them */
-    const float keep = (float)(1.0 - lr * o->weight_decay);
-    const int do_decay = decay && o->weight_decay != 0;
-    const float w1 = (float)(1.0 - o->beta1), b2 = (float)o->beta2, w2 = (float)(1.0 - o->beta2);
-    const double bc1 = 1.0 - pow(o->beta1, (double)t), bc2 = 1.0 - pow(o->beta2, (double)t);
-    const float step_size = (float)(lr / bc1), bc2_sqrt = (float)sqrt(bc2), eps = (float)o->eps;
-    LAUNCH(c, k_adamw, grid_for(n, BLOCK), BLOCK, 0, param, grad, grad_scale, m, v, n, do_decay, keep, w1, b2, w2,
-           step_size, bc2_sqrt, eps);
+    const ws_adamw_factors f = ws_adamw_factors_at(o, lr, t, decay); /* the CPU update's scalars */
+    LAUNCH(c, k_adamw, grid_for(n, BLOCK), BLOCK, 0, param, grad, grad_scale, m, v, n, f.decay, f.keep, f.w1, f.b2,
+           f.w2, f.step_size, f.bc2_sqrt, f.eps);
 }
 
 /* ---- data parallel */

@@ -128,6 +128,8 @@ struct ws_model {
     const ws_backend *be;
     int on_host;      /* the backend's memory is host memory (the CPU backend): no mirrors, no copies */
     int owns_backend; /* close it in ws_model_free */
+    ws_model_read_hook read_hook; /* before a forward reads the embeddings (ws_model_set_read_hook) */
+    void *read_hook_arg;
     ws_tensor *tensors;
     size_t n_tensors, n_params;
     ws_real *params, *grads; /* backend memory */
@@ -936,6 +938,12 @@ static void token_types(ws_model *m)
     }
 }
 
+void ws_model_set_read_hook(ws_model *m, ws_model_read_hook hook, void *arg)
+{
+    m->read_hook = hook;
+    m->read_hook_arg = arg;
+}
+
 int ws_model_forward(ws_model *m, const ws_batch *b, ws_err *err)
 {
     const ws_model_config *cfg = &m->cfg;
@@ -1017,6 +1025,8 @@ int ws_model_forward(ws_model *m, const ws_batch *b, ws_err *err)
         }
     }
     token_types(m);
+    if (m->read_hook)
+        m->read_hook(m->read_hook_arg, m->hp.ids, (size_t)T);
     upload_pack(m);
 
     if (m->cache.budget_rows && m->inference && ws_backend_rows_independent(m->be)) {

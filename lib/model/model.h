@@ -163,6 +163,13 @@ int ws_model_cache_encodings(ws_model *m, size_t bytes, ws_err *err);
  * cache was set. */
 void ws_model_cache_stats(const ws_model *m, size_t *found_tokens, size_t *encoded_tokens);
 
+/* Called by each forward before it reads its batch's rows of the word embeddings, with the
+ * batch's token ids (host memory, n of them, repeats included): a trainer that applies some
+ * updates to rows late (ws_trainer: the embedding rows whose gradient was zero) brings those
+ * rows up to date here. hook NULL: none (the default). */
+typedef void (*ws_model_read_hook)(void *arg, const int32_t *ids, size_t n);
+void ws_model_set_read_hook(ws_model *m, ws_model_read_hook hook, void *arg);
+
 /* Forward over a batch. Afterwards (on the host, whatever the backend): logits and
  * log-probabilities (log-softmax over each decision's actions), one per action in batch order;
  * values, one per decision. */

@@ -29,26 +29,57 @@ int ws_adamw_check(const ws_adamw_opts *o, ws_err *err)
     return 0;
 }
 
+ws_adamw_factors ws_adamw_factors_at(const ws_adamw_opts *o, double lr, int64_t t, int decay)
+{
+    const double bc1 = 1.0 - pow(o->beta1, (double)t), bc2 = 1.0 - pow(o->beta2, (double)t);
+    return (ws_adamw_factors){.keep = (float)(1.0 - lr * o->weight_decay),
+                              .decay = decay && o->weight_decay != 0,
+                              .w1 = (float)(1.0 - o->beta1),
+                              .b2 = (float)o->beta2,
+                              .w2 = (float)(1.0 - o->beta2),
+                              .step_size = (float)(lr / bc1),
+                              .bc2_sqrt = (float)sqrt(bc2),
+                              .eps = (float)o->eps};
+}
+
+/* One element's update: the one formula both loops below inline, so that an update replayed late
+ * gives the bits of the same update in its own step. */
+static inline void adamw_element(const ws_adamw_factors *f, float *param, float g, float *m, float *v)
+{
+    float p = *param;
+    if (f->decay)
+        p *= f->keep;
+    float mi = *m + f->w1 * (g - *m);
+    float vi = *v * f->b2 + f->w2 * g * g;
+    float denom = sqrtf(vi) / f->bc2_sqrt + f->eps;
+    *param = p - f->step_size * (mi / denom);
+    *m = mi;
+    *v = vi;
+}
+
+void ws_adamw_apply(const ws_adamw_factors *f, float *param, const float *grad, float grad_scale, float *m, float *v,
+                    size_t n)
+{
+    const ws_adamw_factors factors = *f;
+    WS_PARALLEL_FOR
+    for (size_t i = 0; i < n; i++)
+        adamw_element(&factors, &param[i], grad[i] * grad_scale, &m[i], &v[i]);
+}
+
+void ws_adamw_replay_zero(const ws_adamw_factors *steps, size_t n_steps, float *param, float *m, float *v, size_t n)
+{
+    for (size_t s = 0; s < n_steps; s++) {
+        const ws_adamw_factors factors = steps[s];
+        for (size_t i = 0; i < n; i++)
+            adamw_element(&factors, &param[i], 0.0f, &m[i], &v[i]);
+    }
+}
+
 void ws_adamw_update(const ws_adamw_opts *o, double lr, int64_t t, float *param, const float *grad,
                      float grad_scale, float *m, float *v, size_t n, int decay)
 {
-    const float keep = (float)(1.0 - lr * o->weight_decay);
-    const int do_decay = decay && o->weight_decay != 0;
-    const float w1 = (float)(1.0 - o->beta1), b2 = (float)o->beta2, w2 = (float)(1.0 - o->beta2);
-    const double bc1 = 1.0 - pow(o->beta1, (double)t), bc2 = 1.0 - pow(o->beta2, (double)t);
-    const float step_size = (float)(lr / bc1), bc2_sqrt = (float)sqrt(bc2), eps = (float)o->eps;
-    WS_PARALLEL_FOR
-    for (size_t i = 0; i < n; i++) {
-        float p = param[i], g = grad[i] * grad_scale;
-        if (do_decay)
-            p *= keep;
-        float mi = m[i] + w1 * (g - m[i]);
-        float vi = v[i] * b2 + w2 * g * g;
-        float denom = sqrtf(vi) / bc2_sqrt + eps;
-        param[i] = p - step_size * (mi / denom);
-        m[i] = mi;
-        v[i] = vi;
-    }
+    ws_adamw_factors f = ws_adamw_factors_at(o, lr, t, decay);
+    ws_adamw_apply(&f, param, grad, grad_scale, m, v, n);
 }
 
 int ws_adamw_step(const ws_backend *be, const ws_adamw_opts *o, double lr, int64_t t, float *const *params,

@@ -48,6 +48,22 @@ int ws_adamw_check(const ws_adamw_opts *o, ws_err *err);
 void ws_adamw_update(const ws_adamw_opts *o, double lr, int64_t t, float *param, const float *grad,
                      float grad_scale, float *m, float *v, size_t n, int decay);
 
+/* ws_adamw_update in two parts: the step's factors (from lr, t and whether to decay), then their
+ * use on n elements. An update applied late (a row of a tensor whose gradient was zero, replayed
+ * when it is next read: ws_trainer's embedding rows) runs the same factors through the same loop,
+ * so it gives the bits the update in its own step would have. */
+typedef struct ws_adamw_factors {
+    float keep, w1, b2, w2, step_size, bc2_sqrt, eps;
+    int decay;
+} ws_adamw_factors;
+ws_adamw_factors ws_adamw_factors_at(const ws_adamw_opts *o, double lr, int64_t t, int decay);
+void ws_adamw_apply(const ws_adamw_factors *f, float *param, const float *grad, float grad_scale, float *m, float *v,
+                    size_t n);
+/* n_steps updates in order (steps[0] first) of n elements whose gradient was zero in each: the
+ * bits of ws_adamw_apply with a zero gradient, step after step, the elements kept in cache
+ * through all the steps (on one thread). */
+void ws_adamw_replay_zero(const ws_adamw_factors *steps, size_t n_steps, float *param, float *m, float *v, size_t n);
+
 /* One update of n_tensors tensors: params[i], grads[i], m[i], v[i] hold numel[i] floats in the
  * memory of backend `be`, which applies ws_adamw_update's formula to grads[i] * grad_scale (the
  * clipping factor: ws_clip_factor); decay[i] != 0 applies weight

@@ -323,6 +323,8 @@ int ws_trainer_init(ws_trainer *t, ws_model *m, const ws_adamw_opts *adam, const
     t->schedule = *schedule;
     t->clip = clip;
     t->n_tensors = n;
+    t->lazy = n;
+    t->rows_from = -1;
     t->adam_m = ws_calloc_big(np, sizeof *t->adam_m);
     t->adam_v = ws_calloc_big(np, sizeof *t->adam_v);
     t->on_host = ws_model_device_params(m) == ws_model_params(m);
@@ -355,11 +357,155 @@ int ws_trainer_init(ws_trainer *t, ws_model *m, const ws_adamw_opts *adam, const
         t->decay[i] = (unsigned char)tt->decay;
         t->lr_scale[i] = ws_tensor_is_head(tt) ? head_lr_scale : 1.0;
     }
+    if (ws_trainer_lazy_rows(t, 1, err)) {
+        ws_trainer_free(t);
+        return -1;
+    }
+    return 0;
+}
+
+/* The word embeddings' rows updated late (ws_trainer in train.h). */
+static const char LAZY_TENSOR[] = "embeddings.word_embeddings.weight";
+
+static int lazy_on(const ws_trainer *t)
+{
+    return t->lazy < t->n_tensors;
+}
+
+/* Row r's updates missed through update `through` (<= step), replayed in order. */
+static void catch_up(ws_trainer *t, size_t r, int64_t through)
+{
+    int64_t done = t->row_step[r];
+    if (done >= through)
+        return;
+    size_t width = (size_t)t->lazy_width, at = r * width;
+    ws_adamw_replay_zero(t->missed + (done - t->rows_from), (size_t)(through - done), t->params[t->lazy] + at,
+                         t->m[t->lazy] + at, t->v[t->lazy] + at, width);
+    t->row_step[r] = through;
+}
+
+static void catch_up_all(ws_trainer *t)
+{
+    if (!lazy_on(t) || t->rows_from < 0)
+        return;
+#pragma omp parallel for schedule(dynamic, 64)
+    for (int r = 0; r < t->lazy_rows; r++)
+        catch_up(t, (size_t)r, t->step);
+    t->rows_from = t->step; /* every row current: the record of missed steps starts again */
+}
+
+/* The model's read hook: the batch's rows up to date before its forward reads them. Each row
+ * behind is listed once (a batch repeats tokens), then the rows catch up over the threads: a
+ * row back after hundreds of steps replays them all. */
+static void catch_up_read(void *arg, const int32_t *ids, size_t n)
+{
+    ws_trainer *t = arg;
+    if (!lazy_on(t) || t->rows_from < 0)
+        return;
+    size_t behind = 0;
+    for (size_t i = 0; i < n; i++) {
+        int32_t r = ids[i];
+        if (t->row_step[r] < t->step && !t->row_listed[r]) {
+            t->row_listed[r] = 1;
+            t->rows_behind[behind++] = r;
+        }
+    }
+#pragma omp parallel for schedule(dynamic, 4) if (behind > 16)
+    for (size_t i = 0; i < behind; i++) {
+        catch_up(t, (size_t)t->rows_behind[i], t->step);
+        t->row_listed[t->rows_behind[i]] = 0;
+    }
+}
+
+/* Room for the factors of update step + 1, every row's count starting from the current step
+ * the first time (after a resume has set it). */
+static int lazy_prepare(ws_trainer *t, ws_err *err)
+{
+    if (t->rows_from < 0) {
+        for (int r = 0; r < t->lazy_rows; r++)
+            t->row_step[r] = t->step;
+        t->rows_from = t->step;
+    }
+    size_t need = (size_t)(t->step + 1 - t->rows_from);
+    if (need > t->missed_cap) {
+        size_t cap = need > 2 * t->missed_cap ? need : 2 * t->missed_cap;
+        ws_adamw_factors *grown = realloc(t->missed, cap * sizeof *grown);
+        if (!grown)
+            return ws_fail(err, "out of memory for the optimiser's record of its steps");
+        t->missed = grown;
+        t->missed_cap = cap;
+    }
+    return 0;
+}
+
+static int row_is_zero(const float *g, size_t n)
+{
+    int nonzero = 0;
+    for (size_t i = 0; i < n; i++)
+        nonzero |= g[i] != 0;
+    return !nonzero;
+}
+
+/* Update step + 1 of the lazy tensor: rows with a gradient catch up and take it; the others
+ * only record the step's factors. */
+static void lazy_update(ws_trainer *t, double lr, float grad_scale)
+{
+    size_t lz = t->lazy, width = (size_t)t->lazy_width;
+    ws_adamw_factors f = ws_adamw_factors_at(&t->adam, lr * t->lr_scale[lz], t->step + 1, t->decay[lz]);
+    t->missed[t->step - t->rows_from] = f;
+#pragma omp parallel for schedule(dynamic, 64)
+    for (int r = 0; r < t->lazy_rows; r++) {
+        size_t at = (size_t)r * width;
+        if (row_is_zero(t->grads[lz] + at, width))
+            continue;
+        catch_up(t, (size_t)r, t->step);
+        ws_adamw_apply(&f, t->params[lz] + at, t->grads[lz] + at, grad_scale, t->m[lz] + at, t->v[lz] + at, width);
+        t->row_step[r] = t->step + 1;
+    }
+}
+
+int ws_trainer_lazy_rows(ws_trainer *t, int on, ws_err *err)
+{
+    const ws_tensor *emb = on && ws_backend_on_host(t->be) ? ws_model_find_tensor(t->model, LAZY_TENSOR) : NULL;
+    if (!emb || emb->ndim != 2) {
+        catch_up_all(t);
+        t->lazy = t->n_tensors;
+        t->rows_from = -1;
+        ws_model_set_read_hook(t->model, NULL, NULL);
+        return 0;
+    }
+    if (lazy_on(t))
+        return 0;
+    size_t rows = (size_t)emb->shape[0];
+    free(t->row_step);
+    free(t->rows_behind);
+    free(t->row_listed);
+    free(t->numel_eager);
+    t->row_step = malloc(rows * sizeof *t->row_step);
+    t->rows_behind = malloc(rows * sizeof *t->rows_behind);
+    t->row_listed = calloc(rows, sizeof *t->row_listed);
+    t->numel_eager = malloc(t->n_tensors * sizeof *t->numel_eager);
+    if (!t->row_step || !t->rows_behind || !t->row_listed || !t->numel_eager)
+        return ws_fail(err, "out of memory for the optimiser's embedding rows");
+    t->lazy = (size_t)(emb - ws_model_tensor(t->model, 0));
+    t->lazy_rows = (int)rows;
+    t->lazy_width = (int)emb->shape[1];
+    t->rows_from = -1;
+    memcpy(t->numel_eager, t->numel, t->n_tensors * sizeof *t->numel_eager);
+    t->numel_eager[t->lazy] = 0;
+    ws_model_set_read_hook(t->model, catch_up_read, t);
     return 0;
 }
 
 void ws_trainer_free(ws_trainer *t)
 {
+    if (t->model && lazy_on(t))
+        ws_model_set_read_hook(t->model, NULL, NULL);
+    free(t->row_step);
+    free(t->rows_behind);
+    free(t->row_listed);
+    free(t->missed);
+    free(t->numel_eager);
     if (!t->on_host && t->be) {
         if (t->dev_m)
             t->be->free(t->be, t->dev_m);
@@ -380,6 +526,7 @@ void ws_trainer_free(ws_trainer *t)
 
 int ws_trainer_state_to_host(ws_trainer *t, ws_err *err)
 {
+    catch_up_all(t);
     if (t->on_host)
         return 0;
     size_t bytes = ws_model_n_params(t->model) * sizeof *t->adam_m;
@@ -390,6 +537,7 @@ int ws_trainer_state_to_host(ws_trainer *t, ws_err *err)
 
 int ws_trainer_state_to_device(ws_trainer *t, ws_err *err)
 {
+    t->rows_from = -1; /* the state loaded is complete: every row counts from the step set next */
     if (t->on_host)
         return 0;
     size_t bytes = ws_model_n_params(t->model) * sizeof *t->adam_m;
@@ -404,10 +552,13 @@ int ws_trainer_update(ws_trainer *t, double *grad_norm, double *lr, ws_err *err)
     *lr = ws_lr_at(&t->schedule, t->step);
     if (!isfinite(*grad_norm))
         return ws_fail(err, "step %lld: the gradient norm is %g: update skipped", (long long)t->step + 1, *grad_norm);
-    if (ws_adamw_step(t->be, &t->adam, *lr, t->step + 1, t->params, (const float *const *)t->grads,
-                      ws_clip_factor(*grad_norm, t->clip), t->m, t->v,
-                      t->numel, t->decay, t->lr_scale, t->n_tensors, err))
+    float grad_scale = ws_clip_factor(*grad_norm, t->clip);
+    if ((lazy_on(t) && lazy_prepare(t, err)) ||
+        ws_adamw_step(t->be, &t->adam, *lr, t->step + 1, t->params, (const float *const *)t->grads, grad_scale, t->m,
+                      t->v, lazy_on(t) ? t->numel_eager : t->numel, t->decay, t->lr_scale, t->n_tensors, err))
         return -1;
+    if (lazy_on(t))
+        lazy_update(t, *lr, grad_scale);
     t->step++;
     return 0;
 }

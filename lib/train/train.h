@@ -98,6 +98,22 @@ typedef struct ws_trainer {
     unsigned char *decay;
     double *lr_scale; /* per tensor: the head's rate over the schedule's (1 for the encoder) */
     size_t n_tensors;
+    /* The word embeddings' rows are updated late where their gradient is zero (most rows, most
+     * steps: a batch holds a few hundred of the vocabulary's 30,000 tokens). AdamW still moves
+     * such a row (its moments decay, the weight decays), so each step's factors are kept and a
+     * row's missed steps are replayed, in order, the next time a forward reads it (the model's
+     * read hook), its gradient is not zero, or the state is saved (ws_trainer_state_to_host):
+     * the bits of updating it every step, without reading and writing 28 bytes of every row's
+     * weight, moments and gradient in each step. CPU backends only (ws_backend_on_host). */
+    size_t lazy;                /* the word embeddings' tensor index, or n_tensors: none */
+    int lazy_rows, lazy_width;  /* its rows (the vocabulary) and their length */
+    int64_t *row_step;          /* per row: the updates applied to it (<= step) */
+    int32_t *rows_behind;       /* the rows a forward is about to read that are behind */
+    unsigned char *row_listed;  /* per row: in rows_behind */
+    int64_t rows_from;          /* row_step was set to this step; -1: not yet */
+    ws_adamw_factors *missed;   /* the factors of update s at missed[s - rows_from - 1] */
+    size_t missed_cap;
+    size_t *numel_eager;        /* numel, 0 for the lazy tensor: what ws_adamw_step updates */
 } ws_trainer;
 
 /* head_lr_scale multiplies the learning rate of the head's tensors (ws_tensor_is_head: the
@@ -107,12 +123,17 @@ int ws_trainer_init(ws_trainer *t, ws_model *m, const ws_adamw_opts *adam, const
                     double clip, double head_lr_scale, ws_err *err);
 void ws_trainer_free(ws_trainer *t);
 /* Off the host backend the moments live on the device: copy them out before saving them and in
- * after loading them (no-ops on the host). */
+ * after loading them (no-ops on the host). To the host first brings every embedding row up to
+ * date, weights included: call it before the model's ws_model_params_to_host. */
 int ws_trainer_state_to_host(ws_trainer *t, ws_err *err);
 int ws_trainer_state_to_device(ws_trainer *t, ws_err *err);
 /* Clip, then one AdamW update with the schedule's rate for the current step; step++.
  * *grad_norm gets the norm before clipping, *lr the rate used. A non-finite gradient norm skips
  * the update (and is reported as an error). */
 int ws_trainer_update(ws_trainer *t, double *grad_norm, double *lr, ws_err *err);
+/* Update the embedding rows late (on: the default on the CPU backends) or every row in its step
+ * (off: every row brought up to date first). The bits are the same either way; off is for tests
+ * and comparisons. Returns -1 (nothing changed) where out of memory. */
+int ws_trainer_lazy_rows(ws_trainer *t, int on, ws_err *err);
 
 #endif

@@ -641,7 +641,8 @@ static int save(ws_train_run *run, const char *path, ws_err *err)
 {
     if (!ws_dist_is_root(&run->dist))
         return 0;
-    if (ws_model_params_to_host(run->model, err) || ws_trainer_state_to_host(&run->trainer, err))
+    /* the trainer first: it brings the embedding rows it updates late up to date */
+    if (ws_trainer_state_to_host(&run->trainer, err) || ws_model_params_to_host(run->model, err))
         return -1;
     json_t *cfg = ws_model_config_to_json(ws_model_get_config(run->model));
     char *cfg_text = cfg ? json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS) : NULL;

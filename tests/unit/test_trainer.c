@@ -1,0 +1,157 @@
+/* ws_trainer's word-embedding rows updated late (train.h): the bits of updating every row in every
+ * step. Two copies of a model train on the same batches, one updating the embedding rows late
+ * (the default on the CPU backends), one every row each step; each forward must read the same
+ * weights (its logits the same bits), and after the state is brought to the host (as saving
+ * does) the weights and both moments must be the same bits. Batches draw their tokens from a
+ * window of the vocabulary that moves, so that rows sit out runs of steps of different lengths
+ * and come back; the schedule warms up and decays, so each replayed step has its own rate; weight
+ * decay is on; halfway the state is brought to the host as a periodic save does, and training
+ * goes on. On each CPU backend (fp32, and bf16 where the CPU has it). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "backend.h"
+#include "model.h"
+#include "rng.h"
+#include "train.h"
+
+enum { VOCAB = 300, WINDOW = 60, DECISIONS = 3, MAX_ACTIONS = 4, STEPS = 40 };
+
+typedef struct batch_data {
+    int32_t *states[DECISIONS], *actions[DECISIONS * MAX_ACTIONS];
+    int state_len[DECISIONS], n_actions[DECISIONS], action_len[DECISIONS * MAX_ACTIONS];
+    ws_batch batch;
+} batch_data;
+
+static int32_t *ids_in_window(ws_rng *r, int len, int from)
+{
+    int32_t *ids = malloc((size_t)len * sizeof *ids);
+    assert_non_null(ids);
+    for (int k = 0; k < len; k++)
+        ids[k] = (int32_t)((from + (int)ws_rng_below(r, WINDOW)) % VOCAB);
+    return ids;
+}
+
+static void make_batch(batch_data *bd, ws_rng *r, int from)
+{
+    memset(bd, 0, sizeof *bd);
+    int a = 0;
+    for (int i = 0; i < DECISIONS; i++) {
+        bd->state_len[i] = 4 + (int)ws_rng_below(r, 20);
+        bd->states[i] = ids_in_window(r, bd->state_len[i], from);
+        bd->n_actions[i] = 1 + (int)ws_rng_below(r, MAX_ACTIONS);
+        for (int j = 0; j < bd->n_actions[i]; j++, a++) {
+            bd->action_len[a] = 1 + (int)ws_rng_below(r, 6);
+            bd->actions[a] = ids_in_window(r, bd->action_len[a], from);
+        }
+    }
+    bd->batch = (ws_batch){DECISIONS, (const int32_t *const *)bd->states, bd->state_len, bd->n_actions,
+                           (const int32_t *const *)bd->actions, bd->action_len};
+}
+
+static void free_batch(batch_data *bd)
+{
+    for (int i = 0; i < DECISIONS; i++)
+        free(bd->states[i]);
+    for (int a = 0; a < DECISIONS * MAX_ACTIONS; a++)
+        free(bd->actions[a]);
+}
+
+static ws_model *new_model(const ws_backend *be)
+{
+    ws_model_config cfg = {.vocab_size = VOCAB, .hidden = 32, .layers = 1, .heads = 4, .intermediate = 64,
+                           .max_position = 64, .type_vocab = 2, .ln_eps = 1e-12, .value_hidden = 8};
+    ws_err err;
+    ws_model *m = ws_model_new(&cfg, &err);
+    assert_non_null(m);
+    ws_model_init_random(m, 7);
+    assert_int_equal(ws_model_to_backend(m, be, &err), 0);
+    return m;
+}
+
+static void train_both(const ws_backend *be)
+{
+    ws_model *late = new_model(be), *every = new_model(be);
+    ws_adamw_opts adam = ws_adamw_defaults();
+    ws_lr_schedule sched = {.kind = WS_LR_LINEAR, .lr = 1e-2, .warmup_steps = 5, .total_steps = STEPS};
+    ws_trainer tl, te;
+    ws_err err;
+    assert_int_equal(ws_trainer_init(&tl, late, &adam, &sched, 1.0, 1.0, &err), 0);
+    assert_int_equal(ws_trainer_init(&te, every, &adam, &sched, 1.0, 1.0, &err), 0);
+    assert_int_equal(ws_trainer_lazy_rows(&te, 0, &err), 0);
+    assert_true(tl.lazy < tl.n_tensors);
+    assert_true(te.lazy == te.n_tensors);
+    ws_rng r;
+    ws_rng_seed(&r, 3, "trainer");
+    size_t n = ws_model_n_params(late);
+    for (int step = 0; step < STEPS; step++) {
+        batch_data bd;
+        /* the window jumps about: some rows come back after one step, some after dozens */
+        make_batch(&bd, &r, (step * 37) % VOCAB);
+        ws_real dlogits[DECISIONS * MAX_ACTIONS];
+        int A = 0;
+        for (int i = 0; i < DECISIONS; i++)
+            A += bd.n_actions[i];
+        for (int a = 0; a < A; a++)
+            dlogits[a] = (ws_real)(ws_rng_uniform(&r) - 0.5);
+        ws_model *models[2] = {late, every};
+        ws_trainer *trainers[2] = {&tl, &te};
+        for (int k = 0; k < 2; k++) {
+            ws_model_zero_grad(models[k]);
+            assert_int_equal(ws_model_forward(models[k], &bd.batch, &err), 0);
+            assert_int_equal(ws_model_backward(models[k], dlogits, NULL, &err), 0);
+        }
+        assert_memory_equal(ws_model_logits(late), ws_model_logits(every), (size_t)A * sizeof(ws_real));
+        double norm[2], lr[2];
+        for (int k = 0; k < 2; k++)
+            assert_int_equal(ws_trainer_update(trainers[k], &norm[k], &lr[k], &err), 0);
+        assert_memory_equal(&norm[0], &norm[1], sizeof norm[0]);
+        if (step == STEPS / 2) /* a periodic save halfway: every row caught up, then on as before */
+            assert_int_equal(ws_trainer_state_to_host(&tl, &err), 0);
+        free_batch(&bd);
+    }
+    /* rows that sat out the last steps are behind until they are brought up to date */
+    int behind = 0;
+    for (int row = 0; row < tl.lazy_rows; row++)
+        behind += tl.row_step[row] < tl.step;
+    assert_true(behind > VOCAB / 2 && behind < VOCAB);
+    assert_int_equal(ws_trainer_state_to_host(&tl, &err), 0);
+    assert_int_equal(ws_trainer_state_to_host(&te, &err), 0);
+    assert_int_equal(ws_model_params_to_host(late, &err), 0);
+    assert_int_equal(ws_model_params_to_host(every, &err), 0);
+    assert_memory_equal(ws_model_params(late), ws_model_params(every), n * sizeof(ws_real));
+    assert_memory_equal(tl.adam_m, te.adam_m, n * sizeof(float));
+    assert_memory_equal(tl.adam_v, te.adam_v, n * sizeof(float));
+    ws_trainer_free(&tl);
+    ws_trainer_free(&te);
+    ws_model_free(late);
+    ws_model_free(every);
+}
+
+static void test_late_rows_same_bits_fp32(void **state)
+{
+    (void)state;
+    ws_backend_set_threads(2);
+    train_both(ws_backend_cpu());
+}
+
+static void test_late_rows_same_bits_bf16(void **state)
+{
+    (void)state;
+    const ws_backend *be = ws_backend_cpu_bf16();
+    if (!be)
+        skip();
+    ws_backend_set_threads(2);
+    train_both(be);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_late_rows_same_bits_fp32),
+                                       cmocka_unit_test(test_late_rows_same_bits_bf16)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
