@@ -156,10 +156,11 @@ check "nvcc compiles lib/model/backend_cuda.cu without a warning" bash -c "
   '$NVCC' -O2 -std=c++17 $LIB_INC -Xcompiler -Wall,-Wextra -gencode arch=compute_90,code=sm_90 \
       -c lib/model/backend_cuda.cu -o '$T_TMP/backend_cuda.o' > '$T_TMP/nvcc.out' 2>&1 &&
   [ ! -s '$T_TMP/nvcc.out' ] || { cat '$T_TMP/nvcc.out'; false; }"
-check "the C entry points link (backend_cuda.o + err.c + the CUDA libraries)" bash -c "
+check "the C entry points link (backend_cuda.o + err.c + optim.c, AdamW's scalars, + the CUDA libraries)" bash -c "
   $CC -std=c11 -D_GNU_SOURCE $WARN $LIB_INC -c '$T_TMP/probe.c' -o '$T_TMP/probe.o' &&
   $CC -std=c11 -D_GNU_SOURCE $LIB_INC -c lib/base/err.c -o '$T_TMP/err.o' &&
-  $CC '$T_TMP/probe.o' '$T_TMP/backend_cuda.o' '$T_TMP/err.o' -L'$CUDA_HOME/lib64' -Wl,-rpath,'$CUDA_HOME/lib64' \
+  $CC -std=c11 -D_GNU_SOURCE $LIB_INC -c lib/model/optim.c -o '$T_TMP/optim.o' &&
+  $CC '$T_TMP/probe.o' '$T_TMP/backend_cuda.o' '$T_TMP/err.o' '$T_TMP/optim.o' -L'$CUDA_HOME/lib64' -Wl,-rpath,'$CUDA_HOME/lib64' \
       -lcublas -lcublasLt -lnccl -lcudart -lstdc++ -lm -o '$T_TMP/probe'"
 check "no GPU: a clear refusal; a GPU: opens, multiplies, sums squares, closes" bash -c "
   '$T_TMP/probe' > '$T_TMP/probe.out' 2>&1 || { cat '$T_TMP/probe.out'; false; }"
