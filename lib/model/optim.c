@@ -66,8 +66,32 @@ void ws_adamw_apply(const ws_adamw_factors *f, float *param, const float *grad, 
         adamw_element(&factors, &param[i], grad[i] * grad_scale, &m[i], &v[i]);
 }
 
+/* Every bit of x[0 .. n - 1] zero (not -0.0, which the update would turn into +0). */
+static int all_bits_zero(const float *x, size_t n)
+{
+    uint32_t any = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, &x[i], sizeof bits);
+        any |= bits;
+    }
+    return any == 0;
+}
+
 void ws_adamw_replay_zero(const ws_adamw_factors *steps, size_t n_steps, float *param, float *m, float *v, size_t n)
 {
+    /* Elements that never had a gradient (m and v +0): with g = 0 the formula leaves m and v +0
+     * and subtracts step_size * (0 / eps) = +0 from p, so each step only multiplies p by keep
+     * where it decays: the same bits for a fifteenth of the work (most of a vocabulary's rows) */
+    if (all_bits_zero(m, n) && all_bits_zero(v, n)) {
+        for (size_t s = 0; s < n_steps; s++)
+            if (steps[s].decay) {
+                const float keep = steps[s].keep;
+                for (size_t i = 0; i < n; i++)
+                    param[i] *= keep;
+            }
+        return;
+    }
     for (size_t s = 0; s < n_steps; s++) {
         const ws_adamw_factors factors = steps[s];
         for (size_t i = 0; i < n; i++)

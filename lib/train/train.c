@@ -418,9 +418,14 @@ static void catch_up_read(void *arg, const int32_t *ids, size_t n)
 }
 
 /* Room for the factors of update step + 1, every row's count starting from the current step
- * the first time (after a resume has set it). */
+ * the first time (after a resume has set it). Every LAZY_SPAN updates all rows catch up: what a
+ * save has to replay first stays bounded (a save on SIGINT under mpirun has about a second),
+ * and so does the record of missed steps. */
+enum { LAZY_SPAN = 64 };
 static int lazy_prepare(ws_trainer *t, ws_err *err)
 {
+    if (t->rows_from >= 0 && t->step - t->rows_from >= LAZY_SPAN)
+        catch_up_all(t);
     if (t->rows_from < 0) {
         for (int r = 0; r < t->lazy_rows; r++)
             t->row_step[r] = t->step;
