@@ -478,32 +478,73 @@ static _Thread_local ws_scratch attention_block;
  * 8 x 8 x 32 products. */
 enum { SMALL_BLOCK = 32 };
 
-/* C[M, N] = alpha op(A) op(B), C not read, for M, N, K up to a block's tokens or the head size
- * (N K <= 2 SMALL_BLOCK^2). B^T's columns are copied into rows first, so that every product runs
- * along rows of C. */
+/* One panel of C: its n <= W columns (W 8, 16 or SMALL_BLOCK, a constant where it is inlined),
+ * op(B)'s k x n copied into b_rows as W-wide rows, zero past n. Each group of SMALL_ROWS rows of C
+ * keeps its sums in a local of fixed width, which the compiler holds in vector registers through
+ * all of k; summed in place in C's rows instead (every step of k a load and a store of the row
+ * the next step waits on), the actions' products ran at a quarter of this rate. Rows past M in
+ * the last group repeat its first row: computed, never stored. */
+enum { SMALL_ROWS = 4 };
+static inline __attribute__((always_inline)) void small_panel(int W, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb,
+                                                              int M, int n, int K, ws_real alpha, const ws_real *A,
+                                                              int lda, const ws_real *B, int ldb, ws_real *C, int ldc,
+                                                              ws_real *b_rows)
+{
+    if (tb == CblasNoTrans)
+        for (int p = 0; p < K; p++) {
+            const ws_real *row = B + (size_t)p * ldb;
+#pragma omp simd
+            for (int j = 0; j < W; j++)
+                b_rows[p * W + j] = j < n ? row[j] : 0;
+        }
+    else { /* B's rows read in order, written down b_rows' columns */
+        for (int p = 0; p < K; p++)
+            memset(b_rows + p * W + n, 0, (size_t)(W - n) * sizeof(ws_real));
+        for (int j = 0; j < n; j++)
+            for (int p = 0; p < K; p++)
+                b_rows[p * W + j] = B[(size_t)j * ldb + p];
+    }
+    for (int i0 = 0; i0 < M; i0 += SMALL_ROWS) {
+        int m = M - i0 < SMALL_ROWS ? M - i0 : SMALL_ROWS;
+        ws_real sums[SMALL_ROWS][SMALL_BLOCK];
+#pragma GCC unroll 4
+        for (int r = 0; r < SMALL_ROWS; r++)
+#pragma omp simd
+            for (int j = 0; j < W; j++)
+                sums[r][j] = 0;
+        for (int p = 0; p < K; p++) {
+            const ws_real *b = b_rows + p * W;
+#pragma GCC unroll 4
+            for (int r = 0; r < SMALL_ROWS; r++) {
+                int i = i0 + (r < m ? r : 0);
+                ws_real a = alpha * (ta == CblasNoTrans ? A[(size_t)i * lda + p] : A[(size_t)p * lda + i]);
+#pragma omp simd
+                for (int j = 0; j < W; j++)
+                    sums[r][j] += a * b[j];
+            }
+        }
+        for (int r = 0; r < m; r++)
+            memcpy(C + (size_t)(i0 + r) * ldc, sums[r], (size_t)n * sizeof(ws_real));
+    }
+}
+
+/* C[M, N] = alpha op(A) op(B), C not read, for M up to a block's tokens and K up to twice that
+ * (a head's size or a block's tokens), N any: SMALL_BLOCK columns at a time, the narrowest
+ * panel that holds them. */
 WS_VECTOR_CLONES static void small_product(enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb, int M, int N, int K,
                                            ws_real alpha, const ws_real *A, int lda, const ws_real *B, int ldb,
                                            ws_real *C, int ldc)
 {
     ws_real b_rows[2 * SMALL_BLOCK * SMALL_BLOCK];
-    if (tb != CblasNoTrans) {
-        for (int p = 0; p < K; p++)
-            for (int j = 0; j < N; j++)
-                b_rows[p * N + j] = B[(size_t)j * ldb + p];
-        B = b_rows;
-        ldb = N;
-    }
-    for (int i = 0; i < M; i++) {
-        ws_real *c = C + (size_t)i * ldc;
-        for (int j = 0; j < N; j++)
-            c[j] = 0;
-        for (int p = 0; p < K; p++) {
-            ws_real a = alpha * (ta == CblasNoTrans ? A[(size_t)i * lda + p] : A[(size_t)p * lda + i]);
-            const ws_real *b = B + (size_t)p * ldb;
-#pragma omp simd
-            for (int j = 0; j < N; j++)
-                c[j] += a * b[j];
-        }
+    for (int j0 = 0; j0 < N; j0 += SMALL_BLOCK) {
+        int n = N - j0 < SMALL_BLOCK ? N - j0 : SMALL_BLOCK;
+        const ws_real *b = tb == CblasNoTrans ? B + j0 : B + (size_t)j0 * ldb;
+        if (n <= 8)
+            small_panel(8, ta, tb, M, n, K, alpha, A, lda, b, ldb, C + j0, ldc, b_rows);
+        else if (n <= 16)
+            small_panel(16, ta, tb, M, n, K, alpha, A, lda, b, ldb, C + j0, ldc, b_rows);
+        else
+            small_panel(SMALL_BLOCK, ta, tb, M, n, K, alpha, A, lda, b, ldb, C + j0, ldc, b_rows);
     }
 }
 
@@ -512,7 +553,7 @@ static void block_product(const ws_backend *be, int L, enum CBLAS_TRANSPOSE ta, 
                           int N, int K, ws_real alpha, const ws_real *A, int lda, const ws_real *B, int ldb,
                           ws_real *C, int ldc)
 {
-    if (L <= SMALL_BLOCK && N * K <= 2 * SMALL_BLOCK * SMALL_BLOCK)
+    if (L <= SMALL_BLOCK && K <= 2 * SMALL_BLOCK)
         small_product(ta, tb, M, N, K, alpha, A, lda, B, ldb, C, ldc);
     else
         GEMM(be, ta, tb, M, N, K, alpha, A, lda, B, ldb, 0, C, ldc);
