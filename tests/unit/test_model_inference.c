@@ -13,57 +13,15 @@
 
 #include "gemm_bf16.h"
 #include "model.h"
+#include "random_batch.h"
 #include "rng.h"
 
-enum { MAX_DECISIONS = 8, MAX_ACTIONS = 10 };
-
-typedef struct random_batch {
-    int32_t *states[MAX_DECISIONS], *actions[MAX_DECISIONS * MAX_ACTIONS];
-    int state_len[MAX_DECISIONS], n_actions[MAX_DECISIONS], action_len[MAX_DECISIONS * MAX_ACTIONS];
-    ws_batch batch;
-} random_batch;
-
-static int32_t *random_ids(ws_rng *r, int len, int vocab)
-{
-    int32_t *ids = malloc((size_t)len * sizeof *ids);
-    assert_non_null(ids);
-    for (int k = 0; k < len; k++)
-        ids[k] = (int32_t)ws_rng_below(r, (uint64_t)vocab);
-    return ids;
-}
-
-/* A batch of `decisions` decisions whose states have up to max_state tokens. */
+/* A batch of `decisions` decisions whose states have 2 to max_state tokens. */
 static void make_batch(random_batch *rb, ws_rng *r, int decisions, int max_state, int vocab)
 {
-    memset(rb, 0, sizeof *rb);
-    int a = 0;
-    for (int i = 0; i < decisions; i++) {
-        rb->state_len[i] = 2 + (int)ws_rng_below(r, (uint64_t)max_state - 1);
-        rb->states[i] = random_ids(r, rb->state_len[i], vocab);
-        rb->n_actions[i] = 1 + (int)ws_rng_below(r, MAX_ACTIONS);
-        for (int j = 0; j < rb->n_actions[i]; j++, a++) {
-            rb->action_len[a] = 1 + (int)ws_rng_below(r, 12);
-            rb->actions[a] = random_ids(r, rb->action_len[a], vocab);
-        }
-    }
-    rb->batch = (ws_batch){decisions, (const int32_t *const *)rb->states, rb->state_len, rb->n_actions,
-                           (const int32_t *const *)rb->actions, rb->action_len};
-}
-
-static void free_batch(random_batch *rb)
-{
-    for (int i = 0; i < MAX_DECISIONS; i++)
-        free(rb->states[i]);
-    for (int a = 0; a < MAX_DECISIONS * MAX_ACTIONS; a++)
-        free(rb->actions[a]);
-}
-
-static int batch_actions(const ws_batch *b)
-{
-    int A = 0;
-    for (int i = 0; i < b->n_decisions; i++)
-        A += b->n_actions[i];
-    return A;
+    const random_batch_shape shape = {.decisions = decisions, .state_min = 2, .state_max = max_state,
+                                      .actions_max = 10, .action_max = 12, .vocab = vocab, .span = vocab};
+    random_batch_make(rb, r, &shape);
 }
 
 static ws_model *new_model(int layers)
@@ -80,7 +38,7 @@ static ws_model *new_model(int layers)
 /* Both models' last forward gave the same bits. */
 static void assert_same_forward(const ws_model *x, const ws_model *y, const ws_batch *b)
 {
-    size_t A = (size_t)batch_actions(b), B = (size_t)b->n_decisions;
+    size_t A = (size_t)random_batch_actions(b), B = (size_t)b->n_decisions;
     assert_memory_equal(ws_model_logits(x), ws_model_logits(y), A * sizeof(ws_real));
     assert_memory_equal(ws_model_logp(x), ws_model_logp(y), A * sizeof(ws_real));
     assert_memory_equal(ws_model_values(x), ws_model_values(y), B * sizeof(ws_real));
@@ -108,7 +66,7 @@ static void test_inference_matches_training(void **state)
             assert_int_equal(ws_model_forward(train, &rb.batch, &err), 0);
             assert_int_equal(ws_model_forward(infer, &rb.batch, &err), 0);
             assert_same_forward(train, infer, &rb.batch);
-            free_batch(&rb);
+            random_batch_free(&rb);
         }
         ws_model_free(train);
         ws_model_free(infer);
@@ -123,7 +81,7 @@ static void test_backward_refused_in_inference(void **state)
     ws_rng_seed(&r, 1, "test-model-inference");
     random_batch rb;
     make_batch(&rb, &r, 3, 20, 100);
-    int A = batch_actions(&rb.batch);
+    int A = random_batch_actions(&rb.batch);
     ws_real *dlogits = calloc((size_t)A, sizeof *dlogits);
     assert_non_null(dlogits);
     dlogits[0] = 1;
@@ -147,7 +105,7 @@ static void test_backward_refused_in_inference(void **state)
     assert_memory_equal(ws_model_device_grads(m), ws_model_device_grads(reference),
                         ws_model_n_params(m) * sizeof(ws_real));
     free(dlogits);
-    free_batch(&rb);
+    random_batch_free(&rb);
     ws_model_free(m);
     ws_model_free(reference);
 }
@@ -158,7 +116,7 @@ static void make_repeating_batch(random_batch *rb, ws_rng *r, int decisions, int
                                  int32_t *const *pool, const int *pool_len, int n_pool)
 {
     make_batch(rb, r, decisions, max_state, vocab);
-    for (int a = 0; a < batch_actions(&rb->batch); a++) {
+    for (int a = 0; a < random_batch_actions(&rb->batch); a++) {
         int p = (int)ws_rng_below(r, (uint64_t)n_pool);
         free(rb->actions[a]);
         rb->actions[a] = malloc((size_t)pool_len[p] * sizeof *rb->actions[a]);
@@ -178,7 +136,7 @@ static void test_kept_encodings_give_the_same_bits(void **state)
     int pool_len[POOL];
     for (int p = 0; p < POOL; p++) {
         pool_len[p] = 1 + (int)ws_rng_below(&r, 12);
-        pool[p] = random_ids(&r, pool_len[p], 100);
+        pool[p] = random_batch_ids(&r, pool_len[p], 100, 0, 100);
     }
     /* the fp32 table does not keep them (OpenBLAS's rows depend on the batch's shape) */
     const ws_backend *backends[] = {ws_backend_cpu_bf16(), ws_backend_cpu()};
@@ -201,7 +159,7 @@ static void test_kept_encodings_give_the_same_bits(void **state)
                 assert_int_equal(ws_model_forward(plain, &rb.batch, &err), 0);
                 assert_int_equal(ws_model_forward(kept, &rb.batch, &err), 0);
                 assert_same_forward(plain, kept, &rb.batch);
-                free_batch(&rb);
+                random_batch_free(&rb);
             }
             size_t found, encoded;
             ws_model_cache_stats(kept, &found, &encoded);

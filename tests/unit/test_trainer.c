@@ -17,49 +17,19 @@
 
 #include "backend.h"
 #include "model.h"
+#include "random_batch.h"
 #include "rng.h"
 #include "train.h"
 
 enum { VOCAB = 300, WINDOW = 60, DECISIONS = 3, MAX_ACTIONS = 4, STEPS = 150 };
 
-typedef struct batch_data {
-    int32_t *states[DECISIONS], *actions[DECISIONS * MAX_ACTIONS];
-    int state_len[DECISIONS], n_actions[DECISIONS], action_len[DECISIONS * MAX_ACTIONS];
-    ws_batch batch;
-} batch_data;
-
-static int32_t *ids_in_window(ws_rng *r, int len, int from)
+/* the window's tokens from `from` on */
+static void make_batch(random_batch *rb, ws_rng *r, int from)
 {
-    int32_t *ids = malloc((size_t)len * sizeof *ids);
-    assert_non_null(ids);
-    for (int k = 0; k < len; k++)
-        ids[k] = (int32_t)((from + (int)ws_rng_below(r, WINDOW)) % VOCAB);
-    return ids;
-}
-
-static void make_batch(batch_data *bd, ws_rng *r, int from)
-{
-    memset(bd, 0, sizeof *bd);
-    int a = 0;
-    for (int i = 0; i < DECISIONS; i++) {
-        bd->state_len[i] = 4 + (int)ws_rng_below(r, 20);
-        bd->states[i] = ids_in_window(r, bd->state_len[i], from);
-        bd->n_actions[i] = 1 + (int)ws_rng_below(r, MAX_ACTIONS);
-        for (int j = 0; j < bd->n_actions[i]; j++, a++) {
-            bd->action_len[a] = 1 + (int)ws_rng_below(r, 6);
-            bd->actions[a] = ids_in_window(r, bd->action_len[a], from);
-        }
-    }
-    bd->batch = (ws_batch){DECISIONS, (const int32_t *const *)bd->states, bd->state_len, bd->n_actions,
-                           (const int32_t *const *)bd->actions, bd->action_len};
-}
-
-static void free_batch(batch_data *bd)
-{
-    for (int i = 0; i < DECISIONS; i++)
-        free(bd->states[i]);
-    for (int a = 0; a < DECISIONS * MAX_ACTIONS; a++)
-        free(bd->actions[a]);
+    const random_batch_shape shape = {.decisions = DECISIONS, .state_min = 4, .state_max = 23,
+                                      .actions_max = MAX_ACTIONS, .action_max = 6, .vocab = VOCAB, .from = from,
+                                      .span = WINDOW};
+    random_batch_make(rb, r, &shape);
 }
 
 static ws_model *new_model(const ws_backend *be)
@@ -90,7 +60,7 @@ static void train_both(const ws_backend *be)
     ws_rng_seed(&r, 3, "trainer");
     size_t n = ws_model_n_params(late);
     for (int step = 0; step < STEPS; step++) {
-        batch_data bd;
+        random_batch bd;
         /* the window jumps about: some rows come back after one step, some after dozens */
         make_batch(&bd, &r, (step * 37) % VOCAB);
         ws_real dlogits[DECISIONS * MAX_ACTIONS];
@@ -113,7 +83,7 @@ static void train_both(const ws_backend *be)
         assert_memory_equal(&norm[0], &norm[1], sizeof norm[0]);
         if (step == STEPS / 2) /* a periodic save halfway: every row caught up, then on as before */
             assert_int_equal(ws_trainer_state_to_host(&tl, &err), 0);
-        free_batch(&bd);
+        random_batch_free(&bd);
     }
     /* rows that sat out the last steps are behind until they are brought up to date */
     int behind = 0;
