@@ -17,51 +17,7 @@
 
 #include "checkpoint.h"
 #include "safetensors.h"
-
-static void make_tmpdir(char *dir, size_t cap)
-{
-    snprintf(dir, cap, "/tmp/ws-ckpt-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-}
-
-static void rm_rf(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[4096];
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
-static unsigned char *read_file(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)len + 1);
-    assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    *n = (size_t)len;
-    return buf;
-}
-
-static void write_file(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, n, f), n);
-    fclose(f);
-}
+#include "test_files.h"
 
 static void expect_err(const ws_err *err, const char *needle)
 {
@@ -103,7 +59,7 @@ static void test_roundtrip_with_optimizer(void **state)
 {
     (void)state;
     char dir[64], path[128], opath[160];
-    make_tmpdir(dir, sizeof dir);
+    make_tmpdir(dir, sizeof dir, "ws-ckpt");
     snprintf(path, sizeof path, "%s/ckpt.safetensors", dir);
     snprintf(opath, sizeof opath, "%s.optim", path);
     model a, b, am, av, bm, bv;
@@ -188,7 +144,7 @@ static void test_deterministic_and_stale_optim(void **state)
 {
     (void)state;
     char dir[64], p1[128], p2[128], o1[160], o2[160];
-    make_tmpdir(dir, sizeof dir);
+    make_tmpdir(dir, sizeof dir, "ws-ckpt");
     snprintf(p1, sizeof p1, "%s/a.ckpt", dir);
     snprintf(p2, sizeof p2, "%s/b.ckpt", dir);
     snprintf(o1, sizeof o1, "%s.optim", p1);
@@ -234,7 +190,7 @@ static void test_load_refusals(void **state)
 {
     (void)state;
     char dir[64], path[128];
-    make_tmpdir(dir, sizeof dir);
+    make_tmpdir(dir, sizeof dir, "ws-ckpt");
     snprintf(path, sizeof path, "%s/c.ckpt", dir);
     model a;
     model_init(&a, 1.0f);
@@ -305,7 +261,7 @@ static void test_damaged(void **state)
 {
     (void)state;
     char dir[64], path[128], opath[160], other[128];
-    make_tmpdir(dir, sizeof dir);
+    make_tmpdir(dir, sizeof dir, "ws-ckpt");
     snprintf(path, sizeof path, "%s/d.ckpt", dir);
     snprintf(opath, sizeof opath, "%s.optim", path);
     snprintf(other, sizeof other, "%s/e.ckpt", dir);
@@ -409,7 +365,7 @@ static void test_format_and_metadata_refusals(void **state)
 {
     (void)state;
     char dir[64], path[128];
-    make_tmpdir(dir, sizeof dir);
+    make_tmpdir(dir, sizeof dir, "ws-ckpt");
     snprintf(path, sizeof path, "%s/x.safetensors", dir);
     const float one = 1.0f;
     struct {
@@ -454,7 +410,7 @@ static void test_save_refusals(void **state)
 {
     (void)state;
     char dir[64], path[128];
-    make_tmpdir(dir, sizeof dir);
+    make_tmpdir(dir, sizeof dir, "ws-ckpt");
     snprintf(path, sizeof path, "%s/s.ckpt", dir);
     model a;
     model_init(&a, 1.0f);
@@ -554,7 +510,7 @@ static void test_load_hf(void **state)
 {
     (void)state;
     char dir[64], path[128];
-    make_tmpdir(dir, sizeof dir);
+    make_tmpdir(dir, sizeof dir, "ws-ckpt");
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     size_t n;
     unsigned char *bytes = hf_file(&n);

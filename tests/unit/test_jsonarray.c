@@ -14,18 +14,7 @@
 
 #include "jsonarray.h"
 #include "stream.h"
-
-static char *compress(const char *text, size_t n, size_t *out_n)
-{
-    size_t cap = ZSTD_compressBound(n);
-    char *z = malloc(cap);
-    ZSTD_CCtx *cctx = ZSTD_createCCtx();
-    ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
-    *out_n = ZSTD_compress2(cctx, z, cap, text, n);
-    ZSTD_freeCCtx(cctx);
-    assert_false(ZSTD_isError(*out_n));
-    return z;
-}
+#include "zstd_frame.h"
 
 /* Every element serialised compactly and joined by '\n'; returns WS_EOF / WS_ERROR's code and
  * leaves the text in *out (caller frees). */

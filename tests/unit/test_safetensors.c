@@ -19,35 +19,9 @@
 #include <unistd.h>
 
 #include "safetensors.h"
+#include "test_files.h"
 
 /* ------------------------------------------------------------------ helpers */
-
-static void make_tmpdir(char *dir, size_t cap)
-{
-    snprintf(dir, cap, "/tmp/ws-st-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-}
-
-static void rm_rf(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[4096];
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-            rm_rf(p);
-        else
-            unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
 
 /* Entries of dir whose name contains `needle`. */
 static int count_entries(const char *dir, const char *needle)
@@ -61,28 +35,6 @@ static int count_entries(const char *dir, const char *needle)
             n++;
     closedir(d);
     return n;
-}
-
-static unsigned char *read_file(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)len + 1);
-    assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    *n = (size_t)len;
-    return buf;
-}
-
-static void write_file(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, n, f), n);
-    fclose(f);
 }
 
 /* A file from a header text and a data block: 8-byte little-endian length, header, data. */
@@ -158,7 +110,7 @@ static void test_roundtrip(void **state)
 {
     (void)state;
     char dir[64], path[128];
-    make_tmpdir(dir, sizeof dir);
+    make_tmpdir(dir, sizeof dir, "ws-st");
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     write_sample(path, 0);
     assert_int_equal(count_entries(dir, ".tmp-"), 0);
@@ -225,7 +177,7 @@ static void test_deterministic_bytes(void **state)
 {
     (void)state;
     char dir[64], a[128], b[128];
-    make_tmpdir(dir, sizeof dir);
+    make_tmpdir(dir, sizeof dir, "ws-st");
     snprintf(a, sizeof a, "%s/a.safetensors", dir);
     snprintf(b, sizeof b, "%s/b.safetensors", dir);
     write_sample(a, 0);
@@ -252,7 +204,7 @@ static void test_reference_bytes(void **state)
 {
     (void)state;
     char dir[64], path[128];
-    make_tmpdir(dir, sizeof dir);
+    make_tmpdir(dir, sizeof dir, "ws-st");
     snprintf(path, sizeof path, "%s/r.safetensors", dir);
     ws_err err;
     const float data[6] = {0, 1, 2, 3, 4, 5};
@@ -311,7 +263,7 @@ static void test_json_escaping(void **state)
 {
     (void)state;
     char dir[64], path[128];
-    make_tmpdir(dir, sizeof dir);
+    make_tmpdir(dir, sizeof dir, "ws-st");
     snprintf(path, sizeof path, "%s/e.safetensors", dir);
     ws_err err;
     const char *names[] = {"quote\"back\\slash", "nl\ntab\tcr\r\x01\x1f", "caf\xc3\xa9/\xe2\x9d\xa4", ""};
@@ -344,7 +296,7 @@ static void test_writer_errors(void **state)
 {
     (void)state;
     char dir[64], path[128];
-    make_tmpdir(dir, sizeof dir);
+    make_tmpdir(dir, sizeof dir, "ws-st");
     snprintf(path, sizeof path, "%s/w.safetensors", dir);
     ws_err err;
     float x[4] = {0};
@@ -588,7 +540,7 @@ static void test_truncation_and_flips(void **state)
 {
     (void)state;
     char dir[64], path[128], cut[160];
-    make_tmpdir(dir, sizeof dir);
+    make_tmpdir(dir, sizeof dir, "ws-st");
     snprintf(path, sizeof path, "%s/m.safetensors", dir);
     snprintf(cut, sizeof cut, "%s/cut.safetensors", dir);
     write_sample(path, 0);
@@ -663,7 +615,7 @@ static void test_open_errors(void **state)
 {
     (void)state;
     char dir[64], path[128];
-    make_tmpdir(dir, sizeof dir);
+    make_tmpdir(dir, sizeof dir, "ws-st");
     ws_err err;
     snprintf(path, sizeof path, "%s/none.safetensors", dir);
     assert_null(ws_st_open(path, &err));
@@ -681,7 +633,7 @@ static void test_atomic_write(void **state)
 {
     (void)state;
     char dir[64], path[128], sub[128];
-    make_tmpdir(dir, sizeof dir);
+    make_tmpdir(dir, sizeof dir, "ws-st");
     ws_err err;
     float x[1000];
     for (int i = 0; i < 1000; i++)

@@ -19,19 +19,7 @@
 
 #include "interrupt.h"
 #include "stream.h"
-
-/* A frame with a content checksum, as the project's writers make them. */
-static char *compress(const char *text, size_t n, size_t *out_n)
-{
-    size_t cap = ZSTD_compressBound(n);
-    char *z = malloc(cap);
-    ZSTD_CCtx *cctx = ZSTD_createCCtx();
-    ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
-    *out_n = ZSTD_compress2(cctx, z, cap, text, n);
-    ZSTD_freeCCtx(cctx);
-    assert_false(ZSTD_isError(*out_n));
-    return z;
-}
+#include "zstd_frame.h"
 
 /* Reads every record of a memory buffer; returns the count, or -1 with err set. */
 static long read_all(const void *data, size_t n, const ws_reader_opts *opts, ws_err *err)
