@@ -1,19 +1,9 @@
-/* backend.c: what every backend shares: choosing one by name, and the size of the bi-attention's
- * scratch. The kernels themselves are in backend_cpu.c and backend_cuda.cu. */
+/* backend.c: what every backend shares: choosing one by name. The kernels themselves are in
+ * backend_cpu.c and backend_cuda.cu. */
 #include "backend.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-size_t ws_biattn_scratch_size(const ws_pack *p, int C)
-{
-    size_t need = 0;
-    for (int a = 0; a < p->A; a++) {
-        size_t La = (size_t)p->h.seq_len[p->B + a], Ls = (size_t)p->h.seq_len[p->h.action_decision[a]];
-        need += La * Ls + 2 * La * (size_t)C + La + (size_t)C;
-    }
-    return need;
-}
 
 int ws_gpu_math_parse(const char *name, ws_gpu_math *out)
 {

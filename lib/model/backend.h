@@ -80,9 +80,15 @@ typedef struct ws_biattn_buffers {
     int *argmax;
 } ws_biattn_buffers;
 
-/* Scratch (in reals) that biattn_backward may use for a batch, whatever the backend: the sum over
- * actions of La*Ls + 2*La*C + La + C (lib/model/backend.c; each action may have its own part). */
-size_t ws_biattn_scratch_size(const ws_pack *p, int C);
+/* Scratch (in reals) that biattn_backward may use for a batch, whatever the backend: for each
+ * decision WS_BIATTN_DECISION_SCRATCH x C (the three parameters' gradients summed over its
+ * actions), then for each action of La tokens over a state of Ls its own part
+ * (ws_biattn_action_scratch), so that decisions can run side by side. */
+enum { WS_BIATTN_DECISION_SCRATCH = 3 };
+static inline size_t ws_biattn_action_scratch(size_t La, size_t Ls, int C)
+{
+    return La * Ls + 2 * La * (size_t)C + La + (size_t)C;
+}
 
 typedef struct ws_adamw_opts ws_adamw_opts; /* lib/model/optim.h */
 
@@ -160,7 +166,7 @@ struct ws_backend {
      *   out1[t] = sum_u softmax_u(att[t,:]) mem[u];  w2 = softmax_t(max_u att[t,u]);  out2 = sum_t w2[t] act[t]
      *   feat[t] = [act[t], out1[t], act[t] * out1[t], out2 * out1[t]]   (feat: [Ta, 4C], rows by act_tok)
      * backward adds into d_enc (both the action and the state rows) and the three parameters;
-     * scratch: ws_biattn_scratch_size reals. */
+     * scratch: as ws_biattn_action_scratch's comment says. */
     void (*biattn_forward)(const ws_backend *be, ws_real *feat, const ws_biattn_buffers *sv, const ws_real *enc,
                            const ws_pack *p, const ws_real *w_in, const ws_real *w_mem, const ws_real *scale, int C);
     void (*biattn_backward)(const ws_backend *be, ws_real *d_enc, ws_real *dw_in, ws_real *dw_mem,

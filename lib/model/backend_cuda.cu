@@ -40,7 +40,7 @@
  *     (it also polls the stream for asynchronous faults). Scratch grows (cudaMalloc) only when
  *     a batch needs more than any earlier one, so steady training does not allocate. The
  *     bi-attention backward ignores the caller's `scratch` argument (its layout needs a few
- *     arrays of doubles that ws_biattn_scratch_size does not count) and uses the workspace. */
+ *     arrays of doubles that the CPU's layout, backend.h, does not count) and uses the workspace. */
 #include <limits.h>
 #include <math.h>
 #include <stddef.h>

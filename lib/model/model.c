@@ -967,6 +967,7 @@ int ws_model_forward(ws_model *m, const ws_batch *b, ws_err *err)
     for (int i = 0; i < B; i++) {
         T += b->state_len[i];
         att_total += att_room(cfg->heads, b->state_len[i]);
+        scratch += WS_BIATTN_DECISION_SCRATCH * (size_t)C;
         for (int j = 0; j < b->n_actions[i]; j++, A++) {
             int La = b->action_len[A] + m->title_len[A];
             if (b->action_len[A] < 1 || La > cfg->max_position)
@@ -975,7 +976,7 @@ int ws_model_forward(ws_model *m, const ws_batch *b, ws_err *err)
             Ta += La;
             att_total += att_room(cfg->heads, La);
             p1_total += (size_t)La * b->state_len[i];
-            scratch += (size_t)La * b->state_len[i] + 2 * (size_t)La * C + (size_t)La + (size_t)C;
+            scratch += ws_biattn_action_scratch((size_t)La, (size_t)b->state_len[i], C);
         }
     }
     const size_t need[N_DIMS] = {[DIM_T] = (size_t)T, [DIM_TA] = (size_t)Ta, [DIM_ATT] = att_total,
