@@ -21,3 +21,14 @@ python3 bench/paired_step.py build/bench/model_bench 10 2 --decisions 8
 for b in "$BEFORE/build/bench/model_bench" build/bench/model_bench "$BEFORE/build/bench/model_bench" build/bench/model_bench; do
     python3 bench/paired_step.py "$b" 8 2 --decisions 4 | tail -5
 done
+# the bi-attention's own time (biattn-timed.txt): each build with a temporary patch to lib/model/model.c
+# printing omp_get_wtime() differences around be->biattn_forward and be->biattn_backward to stderr,
+# saved as /tmp/mb-timed (5702b94) and /tmp/mb-timed-new (6af34b4), then in turn, 2 threads:
+for b in /tmp/mb-timed /tmp/mb-timed-new /tmp/mb-timed /tmp/mb-timed-new; do
+    printf 'x\n%.0s' $(seq 5) | OMP_NUM_THREADS=2 $b minilm 4 --cpu-math bf16 --serve 2>&1 | grep biattn | tail -8 |
+        awk '{ s[$2] += $3; n[$2]++ } END { printf "fwd %.2f bwd %.2f ms\n", s["fwd"] / n["fwd"], s["bwd"] / n["bwd"] }'
+done
+# the whole step, the two builds in turn (biattn-ab.txt)
+for r in 1 2 3 4; do for b in "$BEFORE/build/bench/model_bench" build/bench/model_bench; do
+    printf 'x\n%.0s' 1 2 3 4 5 6 | "$b" minilm 4 --cpu-math bf16 --serve | awk '/^[0-9]/ { s += $1; n++ } END { print s / n }'
+done; done
