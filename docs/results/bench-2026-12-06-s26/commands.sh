@@ -32,3 +32,5 @@ done
 for r in 1 2 3 4; do for b in "$BEFORE/build/bench/model_bench" build/bench/model_bench; do
     printf 'x\n%.0s' 1 2 3 4 5 6 | "$b" minilm 4 --cpu-math bf16 --serve | awk '/^[0-9]/ { s += $1; n++ } END { print s / n }'
 done; done
+# after the bi-attention change (paired-after-biattn-4.txt)
+python3 bench/paired_step.py build/bench/model_bench 12 2 --decisions 4
