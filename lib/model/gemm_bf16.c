@@ -319,14 +319,15 @@ static void finished(const product *p, int i, int j, int m, int n)
         p->epilogue->apply(p->epilogue->arg, p->C + (size_t)i * p->ldc + j, p->ldc, i, j, m, n);
 }
 
-/* Rows ic .. ic + MC - 1 of C, columns jc .. jc + NC - 1, block kb of k: convert the A block's
- * rows (op(A) = A) into a_block, then every tile; op(A) = A^T comes packed in a_block already
- * (pack_by_rows). b_block: that block of k of the packed columns. */
-BF16_TARGET static void row_block(const product *p, int ic, int jc, int kb, const uint32_t *b_block,
+/* Rows ic .. ic + mc - 1 of C (mc <= MC), columns jc .. jc + NC - 1, block kb of k: convert the A
+ * block's rows (op(A) = A) into a_block, then every tile; op(A) = A^T comes packed already, a_block
+ * pointing at that block of k's panels (pack_by_rows), row ic's first. b_block: that block of k
+ * of the packed columns. */
+BF16_TARGET static void row_block(const product *p, int ic, int mc, int jc, int kb, const uint32_t *b_block,
                                   uint32_t *a_block)
 {
     int M = p->M, N = p->N, pc = kb * KC, kc = p->K - pc < KC ? p->K - pc : KC, kp = (kc + 1) / 2;
-    int mc = M - ic < MC ? M - ic : MC, m_panels = (mc + MR - 1) / MR;
+    int m_panels = (mc + MR - 1) / MR;
     int nc = N - jc < NC ? N - jc : NC, n_panels = (nc + NR - 1) / NR;
     /* the first block of k applies beta (or adds the bias); the later ones add to what it left */
     float beta = kb == 0 ? p->beta : 1.0f;
@@ -351,46 +352,49 @@ BF16_TARGET static void row_block(const product *p, int ic, int jc, int kb, cons
 }
 
 /* An operand whose k runs down its rows (op(A) = A^T, op(B) = B), all of it packed once into
- * pack_panel's panels of `width` indices (MR for A, NR for B): for each group of group_panels
- * panels (A: the panels of MC rows; B: all the columns packed at a time) and block of k, a block
- * of block_words at dst + (group * k_blocks + kb) * block_words, panel after panel. The threads
- * take 32 whole rows of the operand (16 pairs) at a time across all its indices, so that each
- * row is read in order. Packed one panel or block at a time instead (as each thread reached
- * it), every block read a few dozen values from each of 256 rows thousands of bytes apart and
- * waited on memory: the weight gradients' products ran 5-10 points of the peak below the
- * others. */
-BF16_TARGET static void pack_by_rows(uint32_t *dst, size_t block_words, int group_panels, int width, const float *src,
-                                     size_t stride_i, size_t stride_k, int n_index, int K)
+ * pack_panel's panels of `width` indices (MR for A, NR for B): for each block of k, a block of
+ * block_words at dst + kb * block_words, panel after panel (so that any run of panels, a
+ * thread's rows of A, is contiguous). The threads take 32 whole rows of the operand (16 pairs) at
+ * a time across all its indices, so that each row is read in order. Packed one panel or block at
+ * a time instead (as each thread reached it), every block read a few dozen values from each of
+ * 256 rows thousands of bytes apart and waited on memory: the weight gradients' products ran
+ * 5-10 points of the peak below the others. */
+BF16_TARGET static void pack_by_rows(uint32_t *dst, size_t block_words, int width, const float *src, size_t stride_i,
+                                     size_t stride_k, int n_index, int K)
 {
-    int k_blocks = (K + KC - 1) / KC, step = width < 16 ? width : 16, padded = (n_index + width - 1) / width * width;
+    int step = width < 16 ? width : 16, padded = (n_index + width - 1) / width * width;
 #pragma omp for schedule(static)
     for (int chunk = 0; chunk < (K + 31) / 32; chunk++) {
         int k0 = chunk * 32, kb = k0 / KC, pc = kb * KC, kc = K - pc < KC ? K - pc : KC, kp = (kc + 1) / 2;
         int p0 = (k0 - pc) / 2, n_pairs = kp - p0 < 16 ? kp - p0 : 16;
         for (int i = 0; i < padded; i += step) {
-            int panel = i / width;
             __m512i block[16];
             pair_block(block, src, i, k0, stride_i, stride_k, n_index < i + step ? n_index : i + step, K, 0, 0);
-            uint32_t *out = dst + ((size_t)(panel / group_panels) * k_blocks + kb) * block_words +
-                            ((size_t)(panel % group_panels) * kp + p0) * width + i % width;
+            uint32_t *out = dst + (size_t)kb * block_words + ((size_t)(i / width) * kp + p0) * width + i % width;
             for (int q = 0; q < n_pairs; q++)
                 _mm512_mask_storeu_epi32(out + (size_t)q * width, first_lanes(step), block[q]);
         }
     }
 }
 
-/* a_blocks: an A block per thread where op(A) = A (its rows converted there), else all of A^T
- * packed (pack_by_rows), a_block_words a block. */
+/* a_blocks: an A block per thread where op(A) = A (its rows converted there), a_block_words
+ * each; else all of A^T packed (pack_by_rows), block of k after block of k, a_block_words each. */
 BF16_TARGET static void gemm_blocked(const product *p, int threads, uint32_t *b_blocks, uint32_t *a_blocks,
                                      size_t a_block_words)
 {
-    int N = p->N, K = p->K;
-    int m_blocks = (p->M + MC - 1) / MC, k_blocks = (K + KC - 1) / KC, kp_max = (K < KC ? K + 1 : KC) / 2;
+    int M = p->M, N = p->N, K = p->K;
+    int m_panels = (M + MR - 1) / MR, k_blocks = (K + KC - 1) / KC, kp_max = (K < KC ? K + 1 : KC) / 2;
 #pragma omp parallel num_threads(threads)
     {
-        uint32_t *a_block = a_blocks + (size_t)omp_get_thread_num() * a_block_words;
+        int thread = omp_get_thread_num(), n_threads = omp_get_num_threads();
+        uint32_t *a_block = a_blocks + (size_t)thread * a_block_words;
+        /* Each thread's rows of C: an equal share of the MR-row panels, taken MC rows at a time.
+         * Whole MC-row blocks dealt out in turn left one thread a block more than the other
+         * (a batch's 1,632 rows are 17 blocks: a twentieth of the two threads' time idle). */
+        int row_first = m_panels * thread / n_threads * MR, row_end = m_panels * (thread + 1) / n_threads * MR;
+        row_end = row_end < M ? row_end : M;
         if (!p->a_pairs_contiguous) /* all of A^T, once; the loop's end waits for it */
-            pack_by_rows(a_blocks, a_block_words, MC / MR, MR, p->A, p->a_stride_i, p->a_stride_k, p->M, K);
+            pack_by_rows(a_blocks, a_block_words, MR, p->A, p->a_stride_i, p->a_stride_k, M, K);
         for (int jc = 0; jc < N; jc += NC) {
             int nc = N - jc < NC ? N - jc : NC, n_panels = (nc + NR - 1) / NR;
             size_t b_block_words = (size_t)kp_max * n_panels * NR; /* one block of k of these columns */
@@ -405,18 +409,22 @@ BF16_TARGET static void gemm_blocked(const product *p, int threads, uint32_t *b_
                                p->b_stride_j);
                 }
             } else {
-                pack_by_rows(b_blocks, b_block_words, n_panels, NR, p->B + (size_t)jc * p->b_stride_j, p->b_stride_j,
+                pack_by_rows(b_blocks, b_block_words, NR, p->B + (size_t)jc * p->b_stride_j, p->b_stride_j,
                              p->b_stride_k, nc, K);
             }
-            /* each MC x NC block of C stays in L2 through all the blocks of k; the loop's end
-             * waits for every thread before the next columns' packing overwrites B */
-#pragma omp for schedule(static)
-            for (int ib = 0; ib < m_blocks; ib++) {
-                for (int kb = 0; kb < k_blocks; kb++)
-                    row_block(p, ib * MC, jc, kb, b_blocks + kb * b_block_words,
-                              p->a_pairs_contiguous ? a_block : a_blocks + ((size_t)ib * k_blocks + kb) * a_block_words);
-                finished(p, ib * MC, jc, p->M - ib * MC < MC ? p->M - ib * MC : MC, nc);
+            /* each MC x NC block of C stays in L2 through all the blocks of k */
+            for (int ic = row_first; ic < row_end; ic += MC) {
+                int mc = row_end - ic < MC ? row_end - ic : MC;
+                for (int kb = 0; kb < k_blocks; kb++) {
+                    int kp = ((K - kb * KC < KC ? K - kb * KC : KC) + 1) / 2;
+                    row_block(p, ic, mc, jc, kb, b_blocks + kb * b_block_words,
+                              p->a_pairs_contiguous ? a_block
+                                                    : a_blocks + kb * a_block_words + (size_t)(ic / MR) * kp * MR);
+                }
+                finished(p, ic, jc, mc, nc);
             }
+            /* every thread's rows done before the next columns' packing overwrites B */
+#pragma omp barrier
         }
     }
 }
@@ -649,13 +657,12 @@ static int gemm(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int 
     } else {
         int kp = (K < KC ? K + 1 : KC) / 2, nc = N < NC ? N : NC, mc = M < MC ? M : MC;
         b_words = (size_t)((K + KC - 1) / KC) * kp * ((nc + NR - 1) / NR * NR);
-        a_words = (size_t)(trans_a == CblasNoTrans ? A_ROW_WORDS : kp) * ((mc + MR - 1) / MR * MR);
+        a_words = trans_a == CblasNoTrans ? (size_t)A_ROW_WORDS * ((mc + MR - 1) / MR * MR)
+                                          : (size_t)kp * ((M + MR - 1) / MR * MR);
     }
     b_words = (b_words + 15) / 16 * 16, a_words = (a_words + 15) / 16 * 16;
-    /* A^T packed whole: shared, once (AMX: one buffer; AVX-512: a block for each MC rows and block of k) */
-    size_t a_copies = trans_a == CblasNoTrans ? (size_t)threads
-                      : amx                   ? 1
-                                              : (size_t)((M + MC - 1) / MC) * ((K + KC - 1) / KC);
+    /* A^T packed whole: shared, once (AMX: one buffer; AVX-512: all its rows for each block of k) */
+    size_t a_copies = trans_a == CblasNoTrans ? (size_t)threads : amx ? 1 : (size_t)((K + KC - 1) / KC);
     uint32_t *buffers = ws_scratch_get(&packing_buffers, (b_words + a_copies * a_words) * sizeof *buffers);
     if (!buffers)
         return -1;

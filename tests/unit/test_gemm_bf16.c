@@ -7,7 +7,7 @@
  *  - sgemm on the fp32 inputs: each input rounds to bf16 within a relative 2^-8, so each product
  *    within 2^-7 + 2^-16, and both sums add their accumulation error:
  *    |C - sgemm| <= (2^-7 + 2^-15 + (2K + 8) u32) S, a bound that grows with K through S;
- *  - the same bits when run twice, and with 1 and 2 threads.
+ *  - the same bits when run twice, and with 1, 2 and 3 threads (rows shared out unevenly).
  * Each for every kernel this CPU has (AVX512_BF16's dot products; AMX's tiles); skipped, with the
  * reason, on a CPU without AVX512_BF16. */
 #include "gemm_bf16.h"
@@ -245,13 +245,16 @@ static void test_same_bits(void **state)
             size_t bytes = (size_t)g.M * g.ldc * sizeof(float);
             ws_backend_set_threads(2);
             float *first = run_bf16(&g), *second = run_bf16(&g);
+            ws_backend_set_threads(3);
+            float *three_threads = run_bf16(&g);
             ws_backend_set_threads(1);
             float *one_thread = run_bf16(&g);
             assert_memory_equal(first, second, bytes);
             assert_memory_equal(first, one_thread, bytes);
+            assert_memory_equal(first, three_threads, bytes);
             double worst = 0;
             check_against_rounded_double(&g, first, &worst);
-            free(first), free(second), free(one_thread);
+            free(first), free(second), free(one_thread), free(three_threads);
             free_case(&g);
         }
     }
