@@ -166,8 +166,14 @@ WS_VECTOR_CLONES static void cpu_matmul_backward(const ws_backend *be, ws_real *
         }
         GEMM(be, CblasNoTrans, CblasNoTrans, T, IC, OC, 1, dout, OC, w, IC, add ? 1 : 0, dinp, IC);
     }
-    if (dw)
+    if (dw && db && REAL_IS_FLOAT && ctx->bf16) { /* the bias's sums as the product packs dout^T */
+        if (ws_gemm_bf16_row_sums(CblasNoTrans, OC, IC, T, 1, (const float *)dout, OC, (const float *)inp, IC, 1,
+                                  (float *)dw, IC, (float *)db))
+            atomic_store(&ctx->bf16_failed, 1);
+        db = NULL;
+    } else if (dw) {
         GEMM(be, CblasTrans, CblasNoTrans, OC, IC, T, 1, dout, OC, inp, IC, 1, dw, IC);
+    }
     if (db) {
         /* blocks of columns in parallel, rows in order: each column's sum is the same whatever
          * the thread count */

@@ -155,15 +155,19 @@ BF16_TARGET static inline __m512i row_pairs(const float *row, int k_left)
  * (a row of an AMX tile); else out[q] holds pair p0 + q of the 16 indices (a step of the AVX-512
  * panels). pairs_contiguous: stride_k == 1 (a row of A, a row of B^T); else stride_i == 1 (a
  * column of A^T, a row of B). Each layout is read in its natural order and transposed when the
- * other is wanted. */
+ * other is wanted. Where sums is not NULL (stride_i == 1 only), sums[x] = the fp32 sum of index
+ * i0 + x's 32 values, k ascending, for the indices below n_index. */
 BF16_TARGET static void pair_block(__m512i out[16], const float *src, int i0, int k0, size_t stride_i,
-                                   size_t stride_k, int n_index, int n_k, int pairs_contiguous, int index_major)
+                                   size_t stride_k, int n_index, int n_k, int pairs_contiguous, int index_major,
+                                   float *sums)
 {
     n_index -= i0;
     int k_left = n_k - k0;
     if (n_index <= 0 || k_left <= 0) { /* all padding: no address of src is formed */
         for (int x = 0; x < 16; x++)
             out[x] = _mm512_setzero_si512();
+        if (sums)
+            _mm512_mask_storeu_ps(sums, first_lanes(n_index), _mm512_setzero_ps());
         return;
     }
     src += (size_t)i0 * stride_i + (size_t)k0 * stride_k;
@@ -185,6 +189,7 @@ BF16_TARGET static void pair_block(__m512i out[16], const float *src, int i0, in
     const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7,
                                                 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     __mmask16 valid = first_lanes(n_index);
+    __m512 sum = _mm512_setzero_ps();
     for (int q = 0; q < 16; q++) {
         if (2 * q >= k_left) {
             out[q] = _mm512_setzero_si512();
@@ -194,7 +199,11 @@ BF16_TARGET static void pair_block(__m512i out[16], const float *src, int i0, in
         __m512 v0 = _mm512_maskz_loadu_ps(valid, even);
         __m512 v1 = 2 * q + 1 < k_left ? _mm512_maskz_loadu_ps(valid, even + stride_k) : _mm512_setzero_ps();
         out[q] = _mm512_permutexvar_epi16(interleave, (__m512i)_mm512_cvtne2ps_pbh(v1, v0));
+        if (sums)
+            sum = _mm512_add_ps(_mm512_add_ps(sum, v0), v1);
     }
+    if (sums)
+        _mm512_mask_storeu_ps(sums, valid, sum);
     if (index_major)
         transpose16(out);
 }
@@ -211,7 +220,7 @@ BF16_TARGET static void pack_panel(uint32_t *dst, int width, int n_index, int kc
         __mmask16 stored = first_lanes(width - i0);
         for (int p0 = 0; p0 < kp_out; p0 += 16) {
             __m512i block[16];
-            pair_block(block, src, i0, 2 * p0, stride_i, 1, n_index, kc, 1, 0);
+            pair_block(block, src, i0, 2 * p0, stride_i, 1, n_index, kc, 1, 0, NULL);
             int n_pairs = kp_out - p0 < 16 ? kp_out - p0 : 16;
             for (int q = 0; q < n_pairs; q++)
                 _mm512_mask_storeu_epi32(dst + (size_t)(p0 + q) * width + i0, stored, block[q]);
@@ -310,7 +319,25 @@ typedef struct product {
     size_t ldc;
     const float *bias; /* NULL, or added to every row of C (beta is then 0) */
     const ws_gemm_epilogue *epilogue; /* NULL, or run on each finished block of C */
+    /* NULL, or (op(A) = A^T) row_sums[i] += the sum of op(A)'s row i, taken as A is packed:
+     * chunk_sums[c * M + i] holds the sum of its 32 values k = 32c .. 32c + 31 (pair_block's),
+     * then add_row_sums adds the chunks in order */
+    float *row_sums, *chunk_sums;
 } product;
+
+/* The threads' share of row_sums (after A's packing): each row's chunks added in double, in
+ * order, so that the bits do not depend on the threads. */
+static void add_row_sums(const product *p)
+{
+    int chunks = (p->K + 31) / 32;
+#pragma omp for schedule(static) nowait
+    for (int i = 0; i < p->M; i++) {
+        double sum = 0;
+        for (int c = 0; c < chunks; c++)
+            sum += p->chunk_sums[(size_t)c * p->M + i];
+        p->row_sums[i] += (float)sum;
+    }
+}
 
 /* Rows i .. i + m - 1, columns j .. j + n - 1 of C are final. */
 static void finished(const product *p, int i, int j, int m, int n)
@@ -360,7 +387,7 @@ BF16_TARGET static void row_block(const product *p, int ic, int mc, int jc, int 
  * 256 rows thousands of bytes apart and waited on memory: the weight gradients' products ran
  * 5-10 points of the peak below the others. */
 BF16_TARGET static void pack_by_rows(uint32_t *dst, size_t block_words, int width, const float *src, size_t stride_i,
-                                     size_t stride_k, int n_index, int K)
+                                     size_t stride_k, int n_index, int K, float *chunk_sums)
 {
     int step = width < 16 ? width : 16, padded = (n_index + width - 1) / width * width;
 #pragma omp for schedule(static)
@@ -369,7 +396,8 @@ BF16_TARGET static void pack_by_rows(uint32_t *dst, size_t block_words, int widt
         int p0 = (k0 - pc) / 2, n_pairs = kp - p0 < 16 ? kp - p0 : 16;
         for (int i = 0; i < padded; i += step) {
             __m512i block[16];
-            pair_block(block, src, i, k0, stride_i, stride_k, n_index < i + step ? n_index : i + step, K, 0, 0);
+            pair_block(block, src, i, k0, stride_i, stride_k, n_index < i + step ? n_index : i + step, K, 0, 0,
+                       chunk_sums ? chunk_sums + (size_t)chunk * n_index + i : NULL);
             uint32_t *out = dst + (size_t)kb * block_words + ((size_t)(i / width) * kp + p0) * width + i % width;
             for (int q = 0; q < n_pairs; q++)
                 _mm512_mask_storeu_epi32(out + (size_t)q * width, first_lanes(step), block[q]);
@@ -393,8 +421,11 @@ BF16_TARGET static void gemm_blocked(const product *p, int threads, uint32_t *b_
          * (a batch's 1,632 rows are 17 blocks: a twentieth of the two threads' time idle). */
         int row_first = m_panels * thread / n_threads * MR, row_end = m_panels * (thread + 1) / n_threads * MR;
         row_end = row_end < M ? row_end : M;
-        if (!p->a_pairs_contiguous) /* all of A^T, once; the loop's end waits for it */
-            pack_by_rows(a_blocks, a_block_words, MR, p->A, p->a_stride_i, p->a_stride_k, M, K);
+        if (!p->a_pairs_contiguous) { /* all of A^T, once; the loop's end waits for it */
+            pack_by_rows(a_blocks, a_block_words, MR, p->A, p->a_stride_i, p->a_stride_k, M, K, p->chunk_sums);
+            if (p->row_sums)
+                add_row_sums(p);
+        }
         for (int jc = 0; jc < N; jc += NC) {
             int nc = N - jc < NC ? N - jc : NC, n_panels = (nc + NR - 1) / NR;
             size_t b_block_words = (size_t)kp_max * n_panels * NR; /* one block of k of these columns */
@@ -410,7 +441,7 @@ BF16_TARGET static void gemm_blocked(const product *p, int threads, uint32_t *b_
                 }
             } else {
                 pack_by_rows(b_blocks, b_block_words, NR, p->B + (size_t)jc * p->b_stride_j, p->b_stride_j,
-                             p->b_stride_k, nc, K);
+                             p->b_stride_k, nc, K, NULL);
             }
             /* each MC x NC block of C stays in L2 through all the blocks of k */
             for (int ic = row_first; ic < row_end; ic += MC) {
@@ -471,7 +502,7 @@ AMX_TARGET static void pack_a_tiles(uint32_t *dst, const float *src, int i0, int
 {
     for (int p0 = 0; p0 < kp_pad; p0 += 16) {
         __m512i block[16];
-        pair_block(block, src, i0, 2 * p0, stride_i, 1, n_index, K, 1, 1);
+        pair_block(block, src, i0, 2 * p0, stride_i, 1, n_index, K, 1, 1, NULL);
         for (int x = 0; x < 16; x++)
             _mm512_store_si512(dst + (size_t)p0 * 16 + x * 16, block[x]);
     }
@@ -548,13 +579,14 @@ static int amx_columns(int N, int K)
  * operand, rows kilobytes apart: the weight gradients' products (dout^T inp, K = the batch's
  * tokens) ran at half the rate of the others. */
 AMX_TARGET static void pack_by_k(uint32_t *dst, const float *src, int width_pad, int n_index, int K, int kp_pad,
-                                 size_t stride_i, size_t stride_k, int a_tiles)
+                                 size_t stride_i, size_t stride_k, int a_tiles, float *chunk_sums)
 {
 #pragma omp for schedule(static)
     for (int p0 = 0; p0 < kp_pad; p0 += 16)
         for (int i0 = 0; i0 < width_pad; i0 += 16) {
             __m512i block[16];
-            pair_block(block, src, i0, 2 * p0, stride_i, stride_k, n_index, K, 0, a_tiles);
+            pair_block(block, src, i0, 2 * p0, stride_i, stride_k, n_index, K, 0, a_tiles,
+                       chunk_sums ? chunk_sums + (size_t)(p0 / 16) * n_index + i0 : NULL);
             if (a_tiles) { /* A's 32-row blocks, each two 16-row tile panels (pack_a_tiles's) */
                 uint32_t *tiles = dst + (size_t)(i0 / 32) * AMX_ROWS * kp_pad + (size_t)(i0 / 16 % 2) * kp_pad * 16;
                 for (int x = 0; x < 16; x++)
@@ -578,8 +610,12 @@ AMX_TARGET static void gemm_amx(const product *p, int threads, uint32_t *b_block
         uint32_t *a_tiles = a_blocks + (a_by_k ? 0 : (size_t)omp_get_thread_num() * a_block_words);
         float sums[32 * 32] __attribute__((aligned(64)));
         amx_begin();
-        if (a_by_k) /* all of A, once */
-            pack_by_k(a_blocks, p->A, m_blocks * AMX_ROWS, M, K, kp_pad, p->a_stride_i, p->a_stride_k, 1);
+        if (a_by_k) { /* all of A, once */
+            pack_by_k(a_blocks, p->A, m_blocks * AMX_ROWS, M, K, kp_pad, p->a_stride_i, p->a_stride_k, 1,
+                      p->chunk_sums);
+            if (p->row_sums)
+                add_row_sums(p);
+        }
         for (int jc = 0; jc < N; jc += NC_AMX) {
             int nc = N - jc < NC_AMX ? N - jc : NC_AMX, n_panels = (nc + NR - 1) / NR;
             if (p->b_pairs_contiguous) {
@@ -591,7 +627,7 @@ AMX_TARGET static void gemm_amx(const product *p, int threads, uint32_t *b_block
                 }
             } else {
                 pack_by_k(b_block, p->B + (size_t)jc * p->b_stride_j, n_panels * NR, N - jc < nc ? N - jc : nc, K,
-                          kp_pad, p->b_stride_j, p->b_stride_k, 0);
+                          kp_pad, p->b_stride_j, p->b_stride_k, 0, NULL);
             }
             /* the loops' ends wait for every thread before the next columns' packing overwrites B */
 #pragma omp for schedule(static)
@@ -621,17 +657,20 @@ AMX_TARGET static void gemm_amx(const product *p, int threads, uint32_t *b_block
  * once, M x K bf16 values, where it is packed by k). */
 static _Thread_local ws_scratch packing_buffers;
 
-/* C = alpha op(A) op(B) + beta C, or + bias (each row) where bias is not NULL (beta 0). */
+/* C = alpha op(A) op(B) + beta C, or + bias (each row) where bias is not NULL (beta 0); row_sums
+ * (op(A) = A^T only) as ws_gemm_bf16_row_sums'. */
 static int gemm(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
                 const float *A, int lda, const float *B, int ldb, float beta, const float *bias, float *C, int ldc,
-                const ws_gemm_epilogue *epilogue)
+                const ws_gemm_epilogue *epilogue, float *row_sums)
 {
     if (!ws_gemm_bf16_supported())
         return -1;
     if (M <= 0 || N <= 0)
         return 0;
     int amx = ws_gemm_bf16_kernel() == WS_BF16_AMX;
-    if (K <= 0 || alpha == 0) {
+    if (K <= 0)
+        row_sums = NULL; /* nothing to add */
+    if (K <= 0 || (alpha == 0 && !row_sums)) {
         for (int i = 0; i < M; i++)
             for (int j = 0; j < N; j++)
                 C[(size_t)i * ldc + j] = bias ? bias[j] : beta == 0 ? 0 : beta * C[(size_t)i * ldc + j];
@@ -663,7 +702,8 @@ static int gemm(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int 
     b_words = (b_words + 15) / 16 * 16, a_words = (a_words + 15) / 16 * 16;
     /* A^T packed whole: shared, once (AMX: one buffer; AVX-512: all its rows for each block of k) */
     size_t a_copies = trans_a == CblasNoTrans ? (size_t)threads : amx ? 1 : (size_t)((K + KC - 1) / KC);
-    uint32_t *buffers = ws_scratch_get(&packing_buffers, (b_words + a_copies * a_words) * sizeof *buffers);
+    size_t sums_words = row_sums ? (size_t)(K + 31) / 32 * M : 0; /* fp32 sums in 32-bit words */
+    uint32_t *buffers = ws_scratch_get(&packing_buffers, (b_words + a_copies * a_words + sums_words) * sizeof *buffers);
     if (!buffers)
         return -1;
     int a_plain = trans_a == CblasNoTrans, b_plain = trans_b == CblasNoTrans;
@@ -671,7 +711,8 @@ static int gemm(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int 
                        .a_stride_i = a_plain ? (size_t)lda : 1, .a_stride_k = a_plain ? 1 : (size_t)lda,
                        .b_stride_j = b_plain ? 1 : (size_t)ldb, .b_stride_k = b_plain ? (size_t)ldb : 1,
                        .a_pairs_contiguous = a_plain, .b_pairs_contiguous = !b_plain, .C = C, .ldc = (size_t)ldc,
-                       .bias = bias, .epilogue = epilogue};
+                       .bias = bias, .epilogue = epilogue, .row_sums = row_sums,
+                       .chunk_sums = row_sums ? (float *)(buffers + b_words + a_copies * a_words) : NULL};
     if (amx)
         gemm_amx(&p, threads, buffers, buffers + b_words, a_words);
     else
@@ -688,10 +729,10 @@ static ws_bf16_kernel best(void)
 
 static int gemm(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
                 const float *A, int lda, const float *B, int ldb, float beta, const float *bias, float *C, int ldc,
-                const ws_gemm_epilogue *epilogue)
+                const ws_gemm_epilogue *epilogue, float *row_sums)
 {
     (void)trans_a, (void)trans_b, (void)M, (void)N, (void)K, (void)alpha, (void)A, (void)lda, (void)B, (void)ldb,
-        (void)beta, (void)bias, (void)C, (void)ldc, (void)epilogue;
+        (void)beta, (void)bias, (void)C, (void)ldc, (void)epilogue, (void)row_sums;
     return -1;
 }
 
@@ -700,12 +741,18 @@ static int gemm(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int 
 int ws_gemm_bf16(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
                  const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {
-    return gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, NULL, C, ldc, NULL);
+    return gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, NULL, C, ldc, NULL, NULL);
 }
 
 int ws_gemm_bf16_epilogue(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K,
                           float alpha, const float *A, int lda, const float *B, int ldb, float beta,
                           const float *bias, float *C, int ldc, const ws_gemm_epilogue *epilogue)
 {
-    return gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, bias ? 0 : beta, bias, C, ldc, epilogue);
+    return gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, bias ? 0 : beta, bias, C, ldc, epilogue, NULL);
+}
+
+int ws_gemm_bf16_row_sums(enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                          const float *B, int ldb, float beta, float *C, int ldc, float *row_sums)
+{
+    return gemm(CblasTrans, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, NULL, C, ldc, NULL, row_sums);
 }

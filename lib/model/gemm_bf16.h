@@ -55,4 +55,12 @@ int ws_gemm_bf16_epilogue(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE tra
                           float alpha, const float *A, int lda, const float *B, int ldb, float beta,
                           const float *bias, float *C, int ldc, const ws_gemm_epilogue *epilogue);
 
+/* ws_gemm_bf16 with op(A) = A^T (the weight gradient dout^T . inp) that also adds the sums of
+ * op(A)'s rows into row_sums (M values: the bias gradient, dout's column sums), taken while A is
+ * read for packing rather than in a pass of their own: each row's values in fp32, 32 at a time in
+ * k order, those partial sums added in double in k order, then rounded to float and added
+ * (the same bits whatever the threads and kernel). Returns as ws_gemm_bf16. */
+int ws_gemm_bf16_row_sums(enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                          const float *B, int ldb, float beta, float *C, int ldc, float *row_sums);
+
 #endif

@@ -370,11 +370,63 @@ static void test_epilogue_sees_final_blocks(void **state)
     ws_gemm_bf16_use(WS_BF16_BEST);
 }
 
+/* ws_gemm_bf16_row_sums: C as ws_gemm_bf16's, bit for bit, and each row sum of op(A) = A^T added
+ * in the order the header states (fp32 over 32 k at a time, those sums in double): the same
+ * bits on 1, 2 and 3 threads; K = 0 adds nothing; alpha 0 still sums. */
+static void test_row_sums(void **state)
+{
+    (void)state;
+    if (skip_without_bf16())
+        skip();
+    ws_rng rng;
+    ws_rng_seed(&rng, 16, "gemm_bf16 row sums");
+    const enum CBLAS_TRANSPOSE ops[] = {CblasNoTrans, CblasTrans};
+    const int shapes[][3] = {{1, 1, 1}, {33, 70, 5}, {13, 7, 31}, {389, 40, 600}, {100, 600, 1600}, {5, 7, 0}};
+    for (int kernel = 0; kernel < N_KERNELS; kernel++) {
+        if (!use_kernel(KERNELS[kernel]))
+            continue;
+        for (int tb = 0; tb < 2; tb++)
+            for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++)
+                for (int threads = 1; threads <= 3; threads++) {
+                    int M = shapes[si][0], N = shapes[si][1], K = shapes[si][2];
+                    gemm_case g = make_case(&rng, CblasTrans, ops[tb], M, N, K, 1);
+                    g.alpha = si == 1 ? 0 : g.alpha;
+                    ws_backend_set_threads(threads);
+                    float *plain = run_bf16(&g), *sums0 = random_matrix(&rng, (size_t)M);
+                    size_t n = (size_t)M * g.ldc;
+                    float *c = malloc(n * sizeof *c), *sums = malloc((size_t)M * sizeof *sums);
+                    assert_true(c && sums);
+                    memcpy(c, g.c0, n * sizeof *c);
+                    memcpy(sums, sums0, (size_t)M * sizeof *sums);
+                    assert_int_equal(ws_gemm_bf16_row_sums(g.tb, M, N, K, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta,
+                                                           c, g.ldc, sums),
+                                     0);
+                    assert_memory_equal(c, plain, n * sizeof *c);
+                    for (int i = 0; i < M; i++) {
+                        double total = 0;
+                        for (int k0 = 0; k0 < K; k0 += 32) {
+                            float chunk = 0;
+                            for (int k = k0; k < K && k < k0 + 32; k++)
+                                chunk += op_a(&g, i, k, 0);
+                            total += chunk;
+                        }
+                        float want = K > 0 ? sums0[i] + (float)total : sums0[i];
+                        assert_memory_equal(&sums[i], &want, sizeof want);
+                    }
+                    free(plain), free(sums0), free(c), free(sums);
+                    free_case(&g);
+                }
+    }
+    ws_backend_set_threads(1);
+    ws_gemm_bf16_use(WS_BF16_BEST);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_matches_double_of_rounded_inputs),
                                        cmocka_unit_test(test_matches_sgemm_within_bf16_rounding),
                                        cmocka_unit_test(test_same_bits), cmocka_unit_test(test_bias_as_beta_one),
-                                       cmocka_unit_test(test_epilogue_sees_final_blocks)};
+                                       cmocka_unit_test(test_epilogue_sees_final_blocks),
+                                       cmocka_unit_test(test_row_sums)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
