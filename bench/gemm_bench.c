@@ -28,8 +28,6 @@
 #endif
 
 enum { HIDDEN = 384, FFN = 1536, HEAD = 32 };
-/* Query rows of attention's backward per slice at L tokens: backend_cpu.c's ATT_BWD_SCRATCH / L. */
-#define ATT_BWD_ROWS(L) ((16384 / (L)) < (L) ? 16384 / (L) : (L))
 
 static double thread_seconds(void)
 {
@@ -216,7 +214,7 @@ int main(int argc, char **argv)
     }
     ws_backend_set_threads(1);
     const char *core = openblas_get_corename();
-    int rows = ATT_BWD_ROWS(L), Ta = 48 * 8;
+    int Ta = 48 * 8;
     const product products[] = {
         {"Q, K, V, attention output: inp . W^T", CblasNoTrans, CblasTrans, T, HIDDEN, HIDDEN},
         {"FFN in: inp . W^T", CblasNoTrans, CblasTrans, T, FFN, HIDDEN},
@@ -230,9 +228,9 @@ int main(int argc, char **argv)
         {"attention scores: Q K^T (one head)", CblasNoTrans, CblasTrans, L, L, HEAD},
         {"attention context: P V", CblasNoTrans, CblasNoTrans, L, HEAD, L},
         {"attention backward dV: P^T dOut", CblasTrans, CblasNoTrans, L, HEAD, L},
-        {"attention backward dP: dOut V^T (a slice)", CblasNoTrans, CblasTrans, rows, L, HEAD},
-        {"attention backward dQ: dS K (a slice)", CblasNoTrans, CblasNoTrans, rows, HEAD, L},
-        {"attention backward dK: dS^T Q (a slice)", CblasTrans, CblasNoTrans, L, HEAD, rows},
+        {"attention backward dP: dOut V^T", CblasNoTrans, CblasTrans, L, L, HEAD},
+        {"attention backward dQ: dS K", CblasNoTrans, CblasNoTrans, L, HEAD, L},
+        {"attention backward dK: dS^T Q", CblasTrans, CblasNoTrans, L, HEAD, L},
         {"head: feat . W1^T (48 actions x 8)", CblasNoTrans, CblasTrans, Ta, HIDDEN, 4 * HIDDEN},
     };
 
