@@ -6,10 +6,15 @@
  * Then the forward pass alone in inference mode, as the players (rollout, thompson-eval) run it.
  * Usage: build/bench/model_bench [tiny|minilm|base] [decisions] [--device cpu|cuda]
  *        [--gpu-math fp32|tf32|bf16] [--cpu-math fp32|bf16] [--peak-tflops X] [--ragged] [--serve]
+ *        [--profile-ops]
  * --serve: after one warm-up step print "ready", then take one training step for each line read
  * from stdin and print its seconds, until end of input: bench/paired_step.py times the C step
  * and PyTorch's one after the other this way, so that both see the same moments of a shared
  * machine.
+ * --profile-ops (CPU): the training step's and then the inference forward's wall time kernel by
+ * kernel (each backend call timed: ws_backend_timed_new), with the time outside the kernels;
+ * sampling profilers show where the cores are busy, but a thread that waits for the other (a
+ * serial part in a parallel region) counts there as spinning, not as the kernel that made it wait.
  * The batch is synthetic but shaped like WebShop's: states of 384 tokens, 12 actions of 8; with
  * --ragged, as real batches come, every state 256-511 tokens and every action 3-13 (about the same
  * means, but no two sequences need the same length). */
@@ -78,6 +83,25 @@ static double backend_gflops(const ws_backend *be, int M, int N, int K)
 
 /* One training step as the trainers take it (lib/train: forward, backward, then the trainer's
  * update: the gradient norm clipped, AdamW); adds the forward's seconds to *fwd_time. */
+/* The kernels' times since the last reset, per step of `per` seconds over `steps` steps, and what
+ * the kernels leave (the model's and trainer's own work on the host); then resets them. */
+static void print_profile(const ws_backend *timed, const char *what, int steps, double per)
+{
+    ws_backend_op_time ops[64];
+    int n = ws_backend_timed_ops(timed, ops, 64);
+    double in_kernels = 0;
+    printf("%s: %.4f s a step (%d steps)\n%-22s %10s %10s %7s\n", what, per, steps, "kernel", "calls/step", "ms/step",
+           "share");
+    for (int i = 0; i < n; i++) {
+        double ms = 1e3 * ops[i].seconds / steps;
+        in_kernels += ops[i].seconds / steps;
+        printf("%-22s %10.1f %10.2f %6.1f%%\n", ops[i].op, (double)ops[i].calls / steps, ms, 100 * ms / 1e3 / per);
+    }
+    printf("%-22s %10s %10.2f %6.1f%%\n", "(outside the kernels)", "", 1e3 * (per - in_kernels),
+           100 * (per - in_kernels) / per);
+    ws_backend_timed_reset(timed);
+}
+
 static int train_step(ws_model *m, const ws_backend *be, const ws_batch *b, const ws_real *dlogits, ws_trainer *tr,
                       double *fwd_time, ws_err *err)
 {
@@ -97,7 +121,7 @@ int main(int argc, char **argv)
 {
     ws_cli_omp_wait(argv, WS_OMP_SPINCOUNT);
     const char *size = "minilm", *device = "cpu", *math = NULL, *cpu_math = NULL;
-    int B = 4, ragged = 0, serve = 0;
+    int B = 4, ragged = 0, serve = 0, profile_ops = 0;
     double peak_tflops = 0;
     for (int i = 1, pos = 0; i < argc; i++) {
         if (strcmp(argv[i], "--device") == 0 && i + 1 < argc)
@@ -112,6 +136,8 @@ int main(int argc, char **argv)
             ragged = 1;
         else if (strcmp(argv[i], "--serve") == 0)
             serve = 1;
+        else if (strcmp(argv[i], "--profile-ops") == 0)
+            profile_ops = 1;
         else if (pos++ == 0)
             size = argv[i];
         else
@@ -127,12 +153,16 @@ int main(int argc, char **argv)
     ws_err err;
     ws_model *m = ws_model_new(&cfg, &err);
     const ws_backend *be = m ? ws_backend_open(device, math, cpu_math, &err) : NULL;
-    if (!m || !be) {
+    if (m && be && profile_ops && !ws_backend_on_host(be))
+        ws_fail(&err, "--profile-ops: for the CPU only (a GPU's kernels run asynchronously)"), be = NULL;
+    /* the model and trainer run on run_be: be itself, or be timed kernel by kernel */
+    const ws_backend *run_be = be && profile_ops ? ws_backend_timed_new(be, &err) : be;
+    if (!m || !be || !run_be) {
         fprintf(stderr, "model_bench: %s\n", err.msg);
         return 1;
     }
     ws_model_init_random(m, 1);
-    if (ws_model_to_backend(m, be, &err)) {
+    if (ws_model_to_backend(m, run_be, &err)) {
         fprintf(stderr, "model_bench: %s\n", err.msg);
         return 1;
     }
@@ -164,15 +194,34 @@ int main(int argc, char **argv)
     if (ws_trainer_init(&tr, m, &adam, &schedule, 1.0, 1.0, &err))
         goto failed;
     double fwd_time = 0;
-    if (train_step(m, be, &b, dlogits, &tr, &fwd_time, &err)) /* warm-up */
+    if (train_step(m, run_be, &b, dlogits, &tr, &fwd_time, &err)) /* warm-up */
         goto failed;
+    if (profile_ops) {
+        const int steps = 5;
+        ws_backend_timed_reset(run_be);
+        double t0 = ws_now();
+        for (int i = 0; i < steps; i++)
+            if (train_step(m, run_be, &b, dlogits, &tr, &fwd_time, &err))
+                goto failed;
+        print_profile(run_be, "training step", steps, (ws_now() - t0) / steps);
+        ws_model_set_inference(m, 1);
+        if (ws_model_forward(m, &b, &err))
+            goto failed;
+        ws_backend_timed_reset(run_be);
+        t0 = ws_now();
+        for (int i = 0; i < steps; i++)
+            if (ws_model_forward(m, &b, &err))
+                goto failed;
+        print_profile(run_be, "forward only (inference mode)", steps, (ws_now() - t0) / steps);
+        goto done;
+    }
     if (serve) {
         char line[64];
         printf("ready\n");
         fflush(stdout);
         while (fgets(line, sizeof line, stdin)) {
             double t0 = ws_now();
-            if (train_step(m, be, &b, dlogits, &tr, &fwd_time, &err))
+            if (train_step(m, run_be, &b, dlogits, &tr, &fwd_time, &err))
                 goto failed;
             printf("%.6f\n", ws_now() - t0);
             fflush(stdout);
@@ -191,7 +240,7 @@ int main(int argc, char **argv)
     int steps = 0;
     double t0 = ws_now();
     while (ws_now() - t0 < 5.0 || steps < 2) {
-        if (train_step(m, be, &b, dlogits, &tr, &fwd_time, &err))
+        if (train_step(m, run_be, &b, dlogits, &tr, &fwd_time, &err))
             goto failed;
         steps++;
     }
@@ -227,6 +276,8 @@ int main(int argc, char **argv)
 done:
     ws_trainer_free(&tr);
     ws_model_free(m);
+    if (run_be != be)
+        ws_backend_close(run_be);
     ws_backend_close(be);
     for (int i = 0; i < B; i++)
         free(states[i]);

@@ -96,6 +96,7 @@ typedef struct ws_backend ws_backend;
 struct ws_backend {
     const char *name; /* "cpu", "cuda" */
     void *ctx;        /* the backend's own state (handles, stream, first error) */
+    const ws_backend *wraps; /* the backend whose kernels this one runs (a timed one), else NULL */
 
     /* ---- memory: alloc returns zeroed memory or NULL */
     void *(*alloc)(const ws_backend *be, size_t bytes);
@@ -214,6 +215,23 @@ int ws_backend_on_host(const ws_backend *be);
  * rest work per sequence or per row. Not OpenBLAS's sgemm, which picks its kernels by the
  * product's shape (kept encodings, ws_model_cache_encodings, rely on this). */
 int ws_backend_rows_independent(const ws_backend *be);
+
+/* A backend that runs inner's kernels and adds up each kernel's wall time and number of calls
+ * (model_bench --profile-ops): every kernel's entry (the memory copies and zeroing too) times the
+ * inner one's; allocation, transfers and the data-parallel functions pass through. It answers
+ * ws_backend_on_host and ws_backend_rows_independent as inner does. The times are the host's:
+ * kernels that run asynchronously (a GPU's) would be timed as launched, so it is meant for the
+ * CPU. Free it with ws_backend_close, before inner (which it does not close). NULL with err when
+ * out of memory. */
+typedef struct ws_backend_op_time {
+    const char *op; /* the table's entry: "matmul_forward", "attention_backward", ... */
+    long calls;
+    double seconds;
+} ws_backend_op_time;
+ws_backend *ws_backend_timed_new(const ws_backend *inner, ws_err *err);
+/* The kernels called since the start or the last reset, in the table's order: up to cap. */
+int ws_backend_timed_ops(const ws_backend *timed, ws_backend_op_time *ops, int cap);
+void ws_backend_timed_reset(const ws_backend *timed);
 
 /* Matrix-product precision of the CPU backend: fp32 (sgemm), bf16 (ws_backend_cpu_bf16), or auto:
  * bf16 where the CPU has AVX512_BF16, else fp32 (the pipelines' default: bf16's quality was

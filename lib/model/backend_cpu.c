@@ -1075,10 +1075,14 @@ const ws_backend *ws_backend_cpu_bf16(void)
 
 int ws_backend_on_host(const ws_backend *be)
 {
+    while (be->wraps)
+        be = be->wraps;
     return be == &CPU_BACKEND || be == &CPU_BF16_BACKEND;
 }
 
 int ws_backend_rows_independent(const ws_backend *be)
 {
+    while (be->wraps)
+        be = be->wraps;
     return be == &CPU_BF16_BACKEND;
 }

@@ -7,7 +7,9 @@
  * and come back; the schedule warms up and decays, so each replayed step has its own rate; weight
  * decay is on; halfway the state is brought to the host as a periodic save does, and training
  * goes on, past the trainer's own catch-up of every row each 64 updates. On each CPU backend
- * (fp32, and bf16 where the CPU has it). */
+ * (fp32, and bf16 where the CPU has it).
+ * The timed backend (ws_backend_timed_new, model_bench --profile-ops) around a CPU one: the same
+ * bits, late rows and all (it answers as a host backend), and every kernel's calls counted. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -120,9 +122,75 @@ static void test_late_rows_same_bits_bf16(void **state)
     train_both(be);
 }
 
+/* A model on the timed backend and one on the plain backend, the same batches: the same logits
+ * each step and the same weights after; the kernels' calls counted, and none after a reset. */
+static void test_timed_backend_same_bits(void **state)
+{
+    (void)state;
+    ws_err err;
+    const ws_backend *plain = ws_backend_cpu();
+    ws_backend *timed = ws_backend_timed_new(plain, &err);
+    assert_non_null(timed);
+    assert_true(ws_backend_on_host(timed));
+    ws_backend_set_threads(2);
+    ws_model *models[2] = {new_model(plain), new_model(timed)};
+    ws_adamw_opts adam = ws_adamw_defaults();
+    ws_lr_schedule sched = {.kind = WS_LR_CONSTANT, .lr = 1e-2};
+    ws_trainer trainers[2];
+    for (int k = 0; k < 2; k++)
+        assert_int_equal(ws_trainer_init(&trainers[k], models[k], &adam, &sched, 1.0, 1.0, &err), 0);
+    assert_true(trainers[1].lazy < trainers[1].n_tensors);
+    ws_rng r;
+    ws_rng_seed(&r, 3, "timed trainer");
+    enum { TIMED_STEPS = 4 };
+    for (int step = 0; step < TIMED_STEPS; step++) {
+        random_batch bd;
+        make_batch(&bd, &r, step * 11);
+        ws_real dlogits[DECISIONS * MAX_ACTIONS];
+        int A = 0;
+        for (int i = 0; i < DECISIONS; i++)
+            A += bd.n_actions[i];
+        for (int a = 0; a < A; a++)
+            dlogits[a] = (ws_real)(ws_rng_uniform(&r) - 0.5);
+        for (int k = 0; k < 2; k++) {
+            double norm, lr;
+            ws_model_zero_grad(models[k]);
+            assert_int_equal(ws_model_forward(models[k], &bd.batch, &err), 0);
+            assert_int_equal(ws_model_backward(models[k], dlogits, NULL, &err), 0);
+            assert_int_equal(ws_trainer_update(&trainers[k], &norm, &lr, &err), 0);
+        }
+        assert_memory_equal(ws_model_logits(models[0]), ws_model_logits(models[1]), (size_t)A * sizeof(ws_real));
+        random_batch_free(&bd);
+    }
+    ws_backend_op_time ops[64];
+    int n = ws_backend_timed_ops(timed, ops, 64), seen = 0;
+    for (int i = 0; i < n; i++) {
+        assert_true(ops[i].calls > 0 && ops[i].seconds >= 0);
+        if (strcmp(ops[i].op, "attention_forward") == 0 || strcmp(ops[i].op, "adamw") == 0) {
+            assert_int_equal(ops[i].calls % TIMED_STEPS, 0);
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 2);
+    ws_backend_timed_reset(timed);
+    assert_int_equal(ws_backend_timed_ops(timed, ops, 64), 0);
+    size_t n_params = ws_model_n_params(models[0]);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(ws_trainer_state_to_host(&trainers[k], &err), 0);
+        assert_int_equal(ws_model_params_to_host(models[k], &err), 0);
+    }
+    assert_memory_equal(ws_model_params(models[0]), ws_model_params(models[1]), n_params * sizeof(ws_real));
+    for (int k = 0; k < 2; k++) {
+        ws_trainer_free(&trainers[k]);
+        ws_model_free(models[k]);
+    }
+    ws_backend_close(timed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_late_rows_same_bits_fp32),
-                                       cmocka_unit_test(test_late_rows_same_bits_bf16)};
+                                       cmocka_unit_test(test_late_rows_same_bits_bf16),
+                                       cmocka_unit_test(test_timed_backend_same_bits)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
