@@ -34,6 +34,17 @@ static void make_batch(random_batch *rb, ws_rng *r, int from)
     random_batch_make(rb, r, &shape);
 }
 
+/* A loss gradient for each of the batch's actions, uniform in [-0.5, 0.5); returns their number. */
+static int random_dlogits(ws_rng *r, const random_batch *bd, ws_real *dlogits)
+{
+    int A = 0;
+    for (int i = 0; i < DECISIONS; i++)
+        A += bd->n_actions[i];
+    for (int a = 0; a < A; a++)
+        dlogits[a] = (ws_real)(ws_rng_uniform(r) - 0.5);
+    return A;
+}
+
 static ws_model *new_model(const ws_backend *be)
 {
     ws_model_config cfg = {.vocab_size = VOCAB, .hidden = 32, .layers = 1, .heads = 4, .intermediate = 64,
@@ -66,11 +77,7 @@ static void train_both(const ws_backend *be)
         /* the window jumps about: some rows come back after one step, some after dozens */
         make_batch(&bd, &r, (step * 37) % VOCAB);
         ws_real dlogits[DECISIONS * MAX_ACTIONS];
-        int A = 0;
-        for (int i = 0; i < DECISIONS; i++)
-            A += bd.n_actions[i];
-        for (int a = 0; a < A; a++)
-            dlogits[a] = (ws_real)(ws_rng_uniform(&r) - 0.5);
+        int A = random_dlogits(&r, &bd, dlogits);
         ws_model *models[2] = {late, every};
         ws_trainer *trainers[2] = {&tl, &te};
         for (int k = 0; k < 2; k++) {
@@ -147,11 +154,7 @@ static void test_timed_backend_same_bits(void **state)
         random_batch bd;
         make_batch(&bd, &r, step * 11);
         ws_real dlogits[DECISIONS * MAX_ACTIONS];
-        int A = 0;
-        for (int i = 0; i < DECISIONS; i++)
-            A += bd.n_actions[i];
-        for (int a = 0; a < A; a++)
-            dlogits[a] = (ws_real)(ws_rng_uniform(&r) - 0.5);
+        int A = random_dlogits(&r, &bd, dlogits);
         for (int k = 0; k < 2; k++) {
             double norm, lr;
             ws_model_zero_grad(models[k]);
