@@ -8,7 +8,7 @@
 # threads; the two trainings side by side on one thread each (as seed 1's: TRAIN_ARGS adds
 # --threads 1), both interrupted at updates 768 (RPO) and 779 (DAgger) with their .partial
 # checkpoints saved, RPO resumed on two threads to its end; DAgger and the recipe's plain second
-# pass (il) are left for a later session, so report-second.md is not made yet.
+# pass (il) were left for a later session (below).
 set -euo pipefail
 R=runs/medium-s2
 make SIZE=medium SEED=2 $R/eval-il-first.summary.jsonl $R/second.traj.jsonl.zst
@@ -20,5 +20,7 @@ bin/train-dpo --cpu-math auto --resume $R/second-rpo.ckpt.partial -b 8 --threads
 bin/thompson-eval --cpu-math auto --fixed 500 --arm second-rpo=$R/second-rpo.ckpt --max-steps 15 --obs text_rich --seed 2 \
     --summary $R/eval-second-rpo.summary.jsonl --table $R/eval-second-rpo.md -o $R/eval-second-rpo.jsonl.zst $R/goals-test.jsonl
 bash scripts/paired.sh $R/eval-il-first.jsonl.zst $R/eval-second-rpo.jsonl.zst > $R/paired-first.md
-# the rest (DAgger resumes from its .partial; il; the report against both):
-#   make SIZE=medium SEED=2 pipeline-second-pass
+# the rest (session 27, from a worktree at 5702b94, two threads, the machine shared with issue 16's
+# work for part of it): DAgger resumed from its .partial (update 779), the recipe's plain second
+# pass (il), their evaluations and the report against the first pass and il (report-second.md)
+make SIZE=medium SEED=2 $R/report-second.md
