@@ -26,3 +26,6 @@ md5sum /tmp/same-*.ckpt
 # paired with PyTorch, after the changes (paired-4.txt, paired-8.txt)
 python3 bench/paired_step.py build/bench/model_bench 20 2 --decisions 4 > $D/paired-4.txt
 python3 bench/paired_step.py build/bench/model_bench 10 2 --decisions 8 > $D/paired-8.txt
+# again at the session's end, nothing else running (paired-quiet-4.txt, paired-quiet-8.txt)
+python3 bench/paired_step.py build/bench/model_bench 30 2 --decisions 4 > $D/paired-quiet-4.txt
+python3 bench/paired_step.py build/bench/model_bench 15 2 --decisions 8 > $D/paired-quiet-8.txt
