@@ -29,3 +29,8 @@ python3 bench/paired_step.py build/bench/model_bench 10 2 --decisions 8 > $D/pai
 # again at the session's end, nothing else running (paired-quiet-4.txt, paired-quiet-8.txt)
 python3 bench/paired_step.py build/bench/model_bench 30 2 --decisions 4 > $D/paired-quiet-4.txt
 python3 bench/paired_step.py build/bench/model_bench 15 2 --decisions 8 > $D/paired-quiet-8.txt
+# the 500-goal evaluation with this build, against the pipeline's records of the same agent
+R=runs/medium-s3
+/usr/bin/time -f "%e s" bin/thompson-eval -q --cpu-math auto --fixed 500 --arm il=$R/il.ckpt --max-steps 15 --obs text_rich \
+    --seed 3 --summary /tmp/ev.summary.jsonl -o /tmp/ev.jsonl.zst $R/goals-test.jsonl
+cmp <(zstdcat /tmp/ev.jsonl.zst) <(zstdcat $R/eval-il.jsonl.zst)
