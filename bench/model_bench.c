@@ -81,8 +81,6 @@ static double backend_gflops(const ws_backend *be, int M, int N, int K)
     return 2.0 * M * N * K * reps / dt / 1e9;
 }
 
-/* One training step as the trainers take it (lib/train: forward, backward, then the trainer's
- * update: the gradient norm clipped, AdamW); adds the forward's seconds to *fwd_time. */
 /* The kernels' times since the last reset, per step of `per` seconds over `steps` steps, and what
  * the kernels leave (the model's and trainer's own work on the host); then resets them. */
 static void print_profile(const ws_backend *timed, const char *what, int steps, double per)
@@ -102,6 +100,8 @@ static void print_profile(const ws_backend *timed, const char *what, int steps, 
     ws_backend_timed_reset(timed);
 }
 
+/* One training step as the trainers take it (lib/train: forward, backward, then the trainer's
+ * update: the gradient norm clipped, AdamW); adds the forward's seconds to *fwd_time. */
 static int train_step(ws_model *m, const ws_backend *be, const ws_batch *b, const ws_real *dlogits, ws_trainer *tr,
                       double *fwd_time, ws_err *err)
 {
@@ -153,8 +153,11 @@ int main(int argc, char **argv)
     ws_err err;
     ws_model *m = ws_model_new(&cfg, &err);
     const ws_backend *be = m ? ws_backend_open(device, math, cpu_math, &err) : NULL;
-    if (m && be && profile_ops && !ws_backend_on_host(be))
-        ws_fail(&err, "--profile-ops: for the CPU only (a GPU's kernels run asynchronously)"), be = NULL;
+    if (m && be && profile_ops && !ws_backend_on_host(be)) {
+        ws_fail(&err, "--profile-ops: for the CPU only (a GPU's kernels run asynchronously)");
+        ws_backend_close(be);
+        be = NULL;
+    }
     /* the model and trainer run on run_be: be itself, or be timed kernel by kernel */
     const ws_backend *run_be = be && profile_ops ? ws_backend_timed_new(be, &err) : be;
     if (!m || !be || !run_be) {

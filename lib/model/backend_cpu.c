@@ -1073,16 +1073,21 @@ const ws_backend *ws_backend_cpu_bf16(void)
     return ws_gemm_bf16_supported() ? &CPU_BF16_BACKEND : NULL;
 }
 
-int ws_backend_on_host(const ws_backend *be)
+/* The backend whose kernels run: be, or what a wrapper (a timed backend) wraps. */
+static const ws_backend *innermost(const ws_backend *be)
 {
     while (be->wraps)
         be = be->wraps;
+    return be;
+}
+
+int ws_backend_on_host(const ws_backend *be)
+{
+    be = innermost(be);
     return be == &CPU_BACKEND || be == &CPU_BF16_BACKEND;
 }
 
 int ws_backend_rows_independent(const ws_backend *be)
 {
-    while (be->wraps)
-        be = be->wraps;
-    return be == &CPU_BF16_BACKEND;
+    return innermost(be) == &CPU_BF16_BACKEND;
 }
