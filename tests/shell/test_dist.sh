@@ -54,8 +54,10 @@ check "train-dpo, 2 ranks: weights within 1e-5 relative of the 1-rank run" bash 
   python3 tests/ckpt_diff.py '$T_TMP/dpo1.ckpt' '$T_TMP/dpo2.ckpt' --max-rel 1e-5 --ignore '$GAUGE'"
 
 # Metrics to a file: after SIGINT mpirun stops forwarding the ranks' stdout, and rank 0 would
-# block writing metrics there until mpirun kills the job (a second after its SIGTERM).
-mpirun -n 2 --oversubscribe "$BIN/train-il" --config tiny --threads 1 -b 4 --steps 100000 -o "$T_TMP/int.ckpt" \
+# block writing metrics there until mpirun kills the job. It kills the ranks
+# odls_base_sigkill_timeout seconds after its SIGTERM (1 by default): on a loaded machine, under
+# the sanitizers, the update in progress and the save took longer and the run was lost.
+mpirun -n 2 --oversubscribe --mca odls_base_sigkill_timeout 60 "$BIN/train-il" --config tiny --threads 1 -b 4 --steps 100000 -o "$T_TMP/int.ckpt" \
     --metrics "$T_TMP/int.metrics" "$T_TMP/tok.jsonl" > /dev/null 2> "$T_TMP/int.err" &
 pid=$!
 for _ in $(seq 50); do [ -n "$(find "$T_TMP" -name 'int.metrics*' -size +0c)" ] && break; sleep 0.2; done

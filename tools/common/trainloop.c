@@ -141,7 +141,9 @@ const char *ws_train_usage(const ws_train_opts *d)
            "save there. CKPT itself exists only once the run is complete (CKPT.partial is then removed).\n"
            WS_CLI_EXIT_STATUS_HELP "Interrupted, it saves the run as CKPT.partial, which --resume continues.\n"
            "Data parallel: under mpirun every rank takes its share of each batch and the gradients are\n"
-           "summed (MPI; NCCL on GPUs); rank 0 writes the checkpoint and the metrics.\n",
+           "summed (MPI; NCCL on GPUs); rank 0 writes the checkpoint and the metrics. Give mpirun\n"
+           "--mca odls_base_sigkill_timeout 60: by default it kills the ranks a second after Ctrl-C,\n"
+           "before they can save.\n",
            dataset ? "      --steps N         optimiser updates in all\n"
                      "      --epochs N        passes over the data when --steps is not given [3]\n"
                      "  -b, --batch N         states (decisions) per update [8]\n"
