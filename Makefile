@@ -146,25 +146,23 @@ bench-gemm: $(BUILD)/bench/gemm_bench
 # The model's training step next to the same model in PyTorch (installed into .cache/venv-torch).
 # The C step in fp32 and in bf16 (then the bf16 step's wall time kernel by kernel: --profile-ops)
 # beside PyTorch eager in fp32 and under bf16 autocast: the same batch and threads, one run (torch from the system's Python when it has it, else a venv of its own).
-# PyTorch runs with glibc's malloc keeping freed memory (TORCH_MALLOC): with the defaults each step
-# gave its large tensors back to the kernel and faulted them in again, and its step took 0.96-1.71 s
-# where it takes 0.63-0.67 s kept (docs/results, "Packing by k"): the comparison is with PyTorch
-# at its best. Then the steps paired (bench/paired_step.py): one C bf16 step, one of PyTorch fp32 and
-# one under autocast in turn, PAIRED_ROUNDS rounds, each round's ratios (separate runs on a shared
-# machine see different moments of its speed).
+# PyTorch runs with glibc's malloc keeping freed memory (the scripts set it: torch_model.py's
+# KEEP_FREED_MEMORY): the comparison is with PyTorch at its best. Then the steps paired
+# (bench/paired_step.py): one C bf16 step, one of PyTorch fp32 and one under autocast in turn,
+# PAIRED_ROUNDS rounds, each round's ratios (separate runs on a shared machine see different
+# moments of its speed).
 PAIRED_ROUNDS ?= 20
 # Decisions a benchmark batch holds: 4 by default (the figures in docs/results); the trainers'
 # recipes take 8 (TRAIN_ARGS -b 8), so BENCH_DECISIONS=8 measures the step they run.
 BENCH_DECISIONS ?= 4
-TORCH_MALLOC := MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=17179869184
 bench-model: $(BENCH_BINS)
 	$(BUILD)/bench/model_bench minilm $(BENCH_DECISIONS)
 	$(BUILD)/bench/model_bench minilm $(BENCH_DECISIONS) --cpu-math bf16
 	$(BUILD)/bench/model_bench minilm $(BENCH_DECISIONS) --cpu-math bf16 --profile-ops
 	@py=python3; $$py -c 'import torch' 2> /dev/null || { py=.cache/venv-torch/bin/python; test -x $$py || \
 	    { python3 -m venv .cache/venv-torch && .cache/venv-torch/bin/pip install -q torch; }; }; \
-	for math in fp32 bf16; do $(TORCH_MALLOC) $$py bench/torch_model.py minilm $(BENCH_DECISIONS) $$(nproc) --math $$math || exit 1; done; \
-	$(TORCH_MALLOC) $$py bench/paired_step.py $(BUILD)/bench/model_bench $(PAIRED_ROUNDS) $$(nproc) --decisions $(BENCH_DECISIONS)
+	for math in fp32 bf16; do $$py bench/torch_model.py minilm $(BENCH_DECISIONS) $$(nproc) --math $$math || exit 1; done; \
+	$$py bench/paired_step.py $(BUILD)/bench/model_bench $(PAIRED_ROUNDS) $$(nproc) --decisions $(BENCH_DECISIONS)
 
 # On a GPU (make CUDA=1): CPU-vs-CUDA parity, then each configuration's training step in each
 # precision, then PyTorch on the same GPU where it is installed (TORCH_PYTHON).

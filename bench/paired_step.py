@@ -27,6 +27,7 @@ import torch_model  # noqa: E402  (the same model and batch as its own benchmark
 
 
 def main():
+    torch_model.keep_freed_memory()
     args = list(sys.argv[1:])
     options = {"--cpu-math": "bf16", "--decisions": "4"}
     for name in options:
@@ -41,7 +42,7 @@ def main():
     rounds = int(args[1]) if len(args) > 1 else 20
     threads = int(args[2]) if len(args) > 2 else os.cpu_count()
     torch.set_num_threads(threads)
-    # glibc's malloc settings meant for PyTorch (make bench-model's TORCH_MALLOC) are not the C step's
+    # glibc's malloc settings meant for PyTorch (torch_model.KEEP_FREED_MEMORY) are not the C step's
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
     env["OMP_NUM_THREADS"] = str(threads)
     c = subprocess.Popen([bench, "minilm", str(decisions), "--cpu-math", cpu_math, "--serve"], stdin=subprocess.PIPE,
@@ -68,8 +69,9 @@ def main():
         steps[name] = timed(step)
     names = list(steps)
     times = {n: [] for n in names}
-    print("pytorch %s, %d threads, %d decisions a batch; one step each a round, the order rotating" %
-          (torch.__version__, threads, decisions))
+    print("pytorch %s, %d threads, %d decisions a batch; one step each a round, the order rotating; "
+          "PyTorch's malloc: %s" % (torch.__version__, threads, decisions,
+                                    " ".join("%s=%s" % (k, os.environ[k]) for k in torch_model.KEEP_FREED_MEMORY)))
     for r in range(rounds):
         order = names[r % len(names):] + names[:r % len(names)]
         for n in order:

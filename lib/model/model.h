@@ -141,6 +141,11 @@ int ws_model_params_to_host(ws_model *m, ws_err *err);
 /* The parameters and their gradients in the backend's memory (the same as the host's on the CPU). */
 ws_real *ws_model_device_params(ws_model *m);
 ws_real *ws_model_device_grads(ws_model *m);
+/* The rows of the word embeddings' gradient (embeddings.word_embeddings.weight) outside which it
+ * is zero: those the backward passes wrote since ws_model_zero_grad, sorted, *n of them; NULL
+ * where any row may be nonzero (a GPU backend; before the first zeroing; after
+ * ws_model_device_grads handed out the gradients' memory, until the next zeroing). */
+const int32_t *ws_model_grad_rows(const ws_model *m, size_t *n);
 
 /* Inference mode, for a model that only plays or scores (forward passes; the agent's, a reference
  * model's): set it where such a model is loaded, before its first forward. The model then keeps

@@ -142,6 +142,16 @@ int ws_adamw_default_decay(const char *name, int ndim)
  * added in order. One running sum was a chain of dependent adds, a third of the time of a whole
  * AdamW update; eight vectorise, and fix the order whatever the vector width. */
 enum { SUMSQ_LANES = 8 };
+
+/* The block's running sums added in order. */
+static double fold_lanes(const double lane[SUMSQ_LANES])
+{
+    double s = 0;
+    for (int j = 0; j < SUMSQ_LANES; j++)
+        s += lane[j];
+    return s;
+}
+
 static double block_sumsq(const float *g, size_t n)
 {
     double lane[SUMSQ_LANES] = {0};
@@ -151,10 +161,33 @@ static double block_sumsq(const float *g, size_t n)
             lane[j] += (double)g[i + j] * g[i + j];
     for (int j = 0; i < n; i++, j++)
         lane[j] += (double)g[i] * g[i];
-    double s = 0;
-    for (int j = 0; j < SUMSQ_LANES; j++)
-        s += lane[j];
-    return s;
+    return fold_lanes(lane);
+}
+
+double ws_sum_squares_rows(const float *x, size_t width, const int32_t *rows, size_t n_rows)
+{
+    /* block_sumsq puts element i of a block into running sum i mod SUMSQ_LANES (WS_NORM_BLOCK is a
+     * multiple of it, so that is i mod SUMSQ_LANES of the tensor); each sum here takes the same
+     * nonzero values in the same order, and a block without any adds +0 to the total */
+    double total = 0, lane[SUMSQ_LANES] = {0};
+    size_t open_block = SIZE_MAX;
+    for (size_t r = 0; r < n_rows; r++) {
+        size_t i = (size_t)rows[r] * width, end = i + width;
+        while (i < end) {
+            size_t block = i / WS_NORM_BLOCK, stop = (block + 1) * WS_NORM_BLOCK < end ? (block + 1) * WS_NORM_BLOCK : end;
+            if (block != open_block) {
+                if (open_block != SIZE_MAX)
+                    total += fold_lanes(lane);
+                memset(lane, 0, sizeof lane);
+                open_block = block;
+            }
+            for (; i < stop; i++)
+                lane[i % SUMSQ_LANES] += (double)x[i] * x[i];
+        }
+    }
+    if (open_block != SIZE_MAX)
+        total += fold_lanes(lane);
+    return total;
 }
 
 double ws_sum_squares(const float *x, size_t n)
@@ -183,11 +216,13 @@ double ws_sum_squares(const float *x, size_t n)
     return total;
 }
 
-double ws_grad_norm(const ws_backend *be, const float *const *grads, const size_t *numel, size_t n_tensors)
+double ws_grad_norm(const ws_backend *be, const float *const *grads, const size_t *numel, size_t n_tensors,
+                    const ws_sparse_rows *sparse)
 {
     double total = 0;
     for (size_t k = 0; k < n_tensors; k++)
-        total += be->sum_squares(be, grads[k], numel[k]);
+        total += sparse && k == sparse->tensor ? ws_sum_squares_rows(grads[k], sparse->width, sparse->rows, sparse->n_rows)
+                                               : be->sum_squares(be, grads[k], numel[k]);
     return sqrt(total);
 }
 

@@ -79,9 +79,18 @@ int ws_adamw_step(const ws_backend *be, const ws_adamw_opts *o, double lr, int64
  * tensor of fewer than 2 dimensions; 1 otherwise. */
 int ws_adamw_default_decay(const char *name, int ndim);
 
+/* Rows of one tensor (row-major, `width` values a row) outside which it is all zeros: a batch's
+ * few hundred rows of the word embeddings' gradient (ws_model_grad_rows), sorted, distinct. */
+typedef struct ws_sparse_rows {
+    size_t tensor, width, n_rows;
+    const int32_t *rows;
+} ws_sparse_rows;
+
 /* The L2 norm of all gradients together, in backend memory: the tensors' sums of squares (on
- * the CPU, the fixed blocks described above) added in tensor order. */
-double ws_grad_norm(const ws_backend *be, const float *const *grads, const size_t *numel, size_t n_tensors);
+ * the CPU, the fixed blocks described above) added in tensor order. Where sparse is not NULL (host
+ * memory), its tensor is read only in its rows: the same bits as reading it whole. */
+double ws_grad_norm(const ws_backend *be, const float *const *grads, const size_t *numel, size_t n_tensors,
+                    const ws_sparse_rows *sparse);
 /* The factor torch.nn.utils.clip_grad_norm_ scales the gradients by: max_norm / (norm + 1e-6)
  * when max_norm > 0 and the norm exceeds it, else 1. The update applies it as it reads each
  * gradient (ws_adamw_step), instead of a pass over all of them that writes them scaled: the same
@@ -90,6 +99,9 @@ double ws_grad_norm(const ws_backend *be, const float *const *grads, const size_
 float ws_clip_factor(double norm, double max_norm);
 /* The sum of squares of one tensor, in double, over fixed blocks added in order (the norm's part). */
 double ws_sum_squares(const float *x, size_t n);
+/* ws_sum_squares of a tensor that is zero outside the given rows (sorted, distinct), reading only
+ * those: the same blocks and running sums, a zero adding nothing to any of them. */
+double ws_sum_squares_rows(const float *x, size_t width, const int32_t *rows, size_t n_rows);
 
 typedef enum ws_lr_kind { WS_LR_CONSTANT, WS_LR_LINEAR, WS_LR_COSINE } ws_lr_kind;
 

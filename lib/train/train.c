@@ -452,14 +452,17 @@ static int row_is_zero(const float *g, size_t n)
 }
 
 /* Update step + 1 of the lazy tensor: rows with a gradient catch up and take it; the others
- * only record the step's factors. */
-static void lazy_update(ws_trainer *t, double lr, float grad_scale)
+ * only record the step's factors. Only the rows the model says the backward wrote (sorted) are
+ * looked at where it knows them (grad_rows, n_grad_rows), else all. */
+static void lazy_update(ws_trainer *t, double lr, float grad_scale, const int32_t *grad_rows, size_t n_grad_rows)
 {
     size_t lz = t->lazy, width = (size_t)t->lazy_width;
     ws_adamw_factors f = ws_adamw_factors_at(&t->adam, lr * t->lr_scale[lz], t->step + 1, t->decay[lz]);
     t->missed[t->step - t->rows_from] = f;
+    long n_rows = grad_rows ? (long)n_grad_rows : t->lazy_rows;
 #pragma omp parallel for schedule(dynamic, 64)
-    for (int r = 0; r < t->lazy_rows; r++) {
+    for (long i = 0; i < n_rows; i++) {
+        int r = grad_rows ? grad_rows[i] : (int)i;
         size_t at = (size_t)r * width;
         if (row_is_zero(t->grads[lz] + at, width))
             continue;
@@ -553,7 +556,11 @@ int ws_trainer_state_to_device(ws_trainer *t, ws_err *err)
 
 int ws_trainer_update(ws_trainer *t, double *grad_norm, double *lr, ws_err *err)
 {
-    *grad_norm = ws_grad_norm(t->be, (const float *const *)t->grads, t->numel, t->n_tensors);
+    size_t n_grad_rows = 0;
+    const int32_t *grad_rows = lazy_on(t) ? ws_model_grad_rows(t->model, &n_grad_rows) : NULL;
+    const ws_sparse_rows sparse = {.tensor = t->lazy, .width = (size_t)t->lazy_width, .n_rows = n_grad_rows,
+                                   .rows = grad_rows};
+    *grad_norm = ws_grad_norm(t->be, (const float *const *)t->grads, t->numel, t->n_tensors, grad_rows ? &sparse : NULL);
     *lr = ws_lr_at(&t->schedule, t->step);
     if (!isfinite(*grad_norm))
         return ws_fail(err, "step %lld: the gradient norm is %g: update skipped", (long long)t->step + 1, *grad_norm);
@@ -563,7 +570,7 @@ int ws_trainer_update(ws_trainer *t, double *grad_norm, double *lr, ws_err *err)
                       t->v, lazy_on(t) ? t->numel_eager : t->numel, t->decay, t->lr_scale, t->n_tensors, err))
         return -1;
     if (lazy_on(t))
-        lazy_update(t, *lr, grad_scale);
+        lazy_update(t, *lr, grad_scale, grad_rows, n_grad_rows);
     t->step++;
     return 0;
 }

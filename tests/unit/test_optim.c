@@ -154,7 +154,7 @@ static void test_clip(void **state)
     float a[2] = {3, 4}, b[1] = {12};
     const float *g[2] = {a, b};
     size_t n[2] = {2, 1};
-    double norm = ws_grad_norm(ws_backend_cpu(), g, n, 2);
+    double norm = ws_grad_norm(ws_backend_cpu(), g, n, 2, NULL);
     assert_true(norm == 13.0);
     /* over the limit: max_norm / (norm + 1e-6); under it, at it, or no limit: 1 */
     assert_true(ws_clip_factor(norm, 6.5) == (float)(6.5 / (13.0 + 1e-6)));
@@ -166,13 +166,13 @@ static void test_clip(void **state)
     /* non-finite gradients: the norm says so (the trainer then skips the update); no tensors,
      * empty tensors: 0 */
     b[0] = NAN;
-    assert_true(isnan(ws_grad_norm(ws_backend_cpu(), g, n, 2)));
+    assert_true(isnan(ws_grad_norm(ws_backend_cpu(), g, n, 2, NULL)));
     b[0] = INFINITY;
-    assert_true(isinf(ws_grad_norm(ws_backend_cpu(), g, n, 2)));
+    assert_true(isinf(ws_grad_norm(ws_backend_cpu(), g, n, 2, NULL)));
     b[0] = 12;
-    assert_true(ws_grad_norm(ws_backend_cpu(), NULL, NULL, 0) == 0.0);
+    assert_true(ws_grad_norm(ws_backend_cpu(), NULL, NULL, 0, NULL) == 0.0);
     size_t zero = 0;
-    assert_true(ws_grad_norm(ws_backend_cpu(), g, &zero, 1) == 0.0);
+    assert_true(ws_grad_norm(ws_backend_cpu(), g, &zero, 1, NULL) == 0.0);
     /* the update with the factor is, bit for bit, the update of the gradients scaled in place
      * first (as the clipping did before it was folded into the update) */
     ws_adamw_opts o = ws_adamw_defaults();
@@ -228,17 +228,53 @@ static void test_norm_deterministic(void **state)
 #ifdef _OPENMP
     int saved = omp_get_max_threads();
     omp_set_num_threads(1);
-    one = ws_grad_norm(ws_backend_cpu(), g, nn, 2);
+    one = ws_grad_norm(ws_backend_cpu(), g, nn, 2, NULL);
     omp_set_num_threads(7);
-    many = ws_grad_norm(ws_backend_cpu(), g, nn, 2);
+    many = ws_grad_norm(ws_backend_cpu(), g, nn, 2, NULL);
     omp_set_num_threads(saved);
 #else
-    one = many = ws_grad_norm(ws_backend_cpu(), g, nn, 2);
+    one = many = ws_grad_norm(ws_backend_cpu(), g, nn, 2, NULL);
 #endif
     assert_memory_equal(&one, &want, sizeof one);
     assert_memory_equal(&many, &want, sizeof many);
     free(x);
     free(y);
+}
+
+/* A tensor zero outside some rows: its norm read in those rows only has the bits of reading it
+ * whole, for widths whose rows straddle the norm's blocks (5, 384 -- 4096 is no multiple of
+ * either) or fill them (512), rows that share a block, the first and the last row, and none. */
+static void test_norm_sparse_rows(void **state)
+{
+    (void)state;
+    const size_t widths[] = {5, 384, 512};
+    const int32_t rows[] = {0, 3, 4, 10, 11, 12, 700, 1021, 2047};
+    for (size_t w = 0; w < sizeof widths / sizeof *widths; w++) {
+        size_t width = widths[w], n_rows = 2048, numel = n_rows * width;
+        float *x = calloc(numel, sizeof *x), other[3] = {1.5f, -2.0f, 0.25f};
+        uint64_t s = 99 + w;
+        for (size_t r = 0; r < sizeof rows / sizeof *rows; r++)
+            for (size_t i = 0; i < width; i++) {
+                s = s * 6364136223846793005ull + 1442695040888963407ull;
+                x[(size_t)rows[r] * width + i] = (float)((double)(s >> 11) / 9007199254740992.0 - 0.5);
+            }
+        const float *g[2] = {other, x};
+        size_t nn[2] = {3, numel}, used = sizeof rows / sizeof *rows;
+        for (int subset = 0; subset < 3; subset++) { /* all the rows, the first three, none */
+            size_t n = subset == 0 ? used : subset == 1 ? 3 : 0;
+            if (subset == 1)
+                memset(x + 4 * width, 0, (numel - 4 * width) * sizeof *x); /* rows past row 3 zero again */
+            if (subset == 2)
+                memset(x, 0, numel * sizeof *x);
+            const ws_sparse_rows sparse = {.tensor = 1, .width = width, .n_rows = n, .rows = rows};
+            double whole = ws_grad_norm(ws_backend_cpu(), g, nn, 2, NULL);
+            double in_rows = ws_grad_norm(ws_backend_cpu(), g, nn, 2, &sparse);
+            assert_memory_equal(&in_rows, &whole, sizeof whole);
+            double sq_whole = ws_sum_squares(x, numel), sq_rows = ws_sum_squares_rows(x, width, rows, n);
+            assert_memory_equal(&sq_rows, &sq_whole, sizeof sq_whole);
+        }
+        free(x);
+    }
 }
 
 static void test_schedules(void **state)
@@ -339,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_default_decay),
         cmocka_unit_test(test_clip),
         cmocka_unit_test(test_norm_deterministic),
+        cmocka_unit_test(test_norm_sparse_rows),
         cmocka_unit_test(test_schedules),
         cmocka_unit_test(test_schedule_with_adamw),
     };

@@ -6,8 +6,10 @@
  * window of the vocabulary that moves, so that rows sit out runs of steps of different lengths
  * and come back; the schedule warms up and decays, so each replayed step has its own rate; weight
  * decay is on; halfway the state is brought to the host as a periodic save does, and training
- * goes on, past the trainer's own catch-up of every row each 64 updates. On each CPU backend
- * (fp32, and bf16 where the CPU has it).
+ * goes on, past the trainer's own catch-up of every row each 64 updates. The late model's
+ * gradients are zeroed, normed and scanned in the rows its backward wrote only
+ * (ws_model_grad_rows), the other's whole. On each CPU backend (fp32, and bf16 where the CPU has
+ * it).
  * The timed backend (ws_backend_timed_new, model_bench --profile-ops) around a CPU one: the same
  * bits, late rows and all (it answers as a host backend), and every kernel's calls counted. */
 #include <setjmp.h>
@@ -23,7 +25,8 @@
 #include "rng.h"
 #include "train.h"
 
-enum { VOCAB = 300, WINDOW = 60, DECISIONS = 3, MAX_ACTIONS = 4, STEPS = 150 };
+enum { VOCAB = 300, HIDDEN = 32, WINDOW = 60, DECISIONS = 3, MAX_ACTIONS = 4, STEPS = 150 };
+static const char WTE_NAME[] = "embeddings.word_embeddings.weight";
 
 /* the window's tokens from `from` on */
 static void make_batch(random_batch *rb, ws_rng *r, int from)
@@ -47,7 +50,7 @@ static int random_dlogits(ws_rng *r, const random_batch *bd, ws_real *dlogits)
 
 static ws_model *new_model(const ws_backend *be)
 {
-    ws_model_config cfg = {.vocab_size = VOCAB, .hidden = 32, .layers = 1, .heads = 4, .intermediate = 64,
+    ws_model_config cfg = {.vocab_size = VOCAB, .hidden = HIDDEN, .layers = 1, .heads = 4, .intermediate = 64,
                            .max_position = 64, .type_vocab = 2, .ln_eps = 1e-12, .value_hidden = 8};
     ws_err err;
     ws_model *m = ws_model_new(&cfg, &err);
@@ -86,6 +89,24 @@ static void train_both(const ws_backend *be)
             assert_int_equal(ws_model_backward(models[k], dlogits, NULL, &err), 0);
         }
         assert_memory_equal(ws_model_logits(late), ws_model_logits(every), (size_t)A * sizeof(ws_real));
+        /* The late model's list of word-embedding rows written (the norm, the late rows and the next
+         * zeroing visit only those): sorted, and holding every row whose gradient is not zero. Read
+         * in the other model's gradients, the same bits; taking those also makes its next zeroing
+         * whole, so that the two compare zeroing the rows written with zeroing everything. */
+        size_t n_rows;
+        const int32_t *rows = ws_model_grad_rows(late, &n_rows);
+        assert_non_null(rows);
+        const ws_real *wte = ws_model_device_grads(every) + ws_model_find_tensor(every, WTE_NAME)->offset;
+        size_t listed = 0;
+        for (size_t i = 0; i < VOCAB; i++) {
+            int nonzero = 0;
+            for (int c = 0; c < HIDDEN; c++)
+                nonzero |= wte[i * HIDDEN + c] != 0;
+            int in_list = listed < n_rows && rows[listed] == (int32_t)i;
+            listed += in_list;
+            assert_true(!nonzero || in_list);
+        }
+        assert_int_equal(listed, n_rows); /* each listed row met in order: sorted, distinct, in range */
         double norm[2], lr[2];
         for (int k = 0; k < 2; k++)
             assert_int_equal(ws_trainer_update(trainers[k], &norm[k], &lr[k], &err), 0);
