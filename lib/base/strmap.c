@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "hash.h"
 
 /* The slot holding the key, or the empty slot where it would go. */
@@ -44,27 +45,21 @@ enum { FIRST_KEYS = 16, FIRST_ARENA = 256, FIRST_SLOTS = 32 };
 static int reserve(ws_strmap *m, size_t len)
 {
     if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : FIRST_KEYS;
-        size_t *off = realloc(m->key_off, cap * sizeof *off);
+        size_t cap = ws_grow_cap(m->cap, m->n + 1, FIRST_KEYS);
+        size_t *off = ws_realloc_array(m->key_off, cap, sizeof *off);
         if (!off)
             return -1;
         m->key_off = off;
-        uint32_t *l = realloc(m->key_len, cap * sizeof *l);
+        uint32_t *l = ws_realloc_array(m->key_len, cap, sizeof *l);
         if (!l)
             return -1;
         m->key_len = l;
         m->cap = cap;
     }
-    if (m->arena_len + len + 1 > m->arena_cap) {
-        size_t cap = m->arena_cap ? m->arena_cap : FIRST_ARENA;
-        while (cap < m->arena_len + len + 1)
-            cap *= 2;
-        char *a = realloc(m->arena, cap);
-        if (!a)
-            return -1;
-        m->arena = a;
-        m->arena_cap = cap;
-    }
+    char *a = ws_grow(m->arena, &m->arena_cap, m->arena_len + len + 1, 1, FIRST_ARENA);
+    if (!a)
+        return -1;
+    m->arena = a;
     return 0;
 }
 

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "grow.h"
+
 static const char *const stdin_path[] = {"-"};
 
 struct ws_inputs {
@@ -65,15 +67,12 @@ int ws_inputs_read_all(ws_inputs *in, json_t ***records, size_t *n, ws_err *err)
         int rc = ws_inputs_next(in, &rec, err);
         if (rc != WS_RECORD)
             return rc;
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 1024;
-            json_t **grown = realloc(*records, cap * sizeof *grown);
-            if (!grown) {
-                json_decref(rec);
-                return ws_fail(err, "out of memory"), WS_ERROR;
-            }
-            *records = grown;
+        json_t **grown = ws_grow(*records, &cap, *n + 1, sizeof *grown, 1024);
+        if (!grown) {
+            json_decref(rec);
+            return ws_fail(err, "out of memory"), WS_ERROR;
         }
+        *records = grown;
         (*records)[(*n)++] = rec;
     }
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 #define DEFAULT_CHUNK ((size_t)1 << 20)
 
 /* Where the scanner stands. */
@@ -98,9 +100,7 @@ static ssize_t fill(ws_jsonarray *a)
         return afail(a, "element [%ld] at byte offset %" PRIu64 " is longer than %zu bytes (the reader's"
                      " bound)", a->next_index, a->base + a->mark, a->max_element);
     if (a->buf_cap - a->buf_len < a->chunk) {
-        size_t cap = a->buf_cap ? a->buf_cap : a->chunk;
-        while (cap - a->buf_len < a->chunk)
-            cap *= 2;
+        size_t cap = ws_grow_cap(a->buf_cap, a->buf_len + a->chunk, a->chunk);
         char *p = realloc(a->buf, cap + 1);
         if (!p)
             return afail(a, "out of memory for a %zu-byte element", cap);

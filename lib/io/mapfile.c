@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "outfile.h"
 #include "sha256.h"
 
@@ -113,14 +114,10 @@ ws_mapfile_writer *ws_mapfile_create(const char *path, const char *kind, uint32_
 
 int ws_mapfile_begin(ws_mapfile_writer *w, uint32_t id, ws_err *err)
 {
-    if (w->n == w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 32;
-        entry *t = realloc(w->table, cap * sizeof *t);
-        if (!t)
-            return ws_fail(err, "out of memory");
-        w->table = t;
-        w->cap = cap;
-    }
+    entry *t = ws_grow(w->table, &w->cap, w->n + 1, sizeof *t, 32);
+    if (!t)
+        return ws_fail(err, "out of memory");
+    w->table = t;
     if (pad(w, err))
         return -1;
     w->table[w->n++] = (entry){.id = id, .offset = w->pos};

@@ -1,5 +1,6 @@
 #include "safetensors.h"
 
+#include "grow.h"
 #include "outfile.h"
 #include "strbuf.h"
 #include "vecmath.h"
@@ -649,14 +650,10 @@ int ws_st_writer_add(ws_st_writer *w, const char *name, const float *data, int n
         return ws_fail(err, "tensor '%s': too many elements", name);
     if (numel && !data)
         return ws_fail(err, "tensor '%s': no data", name);
-    if (w->n == w->cap) {
-        size_t cap = w->cap ? 2 * w->cap : 16;
-        wtensor *t = realloc(w->t, cap * sizeof *t);
-        if (!t)
-            return ws_fail(err, "out of memory");
-        w->t = t;
-        w->cap = cap;
-    }
+    wtensor *grown = ws_grow(w->t, &w->cap, w->n + 1, sizeof *grown, 16);
+    if (!grown)
+        return ws_fail(err, "out of memory");
+    w->t = grown;
     wtensor *t = &w->t[w->n];
     memset(t, 0, sizeof *t);
     if (!(t->name = strdup(name)))
@@ -678,14 +675,10 @@ int ws_st_writer_meta(ws_st_writer *w, const char *key, const char *value, ws_er
     for (size_t i = 0; i < w->n_meta; i++)
         if (strcmp(w->m[i].key, key) == 0)
             return ws_fail(err, "metadata '%s' given twice", key);
-    if (w->n_meta == w->cap_meta) {
-        size_t cap = w->cap_meta ? 2 * w->cap_meta : 8;
-        wmeta *m = realloc(w->m, cap * sizeof *m);
-        if (!m)
-            return ws_fail(err, "out of memory");
-        w->m = m;
-        w->cap_meta = cap;
-    }
+    wmeta *grown = ws_grow(w->m, &w->cap_meta, w->n_meta + 1, sizeof *grown, 8);
+    if (!grown)
+        return ws_fail(err, "out of memory");
+    w->m = grown;
     wmeta *m = &w->m[w->n_meta];
     m->key = strdup(key);
     m->value = strdup(value);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "grow.h"
 #include "interrupt.h"
 #include "outfile.h"
 
@@ -374,10 +375,8 @@ static int line_append(ws_reader *r, const char *s, size_t n, ws_err *err)
         return 0;
     }
     if (r->line_len + n > r->line_cap) {
-        size_t cap = r->line_cap ? r->line_cap : CHUNK;
-        while (cap < r->line_len + n)
-            cap *= 2;
-        char *p = realloc(r->line, cap);
+        size_t cap = ws_grow_cap(r->line_cap, r->line_len + n, CHUNK);
+        char *p = ws_realloc_array(r->line, cap, 1);
         if (!p)
             return ws_fail(err, "%s:%ld: out of memory for a %zu-byte line", r->name, r->line_no + 1, cap);
         r->line = p;
@@ -484,16 +483,10 @@ void ws_reader_close(ws_reader *r)
 
 static int buf_reserve(char **buf, size_t *len, size_t *cap, size_t extra)
 {
-    if (*len + extra <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 4096;
-    while (c < *len + extra)
-        c *= 2;
-    char *p = realloc(*buf, c);
+    char *p = ws_grow(*buf, cap, *len + extra, 1, 4096);
     if (!p)
         return -1;
     *buf = p;
-    *cap = c;
     return 0;
 }
 

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 int ws_enccache_init(ws_enccache *c, int width, size_t bytes)
 {
     memset(c, 0, sizeof *c);
@@ -43,25 +45,18 @@ void ws_enccache_clear(ws_enccache *c)
 static int reserve(ws_enccache *c, size_t rows)
 {
     if (c->n_rows + rows > c->cap_rows) {
-        size_t cap = c->cap_rows ? c->cap_rows : 4096;
-        while (cap < c->n_rows + rows)
-            cap *= 2;
+        size_t cap = ws_grow_cap(c->cap_rows, c->n_rows + rows, 4096);
         cap = cap < c->budget_rows ? cap : c->budget_rows;
-        ws_real *grown = realloc(c->rows, cap * (size_t)c->width * sizeof *grown);
+        ws_real *grown = ws_realloc_array(c->rows, cap, (size_t)c->width * sizeof *grown);
         if (!grown)
             return -1;
         c->rows = grown;
         c->cap_rows = cap;
     }
-    size_t entries = ws_strmap_count(&c->keys) + 1;
-    if (entries > c->cap_entries) {
-        size_t cap = c->cap_entries ? 2 * c->cap_entries : 1024;
-        size_t *grown = realloc(c->first_row, cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        c->first_row = grown;
-        c->cap_entries = cap;
-    }
+    size_t *first_row = ws_grow(c->first_row, &c->cap_entries, ws_strmap_count(&c->keys) + 1, sizeof *first_row, 1024);
+    if (!first_row)
+        return -1;
+    c->first_row = first_row;
     return 0;
 }
 

@@ -9,6 +9,8 @@
 #include <unistr.h>
 #include <uniwbrk.h>
 
+#include "grow.h"
+
 /* ---------------------------------------------------------------------------------------------
  * Character classes of the tokenizer grammar.
  *
@@ -241,24 +243,14 @@ static void tokens_clear(ws_tokens *t)
 
 static int tokens_push(ws_tokens *t, const char *s, size_t len, ws_err *err)
 {
-    if (t->n + 2 > t->off_cap) {
-        size_t cap = t->off_cap ? t->off_cap * 2 : 64;
-        size_t *o = realloc(t->off, cap * sizeof *o);
-        if (!o)
-            return ws_fail(err, "analyzer: out of memory");
-        t->off = o;
-        t->off_cap = cap;
-    }
-    if (t->buf_len + len + 1 > t->buf_cap) {
-        size_t cap = t->buf_cap ? t->buf_cap : 1024;
-        while (cap < t->buf_len + len + 1)
-            cap *= 2;
-        char *b = realloc(t->buf, cap);
-        if (!b)
-            return ws_fail(err, "analyzer: out of memory");
-        t->buf = b;
-        t->buf_cap = cap;
-    }
+    size_t *o = ws_grow(t->off, &t->off_cap, t->n + 2, sizeof *o, 64);
+    if (!o)
+        return ws_fail(err, "analyzer: out of memory");
+    t->off = o;
+    char *b = ws_grow(t->buf, &t->buf_cap, t->buf_len + len + 1, 1, 1024);
+    if (!b)
+        return ws_fail(err, "analyzer: out of memory");
+    t->buf = b;
     t->off[t->n] = t->buf_len;
     memcpy(t->buf + t->buf_len, s, len);
     t->buf_len += len;
@@ -302,37 +294,20 @@ void ws_analyzer_free(ws_analyzer *an)
     free(an);
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem, ws_err *err)
-{
-    if (need <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 256;
-    while (c < need)
-        c *= 2;
-    void *q = realloc(*p, c * elem);
-    if (!q)
-        return ws_fail(err, "analyzer: out of memory");
-    *p = q;
-    *cap = c;
-    return 0;
-}
-
 /* Decode text into an->cp / cls / pos; returns the number of code points or -1. */
 static long decode(ws_analyzer *an, const char *text, size_t len, ws_err *err)
 {
     if (len >= UINT32_MAX)
         return ws_fail(err, "analyzer: text of %zu bytes is too long", len), -1;
     if (len + 1 > an->cp_cap) {
-        size_t cap = an->cp_cap ? an->cp_cap : 256;
-        while (cap < len + 1)
-            cap *= 2;
-        uint32_t *cp = realloc(an->cp, cap * sizeof *cp);
+        size_t cap = ws_grow_cap(an->cp_cap, len + 1, 256);
+        uint32_t *cp = ws_realloc_array(an->cp, cap, sizeof *cp);
         if (cp)
             an->cp = cp;
-        uint32_t *cls = cp ? realloc(an->cls, cap * sizeof *cls) : NULL;
+        uint32_t *cls = cp ? ws_realloc_array(an->cls, cap, sizeof *cls) : NULL;
         if (cls)
             an->cls = cls;
-        uint32_t *pos = cls ? realloc(an->pos, cap * sizeof *pos) : NULL;
+        uint32_t *pos = cls ? ws_realloc_array(an->pos, cap, sizeof *pos) : NULL;
         if (!pos)
             return ws_fail(err, "analyzer: out of memory"), -1;
         an->pos = pos;
@@ -635,10 +610,10 @@ static int emit_term(ws_analyzer *an, const char *s, size_t len, ws_tokens *out,
             len -= 4; /* U+FF07 */
     }
     /* lower-case into an->word (simple case mapping, code point by code point) */
-    void *wp = an->word;
-    if (grow(&wp, &an->word_cap, len * 2 + 8, 1, err))
-        return -1;
-    an->word = wp;
+    char *w = ws_grow(an->word, &an->word_cap, len * 2 + 8, 1, 256);
+    if (!w)
+        return ws_fail(err, "analyzer: out of memory");
+    an->word = w;
     size_t wl = 0;
     bool ascii = true;
     for (size_t i = 0; i < len;) {
@@ -655,10 +630,9 @@ static int emit_term(ws_analyzer *an, const char *s, size_t len, ws_tokens *out,
         i += (size_t)k;
         ucs4_t lc = uc_tolower(c);
         if (wl + 4 > an->word_cap) {
-            wp = an->word;
-            if (grow(&wp, &an->word_cap, wl + 8, 1, err))
-                return -1;
-            an->word = wp;
+            if (!(w = ws_grow(an->word, &an->word_cap, wl + 8, 1, 256)))
+                return ws_fail(err, "analyzer: out of memory");
+            an->word = w;
         }
         int m = u8_uctomb((uint8_t *)an->word + wl, lc, 4);
         if (m > 0)
@@ -667,10 +641,10 @@ static int emit_term(ws_analyzer *an, const char *s, size_t len, ws_tokens *out,
     if (ascii && is_stop_word(an->word, wl))
         return 0;
     /* Porter on UTF-16 units */
-    void *p16 = an->w16;
-    if (grow(&p16, &an->w16_cap, wl + 1, sizeof *an->w16, err))
-        return -1;
-    an->w16 = p16;
+    uint16_t *w16 = ws_grow(an->w16, &an->w16_cap, wl + 1, sizeof *w16, 256);
+    if (!w16)
+        return ws_fail(err, "analyzer: out of memory");
+    an->w16 = w16;
     if (ascii) {
         for (size_t i = 0; i < wl; i++)
             an->w16[i] = (uint8_t)an->word[i];

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "pystr.h"
 #include "strmap.h"
 
@@ -169,14 +170,10 @@ typedef struct tokvec {
 
 static int tv_push(tokvec *tv, size_t off, size_t len)
 {
-    if (tv->n == tv->cap) {
-        size_t cap = tv->cap ? tv->cap * 2 : 32;
-        ws_ntok *v = realloc(tv->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        tv->v = v;
-        tv->cap = cap;
-    }
+    ws_ntok *v = ws_grow(tv->v, &tv->cap, tv->n + 1, sizeof *v, 32);
+    if (!v)
+        return -1;
+    tv->v = v;
     tv->v[tv->n].off = off;
     tv->v[tv->n].len = len;
     tv->v[tv->n].noun = 0;
@@ -499,14 +496,10 @@ typedef struct spanvec {
 
 static int sv_push(spanvec *sv, size_t a, size_t b)
 {
-    if (sv->n == sv->cap) {
-        size_t cap = sv->cap ? sv->cap * 2 : 8;
-        span *v = realloc(sv->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        sv->v = v;
-        sv->cap = cap;
-    }
+    span *v = ws_grow(sv->v, &sv->cap, sv->n + 1, sizeof *v, 8);
+    if (!v)
+        return -1;
+    sv->v = v;
     sv->v[sv->n].a = a;
     sv->v[sv->n].b = b;
     sv->n++;
@@ -680,16 +673,12 @@ static int apply_special_matches(const utext *t, tokvec *tv)
                 continue;
             size_t end;
             if (pattern_at(t->s, tv, i, k, &end)) {
-                if (nm == cm) {
-                    size_t cap = cm ? cm * 2 : 8;
-                    match *v = realloc(ms, cap * sizeof *v);
-                    if (!v) {
-                        free(ms);
-                        return -1;
-                    }
-                    ms = v;
-                    cm = cap;
+                match *v = ws_grow(ms, &cm, nm + 1, sizeof *v, 8);
+                if (!v) {
+                    free(ms);
+                    return -1;
                 }
+                ms = v;
                 ms[nm].start = i;
                 ms[nm].end = end;
                 nm++;
@@ -890,14 +879,10 @@ static long wn_slot(ws_nouns *nn, const char *s, size_t l)
     long i = ws_strmap_add(&nn->wn_map, s, l, &added);
     if (i < 0)
         return -1;
-    if ((size_t)i >= nn->wn_cap) {
-        size_t cap = nn->wn_cap ? nn->wn_cap * 2 : 4096;
-        wnent *v = realloc(nn->wn, cap * sizeof *v);
-        if (!v)
-            return -1;
-        nn->wn = v;
-        nn->wn_cap = cap;
-    }
+    wnent *v = ws_grow(nn->wn, &nn->wn_cap, (size_t)i + 1, sizeof *v, 4096);
+    if (!v)
+        return -1;
+    nn->wn = v;
     if (added)
         memset(&nn->wn[i], 0, sizeof nn->wn[i]);
     return i;
@@ -1016,16 +1001,12 @@ static int load_wn_exc(ws_nouns *nn, const char *dir, const char *name, int pos,
                     free(buf);
                     return ws_fail(err, "%s: out of memory", path);
                 }
-                if ((size_t)i >= nn->exc_cap[pos]) {
-                    size_t cap = nn->exc_cap[pos] ? nn->exc_cap[pos] * 2 : 1024;
-                    uint32_t *v = realloc(nn->exc_to[pos], cap * sizeof *v);
-                    if (!v) {
-                        free(buf);
-                        return ws_fail(err, "%s: out of memory", path);
-                    }
-                    nn->exc_to[pos] = v;
-                    nn->exc_cap[pos] = cap;
+                uint32_t *v = ws_grow(nn->exc_to[pos], &nn->exc_cap[pos], (size_t)i + 1, sizeof *v, 1024);
+                if (!v) {
+                    free(buf);
+                    return ws_fail(err, "%s: out of memory", path);
                 }
+                nn->exc_to[pos] = v;
                 if (added)
                     nn->exc_to[pos][i] = (uint32_t)j;
             }
@@ -1096,16 +1077,12 @@ static int load_lingua(ws_nouns *nn, const char *dir, ws_err *err)
                 free(buf);
                 return ws_fail(err, "%s: out of memory", path);
             }
-            if ((size_t)i >= nn->lg_cap) {
-                size_t cap = nn->lg_cap ? nn->lg_cap * 2 : 4096;
-                lgent *v = realloc(nn->lg, cap * sizeof *v);
-                if (!v) {
-                    free(buf);
-                    return ws_fail(err, "%s: out of memory", path);
-                }
-                nn->lg = v;
-                nn->lg_cap = cap;
+            lgent *v = ws_grow(nn->lg, &nn->lg_cap, (size_t)i + 1, sizeof *v, 4096);
+            if (!v) {
+                free(buf);
+                return ws_fail(err, "%s: out of memory", path);
             }
+            nn->lg = v;
             if (added)
                 memset(&nn->lg[i], 0, sizeof nn->lg[i]);
             char *q = ob + 3;

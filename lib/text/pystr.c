@@ -8,6 +8,8 @@
 #include <unictype.h>
 #include <unistr.h>
 
+#include "grow.h"
+
 /* Python's Final_Sigma test for the capital sigma at s[i] (unicodeobject.c, handle_capital_sigma):
  * \p{cased} \p{case-ignorable}* U+03A3 !(\p{case-ignorable}* \p{cased}), on the original text. */
 static int final_sigma(const uint8_t *s, size_t n, size_t i)
@@ -39,18 +41,12 @@ static int lower_run(const uint8_t *s, size_t n, char **out, size_t *len, size_t
     uint8_t *u = n ? u8_tolower(s, n, NULL, NULL, NULL, &got) : NULL;
     if (n && !u)
         return -1;
-    if (*len + got + 3 > *cap) {
-        size_t c = *cap ? *cap : 64;
-        while (c < *len + got + 3)
-            c *= 2;
-        char *q = realloc(*out, c);
-        if (!q) {
-            free(u);
-            return -1;
-        }
-        *out = q;
-        *cap = c;
+    char *q = ws_grow(*out, cap, *len + got + 3, 1, 64);
+    if (!q) {
+        free(u);
+        return -1;
     }
+    *out = q;
     if (got)
         memcpy(*out + *len, u, got);
     *len += got;

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "grow.h"
 #include "sha256.h"
 #include "strmap.h"
 
@@ -172,21 +173,19 @@ ws_vocab *ws_vocab_load(const char *vocab_txt, ws_err *err)
     FILE *f = fopen(vocab_txt, "rb");
     if (!f)
         return ws_fail(err, "%s: %s", vocab_txt, strerror(errno)), NULL;
-    size_t cap = 1 << 20, len = 0;
-    char *buf = malloc(cap);
+    size_t cap = 0, len = 0;
+    char *buf = NULL;
     for (;;) {
-        if (!buf) {
+        char *grown = ws_grow(buf, &cap, len + 1, 1, 1 << 20); /* the first pass, or the last read filled it */
+        if (!grown) {
+            free(buf);
             fclose(f);
             return ws_fail(err, "%s: out of memory", vocab_txt), NULL;
         }
+        buf = grown;
         len += fread(buf + len, 1, cap - len, f);
         if (len < cap)
             break;
-        char *nb = realloc(buf, cap * 2);
-        if (!nb)
-            free(buf);
-        buf = nb;
-        cap *= 2;
     }
     int bad = ferror(f);
     fclose(f);
@@ -370,13 +369,10 @@ typedef struct cpbuf {
 
 static int cp_push(cpbuf *b, int32_t c)
 {
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? 2 * b->cap : 256;
-        int32_t *na = realloc(b->a, cap * sizeof *na);
-        if (!na)
-            return -1;
-        b->a = na, b->cap = cap;
-    }
+    int32_t *na = ws_grow(b->a, &b->cap, b->n + 1, sizeof *na, 256);
+    if (!na)
+        return -1;
+    b->a = na;
     b->a[b->n++] = c;
     return 0;
 }
@@ -396,13 +392,10 @@ typedef struct encoder {
 
 static int emit(encoder *e, int32_t id)
 {
-    if (e->n == e->cap) {
-        size_t cap = e->cap ? 2 * e->cap : 64;
-        int32_t *na = realloc(e->ids, cap * sizeof *na);
-        if (!na)
-            return -1;
-        e->ids = na, e->cap = cap;
-    }
+    int32_t *na = ws_grow(e->ids, &e->cap, e->n + 1, sizeof *na, 64);
+    if (!na)
+        return -1;
+    e->ids = na;
     e->ids[e->n++] = id;
     return 0;
 }

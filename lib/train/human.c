@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "trajectory.h"
 
 char *ws_obs_instruction(const char *obs)
@@ -67,11 +68,11 @@ static int ix_put(ws_goal_index *ix, char *key, long id)
     if (!key)
         return -1;
     if (ix->n == ix->cap) {
-        size_t cap = ix->cap ? ix->cap * 2 : 64;
-        char **k = realloc(ix->keys, cap * sizeof *k);
+        size_t cap = ws_grow_cap(ix->cap, ix->n + 1, 64);
+        char **k = ws_realloc_array(ix->keys, cap, sizeof *k);
         if (k)
             ix->keys = k;
-        long *d = k ? realloc(ix->ids, cap * sizeof *d) : NULL;
+        long *d = k ? ws_realloc_array(ix->ids, cap, sizeof *d) : NULL;
         if (d)
             ix->ids = d;
         if (!k || !d) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "encode.h"
+#include "grow.h"
 #include "schemas.h"
 #include "trajectory.h"
 
@@ -294,14 +295,10 @@ int ws_pairer_add(ws_pairer *p, json_t *traj, const char *where, ws_pair_sink *s
             p->st.unlabeled++;
             continue;
         }
-        if (p->nq == p->cap) {
-            size_t cap = p->cap ? p->cap * 2 : 64;
-            pending_state *q = realloc(p->q, cap * sizeof *q);
-            if (!q)
-                return ws_fail(err, "out of memory");
-            p->q = q;
-            p->cap = cap;
-        }
+        pending_state *q = ws_grow(p->q, &p->cap, p->nq + 1, sizeof *q, 64);
+        if (!q)
+            return ws_fail(err, "out of memory");
+        p->q = q;
         p->q[p->nq++] = (pending_state){json_incref(traj), i, chosen, n, rejected};
         if (p->nq >= (size_t)p->o.batch && run_queue(p, sink, ctx, err))
             return -1;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bigmem.h"
+#include "grow.h"
 #include "rng.h"
 #include "schemas.h"
 #include "stream.h"
@@ -112,18 +113,14 @@ int ws_dataset_load(ws_dataset *d, const char *const *paths, int n_paths, int ne
         json_t *rec;
         int rc;
         while ((rc = ws_reader_next(r, &rec, err)) == WS_RECORD) {
-            if (d->n == d->cap) {
-                size_t cap = d->cap ? d->cap * 2 : 1024;
-                ws_decision_data *items = realloc(d->items, cap * sizeof *items);
-                if (!items) {
-                    json_decref(rec);
-                    ws_reader_close(r);
-                    ws_fail(err, "out of memory");
-                    goto fail;
-                }
-                d->items = items;
-                d->cap = cap;
+            ws_decision_data *items = ws_grow(d->items, &d->cap, d->n + 1, sizeof *items, 1024);
+            if (!items) {
+                json_decref(rec);
+                ws_reader_close(r);
+                ws_fail(err, "out of memory");
+                goto fail;
             }
+            d->items = items;
             char where[512];
             snprintf(where, sizeof where, "%s:%ld", ws_reader_name(r), ws_reader_line(r));
             ws_decision_data *it = &d->items[d->n++];

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "rng.h"
 #include "search.h"
 #include "sha256.h"
@@ -234,9 +235,9 @@ static int load_files(ws_catalog *cat, const char *products_path, const char *it
     int rc;
     while ((rc = ws_reader_next(r, &rec, err)) == WS_RECORD) {
         if (cat->n == cap) {
-            cap = cap ? cap * 2 : 1024;
-            json_t **nr = realloc(cat->records, cap * sizeof *nr);
-            ws_product *np = nr ? realloc(cat->products, cap * sizeof *np) : NULL;
+            cap = ws_grow_cap(cap, cat->n + 1, 1024);
+            json_t **nr = ws_realloc_array(cat->records, cap, sizeof *nr);
+            ws_product *np = nr ? ws_realloc_array(cat->products, cap, sizeof *np) : NULL;
             if (nr)
                 cat->records = nr;
             if (!np) {
@@ -510,21 +511,6 @@ typedef struct builder {
     size_t n_options, options_cap;
 } builder;
 
-static int grow(void **v, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 1024;
-    while (c < need)
-        c *= 2;
-    void *p = realloc(*v, c * size);
-    if (!p)
-        return -1;
-    *v = p;
-    *cap = c;
-    return 0;
-}
-
 /* A string into the blob; its offset. */
 static int put_string(builder *b, const char *str, uint64_t *off, ws_err *err)
 {
@@ -554,8 +540,10 @@ static int put_json(builder *b, const json_t *v, uint64_t *off, ws_err *err)
 static int put_list(builder *b, const char *const *v, size_t n, uint64_t *first, ws_err *err)
 {
     *first = b->n_lists;
-    if (grow((void **)&b->lists, &b->lists_cap, b->n_lists + n, sizeof *b->lists))
+    uint64_t *lists = ws_grow(b->lists, &b->lists_cap, b->n_lists + n, sizeof *lists, 1024);
+    if (!lists)
         return ws_fail(err, "out of memory");
+    b->lists = lists;
     for (size_t i = 0; i < n; i++)
         if (put_string(b, v[i], &b->lists[b->n_lists++], err))
             return -1;
@@ -564,9 +552,14 @@ static int put_list(builder *b, const char *const *v, size_t n, uint64_t *first,
 
 static int put_product(builder *b, const ws_product *p, ws_err *err)
 {
-    if (grow((void **)&b->products, &b->cap, b->n + 1, sizeof *b->products) ||
-        grow((void **)&b->options, &b->options_cap, b->n_options + p->n_options, sizeof *b->options))
+    disk_product *products = ws_grow(b->products, &b->cap, b->n + 1, sizeof *products, 1024);
+    if (!products)
         return ws_fail(err, "out of memory");
+    b->products = products;
+    disk_option *options = ws_grow(b->options, &b->options_cap, b->n_options + p->n_options, sizeof *options, 1024);
+    if (!options)
+        return ws_fail(err, "out of memory");
+    b->options = options;
     disk_product *d = &b->products[b->n++];
     memset(d, 0, sizeof *d);
     d->n_bullets = p->n_bullets;

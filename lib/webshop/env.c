@@ -6,6 +6,7 @@
 #include <unistr.h>
 
 #include "analyzer.h"
+#include "grow.h"
 #include "nouns.h"
 #include "pystr.h"
 #include "rawcatalog.h"
@@ -206,16 +207,12 @@ static int add_click(ws_episode *ep, const char *text, click_kind kind, size_t a
             free(low);
             return 0;
         }
-    if (ep->n_clicks == ep->clicks_cap) {
-        size_t cap = ep->clicks_cap ? ep->clicks_cap * 2 : 32;
-        clickable *c = realloc(ep->clicks, cap * sizeof *c);
-        if (!c) {
-            free(low);
-            return -1;
-        }
-        ep->clicks = c;
-        ep->clicks_cap = cap;
+    clickable *c = ws_grow(ep->clicks, &ep->clicks_cap, ep->n_clicks + 1, sizeof *c, 32);
+    if (!c) {
+        free(low);
+        return -1;
     }
+    ep->clicks = c;
     ep->clicks[ep->n_clicks++] = (clickable){low, kind, arg, arg2};
     return 0;
 }
@@ -308,16 +305,12 @@ static void node(renderer *r, piece_kind kind, const char *text, int clicked)
         case PIECE_OPTION:
             ws_strbuf_printf(b, clicked ? "  [clicked button] %s [clicked button_]" : "  [button] %s [button_]", text);
             if (clicked) {
-                if (r->n_clicked == r->clicked_cap) {
-                    size_t cap = r->clicked_cap ? 2 * r->clicked_cap : 8;
-                    const char **c = realloc(r->clicked, cap * sizeof *c);
-                    if (!c) {
-                        r->failed = 1;
-                        break;
-                    }
-                    r->clicked = c;
-                    r->clicked_cap = cap;
+                const char **c = ws_grow(r->clicked, &r->clicked_cap, r->n_clicked + 1, sizeof *c, 8);
+                if (!c) {
+                    r->failed = 1;
+                    break;
                 }
+                r->clicked = c;
                 r->clicked[r->n_clicked++] = text;
             }
             break;

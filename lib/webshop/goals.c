@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "pyrandom.h"
 #include "rng.h"
 #include "strmap.h"
@@ -199,14 +200,10 @@ static json_t *human_goal(const ws_product *p, const struct ws_goal_origin *o, w
 
 static int add_origin(ws_goal_set *set, size_t *cap, struct ws_goal_origin o, ws_err *err)
 {
-    if (set->n_origins == *cap) {
-        size_t grown = *cap ? *cap * 2 : 1024;
-        struct ws_goal_origin *p = realloc(set->origins, grown * sizeof *p);
-        if (!p)
-            return ws_fail(err, "out of memory");
-        set->origins = p;
-        *cap = grown;
-    }
+    struct ws_goal_origin *p = ws_grow(set->origins, cap, set->n_origins + 1, sizeof *p, 1024);
+    if (!p)
+        return ws_fail(err, "out of memory");
+    set->origins = p;
     o.first = set->n;
     set->origins[set->n_origins++] = o;
     set->n += o.n;
@@ -231,12 +228,11 @@ static int set_weights(ws_goal_set *set, ws_err *err)
             const char *a = p->instruction_attributes[i];
             long id = ws_strmap_add(&names, a, strlen(a), NULL);
             if (id >= 0 && (size_t)id >= counts_cap) {
-                size_t grown = counts_cap ? counts_cap * 2 : 256;
-                uint64_t *c = realloc(counts, grown * sizeof *c);
+                size_t before = counts_cap;
+                uint64_t *c = ws_grow(counts, &counts_cap, (size_t)id + 1, sizeof *c, 256);
                 if (c) {
-                    memset(c + counts_cap, 0, (grown - counts_cap) * sizeof *c);
+                    memset(c + before, 0, (counts_cap - before) * sizeof *c);
                     counts = c;
-                    counts_cap = grown;
                 }
             }
             if (id < 0 || (size_t)id >= counts_cap)

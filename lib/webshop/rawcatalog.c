@@ -8,6 +8,7 @@
 #include <unictype.h>
 #include <unistr.h>
 
+#include "grow.h"
 #include "interrupt.h"
 #include "jsonarray.h"
 #include "strmap.h"
@@ -210,11 +211,10 @@ static ws_rawcat_table *table_fill(ws_jsonarray *ja, int kind, ws_err *err)
         const json_t *keep = kind == WS_RAWCAT_HUMAN ? v
                            : json_is_object(v) ? json_object_get(v, "attributes") : NULL;
         long i = ws_strmap_add(&t->asins, key, klen, NULL);
-        if (i >= 0 && (size_t)i == t->val_cap) {
-            size_t cap = t->val_cap ? t->val_cap * 2 : 1024;
-            table_value *grown = realloc(t->val, cap * sizeof *grown);
+        if (i >= 0) {
+            table_value *grown = ws_grow(t->val, &t->val_cap, (size_t)i + 1, sizeof *grown, 1024);
             if (grown)
-                t->val = grown, t->val_cap = cap;
+                t->val = grown;
         }
         if (i < 0 || (size_t)i >= t->val_cap) {
             json_decref(v);

@@ -11,6 +11,7 @@
 #endif
 
 #include "catalog.h"
+#include "grow.h"
 #include "strbuf.h"
 #include "strmap.h"
 
@@ -386,14 +387,10 @@ static long intern(ws_search_builder *b, const char *s, size_t len, ws_err *err)
         return ws_fail(err, "search: out of memory");
     if (!added)
         return id;
-    if ((size_t)id == b->terms_cap) {
-        size_t cap = b->terms_cap ? b->terms_cap * 2 : 1024;
-        term *t = realloc(b->terms, cap * sizeof *t);
-        if (!t)
-            return ws_fail(err, "search: out of memory");
-        b->terms = t;
-        b->terms_cap = cap;
-    }
+    term *t = ws_grow(b->terms, &b->terms_cap, (size_t)id + 1, sizeof *t, 1024);
+    if (!t)
+        return ws_fail(err, "search: out of memory");
+    b->terms = t;
     b->terms[id] = (term){0};
     return id;
 }
@@ -403,14 +400,12 @@ static int reserve_last(ws_search_builder *b, size_t t)
 {
     if (t < b->last_cap)
         return 0;
-    size_t cap = b->last_cap ? b->last_cap * 2 : 4096;
-    while (cap <= t)
-        cap *= 2;
-    uint32_t *a = realloc(b->last_doc, cap * sizeof *a);
+    size_t cap = ws_grow_cap(b->last_cap, t + 1, 4096);
+    uint32_t *a = ws_realloc_array(b->last_doc, cap, sizeof *a);
     if (!a)
         return -1;
     b->last_doc = a;
-    uint32_t *p = realloc(b->last_post, cap * sizeof *p);
+    uint32_t *p = ws_realloc_array(b->last_post, cap, sizeof *p);
     if (!p)
         return -1;
     b->last_post = p;
@@ -429,20 +424,20 @@ int ws_search_builder_add(ws_search_builder *b, const char *id, const char *text
     if (!id)
         return ws_fail(err, "search: document %zu has no id", d);
     if (d == b->docs_cap) {
-        size_t cap = b->docs_cap ? b->docs_cap * 2 : 1024;
-        uint64_t *o = realloc(b->id_off, cap * sizeof *o);
+        size_t cap = ws_grow_cap(b->docs_cap, d + 1, 1024);
+        uint64_t *o = ws_realloc_array(b->id_off, cap, sizeof *o);
         if (!o)
             return ws_fail(err, "search: out of memory");
         b->id_off = o;
-        uint8_t *nm = realloc(b->norm, cap);
+        uint8_t *nm = ws_realloc_array(b->norm, cap, sizeof *nm);
         if (!nm)
             return ws_fail(err, "search: out of memory");
         b->norm = nm;
-        uint32_t *g = realloc(b->group, cap * sizeof *g);
+        uint32_t *g = ws_realloc_array(b->group, cap, sizeof *g);
         if (!g)
             return ws_fail(err, "search: out of memory");
         b->group = g;
-        uint32_t *fp = realloc(b->first_post, cap * sizeof *fp);
+        uint32_t *fp = ws_realloc_array(b->first_post, cap, sizeof *fp);
         if (!fp)
             return ws_fail(err, "search: out of memory");
         b->first_post = fp;
@@ -477,14 +472,10 @@ int ws_search_builder_add(ws_search_builder *b, const char *id, const char *text
             b->posts[b->last_post[t]].freq++;
             continue;
         }
-        if (b->n_posts == b->posts_cap) {
-            size_t cap = b->posts_cap ? b->posts_cap * 2 : 65536;
-            posting *p = realloc(b->posts, cap * sizeof *p);
-            if (!p)
-                return ws_fail(err, "search: out of memory");
-            b->posts = p;
-            b->posts_cap = cap;
-        }
+        posting *p = ws_grow(b->posts, &b->posts_cap, b->n_posts + 1, sizeof *p, 65536);
+        if (!p)
+            return ws_fail(err, "search: out of memory");
+        b->posts = p;
         if (b->n_posts >= UINT32_MAX)
             return ws_fail(err, "search: too many postings");
         b->posts[b->n_posts] = (posting){(uint32_t)t, (uint32_t)d, 1};

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "rng.h"
 #include "strbuf.h"
 #include "strmap.h"
@@ -161,14 +162,10 @@ static int split_words(spans *w, const char *text)
         size_t b = i;
         while (text[i] && text[i] != ' ' && text[i] != '\t' && text[i] != '\n' && text[i] != '\r')
             i++;
-        if (w->n + 2 > w->cap) {
-            size_t cap = w->cap ? w->cap * 2 : 256;
-            size_t *v = realloc(w->v, cap * sizeof *v);
-            if (!v)
-                return -1;
-            w->v = v;
-            w->cap = cap;
-        }
+        size_t *v = ws_grow(w->v, &w->cap, w->n + 2, sizeof *v, 256);
+        if (!v)
+            return -1;
+        w->v = v;
         w->v[w->n++] = b;
         w->v[w->n++] = i;
     }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "grow.h"
 #include "textmatch.h"
 
 static double now(void)
@@ -57,12 +58,8 @@ int main(int argc, char **argv)
     while ((got = getline(&line, &len, stdin)) >= 0) {
         if (got > 0 && line[got - 1] == '\n')
             line[got - 1] = '\0';
-        if (n == cap) {
-            cap = cap ? 2 * cap : 4096;
-            lines = realloc(lines, cap * sizeof *lines);
-            if (!lines)
-                die("out of memory");
-        }
+        if (!(lines = ws_grow(lines, &cap, n + 1, sizeof *lines, 4096)))
+            die("out of memory");
         if (!(lines[n++] = strdup(line)))
             die("out of memory");
     }

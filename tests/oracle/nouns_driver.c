@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "grow.h"
 #include "nouns.h"
 
 static int read_inputs(char ***out, size_t *n)
@@ -32,13 +33,10 @@ static int read_inputs(char ***out, size_t *n)
             free(line);
             return 1;
         }
-        if (k == vcap) {
-            vcap = vcap ? vcap * 2 : 256;
-            char **nv = realloc(v, vcap * sizeof *nv);
-            if (!nv)
-                return 2;
-            v = nv;
-        }
+        char **nv = ws_grow(v, &vcap, k + 1, sizeof *nv, 256);
+        if (!nv)
+            return 2;
+        v = nv;
         v[k++] = strdup(json_string_value(j));
         json_decref(j);
     }
