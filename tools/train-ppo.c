@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "encode.h"
 #include "goals.h"
+#include "grow.h"
 #include "inputs.h"
 #include "interrupt.h"
 #include "objectives.h"
@@ -78,7 +79,8 @@ static void sample_free(sample *s)
 static int collect(json_t **trajs, int n, const ws_vocab *vocab, const ws_train_opts *to, const ppo_opts *po,
                    sample **out, int *n_out, double *success, double *score, ws_err *err)
 {
-    int cap = 0, k = 0;
+    size_t cap = 0;
+    int k = 0;
     sample *s = NULL;
     *success = *score = 0;
     for (int e = 0; e < n; e++) {
@@ -102,13 +104,14 @@ static int collect(json_t **trajs, int n, const ws_vocab *vocab, const ws_train_
             json_t *st = json_array_get(steps, (size_t)t), *acts = json_object_get(st, "actions");
             if (json_array_size(acts) < 2)
                 continue; /* a forced move (the search) teaches nothing */
-            if (k == cap) {
-                cap = cap ? cap * 2 : 256;
-                sample *ns = realloc(s, (size_t)cap * sizeof *ns);
-                if (!ns)
-                    break;
-                s = ns;
+            sample *ns = ws_grow(s, &cap, (size_t)k + 1, sizeof *ns, 256);
+            if (!ns) {
+                free(r), free(v), free(adv), free(ret);
+                *out = s;
+                *n_out = k;
+                return ws_fail(err, "out of memory");
             }
+            s = ns;
             sample *x = &s[k];
             memset(x, 0, sizeof *x);
             x->n_actions = (int)json_array_size(acts);
