@@ -150,7 +150,8 @@ bench-gemm: $(BUILD)/bench/gemm_bench
 # KEEP_FREED_MEMORY): the comparison is with PyTorch at its best. Then the steps paired
 # (bench/paired_step.py): one C bf16 step, one of PyTorch fp32 and one under autocast in turn,
 # PAIRED_ROUNDS rounds, each round's ratios (separate runs on a shared machine see different
-# moments of its speed).
+# moments of its speed); then the same on a ragged batch shaped like the real data's, which C takes
+# sequence by sequence and PyTorch pads to its longest state and action (--ragged).
 PAIRED_ROUNDS ?= 20
 # Decisions a benchmark batch holds: 4 by default (the figures in docs/results); the trainers'
 # recipes take 8 (TRAIN_ARGS -b 8), so BENCH_DECISIONS=8 measures the step they run.
@@ -163,6 +164,7 @@ bench-model: $(BENCH_BINS)
 	    { python3 -m venv .cache/venv-torch && .cache/venv-torch/bin/pip install -q torch; }; }; \
 	for math in fp32 bf16; do $$py bench/torch_model.py minilm $(BENCH_DECISIONS) $$(nproc) --math $$math || exit 1; done; \
 	$$py bench/paired_step.py $(BUILD)/bench/model_bench $(PAIRED_ROUNDS) $$(nproc) --decisions $(BENCH_DECISIONS)
+	$$py bench/paired_step.py $(BUILD)/bench/model_bench $(PAIRED_ROUNDS) $$(nproc) --decisions $(BENCH_DECISIONS) --ragged
 
 # On a GPU (make CUDA=1): CPU-vs-CUDA parity, then each configuration's training step in each
 # precision, then PyTorch on the same GPU where it is installed (TORCH_PYTHON).

@@ -7,7 +7,8 @@
  * Usage: build/bench/model_bench [tiny|minilm|base] [decisions] [--device cpu|cuda]
  *        [--gpu-math fp32|tf32|bf16] [--cpu-math fp32|bf16] [--peak-tflops X] [--ragged] [--serve]
  *        [--profile-ops]
- * --serve: after one warm-up step print "ready", then take one training step for each line read
+ * --serve: after one warm-up step print "ready" (with --ragged first a line "lengths", the states'
+ * lengths, "|", the actions'), then take one training step for each line read
  * from stdin and print its seconds, until end of input: bench/paired_step.py times the C step
  * and PyTorch's one after the other this way, so that both see the same moments of a shared
  * machine.
@@ -220,6 +221,15 @@ int main(int argc, char **argv)
     }
     if (serve) {
         char line[64];
+        if (ragged) { /* the batch's lengths, for a peer to build the same batch (bench/paired_step.py) */
+            printf("lengths");
+            for (int i = 0; i < B; i++)
+                printf(" %d", slen[i]);
+            printf(" |");
+            for (int a = 0; a < B * n_act; a++)
+                printf(" %d", alen[a]);
+            printf("\n");
+        }
         printf("ready\n");
         fflush(stdout);
         while (fgets(line, sizeof line, stdin)) {

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """The C training step against PyTorch's, paired: one step of each in turn, many rounds.
 
-Usage: paired_step.py MODEL_BENCH [rounds] [threads] [--cpu-math bf16|fp32] [--decisions N]
+Usage: paired_step.py MODEL_BENCH [rounds] [threads] [--cpu-math bf16|fp32] [--decisions N] [--ragged]
   MODEL_BENCH  build/bench/model_bench (run with --serve: one step per line asked)
   rounds       rounds of one step each (default 20); threads: for both (default: all cores)
   --decisions  decisions a batch (default 4, the benchmarks'; the trainers' recipes take 8: -b 8)
+  --ragged     model_bench's ragged batch (every state 256-511 tokens, every action 3-13, as real
+               batches come): the C step takes each sequence at its length, PyTorch pads the batch
+               to its longest state and action and masks the padding, as PyTorch batches are made
 
 Each round times one C step (model_bench's --cpu-math, bf16 by default), one PyTorch eager fp32
 step and one PyTorch bf16 autocast step on model_bench's batch (bench/torch_model.py's model), the
@@ -29,6 +32,9 @@ import torch_model  # noqa: E402  (the same model and batch as its own benchmark
 def main():
     torch_model.keep_freed_memory()
     args = list(sys.argv[1:])
+    ragged = "--ragged" in args
+    if ragged:
+        args.remove("--ragged")
     options = {"--cpu-math": "bf16", "--decisions": "4"}
     for name in options:
         if name in args:
@@ -45,9 +51,15 @@ def main():
     # glibc's malloc settings meant for PyTorch (torch_model.KEEP_FREED_MEMORY) are not the C step's
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
     env["OMP_NUM_THREADS"] = str(threads)
-    c = subprocess.Popen([bench, "minilm", str(decisions), "--cpu-math", cpu_math, "--serve"], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, text=True, env=env)
-    if c.stdout.readline().strip() != "ready":
+    c = subprocess.Popen([bench, "minilm", str(decisions), "--cpu-math", cpu_math, "--serve"] +
+                         (["--ragged"] if ragged else []), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                         env=env)
+    line, lengths = c.stdout.readline().split(), None
+    if line[:1] == ["lengths"]:  # --ragged: the batch's states' lengths, "|", its actions'
+        bar = line.index("|")
+        lengths = ([int(x) for x in line[1:bar]], [int(x) for x in line[bar + 1:]])
+        line = c.stdout.readline().split()
+    if line != ["ready"]:
         sys.exit("paired_step: %s did not start" % bench)
 
     def c_step():
@@ -64,11 +76,14 @@ def main():
 
     steps = {"C " + cpu_math: c_step}
     for mode, name in (("fp32", "torch fp32"), ("bf16", "torch bf16 autocast")):
-        step, _, _ = torch_model.build("minilm", decisions, "cpu", mode)
+        step, _, _ = torch_model.build("minilm", decisions, "cpu", mode, lengths)
         step()  # warm-up
         steps[name] = timed(step)
     names = list(steps)
     times = {n: [] for n in names}
+    if lengths:
+        print("ragged batch: states %s, actions %s tokens; PyTorch pads them to %d and %d" %
+              (lengths[0], lengths[1], max(lengths[0]), max(lengths[1])))
     print("pytorch %s, %d threads, %d decisions a batch; one step each a round, the order rotating; "
           "PyTorch's malloc: %s" % (torch.__version__, threads, decisions,
                                     " ".join("%s=%s" % (k, os.environ[k]) for k in torch_model.KEEP_FREED_MEMORY)))

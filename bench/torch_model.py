@@ -37,10 +37,11 @@ class Layer(nn.Module):
         self.ff1, self.ff2 = nn.Linear(C, FF), nn.Linear(FF, C)
         self.H = H
 
-    def forward(self, x):
+    def forward(self, x, mask=None):
         B, L, C = x.shape
         split = lambda t: t.view(B, L, self.H, C // self.H).transpose(1, 2)
-        ctx = F.scaled_dot_product_attention(split(self.q(x)), split(self.k(x)), split(self.v(x)))
+        ctx = F.scaled_dot_product_attention(split(self.q(x)), split(self.k(x)), split(self.v(x)),
+                                             attn_mask=None if mask is None else mask[:, None, None, :])
         x = self.ln1(x + self.o(ctx.transpose(1, 2).reshape(B, L, C)))
         return self.ln2(x + self.ff2(F.gelu(self.ff1(x))))
 
@@ -55,49 +56,74 @@ class Model(nn.Module):
         self.dot_scale = nn.Parameter(torch.empty(C).uniform_(1 / math.sqrt(C), 1))
         self.linear_1, self.linear_2 = nn.Linear(4 * C, C), nn.Linear(C, 1)
 
-    def encode(self, ids):
+    def encode(self, ids, mask=None):
         pos = torch.arange(ids.shape[1], device=ids.device).unsqueeze(0)
         x = self.ln(self.wte(ids) + self.wpe(pos) + self.wtt(torch.zeros_like(ids)))
         for layer in self.layers:
-            x = layer(x)
+            x = layer(x, mask)
         return x
 
-    def forward(self, states, actions, n_act):
-        s = self.encode(states).repeat_interleave(n_act, dim=0)  # each action sees its state
-        a = self.encode(actions)
+    def forward(self, states, actions, n_act, state_mask=None, action_mask=None):
+        """state_mask, action_mask (True: a token, False: padding): batches of ragged sequences
+        padded to their longest, as a PyTorch user batches them; None: no padding."""
+        s = self.encode(states, state_mask).repeat_interleave(n_act, dim=0)  # each action sees its state
+        a = self.encode(actions, action_mask)
         att = self.input_linear(a) + self.memory_linear(s).transpose(1, 2) + (a * self.dot_scale) @ s.transpose(1, 2)
+        if state_mask is not None:
+            att = att.masked_fill(~state_mask.repeat_interleave(n_act, dim=0)[:, None, :], float("-inf"))
         out1 = F.softmax(att, -1) @ s
-        out2 = F.softmax(att.max(-1)[0], -1).unsqueeze(1) @ a
-        feat = torch.cat([a, out1, a * out1, out2 * out1], -1)
-        logits = self.linear_2(F.relu(self.linear_1(feat)).mean(1)).view(-1, n_act)
+        over_action = att.max(-1)[0]
+        if action_mask is not None:
+            over_action = over_action.masked_fill(~action_mask, float("-inf"))
+        out2 = F.softmax(over_action, -1).unsqueeze(1) @ a
+        feat = F.relu(self.linear_1(torch.cat([a, out1, a * out1, out2 * out1], -1)))
+        if action_mask is None:
+            pooled = feat.mean(1)
+        else:
+            pooled = (feat * action_mask[..., None]).sum(1) / action_mask.sum(1, keepdim=True)
+        logits = self.linear_2(pooled).view(-1, n_act)
         return F.cross_entropy(logits, torch.zeros(logits.shape[0], dtype=torch.long, device=logits.device))
 
 
-def build(size="minilm", B=4, device="cpu", math_mode="tf32"):
+def padded(lengths, device):
+    """Random token ids for sequences of these lengths, padded to the longest, and the mask."""
+    longest = max(lengths)
+    mask = torch.arange(longest)[None, :] < torch.tensor(lengths)[:, None]
+    return torch.randint(0, 30000, (len(lengths), longest), device=device), mask.to(device)
+
+
+def build(size="minilm", B=4, device="cpu", math_mode="tf32", lengths=None):
     """The model, its optimiser and model_bench's batch; returns step() (forward, backward,
-    AdamW) and forward_only() (as an agent plays)."""
+    AdamW) and forward_only() (as an agent plays). lengths: (the states' lengths, the actions'),
+    model_bench --ragged's batch, padded to its longest state and action; else its fixed one."""
     C, layers, H, FF = SIZES[size]
     Ls, n_act, La = 384, 12, 8
     torch.manual_seed(1)
     torch.backends.cuda.matmul.allow_tf32 = math_mode == "tf32"
     m = Model(C, layers, H, FF).to(device)
     opt = torch.optim.AdamW(m.parameters(), lr=1e-5)
-    states = torch.randint(0, 30000, (B, Ls), device=device)
-    actions = torch.randint(0, 30000, (B * n_act, La), device=device)
+    if lengths:
+        (states, state_mask), (actions, action_mask) = padded(lengths[0], device), padded(lengths[1], device)
+        B, tokens = len(lengths[0]), sum(lengths[0]) + sum(lengths[1])
+    else:
+        states = torch.randint(0, 30000, (B, Ls), device=device)
+        actions = torch.randint(0, 30000, (B * n_act, La), device=device)
+        state_mask = action_mask = None
+        tokens = B * Ls + B * n_act * La
     autocast = math_mode == "bf16"
 
     def step():
         opt.zero_grad()
         with torch.autocast(device, dtype=torch.bfloat16, enabled=autocast):
-            loss = m(states, actions, n_act)
+            loss = m(states, actions, n_act, state_mask, action_mask)
         loss.backward()
         opt.step()
 
     def forward_only():
         with torch.inference_mode(), torch.autocast(device, dtype=torch.bfloat16, enabled=autocast):
-            m(states, actions, n_act)
+            m(states, actions, n_act, state_mask, action_mask)
 
-    return step, forward_only, B * Ls + B * n_act * La
+    return step, forward_only, tokens
 
 
 def main():

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Issue 16, session 28 (AMD EPYC, 2 cores). A training (issue 14's seed 4) ran beside; every
+# Issue 16, session 28 (AMD EPYC, 2 cores). MAIN: a checkout and build of 9476dfb (before this
+# session). A training (issue 14's seed 4) ran beside; every
 # timing below was taken with it paused (kill -STOP).
 set -euo pipefail
 D=docs/results/bench-2026-12-06-s28
@@ -25,6 +26,24 @@ gcc -O2 -fopenmp -Ilib/model $D/qkv_fusion.c build/libwebshop.a -lopenblas -lm -
 for r in 1 2 3; do for m in forward weight-gradient; do for n in 3 1; do
     OMP_NUM_THREADS=2 /tmp/qkv-fusion $m $n
 done; done; done > $D/qkv-fusion.txt
-# paired with PyTorch (paired-4.txt, paired-8.txt)
-python3 bench/paired_step.py build/bench/model_bench 20 2 --decisions 4 > $D/paired-4.txt
-python3 bench/paired_step.py build/bench/model_bench 10 2 --decisions 8 > $D/paired-8.txt
+# paired with PyTorch, before the rows change and with the script as it was (PyTorch on glibc's
+# malloc defaults) (paired-4.txt, paired-8.txt)
+python3 "$MAIN/bench/paired_step.py" "$MAIN/build/bench/model_bench" 20 2 --decisions 4 > $D/paired-4.txt
+python3 "$MAIN/bench/paired_step.py" "$MAIN/build/bench/model_bench" 10 2 --decisions 8 > $D/paired-8.txt
+# PyTorch's malloc kept (the scripts now set it themselves) against glibc's defaults (the scripts
+# as they were: MAIN, a checkout of the commit before), the same C build, three alternating pairs of
+# 10 rounds (default-N.txt, kept-N.txt); then the C step kernel by kernel before (MAIN's build) and
+# after the word embeddings' rows change, twice each (profile-main-N.txt, profile-exp-N.txt)
+for r in 1 2 3; do
+    python3 "$MAIN/bench/paired_step.py" build/bench/model_bench 10 2 --decisions 4 > $D/default-$r.txt
+    python3 bench/paired_step.py build/bench/model_bench 10 2 --decisions 4 > $D/kept-$r.txt
+done
+for r in 1 2; do
+    OMP_NUM_THREADS=2 "$MAIN/build/bench/model_bench" minilm 4 --cpu-math bf16 --profile-ops > $D/profile-main-$r.txt
+    OMP_NUM_THREADS=2 build/bench/model_bench minilm 4 --cpu-math bf16 --profile-ops > $D/profile-exp-$r.txt
+done
+# after both changes: the fixed batch (paired-kept-4.txt) and a ragged one shaped like the real
+# data's, which PyTorch pads (paired-ragged-4.txt, paired-ragged-8.txt)
+python3 bench/paired_step.py build/bench/model_bench 15 2 --decisions 4 --ragged > $D/paired-ragged-4.txt
+python3 bench/paired_step.py build/bench/model_bench 10 2 --decisions 8 --ragged > $D/paired-ragged-8.txt
+python3 bench/paired_step.py build/bench/model_bench 15 2 --decisions 4 > $D/paired-kept-4.txt
