@@ -7,6 +7,10 @@ check "model_bench --serve: ready, then one positive time per line asked, exit 0
   printf 'step\nstep\nstep\n' | '$BENCH_DIR/model_bench' tiny 1 --serve > '$T_TMP/out' &&
   [ \"\$(head -1 '$T_TMP/out')\" = ready ] && [ \$(wc -l < '$T_TMP/out') = 4 ] &&
   tail -n +2 '$T_TMP/out' | awk '!(\$1 > 0) { bad = 1 } END { exit bad }'"
+check "model_bench --serve --ragged: the batch's lengths first (2 states of 256-511 tokens, '|', 24 actions of 3-13), then ready" bash -c "
+  printf 'step\n' | '$BENCH_DIR/model_bench' tiny 2 --serve --ragged > '$T_TMP/ragged' &&
+  head -1 '$T_TMP/ragged' | awk '\$1 == \"lengths\" && NF == 28 && \$4 == \"|\" && \$2 >= 256 && \$3 <= 511 && \$5 >= 3 && \$NF <= 13 { ok = 1 } END { exit !ok }' &&
+  [ \"\$(sed -n 2p '$T_TMP/ragged')\" = ready ] && [ \$(wc -l < '$T_TMP/ragged') = 3 ]"
 check "model_bench --serve: no line asked, no step taken" bash -c "
   '$BENCH_DIR/model_bench' tiny 1 --serve < /dev/null > '$T_TMP/none' && [ \"\$(cat '$T_TMP/none')\" = ready ]"
 finish
