@@ -154,9 +154,9 @@ struct ws_model {
     int *title_from, *title_len; /* each action's listing in its state (item titles), host */
     size_t cap_titles;
     /* The word embeddings' gradient rows the backward passes wrote since the gradients were last
-     * zeroed, sorted (backends in host memory): the trainer's norm and late rows and the next zeroing visit
-     * these, a batch's few hundred of the vocabulary's 30,522 (11.7M gradients read or written
-     * three times a step otherwise). grad_rows_all: any row may be nonzero (before the first
+     * zeroed, sorted (backends in host memory): the trainer's norm and late rows and the next
+     * zeroing visit these, a batch's few hundred of the vocabulary's 30,522 (11.7M gradients read
+     * or written three times a step otherwise). grad_rows_all: any row may be nonzero (before the first
      * zeroing; once the gradients' memory was handed out to be written, as the all-reduce does). */
     unsigned char *grad_row_seen; /* per vocabulary row: in grad_rows */
     int32_t *grad_rows;

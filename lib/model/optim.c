@@ -174,7 +174,8 @@ double ws_sum_squares_rows(const float *x, size_t width, const int32_t *rows, si
     for (size_t r = 0; r < n_rows; r++) {
         size_t i = (size_t)rows[r] * width, end = i + width;
         while (i < end) {
-            size_t block = i / WS_NORM_BLOCK, stop = (block + 1) * WS_NORM_BLOCK < end ? (block + 1) * WS_NORM_BLOCK : end;
+            size_t block = i / WS_NORM_BLOCK, block_end = (block + 1) * WS_NORM_BLOCK;
+            size_t stop = block_end < end ? block_end : end;
             if (block != open_block) {
                 if (open_block != SIZE_MAX)
                     total += fold_lanes(lane);
@@ -221,8 +222,9 @@ double ws_grad_norm(const ws_backend *be, const float *const *grads, const size_
 {
     double total = 0;
     for (size_t k = 0; k < n_tensors; k++)
-        total += sparse && k == sparse->tensor ? ws_sum_squares_rows(grads[k], sparse->width, sparse->rows, sparse->n_rows)
-                                               : be->sum_squares(be, grads[k], numel[k]);
+        total += sparse && k == sparse->tensor
+                     ? ws_sum_squares_rows(grads[k], sparse->width, sparse->rows, sparse->n_rows)
+                     : be->sum_squares(be, grads[k], numel[k]);
     return sqrt(total);
 }
 
