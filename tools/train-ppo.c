@@ -160,35 +160,30 @@ typedef struct minibatch {
     size_t cap, cap_actions;
 } minibatch;
 
-/* realloc in place, or fail leaving the old block as it was */
-static int grow(void **p, size_t bytes)
-{
-    void *q = realloc(*p, bytes);
-    if (!q)
-        return -1;
-    *p = q;
-    return 0;
-}
+/* mb->field reallocated to c items and stored, or -1 leaving it as it was (each array is stored
+ * as soon as it has grown, so that minibatch_free frees whichever block each one holds) */
+#define GROW_FIELD(field, c) \
+    ((grown = ws_realloc_array(mb->field, (c), sizeof *mb->field)) ? (mb->field = grown, 0) : -1)
 
 static int minibatch_reserve(minibatch *mb, size_t n, size_t n_actions, ws_err *err)
 {
+    void *grown;
     if (n > mb->cap) {
         size_t c = n * 2;
-        if (grow((void **)&mb->dd, c * sizeof *mb->dd) || grow((void **)&mb->action, c * sizeof *mb->action) ||
-            grow((void **)&mb->old_logp, c * sizeof *mb->old_logp) ||
-            grow((void **)&mb->advantage, c * sizeof *mb->advantage) || grow((void **)&mb->ret, c * sizeof *mb->ret) ||
-            grow((void **)&mb->seq, c * sizeof *mb->seq) || grow((void **)&mb->dvalues, c * sizeof *mb->dvalues))
+        if (GROW_FIELD(dd, c) || GROW_FIELD(action, c) || GROW_FIELD(old_logp, c) || GROW_FIELD(advantage, c) ||
+            GROW_FIELD(ret, c) || GROW_FIELD(seq, c) || GROW_FIELD(dvalues, c))
             return ws_fail(err, "out of memory");
         mb->cap = c;
     }
     if (n_actions > mb->cap_actions) {
         size_t c = n_actions * 2;
-        if (grow((void **)&mb->dlogits, c * sizeof *mb->dlogits))
+        if (GROW_FIELD(dlogits, c))
             return ws_fail(err, "out of memory");
         mb->cap_actions = c;
     }
     return 0;
 }
+#undef GROW_FIELD
 
 static void minibatch_free(minibatch *mb)
 {
