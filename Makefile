@@ -144,22 +144,26 @@ bench-gemm: $(BUILD)/bench/gemm_bench
 	env -u OPENBLAS_CORETYPE $(BUILD)/bench/gemm_bench
 
 # The model's training step next to the same model in PyTorch (installed into .cache/venv-torch).
-# The C step in fp32 and in bf16 (then the bf16 step's wall time kernel by kernel: --profile-ops)
-# beside PyTorch eager in fp32 and under bf16 autocast: the same batch and threads, one run (torch from the system's Python when it has it, else a venv of its own).
+# The C step in fp32 and in bf16 (then the bf16 step's wall time kernel by kernel: --profile-ops;
+# on a CPU without AVX512_BF16, model_bench --cpu-maths says fp32 only: fp32 throughout, said so)
+# beside PyTorch eager in fp32 and under bf16 autocast: the same batch and threads, one run (torch
+# from the system's Python when it has it, else a venv of its own).
 # PyTorch runs with glibc's malloc keeping freed memory (the scripts set it: torch_model.py's
 # KEEP_FREED_MEMORY): the comparison is with PyTorch at its best. Then the steps paired
-# (bench/paired_step.py): one C bf16 step, one of PyTorch fp32 and one under autocast in turn,
-# PAIRED_ROUNDS rounds, each round's ratios (separate runs on a shared machine see different
-# moments of its speed); then the same on a ragged batch shaped like the real data's, which C takes
-# sequence by sequence and PyTorch pads to its longest state and action (--ragged).
+# (bench/paired_step.py): one C step (bf16 where the CPU has it), one of PyTorch fp32 and one
+# under autocast in turn, PAIRED_ROUNDS rounds, each round's ratios (separate runs on a shared
+# machine see different moments of its speed); then the same on a ragged batch shaped like the
+# real data's, which C takes sequence by sequence and PyTorch pads to its longest state and action
+# (--ragged).
 PAIRED_ROUNDS ?= 20
 # Decisions a benchmark batch holds: 4 by default (the figures in docs/results); the trainers'
 # recipes take 8 (TRAIN_ARGS -b 8), so BENCH_DECISIONS=8 measures the step they run.
 BENCH_DECISIONS ?= 4
 bench-model: $(BENCH_BINS)
-	$(BUILD)/bench/model_bench minilm $(BENCH_DECISIONS)
-	$(BUILD)/bench/model_bench minilm $(BENCH_DECISIONS) --cpu-math bf16
-	$(BUILD)/bench/model_bench minilm $(BENCH_DECISIONS) --cpu-math bf16 --profile-ops
+	@maths=$$($(BUILD)/bench/model_bench --cpu-maths) && best=$${maths##* } && \
+	{ [ "$$best" = bf16 ] || echo "bench-model: this CPU lacks AVX512_BF16: no bf16 rows, and C runs in fp32 against PyTorch"; } && \
+	for math in $$maths; do $(BUILD)/bench/model_bench minilm $(BENCH_DECISIONS) --cpu-math $$math || exit 1; done && \
+	$(BUILD)/bench/model_bench minilm $(BENCH_DECISIONS) --cpu-math $$best --profile-ops
 	@py=python3; $$py -c 'import torch' 2> /dev/null || { py=.cache/venv-torch/bin/python; test -x $$py || \
 	    { python3 -m venv .cache/venv-torch && .cache/venv-torch/bin/pip install -q torch; }; }; \
 	for math in fp32 bf16; do $$py bench/torch_model.py minilm $(BENCH_DECISIONS) $$(nproc) --math $$math || exit 1; done; \

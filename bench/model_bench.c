@@ -7,6 +7,10 @@
  * Usage: build/bench/model_bench [tiny|minilm|base] [decisions] [--device cpu|cuda]
  *        [--gpu-math fp32|tf32|bf16] [--cpu-math fp32|bf16] [--peak-tflops X] [--ragged] [--serve]
  *        [--profile-ops]
+ *        build/bench/model_bench --cpu-maths
+ * --cpu-maths: print the --cpu-math modes this CPU runs ("fp32", or "fp32 bf16" where it has
+ * AVX512_BF16), the best last, and exit: make bench-model and bench/paired_step.py take their
+ * modes from it, so that both run on a CPU without bf16 products and say so.
  * --serve: after one warm-up step print "ready" (with --ragged first a line "lengths", the states'
  * lengths, "|", the actions'), then take one training step for each line read
  * from stdin and print its seconds, until end of input: bench/paired_step.py times the C step
@@ -124,6 +128,10 @@ int main(int argc, char **argv)
     const char *size = "minilm", *device = "cpu", *math = NULL, *cpu_math = NULL;
     int B = 4, ragged = 0, serve = 0, profile_ops = 0;
     double peak_tflops = 0;
+    if (argc == 2 && strcmp(argv[1], "--cpu-maths") == 0) {
+        printf(ws_gemm_bf16_supported() ? "fp32 bf16\n" : "fp32\n");
+        return 0;
+    }
     for (int i = 1, pos = 0; i < argc; i++) {
         if (strcmp(argv[i], "--device") == 0 && i + 1 < argc)
             device = argv[++i];

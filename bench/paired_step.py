@@ -2,6 +2,8 @@
 """The C training step against PyTorch's, paired: one step of each in turn, many rounds.
 
 Usage: paired_step.py MODEL_BENCH [rounds] [threads] [--cpu-math bf16|fp32] [--decisions N] [--ragged]
+  --cpu-math   the C step's products (default: the best this CPU has, model_bench --cpu-maths: bf16
+               where it has AVX512_BF16, else fp32)
   MODEL_BENCH  build/bench/model_bench (run with --serve: one step per line asked)
   rounds       rounds of one step each (default 20); threads: for both (default: all cores)
   --decisions  decisions a batch (default 4, the benchmarks'; the trainers' recipes take 8: -b 8)
@@ -9,13 +11,14 @@ Usage: paired_step.py MODEL_BENCH [rounds] [threads] [--cpu-math bf16|fp32] [--d
                batches come): the C step takes each sequence at its length, PyTorch pads the batch
                to its longest state and action and masks the padding, as PyTorch batches are made
 
-Each round times one C step (model_bench's --cpu-math, bf16 by default), one PyTorch eager fp32
+Each round times one C step (model_bench's --cpu-math), one PyTorch eager fp32
 step and one PyTorch bf16 autocast step on model_bench's batch (bench/torch_model.py's model), the
 three in a rotating order, and never two at once. On a machine shared with others the speed of a
 core drifts over seconds; separate runs of several seconds each (make bench-model's) see
 different moments of that drift, while the steps of one round see nearly the same one, so the
 round's ratios are the comparison. Prints every round and, per PyTorch mode, the ratio's median,
-range and how many rounds reached 2x (fp32) or 1x (autocast).
+range and how many rounds reached the C bf16 step's bars (issue 16: 2x PyTorch fp32, 1x autocast), or
+1x each for a C fp32 step.
 """
 import os
 import statistics
@@ -35,7 +38,7 @@ def main():
     ragged = "--ragged" in args
     if ragged:
         args.remove("--ragged")
-    options = {"--cpu-math": "bf16", "--decisions": "4"}
+    options = {"--cpu-math": None, "--decisions": "4"}
     for name in options:
         if name in args:
             i = args.index(name)
@@ -45,6 +48,9 @@ def main():
     if not args:
         sys.exit(__doc__)
     bench = args[0]
+    if cpu_math is None:
+        cpu_math = subprocess.run([bench, "--cpu-maths"], stdout=subprocess.PIPE, text=True,
+                                  check=True).stdout.split()[-1]
     rounds = int(args[1]) if len(args) > 1 else 20
     threads = int(args[2]) if len(args) > 2 else os.cpu_count()
     torch.set_num_threads(threads)
@@ -97,7 +103,7 @@ def main():
     c.wait()
     for n in names:
         print("%s: median %.4f s, range %.4f-%.4f" % (n, statistics.median(times[n]), min(times[n]), max(times[n])))
-    for n, bar in zip(names[1:], (2.0, 1.0)):
+    for n, bar in zip(names[1:], (2.0, 1.0) if cpu_math == "bf16" else (1.0, 1.0)):
         ratios = [t / tc for t, tc in zip(times[n], times[names[0]])]
         print("%s / %s: median %.2fx, range %.2f-%.2fx, at least %gx in %d of %d rounds" %
               (n, names[0], statistics.median(ratios), min(ratios), max(ratios), bar,

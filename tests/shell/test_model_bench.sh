@@ -13,4 +13,8 @@ check "model_bench --serve --ragged: the batch's lengths first (2 states of 256-
   [ \"\$(sed -n 2p '$T_TMP/ragged')\" = ready ] && [ \$(wc -l < '$T_TMP/ragged') = 3 ]"
 check "model_bench --serve: no line asked, no step taken" bash -c "
   '$BENCH_DIR/model_bench' tiny 1 --serve < /dev/null > '$T_TMP/none' && [ \"\$(cat '$T_TMP/none')\" = ready ]"
+check "model_bench --cpu-maths: fp32, then bf16 exactly where --cpu-math bf16 starts (a CPU with AVX512_BF16)" bash -c "
+  maths=\$('$BENCH_DIR/model_bench' --cpu-maths) &&
+  if '$BENCH_DIR/model_bench' tiny 1 --cpu-math bf16 --serve < /dev/null > /dev/null 2>&1; then
+    [ \"\$maths\" = 'fp32 bf16' ]; else [ \"\$maths\" = fp32 ]; fi"
 finish
