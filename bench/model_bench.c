@@ -269,9 +269,7 @@ int main(int argc, char **argv)
     printf("config %s (hidden %d, layers %d, %zu parameters); "
            "batch %d states x %s%d tokens + %d actions x %s%d tokens; backend %s%s%s\n",
            size, cfg.hidden, cfg.layers, ws_model_n_params(m), B, ragged ? "~" : "", Ls, n_act, ragged ? "~" : "", La,
-           be->name, on_cpu ? "" : " ",
-           on_cpu ? "" : bf16_cpu ? ws_gemm_bf16_kernel() == WS_BF16_AMX ? "bf16 (AMX)" : "bf16 (AVX512_BF16)"
-                                  : (math ? math : "tf32"));
+           be->name, on_cpu ? "" : " ", on_cpu ? "" : bf16_cpu ? ws_backend_cpu_products(be) : (math ? math : "tf32"));
     printf("%s rate: %.1f GFLOP/s (T x C x C), %.1f GFLOP/s (T x 4C x C)\n",
            on_cpu ? "sgemm" : bf16_cpu ? "gemm_bf16" : "cublasGemmEx", peak1, peak2);
     printf("training step: %.4f s (forward %.4f s): %.2f states/s, %.0f tokens/s, %.1f GFLOP/s = %.0f%% of that rate",

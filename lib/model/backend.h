@@ -210,6 +210,9 @@ const ws_backend *ws_backend_cpu(void);
 const ws_backend *ws_backend_cpu_bf16(void);
 /* Is be one of the CPU tables (its memory host memory)? */
 int ws_backend_on_host(const ws_backend *be);
+/* What a CPU table's matrix products run as, for people to read: "fp32 (sgemm)", "bf16
+ * (AVX512_BF16)" or "bf16 (AMX)"; NULL for a GPU backend. */
+const char *ws_backend_cpu_products(const ws_backend *be);
 /* Does every row of a sequence's encoding come out the same whatever else the batch holds? The
  * bf16 CPU table's: its products sum each element in one order, and attention, LayerNorm and the
  * rest work per sequence or per row. Not OpenBLAS's sgemm, which picks its kernels by the

@@ -1087,6 +1087,16 @@ int ws_backend_on_host(const ws_backend *be)
     return be == &CPU_BACKEND || be == &CPU_BF16_BACKEND;
 }
 
+const char *ws_backend_cpu_products(const ws_backend *be)
+{
+    be = innermost(be);
+    if (be == &CPU_BACKEND)
+        return "fp32 (sgemm)";
+    if (be == &CPU_BF16_BACKEND)
+        return ws_gemm_bf16_kernel() == WS_BF16_AMX ? "bf16 (AMX)" : "bf16 (AVX512_BF16)";
+    return NULL;
+}
+
 int ws_backend_rows_independent(const ws_backend *be)
 {
     return innermost(be) == &CPU_BF16_BACKEND;

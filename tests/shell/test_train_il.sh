@@ -32,6 +32,11 @@ check "--cpu-math auto: bf16's bits where the CPU has AVX512_BF16, else fp32's" 
   $(declare -f run); T='$T' T_TMP='$T_TMP'
   run --steps 6 --cpu-math auto -o '$T_TMP/auto.ckpt' > /dev/null &&
   if grep -qw avx512_bf16 /proc/cpuinfo; then cmp '$T_TMP/auto.ckpt' '$T_TMP/h.ckpt'; else cmp '$T_TMP/auto.ckpt' '$T_TMP/a.ckpt'; fi"
+check "--cpu-math auto without -q: stderr says what the products run as (and why fp32)" bash -c "
+  '$T' --config tiny --threads 2 --lr 1e-3 -b 4 --seed 5 --steps 1 --cpu-math auto -o '$T_TMP/said.ckpt' \
+      --metrics '$T_TMP/said.metrics' '$T_TMP/tok.jsonl' 2> '$T_TMP/said.err' &&
+  if grep -qw avx512_bf16 /proc/cpuinfo; then grep -q 'train-il: --cpu-math auto: products in bf16 (' '$T_TMP/said.err'
+  else grep -q 'train-il: --cpu-math auto: products in fp32 (sgemm): this CPU lacks AVX512_BF16' '$T_TMP/said.err'; fi"
 expect_error "--cpu-math with an unknown name: exit 1" 1 "--cpu-math fp8: not fp32, bf16 or auto" \
     "$T" -q --config tiny --cpu-math fp8 --steps 1 -o "$T_TMP/x.ckpt" "$T_TMP/tok.jsonl"
 check "metrics records match the schema, one per update" bash -c "

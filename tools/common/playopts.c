@@ -91,6 +91,7 @@ void ws_play_place_model(const ws_play_opts *o, const ws_cli *cli, ws_model *m)
     const ws_backend *be = ws_backend_open(o->device, o->gpu_math, o->cpu_math, &err);
     if (!be)
         ws_cli_die(cli, WS_EXIT_FAIL, "%s", err.msg);
+    ws_play_say_cpu_math(cli, be, o->cpu_math);
     if (ws_model_to_backend(m, be, &err)) {
         ws_backend_close(be);
         ws_cli_die(cli, WS_EXIT_FAIL, "%s", err.msg);
@@ -110,4 +111,13 @@ ws_env *ws_play_env_new(const ws_play_opts *o, const ws_cli *cli, const char *di
     if (!env)
         ws_cli_die(cli, WS_EXIT_FAIL, "%s", err.msg);
     return env;
+}
+
+void ws_play_say_cpu_math(const ws_cli *cli, const ws_backend *be, const char *cpu_math)
+{
+    const char *products = ws_backend_cpu_products(be);
+    if (cli->quiet || !products || !cpu_math || strcmp(cpu_math, "auto") != 0)
+        return;
+    ws_cli_warn(cli, "--cpu-math auto: products in %s%s", products,
+                ws_backend_cpu_bf16() ? "" : ": this CPU lacks AVX512_BF16 (avx512_bf16 in /proc/cpuinfo)");
 }

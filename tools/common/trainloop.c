@@ -478,6 +478,8 @@ void ws_train_setup(ws_train_run *run, const ws_cli *cli, const ws_train_opts *o
     if (!(run->model = build_model(cli, opts, &meta, &err)) || !(run->be = ws_backend_open(opts->device, opts->gpu_math, opts->cpu_math, &err)) ||
         ws_model_to_backend(run->model, run->be, &err) || ws_dist_use_backend(&run->dist, run->be, &err))
         die(run, "", &err);
+    if (ws_dist_is_root(&run->dist))
+        ws_play_say_cpu_math(cli, run->be, opts->cpu_math);
     if (meta.vocab_sha256)
         snprintf(run->vocab_sha256, sizeof run->vocab_sha256, "%s", meta.vocab_sha256);
     if (opts->resume) {
