@@ -167,7 +167,7 @@ bench-model: $(BENCH_BINS)
 	@py=python3; $$py -c 'import torch' 2> /dev/null || { py=.cache/venv-torch/bin/python; test -x $$py || \
 	    { python3 -m venv .cache/venv-torch && .cache/venv-torch/bin/pip install -q torch; }; }; \
 	for math in fp32 bf16; do $$py bench/torch_model.py minilm $(BENCH_DECISIONS) $$(nproc) --math $$math || exit 1; done; \
-	$$py bench/paired_step.py $(BUILD)/bench/model_bench $(PAIRED_ROUNDS) $$(nproc) --decisions $(BENCH_DECISIONS)
+	$$py bench/paired_step.py $(BUILD)/bench/model_bench $(PAIRED_ROUNDS) $$(nproc) --decisions $(BENCH_DECISIONS) && \
 	$$py bench/paired_step.py $(BUILD)/bench/model_bench $(PAIRED_ROUNDS) $$(nproc) --decisions $(BENCH_DECISIONS) --ragged
 
 # On a GPU (make CUDA=1): CPU-vs-CUDA parity, then each configuration's training step in each

@@ -144,8 +144,10 @@ static void test_late_rows_same_bits_bf16(void **state)
 {
     (void)state;
     const ws_backend *be = ws_backend_cpu_bf16();
-    if (!be)
+    if (!be) {
+        print_message("# SKIP reason: this CPU lacks AVX512_BF16 (cpuid)\n");
         skip();
+    }
     ws_backend_set_threads(2);
     train_both(be);
 }
