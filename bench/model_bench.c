@@ -5,7 +5,7 @@
  * datasheet peak can be given with --peak-tflops).
  * Then the forward pass alone in inference mode, as the players (rollout, thompson-eval) run it.
  * Usage: build/bench/model_bench [tiny|minilm|base] [decisions] [--device cpu|cuda]
- *        [--gpu-math fp32|tf32|bf16] [--cpu-math fp32|bf16] [--peak-tflops X] [--ragged] [--serve]
+ *        [--gpu-math fp32|tf32|bf16] [--cpu-math fp32|bf16|auto] [--peak-tflops X] [--ragged] [--serve]
  *        [--profile-ops]
  *        build/bench/model_bench --cpu-maths
  * --cpu-maths: print the --cpu-math modes this CPU runs ("fp32", or "fp32 bf16" where it has
@@ -122,6 +122,11 @@ static int train_step(ws_model *m, const ws_backend *be, const ws_batch *b, cons
     return 0;
 }
 
+static const char USAGE[] =
+    "usage: model_bench [tiny|minilm|base] [decisions] [--device cpu|cuda] [--gpu-math fp32|tf32|bf16]\n"
+    "                   [--cpu-math fp32|bf16|auto] [--peak-tflops X] [--ragged] [--serve] [--profile-ops]\n"
+    "       model_bench --cpu-maths\n";
+
 int main(int argc, char **argv)
 {
     ws_cli_omp_wait(argv, WS_OMP_SPINCOUNT);
@@ -147,10 +152,18 @@ int main(int argc, char **argv)
             serve = 1;
         else if (strcmp(argv[i], "--profile-ops") == 0)
             profile_ops = 1;
-        else if (pos++ == 0)
-            size = argv[i];
-        else
-            B = atoi(argv[i]);
+        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(USAGE, stdout);
+            return 0;
+        } else if (argv[i][0] != '-' && pos == 0 && (strcmp(argv[i], "tiny") == 0 || strcmp(argv[i], "minilm") == 0 ||
+                                                      strcmp(argv[i], "base") == 0))
+            size = argv[i], pos++;
+        else if (argv[i][0] != '-' && pos < 2 && atoi(argv[i]) > 0)
+            B = atoi(argv[i]), pos = 2;
+        else {
+            fprintf(stderr, "model_bench: unexpected argument '%s'\n%s", argv[i], USAGE);
+            return 2;
+        }
     }
     ws_model_config cfg = {.vocab_size = 30526, .hidden = 384, .layers = 6, .heads = 12, .intermediate = 1536,
                            .max_position = 512, .type_vocab = 2, .ln_eps = 1e-12, .value_hidden = 128};

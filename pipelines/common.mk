@@ -33,7 +33,9 @@ QUIET ?=
 # fp32's (600-update runs within fp32's interval three times; SIZE=small and medium's five seeds
 # were trained in bf16), at about half the time: SIZE=medium's imitation takes some 72 minutes on
 # the AMD EPYC in bf16 and would take about two hours in fp32 (estimated from the step), past the
-# 90 minutes the size promises.
+# 90 minutes the size promises; on a CPU without AVX512_BF16 auto means fp32 (an AVX2-only EPYC:
+# 2.9-3.5 s an update, SIZE=small's imitation 23 minutes, medium's about 2.5 hours; docs/results,
+# "A CPU without AVX-512"). Every model tool says on stderr what auto took.
 CPU_MATH ?= auto
 MATH := --cpu-math $(CPU_MATH)
 SEED  ?= 1

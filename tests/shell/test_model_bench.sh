@@ -17,4 +17,6 @@ check "model_bench --cpu-maths: fp32, then bf16 exactly where --cpu-math bf16 st
   maths=\$('$BENCH_DIR/model_bench' --cpu-maths) &&
   if '$BENCH_DIR/model_bench' tiny 1 --cpu-math bf16 --serve < /dev/null > /dev/null 2>&1; then
     [ \"\$maths\" = 'fp32 bf16' ]; else [ \"\$maths\" = fp32 ]; fi"
+expect_error "model_bench with an unknown size: exit 2 with its usage" 2 "unexpected argument 'huge'" \
+    "$BENCH_DIR/model_bench" huge 4
 finish
