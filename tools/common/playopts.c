@@ -115,8 +115,9 @@ ws_env *ws_play_env_new(const ws_play_opts *o, const ws_cli *cli, const char *di
 
 void ws_play_say_cpu_math(const ws_cli *cli, const ws_backend *be, const char *cpu_math)
 {
+    static int said; /* once a run: a tool with several models (thompson-eval's arms) takes one --cpu-math */
     const char *products = ws_backend_cpu_products(be);
-    if (cli->quiet || !products || !cpu_math || strcmp(cpu_math, "auto") != 0)
+    if (cli->quiet || !products || !cpu_math || strcmp(cpu_math, "auto") != 0 || said++)
         return;
     ws_cli_warn(cli, "--cpu-math auto: products in %s%s", products,
                 ws_backend_cpu_bf16() ? "" : ": this CPU lacks AVX512_BF16 (avx512_bf16 in /proc/cpuinfo)");

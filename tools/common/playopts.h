@@ -85,8 +85,8 @@ ws_model *ws_play_load_model(const ws_play_opts *o, const ws_cli *cli, const cha
  * encodings (--encoding-cache, ws_model_cache_encodings: its weights no longer change); dies on
  * failure. */
 void ws_play_place_model(const ws_play_opts *o, const ws_cli *cli, ws_model *m);
-/* Where --cpu-math was auto (the pipelines' default) and not -q: say on stderr what the CPU's
- * products run as, since auto picks by the CPU and fp32 takes about twice bf16's time. */
+/* Where --cpu-math was auto (the pipelines' default) and not -q: say on stderr, once a run, what
+ * the CPU's products run as, since auto picks by the CPU and fp32 takes about twice bf16's time. */
 void ws_play_say_cpu_math(const ws_cli *cli, const ws_backend *be, const char *cpu_math);
 
 /* The catalog of `dir` priced with --catalog-seed, and an environment on it; dies with the reason
