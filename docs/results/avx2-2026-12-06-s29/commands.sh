@@ -19,3 +19,4 @@ for s in 7 8; do                                     # one at a time, nothing el
       --summary $R/eval500-il.summary.jsonl --table $R/eval500-il.md -o $R/eval500-il.jsonl.zst \
       $R/goals-test.jsonl                                                          # small-s$s-eval500-il.md
 done
+make SIZE=small SEED=7 pipeline-dpo    # the rest of seed 7's default pipeline: small-s7-report-dpo.md, small-s7-times.tsv
