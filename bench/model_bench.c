@@ -155,11 +155,10 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(USAGE, stdout);
             return 0;
-        } else if (argv[i][0] != '-' && pos == 0 && (strcmp(argv[i], "tiny") == 0 || strcmp(argv[i], "minilm") == 0 ||
-                                                      strcmp(argv[i], "base") == 0))
-            size = argv[i], pos++;
-        else if (argv[i][0] != '-' && pos < 2 && atoi(argv[i]) > 0)
+        } else if (argv[i][0] != '-' && pos < 2 && atoi(argv[i]) > 0)
             B = atoi(argv[i]), pos = 2;
+        else if (argv[i][0] != '-' && pos == 0)
+            size = argv[i], pos++;
         else {
             fprintf(stderr, "model_bench: unexpected argument '%s'\n%s", argv[i], USAGE);
             return 2;
@@ -171,6 +170,10 @@ int main(int argc, char **argv)
         cfg.hidden = 64, cfg.layers = 2, cfg.heads = 4, cfg.intermediate = 256;
     else if (strcmp(size, "base") == 0)
         cfg.hidden = 768, cfg.layers = 12, cfg.heads = 12, cfg.intermediate = 3072;
+    else if (strcmp(size, "minilm") != 0) {
+        fprintf(stderr, "model_bench: unexpected argument '%s'\n%s", size, USAGE);
+        return 2;
+    }
     int Ls = 384, n_act = 12, La = 8;
     ws_err err;
     ws_model *m = ws_model_new(&cfg, &err);
