@@ -2,7 +2,8 @@
  * (fused multiply-adds on 256- and 512-bit vectors, AVX512_BF16's bf16 dot products and AMX's bf16
  * tile products where the CPU has them: the rates a bf16 product could reach); and, on such CPUs,
  * lib/model/gemm_bf16's product (bf16 inputs, fp32 sums) on the same shapes, against the peak of
- * the kernel it uses (AMX where there is one).
+ * the kernel it uses (AMX where there is one); and lib/model/gemm_f32's (the fp32 products on CPUs
+ * without AVX-512) against the 256-bit FMA peak, wherever the CPU has AVX2 and FMA.
  * OpenBLAS picks its kernels once, while it is loaded: OPENBLAS_CORETYPE when set, else its own
  * table of CPUs. One run measures one set of kernels; compare them by running it under each:
  *   OPENBLAS_CORETYPE=Haswell build/bench/gemm_bench; env -u OPENBLAS_CORETYPE build/bench/gemm_bench
@@ -22,6 +23,7 @@
 
 #include "backend.h"
 #include "gemm_bf16.h"
+#include "gemm_f32.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -166,18 +168,23 @@ typedef struct product {
     int M, N, K;
 } product;
 
-/* C[M, N] = op(A) op(B), row-major and contiguous: 0, or -1 when the bf16 product fails. */
-static int run_product(const product *p, int bf16, const float *a, const float *b, float *c)
+/* The products compared: OpenBLAS's sgemm, lib/model/gemm_f32 and lib/model/gemm_bf16. */
+typedef enum implementation { SGEMM, GEMM_F32, GEMM_BF16 } implementation;
+
+/* C[M, N] = op(A) op(B), row-major and contiguous: 0, or -1 when our product fails. */
+static int run_product(const product *p, implementation impl, const float *a, const float *b, float *c)
 {
     int lda = p->ta == CblasNoTrans ? p->K : p->M, ldb = p->tb == CblasNoTrans ? p->N : p->K;
-    if (bf16)
+    if (impl == GEMM_BF16)
         return ws_gemm_bf16(p->ta, p->tb, p->M, p->N, p->K, 1, a, lda, b, ldb, 0, c, p->N);
+    if (impl == GEMM_F32)
+        return ws_gemm_f32(p->ta, p->tb, p->M, p->N, p->K, 1, a, lda, b, ldb, 0, c, p->N);
     cblas_sgemm(CblasRowMajor, p->ta, p->tb, p->M, p->N, p->K, 1, a, lda, b, ldb, 0, c, p->N);
     return 0;
 }
 
-/* The product by sgemm or by the bf16 product, repeated for 0.3 s of CPU time (0 on failure). */
-static double gemm_gflops(const product *p, int bf16)
+/* The product by one implementation, repeated for 0.3 s of CPU time (0 on failure). */
+static double gemm_gflops(const product *p, implementation impl)
 {
     size_t sa = (size_t)p->M * p->K, sb = (size_t)p->K * p->N, sc = (size_t)p->M * p->N;
     float *a = malloc(sa * sizeof *a), *b = malloc(sb * sizeof *b), *c = calloc(sc, sizeof *c);
@@ -189,10 +196,10 @@ static double gemm_gflops(const product *p, int bf16)
             a[i] = (float)(i % 7) * 0.1f;
         for (size_t i = 0; i < sb; i++)
             b[i] = (float)(i % 5) * 0.1f;
-        failed = run_product(p, bf16, a, b, c); /* warm-up */
+        failed = run_product(p, impl, a, b, c); /* warm-up */
         t0 = thread_seconds();
         while (!failed && (dt = thread_seconds() - t0) < 0.3) {
-            failed = run_product(p, bf16, a, b, c);
+            failed = run_product(p, impl, a, b, c);
             reps++;
         }
     }
@@ -234,12 +241,14 @@ int main(int argc, char **argv)
         {"head: feat . W1^T (48 actions x 8)", CblasNoTrans, CblasTrans, Ta, HIDDEN, 4 * HIDDEN},
     };
 
-    double peak = 0, bf16_peak = 0; /* bf16_peak stays 0 where the bf16 product cannot run */
+    /* f256: AVX2's peak, gemm_f32's; bf16_peak stays 0 where the bf16 product cannot run */
+    double peak = 0, f256 = 0, bf16_peak = 0;
     const char *forced = getenv("OPENBLAS_CORETYPE");
     printf("%s; kernels: %s (OPENBLAS_CORETYPE%s%s); one thread\n", openblas_get_config(), core, forced ? "=" : " ",
            forced ? forced : "unset");
 #if defined(__x86_64__)
-    double ghz = clock_ghz(), f256 = fma256_gflops();
+    double ghz = clock_ghz();
+    f256 = fma256_gflops();
     printf("clock %.2f GHz (dependent adds); FMA peak, one core: 256-bit %.1f GFLOP/s (%.1f flops/cycle)", ghz, f256,
            f256 / ghz);
     peak = f256;
@@ -272,18 +281,26 @@ int main(int argc, char **argv)
 #endif
     printf("%-44s %-2s %5s %5s %5s %9s %7s", "product (T = batch rows, L = tokens)", "op", "M", "N", "K", "sgemm",
            peak > 0 ? "of peak" : "");
+    int own_f32 = ws_gemm_f32_supported() && f256 > 0;
+    if (own_f32)
+        printf(" %9s %7s", "gemm_f32", "of peak");
     if (bf16_peak > 0)
         printf(" %9s %7s", "bf16", "of peak");
     printf("  (GFLOP/s)\n");
-    double flops = 0, seconds = 0, bf16_seconds = 0;
+    double flops = 0, seconds = 0, f32_seconds = 0, bf16_seconds = 0;
     for (size_t i = 0; i < sizeof products / sizeof *products; i++) {
         const product *p = &products[i];
-        double g = gemm_gflops(p, 0), f = 2.0 * p->M * p->N * p->K;
+        double g = gemm_gflops(p, SGEMM), f = 2.0 * p->M * p->N * p->K;
         printf("%-44s %-2s %5d %5d %5d %9.1f", p->what, op_name(p->ta, p->tb), p->M, p->N, p->K, g);
         if (peak > 0)
             printf(" %6.0f%%", 100 * g / peak);
+        if (own_f32) {
+            double gf = gemm_gflops(p, GEMM_F32);
+            printf(" %9.1f %6.0f%%", gf, 100 * gf / f256);
+            f32_seconds += f / (gf * 1e9);
+        }
         if (bf16_peak > 0) {
-            double gb = gemm_gflops(p, 1);
+            double gb = gemm_gflops(p, GEMM_BF16);
             printf(" %9.1f %6.0f%%", gb, 100 * gb / bf16_peak);
             bf16_seconds += f / (gb * 1e9);
         }
@@ -294,6 +311,9 @@ int main(int argc, char **argv)
     printf("all of them once each: sgemm %.1f GFLOP/s", flops / seconds / 1e9);
     if (peak > 0)
         printf(" = %.0f%% of the %.1f GFLOP/s peak", 100 * flops / seconds / 1e9 / peak, peak);
+    if (own_f32)
+        printf("; gemm_f32 %.1f GFLOP/s = %.0f%% of the %.1f GFLOP/s 256-bit peak", flops / f32_seconds / 1e9,
+               100 * flops / f32_seconds / 1e9 / f256, f256);
     if (bf16_peak > 0)
         printf("; bf16 %.1f GFLOP/s = %.0f%% of the %.1f GFLOP/s bf16 peak", flops / bf16_seconds / 1e9,
                100 * flops / bf16_seconds / 1e9 / bf16_peak, bf16_peak);
