@@ -203,20 +203,24 @@ struct ws_backend {
     void (*destroy)(ws_backend *be);
 };
 
-/* The CPU backend: immutable, never freed. Its matrix products are OpenBLAS's sgemm. */
+/* The CPU backend: immutable, never freed. Its matrix products are fp32: OpenBLAS's sgemm on CPUs
+ * with AVX-512; on CPUs with AVX2 and FMA only, lib/model/gemm_f32's but in the linear layers'
+ * backward (backend_cpu.c). */
 const ws_backend *ws_backend_cpu(void);
 /* The same with bf16 matrix products (lib/model/gemm_bf16: bf16 inputs, fp32 sums); every other
  * kernel, the master weights and the optimiser stay fp32. NULL where the CPU lacks AVX512_BF16. */
 const ws_backend *ws_backend_cpu_bf16(void);
 /* Is be one of the CPU tables (its memory host memory)? */
 int ws_backend_on_host(const ws_backend *be);
-/* What a CPU table's matrix products run as, for people to read: "fp32 (sgemm)", "bf16
- * (AVX512_BF16)" or "bf16 (AMX)"; NULL for a GPU backend. */
+/* What a CPU table's matrix products run as, for people to read: "fp32 (sgemm)", "fp32 (gemm_f32;
+ * sgemm in the linear layers' backward)", "bf16 (AVX512_BF16)" or "bf16 (AMX)"; NULL for a GPU
+ * backend. */
 const char *ws_backend_cpu_products(const ws_backend *be);
 /* Does every row of a sequence's encoding come out the same whatever else the batch holds? The
- * bf16 CPU table's: its products sum each element in one order, and attention, LayerNorm and the
- * rest work per sequence or per row. Not OpenBLAS's sgemm, which picks its kernels by the
- * product's shape (kept encodings, ws_model_cache_encodings, rely on this). */
+ * bf16 CPU table's, and the fp32 one's where its products are gemm_f32's (CPUs with AVX2 but not
+ * AVX-512): their products sum each element in one order, and attention, LayerNorm and the rest
+ * work per sequence or per row. Not OpenBLAS's sgemm, which picks its kernels by the product's
+ * shape (kept encodings, ws_model_cache_encodings, rely on this). */
 int ws_backend_rows_independent(const ws_backend *be);
 
 /* A backend that runs inner's kernels and adds up each kernel's wall time and number of calls

@@ -159,7 +159,8 @@ void ws_model_set_inference(ws_model *m, int inference);
  * (its tokens and token types), up to `bytes` of rows, and encode an action seen before, in this
  * batch or an earlier one, no more: the same bits as encoding it, less work (enccache.h). Only
  * a model in inference mode on a backend whose rows do not depend on the batch uses them (the
- * CPU's bf16 products: ws_backend_rows_independent; elsewhere this changes nothing); leaving
+ * CPU's bf16 products, its fp32 ones on CPUs without AVX-512: ws_backend_rows_independent;
+ * elsewhere this changes nothing); leaving
  * inference mode turns this off, and
  * a new backend, random weights or taking the parameters for writing (ws_model_params,
  * ws_model_device_params) forget what is kept. bytes 0: off (the default). */

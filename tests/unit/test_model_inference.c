@@ -138,7 +138,8 @@ static void test_kept_encodings_give_the_same_bits(void **state)
         pool_len[p] = 1 + (int)ws_rng_below(&r, 12);
         pool[p] = random_batch_ids(&r, pool_len[p], 100, 0, 100);
     }
-    /* the fp32 table does not keep them (OpenBLAS's rows depend on the batch's shape) */
+    /* the fp32 table keeps them where its products are gemm_f32's (CPUs without AVX-512), not
+     * where they are OpenBLAS's (its rows depend on the batch's shape) */
     const ws_backend *backends[] = {ws_backend_cpu_bf16(), ws_backend_cpu()};
     /* room for everything, and for about two actions (emptied again and again) */
     const size_t budgets[] = {1 << 20, 24 * 32 * sizeof(ws_real)};

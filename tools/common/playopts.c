@@ -64,7 +64,8 @@ const char *ws_play_model_usage(void)
            "                       (on AMX tiles where the CPU has them), or auto: bf16 where\n"
            "                       the CPU has it, else fp32 [fp32]\n"
            "      --encoding-cache MB  keep up to MB of the actions' encodings and encode a repeated\n"
-           "                       action once: the same results, faster (bf16 CPU products only) [" WS_PLAY_TEXT(WS_DEFAULT_ENCODING_CACHE_MB) "]\n";
+           "                       action once: the same results, faster (CPU products in bf16, or\n"
+           "                       in fp32 on CPUs without AVX-512) [" WS_PLAY_TEXT(WS_DEFAULT_ENCODING_CACHE_MB) "]\n";
 }
 
 ws_agent ws_play_agent(const ws_play_opts *o)
