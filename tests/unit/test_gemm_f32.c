@@ -6,7 +6,8 @@
  *   |C - ref| <= (K + 2 ceil(K / 256) + 2) u32 S, u32 = 2^-24, S = |alpha| sum_k |a b| + |beta c|;
  * the spare columns are never written. And what the product is for: a row of C has the same bits
  * whichever rows op(A) has around it (and a column whichever columns op(B) has), and the same with
- * 1, 2 or 3 threads and when run again. Skipped, with the reason, on a CPU without AVX2 and FMA. */
+ * 1, 2 or 3 threads and when run again. BLAS's rules where nothing is summed (K = 0, alpha 0).
+ * Skipped, with the reason, on a CPU without AVX2 and FMA. */
 #include "gemm_f32.h"
 
 #include <math.h>
@@ -203,9 +204,30 @@ static void test_rows_and_threads_do_not_change_bits(void **state)
     }
 }
 
+/* No products to sum (K = 0) or alpha 0: C = beta C as BLAS has it, and beta 0 writes zeros
+ * without reading C (NaNs there do not come through); an empty C is left alone. */
+static void test_no_products(void **state)
+{
+    (void)state;
+    if (skip_without_fma())
+        skip();
+    float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {1, 1, 1, 1, 1, 1};
+    float c[6] = {NAN, NAN, NAN, NAN, NAN, NAN};
+    assert_int_equal(ws_gemm_f32(CblasNoTrans, CblasNoTrans, 2, 3, 0, 1, a, 1, b, 3, 0, c, 3), 0);
+    for (int i = 0; i < 6; i++)
+        assert_true(c[i] == 0);
+    for (int i = 0; i < 6; i++)
+        c[i] = (float)i;
+    assert_int_equal(ws_gemm_f32(CblasNoTrans, CblasNoTrans, 2, 3, 2, 0, a, 2, b, 3, 0.5f, c, 3), 0);
+    for (int i = 0; i < 6; i++)
+        assert_true(c[i] == 0.5f * (float)i);
+    assert_int_equal(ws_gemm_f32(CblasNoTrans, CblasNoTrans, 0, 3, 2, 1, a, 2, b, 3, 0, NULL, 3), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_matches_double),
-                                       cmocka_unit_test(test_rows_and_threads_do_not_change_bits)};
+                                       cmocka_unit_test(test_rows_and_threads_do_not_change_bits),
+                                       cmocka_unit_test(test_no_products)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
