@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "backend.h"
+#include "gemm_case.h"
 #include "rng.h"
 
 static const int SIZES[] = {1, 7, 33, 389};
@@ -46,45 +47,6 @@ static float bf16_round(float x)
     bits &= 0xFFFF0000u;
     memcpy(&x, &bits, sizeof x);
     return x;
-}
-
-static float *random_matrix(ws_rng *rng, size_t n)
-{
-    float *x = malloc((n ? n : 1) * sizeof *x);
-    assert_non_null(x);
-    for (size_t i = 0; i < n; i++)
-        x[i] = (float)(2 * ws_rng_uniform(rng) - 1);
-    return x;
-}
-
-/* One case: op(A) [M, K], op(B) [K, N], stored with 3 spare columns in every row. */
-typedef struct gemm_case {
-    enum CBLAS_TRANSPOSE ta, tb;
-    int M, N, K, lda, ldb, ldc;
-    float alpha, beta;
-    float *a, *b, *c0; /* inputs and C before the product */
-} gemm_case;
-
-static gemm_case make_case(ws_rng *rng, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb, int M, int N, int K,
-                           float beta)
-{
-    gemm_case g = {.ta = ta, .tb = tb, .M = M, .N = N, .K = K, .alpha = beta == 0 ? 1.0f : 0.75f, .beta = beta};
-    int a_rows = ta == CblasNoTrans ? M : K, b_rows = tb == CblasNoTrans ? K : N;
-    g.lda = (ta == CblasNoTrans ? K : M) + 3;
-    g.ldb = (tb == CblasNoTrans ? N : K) + 3;
-    g.ldc = N + 3;
-    g.a = random_matrix(rng, (size_t)a_rows * g.lda);
-    g.b = random_matrix(rng, (size_t)b_rows * g.ldb);
-    g.c0 = random_matrix(rng, (size_t)M * g.ldc);
-    if (beta == 0)
-        for (size_t i = 0; i < (size_t)M * g.ldc; i++)
-            g.c0[i] = NAN;
-    return g;
-}
-
-static void free_case(gemm_case *g)
-{
-    free(g->a), free(g->b), free(g->c0);
 }
 
 static float op_a(const gemm_case *g, int i, int k, int rounded)
