@@ -15,3 +15,4 @@ for s in 8 7; do R=runs/small-s$s
         --obs text_rich --seed $s -o $R/eval500-$(basename $(dirname $b)).jsonl.zst $R/goals-test.jsonl
   done
 done
+python3 bench/paired_step.py build/bench/model_bench 10 2 --decisions 4            # paired-fp32.txt
