@@ -16,3 +16,8 @@ for s in 8 7; do R=runs/small-s$s
   done
 done
 python3 bench/paired_step.py build/bench/model_bench 10 2 --decisions 4            # paired-fp32.txt
+make SIZE=small SEED=9 runs/small-s9/il.ckpt runs/small-s9/goals-test.jsonl     # small-s9-times.tsv
+bin/thompson-eval -q --fixed 500 --arm il=runs/small-s9/il.ckpt --max-steps 15 --obs text_rich --seed 9 \
+    -o runs/small-s9/eval500-il.jsonl.zst runs/small-s9/goals-test.jsonl            # small-s9-eval500-il.md (202 s)
+old/train-il --cpu-math auto --bert models/minilm-l6 -b 8 --steps 80 --seed 9 -o old80.ckpt \
+    runs/small-s9/tok-oracle.jsonl.zst                                              # 80 updates: 274.1 s (new: 318.6 s)
