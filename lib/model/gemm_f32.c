@@ -1,10 +1,10 @@
 /* gemm_f32: fp32 products, each element summed in one fixed order (gemm_f32.h).
  *
- * Blocking (as gemm_bf16's, after BLIS): op(B) is packed for as many columns at a time as fit in
- * B_BLOCK_BYTES, all of k, in
- * KC-deep blocks of NR-column panels (k-major: a step is 16 values of one row of op(B)), once,
- * shared by the threads. Each thread takes an equal share of C's MR-row panels, MC rows at a
- * time, and for each block of k runs the microkernel over every tile: an MR x NR tile of C in 12
+ * Blocking (as gemm_bf16's, after BLIS): op(B) is packed in KC-deep blocks of NR-column panels
+ * (k-major: a step is 16 values of one row of op(B)), shared by the threads: all of k for as many
+ * columns as B_BYTES_ALL_K holds, or one block of k at a time (gemm() says which and why). Each
+ * thread takes an equal share of C's MR-row panels, MC rows at a time, and for each block of k
+ * runs the microkernel over every tile: an MR x NR tile of C in 12
  * of AVX2's 16 vector registers (two vectors of 8 sums per row), fed per step by one broadcast of
  * A per row and two vectors of B: 12 fused multiply-adds to 8 loads, enough independent sums to
  * keep both FMA pipes busy through their latency. An NR-wide panel of B (KC x 16 values = 16 KiB)
