@@ -31,7 +31,8 @@ enum {
     KC = 256,  /* depth of a block of k */
     MC = 72,   /* rows of a thread's block (12 tiles): its A block, 72 KiB, stays in L2 */
     NC = 1024, /* columns of op(B) packed a block of k at a time (a KC x NC block: 1 MiB) */
-    B_BYTES_ALL_K = 3 << 20 /* bytes of op(B) packed all of k at a time (K x the columns) */
+    B_BYTES_ALL_K = 3 << 20, /* bytes of op(B) packed all of k at a time (K x the columns) */
+    PREFETCH_MIN_STEPS = 128 /* steps of k from which a tile prefetches its C (tile_product) */
 };
 
 /* Below this many multiply-adds the threads cost more than they save (waking one takes tens of
@@ -75,6 +76,15 @@ F32_TARGET static inline __attribute__((always_inline)) void tile_product(int kc
                                                                           size_t ldc, int m, int n, float alpha,
                                                                           float beta)
 {
+    /* A long tile asks for its rows of C now, to arrive while the sums run: C is stored or added
+     * to only after kc steps, and a large product's C (the FFN's input: 1,920 x 1,536 values, 11
+     * MiB) is mostly in L3 or memory by then: the forward's products 1-12% faster for it (AVX2 EPYC,
+     * alternating with the code before). A short tile (an attention head's 32 steps) measured
+     * 0.92-1.06 of its rate without, within the noise, and does not. */
+    for (int i = 0; i < m && kc >= PREFETCH_MIN_STEPS; i++) {
+        _mm_prefetch((const char *)(c + (size_t)i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + (size_t)i * ldc + NR - 1), _MM_HINT_T0);
+    }
     __m256 acc[MR][2];
 #pragma GCC unroll 6
     for (int i = 0; i < MR; i++)
