@@ -35,9 +35,9 @@ QUIET ?=
 # the AMD EPYC in bf16 and would take about two hours in fp32 (estimated from the step), past the
 # 90 minutes the size promises; on a CPU without AVX512_BF16 auto means fp32 (an AVX2-only EPYC:
 # 2.9-3.5 s an update, SIZE=small's imitation 23 minutes, medium's about 2.5 hours; docs/results,
-# "A CPU without AVX-512"; its fp32 forward is gemm_f32's since, no slower within the noise: SIZE=small's imitation
-# 25.8 and 22.3 minutes for seeds 9 and 10, "The AVX2 EPYC a third time"). Every model tool says
-# on stderr what auto took.
+# "A CPU without AVX-512"; its fp32 forward is gemm_f32's since, no slower within the noise:
+# SIZE=small's imitation 25.8 and 22.3 minutes for seeds 9 and 10, "The AVX2 EPYC a third time").
+# Every model tool says on stderr what auto took.
 CPU_MATH ?= auto
 MATH := --cpu-math $(CPU_MATH)
 SEED  ?= 1
