@@ -3,7 +3,8 @@
 # old/ = a worktree of 059d8f8 built (make bin/train-il bin/thompson-eval); sgemm/ = one of afe37e8
 # (session 29: sgemm everywhere); this commit's build in bin/.
 set -euo pipefail
-# SIZE=small, seed 10 (never run before), nothing else running:            small-s10-times.tsv
+# SIZE=small, seeds 10 and 11 (never run before), nothing else running:   small-s1[01]-times.tsv
+# (seed 11 the same with 11 for 10, its evaluation with --table runs/small-s11/eval500-il.md)
 make SIZE=small SEED=10 runs/small-s10/il.ckpt runs/small-s10/goals-test.jsonl
 /usr/bin/time -f '%e s wall, %M KB max RSS' bin/thompson-eval -q --fixed 500 --arm il=runs/small-s10/il.ckpt \
     --max-steps 15 --obs text_rich --seed 10 -o runs/small-s10/eval500-il.jsonl.zst runs/small-s10/goals-test.jsonl
