@@ -86,7 +86,9 @@ static void cpu_sgemm(const ws_backend *be, enum CBLAS_TRANSPOSE ta, enum CBLAS_
 /* The linear layers' backward products (dinp, dW): on the fp32 table always OpenBLAS's sgemm. The
  * forward's products are gemm_f32's where it is preferred, for their rows' sake (kept encodings);
  * the backward needs no such property, and sgemm ran the weight gradients 1.1-1.7 times as fast
- * (K is the batch's tokens; the input gradients 0.95-1.3 times) on the AVX2 EPYC, 2 threads. */
+ * (K is the batch's tokens) on the AVX2 EPYC, 2 threads. The input gradients measured either way
+ * (sgemm 0.95-1.3 times gemm_f32's rate one day, 0.85-1.0 another) and no faster in real runs
+ * on gemm_f32 (docs/results, "The AVX2 EPYC a third time"), so they stay sgemm's too. */
 static void cpu_sgemm_backward(const ws_backend *be, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb, int M, int N,
                                int K, float alpha, const float *A, int lda, const float *B, int ldb, float beta,
                                float *C, int ldc)
