@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""The experiment's data step (not pipeline code): relabelled episodes cut after their first
+divergence (pipelines/relabel.mk's FIRST_DIVERGENCE), and, where that divergence is a click on a
+product that cannot win in a way its item page shows (at its best option values the reward's
+r_option or r_price falls short: the goal's option value is not offered, or the price is over the
+limit), the item page that follows, labelled with the oracle's action there (`< prev`), as an
+episode of one step (as relabel.mk's departures), to be given several times beside the first.
+
+Usage: recoveries.py GOALS TRAJ OUT_FIRST OUT_RECOVER
+  OUT_FIRST    the cut episodes (the recipe's DAgger data)
+  OUT_RECOVER  the item pages where the clicked product visibly cannot win
+Prints how many episodes each kind of divergence has.
+"""
+import collections
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "scripts"))
+import winners  # noqa: E402  (the environment's reward through webshop-env, records(), short())
+
+
+def main():
+    if len(sys.argv) != 5:
+        sys.exit(__doc__)
+    goals = {g["goal_id"]: g for g in winners.records(sys.argv[1]) if g.get("type") == "goal"}
+    data = os.environ.get("WEBSHOP_DATA", "../shared/webshop-1k")
+    catalog = {r["id"]: r["product"] for r in winners.records(os.path.join(data, "products.jsonl.zst"))}
+    env = winners.Env()
+    kinds = collections.Counter()
+    with open(sys.argv[3], "w") as first, open(sys.argv[4], "w") as recover:
+        for t in winners.records(sys.argv[2]):
+            if t.get("type") != "trajectory":
+                continue
+            steps = t["steps"]
+            k = next((i for i, s in enumerate(steps) if s.get("oracle_index") not in (None, s["action_index"])), None)
+            cut = dict(t) if k is None else dict(t, steps=steps[:k + 1], n_steps=k + 1)
+            if k is None:
+                kinds["no divergence"] += 1
+            elif steps[k]["page"] != "results" or k + 1 >= len(steps) or steps[k + 1]["page"] != "item":
+                kinds["divergence elsewhere"] += 1
+            else:
+                asin = steps[k]["action"][len("click["):-1].upper()
+                best = winners.best_purchase(env, goals[t["goal_id"]], asin, catalog[asin])
+                visible = winners.short(best, "r_option") or winners.short(best, "r_price")
+                kinds["a product clicked: %s" % ("wins at its best" if best["reward"] == 1 else
+                                                  "visibly cannot win" if visible else "cannot win, not visibly")] += 1
+                if visible and best["reward"] < 1:
+                    recover.write(json.dumps(dict(t, steps=steps[k + 1:k + 2], n_steps=1)) + "\n")
+                    kinds["  its item page's label: %s" % steps[k + 1]["oracle_action"]] += 1
+            first.write(json.dumps(cut) + "\n")
+    for kind, n in sorted(kinds.items()):
+        print("%s: %d" % (kind, n))
+
+
+if __name__ == "__main__":
+    main()
