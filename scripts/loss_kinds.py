@@ -14,18 +14,9 @@ page the agent clicked its product on, and how much probability the agent gave t
 A data check for docs/results, not part of any pipeline.
 """
 import collections
-import json
-import subprocess
 import sys
 
-
-def records(path):
-    if path.endswith(".zst"):
-        text = subprocess.run(["zstd", "-dc", path], check=True, capture_output=True, text=True).stdout
-    else:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+from records import records
 
 
 def by_goal(path, kind):

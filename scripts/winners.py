@@ -30,18 +30,11 @@ import os
 import subprocess
 import sys
 
+from records import records
+
 MAX_COMBINATIONS = 256
 MAX_PER_OPTION = 3
 RESULTS_PER_PAGE = 10  # lib/webshop/env.h, WS_RESULTS_PER_PAGE
-
-
-def records(path):
-    if path.endswith(".zst"):
-        text = subprocess.run(["zstd", "-dc", path], check=True, capture_output=True, text=True).stdout
-    else:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 class Env:

@@ -17,19 +17,20 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "scripts"))
-import winners  # noqa: E402  (the environment's reward through webshop-env, records(), short())
+import winners  # noqa: E402  (the environment's reward through webshop-env, short())
+from records import records  # noqa: E402
 
 
 def main():
     if len(sys.argv) != 5:
         sys.exit(__doc__)
-    goals = {g["goal_id"]: g for g in winners.records(sys.argv[1]) if g.get("type") == "goal"}
+    goals = {g["goal_id"]: g for g in records(sys.argv[1]) if g.get("type") == "goal"}
     data = os.environ.get("WEBSHOP_DATA", "../shared/webshop-1k")
-    catalog = {r["id"]: r["product"] for r in winners.records(os.path.join(data, "products.jsonl.zst"))}
+    catalog = {r["id"]: r["product"] for r in records(os.path.join(data, "products.jsonl.zst"))}
     env = winners.Env()
     kinds = collections.Counter()
     with open(sys.argv[3], "w") as first, open(sys.argv[4], "w") as recover:
-        for t in winners.records(sys.argv[2]):
+        for t in records(sys.argv[2]):
             if t.get("type") != "trajectory":
                 continue
             steps = t["steps"]
