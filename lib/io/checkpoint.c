@@ -97,6 +97,12 @@ static char *optim_path(const char *path)
     return concat(path, ".optim");
 }
 
+/* The .optim of the save before, kept until the checkpoint it belongs with is replaced. */
+static char *previous_optim_path(const char *path)
+{
+    return concat(path, ".optim.prev");
+}
+
 /* ---------------------------------------------------------------- checksums */
 
 static int cmp_param_name(const void *a, const void *b)
@@ -233,11 +239,17 @@ int ws_checkpoint_save(const char *path, const ws_param *params, size_t n,
     const float *const *moments[] = {adam_m, adam_v};
     if (data_sha256(params, n, 1, NULL, sha) || (adam_m && data_sha256(params, n, 2, moments, osha)))
         return ws_fail(err, "%s: out of memory", path);
-    char *opath = optim_path(path);
+    char *opath = optim_path(path), *prev = previous_optim_path(path);
     ws_st_writer *w = NULL;
     int rc = -1;
-    if (!opath) {
+    if (!opath || !prev) {
         ws_fail(err, "%s: out of memory", path);
+        goto done;
+    }
+    /* The .optim in place belongs with the checkpoint in place: kept as .optim.prev until the
+     * new checkpoint is in place too, so a crash between the two files leaves a pair to load. */
+    if (adam_m && rename(opath, prev) != 0 && errno != ENOENT) {
+        ws_fail(err, "%s: cannot keep the optimiser state of the save before: %s", opath, strerror(errno));
         goto done;
     }
     if (adam_m) {
@@ -274,10 +286,15 @@ int ws_checkpoint_save(const char *path, const ws_param *params, size_t n,
         ws_fail(err, "%s: cannot remove the stale optimiser state: %s", opath, strerror(errno));
         goto done;
     }
+    if (unlink(prev) != 0 && errno != ENOENT) {
+        ws_fail(err, "%s: cannot remove the optimiser state of the save before: %s", prev, strerror(errno));
+        goto done;
+    }
     rc = 0;
 done:
     ws_st_writer_free(w);
     free(opath);
+    free(prev);
     return rc;
 }
 
@@ -486,6 +503,34 @@ static int read_step_seed(const ws_st_file *f, uint64_t *step, uint64_t *seed, w
                : 0;
 }
 
+/* The optimiser state in opath, opened and checked to belong with the checkpoint f (path, meta);
+ * NULL with err set otherwise. */
+static ws_st_file *open_paired_optim(const char *opath, const char *path, const ws_st_file *f,
+                                     const ws_ckpt_meta *meta, ws_err *err)
+{
+    uint64_t step, seed;
+    ws_st_file *o = ws_st_open(opath, err);
+    if (!o || check_format(o, WS_OPTIM_FORMAT, err) || read_step_seed(o, &step, &seed, err) || verify_data(o, err))
+        goto fail;
+    if ((int64_t)step != meta->step) {
+        ws_fail(err, "%s: optimiser state of step %" PRIu64 " does not belong to the checkpoint of step %" PRId64,
+                opath, step, meta->step);
+        goto fail;
+    }
+    /* Paired by the checkpoint's tensor data, which tells runs apart where step and seed
+     * coincide; files saved before checksums fall back to the seed. */
+    const char *pair = ws_st_meta_get(o, "checkpoint_sha256"), *own = ws_st_meta_get(f, "data_sha256");
+    if (pair ? !own || strcmp(pair, own) != 0 : seed != meta->seed) {
+        ws_fail(err, "%s: optimiser state saved with other weights than %s (another run's, or a save "
+                "interrupted between the two files)", opath, path);
+        goto fail;
+    }
+    return o;
+fail:
+    ws_st_close(o);
+    return NULL;
+}
+
 int ws_checkpoint_load(const char *path, const ws_param *params, size_t n,
                        ws_ckpt_meta *meta_out, float **adam_m, float **adam_v, ws_err *err)
 {
@@ -517,22 +562,23 @@ int ws_checkpoint_load(const char *path, const ws_param *params, size_t n,
             ws_fail(err, "%s: out of memory", path);
             goto done;
         }
-        uint64_t step, seed;
-        if (!(o = ws_st_open(opath, err)) || check_format(o, WS_OPTIM_FORMAT, err) ||
-            read_step_seed(o, &step, &seed, err) || verify_data(o, err))
-            goto done;
-        if ((int64_t)step != meta.step) {
-            ws_fail(err, "%s: optimiser state of step %" PRIu64 " does not belong to the checkpoint of step %" PRId64,
-                    opath, step, meta.step);
-            goto done;
-        }
-        /* Paired by the checkpoint's tensor data, which tells runs apart where step and seed
-         * coincide; files saved before checksums fall back to the seed. */
-        const char *pair = ws_st_meta_get(o, "checkpoint_sha256"), *own = ws_st_meta_get(f, "data_sha256");
-        if (pair ? !own || strcmp(pair, own) != 0 : seed != meta.seed) {
-            ws_fail(err, "%s: optimiser state saved with other weights than %s (another run's, or a save "
-                    "interrupted between the two files)", opath, path);
-            goto done;
+        if (!(o = open_paired_optim(opath, path, f, &meta, err))) {
+            /* A save interrupted between its two files keeps the .optim of the save before,
+             * which belongs with the checkpoint still in place. */
+            char *prev = previous_optim_path(path);
+            ws_err prev_err;
+            if (!prev) {
+                ws_fail(err, "%s: out of memory", path);
+                goto done;
+            }
+            o = access(prev, F_OK) == 0 ? open_paired_optim(prev, path, f, &meta, &prev_err) : NULL;
+            if (o) {
+                free(opath);
+                opath = prev;
+            } else {
+                free(prev);
+                goto done;
+            }
         }
         /* m.* then v.*: resolve each half, then refuse anything that is neither. */
         for (size_t i = 0; i < n; i++)

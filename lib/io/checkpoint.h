@@ -24,8 +24,11 @@
  * paired by step and seed as it was then) still load, unverified.
  *
  * Both files are written atomically (temporary name, fsync, rename): the .optim first, then the
- * checkpoint, so a crash between the two leaves files whose steps disagree, never a silent mix.
- * Saving without optimiser state removes a .optim left by an earlier save. The bytes written are
+ * checkpoint, so a crash between the two leaves files whose steps disagree, never a silent mix;
+ * and the .optim they replace is kept as "<path>.optim.prev" until the new checkpoint is in
+ * place, so that a crash between the two still leaves a pair: loading takes .optim.prev where
+ * the .optim does not belong with the checkpoint (and the error about the .optim where neither
+ * does). Saving without optimiser state removes a .optim left by an earlier save. The bytes written are
  * a function of the inputs only (tensors sorted by name, metadata by key). */
 #ifndef WS_CHECKPOINT_H
 #define WS_CHECKPOINT_H

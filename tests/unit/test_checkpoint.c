@@ -186,6 +186,74 @@ static void test_deterministic_and_stale_optim(void **state)
     rm_rf(dir);
 }
 
+/* A save killed between its two files: the new .optim in place, the checkpoint still the one
+ * before. The .optim it replaced, kept as .optim.prev, is loaded; without it, the mismatch is
+ * refused. A completed save leaves no .optim.prev. */
+static void test_save_interrupted_between_files(void **state)
+{
+    (void)state;
+    char dir[64], path[128], other[128], optim[160], prev[160], other_optim[160];
+    make_tmpdir(dir, sizeof dir, "ws-ckpt");
+    snprintf(path, sizeof path, "%s/k.ckpt", dir);
+    snprintf(other, sizeof other, "%s/later.ckpt", dir);
+    snprintf(optim, sizeof optim, "%s.optim", path);
+    snprintf(prev, sizeof prev, "%s.optim.prev", path);
+    snprintf(other_optim, sizeof other_optim, "%s.optim", other);
+    model a, m1, m2, out;
+    model_init(&a, 2.0f);
+    model_init(&m1, 10.0f);
+    model_init(&m2, 20.0f);
+    model_init(&out, 0.0f);
+    const float *c1[NP], *c2[NP];
+    float *got_m[NP], *got_v[NP], got_v_buf[NP][15];
+    for (int k = 0; k < NP; k++) {
+        c1[k] = m1.p[k].data;
+        c2[k] = m2.p[k].data;
+        got_m[k] = out.p[k].data;
+        got_v[k] = got_v_buf[k];
+    }
+    ws_ckpt_meta meta = sample_meta();
+    ws_err err;
+    meta.step = 10;
+    assert_int_equal(ws_checkpoint_save(path, a.p, NP, &meta, c1, c1, &err), 0);
+    assert_int_equal(access(prev, F_OK), -1);
+    /* step 24's save, killed after its .optim was in place: the writer had moved step 10's aside */
+    meta.step = 24;
+    assert_int_equal(ws_checkpoint_save(other, a.p, NP, &meta, c2, c2, &err), 0);
+    assert_int_equal(rename(optim, prev), 0);
+    assert_int_equal(rename(other_optim, optim), 0);
+    ws_ckpt_meta loaded;
+    assert_int_equal(ws_checkpoint_load(path, a.p, NP, &loaded, got_m, got_v, &err), 0);
+    assert_int_equal(loaded.step, 10);
+    ws_ckpt_meta_free(&loaded);
+    for (int k = 0; k < NP; k++)
+        assert_memory_equal(got_m[k], m1.p[k].data, ws_param_numel(&m1.p[k]) * sizeof(float));
+    /* killed before step 24's .optim was written: no .optim, step 10's aside */
+    assert_int_equal(unlink(optim), 0);
+    assert_int_equal(ws_checkpoint_load(path, a.p, NP, NULL, got_m, got_v, &err), 0);
+    /* the next completed save leaves its own pair and no .optim.prev */
+    meta.step = 11;
+    assert_int_equal(ws_checkpoint_save(path, a.p, NP, &meta, c2, c2, &err), 0);
+    assert_int_equal(access(prev, F_OK), -1);
+    assert_int_equal(ws_checkpoint_load(path, a.p, NP, NULL, got_m, got_v, &err), 0);
+    for (int k = 0; k < NP; k++)
+        assert_memory_equal(got_m[k], m2.p[k].data, ws_param_numel(&m2.p[k]) * sizeof(float));
+    /* without the .optim.prev, a mismatched .optim is refused, the error about the .optim */
+    meta.step = 12;
+    assert_int_equal(ws_checkpoint_save(other, a.p, NP, &meta, c2, c2, &err), 0);
+    assert_int_equal(rename(other_optim, optim), 0);
+    assert_int_equal(ws_checkpoint_load(path, a.p, NP, NULL, got_m, got_v, &err), -1);
+    expect_err(&err, "optimiser state of step 12 does not belong to the checkpoint of step 11");
+    expect_err(&err, optim);
+    /* and a .optim.prev that does not belong either changes nothing */
+    meta.step = 13;
+    assert_int_equal(ws_checkpoint_save(other, a.p, NP, &meta, c2, c2, &err), 0);
+    assert_int_equal(rename(other_optim, prev), 0);
+    assert_int_equal(ws_checkpoint_load(path, a.p, NP, NULL, got_m, got_v, &err), -1);
+    expect_err(&err, "optimiser state of step 12 does not belong to the checkpoint of step 11");
+    rm_rf(dir);
+}
+
 static void test_load_refusals(void **state)
 {
     (void)state;
@@ -590,6 +658,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip_with_optimizer),
         cmocka_unit_test(test_deterministic_and_stale_optim),
+        cmocka_unit_test(test_save_interrupted_between_files),
         cmocka_unit_test(test_load_refusals),
         cmocka_unit_test(test_damaged),
         cmocka_unit_test(test_format_and_metadata_refusals),

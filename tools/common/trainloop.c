@@ -672,9 +672,11 @@ static int save(ws_train_run *run, const char *path, ws_err *err)
 /* The completed run's checkpoint is written: what an interrupted one left is stale. */
 static int remove_partial(const ws_train_run *run, ws_err *err)
 {
-    char optim[PATH_MAX];
+    char optim[PATH_MAX], previous[PATH_MAX];
     snprintf(optim, sizeof optim, "%s.optim", run->partial);
-    if ((unlink(run->partial) != 0 && errno != ENOENT) || (unlink(optim) != 0 && errno != ENOENT))
+    snprintf(previous, sizeof previous, "%s.optim.prev", run->partial);
+    if ((unlink(run->partial) != 0 && errno != ENOENT) || (unlink(optim) != 0 && errno != ENOENT) ||
+        (unlink(previous) != 0 && errno != ENOENT))
         return ws_fail(err, "%s: cannot remove the interrupted run's checkpoint: %s", run->partial, strerror(errno));
     return 0;
 }
