@@ -49,3 +49,7 @@ head -100 $R/goals-test.jsonl | bin/rollout -q -m $X/recover4.ckpt --max-steps 1
 head -60 $R/goals-test.jsonl | bin/rollout -q -m $X/recover.ckpt --max-steps 15 --obs text_rich |
     jq -s '[([.[] | select([.steps[].action | select(. == "click[< prev]")] | length >= 3)] | length),
             ([.[] | select(.asin | not)] | length)]'
+# Seed 12, the same round (rollout seed 121), DAgger and the recovery pages once, the two trainings
+# on one thread each:                           recover-s12-kinds.txt, recover-s12-paired.md
+# (the commands above with R=runs/small-s12, --seed 121 for the rollout, --seed 12 for train-il and
+#  thompson-eval, and recover1 = first.tok + recover.tok once)
