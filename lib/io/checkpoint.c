@@ -298,6 +298,21 @@ done:
     return rc;
 }
 
+int ws_checkpoint_remove(const char *path, ws_err *err)
+{
+    char *opath = optim_path(path), *prev = previous_optim_path(path);
+    const char *files[] = {path, opath, prev};
+    int rc = 0;
+    if (!opath || !prev)
+        rc = ws_fail(err, "%s: out of memory", path);
+    for (size_t i = 0; !rc && i < sizeof files / sizeof *files; i++)
+        if (unlink(files[i]) != 0 && errno != ENOENT)
+            rc = ws_fail(err, "%s: cannot remove: %s", files[i], strerror(errno));
+    free(opath);
+    free(prev);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- metadata */
 
 void ws_ckpt_meta_free(ws_ckpt_meta *meta)

@@ -84,6 +84,10 @@ int ws_checkpoint_save(const char *path, const ws_param *params, size_t n,
                        const ws_ckpt_meta *meta, const float *const *adam_m,
                        const float *const *adam_v, ws_err *err);
 
+/* Remove the checkpoint `path` and every file of its optimiser state (.optim, .optim.prev);
+ * files already absent are no error. */
+int ws_checkpoint_remove(const char *path, ws_err *err);
+
 /* Read a checkpoint into the model's parameter buffers. Refuses a file whose "format" is not
  * WS_CKPT_FORMAT or whose data does not match its checksum, and, naming the tensor, the first
  * of: a parameter the file lacks (in the order of `params`), one whose shape differs, a tensor

@@ -251,6 +251,12 @@ static void test_save_interrupted_between_files(void **state)
     assert_int_equal(rename(other_optim, prev), 0);
     assert_int_equal(ws_checkpoint_load(path, a.p, NP, NULL, got_m, got_v, &err), -1);
     expect_err(&err, "optimiser state of step 12 does not belong to the checkpoint of step 11");
+    /* removing the checkpoint removes all three files; absent ones are no error */
+    assert_int_equal(ws_checkpoint_remove(path, &err), 0);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(access(optim, F_OK), -1);
+    assert_int_equal(access(prev, F_OK), -1);
+    assert_int_equal(ws_checkpoint_remove(path, &err), 0);
     rm_rf(dir);
 }
 

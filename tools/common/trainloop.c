@@ -669,18 +669,6 @@ static int save(ws_train_run *run, const char *path, ws_err *err)
     return rc;
 }
 
-/* The completed run's checkpoint is written: what an interrupted one left is stale. */
-static int remove_partial(const ws_train_run *run, ws_err *err)
-{
-    char optim[PATH_MAX], previous[PATH_MAX];
-    snprintf(optim, sizeof optim, "%s.optim", run->partial);
-    snprintf(previous, sizeof previous, "%s.optim.prev", run->partial);
-    if ((unlink(run->partial) != 0 && errno != ENOENT) || (unlink(optim) != 0 && errno != ENOENT) ||
-        (unlink(previous) != 0 && errno != ENOENT))
-        return ws_fail(err, "%s: cannot remove the interrupted run's checkpoint: %s", run->partial, strerror(errno));
-    return 0;
-}
-
 void ws_train_metrics(ws_train_run *run, json_t *rec)
 {
     ws_err err;
@@ -848,7 +836,8 @@ int ws_train_finish(ws_train_run *run)
     ws_err err;
     int status, root = ws_dist_is_root(&run->dist);
     int complete = !run->stopped && (run->opts.stop_after == 0 || run->trainer.step >= run->opts.steps);
-    if (complete ? save(run, run->opts.output, &err) || (root && remove_partial(run, &err))
+    /* A completed run's checkpoint is written: what an interrupted one left is stale. */
+    if (complete ? save(run, run->opts.output, &err) || (root && ws_checkpoint_remove(run->partial, &err))
                  : save(run, run->partial, &err))
         die(run, "", &err);
     if (!complete && !run->stopped && root && !run->quiet)
