@@ -5,7 +5,7 @@
 PAPER_DIR ?= $(RUNS_ROOT)/paper-$(SIZE)
 
 PAPER_SEEDS := $(addprefix paper-seed-,$(SEEDS))
-PAPER_AGENTS := il ppo dpo self-$(SELF_ROUNDS) relabel-$(RELABEL_ROUNDS) dagger
+PAPER_AGENTS := il ppo dpo self-$(SELF_ROUNDS) relabel-$(RELABEL_ROUNDS) dagger-$(RELABEL_ROUNDS)
 .PHONY: pipeline-paper $(PAPER_SEEDS)
 
 # One seed's pipelines. Seeds share nothing, so `make -j3 pipeline-paper` runs three side by side

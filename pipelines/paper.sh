@@ -19,7 +19,8 @@ agents=(
     # only rounds 1..ROUNDS count: a run may hold more rounds than the table reports
     "DPO self-learning ($rounds round(s))|self-$rounds|^(gen-traj|tokenize|train-il|self-.*-($(prior_rounds "$rounds")))\$"
     "Relabelled RPO ($relabel_rounds round(s))|relabel-$relabel_rounds|^(gen-traj|tokenize|train-il|relabel-.*-($(prior_rounds "$relabel_rounds")))\$"
-    "DAgger (round 1's relabelled states)|dagger|^(gen-traj|tokenize|train-il|relabel-rollout-1|dagger-train-il)\$"
+    # DAgger's round 1 plays relabel-1's rollout (relabel-rollout-1)
+    "DAgger ($relabel_rounds round(s))|dagger-$relabel_rounds|^(gen-traj|tokenize|train-il|relabel-rollout-1|dagger-.*-($(prior_rounds "$relabel_rounds")))\$"
 )
 
 echo "# Reproduction of Feng & Feng 2024 and beyond (size $size, seeds: ${#runs[@]})"

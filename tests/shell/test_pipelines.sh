@@ -8,11 +8,11 @@ check "make pipeline-paper SIZE=tiny: IL, PPO, DPO, self-learning, relabelled RP
   $(declare -f mk); PROJECT_ROOT='$PROJECT_ROOT' BIN='$BIN' T_TMP='$T_TMP'
   mk pipeline-paper > '$T_TMP/paper.out' 2>&1 &&
   for f in report-dpo.md report-ppo.md report-selflearn.md report-relabel.md il.ckpt dpo.ckpt ppo.ckpt self-1.ckpt \
-      relabel-1.ckpt dagger.ckpt eval-human-dagger.summary.jsonl times.tsv; do
+      relabel-1.ckpt dagger-1.ckpt eval-human-dagger-1.summary.jsonl times.tsv; do
       [ -s '$T_TMP/tiny-s1/'\$f ] || { echo missing \$f; exit 1; }; done &&
   r='$T_TMP/paper-tiny/report.md' &&
   for row in 'IL (oracle data)' PPO 'DPO (oracle-generated data)' 'DPO self-learning (1 round(s))' \
-      'Relabelled RPO (1 round(s))' \"DAgger (round 1's relabelled states)\"; do
+      'Relabelled RPO (1 round(s))' 'DAgger (1 round(s))'; do
       grep -qF \"| \$row | \" \$r || { echo no row \$row; exit 1; }; done &&
   ! grep -q 'n/a\\|nan' \$r &&
   [ \$(grep -c '^| [a-z0-9-]* | il | ' \$r) = 5 ] && grep -q '^| DAgger .* | [01] of 1 | ' \$r &&
@@ -25,11 +25,14 @@ check "self-learning's round 0 (the IL agent) takes eval-il's figures instead of
   ! grep -q '^eval-self-0' '$T_TMP/tiny-s1/times.tsv' &&
   diff <(jq -c 'del(.scope)' '$T_TMP/tiny-s1/eval-il.summary.jsonl') <(jq -c 'del(.scope)' '$T_TMP/tiny-s1/eval-self-0.summary.jsonl') &&
   jq -e -s 'map(.scope) | unique == [\"self-0\"]' '$T_TMP/tiny-s1/eval-self-0.summary.jsonl' > /dev/null"
-check "make pipeline-relabel SIZE=tiny: relabelled rounds (episodes cut at the first divergence, one pair each) and DAgger, each paired with the IL agent" bash -c "
+check "make pipeline-relabel SIZE=tiny, two rounds: relabelled rounds (episodes cut at the first divergence, one pair each) and DAgger's, each paired with the IL agent and RPO with DAgger round by round" bash -c "
   $(declare -f mk); PROJECT_ROOT='$PROJECT_ROOT' BIN='$BIN' T_TMP='$T_TMP'
-  mk pipeline-relabel > '$T_TMP/relabel.out' 2>&1 &&
-  grep -q '^| relabel-1 | il | 6 |' '$T_TMP/tiny-s1/report-relabel.md' &&
-  grep -q '^| dagger | il | 6 |' '$T_TMP/tiny-s1/report-relabel.md' &&
+  rm -f '$T_TMP/tiny-s1/report-relabel.md' &&  # the round count is a knob, not a file make can see
+  mk RELABEL_ROUNDS=2 pipeline-relabel > '$T_TMP/relabel.out' 2>&1 &&
+  for a in relabel-1 relabel-2 dagger-1 dagger-2; do grep -q \"^| \$a | il | 6 |\" '$T_TMP/tiny-s1/report-relabel.md' || { echo no row \$a; exit 1; }; done &&
+  grep -q '^| relabel-1 | dagger-1 | 6 |' '$T_TMP/tiny-s1/report-relabel.md' &&
+  grep -q '^| relabel-2 | dagger-2 | 6 |' '$T_TMP/tiny-s1/report-relabel.md' &&
+  grep -q '^dagger-rollout-2' '$T_TMP/tiny-s1/times.tsv' && ! grep -q '^dagger-rollout-1' '$T_TMP/tiny-s1/times.tsv' &&
   '$BIN/records' -q '$T_TMP/tiny-s1/relabel-1.pairs.jsonl.zst' | python3 tests/validate.py --type pair &&
   jq -e -s 'all(.[]; [.steps[] | .action_index != .oracle_index] | (index(true) // (length - 1)) == length - 1)' \
       '$T_TMP/tiny-s1/relabel-1.first.jsonl' > /dev/null &&
