@@ -1,6 +1,7 @@
 # make pipeline-relabel: expert-relabelled on-policy data (beyond the study). The study's
 # self-learning keeps only episodes its agent already wins; here the agent's mistakes are the data.
-# Round k: the current agent plays RELABEL_GOALS train goals, sampling at RELABEL_TEMPERATURE (0:
+# Round k: the current agent plays round k's RELABEL_GOALS train goals (new goals each round where
+# the split has them: goals-relabel-k below), sampling at RELABEL_TEMPERATURE (0:
 # its argmax), and the oracle judges every state it reaches (rollout --oracle-labels): its own
 # action, unless the agent's does as well
 # (the oracle playing on from each: as much reward in no more steps, e.g. another product as good
@@ -19,24 +20,32 @@
 # updates, so the report says what the preference loss adds over relabelled imitation round by
 # round. A second round can matter: at SIZE=small, by hand (1,000 goals a round, the second round
 # on 1,000 others), DAgger's first round gave +5.4 and +0.8 points over IL on two seeds, its second
-# +4.4 and +4.0, p < 0.01 on both (docs/results, "A second relabelled round"). Every agent is evaluated on the test goals and paired with the IL agent goal by goal
-# (scripts/paired.sh: exact McNemar test, score difference). Report: $(RUN)/report-relabel.md.
+# +4.4 and +4.0, p < 0.01 on both (docs/results, "A second relabelled round"). Every agent is
+# evaluated on the test goals and paired with the IL agent goal by goal (scripts/paired.sh: exact
+# McNemar test, score difference). Report: $(RUN)/report-relabel.md.
 RELABEL_AGENTS := $(foreach k,$(shell seq 0 $(RELABEL_ROUNDS)),relabel-$(k)) \
                   $(foreach k,$(shell seq 1 $(RELABEL_ROUNDS)),dagger-$(k))
 
 $(RUN)/relabel-0.ckpt $(RUN)/dagger-0.ckpt: $(RUN)/il.ckpt
 	cp $< $@
-# The last RELABEL_GOALS train goals: the imitation data's trajectories come from the first ones.
-$(RUN)/goals-relabel.jsonl: $(RUN)/goals-train.jsonl
-	tail -n $(RELABEL_GOALS) $< > $@
+# Round k's goals: the k-th block of RELABEL_GOALS train goals counting back from the split's end
+# (the imitation data's trajectories come from its first N_TRAJ), wrapping round to the end when
+# the split runs out: each round plays goals the rounds before it have not, where the split has
+# them (SIZE=small; at SIZE=medium the imitation took 5,000 of the 5,410, so the rounds play goals
+# it saw the oracle solve: the agent still errs on some).
+$(RUN)/goals-relabel-%.jsonl: $(RUN)/goals-train.jsonl
+	awk -v round=$* -v per_round=$(RELABEL_GOALS) '{ goal[NR - 1] = $$0 } \
+	    END { start = ((NR - round * per_round) % NR + NR) % NR; \
+	          for (j = 0; j < per_round; j++) print goal[(start + j) % NR] }' $< > $@.tmp
+	@mv $@.tmp $@
 
 .SECONDEXPANSION:
 # Round k of a family (relabel, dagger): its agent of round k-1 plays the round's goals.
 ROUND_ROLLOUT = $(TIMED) $(1)-rollout-$* $(BIN)/rollout $(QUIET) $(MATH) -m $< --oracle-labels --temperature $(RELABEL_TEMPERATURE) \
-    --seed $(SEED)$* $(EPISODE) -o $@ $(RUN)/goals-relabel.jsonl
-$(RUN)/relabel-%.traj.jsonl.zst: $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt $(RUN)/goals-relabel.jsonl
+    --seed $(SEED)$* $(EPISODE) -o $@ $(RUN)/goals-relabel-$*.jsonl
+$(RUN)/relabel-%.traj.jsonl.zst: $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt $(RUN)/goals-relabel-%.jsonl
 	$(call ROUND_ROLLOUT,relabel)
-$(RUN)/dagger-%.traj.jsonl.zst: $$(RUN)/dagger-$$(shell echo $$$$(($$* - 1))).ckpt $(RUN)/goals-relabel.jsonl
+$(RUN)/dagger-%.traj.jsonl.zst: $$(RUN)/dagger-$$(shell echo $$$$(($$* - 1))).ckpt $(RUN)/goals-relabel-%.jsonl
 	$(call ROUND_ROLLOUT,dagger)
 # Both families' first round plays the IL agent: one rollout serves them.
 $(RUN)/dagger-1.traj.jsonl.zst: $(RUN)/relabel-1.traj.jsonl.zst

@@ -37,6 +37,16 @@ check "make pipeline-relabel SIZE=tiny, two rounds: relabelled rounds (episodes 
   jq -e -s 'all(.[]; [.steps[] | .action_index != .oracle_index] | (index(true) // (length - 1)) == length - 1)' \
       '$T_TMP/tiny-s1/relabel-1.first.jsonl' > /dev/null &&
   [ \$('$BIN/records' -q -c '$T_TMP/tiny-s1/relabel-1.pairs.jsonl.zst') = \$(jq -s 'map(select(.steps[-1] | .action_index != .oracle_index)) | length' '$T_TMP/tiny-s1/relabel-1.first.jsonl') ]"
+check "each relabelled round plays its own train goals (none the imitation's), both families the same ones" bash -c "
+  cd '$T_TMP/tiny-s1' &&
+  ids() { jq -c -s 'map(.goal_id) | sort' \"\$@\"; } &&
+  played() { '$BIN/records' -q \"\$1\" | jq -c -s 'map(.goal_id) | sort'; } &&
+  [ \"\$(ids goals-relabel-1.jsonl | jq length)\" = 6 ] &&
+  [ \"\$(jq -n --argjson a \"\$(ids goals-relabel-1.jsonl)\" --argjson b \"\$(ids goals-relabel-2.jsonl)\" --argjson il \"\$(played traj-oracle.jsonl.zst)\" \\
+      '\$a - \$b - \$il == \$a and \$b - \$il == \$b')\" = true ] &&
+  [ \"\$(played relabel-1.traj.jsonl.zst)\" = \"\$(ids goals-relabel-1.jsonl)\" ] &&
+  [ \"\$(played relabel-2.traj.jsonl.zst)\" = \"\$(ids goals-relabel-2.jsonl)\" ] &&
+  [ \"\$(played dagger-2.traj.jsonl.zst)\" = \"\$(ids goals-relabel-2.jsonl)\" ]"
 check "the evaluation records match the schemas" bash -c "
   '$BIN/records' -q '$T_TMP/tiny-s1/thompson-dpo.jsonl.zst' | python3 tests/validate.py --type bandit &&
   python3 tests/validate.py --type summary < '$T_TMP/tiny-s1/eval-dpo.summary.jsonl'"
