@@ -47,9 +47,10 @@ $(RUN)/relabel-%.traj.jsonl.zst: $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).
 	$(call ROUND_ROLLOUT,relabel)
 $(RUN)/dagger-%.traj.jsonl.zst: $$(RUN)/dagger-$$(shell echo $$$$(($$* - 1))).ckpt $(RUN)/goals-relabel-%.jsonl
 	$(call ROUND_ROLLOUT,dagger)
-# Both families' first round plays the IL agent: one rollout serves them.
+# Both families' first round plays the IL agent: one rollout serves them (a hard link where the
+# file system has them: at SIZE=medium the rollout is some megabytes).
 $(RUN)/dagger-1.traj.jsonl.zst: $(RUN)/relabel-1.traj.jsonl.zst
-	cp $< $@
+	ln -f $< $@ 2>/dev/null || cp $< $@
 # Each episode up to and including its first divergence (all of it where there is none).
 FIRST_DIVERGENCE := (.steps | map(.action_index != .oracle_index) | index(true)) as $$k | \
     if $$k == null then . else .steps |= .[:$$k + 1] | .n_steps = $$k + 1 end
