@@ -20,7 +20,8 @@
 # updates, so the report says what the preference loss adds over relabelled imitation round by
 # round. A second round can matter: at SIZE=small, by hand (1,000 goals a round, the second round
 # on 1,000 others), DAgger's first round gave +5.4 and +0.8 points over IL on two seeds, its second
-# +4.4 and +4.0, p < 0.01 on both (docs/results, "A second relabelled round"). Every agent is
+# +4.4 and +4.0, p < 0.01 on both (docs/results, "A second relabelled round"); this pipeline on
+# two more seeds: +5.2 and -2.4 ("pipeline-relabel with new goals each round"). Every agent is
 # evaluated on the test goals and paired with the IL agent goal by goal (scripts/paired.sh: exact
 # McNemar test, score difference). Report: $(RUN)/report-relabel.md.
 RELABEL_AGENTS := $(foreach k,$(shell seq 0 $(RELABEL_ROUNDS)),relabel-$(k)) \
