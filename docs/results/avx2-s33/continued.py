@@ -16,8 +16,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "avx2-s32"))
-import recoveries  # noqa: E402
-from recoveries import records  # noqa: E402
+import recoveries  # noqa: E402  (it also puts scripts/ on the path, for records)
+from records import records  # noqa: E402
 
 
 def main():
