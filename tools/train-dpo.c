@@ -26,15 +26,15 @@ static void usage(const ws_train_opts *defaults)
            "2024): DPO alone may lower the chosen action's probability too, as long as the rejected\n"
            "one falls faster, handing the mass to a third action; 0 is the plain DPO of the study.\n"
            "--anchors TOKENS: records with a \"target\" (tokenize --oracle-target of a rollout with\n"
-           "--oracle-labels: every state the agent visited, labelled with the oracle's action)\n"
-           "mixed with the pairs, each adding --anchor-coef times its target's NLL: the pairs'\n"
+           "--oracle-labels: every state the agent visited, labelled with the oracle's action;\n"
+           "given again, another file of them) mixed with the pairs, each adding --anchor-coef times its target's NLL: the pairs'\n"
            "contrast is learnt while the agent keeps doing what the oracle does where they agree.\n"
            "Without them a few pairs that always reject one action (Buy Now on a wrong product)\n"
            "teach the agent never to take it. Loss: the mean over the batch's records.\n\n"
            "      --ref CKPT        the frozen reference policy (usually the IL checkpoint)\n"
            "      --beta X          DPO's temperature [0.1]\n"
            "      --nll-coef X      weight of the chosen action's NLL [0]\n"
-           "      --anchors TOKENS  imitation records mixed with the pairs (above) [none]\n"
+           "      --anchors TOKENS  imitation records mixed with the pairs (above); repeatable [none]\n"
            "      --anchor-coef X   weight of an anchor's NLL [1]\n\n%s",
            ws_train_usage(defaults));
 }
@@ -156,6 +156,11 @@ int main(int argc, char **argv)
         {"beta", 'd', &ctx.beta, 0}, {"nll-coef", 'd', &ctx.nll_coef, 0}, {"anchor-coef", 'd', &ctx.anchor_coef, 0}};
     opts.tool_settings = settings;
     opts.n_tool_settings = (int)(sizeof settings / sizeof *settings);
+    /* each --anchors names one file: at most one per argument */
+    const char **anchor_paths = malloc((size_t)argc * sizeof *anchor_paths);
+    if (!anchor_paths)
+        ws_cli_die(&cli, WS_EXIT_FAIL, "out of memory");
+    opts.anchors = anchor_paths;
     int c, li = -1;
     while ((c = ws_cli_getopt(&cli, argc, argv, "b:d:o:q", longopts, &li)) != -1) {
         if (li >= 0)
@@ -167,11 +172,11 @@ int main(int argc, char **argv)
         case OPT_REF: ref_path = optarg; break;
         case OPT_BETA: ctx.beta = ws_cli_double(&cli, "--beta", optarg, 1e-6, 1e6); break;
         case OPT_NLL: ctx.nll_coef = ws_cli_double(&cli, "--nll-coef", optarg, 0, 1e6); break;
-        case OPT_ANCHORS: opts.anchors = optarg; break;
+        case OPT_ANCHORS: anchor_paths[opts.n_anchors++] = optarg; break;
         case OPT_ANCHOR_COEF: ctx.anchor_coef = ws_cli_double(&cli, "--anchor-coef", optarg, 0, 1e6); break;
         case 'q': cli.quiet = 1; break;
-        case OPT_HELP: usage(&opts); return 0;
-        case OPT_VERSION: ws_cli_version(&cli); return 0;
+        case OPT_HELP: usage(&opts); free(anchor_paths); return 0;
+        case OPT_VERSION: ws_cli_version(&cli); free(anchor_paths); return 0;
         default: ws_cli_usage_error(&cli, "unknown option");
         }
     }
@@ -202,5 +207,6 @@ int main(int argc, char **argv)
     ws_model_free(ctx.ref);
     ws_backend_close(ref_be);
     free(ctx.nll_grad);
+    free(anchor_paths);
     return status;
 }

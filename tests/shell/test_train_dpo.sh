@@ -87,6 +87,16 @@ check "--anchors: same seed, same bits; --resume keeps --anchor-coef" bash -c "
   cmp '$T_TMP/anc.ckpt' '$T_TMP/anc-b.ckpt' &&
   anc --init '$T_TMP/il.ckpt' -b 6 --steps 3 --lr 1e-3 --beta 0.5 --anchor-coef 2 --stop-after 1 -o '$T_TMP/anc-r.ckpt' 2> /dev/null &&
   anc --resume '$T_TMP/anc-r.ckpt.partial' -o '$T_TMP/anc-r.ckpt' && cmp '$T_TMP/anc.ckpt' '$T_TMP/anc-r.ckpt'"
+check "--anchors given twice: both files' records, in order (the same bits as one file of both)" bash -c "
+  n=\$(wc -l < '$T_TMP/tok.jsonl') && head -n \$((n / 2)) '$T_TMP/tok.jsonl' > '$T_TMP/tok-a.jsonl' &&
+  tail -n +\$((n / 2 + 1)) '$T_TMP/tok.jsonl' > '$T_TMP/tok-b.jsonl' && [ -s '$T_TMP/tok-a.jsonl' ] && [ -s '$T_TMP/tok-b.jsonl' ] &&
+  '$D' -q --init '$T_TMP/il.ckpt' --ref '$T_TMP/il.ckpt' --threads 2 -b 6 --steps 3 --lr 1e-3 --beta 0.5 --anchor-coef 2 \
+      --anchors '$T_TMP/tok-a.jsonl' --anchors '$T_TMP/tok-b.jsonl' -o '$T_TMP/anc-2.ckpt' '$T_TMP/pairs.jsonl' > /dev/null &&
+  cmp '$T_TMP/anc.ckpt' '$T_TMP/anc-2.ckpt'"
+expect_error "a second --anchors file is read too: its bad record named with file and line" 1 \
+    "--anchors: .*pairs.jsonl:1: no \"target\" action" \
+    "$D" -q --init "$T_TMP/il.ckpt" --ref "$T_TMP/il.ckpt" --anchors "$T_TMP/tok.jsonl" --anchors "$T_TMP/pairs.jsonl" \
+    -o "$T_TMP/x.ckpt" "$T_TMP/pairs.jsonl"
 expect_error "--anchors must be imitation records (a target), named with file and line" 1 \
     "--anchors: .*pairs.jsonl:1: no \"target\" action" \
     "$D" -q --init "$T_TMP/il.ckpt" --ref "$T_TMP/il.ckpt" --anchors "$T_TMP/pairs.jsonl" -o "$T_TMP/x.ckpt" "$T_TMP/pairs.jsonl"

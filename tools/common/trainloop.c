@@ -1026,9 +1026,9 @@ int ws_train_dataset_main(const ws_cli *cli, const ws_train_opts *opts, int need
     ws_err err;
     ws_dataset data, valid = {0};
     ws_train_load_dataset(&run, &data, inputs, n_inputs, need, "");
-    if (opts->anchors) {
+    if (opts->n_anchors) {
         ws_dataset anchors;
-        ws_train_load_dataset(&run, &anchors, &opts->anchors, 1, WS_NEED_TARGET, "--anchors: ");
+        ws_train_load_dataset(&run, &anchors, opts->anchors, opts->n_anchors, WS_NEED_TARGET, "--anchors: ");
         if (ws_dataset_append(&data, &anchors, &err))
             die(&run, "--anchors: ", &err);
     }

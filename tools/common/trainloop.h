@@ -66,8 +66,10 @@ typedef struct ws_train_opts {
      * differs gets a warning, not a refusal: training from one checkpoint against another's
      * log-probabilities can be meant. */
     const char *ref_sha256, *ref_option;
-    /* train-dpo: tokens records with a "target" mixed into the pairs (its --anchors); NULL: none */
-    const char *anchors;
+    /* train-dpo: files of tokens records with a "target" mixed into the pairs (its --anchors, one
+     * file each time it is given) */
+    const char **anchors;
+    int n_anchors;
 } ws_train_opts;
 
 void ws_train_opts_default(ws_train_opts *o, const char *stage, double lr);
