@@ -15,15 +15,18 @@
 # target, tokenize --oracle-target) -> train-dpo from the current agent (RELABEL_DPO_ARGS) on the
 # pairs, given RELABEL_PAIR_COPIES times (about one pair per eight records), with the anchors.
 # Round 0's agent is the IL agent. Beside it, DAgger's rounds: dagger-k is imitation from
-# dagger-(k-1) of the anchors alone of its own round (dagger-(k-1) playing the same goals with the
-# same seed; round 1 is relabel-1's rollout, both starting from the IL agent), the same number of
-# updates, so the report says what the preference loss adds over relabelled imitation round by
-# round. A second round can matter: at SIZE=small, by hand (1,000 goals a round, the second round
-# on 1,000 others), DAgger's first round gave +5.4 and +0.8 points over IL on two seeds, its second
-# +4.4 and +4.0, p < 0.01 on both (docs/results, "A second relabelled round"); this pipeline on
-# two more seeds: +5.2 and -2.4 ("pipeline-relabel with new goals each round"). Every agent is
-# evaluated on the test goals and paired with the IL agent goal by goal (scripts/paired.sh: exact
-# McNemar test, score difference). Report: $(RUN)/report-relabel.md.
+# dagger-(k-1) of the anchors alone (dagger-(k-1) playing the same goals with the same seed; round
+# 1 is relabel-1's rollout, both starting from the IL agent), the same number of updates, so the
+# report says what the preference loss adds over relabelled imitation round by round.
+# Each round learns from the data of every round so far, DAgger's aggregate (Ross, Gordon and
+# Bagnell 2011), not its own round's alone: RPO's round k from the pairs of rounds 1..k (their
+# reference log-probabilities the round's starting agent's) and their anchors, DAgger's from the
+# anchors of rounds 1..k, the same number of updates as round 1. SIZE=small, 1,000 new goals a
+# round, DAgger's second round over IL on seeds 9-12: trained on its own round alone +5.2, -2.4
+# (seed 10: round 2 undid round 1's product choice), +4.4, +4.0; on the aggregate +4.4, +4.6,
+# +4.4, +3.2 (docs/results, "Each round on the rounds before it"; seed 10 is the seed the change
+# was made for). Every agent is evaluated on the test goals and paired with the IL agent goal by
+# goal (scripts/paired.sh: exact McNemar test, score difference). Report: $(RUN)/report-relabel.md.
 RELABEL_AGENTS := $(foreach k,$(shell seq 0 $(RELABEL_ROUNDS)),relabel-$(k)) \
                   $(foreach k,$(shell seq 1 $(RELABEL_ROUNDS)),dagger-$(k))
 
@@ -65,20 +68,24 @@ $(RUN)/%.departures.jsonl: $(RUN)/%.first.jsonl
 	@mv $@.tmp $@
 $(RUN)/%.departures.tok.jsonl.zst: $(RUN)/%.departures.jsonl
 	$(BIN)/tokenize $(QUIET) --oracle-target -o $@ $<
-$(RUN)/relabel-%.pairs.jsonl.zst: $(RUN)/relabel-%.first.jsonl $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt
-	$(TIMED) relabel-pairs-$* $(BIN)/pair-prefs $(QUIET) $(MATH) --rejected agent --ref $(word 2,$^) --ref-logps -o $@ $<
+# Round k's files of a family, rounds 1..k: $(call ROUNDS_UP_TO,K,FAMILY,SUFFIX).
+ROUNDS_UP_TO = $(foreach j,$(shell seq 1 $(1)),$(RUN)/$(2)-$(j).$(3))
+$(RUN)/relabel-%.pairs.jsonl.zst: $$(call ROUNDS_UP_TO,$$*,relabel,first.jsonl) $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt
+	$(TIMED) relabel-pairs-$* $(BIN)/pair-prefs $(QUIET) $(MATH) --rejected agent --ref $(filter %.ckpt,$^) --ref-logps -o $@ \
+	    $(filter %.first.jsonl,$^)
 $(RUN)/%.tok.jsonl.zst: $(RUN)/%.pairs.jsonl.zst
 	$(BIN)/tokenize $(QUIET) -o $@ $<
 $(RUN)/%.anchors.jsonl.zst: $(RUN)/%.first.jsonl
 	$(BIN)/tokenize $(QUIET) --oracle-target -o $@ $<
-$(RUN)/relabel-%.ckpt: $(RUN)/relabel-%.tok.jsonl.zst $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt $(RUN)/relabel-%.anchors.jsonl.zst
+$(RUN)/relabel-%.ckpt: $(RUN)/relabel-%.tok.jsonl.zst $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt \
+                      $$(call ROUNDS_UP_TO,$$*,relabel,anchors.jsonl.zst)
 	$(TIMED) relabel-train-dpo-$* $(BIN)/train-dpo $(QUIET) $(MATH) $(call RESUME_OR,--init $(word 2,$^)) $(TRAIN_ARGS) $(RELABEL_DPO_ARGS) \
-	    --anchors $(word 3,$^) --seed $(SEED) --metrics $(RUN)/relabel-$*.metrics.jsonl -o $@ \
+	    $(foreach a,$(filter %.anchors.jsonl.zst,$^),--anchors $(a)) --seed $(SEED) --metrics $(RUN)/relabel-$*.metrics.jsonl -o $@ \
 	    $(foreach c,$(shell seq $(RELABEL_PAIR_COPIES)),$<)
 
-$(RUN)/dagger-%.ckpt: $(RUN)/dagger-%.anchors.jsonl.zst $$(RUN)/dagger-$$(shell echo $$$$(($$* - 1))).ckpt
-	$(TIMED) dagger-train-il-$* $(BIN)/train-il $(QUIET) $(MATH) $(call RESUME_OR,--init $(word 2,$^)) $(TRAIN_ARGS) $(RELABEL_IL_ARGS) \
-	    --seed $(SEED) --metrics $(RUN)/dagger-$*.metrics.jsonl -o $@ $<
+$(RUN)/dagger-%.ckpt: $$(call ROUNDS_UP_TO,$$*,dagger,anchors.jsonl.zst) $$(RUN)/dagger-$$(shell echo $$$$(($$* - 1))).ckpt
+	$(TIMED) dagger-train-il-$* $(BIN)/train-il $(QUIET) $(MATH) $(call RESUME_OR,--init $(filter %.ckpt,$^)) $(TRAIN_ARGS) $(RELABEL_IL_ARGS) \
+	    --seed $(SEED) --metrics $(RUN)/dagger-$*.metrics.jsonl -o $@ $(filter %.anchors.jsonl.zst,$^)
 
 # Round 0 is the IL agent: its evaluation is eval-il's (same goals and seed), the arm renamed.
 $(RUN)/eval-relabel-0.summary.jsonl: $(RUN)/eval-il.summary.jsonl

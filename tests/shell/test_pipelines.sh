@@ -47,6 +47,17 @@ check "each relabelled round plays its own train goals (none the imitation's), b
   [ \"\$(played relabel-1.traj.jsonl.zst)\" = \"\$(ids goals-relabel-1.jsonl)\" ] &&
   [ \"\$(played relabel-2.traj.jsonl.zst)\" = \"\$(ids goals-relabel-2.jsonl)\" ] &&
   [ \"\$(played dagger-2.traj.jsonl.zst)\" = \"\$(ids goals-relabel-2.jsonl)\" ]"
+check "round 2 of each family learns from rounds 1 and 2 (DAgger's aggregate): RPO's pairs of both with round 1's agent as their reference, both rounds' anchors" bash -c "
+  $(declare -f mk); PROJECT_ROOT='$PROJECT_ROOT' BIN='$BIN' T_TMP='$T_TMP'
+  cd '$T_TMP/tiny-s1' &&
+  diverged() { jq -s 'map(select(.steps[-1] | .action_index != .oracle_index)) | length' \"\$@\"; } &&
+  [ \$('$BIN/records' -q -c relabel-2.pairs.jsonl.zst) = \$(diverged relabel-1.first.jsonl relabel-2.first.jsonl) ] &&
+  [ \$(diverged relabel-1.first.jsonl) -gt 0 ] &&
+  '$BIN/records' -q relabel-2.pairs.jsonl.zst | jq -s -e 'map(.ref_sha256) | unique | length == 1' > /dev/null &&
+  cmds=\$(mk -n RELABEL_ROUNDS=2 -W '$T_TMP/tiny-s1/dagger-1.anchors.jsonl.zst' -W '$T_TMP/tiny-s1/relabel-1.anchors.jsonl.zst' \
+      '$T_TMP/tiny-s1/dagger-2.ckpt' '$T_TMP/tiny-s1/relabel-2.ckpt') &&
+  grep -- '-o $T_TMP/tiny-s1/dagger-2.ckpt' <<< \"\$cmds\" | grep -q 'dagger-1.anchors.jsonl.zst .*dagger-2.anchors.jsonl.zst' &&
+  grep -- '-o $T_TMP/tiny-s1/relabel-2.ckpt' <<< \"\$cmds\" | grep -q -- '--anchors [^ ]*relabel-1.anchors.jsonl.zst --anchors [^ ]*relabel-2.anchors'"
 check "the evaluation records match the schemas" bash -c "
   '$BIN/records' -q '$T_TMP/tiny-s1/thompson-dpo.jsonl.zst' | python3 tests/validate.py --type bandit &&
   python3 tests/validate.py --type summary < '$T_TMP/tiny-s1/eval-dpo.summary.jsonl'"
