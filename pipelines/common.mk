@@ -193,3 +193,9 @@ $(RUN)/eval-%.summary.jsonl: $(RUN)/%.ckpt $(RUN)/goals-test.jsonl
 	$(TIMED) eval-$* $(BIN)/thompson-eval $(QUIET) $(MATH) --fixed $(TEST_N) --arm $*=$< $(EPISODE) --seed $(SEED) \
 	    --summary $@.tmp --table $(RUN)/eval-$*.md -o $(RUN)/eval-$*.jsonl.zst $(RUN)/goals-test.jsonl
 	@mv $@.tmp $@
+
+# The rounds of self-learning and of the relabelled families: round k's agent starts from round
+# k-1's, named in a rule's prerequisites as $$(call PREVIOUS_ROUND,FAMILY) (self, relabel,
+# dagger), expanded a second time, when $* is the round.
+.SECONDEXPANSION:
+PREVIOUS_ROUND = $(RUN)/$(1)-$(shell echo $$(($* - 1))).ckpt

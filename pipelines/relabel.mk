@@ -44,13 +44,12 @@ $(RUN)/goals-relabel-%.jsonl: $(RUN)/goals-train.jsonl
 	          for (j = 0; j < per_round; j++) print goal[(start + j) % NR] }' $< > $@.tmp
 	@mv $@.tmp $@
 
-.SECONDEXPANSION:
 # Round k of a family (relabel, dagger): its agent of round k-1 plays the round's goals.
 ROUND_ROLLOUT = $(TIMED) $(1)-rollout-$* $(BIN)/rollout $(QUIET) $(MATH) -m $< --oracle-labels --temperature $(RELABEL_TEMPERATURE) \
     --seed $(SEED)$* $(EPISODE) -o $@ $(RUN)/goals-relabel-$*.jsonl
-$(RUN)/relabel-%.traj.jsonl.zst: $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt $(RUN)/goals-relabel-%.jsonl
+$(RUN)/relabel-%.traj.jsonl.zst: $$(call PREVIOUS_ROUND,relabel) $(RUN)/goals-relabel-%.jsonl
 	$(call ROUND_ROLLOUT,relabel)
-$(RUN)/dagger-%.traj.jsonl.zst: $$(RUN)/dagger-$$(shell echo $$$$(($$* - 1))).ckpt $(RUN)/goals-relabel-%.jsonl
+$(RUN)/dagger-%.traj.jsonl.zst: $$(call PREVIOUS_ROUND,dagger) $(RUN)/goals-relabel-%.jsonl
 	$(call ROUND_ROLLOUT,dagger)
 # Both families' first round plays the IL agent: one rollout serves them (a hard link where the
 # file system has them: at SIZE=medium the rollout is some megabytes).
@@ -71,20 +70,20 @@ $(RUN)/%.departures.tok.jsonl.zst: $(RUN)/%.departures.jsonl
 	$(BIN)/tokenize $(QUIET) --oracle-target -o $@ $<
 # Round k's files of a family, rounds 1..k: $(call ROUNDS_UP_TO,K,FAMILY,SUFFIX).
 ROUNDS_UP_TO = $(foreach j,$(shell seq 1 $(1)),$(RUN)/$(2)-$(j).$(3))
-$(RUN)/relabel-%.pairs.jsonl.zst: $$(call ROUNDS_UP_TO,$$*,relabel,first.jsonl) $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt
+$(RUN)/relabel-%.pairs.jsonl.zst: $$(call ROUNDS_UP_TO,$$*,relabel,first.jsonl) $$(call PREVIOUS_ROUND,relabel)
 	$(TIMED) relabel-pairs-$* $(BIN)/pair-prefs $(QUIET) $(MATH) --rejected agent --ref $(filter %.ckpt,$^) --ref-logps -o $@ \
 	    $(filter %.first.jsonl,$^)
 $(RUN)/%.tok.jsonl.zst: $(RUN)/%.pairs.jsonl.zst
 	$(BIN)/tokenize $(QUIET) -o $@ $<
 $(RUN)/%.anchors.jsonl.zst: $(RUN)/%.first.jsonl
 	$(BIN)/tokenize $(QUIET) --oracle-target -o $@ $<
-$(RUN)/relabel-%.ckpt: $(RUN)/relabel-%.tok.jsonl.zst $$(RUN)/relabel-$$(shell echo $$$$(($$* - 1))).ckpt \
+$(RUN)/relabel-%.ckpt: $(RUN)/relabel-%.tok.jsonl.zst $$(call PREVIOUS_ROUND,relabel) \
                       $$(call ROUNDS_UP_TO,$$*,relabel,anchors.jsonl.zst)
 	$(TIMED) relabel-train-dpo-$* $(BIN)/train-dpo $(QUIET) $(MATH) $(call RESUME_OR,--init $(word 2,$^)) $(TRAIN_ARGS) $(RELABEL_DPO_ARGS) \
 	    $(foreach a,$(filter %.anchors.jsonl.zst,$^),--anchors $(a)) --seed $(SEED) --metrics $(RUN)/relabel-$*.metrics.jsonl -o $@ \
 	    $(foreach c,$(shell seq $(RELABEL_PAIR_COPIES)),$<)
 
-$(RUN)/dagger-%.ckpt: $$(call ROUNDS_UP_TO,$$*,dagger,anchors.jsonl.zst) $$(RUN)/dagger-$$(shell echo $$$$(($$* - 1))).ckpt
+$(RUN)/dagger-%.ckpt: $$(call ROUNDS_UP_TO,$$*,dagger,anchors.jsonl.zst) $$(call PREVIOUS_ROUND,dagger)
 	$(TIMED) dagger-train-il-$* $(BIN)/train-il $(QUIET) $(MATH) $(call RESUME_OR,--init $(filter %.ckpt,$^)) $(TRAIN_ARGS) $(RELABEL_IL_ARGS) \
 	    --seed $(SEED) --metrics $(RUN)/dagger-$*.metrics.jsonl -o $@ $(filter %.anchors.jsonl.zst,$^)
 

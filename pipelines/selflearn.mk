@@ -11,8 +11,7 @@ $(RUN)/goals-self.jsonl: $(RUN)/goals-train.jsonl
 
 # One round: when the agent earned no successful episode, there is nothing to learn from and the
 # round's agent is the previous one (said in selflearn.log and the report).
-.SECONDEXPANSION:
-$(RUN)/self-%.ckpt: $$(RUN)/self-$$(shell echo $$$$(($$* - 1))).ckpt $(RUN)/goals-self.jsonl
+$(RUN)/self-%.ckpt: $$(call PREVIOUS_ROUND,self) $(RUN)/goals-self.jsonl
 	$(TIMED) self-gen-traj-$* $(BIN)/gen-traj $(QUIET) $(MATH) --model $< $(SELF_ARGS) $(EPISODE) --seed $(SEED)$* \
 	    -o $(RUN)/self-$*.traj.jsonl.zst $(RUN)/goals-self.jsonl
 	@if [ "$$($(BIN)/records $(QUIET) -c -e $(RUN)/self-$*.traj.jsonl.zst)" = 0 ]; then \
