@@ -26,7 +26,7 @@
 # (seed 10: round 2 undid round 1's product choice), +4.4, +4.0; on the aggregate +4.4, +4.6,
 # +4.4, +3.2, and +4.2 on seed 7, not tuned on (docs/results, "Each round on the rounds before
 # it"; seed 10 is the seed the change was made for). At SIZE=medium (seeds 1 and 2, IL agents at
-# 86-87%, about 110 departures a round) neither family gained in two rounds, and most rounds
+# 86-87%, about 110 departures a round) neither family gained in three rounds, and most rounds
 # lowered the score ("The aggregated rounds at SIZE=medium"). Every agent is evaluated on the
 # test goals and paired with the IL agent goal by goal (scripts/paired.sh: exact McNemar test,
 # score difference). Report: $(RUN)/report-relabel.md.
