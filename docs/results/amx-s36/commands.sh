@@ -3,8 +3,9 @@
 # pipelines' CPU_MATH=auto); no GPU. SIZE=medium's relabelled rounds with DAgger's aggregate (each
 # round on the data of every round so far), from scratch: imitation (two passes), then RPO's and
 # DAgger's rounds, seeds 1 and 2 side by side on one thread each. The targets are named in the
-# order they were wanted (each round of both families before the next round), so that what the
-# session's time allowed is the first rounds of both.
+# order they were wanted (each round of both families before the next round), so that a session
+# cut short has the first rounds of both; all three rounds finished. seed*-report-relabel.md are
+# the runs' report-relabel.md (plots left out), seed*-times.tsv their times.tsv.
 set -euo pipefail
 for s in 1 2; do
     R=runs36/medium-s$s; targets=
