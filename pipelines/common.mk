@@ -134,6 +134,11 @@ endif
 # The relabelled rounds' rollouts sample at this temperature (0: the agent's own argmax, the
 # mistakes it makes when evaluated).
 RELABEL_TEMPERATURE ?= 1
+# The split whose goals the relabelled rounds play: train, or eval (goals the imitation never saw;
+# at SIZE=medium the imitation holds the oracle's trajectories of nearly every train goal it can
+# win). Thompson sampling's comparison of IL and DPO (pipeline-dpo) also plays the eval split; no
+# relabelled agent is an arm there.
+RELABEL_SPLIT ?= train
 
 # Knobs a size sets that a run may also override: N_TRAJ (oracle trajectories for imitation),
 # PAIR_TRAJ (how many of them DPO's pairs come from; all by default).

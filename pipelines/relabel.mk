@@ -1,7 +1,8 @@
 # make pipeline-relabel: expert-relabelled on-policy data (beyond the study). The study's
 # self-learning keeps only episodes its agent already wins; here the agent's mistakes are the data.
-# Round k: the current agent plays round k's RELABEL_GOALS train goals (new goals each round where
-# the split has them: goals-relabel-k below), sampling at RELABEL_TEMPERATURE (0:
+# Round k: the current agent plays round k's RELABEL_GOALS goals of the RELABEL_SPLIT split (train
+# by default; new goals each round where the split has them: goals-relabel-k below), sampling at
+# RELABEL_TEMPERATURE (0:
 # its argmax), and the oracle judges every state it reaches (rollout --oracle-labels): its own
 # action, unless the agent's does as well
 # (the oracle playing on from each: as much reward in no more steps, e.g. another product as good
@@ -35,12 +36,14 @@ RELABEL_AGENTS := $(foreach k,$(shell seq 0 $(RELABEL_ROUNDS)),relabel-$(k)) \
 
 $(RUN)/relabel-0.ckpt $(RUN)/dagger-0.ckpt: $(RUN)/il.ckpt
 	cp $< $@
-# Round k's goals: the k-th block of RELABEL_GOALS train goals counting back from the split's end
-# (the imitation data's trajectories come from its first N_TRAJ), wrapping round to the end when
-# the split runs out: each round plays goals the rounds before it have not, where the split has
-# them (SIZE=small; at SIZE=medium the imitation took 5,000 of the 5,410, so the rounds play goals
-# it saw the oracle solve: the agent still errs on some).
-$(RUN)/goals-relabel-%.jsonl: $(RUN)/goals-train.jsonl
+# Round k's goals: the k-th block of RELABEL_GOALS goals counting back from the split's end (the
+# imitation data's trajectories come from the train split's start: the first N_TRAJ the oracle
+# wins), wrapping round to the end when the split runs out: each round plays goals the rounds
+# before it have not, where the split has them (SIZE=small; at SIZE=medium the imitation holds
+# nearly every train goal the oracle wins, so the rounds replay imitated goals, and a round on the
+# eval split's unseen goals, RELABEL_SPLIT=eval, gained no more on seeds 1 and 2: docs/results,
+# "Rounds on goals the imitation never saw").
+$(RUN)/goals-relabel-%.jsonl: $(RUN)/goals-$(RELABEL_SPLIT).jsonl
 	awk -v round=$* -v per_round=$(RELABEL_GOALS) '{ goal[NR - 1] = $$0 } \
 	    END { start = ((NR - round * per_round) % NR + NR) % NR; \
 	          for (j = 0; j < per_round; j++) print goal[(start + j) % NR] }' $< > $@.tmp

@@ -47,6 +47,13 @@ check "each relabelled round plays its own train goals (none the imitation's), b
   [ \"\$(played relabel-1.traj.jsonl.zst)\" = \"\$(ids goals-relabel-1.jsonl)\" ] &&
   [ \"\$(played relabel-2.traj.jsonl.zst)\" = \"\$(ids goals-relabel-2.jsonl)\" ] &&
   [ \"\$(played dagger-2.traj.jsonl.zst)\" = \"\$(ids goals-relabel-2.jsonl)\" ]"
+check "RELABEL_SPLIT=eval: the rounds play the eval split's goals, each round its own block" bash -c "
+  $(declare -f mk); PROJECT_ROOT='$PROJECT_ROOT' BIN='$BIN' T_TMP='$T_TMP'
+  mk RUN='$T_TMP/split-eval' RELABEL_SPLIT=eval RELABEL_ROUNDS=2 '$T_TMP/split-eval/goals-relabel-1.jsonl' '$T_TMP/split-eval/goals-relabel-2.jsonl' &&
+  cd '$T_TMP/split-eval' &&
+  jq -s -e 'length == 6 and all(.split == \"eval\")' goals-relabel-1.jsonl > /dev/null &&
+  jq -s -e 'length == 6 and all(.split == \"eval\")' goals-relabel-2.jsonl > /dev/null &&
+  [ \"\$(cat goals-relabel-1.jsonl goals-relabel-2.jsonl | jq -s 'map(.goal_id) | unique | length')\" = 12 ]"
 check "round 2 of each family learns from rounds 1 and 2 (DAgger's aggregate): RPO's pairs of both with round 1's agent as their reference, both rounds' anchors" bash -c "
   $(declare -f mk); PROJECT_ROOT='$PROJECT_ROOT' BIN='$BIN' T_TMP='$T_TMP'
   cd '$T_TMP/tiny-s1' &&
