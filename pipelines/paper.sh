@@ -11,16 +11,18 @@ out=$1 size=$2 rounds=$3 relabel_rounds=$4
 shift 4
 runs=("$@")
 prior_rounds() { seq -s '|' 1 "$1"; }
+# the IL agent's stages, which every agent's time includes (train-il-more: a size's second pass)
+il="gen-traj|tokenize|train-il|train-il-more"
 # label, arm, the training stages (times.tsv names) its wall time sums
 agents=(
-    "IL (oracle data)|il|^(gen-traj|tokenize|train-il)\$"
-    "PPO|ppo|^(gen-traj|tokenize|train-il|train-ppo)\$"
-    "DPO (oracle-generated data)|dpo|^(gen-traj|tokenize|train-il|pair-prefs|tokenize-pairs|train-dpo)\$"
+    "IL (oracle data)|il|^($il)\$"
+    "PPO|ppo|^($il|train-ppo)\$"
+    "DPO (oracle-generated data)|dpo|^($il|pair-prefs|tokenize-pairs|train-dpo)\$"
     # only rounds 1..ROUNDS count: a run may hold more rounds than the table reports
-    "DPO self-learning ($rounds round(s))|self-$rounds|^(gen-traj|tokenize|train-il|self-.*-($(prior_rounds "$rounds")))\$"
-    "Relabelled RPO ($relabel_rounds round(s))|relabel-$relabel_rounds|^(gen-traj|tokenize|train-il|relabel-.*-($(prior_rounds "$relabel_rounds")))\$"
+    "DPO self-learning ($rounds round(s))|self-$rounds|^($il|self-.*-($(prior_rounds "$rounds")))\$"
+    "Relabelled RPO ($relabel_rounds round(s))|relabel-$relabel_rounds|^($il|relabel-.*-($(prior_rounds "$relabel_rounds")))\$"
     # DAgger's round 1 plays relabel-1's rollout (relabel-rollout-1)
-    "DAgger ($relabel_rounds round(s))|dagger-$relabel_rounds|^(gen-traj|tokenize|train-il|relabel-rollout-1|dagger-.*-($(prior_rounds "$relabel_rounds")))\$"
+    "DAgger ($relabel_rounds round(s))|dagger-$relabel_rounds|^($il|relabel-rollout-1|dagger-.*-($(prior_rounds "$relabel_rounds")))\$"
 )
 
 echo "# Reproduction of Feng & Feng 2024 and beyond (size $size, seeds: ${#runs[@]})"
