@@ -26,9 +26,10 @@
 # round, DAgger's second round over IL on seeds 9-12: trained on its own round alone +5.2, -2.4
 # (seed 10: round 2 undid round 1's product choice), +4.4, +4.0; on the aggregate +4.4, +4.6,
 # +4.4, +3.2, and +4.2 on seed 7, not tuned on (docs/results, "Each round on the rounds before
-# it"; seed 10 is the seed the change was made for). At SIZE=medium (seeds 1 and 2, IL agents at
-# 86-87%, about 110 departures a round) neither family gained in three rounds, and most rounds
-# lowered the score ("The aggregated rounds at SIZE=medium"). Every agent is evaluated on the
+# it"; seed 10 is the seed the change was made for). At SIZE=medium (seeds 1-4, IL agents at
+# 86-90%, 60-130 departures a round) neither family gained in three rounds, and most rounds
+# lowered the score ("The aggregated rounds at SIZE=medium", "Rounds on goals the imitation
+# never saw"). Every agent is evaluated on the
 # test goals and paired with the IL agent goal by goal (scripts/paired.sh: exact McNemar test,
 # score difference). Report: $(RUN)/report-relabel.md.
 RELABEL_AGENTS := $(foreach k,$(shell seq 0 $(RELABEL_ROUNDS)),relabel-$(k)) \

@@ -3,9 +3,8 @@
 # products, the pipelines' CPU_MATH=auto); no GPU. Run from the repository root.
 set -euo pipefail
 
-# 1. Do the relabelled rounds need goals the imitation never saw? Session 36's round-1 rollouts
-#    (seeds 1 and 2, runs36/medium-s*), departures and wins on goals imitated and not:
-bash docs/results/amx-s37/seen-unseen.sh runs36/medium-s1 runs36/medium-s2 > docs/results/amx-s37/seen-unseen.md
+# 1. Do the relabelled rounds need goals the imitation never saw? Departures and wins on goals
+#    imitated and not, in the round-1 rollouts: step 4 below.
 
 # 2. One round on the eval split's 1,000 goals (RELABEL_SPLIT=eval: never imitated), from session
 #    36's IL agents, seeds 1 then 2 on one thread (beside step 3). The run directories hold session
@@ -32,3 +31,8 @@ for s in 3 4; do
     OMP_NUM_THREADS=1 make SIZE=medium SEED=$s RUNS_ROOT=runs37 QUIET=-q $targets $R/report-relabel.md &
 done
 wait
+
+# 4. Round 1's departures on imitated goals and on others: session 36's seeds 1 and 2, the eval
+#    split's round (2.), seeds 3 and 4 (3.).
+bash docs/results/amx-s37/seen-unseen.sh runs36/medium-s1 runs36/medium-s2 runs37e/medium-s1 runs37e/medium-s2 \
+    runs37/medium-s3 runs37/medium-s4 > docs/results/amx-s37/seen-unseen.md
