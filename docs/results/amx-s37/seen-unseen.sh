@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # seen-unseen.sh RUN_DIR...: for each round-1 rollout of pipeline-relabel (relabel-1.first.jsonl:
-# the IL agent sampling on the round's train goals, episodes cut at their first divergence), the
+# the IL agent sampling on the round's goals, train or eval, episodes cut at their first divergence), the
 # departure and win rates on goals whose oracle trajectory the imitation data holds against goals
 # it does not (tok-oracle.jsonl.zst's goal ids: gen-traj keeps N_TRAJ won trajectories, so the
 # goals it passes over are mostly ones the oracle loses). Prints a Markdown table.
