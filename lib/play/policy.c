@@ -13,6 +13,8 @@ int ws_policy_parse(const char *name, ws_policy_kind *kind)
         *kind = WS_POLICY_RANDOM;
     else if (strcmp(name, "oracle") == 0)
         *kind = WS_POLICY_ORACLE;
+    else if (strcmp(name, "oracle-any-order") == 0)
+        *kind = WS_POLICY_ORACLE_ANY_ORDER;
     else
         return -1;
     return 0;
@@ -20,7 +22,7 @@ int ws_policy_parse(const char *name, ws_policy_kind *kind)
 
 const char *ws_policy_name(ws_policy_kind kind)
 {
-    return kind == WS_POLICY_RANDOM ? "random" : "oracle";
+    return kind == WS_POLICY_RANDOM ? "random" : kind == WS_POLICY_ORACLE ? "oracle" : "oracle-any-order";
 }
 
 static char *oom(ws_err *err)
@@ -124,7 +126,9 @@ static int results_answer_instruction(const ws_episode *ep)
     return same;
 }
 
-static char *act_oracle(ws_episode *ep, ws_err *err)
+/* any_order: an rng that picks which of the options still to choose is clicked next (NULL: the
+ * first on the page). */
+static char *act_oracle(ws_episode *ep, ws_rng *any_order, ws_err *err)
 {
     const ws_goal *g = ws_episode_goal(ep);
     char *a = NULL;
@@ -192,13 +196,17 @@ static char *act_oracle(ws_episode *ep, ws_err *err)
                 break;
             }
         }
-        for (size_t o = 0; o < p->n_options && !a; o++) {
+        const char *to_click[WS_MAX_CHOSEN];
+        size_t n_to_click = 0;
+        for (size_t o = 0; o < p->n_options && n_to_click < WS_MAX_CHOSEN; o++) {
             /* by text: a value listed twice is chosen as its later copy (WebShop's click) */
             int v = wanted_value(g, &p->options[o]), c = ws_episode_chosen(ep, o);
             if (v >= 0 && (c < 0 || strcmp(p->options[o].values[c], p->options[o].values[v]) != 0))
-                a = ws_action_click(p->options[o].values[v]);
+                to_click[n_to_click++] = p->options[o].values[v];
         }
-        if (!a)
+        if (n_to_click)
+            a = ws_action_click(to_click[any_order ? ws_rng_below(any_order, n_to_click) : 0]);
+        else
             a = ws_action_click("buy now");
         break;
     }
@@ -213,7 +221,14 @@ static char *act_oracle(ws_episode *ep, ws_err *err)
 
 char *ws_policy_act(ws_policy_kind kind, ws_episode *ep, ws_rng *rng, ws_err *err)
 {
-    return kind == WS_POLICY_RANDOM ? act_random(ep, rng, err) : act_oracle(ep, err);
+    switch (kind) {
+    case WS_POLICY_RANDOM: return act_random(ep, rng, err);
+    case WS_POLICY_ORACLE_ANY_ORDER:
+        if (!rng)
+            return ws_fail(err, "oracle-any-order needs a random generator"), NULL;
+        return act_oracle(ep, rng, err);
+    default: return act_oracle(ep, NULL, err);
+    }
 }
 
 int ws_oracle_outcome(const ws_episode *ep, const char *action, ws_episode **scratch, ws_outcome *out, ws_err *err)
@@ -225,7 +240,7 @@ int ws_oracle_outcome(const ws_episode *ep, const char *action, ws_episode **scr
     if (action && !ws_episode_done(w) && ws_episode_step(w, action, &st, err))
         return -1;
     while (!ws_episode_done(w)) {
-        char *a = act_oracle(w, err);
+        char *a = act_oracle(w, NULL, err);
         if (!a)
             return -1;
         int rc = ws_episode_step(w, a, &st, err);
