@@ -140,10 +140,6 @@ RELABEL_TEMPERATURE ?= 1
 # relabelled agent is an arm there.
 RELABEL_SPLIT ?= train
 
-# The order in which the oracle's imitation trajectories click a goal's options: page (as listed)
-# or any (a random order per trajectory, from SEED; gen-traj --option-order). Under trial, session 38.
-OPTION_ORDER ?= page
-
 # Knobs a size sets that a run may also override: N_TRAJ (oracle trajectories for imitation),
 # PAIR_TRAJ (how many of them DPO's pairs come from; all by default).
 PAIR_TRAJ ?= $(N_TRAJ)
@@ -171,7 +167,7 @@ $(RUN)/goals-train.jsonl $(RUN)/goals-eval.jsonl $(RUN)/goals-test.jsonl: | $(PI
 # The common start of every pipeline: oracle trajectories -> tokens -> imitation (the IL agent,
 # also DPO's reference).
 $(RUN)/traj-oracle.jsonl.zst: $(RUN)/goals-train.jsonl
-	$(TIMED) gen-traj $(BIN)/gen-traj $(QUIET) --oracle --option-order $(OPTION_ORDER) -n $(N_TRAJ) --seed $(SEED) $(EPISODE) -o $@ $<
+	$(TIMED) gen-traj $(BIN)/gen-traj $(QUIET) --oracle -n $(N_TRAJ) --seed $(SEED) $(EPISODE) -o $@ $<
 $(RUN)/tok-oracle.jsonl.zst: $(RUN)/traj-oracle.jsonl.zst
 	$(TIMED) tokenize $(BIN)/tokenize $(QUIET) -o $@ $<
 # Where a size sets IL_MORE_ARGS the IL agent is a second pass of imitation on the same

@@ -61,9 +61,6 @@ static void usage(void)
            "      --temperature T  sampling temperature of the model, > 0 [1]\n"
            "      --min-reward R   keep an episode ending with a purchase of reward >= R [1]\n"
            "      --no-prune       keep the episodes as played (no loop removal)\n"
-           "      --option-order O the oracle clicks the goal's options in the page's order (page)\n"
-           "                       or in a random one drawn from --seed (any: policy\n"
-           "                       oracle-any-order) [page]\n"
            "      --parallel N     episodes in flight, scored in one batch [16]\n"
            "%s"
            "      --seed N         seed of the sampling, 0-%ld [0]\n"
@@ -176,7 +173,7 @@ int main(int argc, char **argv)
     ws_cli_omp_wait(argv, WS_OMP_SPINCOUNT);
     ws_cli cli = {.tool = "gen-traj"};
     const char *model_path = NULL, *human_path = NULL, *output = "-";
-    int oracle = 0, prune = 1, options_any_order = 0;
+    int oracle = 0, prune = 1;
     long seed = 0, limit = 0, attempts = 4;
     double min_reward = 1.0;
     ws_play_opts po;
@@ -184,14 +181,13 @@ int main(int argc, char **argv)
     po.temperature = 1.0;
     po.min_temperature = 1e-6;
     ws_writer_opts wo = {WS_COMPRESS_AUTO, 0};
-    enum { OPT_ORACLE = 256, OPT_HUMAN, OPT_ATTEMPTS, OPT_MIN_REWARD, OPT_NO_PRUNE, OPT_OPTION_ORDER, OPT_SEED, OPT_HELP,
+    enum { OPT_ORACLE = 256, OPT_HUMAN, OPT_ATTEMPTS, OPT_MIN_REWARD, OPT_NO_PRUNE, OPT_SEED, OPT_HELP,
            OPT_VERSION };
     static const struct option longopts[] = {
         {"oracle", no_argument, 0, OPT_ORACLE}, {"model", required_argument, 0, 'm'},
         {"import-human", required_argument, 0, OPT_HUMAN}, {"n", required_argument, 0, 'n'},
         {"attempts", required_argument, 0, OPT_ATTEMPTS}, {"min-reward", required_argument, 0, OPT_MIN_REWARD},
-        {"no-prune", no_argument, 0, OPT_NO_PRUNE}, {"option-order", required_argument, 0, OPT_OPTION_ORDER},
-        {"seed", required_argument, 0, OPT_SEED},
+        {"no-prune", no_argument, 0, OPT_NO_PRUNE}, {"seed", required_argument, 0, OPT_SEED},
         {"output", required_argument, 0, 'o'}, {"zstd", no_argument, 0, 'z'}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, OPT_HELP}, {"version", no_argument, 0, OPT_VERSION},
         WS_PLAY_AGENT_LONGOPTS, WS_PLAY_MODEL_LONGOPTS, WS_PLAY_ENV_LONGOPTS, {0, 0, 0, 0}};
@@ -205,11 +201,6 @@ int main(int argc, char **argv)
         case OPT_ATTEMPTS: attempts = ws_cli_long(&cli, "--attempts", optarg, 1, WS_GEN_MAX_ATTEMPTS); break;
         case OPT_MIN_REWARD: min_reward = ws_cli_double(&cli, "--min-reward", optarg, 0, 1); break;
         case OPT_NO_PRUNE: prune = 0; break;
-        case OPT_OPTION_ORDER:
-            if (strcmp(optarg, "page") != 0 && strcmp(optarg, "any") != 0)
-                ws_cli_usage_error(&cli, "--option-order: expected page or any");
-            options_any_order = strcmp(optarg, "any") == 0;
-            break;
         case OPT_SEED: seed = ws_cli_long(&cli, "--seed", optarg, 0, 0x7fffffffL / WS_GEN_MAX_ATTEMPTS); break;
         case 'o': output = optarg; break;
         case 'z': wo.compress = WS_COMPRESS_YES; break;
@@ -223,8 +214,6 @@ int main(int argc, char **argv)
     }
     if (oracle + !!model_path + !!human_path != 1)
         ws_cli_usage_error(&cli, "give one of --oracle, --model CKPT and --import-human FILE");
-    if (options_any_order && !oracle)
-        ws_cli_usage_error(&cli, "--option-order any is the oracle's (--oracle)");
     ws_interrupt_install();
     ws_err err;
     if (human_path) {
@@ -245,8 +234,7 @@ int main(int argc, char **argv)
     ws_catalog cat;
     ws_env *env = ws_play_env_new(&po, &cli, dir, &cat);
     ws_gen_opts go = {.episode = po.episode, .parallel = (int)po.parallel, .seed = seed, .agent = model_path ? &agent : NULL,
-                      .policy_name = model_path, .attempts = (int)attempts, .min_reward = min_reward, .prune = prune,
-                      .options_any_order = options_any_order};
+                      .policy_name = model_path, .attempts = (int)attempts, .min_reward = min_reward, .prune = prune};
     ws_gen *gen = ws_gen_new(env, &go, &err);
     if (!gen)
         ws_cli_die(&cli, WS_EXIT_FAIL, "%s", err.msg);

@@ -211,7 +211,7 @@ int main(int argc, char **argv)
     int status = ws_cli_close_output(&cli, w);
     w = NULL;
     const char *scope = model_path ? model_path : ws_policy_name(policy);
-    if (summary_path && write_summary(summary_path, scope, &t, !model_path && policy != WS_POLICY_RANDOM,
+    if (summary_path && write_summary(summary_path, scope, &t, !model_path && policy == WS_POLICY_ORACLE,
                                       ws_interrupted() != 0, &err))
         goto fail;
     if (!cli.quiet) {

@@ -13,8 +13,6 @@ int ws_policy_parse(const char *name, ws_policy_kind *kind)
         *kind = WS_POLICY_RANDOM;
     else if (strcmp(name, "oracle") == 0)
         *kind = WS_POLICY_ORACLE;
-    else if (strcmp(name, "oracle-any-order") == 0)
-        *kind = WS_POLICY_ORACLE_ANY_ORDER;
     else
         return -1;
     return 0;
@@ -22,7 +20,7 @@ int ws_policy_parse(const char *name, ws_policy_kind *kind)
 
 const char *ws_policy_name(ws_policy_kind kind)
 {
-    return kind == WS_POLICY_RANDOM ? "random" : kind == WS_POLICY_ORACLE ? "oracle" : "oracle-any-order";
+    return kind == WS_POLICY_RANDOM ? "random" : "oracle";
 }
 
 static char *oom(ws_err *err)
@@ -126,9 +124,7 @@ static int results_answer_instruction(const ws_episode *ep)
     return same;
 }
 
-/* any_order: an rng that picks which of the options still to choose is clicked next (NULL: the
- * first on the page). */
-static char *act_oracle(ws_episode *ep, ws_rng *any_order, ws_err *err)
+static char *act_oracle(ws_episode *ep, ws_err *err)
 {
     const ws_goal *g = ws_episode_goal(ep);
     char *a = NULL;
@@ -196,17 +192,13 @@ static char *act_oracle(ws_episode *ep, ws_rng *any_order, ws_err *err)
                 break;
             }
         }
-        const char *to_click[WS_MAX_CHOSEN];
-        size_t n_to_click = 0;
-        for (size_t o = 0; o < p->n_options && n_to_click < WS_MAX_CHOSEN; o++) {
+        for (size_t o = 0; o < p->n_options && !a; o++) {
             /* by text: a value listed twice is chosen as its later copy (WebShop's click) */
             int v = wanted_value(g, &p->options[o]), c = ws_episode_chosen(ep, o);
             if (v >= 0 && (c < 0 || strcmp(p->options[o].values[c], p->options[o].values[v]) != 0))
-                to_click[n_to_click++] = p->options[o].values[v];
+                a = ws_action_click(p->options[o].values[v]);
         }
-        if (n_to_click)
-            a = ws_action_click(to_click[any_order ? ws_rng_below(any_order, n_to_click) : 0]);
-        else
+        if (!a)
             a = ws_action_click("buy now");
         break;
     }
@@ -221,14 +213,7 @@ static char *act_oracle(ws_episode *ep, ws_rng *any_order, ws_err *err)
 
 char *ws_policy_act(ws_policy_kind kind, ws_episode *ep, ws_rng *rng, ws_err *err)
 {
-    switch (kind) {
-    case WS_POLICY_RANDOM: return act_random(ep, rng, err);
-    case WS_POLICY_ORACLE_ANY_ORDER:
-        if (!rng)
-            return ws_fail(err, "oracle-any-order needs a random generator"), NULL;
-        return act_oracle(ep, rng, err);
-    default: return act_oracle(ep, NULL, err);
-    }
+    return kind == WS_POLICY_RANDOM ? act_random(ep, rng, err) : act_oracle(ep, err);
 }
 
 int ws_oracle_outcome(const ws_episode *ep, const char *action, ws_episode **scratch, ws_outcome *out, ws_err *err)
@@ -240,7 +225,7 @@ int ws_oracle_outcome(const ws_episode *ep, const char *action, ws_episode **scr
     if (action && !ws_episode_done(w) && ws_episode_step(w, action, &st, err))
         return -1;
     while (!ws_episode_done(w)) {
-        char *a = act_oracle(w, NULL, err);
+        char *a = act_oracle(w, err);
         if (!a)
             return -1;
         int rc = ws_episode_step(w, a, &st, err);

@@ -9,12 +9,7 @@
  * the target, or to the search when the results in hand are another search's and do not list it;
  * on such results it goes back to search; a wrong option value it chooses again. Another product
  * that serves the goal as well as the target (its reward with the oracle's choice of options at
- * least the target's) it buys where it stands. Both act through the same actions an agent has.
- * oracle-any-order: the oracle, but on an item page it clicks the goal's options in a random
- * order (the rng) rather than the page's. Imitation data from the oracle alone shows one order per
- * product, so an agent that picks another on a product it has not bought before reaches states
- * (some options chosen, an earlier one not) it never saw, and tends to buy from there
- * (docs/results, "Options in any order"); gen-traj --option-order any. */
+ * least the target's) it buys where it stands. Both act through the same actions an agent has. */
 #ifndef WS_POLICY_H
 #define WS_POLICY_H
 
@@ -22,14 +17,13 @@
 #include "err.h"
 #include "rng.h"
 
-typedef enum { WS_POLICY_RANDOM, WS_POLICY_ORACLE, WS_POLICY_ORACLE_ANY_ORDER } ws_policy_kind;
+typedef enum { WS_POLICY_RANDOM, WS_POLICY_ORACLE } ws_policy_kind;
 
 int ws_policy_parse(const char *name, ws_policy_kind *kind);
 const char *ws_policy_name(ws_policy_kind kind);
 
 
-/* The next action in the episode's current state (caller frees); NULL with err on failure. rng:
- * random's and oracle-any-order's draws (NULL for the oracle). */
+/* The next action in the episode's current state (caller frees); NULL with err on failure. */
 char *ws_policy_act(ws_policy_kind kind, ws_episode *ep, ws_rng *rng, ws_err *err);
 
 /* What the oracle reaches from the episode's current state when `action` is taken first (NULL:

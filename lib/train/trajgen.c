@@ -87,7 +87,7 @@ int ws_gen_play(ws_gen *g, json_t *const *goals, int n, json_t **out, int *attem
         if (np == 0)
             break;
         ws_runner_opts ro = {.episode = g->o.episode, .parallel = slots, .seed = ws_gen_attempt_seed(g->o.seed, a, model),
-                             .builtin = g->o.options_any_order ? WS_POLICY_ORACLE_ANY_ORDER : WS_POLICY_ORACLE, .agent = g->o.agent, .policy_name = g->o.policy_name};
+                             .builtin = WS_POLICY_ORACLE, .agent = g->o.agent, .policy_name = g->o.policy_name};
         ws_runner *r = ws_runner_new(g->env, &ro, err);
         if (!r)
             return -1;

@@ -24,8 +24,6 @@ typedef struct ws_gen_opts {
     int attempts;            /* per goal, 1..WS_GEN_MAX_ATTEMPTS (the oracle: 1) */
     double min_reward;       /* keep an episode that ends with a purchase and reward >= this [1] */
     int prune;               /* remove loops (ws_prune_trajectory) */
-    int options_any_order;   /* the oracle clicks the goal's options in a random order
-                              * (oracle-any-order, lib/play/policy.h), not the page's */
 } ws_gen_opts;
 
 typedef struct ws_gen ws_gen;

@@ -34,8 +34,6 @@ expect_error "--import-human: a line not in the format names file and line" 1 "b
 expect_error "--import-human: a missing file" 1 "no-such.jsonl" "$G" --import-human "$T_TMP/no-such.jsonl"
 expect_error "one mode at a time" 2 "give one of --oracle, --model CKPT and --import-human FILE" "$G" --oracle --import-human "$FIXTURE"
 expect_error "no mode" 2 "give one of" "$G"
-expect_error "--option-order takes page or any" 2 "--option-order: expected page or any" "$G" --oracle --option-order random
-expect_error "--option-order any is the oracle's" 2 "--option-order any is the oracle's" "$G" --import-human "$FIXTURE" --option-order any
 expect_error "--attempts is capped" 2 "--attempts: expected an integer in \[1, 1000\]" "$G" --oracle --attempts 1001
 
 if ! have_data; then skip "gen-traj on the real catalog" "no WebShop data at $WEBSHOP_DATA"; finish; fi
@@ -75,24 +73,6 @@ assert ids == sorted(ids) and len(set(ids)) == 10
 check "--oracle: same input, same bytes; -o FILE.zst" bash -c "
   '$G' -q --oracle --n 10 -o '$T_TMP/o2.jsonl.zst' < '$T_TMP/train.jsonl' &&
   zstdcat '$T_TMP/o2.jsonl.zst' | cmp - '$T_TMP/o.jsonl'"
-check "--option-order any: the page order's goals and actions, options clicked in other orders, same seed same bytes" bash -c "
-  '$G' -q --oracle --option-order any --seed 3 --n 40 < '$T_TMP/train.jsonl' > '$T_TMP/any.jsonl' &&
-  '$G' -q --oracle --option-order any --seed 3 --n 40 < '$T_TMP/train.jsonl' | cmp - '$T_TMP/any.jsonl' &&
-  '$G' -q --oracle --option-order page --seed 3 --n 40 < '$T_TMP/train.jsonl' > '$T_TMP/page.jsonl' &&
-  python3 tests/validate.py --type trajectory < '$T_TMP/any.jsonl' &&
-  python3 -c '
-import json
-anys = [json.loads(l) for l in open(\"$T_TMP/any.jsonl\")]
-pages = [json.loads(l) for l in open(\"$T_TMP/page.jsonl\")]
-assert [t[\"goal_id\"] for t in anys] == [t[\"goal_id\"] for t in pages]
-reordered = 0
-for a, p in zip(anys, pages):
-    assert a[\"policy\"] == \"oracle-any-order\" and p[\"policy\"] == \"oracle\" and a[\"success\"]
-    acts = lambda t: [s[\"action\"] for s in t[\"steps\"]]
-    assert sorted(acts(a)) == sorted(acts(p)) and a[\"options\"] == p[\"options\"]
-    reordered += acts(a) != acts(p)
-assert reordered > 0, reordered
-'"
 expect_error "a non-goal record is rejected with its line" 1 "<stdin>:1: expected a goal record, got a x record" \
     bash -c "echo '{\"type\":\"x\",\"v\":1}' | '$G' --oracle"
 

@@ -1,8 +1,7 @@
 /* Unit tests of lib/webshop/env and lib/webshop/reward on a small catalog the test writes itself: every page
  * type, every action kind (valid and not), option replacement, < prev from item and sub-pages,
  * paging past the last page, the step limit, text_rich, each reward component, the kinds of
- * decision; and the oracle policy (lib/play/policy) reaching reward 1 from off-track states, and
- * with the goal's options clicked in any order.
+ * decision; and the oracle policy (lib/play/policy) reaching reward 1 from off-track states.
  * test_webshop_pages: WebShop's own observations and action lists, quirks included, written by
  * hand from its templates and environment (docs/webshop.md, section 2), not copied from its output. */
 #include <setjmp.h>
@@ -248,67 +247,6 @@ static void test_oracle_recovers(void **state)
     assert_true(oracle_after(f, wrong_product, 2, &n) == 1.0);
     const char *later_page[] = {"search[oak widget]", "click[next >]"};
     assert_true(oracle_after(f, later_page, 2, &n) == 1.0);
-}
-
-/* oracle-any-order: from the start it wins in the oracle's 5 steps, clicking the goal's two options
- * in an order its generator draws (both orders over 20 seeds, the same seed the same order); from
- * a state with the page's second option chosen it clicks the first, then buys; without a
- * generator it is an error, not the page's order. */
-static void test_oracle_any_order(void **state)
-{
-    fixture *f = *state;
-    ws_err err;
-    ws_policy_kind kind;
-    assert_int_equal(ws_policy_parse("oracle-any-order", &kind), 0);
-    assert_int_equal(kind, WS_POLICY_ORACLE_ANY_ORDER);
-    assert_string_equal(ws_policy_name(kind), "oracle-any-order");
-    int black_first = 0, large_first = 0;
-    for (uint64_t seed = 0; seed < 20; seed++) {
-        char first[2][32] = {{0}};
-        for (int again = 0; again < 2; again++) {
-            ws_rng rng;
-            ws_rng_seed(&rng, seed, "test");
-            ws_episode *ep = start(f, 100, WS_OBS_TEXT_RICH);
-            ws_step s = {0};
-            int steps = 0;
-            for (; !s.done && steps < 30; steps++) {
-                char *a = ws_policy_act(kind, ep, &rng, &err);
-                assert_non_null(a);
-                if (steps == 2)
-                    snprintf(first[again], sizeof first[again], "%s", a);
-                s = act(ep, a);
-                assert_true(s.valid);
-                free(a);
-            }
-            assert_true(s.done && s.reward == 1.0);
-            assert_int_equal(steps, 5);
-            ws_episode_free(ep);
-        }
-        assert_string_equal(first[0], first[1]);
-        black_first += strcmp(first[0], "click[black]") == 0;
-        large_first += strcmp(first[0], "click[large]") == 0;
-    }
-    assert_true(black_first > 0 && large_first > 0);
-    assert_int_equal(black_first + large_first, 20);
-    ws_rng rng;
-    ws_rng_seed(&rng, 1, "test");
-    ws_episode *ep = start(f, 100, WS_OBS_TEXT_RICH);
-    const char *second_first[] = {"search[i want an oak console table]", "click[b000table1]", "click[large]"};
-    for (int i = 0; i < 3; i++)
-        assert_true(act(ep, second_first[i]).valid);
-    const char *expect[] = {"click[black]", "click[buy now]"};
-    for (int i = 0; i < 2; i++) {
-        char *a = ws_policy_act(kind, ep, &rng, &err);
-        assert_non_null(a);
-        assert_string_equal(a, expect[i]);
-        act(ep, a);
-        free(a);
-    }
-    ws_episode_free(ep);
-    ep = start(f, 100, WS_OBS_TEXT_RICH);
-    assert_null(ws_policy_act(kind, ep, NULL, &err));
-    assert_non_null(strstr(err.msg, "random generator"));
-    ws_episode_free(ep);
 }
 
 /* A copy is the same episode: same page, text, actions and state key; playing it leaves the source
@@ -628,7 +566,6 @@ int main(void)
         cmocka_unit_test(test_step_limit),
         cmocka_unit_test(test_decision_kinds),
         cmocka_unit_test(test_oracle_recovers),
-        cmocka_unit_test(test_oracle_any_order),
         cmocka_unit_test(test_episode_copy),
         cmocka_unit_test(test_oracle_outcome),
         cmocka_unit_test(test_text_rich),
