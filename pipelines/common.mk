@@ -125,6 +125,14 @@ ifeq ($(SIZE),medium)
   TS_ARGS     := --runs 1 --rounds 300
 endif
 
+# MARK_CHOSEN=yes: every episode's text_rich marks exactly the option values chosen (the players'
+# --mark-chosen), where WebShop's page never marks a value with a double quote, so that clicking
+# one leaves the page as it was (docs/webshop.md, section 2). Under trial (session 38); off: WebShop's page.
+MARK_CHOSEN ?= no
+ifeq ($(MARK_CHOSEN),yes)
+  EPISODE += --mark-chosen
+endif
+
 # The relabelled rounds' RPO (RELABEL_DPO_ARGS, SECOND_DPO_ARGS) uses beta 1, not the study's 0.1:
 # with 0.1 the DPO term keeps pushing the rejected actions down long after the pair is ranked
 # (a 46-nat gap by the end) and the agent unlearns the oracle's trajectories; with 1 it

@@ -11,6 +11,21 @@ check "oracle on the 500 test goals: >= 90% success, trajectories valid" bash -c
 import json, sys
 s = {r[\"measure\"]: r[\"value\"] for r in map(json.loads, open(\"$T_TMP/oracle-summary.jsonl\"))}
 assert s[\"success_rate\"] >= 0.9 and s[\"target_in_results\"] >= 0.95, s'"
+check "--mark-chosen: text_rich marks a chosen value with a double quote, which WebShop's page never marks" bash -c "
+  jq -c 'select(any(.goal_options[]; contains(\"\\\"\")))' '$T_TMP/test.jsonl' | head -1 > '$T_TMP/quoted.jsonl' &&
+  [ -s '$T_TMP/quoted.jsonl' ] &&
+  '$BIN/rollout' -q -p oracle --obs text_rich < '$T_TMP/quoted.jsonl' > '$T_TMP/webshop-marks.jsonl' &&
+  '$BIN/rollout' -q -p oracle --obs text_rich --mark-chosen < '$T_TMP/quoted.jsonl' > '$T_TMP/chosen-marks.jsonl' &&
+  python3 -c '
+import json
+plain, marked = (json.loads(open(f).readline()) for f in (\"$T_TMP/webshop-marks.jsonl\", \"$T_TMP/chosen-marks.jsonl\"))
+assert [s[\"action\"] for s in plain[\"steps\"]] == [s[\"action\"] for s in marked[\"steps\"]] and marked[\"success\"]
+value = next(v for v in json.loads(open(\"$T_TMP/quoted.jsonl\").read())[\"goal_options\"].values() if chr(34) in v)
+k = next(i for i, s in enumerate(plain[\"steps\"]) if s[\"action\"] == \"click[%s]\" % value)
+mark = \"[clicked button] %s [clicked button_]\" % value
+assert mark in marked[\"steps\"][k + 1][\"obs\"] and (\"You have clicked %s.\" % value) in marked[\"steps\"][k + 1][\"obs\"]
+assert mark not in plain[\"steps\"][k + 1][\"obs\"] and plain[\"steps\"][k + 1][\"obs\"] == plain[\"steps\"][k][\"obs\"]
+'"
 check "every oracle step is one of the state's valid actions" python3 -c "
 import json
 for line in open('$T_TMP/oracle.jsonl'):

@@ -44,6 +44,11 @@ check "--obs text_rich and --max-steps reach the rollouts; --resume keeps them" 
   for f in rich rich2; do
     jq -e 'all(.steps[]; .obs | contains(\"[button]\")) and .n_steps <= 4' '$T_TMP/'\$f.jsonl > /dev/null || exit 1
   done"
+check "--mark-chosen is a setting of the run: the checkpoint records it, a run without it records 0" bash -c "
+  $(declare -f ppo); BIN='$BIN' T_TMP='$T_TMP'
+  ppo --iterations 1 --obs text_rich --mark-chosen -o '$T_TMP/marked.ckpt' > /dev/null &&
+  head -c 4096 '$T_TMP/marked.ckpt' | grep -aq 'mark-chosen.\":1' &&
+  head -c 4096 '$T_TMP/rich.ckpt' | grep -aq 'mark-chosen.\":0'"
 check "--eval-goals plays with --obs and --catalog-seed (train-il)" bash -c "
   '$BIN/goals' -q -s test -n 4 --seed 7 > '$T_TMP/eval7.jsonl' &&
   ! '$BIN/train-il' -q --init '$T_TMP/il.ckpt' --threads 2 --steps 1 --eval-goals '$T_TMP/eval7.jsonl' --eval-n 4 \

@@ -28,6 +28,7 @@ int ws_play_option(ws_play_opts *o, const ws_cli *cli, int code, const char *arg
     switch (code) {
     case WS_POPT_MAX_STEPS: o->episode.max_steps = (int)ws_cli_long(cli, "--max-steps", arg, 1, 100000); break;
     case WS_POPT_OBS: o->episode.obs_mode = ws_play_obs_mode(cli, arg); break;
+    case WS_POPT_MARK_CHOSEN: o->episode.mark_chosen = 1; break;
     case WS_POPT_CATALOG_SEED: o->catalog_seed = ws_cli_long(cli, "--catalog-seed", arg, 0, 0x7fffffffL); break;
     case 'd': o->data = arg; break;
     case WS_POPT_VOCAB: o->vocab_path = arg; break;
@@ -49,6 +50,8 @@ const char *ws_play_env_usage(void)
 {
     return "      --max-steps N    step limit of an episode [15]\n"
            "      --obs MODE       observation mode: text or text_rich [text]\n"
+           "      --mark-chosen    text_rich marks exactly the chosen option values (WebShop never\n"
+           "                       marks one with a double quote; docs/webshop.md, section 2)\n"
            "      --catalog-seed N seed of the product prices; use the goals' --seed [" WS_DEFAULT_CATALOG_SEED_TEXT "]\n"
            "  -d, --data DIR       catalog directory [$WEBSHOP_DATA or ../shared/webshop-1k]\n";
 }

@@ -24,7 +24,7 @@
 #define WS_PLAY_TEXT(x) WS_PLAY_TEXT_OF(x) /* a number macro's digits, for help text */
 
 typedef struct ws_play_opts {
-    ws_episode_opts episode;           /* --max-steps [15], --obs text|text_rich [text] */
+    ws_episode_opts episode;           /* --max-steps [15], --obs text|text_rich [text], --mark-chosen [off] */
     long catalog_seed;                 /* --catalog-seed [233] */
     const char *data;                  /* -d, --data [NULL: ws_data_dir's search] */
     const char *vocab_path;            /* --vocab [NULL: the model directory's, ws_vocab_path] */
@@ -43,11 +43,13 @@ void ws_play_opts_default(ws_play_opts *o);
 enum {
     WS_POPT_MAX_STEPS = 1100, WS_POPT_OBS, WS_POPT_CATALOG_SEED, WS_POPT_VOCAB, WS_POPT_TEMP, WS_POPT_PARALLEL,
     WS_POPT_MSL, WS_POPT_MAL, WS_POPT_THREADS, WS_POPT_DEVICE, WS_POPT_GPU_MATH,
-    WS_POPT_CPU_MATH, WS_POPT_ENCODING_CACHE
+    WS_POPT_CPU_MATH, WS_POPT_ENCODING_CACHE, WS_POPT_MARK_CHOSEN
 };
-/* The environment: --max-steps, --obs, --catalog-seed, -d/--data (give "d:" in the short options). */
+/* The environment: --max-steps, --obs, --mark-chosen, --catalog-seed, -d/--data (give "d:" in the
+ * short options). */
 #define WS_PLAY_ENV_LONGOPTS                                                                                  \
     {"max-steps", required_argument, 0, WS_POPT_MAX_STEPS}, {"obs", required_argument, 0, WS_POPT_OBS},        \
+    {"mark-chosen", no_argument, 0, WS_POPT_MARK_CHOSEN},                                                      \
     {"catalog-seed", required_argument, 0, WS_POPT_CATALOG_SEED}, {"data", required_argument, 0, 'd'}
 /* A model: --vocab, --max-state-len, --max-action-len, --threads, --device, --gpu-math, --cpu-math,
  * --encoding-cache. */

@@ -122,9 +122,9 @@ const char *ws_train_usage(const ws_train_opts *d)
            "      --eval-goals FILE goal records played with the model (argmax) every --eval-every updates\n"
            "      --eval-every N    [100]\n"
            "      --eval-n N        goals per evaluation [100]\n"
-           "      --max-steps N, --obs text|text_rich, --catalog-seed N   the environment of\n"
-           "                        --eval-goals (and of train-ppo's rollouts), as for rollout\n"
-           "                        [15, text, " WS_DEFAULT_CATALOG_SEED_TEXT "]\n"
+           "      --max-steps N, --obs text|text_rich, --mark-chosen, --catalog-seed N   the\n"
+           "                        environment of --eval-goals (and of train-ppo's rollouts), as\n"
+           "                        for rollout [15, text, off, " WS_DEFAULT_CATALOG_SEED_TEXT "]\n"
            "%s"
            "      --vocab FILE      vocabulary for encoding observations [the model directory's vocab.txt]\n"
            "      --max-state-len N, --max-action-len N   token limits when playing [512, 128]\n"
@@ -193,6 +193,7 @@ int ws_train_option(ws_train_opts *o, const ws_cli *cli, int c, const char *arg)
     case WS_TOPT_OVERSAMPLE: parse_oversample(o, cli, arg); break;
     case WS_TOPT_MAX_STEPS: o->episode.max_steps = (int)ws_cli_long(cli, "--max-steps", arg, 1, 100000); break;
     case WS_TOPT_OBS: o->episode.obs_mode = ws_play_obs_mode(cli, arg); break;
+    case WS_TOPT_MARK_CHOSEN: o->episode.mark_chosen = 1; break;
     case WS_TOPT_CATALOG_SEED: o->catalog_seed = ws_cli_long(cli, "--catalog-seed", arg, 0, 0x7fffffffL); break;
     case WS_TOPT_MIN_LR: o->schedule.min_lr = ws_cli_double(cli, "--min-lr", arg, 0, 10); break;
     case WS_TOPT_WARMUP: o->warmup = ws_cli_long(cli, "--warmup", arg, 0, 100000000); break;
@@ -236,7 +237,7 @@ void ws_train_tool_option_given(ws_train_opts *o, const char *name)
 }
 
 #define GIVEN(o, code) (int)(((o)->given >> ((code) - WS_TOPT_BERT)) & 1)
-enum { N_SHARED = 15 };
+enum { N_SHARED = 16 };
 
 /* The shared options that define the run (not where its files are or how it is watched). */
 static void shared_settings(ws_train_opts *o, ws_run_setting t[N_SHARED])
@@ -257,6 +258,7 @@ static void shared_settings(ws_train_opts *o, ws_run_setting t[N_SHARED])
         {"max-steps", 'i', &o->episode.max_steps, GIVEN(o, WS_TOPT_MAX_STEPS)},
         {"obs", 'm', &o->episode.obs_mode, GIVEN(o, WS_TOPT_OBS)},
         {"catalog-seed", 'l', &o->catalog_seed, GIVEN(o, WS_TOPT_CATALOG_SEED)},
+        {"mark-chosen", 'i', &o->episode.mark_chosen, GIVEN(o, WS_TOPT_MARK_CHOSEN)},
     };
     memcpy(t, s, sizeof s);
 }

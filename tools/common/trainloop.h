@@ -48,7 +48,7 @@ typedef struct ws_train_opts {
                             * --config), whose head is random; 1 after --init/--resume */
     int segments;   /* ws_segments of a new model (--bert, --config); --init/--resume keep theirs */
     int item_titles; /* item titles (model.h) of a new model, likewise */
-    ws_episode_opts episode; /* --max-steps, --obs: episodes of --eval-goals and train-ppo's rollouts */
+    ws_episode_opts episode; /* --max-steps, --obs, --mark-chosen: episodes of --eval-goals and train-ppo's rollouts */
     long catalog_seed;       /* --catalog-seed: their catalog's prices */
     const char *new_model_option; /* the last of those given (refused with --init/--resume) */
     int repeat[WS_N_DECISION_KINDS]; /* dataset trainers: visits per epoch of each kind of decision */
@@ -82,7 +82,7 @@ enum {
     WS_TOPT_THREADS, WS_TOPT_SAVE_EVERY, WS_TOPT_STOP_AFTER, WS_TOPT_EVAL_GOALS, WS_TOPT_EVAL_EVERY, WS_TOPT_EVAL_N,
     WS_TOPT_VOCAB, WS_TOPT_DATA, WS_TOPT_OUTPUT, WS_TOPT_METRICS, WS_TOPT_MSL, WS_TOPT_MAL, WS_TOPT_DEVICE,
     WS_TOPT_GPU_MATH, WS_TOPT_VALID, WS_TOPT_HEAD_LR, WS_TOPT_OVERSAMPLE, WS_TOPT_SAVE_MINUTES, WS_TOPT_SEGMENTS,
-    WS_TOPT_ITEM_TITLES, WS_TOPT_MAX_STEPS, WS_TOPT_OBS, WS_TOPT_CATALOG_SEED, WS_TOPT_CPU_MATH
+    WS_TOPT_ITEM_TITLES, WS_TOPT_MAX_STEPS, WS_TOPT_OBS, WS_TOPT_CATALOG_SEED, WS_TOPT_CPU_MATH, WS_TOPT_MARK_CHOSEN
 };
 #define WS_TRAIN_LONGOPTS                                                                                      \
     {"bert", required_argument, 0, WS_TOPT_BERT}, {"config", required_argument, 0, WS_TOPT_CONFIG},             \
@@ -104,7 +104,8 @@ enum {
     {"head-lr", required_argument, 0, WS_TOPT_HEAD_LR}, {"oversample", required_argument, 0, WS_TOPT_OVERSAMPLE}, \
     {"save-minutes", required_argument, 0, WS_TOPT_SAVE_MINUTES}, {"segments", required_argument, 0, WS_TOPT_SEGMENTS},   \
     {"item-titles", required_argument, 0, WS_TOPT_ITEM_TITLES}, {"max-steps", required_argument, 0, WS_TOPT_MAX_STEPS}, \
-    {"obs", required_argument, 0, WS_TOPT_OBS}, {"catalog-seed", required_argument, 0, WS_TOPT_CATALOG_SEED}
+    {"obs", required_argument, 0, WS_TOPT_OBS}, {"catalog-seed", required_argument, 0, WS_TOPT_CATALOG_SEED}, \
+    {"mark-chosen", no_argument, 0, WS_TOPT_MARK_CHOSEN}
 
 /* Handle a shared option (also the short -b, -o, -d); 1 when handled, 0 when not one of them. */
 int ws_train_option(ws_train_opts *o, const ws_cli *cli, int code, const char *arg);
