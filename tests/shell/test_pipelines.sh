@@ -49,12 +49,13 @@ check "each relabelled round plays its own train goals (none the imitation's), b
   [ \"\$(played dagger-2.traj.jsonl.zst)\" = \"\$(ids goals-relabel-2.jsonl)\" ]"
 check "MARK_CHOSEN=yes: gen-traj, every evaluation, rollout and train-ppo play with --mark-chosen; by default none" bash -c "
   $(declare -f mk); PROJECT_ROOT='$PROJECT_ROOT' BIN='$BIN' T_TMP='$T_TMP'
-  mk -n SEED=9 MARK_CHOSEN=yes pipeline-paper | sed -e ':a' -e '/\\\\$/N; s/\\\\\\n//; ta' > '$T_TMP/marked-n.out' &&
+  mk -n SEEDS=9 MARK_CHOSEN=yes pipeline-paper | sed -e ':a' -e '/\\\\$/N; s/\\\\\\n//; ta' > '$T_TMP/marked-n.out' &&
   for tool in gen-traj thompson-eval rollout train-ppo; do
       grep \"bin/\$tool \" '$T_TMP/marked-n.out' > '$T_TMP/lines' || { echo no \$tool; exit 1; }
       ! grep -v -- '--mark-chosen' '$T_TMP/lines' || { echo \$tool without it; exit 1; }
   done &&
-  ! mk -n SEED=9 pipeline-paper | grep -q -- '--mark-chosen'"
+  mk -n SEEDS=9 pipeline-paper > '$T_TMP/unmarked-n.out' && grep -q 'bin/gen-traj ' '$T_TMP/unmarked-n.out' &&
+  ! grep -q -- '--mark-chosen' '$T_TMP/unmarked-n.out'"
 check "RELABEL_SPLIT=eval: the rounds play the eval split's goals, each round its own block" bash -c "
   $(declare -f mk); PROJECT_ROOT='$PROJECT_ROOT' BIN='$BIN' T_TMP='$T_TMP'
   mk RUN='$T_TMP/split-eval' RELABEL_SPLIT=eval RELABEL_ROUNDS=2 '$T_TMP/split-eval/goals-relabel-1.jsonl' '$T_TMP/split-eval/goals-relabel-2.jsonl' &&
