@@ -8,7 +8,8 @@
    oracle's first and then another; none needed; each won or lost.
 A data check for docs/results (session 38), not part of any pipeline.
 
-Usage: option-order.py ORACLE_TRAJ AGENT_TRAJ...
+Usage: option-order.py GOALS ORACLE_TRAJ AGENT_TRAJ...
+  GOALS        the goal records
   ORACLE_TRAJ  the oracle's episodes on the goals (rollout -p oracle)
   AGENT_TRAJ   an agent's on the same goals (rollout -m CKPT), one row per file
 """
@@ -22,7 +23,7 @@ from records import records  # noqa: E402
 LEAVE = ("click[buy now]", "click[< prev]", "click[back to search]", "click[description]", "click[features]",
          "click[reviews]")
 LOSSES = ["lost", "the oracle loses too", "nothing bought", "another product", "an option left unchosen",
-          "another value"]
+          "another value", "asking for an unmarked value"]
 ORDERS = [("no options", "won"), ("oracle's order", "won"), ("oracle's order", "lost"), ("another first click", "won"),
           ("another first click", "lost"), ("oracle's first, then another", "won"),
           ("oracle's first, then another", "lost")]
@@ -30,6 +31,10 @@ ORDERS = [("no options", "won"), ("oracle's order", "won"), ("oracle's order", "
 
 def option_clicks(traj):
     return [s["action"] for s in traj["steps"] if s["page"] == "item" and s["action"] not in LEAVE]
+
+
+def unmarked(value):
+    return '"' in value or "\\" in value or any(ord(c) > 127 for c in value)
 
 
 def trajectories(path):
@@ -64,22 +69,25 @@ def table(header, rows):
 
 
 def main():
-    if len(sys.argv) < 3:
+    if len(sys.argv) < 4:
         sys.exit(__doc__)
-    oracle = trajectories(sys.argv[1])
+    goals = {g["goal_id"]: g for g in records(sys.argv[1]) if g.get("type") == "goal"}
+    oracle = trajectories(sys.argv[2])
     losses, orders = [], []
-    for path in sys.argv[2:]:
+    for path in sys.argv[3:]:
         lost, order = collections.Counter(), collections.Counter()
         for gid, t in trajectories(path).items():
             o = oracle[gid]
             if not t["success"]:
                 lost["lost"] += 1
                 lost[loss_kind(t, o)] += 1
+                lost["asking for an unmarked value"] += any(unmarked(v) for v in goals[gid]["goal_options"].values())
             if o["success"] and t["asin"] == o["asin"]:
                 order[(order_kind(t, o), "won" if t["success"] else "lost")] += 1
         losses.append((os.path.basename(path), [lost[k] for k in LOSSES]))
         orders.append((os.path.basename(path), [order[k] for k in ORDERS]))
-    print("Goals lost, by kind:\n")
+    print("Goals lost, by kind (%d of the %d goals ask for an unmarked value):\n"
+          % (sum(any(unmarked(v) for v in g["goal_options"].values()) for g in goals.values()), len(goals)))
     table(LOSSES, losses)
     print("The oracle's product bought where the oracle wins, by the order of the option clicks:\n")
     table(["%s, %s" % k for k in ORDERS], orders)
