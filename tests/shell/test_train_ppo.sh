@@ -47,8 +47,14 @@ check "--obs text_rich and --max-steps reach the rollouts; --resume keeps them" 
 check "--mark-chosen is a setting of the run: the checkpoint records it, a run without it records 0" bash -c "
   $(declare -f ppo); BIN='$BIN' T_TMP='$T_TMP'
   ppo --iterations 1 --obs text_rich --mark-chosen -o '$T_TMP/marked.ckpt' > /dev/null &&
-  head -c 4096 '$T_TMP/marked.ckpt' | grep -aq 'mark-chosen.\":1' &&
-  head -c 4096 '$T_TMP/rich.ckpt' | grep -aq 'mark-chosen.\":0'"
+  python3 -c '
+import json, struct, sys
+def settings(path):
+    with open(path, \"rb\") as f:
+        (n,) = struct.unpack(\"<Q\", f.read(8))
+        return json.loads(json.loads(f.read(n))[\"__metadata__\"][\"settings\"])
+assert settings(sys.argv[1])[\"mark-chosen\"] == 1 and settings(sys.argv[2])[\"mark-chosen\"] == 0
+' '$T_TMP/marked.ckpt' '$T_TMP/rich.ckpt'"
 check "--eval-goals plays with --obs and --catalog-seed (train-il)" bash -c "
   '$BIN/goals' -q -s test -n 4 --seed 7 > '$T_TMP/eval7.jsonl' &&
   ! '$BIN/train-il' -q --init '$T_TMP/il.ckpt' --threads 2 --steps 1 --eval-goals '$T_TMP/eval7.jsonl' --eval-n 4 \
